@@ -1,0 +1,350 @@
+"""The signed entry: canonical JSON, salted content hash, EIP-712 id, signatures.
+
+Everything here follows DESIGN.md "The envelope" to the byte, so an entry
+signed by any EIP-712 wallet for the same domain and types verifies here, and
+one signed here verifies in any Ethereum tool.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime, timezone
+from functools import cached_property
+from typing import Annotated, Any, Final, Literal
+
+import coincurve
+import rfc8785
+from eth_hash.auto import keccak
+from eth_utils.address import to_checksum_address
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    WithJsonSchema,
+)
+
+from labourledger.errors import InputError, InvalidSignature
+
+__all__ = [
+    "DOMAIN_NAME",
+    "DOMAIN_VERSION",
+    "EIP712_TYPES",
+    "ENTRY_TYPE",
+    "Domain",
+    "Entry",
+    "Kind",
+    "SignedEntry",
+    "canonical_json",
+    "content_hash",
+    "new_salt",
+    "recover_signer",
+    "sign_digest",
+    "sign_entry",
+]
+
+DOMAIN_NAME: Final = "LabourLedger"
+DOMAIN_VERSION: Final = "1"
+ENTRY_TYPE: Final = (
+    "Entry(address issuer,string kind,uint16 schemaVersion,bytes32 subject,"
+    "bytes32[] refs,uint64 issuedAt,bytes32 contentHash)"
+)
+_DOMAIN_TYPE: Final = (
+    "EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"
+)
+_ENTRY_TYPEHASH: Final = keccak(ENTRY_TYPE.encode())
+_DOMAIN_TYPEHASH: Final = keccak(_DOMAIN_TYPE.encode())
+
+#: The EIP-712 `types` object, as wallets and `eth_account` expect it.
+EIP712_TYPES: Final[dict[str, list[dict[str, str]]]] = {
+    "EIP712Domain": [
+        {"name": "name", "type": "string"},
+        {"name": "version", "type": "string"},
+        {"name": "chainId", "type": "uint256"},
+        {"name": "verifyingContract", "type": "address"},
+    ],
+    "Entry": [
+        {"name": "issuer", "type": "address"},
+        {"name": "kind", "type": "string"},
+        {"name": "schemaVersion", "type": "uint16"},
+        {"name": "subject", "type": "bytes32"},
+        {"name": "refs", "type": "bytes32[]"},
+        {"name": "issuedAt", "type": "uint64"},
+        {"name": "contentHash", "type": "bytes32"},
+    ],
+}
+
+Kind = Literal[
+    "facility",
+    "supply_link",
+    "attestation",
+    "audit",
+    "finding_update",
+    "product",
+    "batch",
+    "transformation",
+    "revocation",
+]
+
+# secp256k1 group order; signatures with s above half of it are malleable twins.
+_SECP256K1_N: Final = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
+_HALF_N: Final = _SECP256K1_N // 2
+
+
+def _to_bytes(length: int) -> Callable[[Any], bytes]:
+    def parse(value: Any) -> bytes:
+        if isinstance(value, str):
+            text = value[2:] if value[:2] in ("0x", "0X") else value
+            try:
+                value = bytes.fromhex(text)
+            except ValueError:
+                raise ValueError("not a hex string") from None
+        if not isinstance(value, bytes | bytearray):
+            raise ValueError("expected 0x-prefixed hex")
+        if len(value) != length:
+            raise ValueError(f"expected {length} bytes, got {len(value)}")
+        return bytes(value)
+
+    return parse
+
+
+def _hex(value: bytes) -> str:
+    return "0x" + value.hex()
+
+
+def _hex_schema(length: int) -> WithJsonSchema:
+    return WithJsonSchema({"type": "string", "pattern": f"^0x[0-9a-f]{{{2 * length}}}$"})
+
+
+_HEX = PlainSerializer(_hex, return_type=str, when_used="json")
+Bytes32 = Annotated[bytes, BeforeValidator(_to_bytes(32)), _HEX, _hex_schema(32)]
+Signature = Annotated[bytes, BeforeValidator(_to_bytes(65)), _HEX, _hex_schema(65)]
+
+
+def _checksum(value: Any) -> str:
+    if not isinstance(value, str):
+        raise ValueError("expected a 0x-prefixed address")
+    try:
+        return str(to_checksum_address(value))
+    except ValueError:
+        raise ValueError(f"{value!r} is not an Ethereum address") from None
+
+
+Address = Annotated[str, BeforeValidator(_checksum)]
+
+
+def canonical_json(body: Mapping[str, Any]) -> bytes:
+    """RFC 8785 (JCS) canonical JSON of a body, as UTF-8 bytes."""
+    try:
+        return rfc8785.dumps(body)
+    except (rfc8785.CanonicalizationError, TypeError, ValueError) as exc:
+        raise InputError(f"body cannot be canonicalised as JSON: {exc}") from None
+
+
+def content_hash(body: Mapping[str, Any], salt: bytes) -> bytes:
+    """keccak256(salt ‖ JCS(body)); the salt keeps low-entropy bodies unguessable."""
+    if len(salt) != 32:
+        raise InputError(f"salt: expected 32 bytes, got {len(salt)}")
+    return keccak(salt + canonical_json(body))
+
+
+def new_salt() -> bytes:
+    """32 fresh random bytes from the OS's CSPRNG."""
+    return secrets.token_bytes(32)
+
+
+class Domain(BaseModel):
+    """The EIP-712 domain: one deployed LabourLedger contract on one chain."""
+
+    model_config = ConfigDict(frozen=True)
+
+    chain_id: int = Field(ge=1)
+    verifying_contract: Address
+
+    @cached_property
+    def separator(self) -> bytes:
+        """hashStruct(EIP712Domain)."""
+        return keccak(
+            _DOMAIN_TYPEHASH
+            + keccak(DOMAIN_NAME.encode())
+            + keccak(DOMAIN_VERSION.encode())
+            + self.chain_id.to_bytes(32, "big")
+            + bytes(12)
+            + bytes.fromhex(self.verifying_contract[2:])
+        )
+
+    def as_eip712(self) -> dict[str, Any]:
+        """The `domain` object of EIP-712 typed data."""
+        return {
+            "name": DOMAIN_NAME,
+            "version": DOMAIN_VERSION,
+            "chainId": self.chain_id,
+            "verifyingContract": self.verifying_contract,
+        }
+
+
+class Entry(BaseModel):
+    """The seven signed fields of an entry (the EIP-712 `Entry` struct)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    issuer: Address
+    kind: Kind
+    schema_version: int = Field(ge=0, le=0xFFFF)
+    subject: Bytes32
+    refs: tuple[Bytes32, ...] = ()
+    issued_at: int = Field(ge=0, le=2**64 - 1)
+    content_hash: Bytes32
+
+    def struct_hash(self) -> bytes:
+        """hashStruct(Entry) per EIP-712."""
+        return keccak(
+            _ENTRY_TYPEHASH
+            + bytes(12)
+            + bytes.fromhex(self.issuer[2:])
+            + keccak(self.kind.encode())
+            + self.schema_version.to_bytes(32, "big")
+            + self.subject
+            + keccak(b"".join(self.refs))
+            + self.issued_at.to_bytes(32, "big")
+            + self.content_hash
+        )
+
+    def compute_id(self, domain: Domain) -> bytes:
+        """The EIP-712 digest keccak256(0x19 0x01 ‖ domainSeparator ‖ hashStruct(entry))."""
+        return keccak(b"\x19\x01" + domain.separator + self.struct_hash())
+
+    def typed_data(self, domain: Domain) -> dict[str, Any]:
+        """The full EIP-712 typed-data object, for wallets and `eth_account`."""
+        return {
+            "types": EIP712_TYPES,
+            "primaryType": "Entry",
+            "domain": domain.as_eip712(),
+            "message": {
+                "issuer": self.issuer,
+                "kind": self.kind,
+                "schemaVersion": self.schema_version,
+                "subject": self.subject,
+                "refs": list(self.refs),
+                "issuedAt": self.issued_at,
+                "contentHash": self.content_hash,
+            },
+        }
+
+
+class SignedEntry(Entry):
+    """A stored entry: the signed fields plus its id, body, salt and signature.
+
+    Everything but `body` and `salt` may be published.
+    """
+
+    entry_id: Bytes32
+    body: dict[str, Any]
+    salt: Bytes32
+    signature: Signature
+
+    @property
+    def header(self) -> Entry:
+        """Just the seven signed fields."""
+        return Entry.model_validate(self.model_dump(include=set(Entry.model_fields)))
+
+    @property
+    def issued_at_iso(self) -> str:
+        """`issued_at` as an ISO 8601 UTC timestamp, for people."""
+        return datetime.fromtimestamp(self.issued_at, tz=timezone.utc).isoformat()
+
+    def to_json_dict(self) -> dict[str, Any]:
+        """DESIGN.md's field names, hex with 0x, plus a readable `issued_at_iso`."""
+        data = self.model_dump(mode="json")
+        data["refs"] = list(data["refs"])
+        data["issued_at_iso"] = self.issued_at_iso
+        return data
+
+    def content_hash_matches(self) -> bool:
+        """Whether `content_hash` is keccak256(salt ‖ JCS(body))."""
+        try:
+            return content_hash(self.body, self.salt) == self.content_hash
+        except InputError:
+            return False
+
+    def recover(self, domain: Domain) -> str:
+        """The address that signed this entry for `domain` (InvalidSignature if malformed)."""
+        return recover_signer(self.header.compute_id(domain), self.signature)
+
+    def id_matches(self, domain: Domain) -> bool:
+        """Whether the stored `entry_id` is this header's EIP-712 digest for `domain`."""
+        return self.header.compute_id(domain) == self.entry_id
+
+
+def sign_digest(digest: bytes, private_key: bytes) -> bytes:
+    """65-byte r ‖ s ‖ v signature (v in {27, 28}, low-s) over a 32-byte digest."""
+    sig = coincurve.PrivateKey(private_key).sign_recoverable(digest, hasher=None)
+    # libsecp256k1 always produces low-s signatures.
+    return bytes(sig[:64]) + bytes([sig[64] + 27])
+
+
+def recover_signer(digest: bytes, signature: bytes) -> str:
+    """The checksum address whose key made `signature` over `digest`.
+
+    Rejects wrong lengths, v outside {27, 28}, zero or out-of-range r and s,
+    and high-s signatures (their low-s twin is the only accepted form).
+    """
+    if len(signature) != 65:
+        raise InvalidSignature(f"signature: expected 65 bytes, got {len(signature)}")
+    r = int.from_bytes(signature[:32], "big")
+    s = int.from_bytes(signature[32:64], "big")
+    v = signature[64]
+    if v not in (27, 28):
+        raise InvalidSignature(f"signature: v must be 27 or 28, got {v}")
+    if not 0 < r < _SECP256K1_N:
+        raise InvalidSignature("signature: r is out of range")
+    if not 0 < s <= _HALF_N:
+        raise InvalidSignature("signature: s is not in the lower half of the curve order")
+    try:
+        public = coincurve.PublicKey.from_signature_and_message(
+            signature[:64] + bytes([v - 27]), digest, hasher=None
+        )
+    except Exception:
+        raise InvalidSignature("signature: no public key recovers from it") from None
+    return str(to_checksum_address(keccak(public.format(compressed=False)[1:])[-20:]))
+
+
+def sign_entry(
+    *,
+    private_key: bytes,
+    domain: Domain,
+    kind: Kind,
+    subject: bytes,
+    body: Mapping[str, Any],
+    issued_at: int,
+    refs: Sequence[bytes] = (),
+    schema_version: int = 1,
+    salt: bytes | None = None,
+) -> SignedEntry:
+    """Salt, hash and sign one body; the issuer is the key's address.
+
+    `body` must already be the kind's canonical JSON form (see
+    `labourledger.kinds.canonical_body`).
+    """
+    key = coincurve.PrivateKey(private_key)
+    issuer = to_checksum_address(keccak(key.public_key.format(compressed=False)[1:])[-20:])
+    salt = new_salt() if salt is None else salt
+    header = Entry(
+        issuer=issuer,
+        kind=kind,
+        schema_version=schema_version,
+        subject=subject,
+        refs=tuple(refs),
+        issued_at=issued_at,
+        content_hash=content_hash(body, salt),
+    )
+    entry_id = header.compute_id(domain)
+    return SignedEntry(
+        **dict(header),
+        entry_id=entry_id,
+        body=dict(body),
+        salt=salt,
+        signature=sign_digest(entry_id, private_key),
+    )

@@ -1,0 +1,116 @@
+"""RFC 6962 Merkle trees, inclusion proofs and their verification.
+
+The tree is generic over the hash function: the ledger uses keccak256, and the
+SHA-256 instance reproduces the RFC 6962 test vectors.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from eth_hash.auto import keccak
+
+__all__ = [
+    "KECCAK",
+    "SHA256",
+    "MerkleTree",
+    "TreeHasher",
+    "verify_inclusion",
+]
+
+
+@dataclass(frozen=True)
+class TreeHasher:
+    """The RFC 6962 domain-separated hashes built on one hash function."""
+
+    digest: Callable[[bytes], bytes]
+
+    def empty_root(self) -> bytes:
+        """Root of the empty tree: the hash of the empty string."""
+        return self.digest(b"")
+
+    def hash_leaf(self, data: bytes) -> bytes:
+        """Leaf hash: H(0x00 ‖ data)."""
+        return self.digest(b"\x00" + data)
+
+    def hash_children(self, left: bytes, right: bytes) -> bytes:
+        """Interior node hash: H(0x01 ‖ left ‖ right)."""
+        return self.digest(b"\x01" + left + right)
+
+
+KECCAK = TreeHasher(keccak)
+SHA256 = TreeHasher(lambda data: hashlib.sha256(data).digest())
+
+
+def _split(n: int) -> int:
+    """The largest power of two strictly smaller than n (n >= 2)."""
+    return 1 << ((n - 1).bit_length() - 1)
+
+
+class MerkleTree:
+    """An RFC 6962 tree over raw leaves, with all audit paths computed in one pass.
+
+    Building every path together costs O(n log n), which matters when one
+    anchor covers thousands of entries.
+    """
+
+    def __init__(self, leaves: Sequence[bytes], hasher: TreeHasher = KECCAK) -> None:
+        self.hasher = hasher
+        self.size = len(leaves)
+        leaf_hashes = [hasher.hash_leaf(leaf) for leaf in leaves]
+        self._paths: list[list[bytes]] = [[] for _ in leaf_hashes]
+        self.root = self._build(leaf_hashes, 0) if leaf_hashes else hasher.empty_root()
+
+    def _build(self, hashes: list[bytes], offset: int) -> bytes:
+        # Paths are collected bottom-up: each level appends the sibling
+        # subtree's hash to every leaf below it.
+        if len(hashes) == 1:
+            return hashes[0]
+        k = _split(len(hashes))
+        left = self._build(hashes[:k], offset)
+        right = self._build(hashes[k:], offset + k)
+        for i in range(offset, offset + k):
+            self._paths[i].append(right)
+        for i in range(offset + k, offset + len(hashes)):
+            self._paths[i].append(left)
+        return self.hasher.hash_children(left, right)
+
+    def inclusion_proof(self, index: int) -> list[bytes]:
+        """The audit path of leaf `index`, leaf-side first."""
+        if not 0 <= index < self.size:
+            raise IndexError(f"leaf index {index} outside a tree of size {self.size}")
+        return list(self._paths[index])
+
+
+def verify_inclusion(
+    leaf: bytes,
+    index: int,
+    size: int,
+    proof: Sequence[bytes],
+    root: bytes,
+    hasher: TreeHasher = KECCAK,
+) -> bool:
+    """Check an audit path with the RFC 9162 §2.1.3.2 algorithm.
+
+    Returns False (never raises) for any mismatch, including an index outside
+    the tree or a path of the wrong length.
+    """
+    if not 0 <= index < size:
+        return False
+    fn, sn = index, size - 1
+    r = hasher.hash_leaf(leaf)
+    for p in proof:
+        if sn == 0:
+            return False
+        if fn & 1 or fn == sn:
+            r = hasher.hash_children(p, r)
+            while not fn & 1 and fn != 0:
+                fn >>= 1
+                sn >>= 1
+        else:
+            r = hasher.hash_children(r, p)
+        fn >>= 1
+        sn >>= 1
+    return sn == 0 and r == root
