@@ -1,0 +1,137 @@
+"""Encrypted keystores (Web3 Secret Storage) kept in the workspace.
+
+Private keys exist in memory only while unlocked; on disk they are always
+encrypted, and this module never prints or logs a key or a passphrase.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+from eth_utils.address import to_checksum_address
+
+from labourledger.errors import InputError
+
+__all__ = ["DEFAULT_SCRYPT_N", "KeyInfo", "KeyStore"]
+
+#: eth-account's default scrypt cost; `LABOURLEDGER_SCRYPT_N` lowers it for tests.
+DEFAULT_SCRYPT_N = 2**18
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+
+
+@dataclass(frozen=True)
+class KeyInfo:
+    """A key's name and public address (nothing secret)."""
+
+    name: str
+    address: str
+
+
+class KeyStore:
+    """A folder of encrypted keystore files, one per named key."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+
+    @staticmethod
+    def _scrypt_n() -> int:
+        raw = os.environ.get("LABOURLEDGER_SCRYPT_N")
+        if raw is None:
+            return DEFAULT_SCRYPT_N
+        n = int(raw)
+        if n < 2**10 or n & (n - 1):
+            raise InputError("LABOURLEDGER_SCRYPT_N: must be a power of two of at least 1024")
+        return n
+
+    def _path(self, name: str) -> Path:
+        if not _NAME.match(name):
+            raise InputError(
+                f"key name {name!r}: use letters, digits, '.', '_' or '-' (at most 64 characters)"
+            )
+        return self.directory / f"{name}.json"
+
+    def _write(self, name: str, keystore: dict[str, Any]) -> None:
+        path = self._path(name)
+        if path.exists():
+            raise InputError(f"key {name!r} already exists; pick another name")
+        self.directory.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            json.dump(keystore, handle)
+
+    def _read(self, name: str) -> dict[str, Any]:
+        path = self._path(name)
+        if not path.exists():
+            raise InputError(
+                f"no key named {name!r}: create it with `labourledger keys new {name}`"
+            )
+        data: dict[str, Any] = json.loads(path.read_text())
+        return data
+
+    def exists(self, name: str) -> bool:
+        """Whether a key of that name is stored."""
+        return self._path(name).exists()
+
+    def new(self, name: str, passphrase: str) -> KeyInfo:
+        """Create a fresh key, store it encrypted under `passphrase`, return its address."""
+        self._check_passphrase(passphrase)
+        account = Account.create()
+        self._write(name, Account.encrypt(account.key, passphrase, iterations=self._scrypt_n()))
+        return KeyInfo(name, account.address)
+
+    def import_keystore(self, name: str, keystore_file: Path, passphrase: str) -> KeyInfo:
+        """Store an existing Web3 Secret Storage file, after checking `passphrase` opens it."""
+        try:
+            keystore = json.loads(keystore_file.read_text())
+        except (OSError, ValueError) as exc:
+            raise InputError(
+                f"{keystore_file}: not a readable keystore JSON file ({exc})"
+            ) from None
+        account = self._decrypt(keystore, passphrase, str(keystore_file))
+        self._write(name, keystore)
+        return KeyInfo(name, account.address)
+
+    def export_keystore(self, name: str) -> dict[str, Any]:
+        """The encrypted keystore JSON as stored: useless without its passphrase."""
+        return self._read(name)
+
+    def address(self, name: str) -> str:
+        """The key's address, read without decrypting."""
+        return str(to_checksum_address(self._read(name)["address"]))
+
+    def list(self) -> list[KeyInfo]:
+        """Every stored key, by name."""
+        if not self.directory.exists():
+            return []
+        return [
+            KeyInfo(p.stem, self.address(p.stem)) for p in sorted(self.directory.glob("*.json"))
+        ]
+
+    def by_address(self) -> dict[str, str]:
+        """Map of address to key name, for labelling addresses in listings."""
+        return {info.address: info.name for info in self.list()}
+
+    def unlock(self, name: str, passphrase: str) -> LocalAccount:
+        """Decrypt a key for signing."""
+        return self._decrypt(self._read(name), passphrase, f"key {name!r}")
+
+    @staticmethod
+    def _decrypt(keystore: dict[str, Any], passphrase: str, label: str) -> LocalAccount:
+        try:
+            key = Account.decrypt(keystore, passphrase)
+        except ValueError:
+            raise InputError(f"{label}: wrong passphrase or damaged keystore") from None
+        account: LocalAccount = Account.from_key(key)
+        return account
+
+    @staticmethod
+    def _check_passphrase(passphrase: str) -> None:
+        if len(passphrase) < 8:
+            raise InputError("passphrase: use at least 8 characters")

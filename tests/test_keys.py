@@ -1,0 +1,60 @@
+"""Encrypted keystores: round trips, wrong passphrases, nothing secret on disk."""
+
+from __future__ import annotations
+
+import json
+import stat
+from pathlib import Path
+
+import pytest
+
+from labourledger.errors import InputError
+from labourledger.keys import KeyStore
+
+PASS = "correct horse battery"
+
+
+@pytest.fixture(autouse=True)
+def _fast_kdf(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LABOURLEDGER_SCRYPT_N", "1024")
+
+
+def test_new_unlock_and_list(tmp_path: Path) -> None:
+    store = KeyStore(tmp_path / "keys")
+    info = store.new("brand", PASS)
+    account = store.unlock("brand", PASS)
+    assert account.address == info.address == store.address("brand")
+    assert [k.name for k in store.list()] == ["brand"]
+    path = tmp_path / "keys" / "brand.json"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    text = path.read_text()
+    assert account.key.hex()[2:] not in text and PASS not in text
+    assert json.loads(text)["crypto"]["kdf"] == "scrypt"
+
+
+def test_wrong_passphrase_and_bad_names(tmp_path: Path) -> None:
+    store = KeyStore(tmp_path)
+    store.new("auditor", PASS)
+    with pytest.raises(InputError, match="wrong passphrase"):
+        store.unlock("auditor", PASS + "x")
+    with pytest.raises(InputError, match="already exists"):
+        store.new("auditor", PASS)
+    with pytest.raises(InputError, match="key name"):
+        store.new("../evil", PASS)
+    with pytest.raises(InputError, match="no key named"):
+        store.unlock("nobody", PASS)
+    with pytest.raises(InputError, match="at least 8"):
+        store.new("short", "1234")
+
+
+def test_export_then_import_elsewhere(tmp_path: Path) -> None:
+    a = KeyStore(tmp_path / "a")
+    info = a.new("supplier", PASS)
+    exported = tmp_path / "supplier.json"
+    exported.write_text(json.dumps(a.export_keystore("supplier")))
+    b = KeyStore(tmp_path / "b")
+    with pytest.raises(InputError, match="wrong passphrase"):
+        b.import_keystore("s", exported, "not the passphrase")
+    assert not b.exists("s")
+    assert b.import_keystore("s", exported, PASS).address == info.address
+    assert b.unlock("s", PASS).address == info.address
