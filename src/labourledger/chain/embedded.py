@@ -1,0 +1,265 @@
+"""The embedded chain: py-evm through eth-tester, its whole state in one SQLite file.
+
+Separate processes share one chain by opening the same file. Every JSON-RPC
+request runs under an exclusive `fcntl` lock on a sidecar file
+(`<state>.lock`) and starts from the chain's canonical head as it is on disk,
+so a process sees the blocks other processes mined since its last request and
+mines on top of them, never on a stale head. eth-tester mines each
+transaction into its own block as soon as it arrives, so nothing is ever left
+pending in memory between requests.
+
+It is a local development chain: the dev accounts' keys are eth-tester's
+well-known defaults.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import sqlite3
+import threading
+import time
+import weakref
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, cast
+
+from eth.abc import AtomicDatabaseAPI, BlockAPI, BlockHeaderAPI
+from eth.chains.base import MiningChain
+from eth.exceptions import CanonicalHeadNotFound
+from eth.exceptions import TransactionNotFound as EVMTransactionNotFound
+from eth.vm.forks.prague import PragueVM
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+from eth_tester import EthereumTester, PyEVMBackend
+from eth_tester.backends.pyevm.main import (
+    generate_genesis_state_for_keys,
+    get_default_account_keys,
+    get_default_genesis_params,
+)
+from eth_tester.backends.pyevm.serializers import (
+    serialize_transaction,
+    serialize_transaction_receipt,
+)
+from eth_tester.exceptions import BlockNotFound, TransactionFailed
+from eth_tester.exceptions import ValidationError as TesterValidationError
+from eth_typing import BlockNumber, Hash32
+from eth_utils.exceptions import ValidationError as EVMValidationError
+from web3 import Web3
+from web3.providers.eth_tester import EthereumTesterProvider
+from web3.types import RPCEndpoint, RPCResponse
+
+from labourledger.chain.kvstore import SQLiteAtomicDB
+from labourledger.chain.ledger_contract import LedgerChain
+from labourledger.errors import ChainUnavailable
+
+__all__ = ["EMBEDDED_CHAIN_ID", "dev_account", "open_embedded"]
+
+# The chain id web3's EthereumTesterProvider reports for eth_chainId; the chain
+# must use the same one or locally signed transactions would be rejected.
+EMBEDDED_CHAIN_ID = 131277322940537
+DEV_ACCOUNT_COUNT = 10
+LOCK_WAIT_SECONDS = 60.0
+
+
+class _EmbeddedChain(MiningChain):
+    """A post-merge (Prague) chain that keeps its gas limit, like eth-tester's own."""
+
+    chain_id = EMBEDDED_CHAIN_ID
+    vm_configuration = ((BlockNumber(0), PragueVM),)
+
+    def create_header_from_parent(
+        self, parent_header: BlockHeaderAPI, **header_params: Any
+    ) -> BlockHeaderAPI:
+        """The next header, with the parent's gas limit."""
+        header_params["gas_limit"] = parent_header.gas_limit
+        return super().create_header_from_parent(parent_header, **header_params)
+
+    def get_transaction_builder(self) -> Any:
+        """The pending block's transaction builder (eth-tester asks the chain for it)."""
+        return self.get_vm().get_transaction_builder()
+
+
+class _Reverted(Exception):
+    """A call reverted during gas estimation; carries the raw revert data."""
+
+    def __init__(self, data: bytes) -> None:
+        super().__init__("execution reverted")
+        self.data = data
+
+
+class _PersistentBackend(PyEVMBackend):  # type: ignore[misc]
+    """eth-tester's py-evm backend over a durable database, resuming its canonical head.
+
+    `PyEVMBackend.__init__` always builds a fresh in-memory genesis chain, so it
+    is not called; this sets the two attributes the backend's methods use
+    (`account_keys`, `chain`) itself.
+    """
+
+    def __init__(self, db: AtomicDatabaseAPI) -> None:
+        self.account_keys = get_default_account_keys(quantity=DEV_ACCOUNT_COUNT)
+        self._db = db
+        try:
+            self.chain = _EmbeddedChain(db)
+        except CanonicalHeadNotFound:
+            genesis = _EmbeddedChain.from_genesis(  # a new file: create the chain
+                db,
+                get_default_genesis_params(),
+                generate_genesis_state_for_keys(self.account_keys),
+            )
+            self.chain = cast(_EmbeddedChain, genesis)
+
+    def reload(self) -> None:
+        """Start again from the canonical head on disk, with a fresh pending block.
+
+        The fresh pending block also gets a current timestamp (py-evm uses
+        max(now, parent + 1)), instead of the time of the previous request.
+        """
+        self.chain = _EmbeddedChain(self._db)
+
+    def get_transaction_by_hash(self, transaction_hash: bytes) -> Any:
+        """A mined transaction, found through py-evm's index (see `_mined`)."""
+        mined = self._mined(transaction_hash)
+        if mined is None:
+            return super().get_transaction_by_hash(transaction_hash)
+        block, index = mined
+        return serialize_transaction(block, block.transactions[index], index, False)
+
+    def get_transaction_receipt(self, transaction_hash: bytes) -> Any:
+        """A mined transaction's receipt, found through py-evm's index (see `_mined`)."""
+        mined = self._mined(transaction_hash)
+        if mined is None:
+            return super().get_transaction_receipt(transaction_hash)
+        block, index = mined
+        receipts = block.get_receipts(self.chain.chaindb)
+        transaction = block.transactions[index]
+        return serialize_transaction_receipt(
+            block, receipts, transaction, index, False, self.chain.get_vm()
+        )
+
+    def _mined(self, transaction_hash: bytes) -> tuple[BlockAPI, int] | None:
+        """The canonical block and position of a mined transaction, or None if not indexed.
+
+        eth-tester finds a transaction by scanning every block down from the
+        head, which makes reading the logs of a long chain quadratic; py-evm
+        already keeps a hash -> (block, index) lookup of canonical transactions.
+        """
+        try:
+            number, index = self.chain.chaindb.get_transaction_index(Hash32(transaction_hash))
+        except EVMTransactionNotFound:
+            return None
+        return self.chain.get_canonical_block_by_number(number), index
+
+    def estimate_gas(self, transaction: Any, block_number: Any = "latest") -> Any:
+        """eth-tester's estimate, but a revert keeps its raw data (custom errors)."""
+        try:
+            return super().estimate_gas(transaction, block_number)
+        except TransactionFailed as exc:
+            cause = exc.args[0] if exc.args else None
+            data = cause.args[0] if isinstance(cause, Exception) and cause.args else b""
+            raise _Reverted(data if isinstance(data, bytes) else b"") from exc
+
+
+class _ProcessLock:
+    """An exclusive lock on a sidecar file, taken for one chain request at a time."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        weakref.finalize(self, os.close, self._fd)
+        # flock is per open file description, so threads of this process need their own lock.
+        self._threads = threading.Lock()
+
+    @contextmanager
+    def held(self) -> Iterator[None]:
+        """Hold the lock, waiting up to LOCK_WAIT_SECONDS for another process to finish."""
+        with self._threads:
+            deadline = time.monotonic() + LOCK_WAIT_SECONDS
+            while True:
+                try:
+                    fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() > deadline:
+                        raise ChainUnavailable(
+                            f"embedded chain: another process has held {self.path} for "
+                            f"{LOCK_WAIT_SECONDS:.0f} s; let it finish or stop it, then retry"
+                        ) from None
+                    time.sleep(0.01)
+            try:
+                yield
+            finally:
+                fcntl.flock(self._fd, fcntl.LOCK_UN)
+
+
+class _EmbeddedProvider(EthereumTesterProvider):
+    """web3's eth-tester provider, one locked request at a time, answering errors as a node does.
+
+    Reverts come back as JSON-RPC errors with their data, and rejected
+    transactions or missing blocks as JSON-RPC errors with a message, so the
+    contract client handles both chains the same way.
+    """
+
+    def __init__(self, backend: _PersistentBackend, lock: _ProcessLock, path: Path) -> None:
+        super().__init__(EthereumTester(backend))
+        self._backend = backend
+        self._lock = lock
+        self._path = path
+
+    def make_request(self, method: RPCEndpoint, params: Any) -> RPCResponse:
+        """Serve one request against the chain as it is on disk now."""
+        with self._lock.held():
+            self._backend.reload()
+            try:
+                return super().make_request(method, params)
+            except _Reverted as exc:
+                return self._error(3, "execution reverted", "0x" + exc.data.hex())
+            except (
+                BlockNotFound,
+                TransactionFailed,
+                TesterValidationError,
+                EVMValidationError,
+            ) as exc:
+                return self._error(-32000, str(exc), None)
+            except sqlite3.Error as exc:
+                raise _unusable(self._path, exc) from exc
+
+    def _error(self, code: int, message: str, data: str | None) -> RPCResponse:
+        error: dict[str, Any] = {"code": code, "message": message}
+        if data is not None:
+            error["data"] = data
+        response: dict[str, Any] = {
+            "jsonrpc": "2.0",
+            "id": repr(self._current_request_id),
+            "error": error,
+        }
+        self._current_request_id += 1
+        return response  # type: ignore[return-value]
+
+
+def dev_account(index: int = 0) -> LocalAccount:
+    """One of the embedded chain's funded dev accounts (well-known keys: development only)."""
+    key = get_default_account_keys(quantity=DEV_ACCOUNT_COUNT)[index]
+    account: LocalAccount = Account.from_key(key.to_bytes())
+    return account
+
+
+def open_embedded(path: Path) -> LedgerChain:
+    """Open the embedded chain kept in `path`, creating it (from genesis) if the file is new."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        lock = _ProcessLock(path.with_name(path.name + ".lock"))
+        with lock.held():
+            backend = _PersistentBackend(SQLiteAtomicDB(path))
+    except (sqlite3.Error, OSError) as exc:
+        raise _unusable(path, exc) from exc
+    provider = _EmbeddedProvider(backend, lock, path)
+    return LedgerChain(Web3(provider), label="embedded", is_embedded=True)
+
+
+def _unusable(path: Path, exc: Exception) -> ChainUnavailable:
+    return ChainUnavailable(
+        f"embedded chain: cannot use its state file {path} ({exc}); "
+        "check it is a labourledger chain, readable and writable, on a disk with space left"
+    )

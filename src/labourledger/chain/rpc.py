@@ -1,0 +1,34 @@
+"""Any chain behind a JSON-RPC URL (anvil, geth, besu, a public network or L2)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import requests
+from web3 import HTTPProvider, Web3
+from web3.types import RPCEndpoint, RPCResponse
+
+from labourledger.chain.ledger_contract import LedgerChain
+from labourledger.errors import ChainUnavailable
+
+__all__ = ["open_rpc"]
+
+
+class _LedgerHTTPProvider(HTTPProvider):
+    """web3's HTTP provider, but a node that does not answer raises `ChainUnavailable`."""
+
+    def make_request(self, method: RPCEndpoint, params: Any) -> RPCResponse:
+        """Send one request; transport failures name the URL and what to check."""
+        try:
+            return super().make_request(method, params)
+        except requests.RequestException as exc:
+            raise ChainUnavailable(
+                f"chain {self.endpoint_uri} did not answer {method} ({exc}); "
+                "check that a JSON-RPC node is running at that URL"
+            ) from exc
+
+
+def open_rpc(url: str, *, timeout: float = 10) -> LedgerChain:
+    """Connect to the node at `url`; each request gives up after `timeout` seconds."""
+    provider = _LedgerHTTPProvider(url, request_kwargs={"timeout": timeout})
+    return LedgerChain(Web3(provider), label=url, is_embedded=False)

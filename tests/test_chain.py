@@ -1,0 +1,290 @@
+"""The contract client against both chains: embedded py-evm and anvil.
+
+Every test takes the `chain` fixture, which runs it once on each chain with a
+fresh deployment.
+"""
+
+from __future__ import annotations
+
+import socket
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from conftest import DeployedLedger, running_anvil
+from eth_account import Account
+from eth_utils import keccak
+from web3.types import RPCEndpoint
+
+from labourledger.chain import ROLES, AnchorReceipt, open_rpc, role_name
+from labourledger.errors import ChainError, ChainUnavailable, InputError
+from labourledger.merkle import MerkleTree
+
+pytestmark = pytest.mark.integration
+
+ROOT_A = keccak(text="batch A")
+ROOT_B = keccak(text="batch B")
+ROOT_C = keccak(text="batch C")
+
+
+def test_deploy_sets_contract_and_admin(chain: DeployedLedger) -> None:
+    c = chain.chain
+    assert c.contract_address is not None
+    assert c.w3.eth.get_code(c.contract_address)
+    assert c.has_role("ADMIN", chain.admin.address)
+    assert not c.has_role("BRAND", chain.admin.address)
+    assert c.chain_id == c.w3.eth.chain_id
+    for name, role in ROLES.items():
+        assert role == (b"\x00" * 32 if name == "ADMIN" else keccak(text=f"{name}_ROLE"))
+        assert role_name(role) == name
+    assert role_name(b"\x01" * 32) == "0x" + "01" * 32
+
+
+def test_attach_checks_for_code(chain: DeployedLedger) -> None:
+    c = chain.chain
+    deployed = c.contract_address
+    assert deployed is not None
+    with pytest.raises(InputError, match="no contract code"):
+        c.attach(chain.admin.address)
+    assert c.contract_address == deployed
+    c.attach(deployed.lower())
+    assert c.contract_address == deployed
+    assert c.has_role("ADMIN", chain.admin.address)
+
+
+def test_grant_and_revoke_with_history(chain: DeployedLedger) -> None:
+    c = chain.chain
+    brand = Account.create()
+    granted = c.grant_role(chain.admin, "BRAND", brand.address)
+    revoked = c.revoke_role(chain.admin, "brand", brand.address)
+    assert revoked.block_number > granted.block_number
+    assert granted.gas_used > 0
+    assert not c.has_role("BRAND", brand.address)
+    assert c.has_role("BRAND", brand.address, block=granted.block_number)
+    assert not c.has_role("BRAND", brand.address, block=granted.block_number - 1)
+    with pytest.raises(ChainError, match=f"has_role: {c.label} answered"):
+        c.has_role("BRAND", brand.address, block=c.latest_block() + 10)
+    with pytest.raises(InputError, match="role: expected one of"):
+        c.grant_role(chain.admin, "OWNER", brand.address)
+    with pytest.raises(InputError, match="account: not an Ethereum address"):
+        c.grant_role(chain.admin, "BRAND", "0x1234")
+
+
+def test_brand_onboards_suppliers_but_not_auditors(chain: DeployedLedger) -> None:
+    c = chain.chain
+    brand = chain.new_account()
+    supplier = Account.create()
+    c.grant_role(chain.admin, "BRAND", brand.address)
+    c.grant_role(brand, "SUPPLIER", supplier.address)
+    assert c.has_role("SUPPLIER", supplier.address)
+    with pytest.raises(ChainError) as raised:
+        c.grant_role(brand, "AUDITOR", supplier.address)
+    assert raised.value.error_name == "AccessControlUnauthorizedAccount"
+    assert f"account={brand.address}" in str(raised.value)
+    assert "neededRole=ADMIN" in str(raised.value)
+
+
+def test_anchor_and_read_it_back(chain: DeployedLedger) -> None:
+    c = chain.chain
+    brand = chain.new_account()
+    c.grant_role(chain.admin, "BRAND", brand.address)
+    receipt = c.anchor(brand, ROOT_A, 1000)
+    assert (receipt.root, receipt.size, receipt.submitter) == (ROOT_A, 1000, brand.address)
+    assert receipt.block_number == c.latest_block()
+    assert receipt.block_hash == c.block_hash(receipt.block_number)
+    assert receipt.timestamp == c.block_timestamp(receipt.block_number)
+    assert receipt.gas_used == c.w3.eth.get_transaction_receipt(receipt.tx_hash)["gasUsed"]
+
+    record = c.anchor_of(ROOT_A)
+    assert record is not None
+    assert (record.root, record.submitter, record.size) == (ROOT_A, brand.address, 1000)
+    assert (record.block_number, record.timestamp) == (receipt.block_number, receipt.timestamp)
+    assert c.anchor_of(ROOT_A, block=receipt.block_number - 1) is None
+    assert c.anchor_of(ROOT_B) is None
+
+
+def test_anchor_reverts_carry_the_custom_error(chain: DeployedLedger) -> None:
+    c = chain.chain
+    brand = chain.new_account()
+    c.grant_role(chain.admin, "BRAND", brand.address)
+    c.anchor(brand, ROOT_A, 3)
+    head = c.latest_block()
+
+    with pytest.raises(ChainError) as duplicate:
+        c.anchor(brand, ROOT_A, 3)
+    assert duplicate.value.error_name == "RootAlreadyAnchored"
+    assert "0x" + ROOT_A.hex() in str(duplicate.value)
+
+    with pytest.raises(ChainError) as empty:
+        c.anchor(brand, ROOT_B, 0)
+    assert empty.value.error_name == "EmptyBatch"
+
+    outsider = chain.new_account()
+    with pytest.raises(ChainError) as outside:
+        c.anchor(outsider, ROOT_B, 1)
+    assert outside.value.error_name == "NotAMember"
+
+    # Reverts are caught at gas estimation: nothing was mined for them beyond the funding.
+    assert c.latest_block() == head + 1
+    assert c.anchor_of(ROOT_B) is None
+
+
+def test_anchor_rejects_bad_input_before_sending(chain: DeployedLedger) -> None:
+    c = chain.chain
+    brand = chain.new_account()
+    with pytest.raises(InputError, match="root: expected 32 bytes"):
+        c.anchor(brand, b"\x01" * 31, 1)
+    with pytest.raises(InputError, match="size: must fit in uint64"):
+        c.anchor(brand, ROOT_A, 2**64)
+
+
+def test_unfunded_sender_is_told_to_fund(chain: DeployedLedger) -> None:
+    c = chain.chain
+    broke = Account.create()
+    c.grant_role(chain.admin, "BRAND", broke.address)
+    with pytest.raises(InputError, match=f"{broke.address} has 0 wei .* fund it first"):
+        c.anchor(broke, ROOT_A, 1)
+
+
+def test_events_by_block_range_in_small_chunks(chain: DeployedLedger) -> None:
+    c = chain.chain
+    brand = chain.new_account()
+    auditor = Account.create()
+    brand_grant = c.grant_role(chain.admin, "BRAND", brand.address)
+    auditor_grant = c.grant_role(chain.admin, "AUDITOR", auditor.address)
+    a = c.anchor(brand, ROOT_A, 1)
+    b = c.anchor(brand, ROOT_B, 2)
+    auditor_revoke = c.revoke_role(chain.admin, "AUDITOR", auditor.address)
+    cc = c.anchor(brand, ROOT_C, 3)
+    latest = c.latest_block()
+
+    anchored = c.anchored_events(chain.deploy_block, latest, chunk=2)
+    assert [(e.root, e.size, e.submitter) for e in anchored] == [
+        (ROOT_A, 1, brand.address),
+        (ROOT_B, 2, brand.address),
+        (ROOT_C, 3, brand.address),
+    ]
+    assert [(e.block_number, e.block_hash, e.tx_hash) for e in anchored] == [
+        (r.block_number, r.block_hash, r.tx_hash) for r in (a, b, cc)
+    ]
+    assert anchored == c.anchored_events(chain.deploy_block, latest)
+    assert [e.root for e in c.anchored_events(b.block_number, latest, chunk=1)] == [
+        ROOT_B,
+        ROOT_C,
+    ]
+    assert c.anchored_events(a.block_number + 1, b.block_number - 1, chunk=2) == []
+
+    roles = c.role_events(chain.deploy_block, latest, chunk=2)
+    assert [(e.role, e.account, e.granted) for e in roles] == [
+        ("ADMIN", chain.admin.address, True),
+        ("BRAND", brand.address, True),
+        ("AUDITOR", auditor.address, True),
+        ("AUDITOR", auditor.address, False),
+    ]
+    assert {e.sender for e in roles} == {chain.admin.address}
+    assert [e.block_number for e in roles] == [
+        chain.deploy_block,
+        brand_grant.block_number,
+        auditor_grant.block_number,
+        auditor_revoke.block_number,
+    ]
+    assert roles[-1].tx_hash == auditor_revoke.tx_hash
+    assert c.role_events(chain.deploy_block, latest) == roles
+    with pytest.raises(InputError, match="chunk"):
+        c.role_events(0, latest, chunk=0)
+
+
+def test_verify_inclusion_on_chain(chain: DeployedLedger) -> None:
+    c = chain.chain
+    entries = [keccak(text=f"entry {i}") for i in range(5)]
+    tree = MerkleTree(entries)
+    for index, entry in enumerate(entries):
+        proof = tree.inclusion_proof(index)
+        assert c.verify_inclusion(entry, index, tree.size, proof, tree.root)
+    proof = tree.inclusion_proof(3)
+    assert not c.verify_inclusion(entries[3], 2, tree.size, proof, tree.root)
+    assert not c.verify_inclusion(entries[2], 3, tree.size, proof, tree.root)
+    assert not c.verify_inclusion(entries[3], 3, tree.size, proof[:-1], tree.root)
+
+
+def test_blocks_hashes_and_timestamps(chain: DeployedLedger) -> None:
+    c = chain.chain
+    latest = c.latest_block()
+    assert latest >= 2
+    hashes = [c.block_hash(n) for n in range(latest + 1)]
+    assert len(set(hashes)) == len(hashes)
+    assert all(len(h) == 32 for h in hashes)
+    for n in range(1, latest + 1):
+        assert c.w3.eth.get_block(n)["parentHash"] == hashes[n - 1]
+    stamps = [c.block_timestamp(n) for n in range(latest + 1)]
+    assert stamps == sorted(stamps)
+    with pytest.raises(ChainError, match=f"block {latest + 100} not found"):
+        c.block_hash(latest + 100)
+
+
+def test_fund_moves_exact_amounts(chain: DeployedLedger) -> None:
+    c = chain.chain
+    fresh = Account.create()
+    assert c.balance(fresh.address) == 0
+    result = c.fund(fresh.address, 12345)
+    assert c.balance(fresh.address) == 12345
+    assert result.block_number == c.latest_block()
+    assert result.gas_used == 21_000
+    c.fund(fresh.address.lower(), 5)
+    assert c.balance(fresh.address) == 12350
+    with pytest.raises(InputError, match="amount"):
+        c.fund(fresh.address, 0)
+    with pytest.raises(InputError, match="address: not an Ethereum address"):
+        c.fund("alice", 1)
+
+
+# Failures only a JSON-RPC node can have: not answering, or no dev account to fund from.
+
+
+def test_rpc_unreachable_node_names_the_url() -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{probe.getsockname()[1]}"
+        with pytest.raises(ChainUnavailable, match=f"chain {url} did not answer eth_chainId"):
+            open_rpc(url, timeout=2)
+
+
+def test_rpc_fund_without_dev_accounts_asks_for_external_funding() -> None:
+    with running_anvil("--accounts", "0") as url:
+        c = open_rpc(url)
+        target = Account.create().address
+        with pytest.raises(InputError, match=f"no unlocked dev account .* send ETH to {target}"):
+            c.fund(target, 1)
+
+
+def test_rpc_race_lost_after_estimate_names_the_error() -> None:
+    """Two brands anchor one root in the same block: the loser's mined revert is decoded."""
+    with running_anvil() as url:
+        first = open_rpc(url)
+        admin = Account.create()
+        first.fund(admin.address, 10**20)
+        first.deploy(admin)
+        brands = [Account.create(), Account.create()]
+        for brand in brands:
+            first.fund(brand.address, 10**19)
+            first.grant_role(admin, "BRAND", brand.address)
+        second = open_rpc(url)
+        assert first.contract_address is not None
+        second.attach(first.contract_address)
+
+        first.w3.provider.make_request(RPCEndpoint("evm_setAutomine"), [False])
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            runs = [
+                pool.submit(c.anchor, brand, ROOT_A, 1)
+                for c, brand in zip((first, second), brands, strict=True)
+            ]
+            while len(first.w3.eth.get_block("pending")["transactions"]) < 2:
+                time.sleep(0.02)
+            first.w3.provider.make_request(RPCEndpoint("evm_mine"), [])
+            outcomes = [run.exception() or run.result() for run in runs]
+
+    errors = [o for o in outcomes if isinstance(o, ChainError)]
+    receipts = [o for o in outcomes if isinstance(o, AnchorReceipt)]
+    assert len(errors) == len(receipts) == 1
+    assert errors[0].error_name == "RootAlreadyAnchored"
+    assert f"in block {receipts[0].block_number}" in str(errors[0])
