@@ -1,0 +1,82 @@
+"""Facility identifiers: Open Supply Hub ids, ISO countries, GS1 GLNs and LEIs."""
+
+from __future__ import annotations
+
+import pycountry
+from eth_hash.auto import keccak
+from stdnum import ean, lei
+from stdnum.exceptions import ValidationError as StdnumError
+
+from labourledger.errors import InputError
+
+__all__ = [
+    "CROCKFORD",
+    "facility_id_from_os_id",
+    "make_os_id",
+    "validate_country",
+    "validate_gln",
+    "validate_lei",
+    "validate_os_id",
+]
+
+#: Crockford base32, the alphabet of Open Supply Hub ids.
+CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+OS_ID_LENGTH = 15
+
+
+def _os_check_char(first14: str) -> str:
+    """Open Supply Hub's check character (as its own validator computes it)."""
+    total = ord(first14[0]) + ord(first14[1]) + sum(CROCKFORD.index(c) for c in first14[2:14])
+    return CROCKFORD[total % 32]
+
+
+def validate_country(value: str, field: str = "country") -> str:
+    """An ISO 3166-1 alpha-2 code, upper-cased."""
+    code = value.strip().upper()
+    if len(code) != 2 or pycountry.countries.get(alpha_2=code) is None:
+        raise InputError(f"{field}: {value!r} is not an ISO 3166-1 alpha-2 country code")
+    return code
+
+
+def validate_os_id(value: str) -> str:
+    """A valid Open Supply Hub id, normalised (no hyphens or spaces, upper case)."""
+    os_id = value.replace("-", "").replace(" ", "").upper()
+    if len(os_id) != OS_ID_LENGTH:
+        raise InputError(f"os_id: {value!r} must have {OS_ID_LENGTH} characters")
+    validate_country(os_id[:2], "os_id")
+    if not os_id[2:9].isdigit():
+        raise InputError(f"os_id: {value!r} must have 7 digits after the country code")
+    if any(c not in CROCKFORD for c in os_id[9:]):
+        raise InputError(f"os_id: {value!r} has characters outside Crockford base32")
+    if _os_check_char(os_id[:14]) != os_id[14]:
+        raise InputError(f"os_id: {value!r} has a wrong check character")
+    return os_id
+
+
+def make_os_id(country: str, digits: str, body5: str) -> str:
+    """A valid Open Supply Hub id from its parts (for demos and tests)."""
+    return validate_os_id(f"{country}{digits}{body5}" + _os_check_char(f"{country}{digits}{body5}"))
+
+
+def facility_id_from_os_id(os_id: str) -> bytes:
+    """The facility id every brand derives from one Open Supply Hub id."""
+    return keccak(b"os:" + validate_os_id(os_id).encode())
+
+
+def validate_gln(value: str) -> str:
+    """A GS1 Global Location Number: 13 digits with a valid check digit."""
+    try:
+        number = ean.validate(value)
+    except StdnumError as exc:
+        raise InputError(f"gln: {value!r} is not valid ({exc})") from None
+    if len(number) != 13:
+        raise InputError(f"gln: {value!r} must have 13 digits")
+    return str(number)
+
+
+def validate_lei(value: str) -> str:
+    """A Legal Entity Identifier (ISO 17442) with valid check digits."""
+    try:
+        return str(lei.validate(value))
+    except StdnumError as exc:
+        raise InputError(f"lei: {value!r} is not valid ({exc})") from None

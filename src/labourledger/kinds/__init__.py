@@ -1,0 +1,141 @@
+"""Entry kinds: body validation, canonical form, subject and refs of each kind."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from eth_hash.auto import keccak
+from pydantic import BaseModel, ValidationError
+
+from labourledger.envelope import canonical_json
+from labourledger.errors import InputError
+from labourledger.kinds.models import (
+    FACILITY_TYPES,
+    ILO_INDICATORS,
+    SEVERITIES,
+    TIER_BY_TYPE,
+    Attestation,
+    Audit,
+    Batch,
+    EvidenceRef,
+    Facility,
+    Finding,
+    FindingUpdate,
+    Product,
+    Revocation,
+    SupplyLink,
+    Transformation,
+    evidence_matches,
+    evidence_ref,
+)
+
+__all__ = [
+    "FACILITY_TYPES",
+    "ILO_INDICATORS",
+    "KINDS",
+    "SCHEMA_VERSION",
+    "SEVERITIES",
+    "TIER_BY_TYPE",
+    "EvidenceRef",
+    "Finding",
+    "canonical_body",
+    "evidence_matches",
+    "evidence_ref",
+    "json_schema",
+    "parse_body",
+    "refs_for",
+    "subject_for",
+]
+
+SCHEMA_VERSION = 1
+KINDS: dict[str, type[BaseModel]] = {
+    "facility": Facility,
+    "supply_link": SupplyLink,
+    "attestation": Attestation,
+    "audit": Audit,
+    "finding_update": FindingUpdate,
+    "product": Product,
+    "batch": Batch,
+    "transformation": Transformation,
+    "revocation": Revocation,
+}
+
+
+def _model(kind: str) -> type[BaseModel]:
+    try:
+        return KINDS[kind]
+    except KeyError:
+        raise InputError(f"kind: expected one of {', '.join(KINDS)}, got {kind!r}") from None
+
+
+def parse_body(kind: str, body: Mapping[str, Any]) -> BaseModel:
+    """Validate a body; InputError on one line naming the first bad field."""
+    try:
+        return _model(kind).model_validate(dict(body))
+    except ValidationError as exc:
+        errors = exc.errors()
+        first = errors[0]
+        where = ".".join(str(p) for p in ("body", *first["loc"]))
+        message = first["msg"].removeprefix("Value error, ")
+        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+        raise InputError(f"{where}: {message}{more}") from None
+
+
+def canonical_body(kind: str, body: Mapping[str, Any]) -> dict[str, Any]:
+    """The normalised body that gets signed: validated, absent optionals dropped."""
+    return parse_body(kind, body).model_dump(mode="json", exclude_none=True)
+
+
+def _b(hex32: str) -> bytes:
+    return bytes.fromhex(hex32[2:])
+
+
+def subject_for(kind: str, model: BaseModel, *, issuer: str) -> bytes:
+    """The 32-byte id an entry is about (a facility, batch, audit, …)."""
+    issuer_tag = issuer.lower().encode()
+    match model:
+        case Facility(os_id=str(os_id)):
+            # Brands registering the same Open Supply Hub facility share one id.
+            return keccak(b"os:" + os_id.encode())
+        case Facility():
+            place = canonical_json(model.model_dump(include={"name", "country", "address"}))
+            return keccak(b"facility:" + issuer_tag + b":" + place)
+        case SupplyLink():
+            return keccak(b"link:" + _b(model.supplier) + _b(model.buyer) + model.material.encode())
+        case Attestation() | Audit():
+            return _b(model.facility)
+        case FindingUpdate():
+            return _b(model.audit)
+        case Product():
+            return keccak(b"product:" + issuer_tag + b":" + model.sku.encode())
+        case Batch():
+            return keccak(b"batch:" + _b(model.product) + b":" + model.lot.encode())
+        case Transformation():
+            return _b(model.output)
+        case Revocation():
+            return _b(model.target)
+    raise InputError(f"kind: no subject rule for {kind!r}")
+
+
+def refs_for(kind: str, model: BaseModel) -> list[bytes]:
+    """The ids an entry points at, signed into it so they cannot be swapped."""
+    match model:
+        case SupplyLink():
+            return [_b(model.supplier), _b(model.buyer)]
+        case Attestation() | Audit():
+            return [_b(model.facility)]
+        case FindingUpdate():
+            return [_b(model.audit)]
+        case Batch():
+            return [_b(model.product), _b(model.facility)]
+        case Transformation():
+            return [*map(_b, model.inputs), _b(model.output), _b(model.facility)]
+        case Revocation():
+            return [_b(model.target)]
+    return []
+
+
+def json_schema(kind: str) -> dict[str, Any]:
+    """The JSON Schema of a kind's body."""
+    return _model(kind).model_json_schema()

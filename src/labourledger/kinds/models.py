@@ -1,0 +1,341 @@
+"""Body schema v1: one pydantic model per entry kind (DESIGN.md "Entry kinds")."""
+
+from __future__ import annotations
+
+import datetime as dt
+import mimetypes
+import os
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from eth_hash.auto import keccak
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
+
+from labourledger.errors import InputError
+from labourledger.identifiers import validate_country, validate_gln, validate_lei, validate_os_id
+
+__all__ = [
+    "FACILITY_TYPES",
+    "ILO_INDICATORS",
+    "SEVERITIES",
+    "TIER_BY_TYPE",
+    "Attestation",
+    "Audit",
+    "Batch",
+    "CorrectiveAction",
+    "DocumentHash",
+    "EvidenceRef",
+    "Facility",
+    "Finding",
+    "FindingUpdate",
+    "Product",
+    "Revocation",
+    "SupplyLink",
+    "Transformation",
+    "evidence_matches",
+    "evidence_ref",
+]
+
+
+def _checked(fn: Any) -> Any:
+    """Turn a validator's InputError into the ValueError pydantic reports with the field path."""
+
+    def check(value: Any) -> Any:
+        try:
+            return fn(value)
+        except InputError as exc:
+            raise ValueError(str(exc).split(": ", 1)[-1]) from None
+
+    return check
+
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+Hex32 = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, to_lower=True, pattern=r"^0x[0-9a-fA-F]{64}$"),
+]
+Country = Annotated[str, AfterValidator(_checked(validate_country))]
+OsId = Annotated[str, AfterValidator(_checked(validate_os_id))]
+Gln = Annotated[str, AfterValidator(_checked(validate_gln))]
+Lei = Annotated[str, AfterValidator(_checked(validate_lei))]
+
+FacilityType = Literal[
+    "Final Product Assembly",
+    "Printing, Product Dyeing and Laundering",
+    "Textile or Material Production",
+    "Raw Material Processing or Production",
+    "Warehousing / Distribution",
+    "Office / HQ",
+]
+FACILITY_TYPES: tuple[str, ...] = FacilityType.__args__  # type: ignore[attr-defined]
+#: Tier implied by an Open Supply Hub facility type (1 assembly, 2 material, 4 raw material).
+TIER_BY_TYPE = {
+    "Final Product Assembly": 1,
+    "Warehousing / Distribution": 1,
+    "Office / HQ": 1,
+    "Printing, Product Dyeing and Laundering": 2,
+    "Textile or Material Production": 2,
+    "Raw Material Processing or Production": 4,
+}
+IloIndicator = Literal[
+    "abuse_of_vulnerability",
+    "deception",
+    "restriction_of_movement",
+    "isolation",
+    "physical_and_sexual_violence",
+    "intimidation_and_threats",
+    "retention_of_identity_documents",
+    "withholding_of_wages",
+    "debt_bondage",
+    "abusive_working_and_living_conditions",
+    "excessive_overtime",
+]
+ILO_INDICATORS: tuple[str, ...] = IloIndicator.__args__  # type: ignore[attr-defined]
+Severity = Literal["zero_tolerance", "critical", "major", "minor", "observation"]
+#: Worst first.
+SEVERITIES: tuple[str, ...] = Severity.__args__  # type: ignore[attr-defined]
+FindingStatus = Literal["open", "progress_made", "closed", "disputed"]
+SelfDeclaration = Literal[
+    "no_recruitment_fees",
+    "no_retention_of_identity_documents",
+    "freedom_of_movement",
+    "wages_paid_in_full",
+    "freedom_of_association",
+    "no_excessive_overtime",
+]
+
+
+class Body(BaseModel):
+    """Base of every body: unknown fields are errors, values are immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _ordered(first: dt.date | None, then: dt.date | None, names: str) -> None:
+    if first is not None and then is not None and then < first:
+        raise ValueError(f"{names}: the second date is before the first")
+
+
+class EvidenceRef(Body):
+    """A salted hash of an evidence file kept off chain: keccak256(salt ‖ file bytes)."""
+
+    name: Text
+    media_type: Text
+    size: int = Field(ge=0)
+    salt: Hex32
+    hash: Hex32
+
+
+def evidence_ref(
+    path: Path, media_type: str | None = None, salt: bytes | None = None
+) -> EvidenceRef:
+    """Hash an evidence file with a fresh salt, so its hash reveals nothing guessable."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"evidence {path}: cannot read ({exc.strerror})") from None
+    salt = os.urandom(32) if salt is None else salt
+    guessed = mimetypes.guess_type(path.name)[0]
+    return EvidenceRef(
+        name=path.name,
+        media_type=media_type or guessed or "application/octet-stream",
+        size=len(data),
+        salt="0x" + salt.hex(),
+        hash="0x" + keccak(salt + data).hex(),
+    )
+
+
+def evidence_matches(ref: EvidenceRef, data: bytes) -> bool:
+    """Whether `data` is the file `ref` was made from."""
+    salt = bytes.fromhex(ref.salt[2:])
+    return len(data) == ref.size and "0x" + keccak(salt + data).hex() == ref.hash
+
+
+class Facility(Body):
+    """A production site and its place in the supply chain (tier 1 to 4)."""
+
+    name: Text
+    country: Country
+    address: Text
+    os_id: OsId | None = None
+    gln: Gln | None = None
+    lei: Lei | None = None
+    facility_type: FacilityType | None = None
+    processing_types: list[Text] = []
+    tier: int = Field(ge=1, le=4)
+    worker_count: int | None = Field(default=None, ge=0)
+    worker_band: Text | None = None
+    parent_company: Text | None = None
+
+    @model_validator(mode="after")
+    def _one_worker_figure(self) -> Facility:
+        if self.worker_count is not None and self.worker_band is not None:
+            raise ValueError("give worker_count or worker_band, not both")
+        return self
+
+
+class SupplyLink(Body):
+    """One facility supplies material to another."""
+
+    supplier: Hex32
+    buyer: Hex32
+    material: Text
+    valid_from: dt.date
+    valid_to: dt.date | None = None
+
+    @model_validator(mode="after")
+    def _valid(self) -> SupplyLink:
+        if self.supplier == self.buyer:
+            raise ValueError("supplier and buyer must be different facilities")
+        _ordered(self.valid_from, self.valid_to, "valid_from/valid_to")
+        return self
+
+
+class Attestation(Body):
+    """A supplier's self-declaration, or a certificate an auditor vouches for."""
+
+    facility: Hex32
+    claim: SelfDeclaration | Literal["certificate"]
+    standard: Text | None = None
+    certificate_number: Text | None = None
+    valid_from: dt.date
+    valid_until: dt.date
+    evidence: list[EvidenceRef] = []
+    statement: Text | None = None
+
+    @model_validator(mode="after")
+    def _valid(self) -> Attestation:
+        if self.claim == "certificate" and not (self.standard and self.certificate_number):
+            raise ValueError("a certificate needs standard and certificate_number")
+        _ordered(self.valid_from, self.valid_until, "valid_from/valid_until")
+        return self
+
+
+class CorrectiveAction(Body):
+    """What the facility will do about a finding, and by when."""
+
+    action: Text
+    preventive_action: Text | None = None
+    due_date: dt.date
+
+
+class Finding(Body):
+    """One non-compliance found by an audit, tagged with ILO forced labour indicators."""
+
+    id: Text
+    clause: Text | None = None
+    ilo_indicators: list[IloIndicator] = []
+    severity: Severity
+    description: Text
+    evidence: list[EvidenceRef] = []
+    root_cause: Text | None = None
+    corrective_action: CorrectiveAction | None = None
+    status: FindingStatus = "open"
+
+    @model_validator(mode="after")
+    def _unique_indicators(self) -> Finding:
+        if len(set(self.ilo_indicators)) != len(self.ilo_indicators):
+            raise ValueError("ilo_indicators: listed more than once")
+        return self
+
+
+class Audit(Body):
+    """An auditor's signed inspection result of one facility."""
+
+    facility: Hex32
+    standard: Literal[
+        "SMETA 2-pillar", "SMETA 4-pillar", "amfori BSCI", "SA8000", "RBA VAP", "other"
+    ]
+    standard_other: Text | None = None
+    audit_type: Literal["initial", "periodic", "follow-up"]
+    notice: Literal["announced", "semi-announced", "unannounced"]
+    start_date: dt.date
+    end_date: dt.date
+    workers_interviewed: int = Field(ge=0)
+    grade: Text | None = None
+    result: Literal["pass", "conditional", "fail"] | None = None
+    valid_until: dt.date | None = None
+    findings: list[Finding] = []
+
+    @model_validator(mode="after")
+    def _valid(self) -> Audit:
+        if (self.standard == "other") != (self.standard_other is not None):
+            raise ValueError("standard_other is required exactly when standard is 'other'")
+        _ordered(self.start_date, self.end_date, "start_date/end_date")
+        _ordered(self.end_date, self.valid_until, "end_date/valid_until")
+        ids = [f.id for f in self.findings]
+        if len(set(ids)) != len(ids):
+            raise ValueError("findings: finding ids must be unique")
+        return self
+
+
+class FindingUpdate(Body):
+    """An auditor's later verification of one finding's status."""
+
+    audit: Hex32
+    finding_id: Text
+    status: FindingStatus
+    verification_method: Literal["desktop", "onsite"]
+    verified_on: dt.date
+    evidence: list[EvidenceRef] = []
+    note: Text | None = None
+
+
+class Product(Body):
+    """A product a brand sells."""
+
+    sku: Text
+    name: Text
+    description: Text | None = None
+    hs_code: Annotated[str, StringConstraints(pattern=r"^\d{6,10}$")] | None = None
+
+
+class Batch(Body):
+    """A lot of a product (or material) made at one facility."""
+
+    product: Hex32
+    lot: Text
+    quantity: int = Field(ge=1)
+    unit: Text = "pcs"
+    produced_at: dt.date
+    facility: Hex32
+
+
+class DocumentHash(Body):
+    """The hash of a business document backing a transformation."""
+
+    type: Literal["purchase_order", "invoice", "bill_of_lading", "packing_list", "other"]
+    number: Text | None = None
+    hash: Hex32
+
+
+class Transformation(Body):
+    """Input batches became an output batch at a facility (an EPCIS TransformationEvent)."""
+
+    inputs: list[Hex32] = Field(min_length=1)
+    output: Hex32
+    facility: Hex32
+    date: dt.date
+    documents: list[DocumentHash] = []
+
+    @model_validator(mode="after")
+    def _valid(self) -> Transformation:
+        if len(set(self.inputs)) != len(self.inputs):
+            raise ValueError("inputs: a batch is listed more than once")
+        if self.output in self.inputs:
+            raise ValueError("output: a batch cannot be its own input")
+        return self
+
+
+class Revocation(Body):
+    """Withdraws an earlier entry; verification then fails closed on it."""
+
+    target: Hex32
+    reason: Text
