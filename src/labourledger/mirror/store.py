@@ -1,0 +1,508 @@
+"""The SQL mirror: entries, anchors, proofs, chain events and projections, on SQLite or PostgreSQL.
+
+Every write goes through `transaction()`: an entry and its projections, or a
+whole batch of entries, are stored together or not at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from functools import cached_property
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import (
+    Connection,
+    Engine,
+    and_,
+    create_engine,
+    delete,
+    event,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.pool import NullPool
+
+from labourledger.chain.ledger_contract import RoleEvent
+from labourledger.errors import DatabaseUnavailable, InputError
+from labourledger.mirror import schema
+from labourledger.mirror.projections import rows_for
+
+__all__ = ["ENTRY_FIELDS", "Mirror", "migrations_dir"]
+
+ENTRY_FIELDS = (
+    "entry_id",
+    "issuer",
+    "kind",
+    "schema_version",
+    "subject",
+    "refs",
+    "issued_at",
+    "content_hash",
+    "signature",
+    "body",
+    "salt",
+)
+#: Anchor states under which an entry counts as on chain.
+ON_CHAIN = ("submitted", "final")
+
+
+def migrations_dir() -> Path:
+    """The Alembic scripts: shipped in the wheel, or the checkout's `migrations/`."""
+    shipped = resources.files("labourledger").joinpath("_migrations")
+    if shipped.is_dir():
+        return Path(str(shipped))
+    return Path(__file__).resolve().parents[3] / "migrations"
+
+
+def _engine_url(url: str) -> str:
+    """Use psycopg 3 for plain postgresql:// URLs."""
+    if url.startswith("postgresql://") or url.startswith("postgres://"):
+        return "postgresql+psycopg://" + url.split("://", 1)[1]
+    return url
+
+
+def _dicts(rows: Iterable[Any]) -> list[dict[str, Any]]:
+    return [dict(r._mapping) for r in rows]
+
+
+class Mirror:
+    """One SQL database holding the workspace's entries and what the chain says of them."""
+
+    def __init__(self, url: str) -> None:
+        """Connect lazily to `url` (any SQLAlchemy URL; postgresql:// uses psycopg 3)."""
+        if not url:
+            raise InputError("mirror: no database URL configured")
+        self.url = url
+
+    @cached_property
+    def engine(self) -> Engine:
+        """The SQLAlchemy engine, made on first use."""
+        try:
+            parsed = make_url(_engine_url(self.url))
+        except ArgumentError as exc:
+            raise InputError(f"--db: not a database URL: {self.display_url} ({exc})") from None
+        if parsed.get_backend_name() == "sqlite":
+            engine = create_engine(parsed, poolclass=NullPool)
+            event.listen(engine, "connect", _sqlite_pragmas)
+            return engine
+        return create_engine(parsed, pool_pre_ping=True)
+
+    @property
+    def display_url(self) -> str:
+        """The URL with any password hidden."""
+        try:
+            return make_url(self.url).render_as_string(hide_password=True)
+        except ArgumentError:
+            return "<invalid URL>"
+
+    # -- connection and schema ------------------------------------------
+
+    @contextmanager
+    def _connect(self) -> Iterator[Connection]:
+        try:
+            with self.engine.connect() as conn:
+                yield conn
+        except OperationalError as exc:
+            if "connect" in str(exc.orig).lower() or "unable to open" in str(exc.orig).lower():
+                raise DatabaseUnavailable(
+                    f"mirror {self.display_url} is unreachable ({str(exc.orig).strip()}); "
+                    "check the database is running and the URL is right"
+                ) from None
+            raise
+
+    def check(self) -> None:
+        """Connect once; DatabaseUnavailable (exit 3) when the database does not answer."""
+        with self._connect() as conn:
+            conn.exec_driver_sql("SELECT 1")
+
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """One database transaction: committed when the block ends, rolled back on any error
+        (a KeyboardInterrupt included)."""
+        with self._connect() as conn, conn.begin():
+            yield conn
+
+    def _alembic(self, conn: Connection) -> AlembicConfig:
+        cfg = AlembicConfig()
+        cfg.set_main_option("script_location", str(migrations_dir()))
+        cfg.attributes["connection"] = conn
+        return cfg
+
+    def upgrade(self) -> str | None:
+        """Migrate the schema to the newest revision; returns it."""
+        with self.transaction() as conn:
+            command.upgrade(self._alembic(conn), "head")
+        return self.current_revision()
+
+    def current_revision(self) -> str | None:
+        """The schema's Alembic revision, or None for an empty database."""
+        with self._connect() as conn:
+            return MigrationContext.configure(conn).get_current_revision()
+
+    def _ready(self, conn: Connection) -> None:
+        if MigrationContext.configure(conn).get_current_revision() is None:
+            raise InputError(
+                f"mirror {self.display_url} has no labourledger tables: "
+                "run `labourledger db upgrade`"
+            )
+
+    # -- entries --------------------------------------------------------
+
+    def add_entry(self, conn: Connection, entry: Mapping[str, Any], *, source: str) -> bool:
+        """Store a signed entry (dict of ENTRY_FIELDS + chain_id, contract) and its projections.
+
+        Returns False, storing nothing, when the entry is already there.
+        """
+        entry_id = entry["entry_id"]
+        if conn.execute(
+            select(schema.entries.c.seq).where(schema.entries.c.entry_id == entry_id)
+        ).first():
+            return False
+        row = {k: entry[k] for k in (*ENTRY_FIELDS, "chain_id", "contract")}
+        conn.execute(insert(schema.entries).values(**row, source=source))
+        refs = list(dict.fromkeys(entry["refs"]))
+        if refs:
+            conn.execute(
+                insert(schema.entry_refs), [{"entry_id": entry_id, "ref": r} for r in refs]
+            )
+        for table, projected in rows_for(entry_id, entry["kind"], entry["body"], entry["subject"]):
+            conn.execute(insert(table).values(**projected))
+        return True
+
+    def add_entries(
+        self, conn: Connection, entries: Sequence[Mapping[str, Any]], *, source: str
+    ) -> int:
+        """Store many entries in `conn`'s transaction; returns how many were new."""
+        return sum(self.add_entry(conn, e, source=source) for e in entries)
+
+    def get_entry(self, entry_id: str) -> dict[str, Any] | None:
+        """The stored entry as a dict of ENTRY_FIELDS, or None."""
+        columns = [schema.entries.c[f] for f in ENTRY_FIELDS]
+        with self._connect() as conn:
+            row = conn.execute(
+                select(*columns).where(schema.entries.c.entry_id == entry_id.lower())
+            ).first()
+        return None if row is None else dict(row._mapping)
+
+    def entries(self, entry_ids: Iterable[str]) -> list[dict[str, Any]]:
+        """Several stored entries (ENTRY_FIELDS), in the order asked; unknown ids are skipped."""
+        wanted = [e.lower() for e in entry_ids]
+        columns = [schema.entries.c[f] for f in ENTRY_FIELDS]
+        with self._connect() as conn:
+            rows = conn.execute(select(*columns).where(schema.entries.c.entry_id.in_(wanted)))
+            found = {r.entry_id: dict(r._mapping) for r in rows}
+        return [found[e] for e in wanted if e in found]
+
+    def entry_status(self, entry_id: str) -> str:
+        """pending, submitted or final."""
+        found = self.proof_for(entry_id)
+        if found is None or found["anchor"]["status"] not in ON_CHAIN:
+            return "pending"
+        status: str = found["anchor"]["status"]
+        return status
+
+    def pending_entries(self) -> list[dict[str, Any]]:
+        """Entries in no anchor yet, in the order they were recorded."""
+        e, p = schema.entries, schema.proofs
+        with self._connect() as conn:
+            self._ready(conn)
+            rows = conn.execute(
+                select(e.c.entry_id, e.c.kind)
+                .outerjoin(p, p.c.entry_id == e.c.entry_id)
+                .where(p.c.entry_id.is_(None))
+                .order_by(e.c.seq)
+            )
+            return _dicts(rows)
+
+    def entries_about(self, subject: str) -> list[dict[str, Any]]:
+        """Entries whose subject is `subject` or which refer to it, oldest first."""
+        e, r = schema.entries, schema.entry_refs
+        referring = select(r.c.entry_id).where(r.c.ref == subject)
+        with self._connect() as conn:
+            rows = conn.execute(
+                select(e.c.entry_id, e.c.kind, e.c.issuer, e.c.issued_at)
+                .where(or_(e.c.subject == subject, e.c.entry_id.in_(referring)))
+                .order_by(e.c.seq)
+            )
+            return _dicts(rows)
+
+    def counts(self) -> dict[str, int]:
+        """Entries pending and on chain, and anchors by status."""
+        e, p, a = schema.entries, schema.proofs, schema.anchors
+        with self._connect() as conn:
+            self._ready(conn)
+            total = conn.execute(select(func.count()).select_from(e)).scalar_one()
+            anchored = conn.execute(
+                select(func.count())
+                .select_from(p.join(a, a.c.root == p.c.root))
+                .where(a.c.status.in_(ON_CHAIN))
+            ).scalar_one()
+            by_status = dict(
+                (str(s), int(n))
+                for s, n in conn.execute(select(a.c.status, func.count()).group_by(a.c.status))
+            )
+        return {
+            "entries": total,
+            "pending": total - anchored,
+            "anchored": anchored,
+            **{f"anchors_{s}": n for s, n in sorted(by_status.items())},
+        }
+
+    # -- anchors and proofs ---------------------------------------------
+
+    def prepare_anchor(
+        self,
+        conn: Connection,
+        *,
+        root: str,
+        size: int,
+        chain_id: int,
+        contract: str,
+        entry_ids: Sequence[str],
+        paths: Sequence[Sequence[str]],
+    ) -> None:
+        """Store a batch before its transaction is sent, so a crash can resume it."""
+        if len(entry_ids) != size or len(paths) != size:
+            raise ValueError("one entry id and one path per leaf")
+        # A root orphaned by a reorg may be prepared again on the new fork.
+        conn.execute(
+            delete(schema.anchors).where(
+                and_(schema.anchors.c.root == root, schema.anchors.c.status == "orphaned")
+            )
+        )
+        conn.execute(
+            insert(schema.anchors).values(
+                root=root, size=size, status="prepared", chain_id=chain_id, contract=contract
+            )
+        )
+        conn.execute(
+            insert(schema.proofs),
+            [
+                {"entry_id": e, "root": root, "leaf_index": i, "path": list(path)}
+                for i, (e, path) in enumerate(zip(entry_ids, paths, strict=True))
+            ],
+        )
+
+    def mark_anchor(self, conn: Connection, root: str, status: str, **fields: Any) -> None:
+        """Set an anchor's status and chain facts (tx_hash, block_number, block_hash, …)."""
+        conn.execute(
+            update(schema.anchors)
+            .where(schema.anchors.c.root == root)
+            .values(status=status, **fields)
+        )
+
+    def record_chain_anchor(
+        self, conn: Connection, *, root: str, size: int, status: str, **fields: Any
+    ) -> None:
+        """An `Anchored` event seen by sync: update our own anchor, or record another's."""
+        existing = conn.execute(
+            select(schema.anchors.c.status).where(schema.anchors.c.root == root)
+        ).first()
+        if existing is None:
+            conn.execute(
+                insert(schema.anchors).values(root=root, size=size, status=status, **fields)
+            )
+        elif existing.status != "final" or status == "final":
+            self.mark_anchor(conn, root, status, **fields)
+
+    def get_anchor(self, root: str) -> dict[str, Any] | None:
+        """One anchor row, or None."""
+        with self._connect() as conn:
+            row = conn.execute(select(schema.anchors).where(schema.anchors.c.root == root)).first()
+        return None if row is None else dict(row._mapping)
+
+    def unfinished_anchors(self) -> list[dict[str, Any]]:
+        """Anchors stored but not yet seen mined: their transaction may or may not be sent."""
+        with self._connect() as conn:
+            self._ready(conn)
+            rows = conn.execute(select(schema.anchors).where(schema.anchors.c.status == "prepared"))
+            return _dicts(rows)
+
+    def anchors_since(self, block: int) -> list[dict[str, Any]]:
+        """Anchors mined in `block` or later."""
+        with self._connect() as conn:
+            rows = conn.execute(
+                select(schema.anchors).where(schema.anchors.c.block_number >= block)
+            )
+            return _dicts(rows)
+
+    def finalise_anchors(self, conn: Connection, max_block: int) -> int:
+        """Mark submitted anchors mined at or below `max_block` final; returns how many."""
+        a = schema.anchors
+        done = conn.execute(
+            update(a)
+            .where(and_(a.c.status == "submitted", a.c.block_number <= max_block))
+            .values(status="final")
+        )
+        return done.rowcount
+
+    def proof_for(self, entry_id: str) -> dict[str, Any] | None:
+        """The entry's leaf index, tree size, path and anchor, or None if in no batch."""
+        p, a = schema.proofs, schema.anchors
+        with self._connect() as conn:
+            row = conn.execute(
+                select(p.c.leaf_index, p.c.path, a)
+                .join(a, a.c.root == p.c.root)
+                .where(p.c.entry_id == entry_id.lower())
+            ).first()
+        if row is None:
+            return None
+        data = dict(row._mapping)
+        leaf_index, path = data.pop("leaf_index"), data.pop("path")
+        return {"leaf_index": leaf_index, "tree_size": data["size"], "path": path, "anchor": data}
+
+    # -- chain events and reorgs ----------------------------------------
+
+    def record_role_event(self, conn: Connection, ev: RoleEvent) -> None:
+        """Store one RoleGranted/RoleRevoked log (once)."""
+        tx_hash = "0x" + ev.tx_hash.hex()
+        r = schema.role_events
+        if conn.execute(
+            select(r.c.id).where(and_(r.c.tx_hash == tx_hash, r.c.log_index == ev.log_index))
+        ).first():
+            return
+        conn.execute(
+            insert(r).values(
+                role=ev.role,
+                account=ev.account,
+                sender=ev.sender,
+                granted=ev.granted,
+                block_number=ev.block_number,
+                block_hash="0x" + ev.block_hash.hex(),
+                tx_hash=tx_hash,
+                log_index=ev.log_index,
+            )
+        )
+
+    def role_history(self, account: str | None = None) -> list[dict[str, Any]]:
+        """Role events in chain order, optionally of one account."""
+        r = schema.role_events
+        query = select(r).order_by(r.c.block_number, r.c.log_index)
+        if account is not None:
+            query = query.where(func.lower(r.c.account) == account.lower())
+        with self._connect() as conn:
+            return _dicts(conn.execute(query))
+
+    def record_block(self, conn: Connection, number: int, block_hash: str) -> None:
+        """Remember a block's hash, to notice a reorg later."""
+        b = schema.blocks
+        if conn.execute(select(b.c.number).where(b.c.number == number)).first():
+            conn.execute(update(b).where(b.c.number == number).values(hash=block_hash))
+        else:
+            conn.execute(insert(b).values(number=number, hash=block_hash))
+
+    def blocks_since(self, number: int) -> list[tuple[int, str]]:
+        """(number, hash) of remembered blocks from `number` up, oldest first."""
+        b = schema.blocks
+        with self._connect() as conn:
+            rows = conn.execute(
+                select(b.c.number, b.c.hash).where(b.c.number >= number).order_by(b.c.number)
+            )
+            return [(int(n), str(h)) for n, h in rows]
+
+    def rewind(self, conn: Connection, fork: int, *, keep_roots: set[str]) -> int:
+        """Forget what was seen from block `fork` on: anchors not in `keep_roots` become
+        orphaned and their entries pending again. Returns how many anchors were orphaned."""
+        a, p = schema.anchors, schema.proofs
+        lost = [
+            root
+            for (root,) in conn.execute(
+                select(a.c.root).where(and_(a.c.block_number >= fork, a.c.status.in_(ON_CHAIN)))
+            )
+            if root not in keep_roots
+        ]
+        if lost:
+            conn.execute(delete(p).where(p.c.root.in_(lost)))
+            conn.execute(update(a).where(a.c.root.in_(lost)).values(status="orphaned"))
+        conn.execute(delete(schema.role_events).where(schema.role_events.c.block_number >= fork))
+        conn.execute(delete(schema.blocks).where(schema.blocks.c.number >= fork))
+        return len(lost)
+
+    def get_sync_state(self, key: str) -> str | None:
+        """A sync bookmark (last_synced_block, …)."""
+        s = schema.sync_state
+        with self._connect() as conn:
+            self._ready(conn)
+            value = conn.execute(select(s.c.value).where(s.c.key == key)).scalar_one_or_none()
+        return value
+
+    def set_sync_state(self, conn: Connection, key: str, value: str) -> None:
+        """Set a sync bookmark."""
+        s = schema.sync_state
+        if conn.execute(select(s.c.key).where(s.c.key == key)).first():
+            conn.execute(update(s).where(s.c.key == key).values(value=value))
+        else:
+            conn.execute(insert(s).values(key=key, value=value))
+
+    # -- projections ----------------------------------------------------
+
+    def facilities(
+        self,
+        *,
+        country: str | None = None,
+        tier: int | None = None,
+        facility_type: str | None = None,
+    ) -> list[dict[str, Any]]:
+        """Registered facilities (first registration of each), filtered."""
+        f = schema.facilities
+        first = (
+            select(func.min(schema.entries.c.seq))
+            .join(f, f.c.entry_id == schema.entries.c.entry_id)
+            .group_by(f.c.facility_id)
+        )
+        query = (
+            select(f)
+            .join(schema.entries, schema.entries.c.entry_id == f.c.entry_id)
+            .where(schema.entries.c.seq.in_(first))
+            .order_by(f.c.tier, f.c.country, f.c.name)
+        )
+        if country:
+            query = query.where(f.c.country == country.upper())
+        if tier is not None:
+            query = query.where(f.c.tier == tier)
+        if facility_type:
+            query = query.where(f.c.facility_type == facility_type)
+        with self._connect() as conn:
+            self._ready(conn)
+            return _dicts(conn.execute(query))
+
+    def facility(self, facility_id: str) -> dict[str, Any] | None:
+        """The first registration of a facility, or None."""
+        f = schema.facilities
+        with self._connect() as conn:
+            row = conn.execute(
+                select(f)
+                .join(schema.entries, schema.entries.c.entry_id == f.c.entry_id)
+                .where(f.c.facility_id == facility_id.lower())
+                .order_by(schema.entries.c.seq)
+            ).first()
+        return None if row is None else dict(row._mapping)
+
+    def links_of(self, facility_id: str) -> list[dict[str, Any]]:
+        """Supply links where the facility is supplier or buyer."""
+        s = schema.supply_links
+        with self._connect() as conn:
+            rows = conn.execute(
+                select(s).where(or_(s.c.supplier == facility_id, s.c.buyer == facility_id))
+            )
+            return _dicts(rows)
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cursor = dbapi_conn.cursor()
+    # Foreign keys are off by default in SQLite; WAL lets readers work while a writer commits.
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()

@@ -1,0 +1,135 @@
+"""The SQL mirror on SQLite and PostgreSQL: schema, transactional ingest, anchors, reorgs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from eth_account import Account
+from eth_utils import keccak
+
+from labourledger.envelope import Domain, sign_entry
+from labourledger.errors import DatabaseUnavailable, InputError
+from labourledger.mirror import Mirror
+from labourledger.mirror.schema import metadata
+
+pytestmark = pytest.mark.integration
+
+DOMAIN = Domain(chain_id=31337, verifying_contract="0x" + "11" * 20)
+BRAND = Account.create()
+
+
+def _facility(i: int) -> dict[str, Any]:
+    body = {"name": f"Mill {i}", "country": "BD", "address": f"Road {i}", "tier": 2}
+    entry = sign_entry(
+        private_key=BRAND.key,
+        domain=DOMAIN,
+        kind="facility",
+        subject=keccak(text=f"facility {i}"),
+        body=body,
+        issued_at=1_700_000_000 + i,
+    )
+    data = entry.to_json_dict()
+    data.pop("issued_at_iso")
+    return data | {"chain_id": DOMAIN.chain_id, "contract": DOMAIN.verifying_contract}
+
+
+@pytest.fixture
+def mirror(mirror_url: str) -> Mirror:
+    m = Mirror(mirror_url)
+    m.upgrade()
+    return m
+
+
+def test_migrations_create_exactly_the_declared_schema(mirror: Mirror) -> None:
+    assert mirror.current_revision() == "0001"
+    with mirror.engine.connect() as conn:
+        assert compare_metadata(MigrationContext.configure(conn), metadata) == []
+
+
+def test_entry_and_projection_stored_together_once(mirror: Mirror) -> None:
+    entry = _facility(1)
+    with mirror.transaction() as conn:
+        assert mirror.add_entry(conn, entry, source="local")
+        assert not mirror.add_entry(conn, entry, source="local")
+    stored = mirror.get_entry(entry["entry_id"])
+    assert stored is not None
+    assert stored["body"] == entry["body"] and stored["refs"] == entry["refs"]
+    facility = mirror.facility(entry["subject"])
+    assert facility is not None
+    assert (facility["name"], facility["country"], facility["tier"]) == ("Mill 1", "BD", 2)
+    assert [f["entry_id"] for f in mirror.facilities(country="bd", tier=2)] == [entry["entry_id"]]
+    assert mirror.facilities(tier=1) == []
+    assert mirror.counts()["pending"] == 1
+
+
+def test_failure_midway_leaves_nothing(mirror: Mirror) -> None:
+    entries = [_facility(i) for i in range(5)]
+    broken = dict(entries[3])
+    broken["body"] = {"name": "no country"}  # the projection needs country: fails on row 4
+    with pytest.raises(KeyError), mirror.transaction() as conn:
+        mirror.add_entries(conn, [*entries[:3], broken, entries[4]], source="local")
+    assert mirror.counts()["entries"] == 0
+    assert mirror.facilities() == []
+
+
+def test_anchor_lifecycle_and_reorg_rewind(mirror: Mirror) -> None:
+    entries = [_facility(i) for i in range(3)]
+    with mirror.transaction() as conn:
+        mirror.add_entries(conn, entries, source="local")
+    ids = [e["entry_id"] for e in mirror.pending_entries()]
+    assert ids == [e["entry_id"] for e in entries]  # recording order = leaf order
+    root = "0x" + "ab" * 32
+    with mirror.transaction() as conn:
+        mirror.prepare_anchor(
+            conn,
+            root=root,
+            size=3,
+            chain_id=1,
+            contract=DOMAIN.verifying_contract,
+            entry_ids=ids,
+            paths=[["0x" + "01" * 32], [], []],
+        )
+    assert mirror.pending_entries() == []  # in a prepared batch: not re-batched
+    assert mirror.entry_status(ids[0]) == "pending"  # but not on chain yet
+    assert [a["root"] for a in mirror.unfinished_anchors()] == [root]
+
+    with mirror.transaction() as conn:
+        mirror.mark_anchor(conn, root, "submitted", block_number=10, tx_hash="0x" + "cd" * 32)
+        mirror.record_block(conn, 10, "0x" + "10" * 32)
+    assert mirror.entry_status(ids[0]) == "submitted"
+    proof = mirror.proof_for(ids[0])
+    assert proof is not None
+    assert (proof["leaf_index"], proof["tree_size"], proof["path"]) == (0, 3, ["0x" + "01" * 32])
+    with mirror.transaction() as conn:
+        assert mirror.finalise_anchors(conn, 9) == 0
+        assert mirror.finalise_anchors(conn, 10) == 1
+    assert mirror.entry_status(ids[2]) == "final"
+    assert mirror.counts()["anchored"] == 3
+
+    with mirror.transaction() as conn:
+        assert mirror.rewind(conn, 10, keep_roots=set()) == 1
+    assert [e["entry_id"] for e in mirror.pending_entries()] == ids
+    assert mirror.get_anchor(root)["status"] == "orphaned"  # type: ignore[index]
+    assert mirror.blocks_since(0) == []
+
+
+def test_sync_state_round_trip(mirror: Mirror) -> None:
+    assert mirror.get_sync_state("last_synced_block") is None
+    with mirror.transaction() as conn:
+        mirror.set_sync_state(conn, "last_synced_block", "5")
+        mirror.set_sync_state(conn, "last_synced_block", "7")
+    assert mirror.get_sync_state("last_synced_block") == "7"
+
+
+def test_empty_database_asks_for_db_upgrade(mirror_url: str) -> None:
+    with pytest.raises(InputError, match="labourledger db upgrade"):
+        Mirror(mirror_url).pending_entries()
+
+
+def test_unreachable_database_is_reported_as_such() -> None:
+    with pytest.raises(DatabaseUnavailable, match="unreachable"):
+        Mirror("postgresql://nobody:secret@127.0.0.1:1/none").check()
+    assert "secret" not in Mirror("postgresql://nobody:secret@127.0.0.1:1/none").display_url
