@@ -1,0 +1,602 @@
+"""The facade: record, anchor, sync and query one workspace's ledger.
+
+The CLI is a thin layer over this class; so is any script a brand writes.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from eth_account.signers.local import LocalAccount
+from eth_hash.auto import keccak
+
+from labourledger import kinds
+from labourledger.chain import LedgerChain, open_embedded, open_rpc
+from labourledger.chain.ledger_contract import ROLES, AnchorReceipt
+from labourledger.envelope import Domain, Kind, SignedEntry, sign_entry
+from labourledger.errors import InputError
+from labourledger.identifiers import validate_os_id
+from labourledger.merkle import MerkleTree
+from labourledger.mirror import Mirror
+from labourledger.suppliers import RowError, read_facility_csv
+from labourledger.verify.integrity import (
+    AnchoredRoot,
+    ContentHashMatches,
+    EntryCheck,
+    EntryIdMatches,
+    IncludedInAnchor,
+    InclusionProof,
+    SignatureMatchesIssuer,
+)
+from labourledger.verify.results import CheckResult
+from labourledger.workspace import EMBEDDED, ChainConfig, Config, Workspace
+
+__all__ = ["AnchorResult", "FacilityImport", "Ledger", "RowsInvalid", "SyncResult"]
+
+Progress = Callable[[int], None]
+"""Called with the number of items just finished, for progress bars."""
+
+#: Blocks re-checked on every sync for a changed hash (a reorg).
+REORG_WINDOW = 64
+
+
+@dataclass(frozen=True)
+class AnchorResult:
+    """One batch sent to the contract."""
+
+    root: str
+    size: int
+    tx_hash: str
+    block_number: int
+    gas_used: int
+    status: str
+    resumed: bool
+
+
+@dataclass(frozen=True)
+class FacilityImport:
+    """Facilities recorded from a CSV, and the rows skipped as invalid."""
+
+    entries: list[SignedEntry]
+    errors: list[RowError]
+
+
+class RowsInvalid(InputError):
+    """A CSV with invalid rows; nothing from it was stored."""
+
+    def __init__(self, path: Path, errors: Sequence[RowError]) -> None:
+        lines = "\n".join(f"  {e}" for e in errors)
+        super().__init__(
+            f"{path}: {len(errors)} invalid row(s), nothing imported "
+            f"(fix them, or pass --skip-invalid):\n{lines}"
+        )
+        self.errors = list(errors)
+
+
+@dataclass(frozen=True)
+class SyncResult:
+    """What one `sync` read from the chain."""
+
+    from_block: int
+    to_block: int
+    anchors: int
+    role_events: int
+    finalised: int
+    orphaned: int
+
+
+def _hex(value: bytes) -> str:
+    return "0x" + value.hex()
+
+
+class Ledger:
+    """One workspace: its keys, mirror and chain, and everything done with them."""
+
+    def __init__(self, workspace: Workspace) -> None:
+        self.workspace = workspace
+        self.mirror = Mirror(workspace.config.mirror_url)
+        self._roots: dict[bytes, AnchoredRoot | None] = {}
+
+    # -- opening -----------------------------------------------------------
+
+    @classmethod
+    def open(cls, root: Path) -> Ledger:
+        """Open an initialised workspace."""
+        return cls(Workspace.open(root))
+
+    @classmethod
+    def init(
+        cls,
+        root: Path,
+        *,
+        chain: str = EMBEDDED,
+        contract: str | None = None,
+        db: str | None = None,
+        confirmations: int | None = None,
+        admin_passphrase: str | None = None,
+    ) -> Ledger:
+        """Create a workspace, migrate its mirror and connect its chain.
+
+        On the embedded chain this also creates the `admin` key (encrypted with
+        `admin_passphrase`), funds it from a dev account and deploys the
+        contract. On a URL chain it records the chain and, with `contract`,
+        attaches to an existing deployment.
+        """
+        if confirmations is not None and confirmations < 0:
+            raise InputError("--confirmations: must be 0 or more")
+        chain_config = ChainConfig(
+            url=chain,
+            confirmations=confirmations
+            if confirmations is not None
+            else (0 if chain == EMBEDDED else 12),
+        )
+        if chain != EMBEDDED and not chain.startswith(("http://", "https://")):
+            raise InputError(f"--chain: expected 'embedded' or an http(s) URL, got {chain!r}")
+        if chain == EMBEDDED and admin_passphrase is None:
+            raise InputError("the embedded chain needs a passphrase for the admin key")
+        # Reach the chain and database before writing anything.
+        Mirror(db).check() if db else None
+        connected = (
+            open_embedded(root.resolve() / "chain" / "embedded.sqlite")
+            if (chain == EMBEDDED)
+            else open_rpc(chain)
+        )
+        chain_config.chain_id = connected.chain_id
+        if contract:
+            connected.attach(contract)
+            chain_config.contract = connected.contract_address or contract
+        workspace = Workspace.create(root, Config(chain=chain_config, mirror_url=db or ""))
+        ledger = cls(workspace)
+        ledger.__dict__["chain"] = connected
+        ledger.mirror.upgrade()
+        if chain == EMBEDDED and not contract:
+            assert admin_passphrase is not None
+            info = workspace.keys.new("admin", admin_passphrase)
+            connected.fund(info.address, 100 * 10**18)
+            ledger.deploy(workspace.keys.unlock("admin", admin_passphrase))
+        return ledger
+
+    @cached_property
+    def chain(self) -> LedgerChain:
+        """The chain, connected on first use (signing alone never needs it)."""
+        cfg = self.workspace.config.chain
+        connected = (
+            open_embedded(self.workspace.chain_file) if cfg.is_embedded else open_rpc(cfg.url)
+        )
+        if cfg.chain_id and connected.chain_id != cfg.chain_id:
+            raise InputError(
+                f"chain {cfg.url} has chain id {connected.chain_id}, but this workspace "
+                f"was set up for {cfg.chain_id}"
+            )
+        if cfg.contract:
+            connected.attach(cfg.contract)
+        return connected
+
+    @property
+    def config(self) -> Config:
+        """The workspace's config."""
+        return self.workspace.config
+
+    @property
+    def domain(self) -> Domain:
+        """The EIP-712 domain every entry of this workspace is signed for."""
+        cfg = self.config.chain
+        if not cfg.contract:
+            raise InputError(
+                "no contract configured: run `labourledger contracts deploy --key admin` "
+                "or `labourledger init --contract ADDRESS`"
+            )
+        return Domain(chain_id=cfg.chain_id, verifying_contract=cfg.contract)
+
+    def deploy(self, admin: LocalAccount) -> str:
+        """Deploy the LabourLedger contract with `admin` as DEFAULT_ADMIN and remember it."""
+        result = self.chain.deploy(admin)
+        cfg = self.config.chain
+        assert self.chain.contract_address is not None
+        cfg.contract = self.chain.contract_address
+        cfg.deploy_block = result.block_number
+        self.workspace.save()
+        return cfg.contract
+
+    # -- recording ---------------------------------------------------------
+
+    def sign(
+        self,
+        kind: Kind,
+        body: Mapping[str, Any],
+        signer: LocalAccount,
+        *,
+        issued_at: int | None = None,
+    ) -> SignedEntry:
+        """Validate a body against its kind and sign it; nothing is stored."""
+        model = kinds.parse_body(kind, body)
+        canonical = model.model_dump(mode="json", exclude_none=True)
+        return sign_entry(
+            private_key=signer.key,
+            domain=self.domain,
+            kind=kind,
+            subject=kinds.subject_for(kind, model, issuer=signer.address),
+            refs=kinds.refs_for(kind, model),
+            body=canonical,
+            issued_at=int(time.time()) if issued_at is None else issued_at,
+            schema_version=kinds.SCHEMA_VERSION,
+        )
+
+    def record(
+        self,
+        kind: Kind,
+        body: Mapping[str, Any],
+        signer: LocalAccount,
+        *,
+        issued_at: int | None = None,
+    ) -> SignedEntry:
+        """Validate, sign and store one entry as pending, in one transaction."""
+        return self.record_many(kind, [body], signer, issued_at=issued_at)[0]
+
+    def record_many(
+        self,
+        kind: Kind,
+        bodies: Sequence[Mapping[str, Any]],
+        signer: LocalAccount,
+        *,
+        issued_at: int | None = None,
+        progress: Progress | None = None,
+    ) -> list[SignedEntry]:
+        """Sign and store many bodies of one kind, all or nothing.
+
+        Every body is validated before anything is signed, so a bad row is
+        reported without touching the mirror.
+        """
+        entries = [self.sign(kind, body, signer, issued_at=issued_at) for body in bodies]
+        with self.mirror.transaction() as session:
+            for entry in entries:
+                self.mirror.add_entry(session, self._stored(entry), source="local")
+                if progress:
+                    progress(1)
+        return entries
+
+    def _stored(self, entry: SignedEntry) -> dict[str, Any]:
+        data = entry.to_json_dict()
+        data.pop("issued_at_iso")
+        data["chain_id"] = self.config.chain.chain_id
+        data["contract"] = self.config.chain.contract
+        return data
+
+    def import_facilities(
+        self,
+        path: Path,
+        signer: LocalAccount,
+        *,
+        skip_invalid: bool = False,
+        progress: Progress | None = None,
+    ) -> FacilityImport:
+        """Register every facility of an Open Supply Hub CSV, in one transaction.
+
+        Any invalid row refuses the whole file (RowsInvalid, listing each row)
+        unless `skip_invalid`, in which case the valid rows are stored and the
+        invalid ones returned.
+        """
+        rows = read_facility_csv(path)
+        if rows.errors and not skip_invalid:
+            raise RowsInvalid(path, rows.errors)
+        entries = self.record_many("facility", rows.bodies, signer, progress=progress)
+        return FacilityImport(entries=entries, errors=rows.errors)
+
+    def facility_id(self, ref: str) -> str:
+        """A facility id from its 0x id or its Open Supply Hub id."""
+        if ref.startswith("0x"):
+            if len(ref) != 66:
+                raise InputError(f"facility {ref}: expected a 0x id of 64 hex digits or an OS id")
+            return ref.lower()
+        return _hex(keccak(b"os:" + validate_os_id(ref).encode()))
+
+    def facility(self, ref: str) -> dict[str, Any]:
+        """A facility: its registration, every entry about it with status, and its links."""
+        facility_id = self.facility_id(ref)
+        row = self.mirror.facility(facility_id)
+        if row is None:
+            raise InputError(
+                f"facility {ref}: not registered here; add it with `labourledger supplier add`"
+            )
+        entries = [
+            {**self.describe(e["entry_id"]), "body": None}
+            for e in self.mirror.entries_about(facility_id)
+        ]
+        return {
+            "facility_id": facility_id,
+            "facility": row,
+            "entries": entries,
+            "links": self.mirror.links_of(facility_id),
+        }
+
+    # -- roles -------------------------------------------------------------
+
+    def grant_role(self, admin: LocalAccount, role: str, account: str) -> str:
+        """Grant BRAND, AUDITOR, SUPPLIER or ADMIN; returns the tx hash."""
+        return _hex(self.chain.grant_role(admin, _role(role), account).tx_hash)
+
+    def revoke_role(self, admin: LocalAccount, role: str, account: str) -> str:
+        """Revoke a role; returns the tx hash."""
+        return _hex(self.chain.revoke_role(admin, _role(role), account).tx_hash)
+
+    def role_members(self) -> dict[str, list[str]]:
+        """Current members of each role, replayed from the contract's role events."""
+        members: dict[str, list[str]] = {role: [] for role in ROLES}
+        start = self.config.chain.deploy_block
+        for event in self.chain.role_events(start, self.chain.latest_block()):
+            holders = members[event.role]
+            if event.granted and event.account not in holders:
+                holders.append(event.account)
+            elif not event.granted and event.account in holders:
+                holders.remove(event.account)
+        return members
+
+    def roles_of(self, accounts: Iterable[str]) -> dict[str, list[str]]:
+        """Roles each address holds now, read from the contract."""
+        return {a: [r for r in ROLES if self.chain.has_role(r, a)] for a in accounts}
+
+    # -- anchoring ---------------------------------------------------------
+
+    def anchor(
+        self, sender: LocalAccount, *, progress: Progress | None = None
+    ) -> list[AnchorResult]:
+        """Anchor every pending entry as one Merkle batch.
+
+        A batch left half-done by a crash (stored as prepared, transaction maybe
+        sent) is finished first: the chain is asked for its root before any
+        resend, so entries are neither lost nor anchored twice.
+        """
+        results = [self._finish(sender, a) for a in self.mirror.unfinished_anchors()]
+        pending = self.mirror.pending_entries()
+        if not pending:
+            return results
+        tree = MerkleTree([bytes.fromhex(e["entry_id"][2:]) for e in pending])
+        paths = [[_hex(h) for h in tree.inclusion_proof(i)] for i in range(tree.size)]
+        if progress:
+            progress(len(pending) // 2)
+        cfg = self.config.chain
+        with self.mirror.transaction() as session:
+            self.mirror.prepare_anchor(
+                session,
+                root=_hex(tree.root),
+                size=tree.size,
+                chain_id=cfg.chain_id,
+                contract=cfg.contract,
+                entry_ids=[e["entry_id"] for e in pending],
+                paths=paths,
+            )
+        anchor = self.mirror.get_anchor(_hex(tree.root))
+        assert anchor is not None
+        results.append(self._finish(sender, anchor))
+        if progress:
+            progress(len(pending) - len(pending) // 2)
+        return results
+
+    def _finish(self, sender: LocalAccount, anchor: Mapping[str, Any]) -> AnchorResult:
+        root = bytes.fromhex(anchor["root"][2:])
+        resumed = anchor["status"] == "prepared" and self.chain.anchor_of(root) is not None
+        receipt = (
+            self._receipt_of(root) if resumed else self.chain.anchor(sender, root, anchor["size"])
+        )
+        status = self._status_at(receipt.block_number)
+        with self.mirror.transaction() as session:
+            self.mirror.mark_anchor(
+                session,
+                anchor["root"],
+                status,
+                tx_hash=_hex(receipt.tx_hash),
+                block_number=receipt.block_number,
+                block_hash=_hex(receipt.block_hash),
+                timestamp=receipt.timestamp,
+                submitter=receipt.submitter,
+            )
+            self.mirror.record_block(session, receipt.block_number, _hex(receipt.block_hash))
+        return AnchorResult(
+            root=anchor["root"],
+            size=anchor["size"],
+            tx_hash=_hex(receipt.tx_hash),
+            block_number=receipt.block_number,
+            gas_used=receipt.gas_used,
+            status=status,
+            resumed=resumed,
+        )
+
+    def _receipt_of(self, root: bytes) -> AnchorReceipt:
+        """Rebuild the receipt of a root already on chain (a resumed anchor)."""
+        record = self.chain.anchor_of(root)
+        assert record is not None
+        events = [
+            e
+            for e in self.chain.anchored_events(record.block_number, record.block_number)
+            if e.root == root
+        ]
+        event = events[0]
+        return AnchorReceipt(
+            root=root,
+            size=record.size,
+            submitter=record.submitter,
+            tx_hash=event.tx_hash,
+            block_number=record.block_number,
+            block_hash=event.block_hash,
+            timestamp=record.timestamp,
+            gas_used=0,
+        )
+
+    def _status_at(self, block_number: int, latest: int | None = None) -> str:
+        latest = self.chain.latest_block() if latest is None else latest
+        deep_enough = latest - block_number >= self.config.chain.confirmations
+        return "final" if deep_enough else "submitted"
+
+    # -- queries -----------------------------------------------------------
+
+    def entry(self, entry_id: str) -> SignedEntry:
+        """A stored entry (InputError naming the id when it is unknown)."""
+        row = self.mirror.get_entry(entry_id.lower())
+        if row is None:
+            raise InputError(
+                f"entry {entry_id}: not in this workspace's mirror "
+                "(check the id, or `labourledger import` the signed entry file)"
+            )
+        return SignedEntry.model_validate(row)
+
+    def describe(self, entry_id: str) -> dict[str, Any]:
+        """An entry in DESIGN.md's JSON shape, with `status`, `proof` and `anchor`."""
+        view = self.entry(entry_id).to_json_dict()
+        view["status"] = self.mirror.entry_status(view["entry_id"])
+        found = self.mirror.proof_for(view["entry_id"])
+        view["proof"] = view["anchor"] = None
+        if found is not None and found["anchor"]["status"] in ("submitted", "final"):
+            anchor = found["anchor"]
+            view["proof"] = {
+                "leaf_index": found["leaf_index"],
+                "tree_size": found["tree_size"],
+                "path": found["path"],
+            }
+            view["anchor"] = {
+                "root": anchor["root"],
+                "tx_hash": anchor["tx_hash"],
+                "block_number": anchor["block_number"],
+                "chain_id": anchor["chain_id"],
+                "contract": anchor["contract"],
+            }
+        return view
+
+    def proof(self, entry_id: str) -> dict[str, Any]:
+        """The entry's proof and anchor, re-checked locally and by the contract itself."""
+        view = self.describe(entry_id)
+        proof = self.stored_proof(view["entry_id"])
+        if proof is None:
+            raise InputError(f"entry {view['entry_id']} is pending: run `labourledger anchor`")
+        leaf = bytes.fromhex(view["entry_id"][2:])
+        local = IncludedInAnchor(proof, self.anchored_root(proof.root), 0)(self.entry(entry_id))
+        by_contract = self.chain.verify_inclusion(
+            leaf, proof.leaf_index, proof.tree_size, proof.path, proof.root
+        )
+        return {
+            "entry_id": view["entry_id"],
+            "proof": view["proof"],
+            "anchor": view["anchor"],
+            "verified": local.passed and by_contract,
+            "reason": local.reason if by_contract else "the contract rejects this proof",
+        }
+
+    # -- integrity ---------------------------------------------------------
+
+    def stored_proof(self, entry_id: str) -> InclusionProof | None:
+        """The mirror's proof of an entry, once its anchor was sent; None while pending."""
+        found = self.mirror.proof_for(entry_id)
+        if found is None or found["anchor"]["status"] not in ("submitted", "final"):
+            return None
+        return InclusionProof(
+            root=bytes.fromhex(found["anchor"]["root"][2:]),
+            leaf_index=found["leaf_index"],
+            tree_size=found["tree_size"],
+            path=[bytes.fromhex(h[2:]) for h in found["path"]],
+        )
+
+    def anchored_root(self, root: bytes) -> AnchoredRoot | None:
+        """What the contract holds for `root`, with its current depth; cached per ledger."""
+        if root not in self._roots:
+            record = self.chain.anchor_of(root)
+            self._roots[root] = (
+                None
+                if record is None
+                else AnchoredRoot(
+                    root=root,
+                    size=record.size,
+                    block_number=record.block_number,
+                    timestamp=record.timestamp,
+                    submitter=record.submitter,
+                    confirmations=self.chain.latest_block() - record.block_number,
+                )
+            )
+        return self._roots[root]
+
+    def check_integrity(
+        self, entry: SignedEntry, proof: InclusionProof | None
+    ) -> list[CheckResult]:
+        """Hash, id, signature and anchoring checks of one entry, re-done from scratch."""
+        anchored = self.anchored_root(proof.root) if proof else None
+        checks: list[EntryCheck] = [
+            ContentHashMatches(),
+            EntryIdMatches(self.domain),
+            SignatureMatchesIssuer(self.domain),
+            IncludedInAnchor(proof, anchored, self.config.chain.confirmations),
+        ]
+        return [check(entry) for check in checks]
+
+    def check_entry(self, entry_id: str) -> list[CheckResult]:
+        """Integrity checks of a stored entry, against the chain."""
+        entry = self.entry(entry_id)
+        return self.check_integrity(entry, self.stored_proof("0x" + entry.entry_id.hex()))
+
+    # -- sync --------------------------------------------------------------
+
+    def sync(self) -> SyncResult:
+        """Read `Anchored` and role events into the mirror, roll back reorged anchors,
+        and finalise anchors that reached the configured depth."""
+        chain = self.chain
+        latest = chain.latest_block()
+        orphaned = self._rewind_reorg(latest)
+        last = self.mirror.get_sync_state("last_synced_block")
+        start = int(last) + 1 if last is not None else self.config.chain.deploy_block
+        anchors = chain.anchored_events(start, latest) if start <= latest else []
+        roles = chain.role_events(start, latest) if start <= latest else []
+        with self.mirror.transaction() as session:
+            for event in anchors:
+                self.mirror.record_chain_anchor(
+                    session,
+                    root=_hex(event.root),
+                    size=event.size,
+                    status=self._status_at(event.block_number, latest),
+                    chain_id=self.config.chain.chain_id,
+                    contract=self.config.chain.contract,
+                    tx_hash=_hex(event.tx_hash),
+                    block_number=event.block_number,
+                    block_hash=_hex(event.block_hash),
+                    timestamp=chain.block_timestamp(event.block_number),
+                    submitter=event.submitter,
+                )
+                self.mirror.record_block(session, event.block_number, _hex(event.block_hash))
+            for role_event in roles:
+                self.mirror.record_role_event(session, role_event)
+                self.mirror.record_block(
+                    session, role_event.block_number, _hex(role_event.block_hash)
+                )
+            finalised = self.mirror.finalise_anchors(
+                session, latest - self.config.chain.confirmations
+            )
+            self.mirror.record_block(session, latest, _hex(chain.block_hash(latest)))
+            self.mirror.set_sync_state(session, "last_synced_block", str(latest))
+        return SyncResult(start, latest, len(anchors), len(roles), finalised, orphaned)
+
+    def _rewind_reorg(self, latest: int) -> int:
+        """Find the first recent block whose hash changed and roll the mirror back to it."""
+        fork = None
+        for number, stored_hash in self.mirror.blocks_since(latest - REORG_WINDOW):
+            if number > latest or _hex(self.chain.block_hash(number)) != stored_hash:
+                fork = number
+                break
+        if fork is None:
+            return 0
+        still_anchored = {
+            a["root"]
+            for a in self.mirror.anchors_since(fork)
+            if self.chain.anchor_of(bytes.fromhex(a["root"][2:])) is not None
+        }
+        with self.mirror.transaction() as session:
+            orphaned = self.mirror.rewind(session, fork, keep_roots=still_anchored)
+            self.mirror.set_sync_state(session, "last_synced_block", str(fork - 1))
+        return orphaned
+
+
+def _role(name: str) -> str:
+    role = name.upper().removesuffix("_ROLE")
+    if role not in ROLES:
+        raise InputError(f"role {name!r}: expected one of {', '.join(ROLES)}")
+    return role

@@ -1,0 +1,169 @@
+"""Integrity checks of single entries: hash, signature, id, inclusion in an anchored root.
+
+Each check is a small object with a name; it returns a CheckResult and never
+raises for bad evidence, so a report lists every problem at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from labourledger.envelope import Domain, SignedEntry
+from labourledger.errors import InvalidSignature
+from labourledger.merkle import verify_inclusion
+from labourledger.verify.results import CheckResult, Outcome
+
+__all__ = [
+    "AnchoredRoot",
+    "ContentHashMatches",
+    "EntryCheck",
+    "EntryIdMatches",
+    "IncludedInAnchor",
+    "InclusionProof",
+    "SignatureMatchesIssuer",
+]
+
+
+@dataclass(frozen=True)
+class InclusionProof:
+    """An RFC 6962 audit path of one entry in one anchored root."""
+
+    root: bytes
+    leaf_index: int
+    tree_size: int
+    path: Sequence[bytes]
+
+
+@dataclass(frozen=True)
+class AnchoredRoot:
+    """What the chain says about a root: who anchored it, when, how many entries."""
+
+    root: bytes
+    size: int
+    block_number: int
+    timestamp: int
+    submitter: str
+    confirmations: int
+
+
+class EntryCheck(Protocol):
+    """A named check of one entry."""
+
+    @property
+    def name(self) -> str:
+        """The check's short name, as reports show it."""
+
+    def __call__(self, entry: SignedEntry) -> CheckResult: ...
+
+
+def _result(check: str, entry: SignedEntry, ok: bool, good: str, bad: str) -> CheckResult:
+    return CheckResult(
+        check=check,
+        outcome=Outcome.PASS if ok else Outcome.FAIL,
+        reason=good if ok else bad,
+        entry_id="0x" + entry.entry_id.hex(),
+    )
+
+
+@dataclass(frozen=True)
+class ContentHashMatches:
+    """keccak256(salt ‖ JCS(body)) equals the signed content hash."""
+
+    name: str = "content_hash"
+
+    def __call__(self, entry: SignedEntry) -> CheckResult:
+        return _result(
+            self.name,
+            entry,
+            entry.content_hash_matches(),
+            "body and salt hash to the signed content hash",
+            "body or salt was altered: they no longer hash to the signed content hash",
+        )
+
+
+@dataclass(frozen=True)
+class EntryIdMatches:
+    """The stored entry id is the EIP-712 digest of the signed fields."""
+
+    domain: Domain
+    name: str = "entry_id"
+
+    def __call__(self, entry: SignedEntry) -> CheckResult:
+        return _result(
+            self.name,
+            entry,
+            entry.id_matches(self.domain),
+            "entry id is the EIP-712 digest of its fields",
+            f"entry id does not match its fields for chain {self.domain.chain_id} / "
+            f"contract {self.domain.verifying_contract}",
+        )
+
+
+@dataclass(frozen=True)
+class SignatureMatchesIssuer:
+    """The signature recovers to the claimed issuer (low-s, v in {27, 28})."""
+
+    domain: Domain
+    name: str = "signature"
+
+    def __call__(self, entry: SignedEntry) -> CheckResult:
+        try:
+            signer = entry.recover(self.domain)
+        except InvalidSignature as exc:
+            return _result(self.name, entry, False, "", str(exc))
+        return _result(
+            self.name,
+            entry,
+            signer == entry.issuer,
+            f"signed by the issuer {entry.issuer}",
+            f"signature recovers to {signer}, not to the claimed issuer {entry.issuer}",
+        )
+
+
+@dataclass(frozen=True)
+class IncludedInAnchor:
+    """The entry's audit path leads to a root the contract holds, with the same size,
+    at least `min_confirmations` blocks deep. No proof means pending, never verified."""
+
+    proof: InclusionProof | None
+    anchored: AnchoredRoot | None
+    min_confirmations: int
+    name: str = "anchored"
+
+    def __call__(self, entry: SignedEntry) -> CheckResult:
+        def fail(reason: str) -> CheckResult:
+            return _result(self.name, entry, False, "", reason)
+
+        if self.proof is None:
+            return fail("pending: not yet anchored, so not verified (run `labourledger anchor`)")
+        root_hex = "0x" + self.proof.root.hex()
+        if self.anchored is None:
+            return fail(f"root {root_hex} is not anchored on this chain's contract")
+        if self.anchored.size != self.proof.tree_size:
+            return fail(
+                f"proof claims a tree of {self.proof.tree_size} entries, "
+                f"the chain anchored {self.anchored.size}"
+            )
+        included = verify_inclusion(
+            entry.entry_id,
+            self.proof.leaf_index,
+            self.proof.tree_size,
+            self.proof.path,
+            self.proof.root,
+        )
+        if not included:
+            return fail(f"inclusion proof does not lead to root {root_hex}")
+        if self.anchored.confirmations < self.min_confirmations:
+            return fail(
+                f"anchored in block {self.anchored.block_number} but only "
+                f"{self.anchored.confirmations} of {self.min_confirmations} confirmations yet"
+            )
+        return _result(
+            self.name,
+            entry,
+            True,
+            f"included in root {root_hex}, anchored in block {self.anchored.block_number}",
+            "",
+        )

@@ -1,0 +1,56 @@
+"""Check results: pass, attention or fail, each with a reason a person can act on."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+from enum import Enum
+from typing import Any
+
+__all__ = ["CheckResult", "Outcome", "worst"]
+
+
+class Outcome(str, Enum):
+    """A check's outcome, ordered from best to worst."""
+
+    PASS = "pass"
+    ATTENTION = "attention"
+    FAIL = "fail"
+
+    @property
+    def rank(self) -> int:
+        """0 for pass, 1 for attention, 2 for fail."""
+        return _RANK[self]
+
+
+_RANK = {Outcome.PASS: 0, Outcome.ATTENTION: 1, Outcome.FAIL: 2}
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """What one named check found, about one entry or facility."""
+
+    check: str
+    outcome: Outcome
+    reason: str
+    entry_id: str | None = None
+    facility: str | None = None
+
+    @property
+    def passed(self) -> bool:
+        """Whether the outcome is PASS."""
+        return self.outcome is Outcome.PASS
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        data = asdict(self)
+        data["outcome"] = self.outcome.value
+        return data
+
+
+def worst(results: Iterable[CheckResult]) -> Outcome:
+    """The worst outcome; FAIL when there are no results at all (fail closed)."""
+    outcomes = [r.outcome for r in results]
+    if not outcomes:
+        return Outcome.FAIL
+    return max(outcomes, key=lambda o: o.rank)
