@@ -1,0 +1,161 @@
+"""Measure labourledger's speed and gas; prints a table. Not a test: numbers vary by machine.
+
+Run from a checkout with the npm tools installed:
+
+    python benchmarks/run.py            # everything
+    python benchmarks/run.py --quick    # smaller sizes
+
+Measures: gas of deploy and of `anchor` at 1, 1,024 and 4,096 entries (embedded
+chain and anvil), entries signed and verified per second on one core, the
+two-process acceptance test, CSV import rows/s on SQLite and PostgreSQL, and
+the time to anchor 5,000 pending entries.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from eth_account import Account
+from eth_utils import keccak
+from rich.console import Console
+from rich.table import Table
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "tests"))
+os.environ.setdefault("LABOURLEDGER_SCRYPT_N", "1024")
+
+from clihelp import facility_rows, write_csv  # noqa: E402
+from conftest import PG_URL, running_anvil  # noqa: E402
+
+from labourledger.chain import LedgerChain, open_embedded, open_rpc  # noqa: E402
+from labourledger.envelope import Domain, sign_entry  # noqa: E402
+from labourledger.ledger import Ledger  # noqa: E402
+
+PASS = "benchmark passphrase"
+rows: list[tuple[str, str, str]] = []
+
+
+def record(what: str, value: str, unit: str) -> None:
+    """Add one measurement to the table."""
+    rows.append((what, value, unit))
+
+
+def timed(fn: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def gas(chain: LedgerChain, label: str) -> None:
+    admin = Account.create()
+    chain.fund(admin.address, 10**20)
+    record(f"gas: deploy ({label})", f"{chain.deploy(admin).gas_used:,}", "gas")
+    for size in (1, 1024, 4096):
+        receipt = chain.anchor(admin, keccak(text=f"{label} {size} {time.time()}"), size)
+        record(f"gas: anchor {size:,} entries ({label})", f"{receipt.gas_used:,}", "gas")
+
+
+def sign_verify(count: int) -> None:
+    os.sched_setaffinity(0, {0})  # one core
+    domain = Domain(chain_id=1, verifying_contract="0x" + "11" * 20)
+    key = Account.create().key
+    body = {"name": "Mill", "country": "BD", "address": "Road 1", "tier": 2}
+    entries = []
+    elapsed = timed(
+        lambda: entries.extend(
+            sign_entry(
+                private_key=key,
+                domain=domain,
+                kind="facility",
+                subject=keccak(text=str(i)),
+                body=body,
+                issued_at=i,
+            )
+            for i in range(count)
+        )
+    )
+    record("entries signed per second (one core)", f"{count / elapsed:,.0f}", "entries/s")
+    elapsed = timed(lambda: all(e.recover(domain) and e.content_hash_matches() for e in entries))
+    record("entries verified per second (one core)", f"{count / elapsed:,.0f}", "entries/s")
+    os.sched_setaffinity(0, set(range(os.cpu_count() or 1)))
+
+
+def acceptance() -> None:
+    elapsed = timed(
+        lambda: subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pytest",
+                "-q",
+                "-p",
+                "no:cacheprovider",
+                str(REPO / "tests" / "test_acceptance_two_processes.py"),
+            ],
+            check=True,
+            capture_output=True,
+        )
+    )
+    record("two-process acceptance test (pytest, incl. start-up)", f"{elapsed:.1f}", "s")
+
+
+@contextmanager
+def pg_schema() -> Iterator[str]:
+    import psycopg
+
+    name = f"ll_bench_{os.getpid()}"
+    with psycopg.connect(PG_URL, autocommit=True) as admin:
+        admin.execute(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
+        admin.execute(f'CREATE SCHEMA "{name}"')
+        try:
+            yield f"{PG_URL}?options=-csearch_path%3D{name}"
+        finally:
+            admin.execute(f'DROP SCHEMA "{name}" CASCADE')
+
+
+def import_and_anchor(count: int, db: str | None, label: str, tmp: Path) -> None:
+    ledger = Ledger.init(tmp / f"ws-{label}", admin_passphrase=PASS, db=db)
+    keys = ledger.workspace.keys
+    keys.new("brand", PASS)
+    ledger.chain.fund(keys.address("brand"), 10**19)
+    ledger.grant_role(keys.unlock("admin", PASS), "BRAND", keys.address("brand"))
+    brand = keys.unlock("brand", PASS)
+    csv_file = write_csv(tmp / f"{label}.csv", facility_rows(count))
+    elapsed = timed(lambda: ledger.import_facilities(csv_file, brand))
+    record(f"CSV import, {count:,} rows ({label})", f"{count / elapsed:,.0f}", "rows/s")
+    elapsed = timed(lambda: ledger.anchor(brand))
+    record(f"anchor {count:,} pending entries ({label})", f"{elapsed:.2f}", "s")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="smaller sizes")
+    args = parser.parse_args()
+    count = 500 if args.quick else 5000
+    with tempfile.TemporaryDirectory() as tmp_dir:
+        tmp = Path(tmp_dir)
+        gas(open_embedded(tmp / "gas.sqlite"), "embedded")
+        with running_anvil() as url:
+            gas(open_rpc(url), "anvil")
+        sign_verify(2000 if args.quick else 20000)
+        import_and_anchor(count, None, "SQLite", tmp)
+        with pg_schema() as url:
+            import_and_anchor(count, url, "PostgreSQL", tmp)
+        if not args.quick:
+            acceptance()
+    table = Table("measurement", "value", "unit", title="labourledger benchmarks")
+    for row in rows:
+        table.add_row(*row)
+    Console().print(table)
+
+
+if __name__ == "__main__":
+    main()

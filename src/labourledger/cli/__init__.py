@@ -1,0 +1,99 @@
+"""The `labourledger` command line: a thin layer over `labourledger.Ledger`."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import typer
+
+from labourledger.cli import entries, keys, roles, setup, suppliers
+from labourledger.cli.context import State, err
+from labourledger.errors import LabourLedgerError
+
+app = typer.Typer(
+    name="labourledger",
+    help=(
+        "Signed, chain-anchored evidence of where a product's labour came from.\n\n"
+        "Example: labourledger demo"
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+@app.callback()
+def _root(
+    ctx: typer.Context,
+    workspace: Path = typer.Option(
+        Path(".labourledger"),
+        "--workspace",
+        envvar="LABOURLEDGER_WORKSPACE",
+        help="Workspace folder.",
+    ),
+    json_output: bool = typer.Option(False, "--json", help="Machine-readable JSON on stdout."),
+    key: str | None = typer.Option(None, "--key", help="Name of the signing key."),
+) -> None:
+    ctx.obj = State(workspace=workspace, json=json_output, key=key)
+
+
+for module in (setup, keys, roles, suppliers, entries):
+    module.register(app)
+
+_GLOBAL_WITH_VALUE = ("--workspace", "--key")
+INTERRUPTED = 130  # the shell's code for a process stopped by Ctrl-C
+
+
+def _hoist_global_options(argv: list[str]) -> list[str]:
+    """Let global options stand anywhere, e.g. `audit sign a.json --key auditor --json`."""
+    front: list[str] = []
+    rest: list[str] = []
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg == "--":
+            rest.extend(argv[i:])
+            break
+        if arg == "--json" or arg.startswith(tuple(f"{o}=" for o in _GLOBAL_WITH_VALUE)):
+            front.append(arg)
+        elif arg in _GLOBAL_WITH_VALUE and i + 1 < len(argv):
+            front.extend(argv[i : i + 2])
+            i += 1
+        else:
+            rest.append(arg)
+        i += 1
+    return front + rest
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of the `labourledger` console script."""
+    args = _hoist_global_options(list(sys.argv[1:] if argv is None else argv))
+    try:
+        # Outside standalone mode typer returns an Exit's code (130 for Ctrl-C) instead of raising.
+        code = app(args=args, prog_name="labourledger", standalone_mode=False)
+    except LabourLedgerError as exc:
+        err.print(f"[red]error:[/red] {exc}", soft_wrap=True)
+        raise SystemExit(exc.exit_code) from None
+    except KeyboardInterrupt:
+        err.print("interrupted: nothing was half-written")
+        raise SystemExit(INTERRUPTED) from None
+    except typer.Exit as exc:
+        raise SystemExit(exc.exit_code) from None
+    except typer.Abort:
+        err.print("aborted")
+        raise SystemExit(1) from None
+    except Exception as exc:  # typer's usage errors carry their own exit code
+        code = getattr(exc, "exit_code", None)
+        if code is None:
+            raise
+        show = getattr(exc, "show", None)
+        if callable(show):
+            show()
+        raise SystemExit(code) from None
+    if code == INTERRUPTED:
+        err.print("interrupted: nothing was half-written")
+    raise SystemExit(code if isinstance(code, int) else 0)
+
+
+__all__ = ["app", "main"]

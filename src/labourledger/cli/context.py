@@ -1,0 +1,80 @@
+"""Shared CLI state: global options, the opened ledger, signing keys, output."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import typer
+from eth_account.signers.local import LocalAccount
+from rich.console import Console
+
+from labourledger.errors import InputError
+from labourledger.ledger import Ledger
+
+PASSPHRASE_ENV = "LABOURLEDGER_PASSPHRASE"
+
+#: Rich output goes to stdout unless --json claims it; messages go to stderr.
+out = Console(highlight=False)
+err = Console(stderr=True, highlight=False)
+
+
+@dataclass
+class State:
+    """Global options (`--workspace`, `--json`, `--key`) and lazily opened resources."""
+
+    workspace: Path
+    json: bool = False
+    key: str | None = None
+    opened: Ledger | None = field(default=None, repr=False)
+
+    @property
+    def ledger(self) -> Ledger:
+        """The workspace's ledger, opened on first use."""
+        if self.opened is None:
+            self.opened = Ledger.open(self.workspace)
+        return self.opened
+
+    def signer(self, default: str | None = None, *, purpose: str = "sign") -> LocalAccount:
+        """Unlock the `--key` key (or `default`), asking for its passphrase if needed."""
+        name = self.key or default
+        if name is None:
+            raise InputError(f"--key: name the key to {purpose} with, e.g. --key brand")
+        keys = self.ledger.workspace.keys
+        keys.address(name)  # fails with a helpful message before any prompt
+        return keys.unlock(name, passphrase(f"Passphrase for key {name!r}"))
+
+    def emit(self, data: Any, human: Callable[[], None]) -> None:
+        """Print `data` as JSON under --json, else call `human` to draw rich output."""
+        if self.json:
+            sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
+        else:
+            human()
+
+
+def state(ctx: typer.Context) -> State:
+    """The State stored on the root context."""
+    obj = ctx.find_root().obj
+    assert isinstance(obj, State)
+    return obj
+
+
+def passphrase(prompt: str, *, confirm: bool = False) -> str:
+    """The passphrase from LABOURLEDGER_PASSPHRASE, else a hidden prompt (never echoed)."""
+    from_env = os.environ.get(PASSPHRASE_ENV)
+    if from_env is not None:
+        return from_env
+    if not sys.stdin.isatty():
+        raise InputError(f"no passphrase: set {PASSPHRASE_ENV} or run in a terminal")
+    value: str = typer.prompt(prompt, hide_input=True, confirmation_prompt=confirm)
+    return value
+
+
+def next_step(message: str) -> None:
+    """A hint about what to run next (stderr, so --json stdout stays clean)."""
+    err.print(f"[dim]→ {message}[/dim]")

@@ -1,0 +1,141 @@
+"""`anchor`, `sync`, `entry show` and `proof`."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+import typer
+from rich.progress import Progress
+from rich.table import Table
+
+from labourledger.cli.context import err, next_step, out, state
+
+EMBEDDED_NOTE = "embedded chain: a local development chain, not evidence for anyone else"
+
+
+def register(app: typer.Typer) -> None:
+    """Add these commands to the root app."""
+    app.command("anchor")(anchor)
+    app.command("sync")(sync)
+    app.command("proof")(proof)
+    entry = typer.Typer(help="Single entries.", no_args_is_help=True)
+    entry.command("show")(entry_show)
+    app.add_typer(entry, name="entry")
+
+
+def anchor(ctx: typer.Context) -> None:
+    """Anchor every pending entry as one Merkle batch (sent by --key, default brand).
+
+    Example: labourledger anchor --key brand
+    """
+    st = state(ctx)
+    ledger = st.ledger
+    sender = st.signer("brand", purpose="anchor")
+    pending = ledger.mirror.counts()["pending"]
+    with Progress(console=err, disable=st.json or pending < 100, transient=True) as bar:
+        task = bar.add_task("anchoring", total=max(pending, 1))
+        results = ledger.anchor(sender, progress=lambda n: bar.advance(task, n))
+    data = [asdict(r) for r in results]
+
+    def human() -> None:
+        if not results:
+            out.print("nothing pending: every entry is already anchored")
+            return
+        table = Table("root", "entries", "tx", "block", "gas", "status")
+        for r in results:
+            note = " (resumed)" if r.resumed else ""
+            table.add_row(
+                r.root,
+                str(r.size),
+                r.tx_hash,
+                str(r.block_number),
+                str(r.gas_used),
+                r.status + note,
+            )
+        out.print(table)
+        if ledger.config.chain.is_embedded:
+            out.print(f"[yellow]{EMBEDDED_NOTE}[/yellow]")
+
+    st.emit(data, human)
+    if any(r.status == "submitted" for r in results):
+        next_step(
+            f"anchors become final {ledger.config.chain.confirmations} blocks deep: "
+            "run `labourledger sync` later"
+        )
+
+
+def sync(ctx: typer.Context) -> None:
+    """Read anchors and role changes from the chain into the mirror; handle reorgs.
+
+    Example: labourledger sync --json
+    """
+    st = state(ctx)
+    result = st.ledger.sync()
+    data = asdict(result)
+    st.emit(
+        data,
+        lambda: out.print(
+            f"synced blocks {result.from_block} to {result.to_block}: {result.anchors} anchors, "
+            f"{result.role_events} role events, {result.finalised} finalised, "
+            f"{result.orphaned} orphaned by a reorg"
+        ),
+    )
+
+
+def _print_entry(view: dict[str, Any]) -> None:
+    table = Table(show_header=False, box=None)
+    for key in ("entry_id", "kind", "issuer", "subject", "issued_at_iso", "status"):
+        table.add_row(f"[bold]{key}[/bold]", str(view.get(key)))
+    for ref in view.get("refs", []):
+        table.add_row("[bold]ref[/bold]", ref)
+    anchor_info = view.get("anchor")
+    if anchor_info:
+        table.add_row(
+            "[bold]anchor[/bold]",
+            f"root {anchor_info['root']}, tx {anchor_info['tx_hash']}, "
+            f"block {anchor_info['block_number']}",
+        )
+    out.print(table)
+
+
+def entry_show(
+    ctx: typer.Context, entry_id: str = typer.Argument(..., help="The entry id (0x…).")
+) -> None:
+    """One entry with its body, status and anchor.
+
+    Example: labourledger entry show 0x3f2a… --json
+    """
+    st = state(ctx)
+    view = st.ledger.describe(entry_id)
+
+    def human() -> None:
+        _print_entry(view)
+        out.print_json(data=view["body"])
+
+    st.emit(view, human)
+    if view["status"] == "pending":
+        next_step("pending: run `labourledger anchor`")
+
+
+def proof(
+    ctx: typer.Context, entry_id: str = typer.Argument(..., help="The entry id (0x…).")
+) -> None:
+    """The entry's inclusion proof and anchor, checked against the contract.
+
+    Example: labourledger proof 0x3f2a… --json
+    """
+    st = state(ctx)
+    data = st.ledger.proof(entry_id)
+
+    def human() -> None:
+        p, a = data["proof"], data["anchor"]
+        out.print(f"leaf {p['leaf_index']} of {p['tree_size']}, root {a['root']}")
+        for i, h in enumerate(p["path"]):
+            out.print(f"  {i}: {h}")
+        verdict = (
+            "[green]verified on chain[/green]" if data["verified"] else "[red]NOT verified[/red]"
+        )
+        out.print(f"tx {a['tx_hash']} block {a['block_number']}: {verdict}")
+
+    st.emit(data, human)

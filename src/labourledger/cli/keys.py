@@ -1,0 +1,97 @@
+"""`keys new|list|import|export|fund`: encrypted signing keys in the workspace."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from labourledger.cli.context import next_step, out, passphrase, state
+from labourledger.errors import InputError
+
+keys_app = typer.Typer(help="Encrypted signing keys.", no_args_is_help=True)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the `keys` group to the root app."""
+    app.add_typer(keys_app, name="keys")
+
+
+@keys_app.command("new")
+def new(ctx: typer.Context, name: str = typer.Argument(..., help="Key name, e.g. brand.")) -> None:
+    """Create a key, encrypted under a passphrase (prompt or LABOURLEDGER_PASSPHRASE).
+
+    Example: labourledger keys new brand
+    """
+    st = state(ctx)
+    info = st.ledger.workspace.keys.new(name, passphrase(f"Passphrase for {name!r}", confirm=True))
+    data = {"name": info.name, "address": info.address}
+    st.emit(data, lambda: out.print(f"key {info.name}: {info.address}"))
+    next_step(f"give it a role: `labourledger roles grant BRAND {name} --key admin`")
+
+
+@keys_app.command("list")
+def list_keys(ctx: typer.Context) -> None:
+    """List the workspace's keys (names and addresses only).
+
+    Example: labourledger keys list --json
+    """
+    st = state(ctx)
+    keys = st.ledger.workspace.keys.list()
+    data = [{"name": k.name, "address": k.address} for k in keys]
+
+    def human() -> None:
+        table = Table("name", "address")
+        for k in keys:
+            table.add_row(k.name, k.address)
+        out.print(table)
+
+    st.emit(data, human)
+
+
+@keys_app.command("import")
+def import_key(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="Name to store it under."),
+    file: Path = typer.Argument(..., help="A Web3 Secret Storage (keystore) JSON file."),
+) -> None:
+    """Import an encrypted keystore file after checking its passphrase.
+
+    Example: labourledger keys import auditor ./auditor-keystore.json
+    """
+    st = state(ctx)
+    info = st.ledger.workspace.keys.import_keystore(name, file, passphrase(f"Passphrase of {file}"))
+    st.emit({"name": info.name, "address": info.address}, lambda: out.print(f"imported {name}"))
+
+
+@keys_app.command("export")
+def export_key(ctx: typer.Context, name: str = typer.Argument(..., help="Key to export.")) -> None:
+    """Print the key's encrypted keystore JSON (never the private key).
+
+    Example: labourledger keys export auditor > auditor-keystore.json
+    """
+    keystore = state(ctx).ledger.workspace.keys.export_keystore(name)
+    sys.stdout.write(json.dumps(keystore) + "\n")
+
+
+@keys_app.command("fund")
+def fund(
+    ctx: typer.Context,
+    name: str = typer.Argument(..., help="Key to fund."),
+    amount: float = typer.Option(10.0, "--amount", help="Ether to send."),
+) -> None:
+    """Send ether from the dev node's account (embedded chain, anvil, hardhat).
+
+    Example: labourledger keys fund brand --amount 5
+    """
+    st = state(ctx)
+    if amount <= 0:
+        raise InputError("--amount: must be more than 0")
+    address = st.ledger.workspace.keys.address(name)
+    st.ledger.chain.fund(address, int(amount * 10**18))
+    balance = st.ledger.chain.balance(address)
+    data = {"name": name, "address": address, "balance_wei": balance}
+    st.emit(data, lambda: out.print(f"{name} ({address}) now holds {balance / 10**18:g} ETH"))

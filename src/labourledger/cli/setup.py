@@ -1,0 +1,174 @@
+"""`init`, `status`, `db upgrade` and `contracts build|deploy`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.table import Table
+
+from labourledger.cli.context import next_step, out, passphrase, state
+from labourledger.errors import InputError
+from labourledger.ledger import Ledger
+
+EMBEDDED_LABEL = "embedded (local development chain: evidence here convinces no one else)"
+
+
+def register(app: typer.Typer) -> None:
+    """Add these commands to the root app."""
+    app.command("init")(init)
+    app.command("status")(status)
+    db = typer.Typer(help="The SQL mirror.", no_args_is_help=True)
+    db.command("upgrade")(db_upgrade)
+    app.add_typer(db, name="db")
+    contracts = typer.Typer(help="The LabourLedger contract.", no_args_is_help=True)
+    contracts.command("build")(contracts_build)
+    contracts.command("deploy")(contracts_deploy)
+    app.add_typer(contracts, name="contracts")
+
+
+def init(
+    ctx: typer.Context,
+    chain: str = typer.Option("embedded", "--chain", help="'embedded' or a JSON-RPC URL."),
+    contract: str | None = typer.Option(None, "--contract", help="Attach to this deployment."),
+    db: str | None = typer.Option(None, "--db", help="Mirror URL (default: SQLite inside)."),
+    confirmations: int | None = typer.Option(
+        None, "--confirmations", help="Blocks deep before an anchor is final (0 / 12)."
+    ),
+) -> None:
+    """Create a workspace: config, keys, mirror, chain state, evidence store.
+
+    Example: labourledger init --chain http://127.0.0.1:8545 --db postgresql+psycopg://u@h/db
+    """
+    st = state(ctx)
+    admin_pass = (
+        passphrase("Passphrase for the new admin key", confirm=True)
+        if chain == "embedded" and not contract
+        else None
+    )
+    ledger = Ledger.init(
+        st.workspace,
+        chain=chain,
+        contract=contract,
+        db=db,
+        confirmations=confirmations,
+        admin_passphrase=admin_pass,
+    )
+    st.opened = ledger
+    data = _status(ledger, with_roles=False)
+    st.emit(data, lambda: _print_status(data))
+    if not ledger.config.chain.contract:
+        next_step(
+            "create or import an admin key (`labourledger keys new admin`), fund it "
+            "(`labourledger keys fund admin`), then `labourledger contracts deploy --key admin`"
+        )
+    else:
+        next_step("create a signing key: `labourledger keys new brand`")
+
+
+def _status(ledger: Ledger, *, with_roles: bool = True) -> dict[str, Any]:
+    cfg = ledger.config.chain
+    counts = ledger.mirror.counts()
+    last = ledger.mirror.get_sync_state("last_synced_block")
+    data: dict[str, Any] = {
+        "workspace": str(ledger.workspace.root),
+        "chain": cfg.url,
+        "chain_id": cfg.chain_id,
+        "contract": cfg.contract or None,
+        "confirmations": cfg.confirmations,
+        "mirror": ledger.mirror.display_url,
+        "pending": counts["pending"],
+        "anchored": counts["anchored"],
+        "last_synced_block": int(last) if last is not None else None,
+    }
+    if with_roles:
+        keys = ledger.workspace.keys.list()
+        held = ledger.roles_of([k.address for k in keys]) if cfg.contract else {}
+        data["keys"] = [
+            {"name": k.name, "address": k.address, "roles": held.get(k.address, [])} for k in keys
+        ]
+    return data
+
+
+def _print_status(data: dict[str, Any]) -> None:
+    table = Table(show_header=False, box=None)
+    chain = EMBEDDED_LABEL if data["chain"] == "embedded" else data["chain"]
+    rows = [
+        ("workspace", data["workspace"]),
+        ("chain", f"{chain} (chain id {data['chain_id']})"),
+        ("contract", data["contract"] or "not deployed"),
+        ("mirror", data["mirror"]),
+        ("entries", f"{data['pending']} pending, {data['anchored']} anchored"),
+        ("last synced block", str(data["last_synced_block"] or "never synced")),
+    ]
+    for name, value in rows:
+        table.add_row(f"[bold]{name}[/bold]", value)
+    for key in data.get("keys", []):
+        table.add_row(
+            f"[bold]key {key['name']}[/bold]",
+            f"{key['address']}  {', '.join(key['roles']) or 'no role'}",
+        )
+    out.print(table)
+
+
+def status(ctx: typer.Context) -> None:
+    """Chain, contract, local keys and their roles, pending and anchored entries.
+
+    Example: labourledger status --json
+    """
+    st = state(ctx)
+    data = _status(st.ledger)
+    st.emit(data, lambda: _print_status(data))
+    if data["pending"]:
+        next_step(f"{data['pending']} entries pending: run `labourledger anchor`")
+
+
+def db_upgrade(ctx: typer.Context) -> None:
+    """Apply the mirror's database migrations.
+
+    Example: labourledger db upgrade
+    """
+    st = state(ctx)
+    st.ledger.mirror.upgrade()
+    revision = st.ledger.mirror.current_revision()
+    st.emit({"revision": revision}, lambda: out.print(f"mirror at revision {revision}"))
+
+
+def contracts_build(
+    ctx: typer.Context,
+    source: Path = typer.Option(
+        Path("contracts/LabourLedger.sol"), "--source", help="The contract in a checkout."
+    ),
+    output: Path | None = typer.Option(
+        None, "-o", "--output", help="Write here instead of the package's shipped artifact."
+    ),
+) -> None:
+    """Recompile the contract (solc from LABOURLEDGER_SOLC, py-solc-x, or npm solc-js).
+
+    Example: labourledger contracts build -o /tmp/LabourLedger.json
+    """
+    from labourledger.chain.artifacts import artifact_path
+    from labourledger.chain.compile import build_artifact, find_node_modules, write_artifact
+
+    st = state(ctx)
+    contract = source.resolve()
+    if not contract.is_file():
+        raise InputError(f"--source: {contract} not found; run this in a labourledger checkout")
+    artifact = build_artifact(contract, find_node_modules(contract.parent))
+    path = write_artifact(artifact, output or artifact_path())
+    data = {"path": str(path), "compiler": artifact["compiler"]}
+    st.emit(data, lambda: out.print(f"wrote {path} (solc {data['compiler']})"))
+
+
+def contracts_deploy(ctx: typer.Context) -> None:
+    """Deploy LabourLedger with --key as its admin and record it in the workspace.
+
+    Example: labourledger contracts deploy --key admin
+    """
+    st = state(ctx)
+    admin = st.signer("admin", purpose="deploy")
+    address = st.ledger.deploy(admin)
+    data = {"contract": address, "chain_id": st.ledger.config.chain.chain_id}
+    st.emit(data, lambda: out.print(f"deployed LabourLedger at {address}"))
+    next_step("grant roles: `labourledger roles grant BRAND brand --key admin`")

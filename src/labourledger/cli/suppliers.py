@@ -1,0 +1,211 @@
+"""`supplier add|import|list|show` and `link add`: brands register their supply chain."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.progress import Progress
+from rich.table import Table
+
+from labourledger.cli.context import err, next_step, out, state
+from labourledger.ledger import RowsInvalid
+
+supplier_app = typer.Typer(help="Facilities (suppliers) in the supply chain.", no_args_is_help=True)
+link_app = typer.Typer(help="Supply links between facilities.", no_args_is_help=True)
+
+
+def register(app: typer.Typer) -> None:
+    """Add the `supplier` and `link` groups to the root app."""
+    app.add_typer(supplier_app, name="supplier")
+    app.add_typer(link_app, name="link")
+
+
+def _pending_hint(ctx: typer.Context, count: int) -> None:
+    pending = state(ctx).ledger.mirror.counts()["pending"]
+    if count and pending:
+        next_step(f"{pending} entries pending: run `labourledger anchor`")
+
+
+@supplier_app.command("add")
+def add(
+    ctx: typer.Context,
+    name: str = typer.Option(..., "--name", help="Facility name."),
+    country: str = typer.Option(..., "--country", help="ISO 3166-1 alpha-2 code, e.g. BD."),
+    address: str = typer.Option(..., "--address", help="Street address."),
+    facility_type: str = typer.Option(
+        ..., "--type", help="Open Supply Hub facility type, e.g. 'Final Product Assembly'."
+    ),
+    tier: int = typer.Option(..., "--tier", help="1 assembly, 2 material, 3 processing, 4 raw."),
+    os_id: str | None = typer.Option(None, "--os-id", help="Open Supply Hub id."),
+    gln: str | None = typer.Option(None, "--gln", help="GS1 Global Location Number."),
+    lei: str | None = typer.Option(None, "--lei", help="Legal Entity Identifier."),
+    processing: list[str] = typer.Option([], "--processing", help="Processing type (repeat)."),
+    workers: int | None = typer.Option(None, "--workers", help="Number of workers."),
+    parent: str | None = typer.Option(None, "--parent", help="Parent company."),
+) -> None:
+    """Register one facility (signed by --key, default brand).
+
+    Example: labourledger supplier add --name "Dhaka Knit" --country BD
+    --address "Plot 7, Gazipur" --type "Final Product Assembly" --tier 1 --os-id BD2024001KNTR4D
+    """
+    st = state(ctx)
+    body: dict[str, Any] = {
+        "name": name,
+        "country": country,
+        "address": address,
+        "facility_type": facility_type,
+        "tier": tier,
+        "os_id": os_id,
+        "gln": gln,
+        "lei": lei,
+        "processing_types": processing,
+        "worker_count": workers,
+        "parent_company": parent,
+    }
+    body = {k: v for k, v in body.items() if v is not None}
+    entry = st.ledger.record("facility", body, st.signer("brand"))
+    data = entry.to_json_dict()
+    st.emit(
+        data, lambda: out.print(f"facility {entry.subject.hex()} recorded as {data['entry_id']}")
+    )
+    _pending_hint(ctx, 1)
+
+
+@supplier_app.command("import")
+def import_csv(
+    ctx: typer.Context,
+    file: Path = typer.Argument(..., help="Open Supply Hub download CSV (plus optional tier)."),
+    skip_invalid: bool = typer.Option(False, "--skip-invalid", help="Store the valid rows."),
+) -> None:
+    """Register every facility of an Open Supply Hub CSV, all or nothing.
+
+    Example: labourledger supplier import facilities.csv --key brand
+    """
+    st = state(ctx)
+    signer = st.signer("brand")
+    with Progress(console=err, disable=st.json, transient=True) as bar:
+        task = bar.add_task(f"importing {file.name}", total=None)
+        try:
+            result = st.ledger.import_facilities(
+                file, signer, skip_invalid=skip_invalid, progress=lambda n: bar.advance(task, n)
+            )
+        except RowsInvalid:
+            bar.stop()
+            raise
+    data = {
+        "imported": len(result.entries),
+        "skipped": [{"line": e.line, "reason": e.reason} for e in result.errors],
+    }
+
+    def human() -> None:
+        out.print(f"imported {data['imported']} facilities from {file}")
+        for e in result.errors:
+            out.print(f"[yellow]skipped[/yellow] {e}")
+
+    st.emit(data, human)
+    _pending_hint(ctx, len(result.entries))
+
+
+@supplier_app.command("list")
+def list_suppliers(
+    ctx: typer.Context,
+    country: str | None = typer.Option(None, "--country", help="ISO country code."),
+    tier: int | None = typer.Option(None, "--tier", help="1 to 4."),
+    facility_type: str | None = typer.Option(None, "--type", help="Facility type."),
+) -> None:
+    """List registered facilities, filtered by country, tier and type.
+
+    Example: labourledger supplier list --tier 3 --country IN
+    """
+    st = state(ctx)
+    rows = st.ledger.mirror.facilities(
+        country=country.upper() if country else None, tier=tier, facility_type=facility_type
+    )
+
+    def human() -> None:
+        table = Table("facility id", "name", "country", "tier", "type", "OS id")
+        for r in rows:
+            table.add_row(
+                r["facility_id"][:18] + "…",
+                r["name"],
+                r["country"],
+                str(r["tier"]),
+                r["facility_type"],
+                r.get("os_id") or "",
+            )
+        out.print(table)
+        out.print(f"{len(rows)} facilities")
+
+    st.emit(rows, human)
+
+
+@supplier_app.command("show")
+def show(
+    ctx: typer.Context, facility: str = typer.Argument(..., help="Facility id or OS id.")
+) -> None:
+    """A facility, every entry about it with its anchor status, and its supply links.
+
+    Example: labourledger supplier show IN2024002CTNM1H --json
+    """
+    st = state(ctx)
+    view = st.ledger.facility(facility)
+
+    def human() -> None:
+        f = view["facility"]
+        out.print(
+            f"[bold]{f['name']}[/bold]  ({f['country']}, tier {f['tier']}, {f['facility_type']})"
+        )
+        out.print(f"id {view['facility_id']}" + (f"  OS id {f['os_id']}" if f.get("os_id") else ""))
+        table = Table("entry", "kind", "issuer", "status", "tx", "block")
+        for e in view["entries"]:
+            anchor = e["anchor"] or {}
+            table.add_row(
+                e["entry_id"],
+                e["kind"],
+                e["issuer"],
+                e["status"],
+                anchor.get("tx_hash") or "",
+                str(anchor.get("block_number") or ""),
+            )
+        out.print(table)
+        for link in view["links"]:
+            out.print(
+                f"link: {link['supplier'][:12]}… → {link['buyer'][:12]}… ({link['material']})"
+            )
+
+    st.emit(view, human)
+
+
+@link_app.command("add")
+def link_add(
+    ctx: typer.Context,
+    supplier: str = typer.Option(..., "--supplier", help="Supplying facility (id or OS id)."),
+    buyer: str = typer.Option(..., "--buyer", help="Buying facility (id or OS id)."),
+    material: str = typer.Option(..., "--material", help="What flows, e.g. 'cotton yarn'."),
+    valid_from: str = typer.Option(
+        dt.date.today().isoformat(), "--from", help="First day (YYYY-MM-DD)."
+    ),
+    valid_to: str | None = typer.Option(None, "--to", help="Last day (YYYY-MM-DD)."),
+) -> None:
+    """Record that one facility supplies another.
+
+    Example: labourledger link add --supplier IN2024002CTNM1H --buyer BD2024001KNTR4D
+    --material "cotton yarn"
+    """
+    st = state(ctx)
+    ledger = st.ledger
+    body: dict[str, Any] = {
+        "supplier": ledger.facility_id(supplier),
+        "buyer": ledger.facility_id(buyer),
+        "material": material,
+        "valid_from": valid_from,
+    }
+    if valid_to:
+        body["valid_to"] = valid_to
+    entry = ledger.record("supply_link", body, st.signer("brand"))
+    data = entry.to_json_dict()
+    st.emit(data, lambda: out.print(f"link recorded as {data['entry_id']}"))
+    _pending_hint(ctx, 1)

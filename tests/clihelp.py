@@ -1,0 +1,109 @@
+"""Helpers for driving the `labourledger` CLI in tests, in process and as a subprocess."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import shutil
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from labourledger.cli import main
+from labourledger.identifiers import make_os_id
+
+PASSPHRASE = "correct horse battery staple"
+FAST_ENV = {"LABOURLEDGER_PASSPHRASE": PASSPHRASE, "LABOURLEDGER_SCRYPT_N": "1024"}
+OS_COLUMNS = [
+    "os_id",
+    "name",
+    "address",
+    "country_code",
+    "facility_type",
+    "processing_type",
+    "number_of_workers",
+    "parent_company",
+    "tier",
+]
+#: (country, facility type, processing, tier) cycled through by `facility_rows`.
+PROFILES = [
+    ("BD", "Final Product Assembly", "Cut and sew", 1),
+    ("IN", "Textile or Material Production", "Knitting|Spinning", 2),
+    ("VN", "Printing, Product Dyeing and Laundering", "Dyeing", 3),
+    ("IN", "Raw Material Processing or Production", "Cotton ginning", 4),
+]
+
+
+def facility_rows(count: int, start: int = 0) -> list[dict[str, str]]:
+    """`count` valid Open Supply Hub rows over four tiers and three countries."""
+    rows = []
+    for i in range(start, start + count):
+        country, facility_type, processing, tier = PROFILES[i % len(PROFILES)]
+        rows.append(
+            {
+                "os_id": make_os_id(country, f"2024{i:03d}"[-7:].rjust(7, "0"), f"{i:05d}"),
+                "name": f"{facility_type.split()[0]} works {i}",
+                "address": f"Plot {i}, Industrial Area",
+                "country_code": country,
+                "facility_type": facility_type,
+                "processing_type": processing,
+                "number_of_workers": str(50 + i) if i % 3 else "1001-5000",
+                "parent_company": "" if i % 2 else "Example Group",
+                "tier": str(tier),
+            }
+        )
+    return rows
+
+
+def write_csv(path: Path, rows: list[dict[str, str]]) -> Path:
+    """Write rows with the Open Supply Hub columns."""
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=OS_COLUMNS)
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+class Cli:
+    """Run CLI commands in process against one workspace; returns (exit code, stdout, stderr)."""
+
+    def __init__(self, workspace: Path, capsys: pytest.CaptureFixture[str], mp: Any) -> None:
+        self.workspace = workspace
+        self.capsys = capsys
+        for name, value in FAST_ENV.items():
+            mp.setenv(name, value)
+
+    def run(self, *args: str) -> tuple[int, str, str]:
+        """Run one command; never raises SystemExit."""
+        self.capsys.readouterr()
+        try:
+            main(["--workspace", str(self.workspace), *args])
+            code = 0
+        except SystemExit as exc:
+            code = int(exc.code or 0)
+        captured = self.capsys.readouterr()
+        return code, captured.out, captured.err
+
+    def ok(self, *args: str) -> str:
+        """Run a command that must succeed; returns stdout."""
+        code, out, err = self.run(*args)
+        assert code == 0, f"{args} exited {code}: {err}"
+        return out
+
+    def json(self, *args: str) -> Any:
+        """Run a command with --json and parse its stdout."""
+        return json.loads(self.ok(*args, "--json"))
+
+
+def console_script() -> list[str]:
+    """How to start the CLI as its own process."""
+    script = shutil.which("labourledger", path=str(Path(sys.executable).parent))
+    return [script] if script else [sys.executable, "-m", "labourledger"]
+
+
+def subprocess_env() -> dict[str, str]:
+    """The environment for CLI subprocesses."""
+    return os.environ | FAST_ENV

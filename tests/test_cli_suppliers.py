@@ -1,0 +1,140 @@
+"""Issue 3 acceptance, as a brand's compliance team would use the CLI."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+from clihelp import Cli, console_script, facility_rows, subprocess_env, write_csv
+from conftest import PG_URL
+
+pytestmark = pytest.mark.integration
+
+
+def _brand_ready(cli: Cli, *init_args: str) -> None:
+    """init, then a funded brand key holding BRAND."""
+    cli.ok("init", *init_args)
+    if "--chain" in init_args:  # a JSON-RPC chain: the admin deploys by hand
+        cli.ok("keys", "new", "admin")
+        cli.ok("keys", "fund", "admin")
+        cli.ok("contracts", "deploy", "--key", "admin")
+    cli.ok("keys", "new", "brand")
+    cli.ok("keys", "fund", "brand")
+    cli.ok("roles", "grant", "BRAND", "brand", "--key", "admin")
+
+
+def _import_and_anchor(cli: Cli, csv_file: Path) -> dict[str, Any]:
+    imported = cli.json("supplier", "import", str(csv_file), "--key", "brand")
+    assert imported["imported"] == 50
+    listed = cli.json("supplier", "list")
+    assert len(listed) == 50
+    assert {f["tier"] for f in listed} == {1, 2, 3, 4}
+    assert {f["country"] for f in listed} == {"BD", "IN", "VN"}
+    assert len(cli.json("supplier", "list", "--tier", "4", "--country", "IN")) == 12
+    status = cli.json("status")
+    assert (status["pending"], status["anchored"]) == (50, 0)
+
+    anchored = cli.json("anchor", "--key", "brand")
+    assert [a["size"] for a in anchored] == [50]
+    status = cli.json("status")
+    assert (status["pending"], status["anchored"]) == (0, 50)
+
+    facility = cli.json("supplier", "show", listed[0]["os_id"])
+    entry_id = facility["entries"][0]["entry_id"]
+    proof = cli.json("proof", entry_id)
+    assert proof["verified"] is True
+    assert proof["proof"]["tree_size"] == 50
+    return status
+
+
+@pytest.mark.parametrize("where", ["embedded+sqlite", "anvil+postgresql"])
+def test_brand_imports_fifty_facilities_and_anchors_them(
+    where: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    request: pytest.FixtureRequest,
+) -> None:
+    cli = Cli(tmp_path / "ws", capsys, monkeypatch)
+    if where == "embedded+sqlite":
+        _brand_ready(cli)
+    else:
+        url = request.getfixturevalue("pg_url")
+        _brand_ready(cli, "--chain", request.getfixturevalue("anvil_url"), "--db", url)
+    status = _import_and_anchor(cli, write_csv(tmp_path / "os.csv", facility_rows(50)))
+    assert status["chain"] == ("embedded" if where.startswith("embedded") else cli_url(status))
+
+
+def cli_url(status: dict[str, Any]) -> str:
+    """The chain URL a status reports (anvil's loopback URL)."""
+    url: str = status["chain"]
+    assert url.startswith("http://127.0.0.1:")
+    return url
+
+
+def test_bad_rows_exit_2_name_both_rows_and_store_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cli = Cli(tmp_path / "ws", capsys, monkeypatch)
+    _brand_ready(cli)
+    rows = facility_rows(6)
+    rows[1]["country_code"] = "XX"  # line 3 of the file
+    rows[4]["os_id"] = rows[4]["os_id"][:-1] + ("A" if rows[4]["os_id"][-1] != "A" else "B")
+    code, _, err = cli.run("supplier", "import", str(write_csv(tmp_path / "bad.csv", rows)))
+    assert code == 2
+    assert "line 3:" in err and "country" in err
+    assert "line 6:" in err and "os_id" in err
+    assert cli.json("status")["pending"] == 0
+    assert cli.json("supplier", "list") == []
+
+    # --skip-invalid stores the four good rows and still lists the bad ones.
+    partial = cli.json("supplier", "import", str(tmp_path / "bad.csv"), "--skip-invalid")
+    assert partial["imported"] == 4
+    assert [s["line"] for s in partial["skipped"]] == [3, 6]
+    assert len(cli.json("supplier", "list")) == 4
+
+
+def test_ctrl_c_during_a_large_import_leaves_the_mirror_unchanged(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    pg_url: str,
+) -> None:
+    # PostgreSQL shows another process's open transaction, so Ctrl-C lands inside it.
+    cli = Cli(tmp_path / "ws", capsys, monkeypatch)
+    _brand_ready(cli, "--db", pg_url)
+    big = write_csv(tmp_path / "big.csv", facility_rows(5000))
+    app_name = f"ll-ctrl-c-{time.monotonic_ns()}"
+    with (
+        subprocess.Popen(
+            [*console_script(), "--workspace", str(cli.workspace), "supplier", "import", str(big)],
+            env=subprocess_env() | {"PGAPPNAME": app_name},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            # As in a terminal: a shell's background jobs (CI, say) start with SIGINT ignored.
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+        ) as importer,
+        psycopg.connect(PG_URL, autocommit=True) as watcher,
+    ):
+        # Wait until the import is inside its database transaction, then press Ctrl-C.
+        deadline = time.monotonic() + 120
+        while not watcher.execute(
+            "SELECT 1 FROM pg_stat_activity WHERE application_name = %s "
+            "AND xact_start IS NOT NULL AND backend_type = 'client backend'",
+            (app_name,),
+        ).fetchone():
+            assert importer.poll() is None, importer.communicate()
+            assert time.monotonic() < deadline, "the import never opened a transaction"
+            time.sleep(0.02)
+        importer.send_signal(signal.SIGINT)
+        _, err = importer.communicate(timeout=60)
+    assert importer.returncode == 130, err
+    assert "interrupted" in err
+    assert cli.json("status")["pending"] == 0
+    assert cli.json("supplier", "list") == []
