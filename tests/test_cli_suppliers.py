@@ -12,6 +12,10 @@ import psycopg
 import pytest
 from clihelp import Cli, console_script, facility_rows, subprocess_env, write_csv
 from conftest import PG_URL
+from web3.types import RPCEndpoint
+
+from labourledger.chain import open_embedded, open_rpc
+from labourledger.merkle import verify_inclusion
 
 pytestmark = pytest.mark.integration
 
@@ -28,7 +32,7 @@ def _brand_ready(cli: Cli, *init_args: str) -> None:
     cli.ok("roles", "grant", "BRAND", "brand", "--key", "admin")
 
 
-def _import_and_anchor(cli: Cli, csv_file: Path) -> dict[str, Any]:
+def _import_link_and_anchor(cli: Cli, csv_file: Path) -> dict[str, Any]:
     imported = cli.json("supplier", "import", str(csv_file), "--key", "brand")
     assert imported["imported"] == 50
     listed = cli.json("supplier", "list")
@@ -36,19 +40,50 @@ def _import_and_anchor(cli: Cli, csv_file: Path) -> dict[str, Any]:
     assert {f["tier"] for f in listed} == {1, 2, 3, 4}
     assert {f["country"] for f in listed} == {"BD", "IN", "VN"}
     assert len(cli.json("supplier", "list", "--tier", "4", "--country", "IN")) == 12
+    first = {tier: next(f for f in listed if f["tier"] == tier) for tier in (1, 2, 3, 4)}
+    for tier, material in ((4, "ginned cotton"), (3, "yarn"), (2, "dyed fabric")):
+        supplier, buyer = first[tier]["os_id"], first[tier - 1]["os_id"]
+        cli.ok("link", "add", "--supplier", supplier, "--buyer", buyer, "--material", material)
     status = cli.json("status")
-    assert (status["pending"], status["anchored"]) == (50, 0)
+    assert (status["pending"], status["anchored"]) == (53, 0)
 
     anchored = cli.json("anchor", "--key", "brand")
-    assert [a["size"] for a in anchored] == [50]
+    assert [a["size"] for a in anchored] == [53]
     status = cli.json("status")
-    assert (status["pending"], status["anchored"]) == (0, 50)
+    assert (status["pending"], status["anchored"]) == (0, 53)
 
-    facility = cli.json("supplier", "show", listed[0]["os_id"])
-    entry_id = facility["entries"][0]["entry_id"]
-    proof = cli.json("proof", entry_id)
+    chain = (
+        open_embedded(cli.workspace / "chain" / "embedded.sqlite")
+        if status["chain"] == "embedded"
+        else open_rpc(status["chain"])
+    )
+    chain.attach(status["contract"])
+    mill = cli.json("supplier", "show", first[3]["os_id"])
+    registration = mill["entries"][0]
+    assert registration["kind"] == "facility"
+    if status["chain"] == "embedded":  # 0 confirmations needed
+        assert registration["status"] == "final"
+    else:  # 12 confirmations needed: final once the node is 12 blocks further and we sync
+        assert registration["status"] == "submitted"
+        chain.w3.provider.make_request(RPCEndpoint("anvil_mine"), [12])
+        assert cli.json("sync")["finalised"] == 1
+        registration = cli.json("supplier", "show", first[3]["os_id"])["entries"][0]
+        assert registration["status"] == "final"
+    assert registration["anchor"]["tx_hash"] == anchored[0]["tx_hash"]
+    assert registration["anchor"]["block_number"] == anchored[0]["block_number"]
+    assert len(mill["links"]) == 2  # buys ginned cotton, sells yarn
+    human = cli.ok("supplier", "show", first[3]["os_id"])
+    assert "final" in human and anchored[0]["tx_hash"][:12] in human
+
+    proof = cli.json("proof", registration["entry_id"])
     assert proof["verified"] is True
-    assert proof["proof"]["tree_size"] == 50
+    path = [bytes.fromhex(h[2:]) for h in proof["proof"]["path"]]
+    root = bytes.fromhex(proof["anchor"]["root"][2:])
+    leaf = bytes.fromhex(registration["entry_id"][2:])
+    index, size = proof["proof"]["leaf_index"], proof["proof"]["tree_size"]
+    assert verify_inclusion(leaf, index, size, path, root)
+    on_chain = chain.anchor_of(root)
+    assert on_chain is not None and on_chain.size == size == 53
     return status
 
 
@@ -66,7 +101,7 @@ def test_brand_imports_fifty_facilities_and_anchors_them(
     else:
         url = request.getfixturevalue("pg_url")
         _brand_ready(cli, "--chain", request.getfixturevalue("anvil_url"), "--db", url)
-    status = _import_and_anchor(cli, write_csv(tmp_path / "os.csv", facility_rows(50)))
+    status = _import_link_and_anchor(cli, write_csv(tmp_path / "os.csv", facility_rows(50)))
     assert status["chain"] == ("embedded" if where.startswith("embedded") else cli_url(status))
 
 

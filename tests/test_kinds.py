@@ -47,7 +47,7 @@ VALID: dict[str, dict[str, Any]] = {
         "facility": F1,
         "standard": "SMETA 4-pillar",
         "audit_type": "periodic",
-        "notice": "semi-announced",
+        "notice": "semi_announced",
         "start_date": "2025-03-01",
         "end_date": "2025-03-03",
         "workers_interviewed": 40,
@@ -69,7 +69,12 @@ VALID: dict[str, dict[str, Any]] = {
         "verification_method": "onsite",
         "verified_on": "2025-04-10",
     },
-    "product": {"sku": "TEE-01", "name": "Organic tee", "hs_code": "610910"},
+    "product": {
+        "gtin": "4006381333931",
+        "name": "Organic tee",
+        "brand": "Acme",
+        "hs_code": "610910",
+    },
     "batch": {
         "product": P,
         "lot": "L-7",
@@ -122,6 +127,9 @@ def test_rejections_name_the_field() -> None:
     assert "before" in _bad("audit", end_date="2025-02-01")
     assert "own input" in _bad("transformation", output=B1)
     assert _bad("audit", notice="surprise").startswith("body.notice:")
+    assert "statement" in _bad("attestation", claim="other")
+    assert "gtin or a sku" in _bad("product", gtin=None)
+    assert _bad("product", gtin="4006381333932").startswith("body.gtin:")
     assert "kind" in _bad_kind()
 
 

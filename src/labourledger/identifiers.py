@@ -15,6 +15,7 @@ __all__ = [
     "make_os_id",
     "validate_country",
     "validate_gln",
+    "validate_gtin",
     "validate_lei",
     "validate_os_id",
 ]
@@ -72,6 +73,14 @@ def validate_gln(value: str) -> str:
     if len(number) != 13:
         raise InputError(f"gln: {value!r} must have 13 digits")
     return str(number)
+
+
+def validate_gtin(value: str) -> str:
+    """A GS1 trade item number (GTIN-8, -12, -13 or -14) with a valid check digit."""
+    try:
+        return str(ean.validate(value))
+    except StdnumError as exc:
+        raise InputError(f"gtin: {value!r} is not valid ({exc})") from None
 
 
 def validate_lei(value: str) -> str:

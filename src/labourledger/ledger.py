@@ -427,9 +427,8 @@ class Ledger:
             gas_used=0,
         )
 
-    def _status_at(self, block_number: int, latest: int | None = None) -> str:
-        latest = self.chain.latest_block() if latest is None else latest
-        deep_enough = latest - block_number >= self.config.chain.confirmations
+    def _status_at(self, block_number: int) -> str:
+        deep_enough = self.chain.latest_block() - block_number >= self.config.chain.confirmations
         return "final" if deep_enough else "submitted"
 
     # -- queries -----------------------------------------------------------
@@ -553,7 +552,8 @@ class Ledger:
                     session,
                     root=_hex(event.root),
                     size=event.size,
-                    status=self._status_at(event.block_number, latest),
+                    # finalise_anchors below promotes it, so the result counts it as finalised
+                    status="submitted",
                     chain_id=self.config.chain.chain_id,
                     contract=self.config.chain.contract,
                     tx_hash=_hex(event.tx_hash),

@@ -108,7 +108,7 @@ def subject_for(kind: str, model: BaseModel, *, issuer: str) -> bytes:
         case FindingUpdate():
             return _b(model.audit)
         case Product():
-            return keccak(b"product:" + issuer_tag + b":" + model.sku.encode())
+            return keccak(b"product:" + issuer_tag + b":" + model.key.encode())
         case Batch():
             return keccak(b"batch:" + _b(model.product) + b":" + model.lot.encode())
         case Transformation():

@@ -19,7 +19,13 @@ from pydantic import (
 )
 
 from labourledger.errors import InputError
-from labourledger.identifiers import validate_country, validate_gln, validate_lei, validate_os_id
+from labourledger.identifiers import (
+    validate_country,
+    validate_gln,
+    validate_gtin,
+    validate_lei,
+    validate_os_id,
+)
 
 __all__ = [
     "FACILITY_TYPES",
@@ -65,6 +71,7 @@ Country = Annotated[str, AfterValidator(_checked(validate_country))]
 OsId = Annotated[str, AfterValidator(_checked(validate_os_id))]
 Gln = Annotated[str, AfterValidator(_checked(validate_gln))]
 Lei = Annotated[str, AfterValidator(_checked(validate_lei))]
+Gtin = Annotated[str, AfterValidator(_checked(validate_gtin))]
 
 FacilityType = Literal[
     "Final Product Assembly",
@@ -106,9 +113,10 @@ SelfDeclaration = Literal[
     "no_recruitment_fees",
     "no_retention_of_identity_documents",
     "freedom_of_movement",
-    "wages_paid_in_full",
+    "wages_paid_in_full_and_on_time",
     "freedom_of_association",
     "no_excessive_overtime",
+    "other",  # free text, in `statement`
 ]
 
 
@@ -214,6 +222,8 @@ class Attestation(Body):
     def _valid(self) -> Attestation:
         if self.claim == "certificate" and not (self.standard and self.certificate_number):
             raise ValueError("a certificate needs standard and certificate_number")
+        if self.claim == "other" and not self.statement:
+            raise ValueError("a free-text claim ('other') needs a statement")
         _ordered(self.valid_from, self.valid_until, "valid_from/valid_until")
         return self
 
@@ -255,7 +265,7 @@ class Audit(Body):
     ]
     standard_other: Text | None = None
     audit_type: Literal["initial", "periodic", "follow-up"]
-    notice: Literal["announced", "semi-announced", "unannounced"]
+    notice: Literal["announced", "semi_announced", "unannounced"]
     start_date: dt.date
     end_date: dt.date
     workers_interviewed: int = Field(ge=0)
@@ -289,12 +299,25 @@ class FindingUpdate(Body):
 
 
 class Product(Body):
-    """A product a brand sells."""
+    """A product a brand sells, identified by GTIN or SKU."""
 
-    sku: Text
+    gtin: Gtin | None = None
+    sku: Text | None = None
     name: Text
+    brand: Text
     description: Text | None = None
     hs_code: Annotated[str, StringConstraints(pattern=r"^\d{6,10}$")] | None = None
+
+    @model_validator(mode="after")
+    def _identified(self) -> Product:
+        if self.gtin is None and self.sku is None:
+            raise ValueError("give a gtin or a sku")
+        return self
+
+    @property
+    def key(self) -> str:
+        """What identifies the product within its brand: the GTIN, else the SKU."""
+        return f"gtin:{self.gtin}" if self.gtin else f"sku:{self.sku}"
 
 
 class Batch(Body):
