@@ -10,6 +10,7 @@ import typer
 from rich.progress import Progress
 from rich.table import Table
 
+from labourledger import kinds
 from labourledger.cli.context import err, next_step, out, state
 from labourledger.ledger import RowsInvalid
 
@@ -35,8 +36,8 @@ def add(
     name: str = typer.Option(..., "--name", help="Facility name."),
     country: str = typer.Option(..., "--country", help="ISO 3166-1 alpha-2 code, e.g. BD."),
     address: str = typer.Option(..., "--address", help="Street address."),
-    facility_type: str = typer.Option(
-        ..., "--type", help="Open Supply Hub facility type, e.g. 'Final Product Assembly'."
+    facility_type: str | None = typer.Option(
+        None, "--type", help="Open Supply Hub facility type, e.g. 'Final Product Assembly'."
     ),
     tier: int = typer.Option(..., "--tier", help="1 assembly, 2 material, 3 processing, 4 raw."),
     os_id: str | None = typer.Option(None, "--os-id", help="Open Supply Hub id."),
@@ -66,6 +67,7 @@ def add(
         "parent_company": parent,
     }
     body = {k: v for k, v in body.items() if v is not None}
+    kinds.parse_body("facility", body)  # bad input fails before any passphrase prompt
     entry = st.ledger.record("facility", body, st.signer("brand"))
     data = entry.to_json_dict()
     st.emit(

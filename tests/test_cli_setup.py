@@ -1,0 +1,141 @@
+"""CLI set-up verbs: init, status, keys, roles, db upgrade, contracts build, and bad input."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from clihelp import PASSPHRASE, Cli
+
+from labourledger.chain.artifacts import load_artifact
+from labourledger.keys import KeyStore
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def cli(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Cli:
+    cli = Cli(tmp_path / "ws", capsys, monkeypatch)
+    cli.ok("init")
+    return cli
+
+
+def test_init_status_and_the_embedded_label(cli: Cli) -> None:
+    status = cli.json("status")
+    assert status["chain"] == "embedded" and status["contract"].startswith("0x")
+    assert (status["pending"], status["anchored"], status["last_synced_block"]) == (0, 0, None)
+    assert [(k["name"], k["roles"]) for k in status["keys"]] == [("admin", ["ADMIN"])]
+    assert "local development chain" in cli.ok("status")
+    for sub in ("keys", "chain", "evidence"):
+        assert (cli.workspace / sub).is_dir()
+    assert (cli.workspace / "config.toml").is_file()
+    code, _, err = cli.run("init")
+    assert code == 2 and "already a labourledger workspace" in err
+
+
+def test_keys_never_show_secrets_and_move_between_workspaces(
+    cli: Cli, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    created = cli.json("keys", "new", "auditor")
+    names = {k["name"]: k["address"] for k in cli.json("keys", "list")}
+    assert names == {"admin": names["admin"], "auditor": created["address"]}
+    exported = cli.ok("keys", "export", "auditor")
+    keystore = json.loads(exported)
+    assert "crypto" in keystore and PASSPHRASE not in exported
+    secret = KeyStore(cli.workspace / "keys").unlock("auditor", PASSPHRASE).key.hex()
+    assert secret.removeprefix("0x") not in exported.lower()
+
+    other = Cli(tmp_path / "other", capsys, monkeypatch)
+    other.ok("init")
+    (tmp_path / "auditor.json").write_text(exported)
+    imported = other.json("keys", "import", "auditor", str(tmp_path / "auditor.json"))
+    assert imported["address"] == created["address"]
+    code, _, err = other.run("keys", "import", "again", str(tmp_path / "missing.json"))
+    assert code == 2 and "missing.json" in err
+    for run in (cli, other):
+        assert PASSPHRASE not in run.ok("keys", "list")
+
+
+def test_roles_grant_list_revoke(cli: Cli) -> None:
+    auditor = cli.json("keys", "new", "auditor")["address"]
+    cli.ok("roles", "grant", "AUDITOR", "auditor", "--key", "admin")
+    listed = cli.json("roles", "list")
+    assert {"role": "AUDITOR", "account": auditor, "key": "auditor"} in listed
+    keys = {k["name"]: k["roles"] for k in cli.json("status")["keys"]}
+    assert keys["auditor"] == ["AUDITOR"]
+    cli.ok("roles", "revoke", "AUDITOR", auditor, "--key", "admin")
+    assert all(r["account"] != auditor for r in cli.json("roles", "list"))
+    code, _, err = cli.run("roles", "grant", "OWNER", "auditor", "--key", "admin")
+    assert code == 2 and "role" in err and len(err.strip().splitlines()) == 1
+
+
+def test_db_upgrade_and_bad_input_exit_codes(cli: Cli) -> None:
+    assert cli.json("db", "upgrade")["revision"] == "0001"
+    code, _, err = cli.run(
+        "supplier", "add", "--name", "X", "--country", "ZZ", "--address", "Y", "--tier", "1"
+    )
+    assert code == 2 and "country" in err
+    code, _, err = cli.run("entry", "show", "0x" + "00" * 32)
+    assert code == 2 and "not in this workspace" in err
+    assert cli.json("status")["pending"] == 0
+
+
+def test_unreachable_chain_exits_3(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cli = Cli(tmp_path / "ws", capsys, monkeypatch)
+    code, _, err = cli.run("init", "--chain", "http://127.0.0.1:9")
+    assert code == 3 and "http://127.0.0.1:9" in err
+    assert not (tmp_path / "ws" / "config.toml").exists()
+
+
+def test_contracts_build_reproduces_the_shipped_artifact(cli: Cli, tmp_path: Path) -> None:
+    out = tmp_path / "LabourLedger.json"
+    repo = Path(__file__).resolve().parents[1]
+    built = cli.json(
+        "contracts",
+        "build",
+        "--source",
+        str(repo / "contracts" / "LabourLedger.sol"),
+        "-o",
+        str(out),
+    )
+    assert built["compiler"].startswith("0.8.")
+    assert json.loads(out.read_text()) == load_artifact()
+
+
+def test_attaching_a_second_workspace_sees_the_first_ones_anchors(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    anvil_url: str,
+) -> None:
+    brand = Cli(tmp_path / "brand", capsys, monkeypatch)
+    brand.ok("init", "--chain", anvil_url, "--confirmations", "0")
+    brand.ok("keys", "new", "admin")
+    brand.ok("keys", "fund", "admin")
+    contract = brand.json("contracts", "deploy", "--key", "admin")["contract"]
+    brand.ok(
+        "supplier",
+        "add",
+        "--name",
+        "Mill",
+        "--country",
+        "IN",
+        "--address",
+        "Road 1",
+        "--tier",
+        "3",
+        "--key",
+        "admin",
+    )
+    [anchored] = brand.json("anchor", "--key", "admin")
+
+    buyer = Cli(tmp_path / "buyer", capsys, monkeypatch)
+    status = buyer.json("init", "--chain", anvil_url, "--contract", contract)
+    assert status["contract"] == contract and status["confirmations"] == 12
+    synced = buyer.json("sync")
+    assert synced["anchors"] == 1 and synced["role_events"] >= 1
+    record = buyer.json("status")
+    assert record["last_synced_block"] >= anchored["block_number"]
