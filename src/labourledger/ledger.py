@@ -41,6 +41,8 @@ __all__ = ["AnchorResult", "FacilityImport", "Ledger", "RowsInvalid", "SyncResul
 Progress = Callable[[int], None]
 """Called with the number of items just finished, for progress bars."""
 
+#: Entries stored per round of statements (and per progress-bar step) within one transaction.
+STORE_CHUNK = 250
 #: Blocks re-checked on every sync for a changed hash (a reorg).
 REORG_WINDOW = 64
 
@@ -254,10 +256,11 @@ class Ledger:
         """
         entries = [self.sign(kind, body, signer, issued_at=issued_at) for body in bodies]
         with self.mirror.transaction() as session:
-            for entry in entries:
-                self.mirror.add_entry(session, self._stored(entry), source="local")
+            for start in range(0, len(entries), STORE_CHUNK):
+                chunk = entries[start : start + STORE_CHUNK]
+                self.mirror.add_entries(session, [self._stored(e) for e in chunk], source="local")
                 if progress:
-                    progress(1)
+                    progress(len(chunk))
         return entries
 
     def _stored(self, entry: SignedEntry) -> dict[str, Any]:

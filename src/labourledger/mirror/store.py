@@ -19,6 +19,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import (
     Connection,
     Engine,
+    Table,
     and_,
     create_engine,
     delete,
@@ -53,6 +54,8 @@ ENTRY_FIELDS = (
     "body",
     "salt",
 )
+#: Ids per IN (...) query: well under SQLite's and PostgreSQL's parameter limits.
+_IN_CHUNK = 500
 #: Anchor states under which an entry counts as on chain.
 ON_CHAIN = ("submitted", "final")
 
@@ -160,31 +163,47 @@ class Mirror:
     # -- entries --------------------------------------------------------
 
     def add_entry(self, conn: Connection, entry: Mapping[str, Any], *, source: str) -> bool:
-        """Store a signed entry (dict of ENTRY_FIELDS + chain_id, contract) and its projections.
-
-        Returns False, storing nothing, when the entry is already there.
-        """
-        entry_id = entry["entry_id"]
-        if conn.execute(
-            select(schema.entries.c.seq).where(schema.entries.c.entry_id == entry_id)
-        ).first():
-            return False
-        row = {k: entry[k] for k in (*ENTRY_FIELDS, "chain_id", "contract")}
-        conn.execute(insert(schema.entries).values(**row, source=source))
-        refs = list(dict.fromkeys(entry["refs"]))
-        if refs:
-            conn.execute(
-                insert(schema.entry_refs), [{"entry_id": entry_id, "ref": r} for r in refs]
-            )
-        for table, projected in rows_for(entry_id, entry["kind"], entry["body"], entry["subject"]):
-            conn.execute(insert(table).values(**projected))
-        return True
+        """Store one signed entry and its projections; False (nothing stored) if already there."""
+        return self.add_entries(conn, [entry], source=source) == 1
 
     def add_entries(
         self, conn: Connection, entries: Sequence[Mapping[str, Any]], *, source: str
     ) -> int:
-        """Store many entries in `conn`'s transaction; returns how many were new."""
-        return sum(self.add_entry(conn, e, source=source) for e in entries)
+        """Store signed entries (dicts of ENTRY_FIELDS + chain_id, contract) and their
+        projections in `conn`'s transaction, a few statements per batch; returns how many
+        were new. Entries already stored are skipped."""
+        e = schema.entries
+        known: set[str] = set()
+        ids = [entry["entry_id"] for entry in entries]
+        for start in range(0, len(ids), _IN_CHUNK):
+            chunk = ids[start : start + _IN_CHUNK]
+            known.update(
+                conn.execute(select(e.c.entry_id).where(e.c.entry_id.in_(chunk))).scalars()
+            )
+        new: dict[str, Mapping[str, Any]] = {}
+        for entry in entries:
+            if entry["entry_id"] not in known:
+                new.setdefault(entry["entry_id"], entry)
+        if not new:
+            return 0
+        fields = (*ENTRY_FIELDS, "chain_id", "contract")
+        conn.execute(
+            insert(e), [{k: x[k] for k in fields} | {"source": source} for x in new.values()]
+        )
+        refs = [
+            {"entry_id": entry_id, "ref": ref}
+            for entry_id, x in new.items()
+            for ref in dict.fromkeys(x["refs"])
+        ]
+        if refs:
+            conn.execute(insert(schema.entry_refs), refs)
+        by_table: dict[Table, list[dict[str, Any]]] = {}
+        for entry_id, x in new.items():
+            for table, row in rows_for(entry_id, x["kind"], x["body"], x["subject"]):
+                by_table.setdefault(table, []).append(row)
+        for table, rows in by_table.items():
+            conn.execute(insert(table), rows)
+        return len(new)
 
     def get_entry(self, entry_id: str) -> dict[str, Any] | None:
         """The stored entry as a dict of ENTRY_FIELDS, or None."""
