@@ -145,8 +145,12 @@ def test_ctrl_c_during_a_large_import_leaves_the_mirror_unchanged(
     _brand_ready(cli, "--db", pg_url)
     big = write_csv(tmp_path / "big.csv", facility_rows(5000))
     app_name = f"ll-ctrl-c-{time.monotonic_ns()}"
-    with (
-        subprocess.Popen(
+    schema = pg_url.rsplit("%3D", 1)[1]
+    # The test holds a lock on the facilities projection, so the import stops inside its
+    # transaction, with entries already written, exactly where Ctrl-C is to land.
+    with psycopg.connect(PG_URL) as blocker, psycopg.connect(PG_URL, autocommit=True) as watcher:
+        blocker.execute(f'LOCK TABLE "{schema}".facilities IN ACCESS EXCLUSIVE MODE')
+        with subprocess.Popen(
             [*console_script(), "--workspace", str(cli.workspace), "supplier", "import", str(big)],
             env=subprocess_env() | {"PGAPPNAME": app_name},
             stdout=subprocess.PIPE,
@@ -154,21 +158,19 @@ def test_ctrl_c_during_a_large_import_leaves_the_mirror_unchanged(
             text=True,
             # As in a terminal: a shell's background jobs (CI, say) start with SIGINT ignored.
             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
-        ) as importer,
-        psycopg.connect(PG_URL, autocommit=True) as watcher,
-    ):
-        # Wait until the import is inside its database transaction, then press Ctrl-C.
-        deadline = time.monotonic() + 120
-        while not watcher.execute(
-            "SELECT 1 FROM pg_stat_activity WHERE application_name = %s "
-            "AND xact_start IS NOT NULL AND backend_type = 'client backend'",
-            (app_name,),
-        ).fetchone():
-            assert importer.poll() is None, importer.communicate()
-            assert time.monotonic() < deadline, "the import never opened a transaction"
-            time.sleep(0.02)
-        importer.send_signal(signal.SIGINT)
-        _, err = importer.communicate(timeout=60)
+        ) as importer:
+            deadline = time.monotonic() + 120
+            while not watcher.execute(
+                "SELECT 1 FROM pg_stat_activity WHERE application_name = %s "
+                "AND wait_event_type = 'Lock'",
+                (app_name,),
+            ).fetchone():
+                assert importer.poll() is None, importer.communicate()
+                assert time.monotonic() < deadline, "the import never reached the projection"
+                time.sleep(0.02)
+            importer.send_signal(signal.SIGINT)
+            _, err = importer.communicate(timeout=60)
+        blocker.rollback()
     assert importer.returncode == 130, err
     assert "interrupted" in err
     assert cli.json("status")["pending"] == 0
