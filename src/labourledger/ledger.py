@@ -14,13 +14,17 @@ from typing import Any
 
 from eth_account.signers.local import LocalAccount
 from eth_hash.auto import keccak
+from pydantic import ValidationError
 
 from labourledger import kinds
+from labourledger.audits import anchor_view, finding_histories
 from labourledger.chain import LedgerChain, open_embedded, open_rpc
 from labourledger.chain.ledger_contract import ROLES, AnchorReceipt
 from labourledger.envelope import Domain, Kind, SignedEntry, sign_entry
 from labourledger.errors import InputError
+from labourledger.exchange import read_entry_file, roles_allowed, shape_problems, write_entry_file
 from labourledger.identifiers import validate_os_id
+from labourledger.kinds import EvidenceRef, evidence_ref
 from labourledger.merkle import MerkleTree
 from labourledger.mirror import Mirror
 from labourledger.suppliers import RowError, read_facility_csv
@@ -36,7 +40,15 @@ from labourledger.verify.integrity import (
 from labourledger.verify.results import CheckResult
 from labourledger.workspace import EMBEDDED, ChainConfig, Config, Workspace
 
-__all__ = ["AnchorResult", "FacilityImport", "Ledger", "RowsInvalid", "SyncResult"]
+__all__ = [
+    "AnchorResult",
+    "EntriesRefused",
+    "FacilityImport",
+    "ImportResult",
+    "Ledger",
+    "RowsInvalid",
+    "SyncResult",
+]
 
 Progress = Callable[[int], None]
 """Called with the number of items just finished, for progress bars."""
@@ -78,6 +90,23 @@ class RowsInvalid(InputError):
             f"(fix them, or pass --skip-invalid):\n{lines}"
         )
         self.errors = list(errors)
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """Entries read from a signed entry file: all verified; `new` of them were not stored yet."""
+
+    entries: list[SignedEntry]
+    new: int
+
+
+class EntriesRefused(InputError):
+    """A signed entry file that failed verification; nothing from it was stored."""
+
+    def __init__(self, path: Path, problems: Sequence[str]) -> None:
+        lines = "\n".join(f"  {p}" for p in problems)
+        super().__init__(f"{path}: refused, nothing imported:\n{lines}")
+        self.problems = list(problems)
 
 
 @dataclass(frozen=True)
@@ -255,13 +284,27 @@ class Ledger:
         reported without touching the mirror.
         """
         entries = [self.sign(kind, body, signer, issued_at=issued_at) for body in bodies]
+        self.store(entries, progress=progress)
+        return entries
+
+    def store(
+        self,
+        entries: Sequence[SignedEntry],
+        *,
+        source: str = "local",
+        progress: Progress | None = None,
+    ) -> int:
+        """Store signed entries as pending in one transaction; returns how many were new."""
+        new = 0
         with self.mirror.transaction() as session:
             for start in range(0, len(entries), STORE_CHUNK):
                 chunk = entries[start : start + STORE_CHUNK]
-                self.mirror.add_entries(session, [self._stored(e) for e in chunk], source="local")
+                new += self.mirror.add_entries(
+                    session, [self._stored(e) for e in chunk], source=source
+                )
                 if progress:
                     progress(len(chunk))
-        return entries
+        return new
 
     def _stored(self, entry: SignedEntry) -> dict[str, Any]:
         data = entry.to_json_dict()
@@ -298,6 +341,18 @@ class Ledger:
             return ref.lower()
         return _hex(keccak(b"os:" + validate_os_id(ref).encode()))
 
+    def facilities(
+        self,
+        *,
+        country: str | None = None,
+        tier: int | None = None,
+        facility_type: str | None = None,
+    ) -> list[dict[str, Any]]:
+        """Registered facilities, filtered, each with the revocations of its registration."""
+        rows = self.mirror.facilities(country=country, tier=tier, facility_type=facility_type)
+        revoked = self.revoked(r["entry_id"] for r in rows)
+        return [{**r, "revoked_by": revoked.get(r["entry_id"], [])} for r in rows]
+
     def facility(self, ref: str) -> dict[str, Any]:
         """A facility: its registration, every entry about it with status, and its links."""
         facility_id = self.facility_id(ref)
@@ -315,7 +370,162 @@ class Ledger:
             "facility": row,
             "entries": entries,
             "links": self.mirror.links_of(facility_id),
+            "audits": [self.audit(a) for a in self.mirror.audits(facility=facility_id)],
+            "attestations": self.attestations(facility_id),
         }
+
+    # -- evidence and entry files -------------------------------------------
+
+    def store_evidence(self, path: Path) -> EvidenceRef:
+        """Keep a copy of an evidence file in the workspace, named by its salted hash,
+        and return the reference that goes into a body."""
+        ref = evidence_ref(path)
+        self.workspace.evidence_dir.mkdir(parents=True, exist_ok=True)
+        (self.workspace.evidence_dir / ref.hash[2:]).write_bytes(path.read_bytes())
+        return ref
+
+    def write_entries(self, path: Path, entries: Sequence[SignedEntry]) -> Path:
+        """Write signed entries to a file another party can `import`."""
+        return write_entry_file(path, self.domain, entries)
+
+    def import_file(self, path: Path) -> ImportResult:
+        """Verify every entry of a signed entry file against this workspace's chain, then
+        store them all as pending, or refuse the file (EntriesRefused) storing nothing."""
+        file = read_entry_file(path)
+        domain = self.domain
+        if (file.chain_id, file.contract.lower()) != (
+            domain.chain_id,
+            domain.verifying_contract.lower(),
+        ):
+            raise EntriesRefused(
+                path,
+                [
+                    f"signed for chain {file.chain_id}, contract {file.contract}; this workspace "
+                    f"uses chain {domain.chain_id}, contract {domain.verifying_contract}"
+                ],
+            )
+        entries: list[SignedEntry] = []
+        problems: list[str] = []
+        for number, raw in enumerate(file.entries, 1):
+            try:
+                entry = SignedEntry.model_validate(
+                    {k: v for k, v in raw.items() if k != "issued_at_iso"}
+                )
+            except ValidationError as exc:
+                problems.append(f"entry {number}: malformed ({exc.errors()[0]['msg']})")
+                continue
+            reasons = shape_problems(entry, domain) or self._eligibility(entry, entries)
+            label = f"entry {number} ({entry.kind} {_hex(entry.entry_id)})"
+            problems += [f"{label}: {reason}" for reason in reasons]
+            entries.append(entry)
+        if problems:
+            raise EntriesRefused(path, problems)
+        return ImportResult(entries, self.store(entries, source="import"))
+
+    def _eligibility(self, entry: SignedEntry, earlier: Sequence[SignedEntry]) -> list[str]:
+        """Why the issuer may not issue this entry, judged by the contract's roles now."""
+        if entry.kind == "revocation":
+            target_id = entry.body["target"]
+            target = self.mirror.get_entry(target_id)
+            issuer = target["issuer"] if target else None
+            for e in earlier:
+                if _hex(e.entry_id) == target_id:
+                    issuer = e.issuer
+            if issuer is None:
+                return [f"revokes {target_id}, which this workspace does not hold: import it first"]
+            if issuer == entry.issuer or self.chain.has_role("ADMIN", entry.issuer):
+                return []
+            return [f"only the target's issuer ({issuer}) or an admin may revoke it"]
+        allowed = roles_allowed(entry.kind, entry.body)
+        if any(self.chain.has_role(role, entry.issuer) for role in allowed):
+            return []
+        return [
+            f"issuer {entry.issuer} holds no {' or '.join(allowed)} role on this chain's "
+            f"contract, which {entry.kind} entries need"
+        ]
+
+    def revoked(self, entry_ids: Iterable[str]) -> dict[str, list[str]]:
+        """Which of `entry_ids` were revoked, and by which revocation entries."""
+        return self.mirror.revocations(entry_ids)
+
+    # -- audits and attestations ------------------------------------------
+
+    def audit(self, audit_id: str) -> dict[str, Any]:
+        """An audit: its entry, anchor, and each finding with its history and current status."""
+        entry = self.entry(audit_id)
+        if entry.kind != "audit":
+            raise InputError(f"entry {audit_id}: a {entry.kind}, not an audit")
+        entry_id = _hex(entry.entry_id)
+        row = next(
+            r
+            for r in self.mirror.timeline(_hex(entry.subject), "audit")
+            if r["entry_id"] == entry_id
+        )
+        updates = self.mirror.timeline(entry_id, "finding_update")
+        revoked = self.revoked([entry_id, *(u["entry_id"] for u in updates)])
+        return {
+            "entry_id": entry_id,
+            "issuer": entry.issuer,
+            "issued_at": entry.issued_at,
+            "facility": entry.body["facility"],
+            "body": {k: v for k, v in entry.body.items() if k != "findings"},
+            "anchor": anchor_view(row),
+            "revoked_by": revoked.get(entry_id, []),
+            "findings": finding_histories(row, updates, revoked),
+        }
+
+    def audits(
+        self,
+        *,
+        facility: str | None = None,
+        status: str | None = None,
+        severity: str | None = None,
+        indicator: str | None = None,
+        since: str | None = None,
+        until: str | None = None,
+    ) -> list[dict[str, Any]]:
+        """Audits matching every filter given; status, severity and indicator select audits
+        with at least one finding that has all of them (status = the current status)."""
+        facility_id = self.facility_id(facility) if facility else None
+        views = [
+            self.audit(a)
+            for a in self.mirror.audits(facility=facility_id, since=since, until=until)
+        ]
+        if status is None and severity is None and indicator is None:
+            return views
+
+        def wanted(finding: Mapping[str, Any]) -> bool:
+            return (
+                (status is None or finding["status"] == status)
+                and (severity is None or finding["severity"] == severity)
+                and (indicator is None or indicator in finding.get("ilo_indicators", []))
+            )
+
+        return [v for v in views if any(wanted(f) for f in v["findings"])]
+
+    def attestations(self, facility_id: str, *, on: str | None = None) -> list[dict[str, Any]]:
+        """A facility's attestations; `in_force` when valid on `on` (ISO date, default today),
+        not revoked, and anchored or pending."""
+        day = on or time.strftime("%Y-%m-%d", time.gmtime())
+        rows = self.mirror.timeline(facility_id, "attestation")
+        revoked = self.revoked(r["entry_id"] for r in rows)
+        views = []
+        for row in rows:
+            body = row["body"]
+            views.append(
+                {
+                    "entry_id": row["entry_id"],
+                    "issuer": row["issuer"],
+                    "claim": body["claim"],
+                    "valid_from": body["valid_from"],
+                    "valid_until": body["valid_until"],
+                    "anchor": anchor_view(row),
+                    "revoked_by": revoked.get(row["entry_id"], []),
+                    "in_force": body["valid_from"] <= day <= body["valid_until"]
+                    and row["entry_id"] not in revoked,
+                }
+            )
+        return views
 
     # -- roles -------------------------------------------------------------
 
@@ -450,6 +660,7 @@ class Ledger:
         """An entry in DESIGN.md's JSON shape, with `status`, `proof` and `anchor`."""
         view = self.entry(entry_id).to_json_dict()
         view["status"] = self.mirror.entry_status(view["entry_id"])
+        view["revoked_by"] = self.revoked([view["entry_id"]]).get(view["entry_id"], [])
         found = self.mirror.proof_for(view["entry_id"])
         view["proof"] = view["anchor"] = None
         if found is not None and found["anchor"]["status"] in ("submitted", "final"):

@@ -272,6 +272,7 @@ class Audit(Body):
     grade: Text | None = None
     result: Literal["pass", "conditional", "fail"] | None = None
     valid_until: dt.date | None = None
+    evidence: list[EvidenceRef] = []
     findings: list[Finding] = []
 
     @model_validator(mode="after")

@@ -256,6 +256,74 @@ class Mirror:
             )
             return _dicts(rows)
 
+    def timeline(self, subject: str, kind: str | None = None) -> list[dict[str, Any]]:
+        """Entries about `subject` (optionally of one kind) with their anchor facts, in
+        anchor order (block, then leaf), then the ones not yet on chain in recording order.
+
+        Each row holds ENTRY_FIELDS plus anchor_status, block_number, anchor_timestamp,
+        tx_hash and leaf_index (None while pending).
+        """
+        e, p, a = schema.entries, schema.proofs, schema.anchors
+        query = (
+            select(
+                *(e.c[f] for f in ENTRY_FIELDS),
+                e.c.seq,
+                a.c.status.label("anchor_status"),
+                a.c.block_number,
+                a.c.timestamp.label("anchor_timestamp"),
+                a.c.tx_hash,
+                p.c.leaf_index,
+            )
+            .outerjoin(p, p.c.entry_id == e.c.entry_id)
+            .outerjoin(a, and_(a.c.root == p.c.root, a.c.status.in_(ON_CHAIN)))
+            .where(e.c.subject == subject.lower())
+        )
+        if kind is not None:
+            query = query.where(e.c.kind == kind)
+        with self._connect() as conn:
+            rows = _dicts(conn.execute(query))
+        for row in rows:
+            if row["anchor_status"] is None:
+                row["block_number"] = row["anchor_timestamp"] = row["tx_hash"] = None
+                row["leaf_index"] = None
+        on_chain = sorted(
+            (r for r in rows if r["anchor_status"]),
+            key=lambda r: (r["block_number"], r["leaf_index"]),
+        )
+        pending = sorted((r for r in rows if not r["anchor_status"]), key=lambda r: r["seq"])
+        return [{k: v for k, v in r.items() if k != "seq"} for r in on_chain + pending]
+
+    def revocations(self, targets: Iterable[str]) -> dict[str, list[str]]:
+        """For each of `targets` that was revoked, the ids of the revocation entries."""
+        r = schema.revocations
+        wanted = [t.lower() for t in targets]
+        found: dict[str, list[str]] = {}
+        with self._connect() as conn:
+            for start in range(0, len(wanted), _IN_CHUNK):
+                chunk = wanted[start : start + _IN_CHUNK]
+                for target, entry_id in conn.execute(
+                    select(r.c.target, r.c.entry_id).where(r.c.target.in_(chunk))
+                ):
+                    found.setdefault(target, []).append(entry_id)
+        return found
+
+    def audits(
+        self, *, facility: str | None = None, since: str | None = None, until: str | None = None
+    ) -> list[str]:
+        """Ids of audits, optionally of one facility and ending within [since, until]
+        (ISO dates), oldest first."""
+        a = schema.audits
+        query = select(a.c.entry_id).order_by(a.c.end_date, a.c.entry_id)
+        if facility:
+            query = query.where(a.c.facility == facility.lower())
+        if since:
+            query = query.where(a.c.end_date >= since)
+        if until:
+            query = query.where(a.c.end_date <= until)
+        with self._connect() as conn:
+            self._ready(conn)
+            return [str(x) for x in conn.execute(query).scalars()]
+
     def counts(self) -> dict[str, int]:
         """Entries pending and on chain, and anchors by status."""
         e, p, a = schema.entries, schema.proofs, schema.anchors

@@ -1,0 +1,120 @@
+"""Signed entry files: how auditors and suppliers hand entries to the brand that anchors them.
+
+A file holds one or more signed entries and the EIP-712 domain (chain id and
+contract) they were signed for. Importing re-checks everything before storing
+anything: the domain, the signature, the content hash, the entry id, the
+kind's schema, that subject and refs follow from the body, and that the
+issuer holds a role allowed to issue the kind.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from labourledger import kinds
+from labourledger.envelope import Domain, SignedEntry
+from labourledger.errors import InputError
+from labourledger.verify.integrity import (
+    ContentHashMatches,
+    EntryCheck,
+    EntryIdMatches,
+    SignatureMatchesIssuer,
+)
+
+__all__ = [
+    "FORMAT",
+    "EntryFile",
+    "read_entry_file",
+    "roles_allowed",
+    "shape_problems",
+    "write_entry_file",
+]
+
+FORMAT = "labourledger-entries/1"
+
+
+class EntryFile(BaseModel):
+    """Signed entries and the chain and contract they were signed for."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    format: Literal["labourledger-entries/1"] = "labourledger-entries/1"
+    chain_id: int
+    contract: str
+    entries: list[dict[str, Any]]
+
+    @property
+    def domain(self) -> Domain:
+        """The EIP-712 domain the entries claim."""
+        return Domain(chain_id=self.chain_id, verifying_contract=self.contract)
+
+
+def write_entry_file(path: Path, domain: Domain, entries: Sequence[SignedEntry]) -> Path:
+    """Write signed entries to `path` as an entry file; returns the path."""
+    data = EntryFile(
+        chain_id=domain.chain_id,
+        contract=domain.verifying_contract,
+        entries=[e.to_json_dict() for e in entries],
+    )
+    path.write_text(json.dumps(data.model_dump(), indent=2) + "\n", encoding="utf-8")
+    return path
+
+
+def read_entry_file(path: Path) -> EntryFile:
+    """Parse an entry file; InputError naming the file and what is wrong."""
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read ({exc.strerror})") from None
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{path}: not JSON ({exc.msg} at line {exc.lineno})") from None
+    try:
+        return EntryFile.model_validate(raw)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise InputError(
+            f"{path}: not a labourledger entry file ({where}: {first['msg']})"
+        ) from None
+
+
+def roles_allowed(kind: str, body: dict[str, Any]) -> tuple[str, ...]:
+    """The roles, any one of which lets an issuer issue `kind` (DESIGN.md "The contract").
+
+    Revocations are not here: they need the target's issuer or the admin.
+    """
+    if kind == "attestation":
+        return ("AUDITOR",) if body.get("claim") == "certificate" else ("SUPPLIER",)
+    if kind == "transformation":
+        return ("BRAND", "SUPPLIER")
+    if kind in ("audit", "finding_update"):
+        return ("AUDITOR",)
+    return ("BRAND",)
+
+
+def shape_problems(entry: SignedEntry, domain: Domain) -> list[str]:
+    """What is wrong with an entry on its own: cryptography, schema, subject and refs."""
+    checks: list[EntryCheck] = [
+        ContentHashMatches(),
+        EntryIdMatches(domain),
+        SignatureMatchesIssuer(domain),
+    ]
+    problems = [r.reason for r in (check(entry) for check in checks) if not r.passed]
+    if problems:
+        return problems
+    try:
+        model = kinds.parse_body(entry.kind, entry.body)
+    except InputError as exc:
+        return [f"body does not follow the {entry.kind} schema: {exc}"]
+    if model.model_dump(mode="json", exclude_none=True) != entry.body:
+        problems.append("body is not in canonical form (it was not made by labourledger)")
+    if kinds.subject_for(entry.kind, model, issuer=entry.issuer) != entry.subject:
+        problems.append("subject does not follow from the body")
+    if kinds.refs_for(entry.kind, model) != list(entry.refs):
+        problems.append("refs do not follow from the body")
+    return problems

@@ -1,0 +1,106 @@
+"""Importing signed entry files refuses entries whose envelope does not follow from the body."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from clihelp import FAST_ENV, PASSPHRASE
+from eth_account.signers.local import LocalAccount
+from eth_utils import keccak
+
+from labourledger import kinds
+from labourledger.envelope import SignedEntry, sign_entry
+from labourledger.ledger import EntriesRefused, Ledger
+
+pytestmark = pytest.mark.integration
+
+FACILITY = "0x" + keccak(b"os:IN2024007SPNC3S").hex()
+AUDIT = kinds.canonical_body(
+    "audit",
+    {
+        "facility": FACILITY,
+        "standard": "SA8000",
+        "audit_type": "initial",
+        "notice": "announced",
+        "start_date": "2026-01-05",
+        "end_date": "2026-01-06",
+        "workers_interviewed": 12,
+    },
+)
+
+
+@pytest.fixture
+def ledger(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Ledger:
+    for name, value in FAST_ENV.items():
+        monkeypatch.setenv(name, value)
+    ledger = Ledger.init(tmp_path / "ws", admin_passphrase=PASSPHRASE)
+    keys = ledger.workspace.keys
+    for name, role in (("auditor", "AUDITOR"), ("brand", "BRAND")):
+        keys.new(name, PASSPHRASE)
+        ledger.grant_role(keys.unlock("admin", PASSPHRASE), role, keys.address(name))
+    return ledger
+
+
+def _key(ledger: Ledger, name: str) -> LocalAccount:
+    return ledger.workspace.keys.unlock(name, PASSPHRASE)
+
+
+def _refusal(ledger: Ledger, tmp_path: Path, entry: SignedEntry) -> str:
+    path = ledger.write_entries(tmp_path / "entry.json", [entry])
+    with pytest.raises(EntriesRefused) as refused:
+        ledger.import_file(path)
+    assert ledger.mirror.counts()["entries"] == 0
+    return str(refused.value)
+
+
+def _signed(
+    ledger: Ledger, signer: str, kind: str, body: dict[str, Any], **envelope: Any
+) -> SignedEntry:
+    fields: dict[str, Any] = {
+        "subject": bytes.fromhex(FACILITY[2:]),
+        "refs": [bytes.fromhex(FACILITY[2:])],
+    }
+    fields.update(envelope)
+    return sign_entry(
+        private_key=_key(ledger, signer).key,
+        domain=ledger.domain,
+        kind=kind,  # type: ignore[arg-type]
+        body=body,
+        issued_at=1_767_225_600,
+        **fields,
+    )
+
+
+def test_well_formed_audit_is_imported_once(ledger: Ledger, tmp_path: Path) -> None:
+    path = ledger.write_entries(tmp_path / "ok.json", [_signed(ledger, "auditor", "audit", AUDIT)])
+    assert ledger.import_file(path).new == 1
+    assert ledger.import_file(path).new == 0
+
+
+def test_subject_refs_and_canonical_form_are_checked(ledger: Ledger, tmp_path: Path) -> None:
+    other = keccak(b"another facility")
+    wrong_subject = _signed(ledger, "auditor", "audit", AUDIT, subject=other)
+    assert "subject does not follow from the body" in _refusal(ledger, tmp_path, wrong_subject)
+    wrong_refs = _signed(ledger, "auditor", "audit", AUDIT, refs=[other])
+    assert "refs do not follow from the body" in _refusal(ledger, tmp_path, wrong_refs)
+    loose = AUDIT | {"workers_interviewed": "12"}  # valid once coerced, but not as signed
+    assert "canonical form" in _refusal(
+        ledger, tmp_path, _signed(ledger, "auditor", "audit", loose)
+    )
+
+
+def test_role_and_revocation_rules(ledger: Ledger, tmp_path: Path) -> None:
+    by_brand = _signed(ledger, "brand", "audit", AUDIT)
+    assert "holds no AUDITOR role" in _refusal(ledger, tmp_path, by_brand)
+    target = "0x" + "ab" * 32
+    revocation = _signed(
+        ledger,
+        "brand",
+        "revocation",
+        {"target": target, "reason": "mistake"},
+        subject=bytes.fromhex(target[2:]),
+        refs=[bytes.fromhex(target[2:])],
+    )
+    assert "import it first" in _refusal(ledger, tmp_path, revocation)
