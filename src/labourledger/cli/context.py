@@ -7,6 +7,7 @@ import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -78,3 +79,27 @@ def passphrase(prompt: str, *, confirm: bool = False) -> str:
 def next_step(message: str) -> None:
     """A hint about what to run next (stderr, so --json stdout stays clean)."""
     err.print(f"[dim]→ {message}[/dim]")
+
+
+def pending_hint(st: State) -> None:
+    """Tell the user to anchor when entries are waiting."""
+    pending = st.ledger.mirror.counts()["pending"]
+    if pending:
+        next_step(f"{pending} entries pending: run `labourledger anchor`")
+
+
+def parse_when(value: str | None) -> int | None:
+    """`--issued-at`: Unix seconds, an ISO date (midnight UTC) or an ISO date-time."""
+    if value is None:
+        return None
+    if value.isdigit():
+        return int(value)
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise InputError(
+            f"--issued-at: expected Unix seconds or an ISO date such as 2026-03-01, got {value!r}"
+        ) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return int(moment.timestamp())

@@ -11,7 +11,7 @@ from rich.progress import Progress
 from rich.table import Table
 
 from labourledger import kinds
-from labourledger.cli.context import err, next_step, out, state
+from labourledger.cli.context import err, out, pending_hint, state
 from labourledger.ledger import RowsInvalid
 
 supplier_app = typer.Typer(help="Facilities (suppliers) in the supply chain.", no_args_is_help=True)
@@ -22,12 +22,6 @@ def register(app: typer.Typer) -> None:
     """Add the `supplier` and `link` groups to the root app."""
     app.add_typer(supplier_app, name="supplier")
     app.add_typer(link_app, name="link")
-
-
-def _pending_hint(ctx: typer.Context, count: int) -> None:
-    pending = state(ctx).ledger.mirror.counts()["pending"]
-    if count and pending:
-        next_step(f"{pending} entries pending: run `labourledger anchor`")
 
 
 @supplier_app.command("add")
@@ -73,7 +67,7 @@ def add(
     st.emit(
         data, lambda: out.print(f"facility {entry.subject.hex()} recorded as {data['entry_id']}")
     )
-    _pending_hint(ctx, 1)
+    pending_hint(st)
 
 
 @supplier_app.command("import")
@@ -108,7 +102,7 @@ def import_csv(
             out.print(f"[yellow]skipped[/yellow] {e}")
 
     st.emit(data, human)
-    _pending_hint(ctx, len(result.entries))
+    pending_hint(st)
 
 
 @supplier_app.command("list")
@@ -123,16 +117,14 @@ def list_suppliers(
     Example: labourledger supplier list --tier 3 --country IN
     """
     st = state(ctx)
-    rows = st.ledger.mirror.facilities(
-        country=country.upper() if country else None, tier=tier, facility_type=facility_type
-    )
+    rows = st.ledger.facilities(country=country, tier=tier, facility_type=facility_type)
 
     def human() -> None:
         table = Table("facility id", "name", "country", "tier", "type", "OS id")
         for r in rows:
             table.add_row(
                 r["facility_id"][:18] + "…",
-                r["name"],
+                r["name"] + (" [red](revoked)[/red]" if r["revoked_by"] else ""),
                 r["country"],
                 str(r["tier"]),
                 r["facility_type"],
@@ -168,11 +160,42 @@ def show(
                 e["entry_id"],
                 e["kind"],
                 e["issuer"],
-                e["status"],
+                "revoked" if e["revoked_by"] else e["status"],
                 anchor.get("tx_hash") or "",
                 str(anchor.get("block_number") or ""),
             )
         out.print(table)
+        if view["audits"]:
+            audits = Table("audit", "standard", "notice", "ended", "open findings", title="audits")
+            for a in view["audits"]:
+                still_open = [
+                    f"{f['id']} ({f['severity']})"
+                    for f in a["findings"]
+                    if f["status"] in ("open", "progress_made", "disputed")
+                ]
+                audits.add_row(
+                    a["entry_id"],
+                    a["body"]["standard"],
+                    a["body"]["notice"],
+                    a["body"]["end_date"],
+                    ", ".join(still_open) or "none",
+                )
+            out.print(audits)
+        if view["attestations"]:
+            attestations = Table("attestation", "claim", "valid", "state", title="attestations")
+            for a in view["attestations"]:
+                state_text = (
+                    "revoked"
+                    if a["revoked_by"]
+                    else ("in force" if a["in_force"] else "not in force")
+                )
+                attestations.add_row(
+                    a["entry_id"],
+                    a["claim"],
+                    f"{a['valid_from']} to {a['valid_until']}",
+                    state_text,
+                )
+            out.print(attestations)
         for link in view["links"]:
             out.print(
                 f"link: {link['supplier'][:12]}… → {link['buyer'][:12]}… ({link['material']})"
@@ -210,4 +233,4 @@ def link_add(
     entry = ledger.record("supply_link", body, st.signer("brand"))
     data = entry.to_json_dict()
     st.emit(data, lambda: out.print(f"link recorded as {data['entry_id']}"))
-    _pending_hint(ctx, 1)
+    pending_hint(st)

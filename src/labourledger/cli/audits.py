@@ -1,0 +1,428 @@
+"""Auditors, suppliers and the exchange of signed entries: `audit`, `finding update`,
+`attest`, `revoke`, `import` and `schema`.
+
+Auditors and suppliers sign offline and send signed entry files; the brand
+imports (re-verifying everything) and anchors them. `--record` stores an entry
+in the signer's own workspace instead of, or as well as, writing a file.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.table import Table
+
+from labourledger import kinds
+from labourledger.cli.context import State, next_step, out, parse_when, pending_hint, state
+from labourledger.envelope import Kind, SignedEntry
+from labourledger.errors import InputError
+
+audit_app = typer.Typer(help="Auditors' inspection results.", no_args_is_help=True)
+finding_app = typer.Typer(help="Follow-up of audit findings.", no_args_is_help=True)
+
+RECORD_HELP = "Store the entry in this workspace (pending) as well as, or instead of, a file."
+OUTPUT_HELP = "Write the signed entry file here (default: KIND-ID.json unless --record)."
+ISSUED_AT_HELP = "When it was signed, if not now: Unix seconds or ISO date (offline work)."
+
+
+def register(app: typer.Typer) -> None:
+    """Add these commands to the root app."""
+    app.add_typer(audit_app, name="audit")
+    app.add_typer(finding_app, name="finding")
+    app.command("attest")(attest)
+    app.command("revoke")(revoke)
+    app.command("import")(import_files)
+    app.command("schema")(schema)
+
+
+def _deliver(st: State, entry: SignedEntry, output: Path | None, record: bool) -> None:
+    """Write the signed entry file and/or store the entry, then say what happened."""
+    data = entry.to_json_dict()
+    entry_id = data["entry_id"]
+    if output is None and not record:
+        output = Path(f"{entry.kind}-{entry_id[2:12]}.json")
+    if output is not None:
+        st.ledger.write_entries(output, [entry])
+    if record:
+        st.ledger.store([entry])
+    data["file"] = str(output) if output else None
+
+    def human() -> None:
+        out.print(f"signed {entry.kind} {entry_id}")
+        if output:
+            out.print(f"wrote {output}")
+
+    st.emit(data, human)
+    if output:
+        next_step(f"send {output} to the brand, who runs `labourledger import {output}`")
+    if record:
+        pending_hint(st)
+
+
+def _evidence(st: State, files: list[Path]) -> list[dict[str, Any]]:
+    return [st.ledger.store_evidence(f).model_dump() for f in files]
+
+
+# audit --------------------------------------------------------------------
+
+
+@audit_app.command("new")
+def audit_new(
+    ctx: typer.Context,
+    facility: str = typer.Argument(..., help="Facility id or OS id."),
+    name: str | None = typer.Option(None, "--name", help="Facility name, if not registered here."),
+    output: Path = typer.Option(Path("audit.json"), "-o", "--output", help="Template file."),
+) -> None:
+    """Write a fillable audit template for a facility.
+
+    Example: labourledger audit new IN2024007SPNC3S -o audit.json
+    """
+    st = state(ctx)
+    facility_id = st.ledger.facility_id(facility)
+    known = st.ledger.mirror.facility(facility_id)
+    facility_name = known["name"] if known else name
+    if facility_name is None:
+        raise InputError(
+            f"facility {facility}: not registered in this workspace; pass --name, "
+            "or import the brand's facility entry file first"
+        )
+    template = {
+        "kind": "audit",
+        "facility_name": facility_name,
+        "choices": {
+            "standard": ["SMETA 2-pillar", "SMETA 4-pillar", "amfori BSCI", "SA8000", "RBA VAP"],
+            "audit_type": ["initial", "periodic", "follow-up"],
+            "notice": ["announced", "semi_announced", "unannounced"],
+            "severity": list(kinds.SEVERITIES),
+            "ilo_indicators": list(kinds.ILO_INDICATORS),
+            "status": ["open", "progress_made", "closed", "disputed"],
+        },
+        "body": {
+            "facility": facility_id,
+            "standard": "SMETA 4-pillar",
+            "audit_type": "periodic",
+            "notice": "announced",
+            "start_date": "YYYY-MM-DD",
+            "end_date": "YYYY-MM-DD",
+            "workers_interviewed": 0,
+            "result": "pass",
+            "valid_until": "YYYY-MM-DD",
+            "findings": [
+                {
+                    "id": "F-1",
+                    "clause": "",
+                    "ilo_indicators": [],
+                    "severity": "minor",
+                    "description": "",
+                    "status": "open",
+                }
+            ],
+        },
+    }
+    output.write_text(json.dumps(template, indent=2) + "\n", encoding="utf-8")
+    st.emit(
+        {"file": str(output), "facility": facility_id, "facility_name": facility_name},
+        lambda: out.print(f"wrote {output} for {facility_name}"),
+    )
+    next_step(f"fill it in, then `labourledger audit sign {output} --key auditor`")
+
+
+def _read_audit(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read ({exc.strerror})") from None
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{path}: not JSON ({exc.msg} at line {exc.lineno})") from None
+    body = data.get("body", data) if isinstance(data, dict) else None
+    if not isinstance(body, dict):
+        raise InputError(f"{path}: expected an audit template or an audit body (a JSON object)")
+    # Empty optional strings in a filled-in template mean "not given".
+    body = {k: v for k, v in body.items() if v != ""}
+    body["findings"] = [{k: v for k, v in f.items() if v != ""} for f in body.get("findings", [])]
+    return body
+
+
+@audit_app.command("sign")
+def audit_sign(
+    ctx: typer.Context,
+    file: Path = typer.Argument(..., help="The filled-in audit template (or a bare body)."),
+    evidence: list[str] = typer.Option(
+        [], "--evidence", help="Evidence file; FINDING=FILE attaches it to a finding. Repeat."
+    ),
+    record: bool = typer.Option(False, "--record", help=RECORD_HELP),
+    output: Path | None = typer.Option(None, "-o", "--output", help=OUTPUT_HELP),
+    issued_at: str | None = typer.Option(None, "--issued-at", help=ISSUED_AT_HELP),
+) -> None:
+    """Validate and sign an audit (with --key, default auditor); evidence is stored by hash.
+
+    Example: labourledger audit sign audit.json --key auditor --evidence report.pdf -o signed.json
+    """
+    st = state(ctx)
+    body = _read_audit(file)
+    kinds.parse_body("audit", body)  # bad input fails before any passphrase prompt
+    findings = {f.get("id"): f for f in body["findings"]}
+    for item in evidence:
+        target, sep, name = item.partition("=")
+        if sep and target in findings:
+            findings[target]["evidence"] = [
+                *findings[target].get("evidence", []),
+                *_evidence(st, [Path(name)]),
+            ]
+        elif sep:
+            raise InputError(f"--evidence {item}: no finding {target!r} in {file}")
+        else:
+            body["evidence"] = [*body.get("evidence", []), *_evidence(st, [Path(item)])]
+    signer = st.signer("auditor")
+    entry = st.ledger.sign("audit", body, signer, issued_at=parse_when(issued_at))
+    _deliver(st, entry, output, record)
+
+
+@audit_app.command("list")
+def audit_list(
+    ctx: typer.Context,
+    facility: str | None = typer.Option(None, "--facility", help="Facility id or OS id."),
+    status: str | None = typer.Option(None, "--status", help="Current finding status."),
+    severity: str | None = typer.Option(None, "--severity", help="Finding severity."),
+    indicator: str | None = typer.Option(None, "--indicator", help="ILO indicator."),
+    since: str | None = typer.Option(None, "--since", help="Ended on or after (YYYY-MM-DD)."),
+    until: str | None = typer.Option(None, "--until", help="Ended on or before (YYYY-MM-DD)."),
+) -> None:
+    """Audits, filtered by facility, finding status, severity, ILO indicator and end date.
+
+    Example: labourledger audit list --severity critical --status open
+    """
+    st = state(ctx)
+    views = st.ledger.audits(
+        facility=facility,
+        status=status,
+        severity=severity,
+        indicator=indicator,
+        since=since,
+        until=until,
+    )
+
+    def human() -> None:
+        table = Table("audit", "facility", "standard", "notice", "ended", "findings", "state")
+        for v in views:
+            open_count = sum(f["status"] in ("open", "progress_made") for f in v["findings"])
+            table.add_row(
+                v["entry_id"][:14] + "…",
+                v["facility"][:14] + "…",
+                v["body"]["standard"],
+                v["body"]["notice"],
+                v["body"]["end_date"],
+                f"{len(v['findings'])} ({open_count} open)",
+                _state(v),
+            )
+        out.print(table)
+
+    st.emit(views, human)
+
+
+def _state(view: dict[str, Any]) -> str:
+    if view.get("revoked_by"):
+        return "revoked"
+    anchor = view.get("anchor")
+    return "pending" if anchor is None else str(anchor["status"])
+
+
+@audit_app.command("show")
+def audit_show(
+    ctx: typer.Context, audit_id: str = typer.Argument(..., help="Audit entry id.")
+) -> None:
+    """An audit's findings, each with its history and anchor times.
+
+    Example: labourledger audit show 0x3f2a… --json
+    """
+    st = state(ctx)
+    view = st.ledger.audit(audit_id)
+
+    def human() -> None:
+        b = view["body"]
+        out.print(
+            f"[bold]{b['standard']}[/bold] {b['audit_type']} audit, {b['notice']}, "
+            f"{b['start_date']} to {b['end_date']}, {b['workers_interviewed']} workers interviewed"
+        )
+        out.print(f"audit {view['entry_id']} by {view['issuer']}: {_state(view)}")
+        for f in view["findings"]:
+            indicators = ", ".join(f.get("ilo_indicators", [])) or "no ILO indicator"
+            out.print(
+                f"\n[bold]{f['id']}[/bold] {f['severity']}: {f['description']} ({indicators})"
+            )
+            out.print(f"  current status: [bold]{f['status']}[/bold]")
+            table = Table("status", "by", "method", "state", "anchored at", "block")
+            for h in f["history"]:
+                anchor = h["anchor"] or {}
+                when = anchor.get("timestamp")
+                table.add_row(
+                    h["status"],
+                    h["by"],
+                    h["verification_method"] or "",
+                    h["state"],
+                    _iso(when) if when else "",
+                    str(anchor.get("block_number") or ""),
+                )
+            out.print(table)
+
+    st.emit(view, human)
+
+
+def _iso(seconds: int) -> str:
+    return datetime.fromtimestamp(seconds, tz=timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+
+
+# findings, attestations, revocations ----------------------------------------
+
+
+@finding_app.command("update")
+def finding_update(
+    ctx: typer.Context,
+    audit_id: str = typer.Argument(..., help="The audit's entry id."),
+    finding_id: str = typer.Argument(..., help="The finding's id within the audit, e.g. F-1."),
+    status: str = typer.Option(..., "--status", help="open, progress_made, closed or disputed."),
+    method: str = typer.Option("onsite", "--method", help="desktop or onsite verification."),
+    on: str | None = typer.Option(None, "--on", help="Verified on (YYYY-MM-DD; default today)."),
+    note: str | None = typer.Option(None, "--note", help="What was verified."),
+    evidence: list[Path] = typer.Option([], "--evidence", help="Evidence file. Repeat."),
+    record: bool = typer.Option(False, "--record", help=RECORD_HELP),
+    output: Path | None = typer.Option(None, "-o", "--output", help=OUTPUT_HELP),
+    issued_at: str | None = typer.Option(None, "--issued-at", help=ISSUED_AT_HELP),
+) -> None:
+    """Sign a new status for one finding of an audit (with --key, default auditor).
+
+    Example: labourledger finding update 0x3f2a… F-1 --status closed --method onsite --record
+    """
+    st = state(ctx)
+    audit = st.ledger.audit(audit_id)
+    if finding_id not in {f["id"] for f in audit["findings"]}:
+        raise InputError(f"finding {finding_id!r}: not in audit {audit['entry_id']}")
+    body: dict[str, Any] = {
+        "audit": audit["entry_id"],
+        "finding_id": finding_id,
+        "status": status,
+        "verification_method": method,
+        "verified_on": on or date.today().isoformat(),
+        "note": note,
+    }
+    body = {k: v for k, v in body.items() if v is not None}
+    kinds.parse_body("finding_update", body)
+    body["evidence"] = _evidence(st, evidence)
+    entry = st.ledger.sign(
+        "finding_update", body, st.signer("auditor"), issued_at=parse_when(issued_at)
+    )
+    _deliver(st, entry, output, record)
+
+
+def attest(
+    ctx: typer.Context,
+    facility: str = typer.Argument(..., help="Facility id or OS id."),
+    claim: str = typer.Option(
+        ...,
+        "--claim",
+        help="no_recruitment_fees, no_retention_of_identity_documents, freedom_of_movement, "
+        "wages_paid_in_full_and_on_time, freedom_of_association, no_excessive_overtime, "
+        "other (with --statement) or certificate (with --standard, --certificate-number).",
+    ),
+    valid_from: str = typer.Option(..., "--from", help="Valid from (YYYY-MM-DD)."),
+    valid_until: str = typer.Option(..., "--until", help="Valid until (YYYY-MM-DD)."),
+    statement: str | None = typer.Option(None, "--statement", help="Free text of the claim."),
+    standard: str | None = typer.Option(None, "--standard", help="Certificate standard."),
+    number: str | None = typer.Option(None, "--certificate-number", help="Certificate number."),
+    evidence: list[Path] = typer.Option([], "--evidence", help="Evidence file. Repeat."),
+    record: bool = typer.Option(False, "--record", help=RECORD_HELP),
+    output: Path | None = typer.Option(None, "-o", "--output", help=OUTPUT_HELP),
+    issued_at: str | None = typer.Option(None, "--issued-at", help=ISSUED_AT_HELP),
+) -> None:
+    """Sign a supplier self-declaration (SUPPLIER key) or a certificate (AUDITOR key).
+
+    Example: labourledger attest IN2024007SPNC3S --claim no_recruitment_fees
+    --from 2026-01-01 --until 2026-12-31 --key supplier -o declaration.json
+    """
+    st = state(ctx)
+    body: dict[str, Any] = {
+        "facility": st.ledger.facility_id(facility),
+        "claim": claim,
+        "valid_from": valid_from,
+        "valid_until": valid_until,
+        "statement": statement,
+        "standard": standard,
+        "certificate_number": number,
+    }
+    body = {k: v for k, v in body.items() if v is not None}
+    kinds.parse_body("attestation", body)
+    body["evidence"] = _evidence(st, evidence)
+    default_key = "auditor" if claim == "certificate" else "supplier"
+    entry = st.ledger.sign(
+        "attestation", body, st.signer(default_key), issued_at=parse_when(issued_at)
+    )
+    _deliver(st, entry, output, record)
+
+
+def revoke(
+    ctx: typer.Context,
+    entry_id: str = typer.Argument(..., help="The entry to withdraw."),
+    reason: str = typer.Option(..., "--reason", help="Why it is withdrawn."),
+    record: bool = typer.Option(False, "--record", help=RECORD_HELP),
+    output: Path | None = typer.Option(None, "-o", "--output", help=OUTPUT_HELP),
+) -> None:
+    """Withdraw an entry (signed by its issuer or an admin, with --key).
+
+    Example: labourledger revoke 0x3f2a… --reason "wrong facility" --key supplier -o revoke.json
+    """
+    st = state(ctx)
+    target = st.ledger.entry(entry_id)
+    body = {"target": "0x" + target.entry_id.hex(), "reason": reason}
+    kinds.parse_body("revocation", body)
+    signer = st.signer(purpose="revoke")
+    if signer.address != target.issuer and not st.ledger.chain.has_role("ADMIN", signer.address):
+        raise InputError(
+            f"--key: only the issuer {target.issuer} or an admin may revoke {body['target']}"
+        )
+    kind: Kind = "revocation"
+    _deliver(st, st.ledger.sign(kind, body, signer), output, record)
+
+
+def import_files(
+    ctx: typer.Context,
+    files: list[Path] = typer.Argument(..., help="Signed entry files from other parties."),
+) -> None:
+    """Verify signed entry files (signature, hash, schema, the issuer's role) and store them.
+
+    Example: labourledger import audit-3f2a1b.json --json
+    """
+    st = state(ctx)
+    results = []
+    for file in files:
+        result = st.ledger.import_file(file)
+        results.append(
+            {
+                "file": str(file),
+                "entries": ["0x" + e.entry_id.hex() for e in result.entries],
+                "new": result.new,
+                "already_present": len(result.entries) - result.new,
+            }
+        )
+
+    def human() -> None:
+        for r in results:
+            if r["new"]:
+                out.print(f"{r['file']}: imported {r['new']} entries, verified")
+            if r["already_present"]:
+                out.print(f"{r['file']}: {r['already_present']} already here, nothing to do")
+
+    st.emit(results, human)
+    pending_hint(st)
+
+
+def schema(kind: str = typer.Argument(..., help=f"One of: {', '.join(kinds.KINDS)}.")) -> None:
+    """Print the JSON Schema of a kind's body.
+
+    Example: labourledger schema audit
+    """
+    sys.stdout.write(json.dumps(kinds.json_schema(kind), indent=2) + "\n")
