@@ -87,7 +87,7 @@ VALID: dict[str, dict[str, Any]] = {
         "output": B3,
         "facility": F2,
         "date": "2025-05-02",
-        "documents": [{"type": "invoice", "number": "INV-9", "hash": "0x" + "03" * 32}],
+        "documents": [REF | {"type": "invoice", "number": "INV-9"}],
     },
     "revocation": {"target": A, "reason": "issued with the wrong facility"},
 }

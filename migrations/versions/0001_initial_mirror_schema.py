@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-24 14:38:23.285144
+Create Date: 2026-11-24 14:59:51.385423
 """
 
 from __future__ import annotations
@@ -135,6 +135,7 @@ def upgrade() -> None:
         sa.Column("product", sa.String(length=66), nullable=False),
         sa.Column("lot", sa.Text(), nullable=False),
         sa.Column("quantity", sa.BigInteger(), nullable=False),
+        sa.Column("unit", sa.String(length=16), nullable=False),
         sa.Column("produced_at", sa.String(length=10), nullable=False),
         sa.Column("facility", sa.String(length=66), nullable=False),
         sa.ForeignKeyConstraint(
@@ -223,8 +224,10 @@ def upgrade() -> None:
         "products",
         sa.Column("entry_id", sa.String(length=66), nullable=False),
         sa.Column("product_id", sa.String(length=66), nullable=False),
-        sa.Column("sku", sa.Text(), nullable=False),
+        sa.Column("gtin", sa.String(length=14), nullable=True),
+        sa.Column("sku", sa.Text(), nullable=True),
         sa.Column("name", sa.Text(), nullable=False),
+        sa.Column("brand", sa.Text(), nullable=False),
         sa.ForeignKeyConstraint(
             ["entry_id"],
             ["entries.entry_id"],
@@ -234,6 +237,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("entry_id", name=op.f("pk_products")),
     )
     with op.batch_alter_table("products", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_products_gtin"), ["gtin"], unique=False)
         batch_op.create_index(batch_op.f("ix_products_product_id"), ["product_id"], unique=False)
 
     op.create_table(
@@ -346,6 +350,7 @@ def downgrade() -> None:
     op.drop_table("proofs")
     with op.batch_alter_table("products", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_products_product_id"))
+        batch_op.drop_index(batch_op.f("ix_products_gtin"))
 
     op.drop_table("products")
     op.drop_table("findings")

@@ -332,12 +332,11 @@ class Batch(Body):
     facility: Hex32
 
 
-class DocumentHash(Body):
-    """The hash of a business document backing a transformation."""
+class DocumentHash(EvidenceRef):
+    """The salted hash of a business document backing a transformation."""
 
     type: Literal["purchase_order", "invoice", "bill_of_lading", "packing_list", "other"]
     number: Text | None = None
-    hash: Hex32
 
 
 class Transformation(Body):

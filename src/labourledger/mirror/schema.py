@@ -204,8 +204,10 @@ finding_updates = _projection(
 products = _projection(
     "products",
     _hex32("product_id", nullable=False, index=True),
-    Column("sku", Text, nullable=False),
+    Column("gtin", String(14), index=True),
+    Column("sku", Text),
     Column("name", Text, nullable=False),
+    Column("brand", Text, nullable=False),
 )
 
 batches = _projection(
@@ -214,6 +216,7 @@ batches = _projection(
     _hex32("product", nullable=False),
     Column("lot", Text, nullable=False),
     Column("quantity", BigInteger, nullable=False),
+    Column("unit", String(16), nullable=False),
     Column("produced_at", String(10), nullable=False),
     _hex32("facility", nullable=False, index=True),
 )
