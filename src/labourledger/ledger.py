@@ -448,6 +448,125 @@ class Ledger:
         """Which of `entry_ids` were revoked, and by which revocation entries."""
         return self.mirror.revocations(entry_ids)
 
+    # -- products, batches and trace ---------------------------------------
+
+    def _resolve(self, ref: str, table: str, key: str, by: tuple[str, ...], what: str) -> str:
+        """An id from a 0x id, or from a unique value of one of the `by` columns."""
+        if ref.startswith("0x") and len(ref) == 66:
+            return ref.lower()
+        matches: set[str] = {
+            str(row[key])
+            for column in by
+            for row in self.mirror.lookup(table, column, [ref]).values()
+        }
+        if len(matches) == 1:
+            return matches.pop()
+        if not matches:
+            raise InputError(f"{what} {ref}: not found here; give its 0x id or add it first")
+        raise InputError(f"{what} {ref}: matches {len(matches)} {what}s; give its 0x id")
+
+    def product_id(self, ref: str) -> str:
+        """A product id from its 0x id, GTIN or SKU."""
+        return self._resolve(ref, "products", "product_id", ("gtin", "sku"), "product")
+
+    def batch_id(self, ref: str) -> str:
+        """A batch id from its 0x id or its lot (when only one batch has that lot)."""
+        return self._resolve(ref, "batches", "batch_id", ("lot",), "batch")
+
+    def trace(self, batch: str) -> dict[str, Any]:
+        """The upstream graph of a batch: nodes (batches and facilities, with tier and
+        audit status), edges to inputs and suppliers, and problems (cycles, gaps)."""
+        batch_id = self.batch_id(batch)
+        rows = self.mirror.walk_upstream(batch_id)
+        batches = self.mirror.lookup(
+            "batches", "batch_id", [r["id"] for r in rows if r["kind"] == "batch"]
+        )
+        facility_ids = [
+            batches[r["id"]]["facility"] if r["id"] in batches else r["id"]
+            for r in rows
+            if r["kind"] == "facility" or r["id"] in batches
+        ]
+        facilities = self.mirror.lookup("facilities", "facility_id", facility_ids)
+        nodes: dict[str, dict[str, Any]] = {}
+        edges: dict[tuple[str, str], dict[str, Any]] = {}
+        problems: list[dict[str, Any]] = []
+        for row in rows:
+            if row["parent"] is not None:
+                kind = "transformation" if row["kind"] == "batch" else "supply_link"
+                edges.setdefault(
+                    (row["parent"], row["id"]),
+                    {"from": row["parent"], "to": row["id"], "via": row["via"], "kind": kind},
+                )
+            if row["cycle"]:
+                problems.append(
+                    {
+                        "kind": "cycle",
+                        "node": row["id"],
+                        "reason": f"{row['kind']} {row['id']} is upstream of itself "
+                        f"(via {row['via']}); not followed further",
+                    }
+                )
+                continue
+            if row["id"] not in nodes:
+                nodes[row["id"]] = self._trace_node(row, batches, facilities)
+        parents = {e["from"] for e in edges.values()}
+        for node in nodes.values():
+            if node["kind"] == "batch" and node.get("lot") is None:
+                problems.append(
+                    {
+                        "kind": "unknown_batch",
+                        "node": node["id"],
+                        "reason": f"batch {node['id']} is not registered here",
+                    }
+                )
+            elif node["id"] not in parents and node.get("tier") != 4:
+                problems.append(
+                    {
+                        "kind": "missing_link",
+                        "node": node["id"],
+                        "reason": f"{node.get('facility_name') or node['id']} "
+                        f"(tier {node.get('tier', '?')}): nothing recorded upstream, "
+                        "so the trace stops short of raw material",
+                    }
+                )
+        return {
+            "batch": batch_id,
+            "nodes": list(nodes.values()),
+            "edges": list(edges.values()),
+            "problems": problems,
+        }
+
+    def _trace_node(
+        self,
+        row: Mapping[str, Any],
+        batches: Mapping[str, Mapping[str, Any]],
+        facilities: Mapping[str, Mapping[str, Any]],
+    ) -> dict[str, Any]:
+        node: dict[str, Any] = {"id": row["id"], "kind": row["kind"], "depth": row["depth"]}
+        facility_id = row["id"]
+        if row["kind"] == "batch":
+            found = batches.get(row["id"])
+            if found is None:
+                return node | {"lot": None}
+            facility_id = found["facility"]
+            node |= {
+                "lot": found["lot"],
+                "product": found["product"],
+                "quantity": found["quantity"],
+                "unit": found["unit"],
+                "produced_at": found["produced_at"],
+            }
+        facility = facilities.get(facility_id)
+        node["facility"] = facility_id
+        if facility is not None:
+            node |= {
+                "facility_name": facility["name"],
+                "country": facility["country"],
+                "tier": facility["tier"],
+                "os_id": facility["os_id"],
+            }
+        return node
+
     # -- audits and attestations ------------------------------------------
 
     def audit(self, audit_id: str) -> dict[str, Any]:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from labourledger.cli import audits, entries, keys, roles, setup, suppliers
+from labourledger.cli import audits, entries, keys, products, roles, setup, suppliers
 from labourledger.cli.context import State, err
 from labourledger.errors import LabourLedgerError
 
@@ -38,7 +38,7 @@ def _root(
     ctx.obj = State(workspace=workspace, json=json_output, key=key)
 
 
-for module in (setup, keys, roles, suppliers, audits, entries):
+for module in (setup, keys, roles, suppliers, audits, products, entries):
     module.register(app)
 
 _GLOBAL_WITH_VALUE = ("--workspace", "--key")

@@ -28,6 +28,7 @@ from sqlalchemy import (
     insert,
     or_,
     select,
+    text,
     update,
 )
 from sqlalchemy.engine import make_url
@@ -324,6 +325,39 @@ class Mirror:
             self._ready(conn)
             return [str(x) for x in conn.execute(query).scalars()]
 
+    def walk_upstream(self, batch_id: str, *, max_depth: int = 64) -> list[dict[str, Any]]:
+        """Every node upstream of a batch, in one recursive query.
+
+        Edges go from a batch to the input batches of the transformation that made it;
+        from a batch no transformation made to the suppliers of its facility; and from a
+        facility to its suppliers. Revoked transformations and links are not followed.
+        Rows: kind (batch|facility), id, parent, via (the edge's entry id), depth, and
+        cycle (1 when the node is already on its own path: reported, not followed).
+        """
+        with self._connect() as conn:
+            self._ready(conn)
+            rows = conn.execute(_WALK, {"batch": batch_id.lower(), "max_depth": max_depth})
+            return _dicts(rows)
+
+    def lookup(self, table: str, column: str, values: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """Rows of a projection table whose `column` is one of `values`, keyed by it; where
+        several entries share a value, the first recorded wins."""
+        t = schema.metadata.tables[table]
+        wanted = list(dict.fromkeys(values))
+        found: dict[str, dict[str, Any]] = {}
+        with self._connect() as conn:
+            for start in range(0, len(wanted), _IN_CHUNK):
+                chunk = wanted[start : start + _IN_CHUNK]
+                rows = conn.execute(
+                    select(t)
+                    .join(schema.entries, schema.entries.c.entry_id == t.c.entry_id)
+                    .where(t.c[column].in_(chunk))
+                    .order_by(schema.entries.c.seq)
+                )
+                for row in _dicts(rows):
+                    found.setdefault(row[column], row)
+        return found
+
     def counts(self) -> dict[str, int]:
         """Entries pending and on chain, and anchors by status."""
         e, p, a = schema.entries, schema.proofs, schema.anchors
@@ -584,6 +618,43 @@ class Mirror:
                 select(s).where(or_(s.c.supplier == facility_id, s.c.buyer == facility_id))
             )
             return _dicts(rows)
+
+
+_WALK = text(
+    """
+    WITH RECURSIVE
+    live_links AS (
+        SELECT entry_id, supplier, buyer FROM supply_links
+        WHERE entry_id NOT IN (SELECT target FROM revocations)
+    ),
+    live_transformations AS (
+        SELECT entry_id, output FROM transformations
+        WHERE entry_id NOT IN (SELECT target FROM revocations)
+    ),
+    edges (parent_kind, parent, child_kind, child, via) AS (
+        SELECT 'batch', t.output, 'batch', i.input, t.entry_id
+        FROM live_transformations t JOIN transformation_inputs i ON i.entry_id = t.entry_id
+        UNION ALL
+        SELECT 'batch', b.batch_id, 'facility', l.supplier, l.entry_id
+        FROM batches b JOIN live_links l ON l.buyer = b.facility
+        WHERE NOT EXISTS (SELECT 1 FROM live_transformations t WHERE t.output = b.batch_id)
+        UNION ALL
+        SELECT 'facility', l.buyer, 'facility', l.supplier, l.entry_id FROM live_links l
+    ),
+    walk (kind, id, parent, via, depth, path, cycle) AS (
+        SELECT 'batch', CAST(:batch AS VARCHAR(66)), CAST(NULL AS VARCHAR(66)),
+               CAST(NULL AS VARCHAR(66)), 0,
+               CAST('/' || CAST(:batch AS VARCHAR(66)) || '/' AS TEXT), 0
+        UNION ALL
+        SELECT e.child_kind, e.child, w.id, e.via, w.depth + 1,
+               CAST(w.path || e.child || '/' AS TEXT),
+               CASE WHEN w.path LIKE '%/' || e.child || '/%' THEN 1 ELSE 0 END
+        FROM walk w JOIN edges e ON e.parent_kind = w.kind AND e.parent = w.id
+        WHERE w.cycle = 0 AND w.depth < :max_depth
+    )
+    SELECT kind, id, parent, via, depth, cycle FROM walk ORDER BY depth, id
+    """
+)
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:

@@ -1,0 +1,149 @@
+"""Products, batches and transformations (the brand's records), and `trace`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.tree import Tree
+
+from labourledger import kinds
+from labourledger.cli.context import State, out, pending_hint, state
+from labourledger.envelope import Kind
+from labourledger.errors import InputError
+
+product_app = typer.Typer(help="Products a brand sells.", no_args_is_help=True)
+batch_app = typer.Typer(help="Batches (lots) of products and materials.", no_args_is_help=True)
+
+
+def register(app: typer.Typer) -> None:
+    """Add these commands to the root app."""
+    app.add_typer(product_app, name="product")
+    app.add_typer(batch_app, name="batch")
+    app.command("transform")(transform)
+    app.command("trace")(trace)
+
+
+def _record(st: State, kind: Kind, body: dict[str, Any]) -> None:
+    """Validate, then sign with --key (default brand) and store as pending."""
+    body = {k: v for k, v in body.items() if v is not None}
+    kinds.parse_body(kind, body)  # bad input fails before any passphrase prompt
+    entry = st.ledger.record(kind, body, st.signer("brand"))
+    data = entry.to_json_dict() | {"id": "0x" + entry.subject.hex()}
+    st.emit(data, lambda: out.print(f"{kind} {data['id']} recorded as {data['entry_id']}"))
+    pending_hint(st)
+
+
+@product_app.command("add")
+def product_add(
+    ctx: typer.Context,
+    name: str = typer.Option(..., "--name", help="Product name."),
+    brand: str = typer.Option(..., "--brand", help="Brand name."),
+    gtin: str | None = typer.Option(None, "--gtin", help="GS1 GTIN (8 to 14 digits)."),
+    sku: str | None = typer.Option(None, "--sku", help="The brand's SKU."),
+    hs_code: str | None = typer.Option(None, "--hs-code", help="Customs HS code, 6 to 10 digits."),
+) -> None:
+    """Register a product by GTIN or SKU.
+
+    Example: labourledger product add --gtin 4006381333931 --name "Organic tee" --brand Acme
+    """
+    body = {"name": name, "brand": brand, "gtin": gtin, "sku": sku, "hs_code": hs_code}
+    _record(state(ctx), "product", body)
+
+
+@batch_app.command("add")
+def batch_add(
+    ctx: typer.Context,
+    product: str = typer.Option(..., "--product", help="Product id, GTIN or SKU."),
+    lot: str = typer.Option(..., "--lot", help="Lot number."),
+    quantity: int = typer.Option(..., "--quantity", help="How many units."),
+    unit: str = typer.Option("pcs", "--unit", help="Unit: pcs, kg, m, ..."),
+    produced_at: str = typer.Option(..., "--produced-at", help="Production date (YYYY-MM-DD)."),
+    facility: str = typer.Option(..., "--facility", help="Facility id or OS id."),
+) -> None:
+    """Register a batch made at a facility (a raw-material batch needs no inputs).
+
+    Example: labourledger batch add --product TEE-01 --lot L-7 --quantity 1200
+    --produced-at 2026-05-01 --facility BD2024001KNTR4D
+    """
+    st = state(ctx)
+    body = {
+        "product": st.ledger.product_id(product),
+        "lot": lot,
+        "quantity": quantity,
+        "unit": unit,
+        "produced_at": produced_at,
+        "facility": st.ledger.facility_id(facility),
+    }
+    _record(st, "batch", body)
+
+
+def transform(
+    ctx: typer.Context,
+    inputs: list[str] = typer.Option(..., "--input", help="Input batch (id or lot). Repeat."),
+    output: str = typer.Option(..., "--output", help="Output batch (id or lot)."),
+    facility: str = typer.Option(..., "--facility", help="Where it happened (id or OS id)."),
+    date: str = typer.Option(..., "--date", help="When (YYYY-MM-DD)."),
+    documents: list[str] = typer.Option(
+        [], "--document", help="TYPE[:NUMBER]=FILE, e.g. invoice:INV-9=inv.pdf. Repeat."
+    ),
+) -> None:
+    """Record that input batches became an output batch (an EPCIS TransformationEvent).
+
+    Example: labourledger transform --input YARN-1 --output FAB-1 --facility IN2024002CTNM1H
+    --date 2026-04-02 --document invoice:INV-9=invoice.pdf
+    """
+    st = state(ctx)
+    docs = []
+    for item in documents:
+        spec, sep, file = item.partition("=")
+        if not sep:
+            raise InputError(f"--document {item}: expected TYPE[:NUMBER]=FILE")
+        doc_type, _, number = spec.partition(":")
+        ref = st.ledger.store_evidence(Path(file)).model_dump()
+        docs.append(ref | {"type": doc_type, **({"number": number} if number else {})})
+    body = {
+        "inputs": [st.ledger.batch_id(b) for b in inputs],
+        "output": st.ledger.batch_id(output),
+        "facility": st.ledger.facility_id(facility),
+        "date": date,
+        "documents": docs,
+    }
+    _record(st, "transformation", body)
+
+
+def trace(ctx: typer.Context, batch: str = typer.Argument(..., help="Batch id or lot.")) -> None:
+    """The batch's upstream graph by tier: facilities, countries, audit status; gaps and cycles.
+
+    Example: labourledger trace TEE-L7 --json
+    """
+    st = state(ctx)
+    graph = st.ledger.trace(batch)
+
+    def human() -> None:
+        nodes = {n["id"]: n for n in graph["nodes"]}
+        children: dict[str, list[str]] = {}
+        for edge in graph["edges"]:
+            children.setdefault(edge["from"], []).append(edge["to"])
+
+        def label(node: dict[str, Any]) -> str:
+            what = f"lot {node['lot']}" if node["kind"] == "batch" else "facility"
+            where = node.get("facility_name") or node.get("facility") or node["id"]
+            tier = node.get("tier", "?")
+            return f"[bold]tier {tier}[/bold] {what}: {where} ({node.get('country', '?')})"
+
+        def grow(branch: Tree, node_id: str, seen: frozenset[str]) -> None:
+            for child in sorted(children.get(node_id, [])):
+                if child in seen:
+                    branch.add(f"[red]cycle back to {child}[/red]")
+                    continue
+                grow(branch.add(label(nodes[child])), child, seen | {child})
+
+        root = Tree(label(nodes[graph["batch"]]))
+        grow(root, graph["batch"], frozenset({graph["batch"]}))
+        out.print(root)
+        for problem in graph["problems"]:
+            out.print(f"[yellow]{problem['kind']}[/yellow]: {problem['reason']}")
+
+    st.emit(graph, human)

@@ -1,0 +1,127 @@
+"""`trace`: one recursive query walks transformations and supply links, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from clihelp import FAST_ENV, PASSPHRASE
+from eth_account.signers.local import LocalAccount
+
+from labourledger.identifiers import make_os_id
+from labourledger.ledger import Ledger
+
+pytestmark = pytest.mark.integration
+
+
+class Story:
+    """A brand's records, built through the library."""
+
+    def __init__(self, ledger: Ledger, brand: LocalAccount) -> None:
+        self.ledger, self.brand = ledger, brand
+        self.product = (
+            "0x"
+            + ledger.record(
+                "product", {"sku": "TEE-01", "name": "Tee", "brand": "Acme"}, brand
+            ).subject.hex()
+        )
+
+    def facility(self, n: int, tier: int, country: str = "IN") -> str:
+        body = {
+            "name": f"Site {n}",
+            "country": country,
+            "address": f"Road {n}",
+            "tier": tier,
+            "os_id": make_os_id(country, f"{n:07d}", "AAAAA"),
+        }
+        return "0x" + self.ledger.record("facility", body, self.brand).subject.hex()
+
+    def batch(self, lot: str, facility: str) -> str:
+        body = {
+            "product": self.product,
+            "lot": lot,
+            "quantity": 10,
+            "produced_at": "2026-05-01",
+            "facility": facility,
+        }
+        return "0x" + self.ledger.record("batch", body, self.brand).subject.hex()
+
+    def transform(self, inputs: list[str], output: str, facility: str) -> None:
+        body = {"inputs": inputs, "output": output, "facility": facility, "date": "2026-05-01"}
+        self.ledger.record("transformation", body, self.brand)
+
+    def link(self, supplier: str, buyer: str) -> str:
+        body = {"supplier": supplier, "buyer": buyer, "material": "m", "valid_from": "2026-01-01"}
+        return "0x" + self.ledger.record("supply_link", body, self.brand).entry_id.hex()
+
+
+@pytest.fixture
+def story(tmp_path: Path, mirror_url: str, monkeypatch: pytest.MonkeyPatch) -> Story:
+    for name, value in FAST_ENV.items():
+        monkeypatch.setenv(name, value)
+    ledger = Ledger.init(tmp_path / "ws", admin_passphrase=PASSPHRASE, db=mirror_url)
+    keys = ledger.workspace.keys
+    keys.new("brand", PASSPHRASE)
+    return Story(ledger, keys.unlock("brand", PASSPHRASE))
+
+
+def test_four_tiers_through_transformations_and_supply_links(story: Story) -> None:
+    farm, gin, mill, factory = (story.facility(n, t) for n, t in ((1, 4), (2, 3), (3, 2), (4, 1)))
+    second_farm = story.facility(5, 4, "VN")
+    cotton, yarn = story.batch("COT-1", farm), story.batch("YRN-1", gin)
+    fabric, tees = story.batch("FAB-1", mill), story.batch("TEE-1", factory)
+    story.transform([cotton], yarn, gin)
+    story.transform([yarn], fabric, mill)
+    story.transform([fabric], tees, factory)
+    story.link(second_farm, gin)  # not followed: yarn's making is recorded as a transformation
+
+    graph = story.ledger.trace("TEE-1")
+    assert graph["batch"] == tees
+    by_id = {n["id"]: n for n in graph["nodes"]}
+    assert set(by_id) == {tees, fabric, yarn, cotton}
+    assert [by_id[b]["tier"] for b in (tees, fabric, yarn, cotton)] == [1, 2, 3, 4]
+    assert {(e["from"], e["to"]) for e in graph["edges"]} == {
+        (tees, fabric),
+        (fabric, yarn),
+        (yarn, cotton),
+    }
+    assert graph["problems"] == []
+
+
+def test_supply_links_fill_in_where_no_transformation_is_recorded(story: Story) -> None:
+    farm, gin, factory = story.facility(1, 4), story.facility(2, 3), story.facility(3, 1)
+    tees = story.batch("TEE-1", factory)
+    story.link(gin, factory)
+    story.link(farm, gin)
+    graph = story.ledger.trace(tees)
+    assert {(e["from"], e["to"], e["kind"]) for e in graph["edges"]} == {
+        (tees, gin, "supply_link"),
+        (gin, farm, "supply_link"),
+    }
+    assert graph["problems"] == []
+
+
+def test_cycles_and_gaps_are_reported_not_followed(story: Story) -> None:
+    a, b, c = story.facility(1, 3), story.facility(2, 2), story.facility(3, 1)
+    tees = story.batch("TEE-1", c)
+    story.link(b, c)
+    story.link(a, b)
+    closing = story.link(b, a)  # a and b supply each other
+    graph = story.ledger.trace(tees)
+    cycles = [p for p in graph["problems"] if p["kind"] == "cycle"]
+    assert [p["node"] for p in cycles] == [b] and closing in cycles[0]["reason"]
+    gaps = [p["node"] for p in graph["problems"] if p["kind"] == "missing_link"]
+    assert gaps == []  # every node has something upstream, if only the cycle
+
+    lonely = story.batch("TEE-2", story.facility(4, 1))
+    [gap] = story.ledger.trace(lonely)["problems"]
+    assert gap["kind"] == "missing_link" and "stops short of raw material" in gap["reason"]
+
+
+def test_revoked_links_are_not_followed(story: Story) -> None:
+    farm, factory = story.facility(1, 4), story.facility(2, 1)
+    tees = story.batch("TEE-1", factory)
+    link = story.link(farm, factory)
+    story.ledger.record("revocation", {"target": link, "reason": "ended"}, story.brand)
+    graph = story.ledger.trace(tees)
+    assert graph["edges"] == [] and graph["problems"][0]["kind"] == "missing_link"
