@@ -27,7 +27,9 @@ from labourledger.identifiers import validate_os_id
 from labourledger.kinds import EvidenceRef, evidence_ref
 from labourledger.merkle import MerkleTree
 from labourledger.mirror import Mirror
+from labourledger.mirror.store import ENTRY_FIELDS
 from labourledger.suppliers import RowError, read_facility_csv
+from labourledger.verify.batch import collect_evidence, verify_batch
 from labourledger.verify.integrity import (
     AnchoredRoot,
     ContentHashMatches,
@@ -37,6 +39,7 @@ from labourledger.verify.integrity import (
     InclusionProof,
     SignatureMatchesIssuer,
 )
+from labourledger.verify.policy import Policy
 from labourledger.verify.results import CheckResult
 from labourledger.workspace import EMBEDDED, ChainConfig, Config, Workspace
 
@@ -53,6 +56,7 @@ __all__ = [
 Progress = Callable[[int], None]
 """Called with the number of items just finished, for progress bars."""
 
+BUNDLE_FORMAT = "labourledger-bundle/1"
 #: Entries stored per round of statements (and per progress-bar step) within one transaction.
 STORE_CHUNK = 250
 #: Blocks re-checked on every sync for a changed hash (a reorg).
@@ -566,6 +570,92 @@ class Ledger:
                 "os_id": facility["os_id"],
             }
         return node
+
+    # -- verification and bundles -----------------------------------------
+
+    def policy(self, **overrides: Any) -> Policy:
+        """The workspace's policy, with any non-None `overrides` (flags of one run)."""
+        cfg = self.config.policy
+        values: dict[str, Any] = {
+            "audit_validity_months": cfg.audit_validity_months,
+            "fail_severities": tuple(cfg.fail_severities),
+            "attention_severities": tuple(cfg.attention_severities),
+            "high_risk_notice": tuple(cfg.high_risk_notice),
+            "required_tier": cfg.required_tier,
+        }
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return Policy(**values)
+
+    def verify(self, batch: str, policy: Policy | None = None) -> dict[str, Any]:
+        """Verify a batch end to end; the report's `verdict` is PASS, ATTENTION or FAIL."""
+        return verify_batch(self, batch, policy or self.policy())
+
+    def export_bundle(self, batch: str) -> dict[str, Any]:
+        """Everything a verifier needs besides chain access: every entry the verdict depends
+        on and every revocation of them, with bodies, salts, signatures, proofs and anchors."""
+        evidence = collect_evidence(self, batch)
+        revocations = self.revoked(evidence.entry_ids)
+        ids = evidence.entry_ids + [r for rs in revocations.values() for r in rs]
+        cfg = self.config.chain
+        return {
+            "format": BUNDLE_FORMAT,
+            "chain_id": cfg.chain_id,
+            "contract": cfg.contract,
+            "batch": evidence.trace["batch"],
+            "entries": [self.describe(e) for e in ids],
+        }
+
+    @classmethod
+    def from_bundle(cls, bundle: Mapping[str, Any], root: Path, chain: LedgerChain) -> Ledger:
+        """A new workspace at `root` holding just a bundle's entries and proofs, checked
+        against `chain` (whose contract must be the bundle's)."""
+        if bundle.get("format") != BUNDLE_FORMAT:
+            raise InputError(
+                f"bundle: expected format {BUNDLE_FORMAT}, got {bundle.get('format')!r}"
+            )
+        if chain.chain_id != bundle["chain_id"]:
+            raise InputError(
+                f"bundle: anchored on chain {bundle['chain_id']}, but {chain.label} is chain "
+                f"{chain.chain_id}; pass --chain with an RPC URL of that chain"
+            )
+        chain.attach(bundle["contract"])
+        config = Config(
+            chain=ChainConfig(
+                url=chain.label,
+                chain_id=chain.chain_id,
+                contract=bundle["contract"],
+                confirmations=0 if chain.is_embedded else 12,
+            )
+        )
+        ledger = cls(Workspace.create(root, config))
+        ledger.__dict__["chain"] = chain
+        ledger.mirror.upgrade()
+        entries = [
+            {k: e[k] for k in ENTRY_FIELDS}
+            | {"chain_id": chain.chain_id, "contract": bundle["contract"]}
+            for e in bundle["entries"]
+        ]
+        with ledger.mirror.transaction() as session:
+            ledger.mirror.add_entries(session, entries, source="bundle")
+            for e in bundle["entries"]:
+                anchor, proof = e.get("anchor"), e.get("proof")
+                if not anchor or not proof:
+                    continue
+                if ledger.mirror.get_anchor(anchor["root"]) is None:
+                    ledger.mirror.record_chain_anchor(
+                        session,
+                        root=anchor["root"],
+                        size=proof["tree_size"],
+                        status="submitted",
+                        chain_id=chain.chain_id,
+                        contract=bundle["contract"],
+                        tx_hash=anchor["tx_hash"],
+                        block_number=anchor["block_number"],
+                    )
+                ledger.mirror.add_proof(
+                    session, e["entry_id"], anchor["root"], proof["leaf_index"], proof["path"]
+                )
+        return ledger
 
     # -- audits and attestations ------------------------------------------
 

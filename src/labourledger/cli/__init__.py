@@ -7,7 +7,17 @@ from pathlib import Path
 
 import typer
 
-from labourledger.cli import audits, entries, keys, products, roles, setup, suppliers
+from labourledger.cli import (
+    audits,
+    demo,
+    entries,
+    keys,
+    products,
+    roles,
+    setup,
+    suppliers,
+    verify,
+)
 from labourledger.cli.context import State, err
 from labourledger.errors import LabourLedgerError
 
@@ -38,7 +48,7 @@ def _root(
     ctx.obj = State(workspace=workspace, json=json_output, key=key)
 
 
-for module in (setup, keys, roles, suppliers, audits, products, entries):
+for module in (setup, keys, roles, suppliers, audits, products, entries, verify, demo):
     module.register(app)
 
 _GLOBAL_WITH_VALUE = ("--workspace", "--key")

@@ -415,6 +415,16 @@ class Mirror:
             ],
         )
 
+    def add_proof(
+        self, conn: Connection, entry_id: str, root: str, leaf_index: int, path: Sequence[str]
+    ) -> None:
+        """Store one entry's proof in an anchor recorded from elsewhere (a bundle)."""
+        conn.execute(
+            insert(schema.proofs).values(
+                entry_id=entry_id, root=root, leaf_index=leaf_index, path=list(path)
+            )
+        )
+
     def mark_anchor(self, conn: Connection, root: str, status: str, **fields: Any) -> None:
         """Set an anchor's status and chain facts (tx_hash, block_number, block_hash, …)."""
         conn.execute(

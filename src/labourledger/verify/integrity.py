@@ -6,7 +6,7 @@ raises for bad evidence, so a report lists every problem at once.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -22,6 +22,7 @@ __all__ = [
     "EntryIdMatches",
     "IncludedInAnchor",
     "InclusionProof",
+    "IssuerHeldRole",
     "SignatureMatchesIssuer",
 ]
 
@@ -166,4 +167,32 @@ class IncludedInAnchor:
             True,
             f"included in root {root_hex}, anchored in block {self.anchored.block_number}",
             "",
+        )
+
+
+@dataclass(frozen=True)
+class IssuerHeldRole:
+    """The issuer held a role allowed for the kind at the block of the anchor including it.
+
+    `held` answers whether an account held a role at a block (the contract, asked
+    at that block). Pending entries fail: there is no anchor block to judge by.
+    """
+
+    roles: tuple[str, ...]
+    block: int | None
+    held: Callable[[str, str, int], bool]
+    name: str = "issuer_role"
+
+    def __call__(self, entry: SignedEntry) -> CheckResult:
+        wanted = " or ".join(self.roles)
+        if self.block is None:
+            return _result(self.name, entry, False, "", "pending: no anchor block to judge by")
+        ok = any(self.held(role, entry.issuer, self.block) for role in self.roles)
+        return _result(
+            self.name,
+            entry,
+            ok,
+            f"issuer held {wanted} at block {self.block}",
+            f"issuer {entry.issuer} held no {wanted} role at block {self.block}, "
+            "where the entry was anchored",
         )

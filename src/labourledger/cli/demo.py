@@ -1,0 +1,59 @@
+"""`labourledger demo`: the four-tier apparel story, end to end, in under a minute."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import typer
+
+from labourledger.cli.context import next_step, out, state
+from labourledger.cli.verify import print_report
+from labourledger.demo import run_demo
+
+
+def register(app: typer.Typer) -> None:
+    """Add this command to the root app."""
+    app.command("demo")(demo)
+
+
+def demo(
+    ctx: typer.Context,
+    directory: Path | None = typer.Option(
+        None, "--dir", help="Where to keep the demo workspace (default: a new temporary folder)."
+    ),
+) -> None:
+    """Run a realistic apparel story on the embedded chain: FAIL, remediation, PASS.
+
+    Example: labourledger demo
+    """
+    st = state(ctx)
+    root = directory or Path(tempfile.mkdtemp(prefix="labourledger-demo-"))
+
+    def say(line: str) -> None:
+        if not st.json:
+            out.print(f"- {line}")
+
+    result = run_demo(root / "workspace", say=say)
+    data = {
+        "workspace": str(result.workspace),
+        "batch": result.batch,
+        "verdict_before": result.before["verdict"],
+        "verdict_after": result.after["verdict"],
+        "bundle_verdict": result.bundle_verdict,
+        "report": str(result.report),
+        "bundle": str(result.bundle),
+    }
+
+    def human() -> None:
+        out.print("\n[bold]Before remediation[/bold]")
+        print_report(result.before)
+        out.print("\n[bold]After remediation[/bold]")
+        print_report(result.after)
+        out.print(f"\ntracing report: {result.report}")
+        out.print(f"bundle:         {result.bundle}")
+
+    st.emit(data, human)
+    next_step(
+        f"open {result.report} in a browser; try `labourledger verify --bundle {result.bundle}`"
+    )

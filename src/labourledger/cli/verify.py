@@ -1,0 +1,141 @@
+"""`verify` a batch (or a bundle) and `export` its bundle or tracing report."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.table import Table
+
+from labourledger.chain import open_rpc
+from labourledger.cli.context import next_step, out, state
+from labourledger.errors import InputError
+from labourledger.ledger import Ledger
+
+#: Exit codes of `verify` beyond 0 (PASS), as DESIGN.md gives them.
+EXIT_CODES = {"PASS": 0, "ATTENTION": 4, "FAIL": 5}
+COLOURS = {"PASS": "green", "ATTENTION": "yellow", "FAIL": "red"}
+
+
+def register(app: typer.Typer) -> None:
+    """Add these commands to the root app."""
+    app.command("verify")(verify)
+    app.command("export")(export)
+
+
+def verify(
+    ctx: typer.Context,
+    batch: str | None = typer.Argument(None, help="Batch id or lot (omit with --bundle)."),
+    bundle: Path | None = typer.Option(None, "--bundle", help="Verify this bundle instead."),
+    chain: str | None = typer.Option(
+        None, "--chain", help="RPC URL for --bundle (default: this workspace's chain)."
+    ),
+    audit_months: int | None = typer.Option(None, "--audit-months", help="Audit validity."),
+    fail_severity: list[str] = typer.Option([], "--fail-severity", help="Fails. Repeat."),
+    attention_severity: list[str] = typer.Option(
+        [], "--attention-severity", help="Needs attention. Repeat."
+    ),
+    notice: list[str] = typer.Option(
+        [], "--high-risk-notice", help="Notice high-risk goods need. Repeat."
+    ),
+    required_tier: int | None = typer.Option(None, "--required-tier", help="Trace depth (1-4)."),
+) -> None:
+    """Verify a batch's labour provenance end to end: exit 0 PASS, 4 ATTENTION, 5 FAIL.
+
+    Example: labourledger verify TEE-L7 --audit-months 12 --json
+    """
+    st = state(ctx)
+    overrides: dict[str, Any] = {
+        "audit_validity_months": audit_months,
+        "fail_severities": tuple(fail_severity) or None,
+        "attention_severities": tuple(attention_severity) or None,
+        "high_risk_notice": tuple(notice) or None,
+        "required_tier": required_tier,
+    }
+    if bundle is not None:
+        with tempfile.TemporaryDirectory(prefix="labourledger-bundle-") as scratch:
+            chain_obj = open_rpc(chain) if chain else st.ledger.chain
+            data = _read_json(bundle)
+            ledger = Ledger.from_bundle(data, Path(scratch) / "ws", chain_obj)
+            report = ledger.verify(data["batch"], ledger.policy(**overrides))
+    elif batch is None:
+        raise InputError("BATCH: name a batch, or pass --bundle FILE")
+    else:
+        report = st.ledger.verify(batch, st.ledger.policy(**overrides))
+    st.emit(report, lambda: print_report(report))
+    raise typer.Exit(EXIT_CODES[report["verdict"]])
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read ({exc.strerror})") from None
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{path}: not JSON ({exc.msg} at line {exc.lineno})") from None
+    if not isinstance(data, dict):
+        raise InputError(f"{path}: not a labourledger bundle")
+    return data
+
+
+def print_report(report: dict[str, Any]) -> None:
+    """The summary table, then every reason that is not a pass, grouped by facility."""
+    verdict = report["verdict"]
+    counts = Counter(c["outcome"] for c in report["checks"])
+    batch = report["batch"]
+    summary = Table(title=f"batch {batch.get('lot')} ({batch['batch_id'][:14]}...)")
+    for column in ("verdict", "pass", "attention", "fail"):
+        summary.add_column(column)
+    summary.add_row(
+        f"[bold {COLOURS[verdict]}]{verdict}[/]",
+        str(counts["pass"]),
+        str(counts["attention"]),
+        str(counts["fail"]),
+    )
+    out.print(summary)
+    if report["chain"]["embedded"]:
+        out.print("[yellow]evidence anchored only on the embedded development chain[/yellow]")
+    names = {s["facility"]["facility_id"]: s["facility"]["name"] for s in report["stages"]}
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for check in report["checks"]:
+        if check["outcome"] != "pass":
+            where = names.get(check["facility"] or "", "batch and evidence")
+            groups.setdefault(where, []).append(check)
+    for where, checks in groups.items():
+        out.print(f"\n[bold]{where}[/bold]")
+        for c in checks:
+            colour = COLOURS[c["outcome"].upper()]
+            entry = f" [dim]{c['entry_id']}[/dim]" if c.get("entry_id") else ""
+            out.print(f"  [{colour}]{c['outcome']}[/] {c['check']}: {c['reason']}{entry}")
+
+
+def export(
+    ctx: typer.Context,
+    batch: str = typer.Argument(..., help="Batch id or lot."),
+    output: Path = typer.Option(..., "-o", "--output", help="File to write."),
+    kind: str = typer.Option("bundle", "--format", help="bundle (JSON) or report (HTML)."),
+) -> None:
+    """Write a batch's self-contained bundle, or its tracing report as one HTML file.
+
+    Example: labourledger export TEE-L7 --format report -o tracing-report.html
+    """
+    st = state(ctx)
+    if kind == "bundle":
+        bundle = st.ledger.export_bundle(batch)
+        output.write_text(json.dumps(bundle, indent=2) + "\n", encoding="utf-8")
+        data = {"file": str(output), "format": bundle["format"], "entries": len(bundle["entries"])}
+        st.emit(data, lambda: out.print(f"wrote {output}: {data['entries']} entries"))
+        next_step(f"anyone can check it: `labourledger verify --bundle {output} --chain RPC_URL`")
+    elif kind == "report":
+        from labourledger.report import write_report
+
+        report = st.ledger.verify(batch)
+        write_report(report, output)
+        data = {"file": str(output), "verdict": report["verdict"]}
+        st.emit(data, lambda: out.print(f"wrote {output} (verdict {report['verdict']})"))
+    else:
+        raise InputError(f"--format: expected bundle or report, got {kind!r}")

@@ -1,0 +1,220 @@
+"""The demo: a four-tier apparel supply chain, verified before and after remediation.
+
+Cotton farm (India, tier 4) -> ginning and spinning mill (India, tier 3) -> knit
+fabric mill (Vietnam, tier 2) -> garment factory (Bangladesh, tier 1) -> the
+brand. Two auditors; an unannounced audit finds debt bondage and retained
+passports at the spinning mill, so the batch FAILs; the auditor verifies the
+remediation onsite, the brand anchors the follow-up, and the batch PASSes.
+
+Everything runs on the embedded development chain in a new workspace. The
+parties' keys other than the admin's live only in memory for the run.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+
+from labourledger.identifiers import make_os_id
+from labourledger.ledger import Ledger
+from labourledger.report import write_report
+
+__all__ = ["DemoResult", "run_demo"]
+
+Say = Callable[[str], None]
+FUNDS_WEI = 10 * 10**18
+
+
+@dataclass(frozen=True)
+class DemoResult:
+    """Where the demo left its workspace and files, and the two verdicts."""
+
+    workspace: Path
+    batch: str
+    before: dict[str, Any]
+    after: dict[str, Any]
+    report: Path
+    bundle: Path
+    bundle_verdict: str
+
+
+def _party(
+    ledger: Ledger, admin: LocalAccount, role: str, granter: LocalAccount | None = None
+) -> LocalAccount:
+    account: LocalAccount = Account.create()
+    ledger.chain.fund(account.address, FUNDS_WEI)
+    ledger.grant_role(granter or admin, role, account.address)
+    return account
+
+
+def _id(entry: Any) -> str:
+    return "0x" + bytes(entry.subject).hex()
+
+
+def run_demo(
+    root: Path, say: Say = lambda _: None, *, admin_passphrase: str | None = None
+) -> DemoResult:
+    """Run the whole story in a new workspace at `root`; `say` narrates each step.
+
+    The admin key's passphrase is random unless given: the workspace is a throwaway.
+    """
+    today = dt.date.today()
+
+    def day(offset: int) -> str:
+        return (today + dt.timedelta(days=offset)).isoformat()
+
+    say("creating a workspace on the embedded development chain and deploying the contract")
+    passphrase = admin_passphrase or secrets.token_urlsafe(24)
+    ledger = Ledger.init(root, admin_passphrase=passphrase)
+    admin = ledger.workspace.keys.unlock("admin", passphrase)
+    brand = _party(ledger, admin, "BRAND")
+    auditor_in = _party(ledger, admin, "AUDITOR")  # a SMETA audit firm in Chennai
+    auditor_vn = _party(ledger, admin, "AUDITOR")  # an amfori BSCI auditor in Ho Chi Minh City
+    spinner_key = _party(ledger, admin, "SUPPLIER", granter=brand)
+
+    say("the brand registers four facilities in three countries and their supply links")
+    sites = [
+        ("IN", "0041207", "FRM01", "Adilabad Organic Cotton Growers",
+         "Market Yard, Adilabad, Telangana",
+         "Raw Material Processing or Production", ["Cotton farming", "Ginning"], 4, 420),
+        ("IN", "0052118", "SPN02", "Coimbatore Spinning Mills",
+         "Avinashi Road, Coimbatore, Tamil Nadu",
+         "Textile or Material Production", ["Spinning"], 3, 860),
+        ("VN", "0063025", "KNT03", "Saigon Knit Fabrics", "Lot 12, Tan Binh IP, Ho Chi Minh City",
+         "Textile or Material Production", ["Knitting", "Dyeing"], 2, 540),
+        ("BD", "0074431", "GRM04", "Gazipur Garments Ltd", "Plot 7, BSCIC, Gazipur",
+         "Final Product Assembly", ["Cut and sew"], 1, 2400),
+    ]  # fmt: skip
+    facility: dict[int, str] = {}
+    for country, digits, body5, name, address, kind, processing, tier, workers in sites:
+        entry = ledger.record(
+            "facility",
+            {
+                "name": name,
+                "country": country,
+                "address": address,
+                "os_id": make_os_id(country, digits, body5),
+                "facility_type": kind,
+                "processing_types": processing,
+                "tier": tier,
+                "worker_count": workers,
+            },
+            brand,
+        )
+        facility[tier] = _id(entry)
+    for supplier, buyer, material in (
+        (4, 3, "seed cotton"),
+        (3, 2, "cotton yarn"),
+        (2, 1, "knitted fabric"),
+    ):
+        ledger.record(
+            "supply_link",
+            {"supplier": facility[supplier], "buyer": facility[buyer], "material": material,
+             "valid_from": day(-400)},
+            brand,
+        )  # fmt: skip
+
+    say("batches from raw cotton to T-shirts, with hashed business documents")
+    tee = {"gtin": "4006381333931", "sku": "NW-TEE-ORG", "name": "Organic cotton T-shirt",
+           "brand": "Northwind"}  # fmt: skip
+    product = _id(ledger.record("product", tee, brand))
+    lots = [(4, "COT-26-014", 12000, "kg", -60), (3, "YRN-26-118", 9000, "kg", -45),
+            (2, "FAB-26-077", 8000, "kg", -30), (1, "TEE-26-0425", 24000, "pcs", -10)]  # fmt: skip
+    batch: dict[int, str] = {}
+    for tier, lot, quantity, unit, offset in lots:
+        body = {"product": product, "lot": lot, "quantity": quantity, "unit": unit,
+                "produced_at": day(offset), "facility": facility[tier]}  # fmt: skip
+        batch[tier] = _id(ledger.record("batch", body, brand))
+    documents = root / "documents"
+    documents.mkdir()
+    papers = ((3, "purchase_order", "PO-4411"), (2, "invoice", "INV-2026-0912"),
+              (1, "bill_of_lading", "BL-CGP-77120"))  # fmt: skip
+    for tier, doc_type, number in papers:
+        path = documents / f"{number}.txt"
+        path.write_text(f"{doc_type} {number} for lot {lots[4 - tier][1]}\n")
+        ref = ledger.store_evidence(path).model_dump()
+        ledger.record(
+            "transformation",
+            {"inputs": [batch[tier + 1]], "output": batch[tier], "facility": facility[tier],
+             "date": day(lots[4 - tier][4]),
+             "documents": [ref | {"type": doc_type, "number": number}]},
+            brand,
+        )  # fmt: skip
+
+    say("two auditors sign audits; the spinning mill's unannounced audit finds forced labour")
+    audits = [
+        (auditor_in, 4, "SA8000", "semi_announced", -200, []),
+        (auditor_in, 3, "SMETA 4-pillar", "unannounced", -120, [
+            {"id": "F-1", "clause": "ETI 1.1", "severity": "critical",
+             "ilo_indicators": ["debt_bondage", "retention_of_identity_documents"],
+             "description": "Migrant workers repay recruitment fees from wages; the hostel "
+                            "warden holds their identity documents",
+             "corrective_action": {"action": "Reimburse fees; return documents to workers",
+                                   "due_date": day(-60)}},
+            {"id": "F-2", "severity": "minor", "description": "Fire exit partly blocked"}]),
+        (auditor_vn, 2, "amfori BSCI", "announced", -150, []),
+        (auditor_vn, 1, "amfori BSCI", "announced", -90, []),
+    ]  # fmt: skip
+    spinning_audit = ""
+    for auditor, tier, standard, notice, offset, findings in audits:
+        entry = ledger.record(
+            "audit",
+            {"facility": facility[tier], "standard": standard, "audit_type": "periodic",
+             "notice": notice, "start_date": day(offset - 2), "end_date": day(offset),
+             "workers_interviewed": 25, "result": "conditional" if findings else "pass",
+             "valid_until": day(offset + 365), "findings": findings},
+            auditor,
+        )  # fmt: skip
+        if tier == 3:
+            spinning_audit = "0x" + entry.entry_id.hex()
+    say("a supplier declaration and three certificates")
+    ledger.record(
+        "attestation",
+        {"facility": facility[3], "claim": "no_recruitment_fees", "valid_from": day(-100),
+         "valid_until": day(265)},
+        spinner_key,
+    )  # fmt: skip
+    for tier, auditor, standard in ((4, auditor_in, "SA8000"), (2, auditor_vn, "amfori BSCI"),
+                                    (1, auditor_vn, "amfori BSCI")):  # fmt: skip
+        ledger.record(
+            "attestation",
+            {"facility": facility[tier], "claim": "certificate", "standard": standard,
+             "certificate_number": f"{standard.split()[0]}-{tier}-2026", "valid_from": day(-300),
+             "valid_until": day(400)},
+            auditor,
+        )  # fmt: skip
+
+    [anchor] = ledger.anchor(brand)
+    say(f"anchored {anchor.size} entries in block {anchor.block_number} ({anchor.gas_used} gas)")
+    before = ledger.verify(batch[1])
+    say(f"verify {lots[3][1]}: {before['verdict']}")
+
+    say("the auditor verifies the remediation onsite; the brand anchors the follow-up")
+    ledger.record(
+        "finding_update",
+        {"audit": spinning_audit, "finding_id": "F-1", "status": "closed",
+         "verification_method": "onsite", "verified_on": day(-50),
+         "note": "Fees reimbursed to 212 workers; documents returned and lockers installed"},
+        auditor_in,
+    )  # fmt: skip
+    ledger.anchor(brand)
+    after = ledger.verify(batch[1])
+    say(f"verify {lots[3][1]} again: {after['verdict']}")
+
+    report = write_report(after, root / "tracing-report.html")
+    bundle = root / "bundle.json"
+    bundle.write_text(json.dumps(ledger.export_bundle(batch[1]), indent=2) + "\n")
+    checked = Ledger.from_bundle(
+        json.loads(bundle.read_text()), root / "bundle-check", ledger.chain
+    )
+    bundle_verdict = checked.verify(batch[1])["verdict"]
+    say(f"the bundle, checked in an empty workspace against the chain: {bundle_verdict}")
+    return DemoResult(root, batch[1], before, after, report, bundle, bundle_verdict)

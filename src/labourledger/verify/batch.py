@@ -1,0 +1,255 @@
+"""Verify one batch end to end: the integrity of every entry the verdict depends on, then
+the labour provenance policy for every upstream facility and for the trace itself."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from labourledger.exchange import roles_allowed
+from labourledger.verify.integrity import IssuerHeldRole
+from labourledger.verify.policy import (
+    AttestationsInForce,
+    FacilityEvidence,
+    GoodsList,
+    HighRiskNotice,
+    NoForcedLabourFindings,
+    Policy,
+    RecentAudit,
+    TraceComplete,
+    load_goods_list,
+)
+from labourledger.verify.results import CheckResult, Outcome, worst
+
+if TYPE_CHECKING:
+    from labourledger.ledger import Ledger
+
+__all__ = ["BatchEvidence", "collect_evidence", "verify_batch"]
+
+REPORT_FORMAT = "labourledger-report/1"
+
+
+@dataclass
+class BatchEvidence:
+    """A batch's trace and every entry its verdict depends on."""
+
+    trace: dict[str, Any]
+    entry_ids: list[str] = field(default_factory=list)
+    facilities: dict[str, dict[str, Any]] = field(default_factory=dict)
+    dates: dict[str, dt.date | None] = field(default_factory=dict)
+    audits: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    attestations: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    transformations: list[dict[str, Any]] = field(default_factory=list)
+
+    def add(self, *ids: str | None) -> None:
+        """Count entries in, once each, in order."""
+        for entry_id in ids:
+            if entry_id and entry_id not in self.entry_ids:
+                self.entry_ids.append(entry_id)
+
+
+def collect_evidence(ledger: Ledger, batch: str) -> BatchEvidence:
+    """Trace the batch and gather the entries about it and its upstream facilities."""
+    trace = ledger.trace(batch)
+    evidence = BatchEvidence(trace)
+    mirror = ledger.mirror
+    nodes = sorted(trace["nodes"], key=lambda n: n["depth"])
+    batch_nodes = [n["id"] for n in nodes if n["kind"] == "batch"]
+    batches = mirror.lookup("batches", "batch_id", batch_nodes)
+    products = mirror.lookup("products", "product_id", [b["product"] for b in batches.values()])
+    evidence.add(*(batches[b]["entry_id"] for b in batch_nodes if b in batches))
+    evidence.add(*(p["entry_id"] for p in products.values()))
+    evidence.add(*(e["via"] for e in trace["edges"]))
+    root_date = _date(batches.get(trace["batch"], {}).get("produced_at"))
+    for node in nodes:
+        facility_id = node.get("facility") or node["id"]
+        evidence.dates.setdefault(facility_id, _date(node.get("produced_at")) or root_date)
+    registrations = mirror.lookup("facilities", "facility_id", list(evidence.dates))
+    for facility_id in evidence.dates:
+        registration = registrations.get(facility_id)
+        if registration is None:
+            continue
+        body = ledger.entry(registration["entry_id"]).body
+        evidence.facilities[facility_id] = {"facility_id": facility_id, **body}
+        evidence.add(registration["entry_id"])
+        audits = [ledger.audit(a) for a in mirror.audits(facility=facility_id)]
+        evidence.audits[facility_id] = audits
+        for audit in audits:
+            evidence.add(audit["entry_id"])
+            for finding in audit["findings"]:
+                evidence.add(*(h["entry_id"] for h in finding["history"]))
+        evidence.attestations[facility_id] = ledger.attestations(facility_id)
+        evidence.add(*(a["entry_id"] for a in evidence.attestations[facility_id]))
+    for edge in trace["edges"]:
+        if edge["kind"] == "transformation":
+            entry = ledger.entry(edge["via"])
+            evidence.transformations.append({"entry_id": edge["via"], **entry.body})
+    return evidence
+
+
+def _date(value: str | None) -> dt.date | None:
+    return dt.date.fromisoformat(value) if value else None
+
+
+def verify_batch(
+    ledger: Ledger, batch: str, policy: Policy, goods: GoodsList | None = None
+) -> dict[str, Any]:
+    """The verification report: verdict, every check with its reason, and the evidence."""
+    goods = goods or load_goods_list()
+    evidence = collect_evidence(ledger, batch)
+    trace = evidence.trace
+    results: list[CheckResult] = []
+    revoked = ledger.revoked(evidence.entry_ids)
+    failed_integrity: set[str] = set()
+
+    @functools.cache
+    def held(role: str, account: str, block: int) -> bool:
+        return ledger.chain.has_role(role, account, block)
+
+    for entry_id in evidence.entry_ids:
+        entry = ledger.entry(entry_id)
+        if entry_id in revoked:
+            results.append(
+                CheckResult(
+                    "not_revoked",
+                    Outcome.ATTENTION,
+                    f"{entry.kind} withdrawn by {', '.join(revoked[entry_id])}: not counted",
+                    entry_id=entry_id,
+                )
+            )
+            continue
+        proof = ledger.stored_proof(entry_id)
+        anchored = ledger.anchored_root(proof.root) if proof else None
+        checks = ledger.check_integrity(entry, proof)
+        role_check = IssuerHeldRole(
+            roles_allowed(entry.kind, entry.body),
+            anchored.block_number if anchored else None,
+            held,
+        )
+        checks.append(role_check(entry))
+        if not all(c.passed for c in checks):
+            failed_integrity.add(entry_id)
+        results += checks
+
+    root = next(n for n in trace["nodes"] if n["id"] == trace["batch"])
+    if root.get("lot") is None or trace["batch"] in revoked:
+        results.append(
+            CheckResult("batch", Outcome.FAIL, f"batch {trace['batch']} is not a valid batch here")
+        )
+
+    def counted(item: Mapping[str, Any]) -> bool:
+        return (
+            item.get("anchor") is not None
+            and not item["revoked_by"]
+            and item["entry_id"] not in failed_integrity
+        )
+
+    facility_evidence = []
+    for facility_id, facility in evidence.facilities.items():
+        produced_on = evidence.dates[facility_id] or dt.date.today()
+        texts = [facility.get("facility_type", ""), *facility.get("processing_types", [])]
+        texts += [
+            link["material"] for link in ledger.mirror.links_of(facility_id)
+            if link["supplier"] == facility_id
+        ]  # fmt: skip
+        fe = FacilityEvidence(
+            facility_id=facility_id,
+            name=facility["name"],
+            country=facility["country"],
+            tier=facility.get("tier"),
+            audits=[a for a in evidence.audits[facility_id] if counted(a)],
+            attestations=[a for a in evidence.attestations[facility_id] if counted(a)],
+            texts=texts,
+        )
+        facility_evidence.append(fe)
+        recent = RecentAudit(policy, produced_on)
+        for check in (
+            recent,
+            NoForcedLabourFindings(policy, recent),
+            AttestationsInForce(produced_on),
+            HighRiskNotice(policy, recent, goods),
+        ):
+            results.append(check(fe))
+    results += TraceComplete(policy)(trace)
+    verdict = worst(results)
+    return _report(ledger, evidence, results, verdict, goods)
+
+
+def _report(
+    ledger: Ledger,
+    evidence: BatchEvidence,
+    results: list[CheckResult],
+    verdict: Outcome,
+    goods: GoodsList,
+) -> dict[str, Any]:
+    trace = evidence.trace
+    cfg = ledger.config.chain
+    nodes = {n["id"]: n for n in trace["nodes"]}
+    root = nodes[trace["batch"]]
+    product = ledger.mirror.lookup("products", "product_id", [root.get("product") or ""])
+    stages: list[dict[str, Any]] = []
+    for facility_id, facility in evidence.facilities.items():
+        outcomes = [r for r in results if r.facility == facility_id]
+        stages.append(
+            {
+                "tier": facility.get("tier"),
+                "facility": facility,
+                "batches": [
+                    {k: n.get(k) for k in ("batch_id", "lot", "produced_at", "quantity", "unit")}
+                    | {"batch_id": n["id"]}
+                    for n in trace["nodes"]
+                    if n["kind"] == "batch" and n.get("facility") == facility_id
+                ],
+                "documents": [
+                    {**d, "transformation": t["entry_id"]}
+                    for t in evidence.transformations
+                    if t["facility"] == facility_id
+                    for d in t.get("documents", [])
+                ],
+                "audits": evidence.audits.get(facility_id, []),
+                "attestations": evidence.attestations.get(facility_id, []),
+                "outcome": worst(outcomes).value if outcomes else "pass",
+            }
+        )
+    stages.sort(key=lambda s: -int(s["tier"] or 0))
+    return {
+        "format": REPORT_FORMAT,
+        "generated_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "batch": {
+            "batch_id": trace["batch"],
+            **{k: root.get(k) for k in ("lot", "quantity", "unit", "produced_at", "facility")},
+            "product": next(iter(product.values()), None),
+        },
+        "verdict": verdict.value.upper(),
+        "chain": {
+            "label": cfg.url,
+            "chain_id": cfg.chain_id,
+            "contract": cfg.contract,
+            "embedded": cfg.is_embedded,
+        },
+        "goods_list": {"title": goods.title, "edition": goods.edition, "source": goods.source},
+        "checks": [r.to_dict() for r in results],
+        "stages": stages,
+        "graph": {
+            "nodes": [
+                {
+                    "id": n["id"],
+                    "kind": n["kind"],
+                    "label": f"lot {n['lot']}" if n["kind"] == "batch" else n.get("facility_name"),
+                    "facility_name": n.get("facility_name"),
+                    "country": n.get("country"),
+                    "tier": n.get("tier"),
+                }
+                for n in trace["nodes"]
+            ],
+            "edges": trace["edges"],
+        },
+        "entries": [
+            {k: v for k, v in ledger.describe(e).items() if k != "body" and k != "salt"}
+            for e in evidence.entry_ids
+        ],
+        "problems": trace["problems"],
+    }
