@@ -1,0 +1,169 @@
+"""Issue 5: a buyer verifies a batch end to end; bundles; the policy's knobs; the demo."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from clihelp import FAST_ENV, PASSPHRASE, Cli
+from eth_account import Account
+
+from labourledger.demo import DemoResult, run_demo
+from labourledger.errors import InputError
+from labourledger.ledger import Ledger
+from labourledger.verify.policy import Policy
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def demo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> DemoResult:
+    for name, value in FAST_ENV.items():
+        monkeypatch.setenv(name, value)
+    return run_demo(tmp_path / "demo", admin_passphrase=PASSPHRASE)
+
+
+def _failing(report: dict[str, Any]) -> list[tuple[str, str]]:
+    return [(c["check"], c["outcome"]) for c in report["checks"] if c["outcome"] != "pass"]
+
+
+def test_demo_fails_on_the_open_finding_then_passes(demo: DemoResult) -> None:
+    assert demo.before["verdict"] == "FAIL"
+    assert _failing(demo.before) == [("forced_labour_findings", "fail")]
+    [reason] = [c["reason"] for c in demo.before["checks"] if c["outcome"] == "fail"]
+    assert "debt_bondage" in reason and "Coimbatore Spinning Mills" in reason
+    assert demo.after["verdict"] == "PASS" and demo.bundle_verdict == "PASS"
+    assert demo.after["chain"]["embedded"] is True
+    tiers = [s["tier"] for s in demo.after["stages"]]
+    assert tiers == [4, 3, 2, 1]
+    assert {s["facility"]["country"] for s in demo.after["stages"]} == {"IN", "VN", "BD"}
+    documents = [d["type"] for s in demo.after["stages"] for d in s["documents"]]
+    assert sorted(documents) == ["bill_of_lading", "invoice", "purchase_order"]
+    html = demo.report.read_text()
+    assert "Verdict: PASS" in html and "local development chain" in html
+    assert "Coimbatore Spinning Mills" in html and "<svg" in html
+
+
+def _cli(demo: DemoResult, capsys: pytest.CaptureFixture[str], mp: pytest.MonkeyPatch) -> Cli:
+    return Cli(demo.workspace, capsys, mp)
+
+
+def test_cli_verify_exit_codes_and_policy_flags(
+    demo: DemoResult, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cli = _cli(demo, capsys, monkeypatch)
+    code, out, _ = cli.run("verify", "TEE-26-0425")
+    assert code == 0 and "PASS" in out
+    code, out, _ = cli.run("verify", "TEE-26-0425", "--audit-months", "1", "--json")
+    assert code == 5
+    report = json.loads(out)
+    assert ("audit_valid", "fail") in _failing(report)
+    code, out, _ = cli.run("verify", "TEE-26-0425", "--high-risk-notice", "announced", "--json")
+    assert code == 5
+    [reason] = [c["reason"] for c in json.loads(out)["checks"] if c["outcome"] == "fail"]
+    assert "Thread/Yarn from IN is on the DOL forced labour list" in reason
+    code, _, err = cli.run("verify", "TEE-26-0425", "--fail-severity", "unknown")
+    assert code == 2 and "fail_severities" in err
+    tree = cli.ok("trace", "TEE-26-0425")
+    assert "tier 4 lot COT-26-014" in tree and "Coimbatore Spinning Mills" in tree
+
+
+def test_policy_must_not_be_empty() -> None:
+    with pytest.raises(InputError, match="empty"):
+        Policy(fail_severities=())
+    with pytest.raises(InputError, match="both fail and need attention"):
+        Policy(attention_severities=("critical",))
+
+
+def test_bundle_verifies_in_an_empty_workspace_and_tampering_fails(
+    demo: DemoResult,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    cli = _cli(demo, capsys, monkeypatch)
+    bundle = json.loads(demo.bundle.read_text())
+    kinds = {e["kind"] for e in bundle["entries"]}
+    assert {"facility", "audit", "finding_update", "transformation", "batch"} <= kinds
+    assert all(e["salt"] and e["signature"] and e["proof"] for e in bundle["entries"])
+    code, _, _ = cli.run("verify", "--bundle", str(demo.bundle))
+    assert code == 0
+
+    audit = next(i for i, e in enumerate(bundle["entries"]) if e["kind"] == "audit")
+
+    def flip(value: str) -> str:
+        return value[:-1] + ("0" if value[-1] != "0" else "1")
+
+    tamperings = {
+        "body": ("content_hash", lambda e: e["body"].update(workers_interviewed=26)),
+        "salt": ("content_hash", lambda e: e.update(salt=flip(e["salt"]))),
+        "signature": ("signature", lambda e: e.update(signature=flip(e["signature"][:-2]) + "1b")),
+        "proof": (
+            "anchored",
+            lambda e: e["proof"]["path"].__setitem__(0, flip(e["proof"]["path"][0])),
+        ),
+    }
+    for what, (check, change) in tamperings.items():
+        copy = json.loads(demo.bundle.read_text())
+        change(copy["entries"][audit])
+        path = tmp_path / f"tampered-{what}.json"
+        path.write_text(json.dumps(copy))
+        code, out, _ = cli.run("verify", "--bundle", str(path), "--json")
+        assert code == 5, what
+        failed = {
+            (c["check"], c["entry_id"]) for c in json.loads(out)["checks"] if c["outcome"] == "fail"
+        }
+        assert (check, bundle["entries"][audit]["entry_id"]) in failed, (what, failed)
+
+
+def test_issuer_must_hold_the_role_at_the_anchor_block_and_pending_fails(
+    demo: DemoResult, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name, value in FAST_ENV.items():
+        monkeypatch.setenv(name, value)
+    ledger = Ledger.open(demo.workspace)
+    admin = ledger.workspace.keys.unlock("admin", PASSPHRASE)
+    auditor = Account.create()
+    ledger.chain.fund(auditor.address, 10**18)
+    ledger.grant_role(admin, "AUDITOR", auditor.address)
+    farm = next(s for s in demo.after["stages"] if s["tier"] == 4)["facility"]["facility_id"]
+    certificate = {
+        "facility": farm,
+        "claim": "certificate",
+        "standard": "SA8000",
+        "certificate_number": "SA-9",
+        "valid_from": "2000-01-01",
+        "valid_until": "2099-01-01",
+    }
+    ledger.record("attestation", certificate, auditor)  # signed while accredited
+    pending = ledger.verify(demo.batch)
+    assert ("anchored", "fail") in _failing(pending)  # never verified while pending
+
+    ledger.revoke_role(admin, "AUDITOR", auditor.address)  # accreditation withdrawn
+    brand_key = Account.create()
+    ledger.chain.fund(brand_key.address, 10**18)
+    ledger.grant_role(admin, "BRAND", brand_key.address)
+    ledger.anchor(brand_key)
+    report = ledger.verify(demo.batch)
+    assert report["verdict"] == "FAIL"
+    [bad] = [c for c in report["checks"] if c["check"] == "issuer_role" and c["outcome"] == "fail"]
+    assert "held no AUDITOR role" in bad["reason"]
+
+
+def test_revoked_evidence_is_not_counted(demo: DemoResult, monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, value in FAST_ENV.items():
+        monkeypatch.setenv(name, value)
+    ledger = Ledger.open(demo.workspace)
+    admin = ledger.workspace.keys.unlock("admin", PASSPHRASE)
+    spinning = next(s for s in demo.after["stages"] if s["tier"] == 3)
+    [audit] = spinning["audits"]
+    ledger.record(
+        "revocation", {"target": audit["entry_id"], "reason": "auditor unlicensed"}, admin
+    )
+    ledger.anchor(admin)
+    report = ledger.verify(demo.batch)
+    assert report["verdict"] == "FAIL"
+    assert ("not_revoked", "attention") in _failing(report)
+    assert ("audit_valid", "fail") in _failing(report)  # no audit left for the spinning mill
