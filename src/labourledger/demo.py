@@ -23,7 +23,7 @@ from typing import Any
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 
-from labourledger.identifiers import make_os_id
+from labourledger._resources import shipped_dir
 from labourledger.ledger import Ledger
 from labourledger.report import write_report
 
@@ -81,35 +81,10 @@ def run_demo(
     spinner_key = _party(ledger, admin, "SUPPLIER", granter=brand)
 
     say("the brand registers four facilities in three countries and their supply links")
-    sites = [
-        ("IN", "0041207", "FRM01", "Adilabad Organic Cotton Growers",
-         "Market Yard, Adilabad, Telangana",
-         "Raw Material Processing or Production", ["Cotton farming", "Ginning"], 4, 420),
-        ("IN", "0052118", "SPN02", "Coimbatore Spinning Mills",
-         "Avinashi Road, Coimbatore, Tamil Nadu",
-         "Textile or Material Production", ["Spinning"], 3, 860),
-        ("VN", "0063025", "KNT03", "Saigon Knit Fabrics", "Lot 12, Tan Binh IP, Ho Chi Minh City",
-         "Textile or Material Production", ["Knitting", "Dyeing"], 2, 540),
-        ("BD", "0074431", "GRM04", "Gazipur Garments Ltd", "Plot 7, BSCIC, Gazipur",
-         "Final Product Assembly", ["Cut and sew"], 1, 2400),
-    ]  # fmt: skip
-    facility: dict[int, str] = {}
-    for country, digits, body5, name, address, kind, processing, tier, workers in sites:
-        entry = ledger.record(
-            "facility",
-            {
-                "name": name,
-                "country": country,
-                "address": address,
-                "os_id": make_os_id(country, digits, body5),
-                "facility_type": kind,
-                "processing_types": processing,
-                "tier": tier,
-                "worker_count": workers,
-            },
-            brand,
-        )
-        facility[tier] = _id(entry)
+    data = shipped_dir("_demo", "examples/demo")
+    imported = ledger.import_facilities(data / "facilities.csv", brand)
+    facility = {e.body["tier"]: _id(e) for e in imported.entries}
+    os_ids = {e.body["os_id"]: _id(e) for e in imported.entries}
     for supplier, buyer, material in (
         (4, 3, "seed cotton"),
         (3, 2, "cotton yarn"),
@@ -150,30 +125,29 @@ def run_demo(
         )  # fmt: skip
 
     say("two auditors sign audits; the spinning mill's unannounced audit finds forced labour")
-    audits = [
-        (auditor_in, 4, "SA8000", "semi_announced", -200, []),
-        (auditor_in, 3, "SMETA 4-pillar", "unannounced", -120, [
-            {"id": "F-1", "clause": "ETI 1.1", "severity": "critical",
-             "ilo_indicators": ["debt_bondage", "retention_of_identity_documents"],
-             "description": "Migrant workers repay recruitment fees from wages; the hostel "
-                            "warden holds their identity documents",
-             "corrective_action": {"action": "Reimburse fees; return documents to workers",
-                                   "due_date": day(-60)}},
-            {"id": "F-2", "severity": "minor", "description": "Fire exit partly blocked"}]),
-        (auditor_vn, 2, "amfori BSCI", "announced", -150, []),
-        (auditor_vn, 1, "amfori BSCI", "announced", -90, []),
-    ]  # fmt: skip
+    auditors = {"auditor_in": auditor_in, "auditor_vn": auditor_vn}
     spinning_audit = ""
-    for auditor, tier, standard, notice, offset, findings in audits:
+    for audit in json.loads((data / "audits.json").read_text())["audits"]:
+        ended = -audit["ended_days_ago"]
+        findings = []
+        for finding in audit["findings"]:
+            plan = finding.get("corrective_action")
+            if plan:
+                due = day(ended + plan["due_in_days"])
+                finding = finding | {
+                    "corrective_action": {"action": plan["action"], "due_date": due}
+                }
+            findings.append(finding)
         entry = ledger.record(
             "audit",
-            {"facility": facility[tier], "standard": standard, "audit_type": "periodic",
-             "notice": notice, "start_date": day(offset - 2), "end_date": day(offset),
-             "workers_interviewed": 25, "result": "conditional" if findings else "pass",
-             "valid_until": day(offset + 365), "findings": findings},
-            auditor,
+            {"facility": os_ids[audit["facility"]], "standard": audit["standard"],
+             "audit_type": "periodic", "notice": audit["notice"], "start_date": day(ended - 2),
+             "end_date": day(ended), "workers_interviewed": 25,
+             "result": "conditional" if findings else "pass", "valid_until": day(ended + 365),
+             "findings": findings},
+            auditors[audit["auditor"]],
         )  # fmt: skip
-        if tier == 3:
+        if findings:
             spinning_audit = "0x" + entry.entry_id.hex()
     say("a supplier declaration and three certificates")
     ledger.record(

@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from functools import cached_property
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +34,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.pool import NullPool
 
+from labourledger._resources import shipped_dir
 from labourledger.chain.ledger_contract import RoleEvent
 from labourledger.errors import DatabaseUnavailable, InputError
 from labourledger.mirror import schema
@@ -63,10 +63,7 @@ ON_CHAIN = ("submitted", "final")
 
 def migrations_dir() -> Path:
     """The Alembic scripts: shipped in the wheel, or the checkout's `migrations/`."""
-    shipped = resources.files("labourledger").joinpath("_migrations")
-    if shipped.is_dir():
-        return Path(str(shipped))
-    return Path(__file__).resolve().parents[3] / "migrations"
+    return shipped_dir("_migrations", "migrations")
 
 
 def _engine_url(url: str) -> str:
