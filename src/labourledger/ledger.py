@@ -513,6 +513,9 @@ class Ledger:
                 continue
             if row["id"] not in nodes:
                 nodes[row["id"]] = self._trace_node(row, batches, facilities)
+        for node in nodes.values():
+            if "facility_name" in node:
+                node["audit_status"] = self._audit_status(node["facility"])
         parents = {e["from"] for e in edges.values()}
         for node in nodes.values():
             if node["kind"] == "batch" and node.get("lot") is None:
@@ -539,6 +542,23 @@ class Ledger:
             "edges": list(edges.values()),
             "problems": problems,
         }
+
+    def _audit_status(self, facility_id: str) -> str:
+        """One line on a facility's latest audit and its open findings."""
+        audits = self.audits(facility=facility_id)
+        if not audits:
+            return "no audit"
+        latest = audits[-1]
+        still_open = [
+            f"{f['id']} {f['severity']}"
+            for f in latest["findings"]
+            if f["status"] in ("open", "progress_made", "disputed")
+        ]
+        body = latest["body"]
+        state = "pending" if latest["anchor"] is None else "anchored"
+        return f"{body['standard']} ({body['notice']}) ended {body['end_date']}, {state}; " + (
+            f"open: {', '.join(still_open)}" if still_open else "no open findings"
+        )
 
     def _trace_node(
         self,

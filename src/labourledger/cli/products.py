@@ -131,7 +131,11 @@ def trace(ctx: typer.Context, batch: str = typer.Argument(..., help="Batch id or
             what = f"lot {node['lot']}" if node["kind"] == "batch" else "facility"
             where = node.get("facility_name") or node.get("facility") or node["id"]
             tier = node.get("tier", "?")
-            return f"[bold]tier {tier}[/bold] {what}: {where} ({node.get('country', '?')})"
+            status = node.get("audit_status", "not registered here")
+            return (
+                f"[bold]tier {tier}[/bold] {what}: {where} ({node.get('country', '?')})"
+                f" [dim]{status}[/dim]"
+            )
 
         def grow(branch: Tree, node_id: str, seen: frozenset[str]) -> None:
             for child in sorted(children.get(node_id, [])):

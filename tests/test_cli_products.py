@@ -1,0 +1,60 @@
+"""The brand's product, batch and transformation verbs, and trace, through the CLI."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from clihelp import Cli
+
+pytestmark = pytest.mark.integration
+
+REPO = Path(__file__).resolve().parents[1]
+SPINNER, KNITTER = "IN2024007SPNC3S", "IN2024002CTNM1H"  # in examples/facilities.csv
+
+
+def test_product_batches_transform_and_trace(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cli = Cli(tmp_path / "ws", capsys, monkeypatch)
+    cli.ok("init")
+    cli.ok("keys", "new", "brand")
+    cli.ok("keys", "fund", "brand")
+    cli.ok("roles", "grant", "BRAND", "brand", "--key", "admin")
+    cli.ok("supplier", "import", str(REPO / "examples" / "facilities.csv"))
+    product = cli.json(
+        "product", "add", "--sku", "YARN-30S", "--name", "30s yarn", "--brand", "Acme"
+    )
+    code, _, err = cli.run("product", "add", "--name", "x", "--brand", "Acme")
+    assert code == 2 and "gtin or a sku" in err
+    cli.ok("batch", "add", "--product", "YARN-30S", "--lot", "Y-1", "--quantity", "900",
+           "--unit", "kg", "--produced-at", "2026-04-01", "--facility", SPINNER)  # fmt: skip
+    fabric = cli.json(
+        "batch", "add", "--product", product["id"], "--lot", "F-1", "--quantity", "800",
+        "--unit", "kg", "--produced-at", "2026-04-10", "--facility", KNITTER,
+    )  # fmt: skip
+    invoice = tmp_path / "invoice.pdf"
+    invoice.write_bytes(b"%PDF invoice INV-9")
+    made = cli.json(
+        "transform", "--input", "Y-1", "--output", "F-1", "--facility", KNITTER,
+        "--date", "2026-04-10", "--document", f"invoice:INV-9={invoice}",
+    )  # fmt: skip
+    [document] = made["body"]["documents"]
+    assert (document["type"], document["number"], document["size"]) == ("invoice", "INV-9", 18)
+    assert (
+        tmp_path / "ws" / "evidence" / document["hash"][2:]
+    ).read_bytes() == invoice.read_bytes()
+    code, _, err = cli.run("transform", "--input", "F-1", "--output", "F-1", "--facility",
+                           KNITTER, "--date", "2026-04-10")  # fmt: skip
+    assert code == 2 and "own input" in err
+
+    graph = cli.json("trace", "F-1")
+    assert graph["batch"] == fabric["id"]
+    assert [(e["kind"], e["via"]) for e in graph["edges"]] == [("transformation", made["entry_id"])]
+    [gap] = graph["problems"]  # the spinner (tier 3) has nothing upstream
+    assert gap["kind"] == "missing_link" and "Coimbatore Spinning Co" in gap["reason"]
+    tree = cli.ok("trace", "F-1")
+    assert "tier 2 lot F-1: Tiruppur Cotton Mills (IN) no audit" in tree
+    assert "tier 3 lot Y-1: Coimbatore Spinning Co (IN)" in tree
+    code, out, _ = cli.run("verify", "F-1")
+    assert code == 5 and "FAIL" in out
