@@ -8,7 +8,7 @@ Run from a checkout with the npm tools installed:
 Measures: gas of deploy and of `anchor` at 1, 1,024 and 4,096 entries (embedded
 chain and anvil), entries signed and verified per second on one core, the
 two-process acceptance test, CSV import rows/s on SQLite and PostgreSQL, and
-the time to anchor 5,000 pending entries.
+the time to anchor 5,000 pending entries, the demo, and one verification.
 """
 
 from __future__ import annotations
@@ -135,6 +135,18 @@ def import_and_anchor(count: int, db: str | None, label: str, tmp: Path) -> None
     record(f"anchor {count:,} pending entries ({label})", f"{elapsed:.2f}", "s")
 
 
+def demo(tmp: Path) -> None:
+    from labourledger.demo import run_demo
+
+    result: list[object] = []
+    elapsed = timed(lambda: result.append(run_demo(tmp / "demo", admin_passphrase=PASS)))
+    record("labourledger demo (whole story, embedded chain)", f"{elapsed:.1f}", "s")
+    ledger = Ledger.open(tmp / "demo")
+    batch = ledger.trace("TEE-26-0425")["batch"]
+    elapsed = timed(lambda: ledger.verify(batch))
+    record("verify the demo batch (4 tiers, fresh ledger)", f"{elapsed:.2f}", "s")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller sizes")
@@ -149,6 +161,7 @@ def main() -> None:
         import_and_anchor(count, None, "SQLite", tmp)
         with pg_schema() as url:
             import_and_anchor(count, url, "PostgreSQL", tmp)
+        demo(tmp)
         if not args.quick:
             acceptance()
     table = Table("measurement", "value", "unit", title="labourledger benchmarks")
