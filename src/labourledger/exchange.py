@@ -30,6 +30,7 @@ __all__ = [
     "FORMAT",
     "EntryFile",
     "read_entry_file",
+    "read_json",
     "roles_allowed",
     "shape_problems",
     "write_entry_file",
@@ -65,14 +66,19 @@ def write_entry_file(path: Path, domain: Domain, entries: Sequence[SignedEntry])
     return path
 
 
-def read_entry_file(path: Path) -> EntryFile:
-    """Parse an entry file; InputError naming the file and what is wrong."""
+def read_json(path: Path) -> Any:
+    """A JSON file's content; InputError naming the file when it cannot be read or parsed."""
     try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
+        return json.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise InputError(f"{path}: cannot read ({exc.strerror})") from None
     except json.JSONDecodeError as exc:
         raise InputError(f"{path}: not JSON ({exc.msg} at line {exc.lineno})") from None
+
+
+def read_entry_file(path: Path) -> EntryFile:
+    """Parse an entry file; InputError naming the file and what is wrong."""
+    raw = read_json(path)
     try:
         return EntryFile.model_validate(raw)
     except ValidationError as exc:

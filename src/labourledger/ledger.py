@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 from eth_account.signers.local import LocalAccount
-from eth_hash.auto import keccak
 from pydantic import ValidationError
 
 from labourledger import kinds
@@ -23,7 +22,7 @@ from labourledger.chain.ledger_contract import ROLES, AnchorReceipt
 from labourledger.envelope import Domain, Kind, SignedEntry, sign_entry
 from labourledger.errors import InputError
 from labourledger.exchange import read_entry_file, roles_allowed, shape_problems, write_entry_file
-from labourledger.identifiers import validate_os_id
+from labourledger.identifiers import facility_id_from_os_id
 from labourledger.kinds import EvidenceRef, evidence_ref
 from labourledger.merkle import MerkleTree
 from labourledger.mirror import Mirror
@@ -343,7 +342,7 @@ class Ledger:
             if len(ref) != 66:
                 raise InputError(f"facility {ref}: expected a 0x id of 64 hex digits or an OS id")
             return ref.lower()
-        return _hex(keccak(b"os:" + validate_os_id(ref).encode()))
+        return _hex(facility_id_from_os_id(ref))
 
     def facilities(
         self,

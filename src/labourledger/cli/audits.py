@@ -21,6 +21,7 @@ from labourledger import kinds
 from labourledger.cli.context import State, next_step, out, parse_when, pending_hint, state
 from labourledger.envelope import Kind, SignedEntry
 from labourledger.errors import InputError
+from labourledger.exchange import read_json
 
 audit_app = typer.Typer(help="Auditors' inspection results.", no_args_is_help=True)
 finding_app = typer.Typer(help="Follow-up of audit findings.", no_args_is_help=True)
@@ -133,12 +134,7 @@ def audit_new(
 
 
 def _read_audit(path: Path) -> dict[str, Any]:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read ({exc.strerror})") from None
-    except json.JSONDecodeError as exc:
-        raise InputError(f"{path}: not JSON ({exc.msg} at line {exc.lineno})") from None
+    data = read_json(path)
     body = data.get("body", data) if isinstance(data, dict) else None
     if not isinstance(body, dict):
         raise InputError(f"{path}: expected an audit template or an audit body (a JSON object)")

@@ -14,6 +14,7 @@ from rich.table import Table
 from labourledger.chain import open_rpc
 from labourledger.cli.context import next_step, out, state
 from labourledger.errors import InputError
+from labourledger.exchange import read_json
 from labourledger.ledger import Ledger
 
 #: Exit codes of `verify` beyond 0 (PASS), as DESIGN.md gives them.
@@ -59,7 +60,7 @@ def verify(
     if bundle is not None:
         with tempfile.TemporaryDirectory(prefix="labourledger-bundle-") as scratch:
             chain_obj = open_rpc(chain) if chain else st.ledger.chain
-            data = _read_json(bundle)
+            data = _read_bundle(bundle)
             ledger = Ledger.from_bundle(data, Path(scratch) / "ws", chain_obj)
             report = ledger.verify(data["batch"], ledger.policy(**overrides))
     elif batch is None:
@@ -70,13 +71,8 @@ def verify(
     raise typer.Exit(EXIT_CODES[report["verdict"]])
 
 
-def _read_json(path: Path) -> dict[str, Any]:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read ({exc.strerror})") from None
-    except json.JSONDecodeError as exc:
-        raise InputError(f"{path}: not JSON ({exc.msg} at line {exc.lineno})") from None
+def _read_bundle(path: Path) -> dict[str, Any]:
+    data = read_json(path)
     if not isinstance(data, dict):
         raise InputError(f"{path}: not a labourledger bundle")
     return data

@@ -212,15 +212,6 @@ class Mirror:
             ).first()
         return None if row is None else dict(row._mapping)
 
-    def entries(self, entry_ids: Iterable[str]) -> list[dict[str, Any]]:
-        """Several stored entries (ENTRY_FIELDS), in the order asked; unknown ids are skipped."""
-        wanted = [e.lower() for e in entry_ids]
-        columns = [schema.entries.c[f] for f in ENTRY_FIELDS]
-        with self._connect() as conn:
-            rows = conn.execute(select(*columns).where(schema.entries.c.entry_id.in_(wanted)))
-            found = {r.entry_id: dict(r._mapping) for r in rows}
-        return [found[e] for e in wanted if e in found]
-
     def entry_status(self, entry_id: str) -> str:
         """pending, submitted or final."""
         found = self.proof_for(entry_id)
@@ -512,15 +503,6 @@ class Mirror:
                 log_index=ev.log_index,
             )
         )
-
-    def role_history(self, account: str | None = None) -> list[dict[str, Any]]:
-        """Role events in chain order, optionally of one account."""
-        r = schema.role_events
-        query = select(r).order_by(r.c.block_number, r.c.log_index)
-        if account is not None:
-            query = query.where(func.lower(r.c.account) == account.lower())
-        with self._connect() as conn:
-            return _dicts(conn.execute(query))
 
     def record_block(self, conn: Connection, number: int, block_hash: str) -> None:
         """Remember a block's hash, to notice a reorg later."""
