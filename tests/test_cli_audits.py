@@ -8,6 +8,9 @@ from typing import Any
 
 import pytest
 from clihelp import Cli
+from web3.types import RPCEndpoint
+
+from labourledger.chain import open_rpc
 
 pytestmark = pytest.mark.integration
 
@@ -238,3 +241,32 @@ def test_schema_prints_a_kinds_json_schema(
     assert set(notice) == {"announced", "semi_announced", "unannounced"}
     code, _, err = cli.run("schema", "invoice")
     assert code == 2 and "kind" in err
+
+
+def test_bundle_verifies_against_a_json_rpc_chain_without_any_workspace(
+    parties: dict[str, Cli],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    anvil_url: str,
+) -> None:
+    brand = parties["brand"]
+    farm = "IN2024005FARM5E"  # tier 4 in examples/facilities.csv
+    brand.ok("product", "add", "--sku", "COT", "--name", "Seed cotton", "--brand", "Acme")
+    brand.ok("batch", "add", "--product", "COT", "--lot", "C-1", "--quantity", "5000",
+             "--unit", "kg", "--produced-at", "2026-10-01", "--facility", farm)  # fmt: skip
+    brand.ok("anchor", "--key", "brand")
+    open_rpc(anvil_url).w3.provider.make_request(RPCEndpoint("anvil_mine"), [12])
+    bundle = tmp_path / "bundle.json"
+    brand.ok("export", "C-1", "-o", str(bundle))
+
+    buyer = Cli(tmp_path / "no-workspace-here", capsys, monkeypatch)
+    code, out, _ = buyer.run("verify", "--bundle", str(bundle), "--chain", anvil_url, "--json")
+    report = json.loads(out)
+    assert code == 5 and report["chain"]["label"] == anvil_url
+    integrity = {"content_hash", "entry_id", "signature", "anchored", "issuer_role"}
+    checked = [c for c in report["checks"] if c["check"] in integrity]
+    assert len(checked) == 5 * 3  # product, batch, facility registration
+    assert all(c["outcome"] == "pass" for c in checked)
+    assert {c["check"] for c in report["checks"] if c["outcome"] == "fail"} == {"audit_valid"}
+    assert not (tmp_path / "no-workspace-here").exists()
