@@ -264,9 +264,16 @@ def test_bundle_verifies_against_a_json_rpc_chain_without_any_workspace(
     code, out, _ = buyer.run("verify", "--bundle", str(bundle), "--chain", anvil_url, "--json")
     report = json.loads(out)
     assert code == 5 and report["chain"]["label"] == anvil_url
-    integrity = {"content_hash", "entry_id", "signature", "anchored", "issuer_role"}
+    integrity = {
+        "content_hash",
+        "entry_id",
+        "signature",
+        "anchored",
+        "issued_before_anchor",
+        "issuer_role",
+    }
     checked = [c for c in report["checks"] if c["check"] in integrity]
-    assert len(checked) == 5 * 3  # product, batch, facility registration
+    assert len(checked) == 6 * 3  # product, batch, facility registration
     assert all(c["outcome"] == "pass" for c in checked)
     assert {c["check"] for c in report["checks"] if c["outcome"] == "fail"} == {"audit_valid"}
     assert not (tmp_path / "no-workspace-here").exists()

@@ -167,3 +167,35 @@ def test_revoked_evidence_is_not_counted(demo: DemoResult, monkeypatch: pytest.M
     assert report["verdict"] == "FAIL"
     assert ("not_revoked", "attention") in _failing(report)
     assert ("audit_valid", "fail") in _failing(report)  # no audit left for the spinning mill
+
+
+def test_an_entry_dated_after_its_anchor_fails(
+    demo: DemoResult, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name, value in FAST_ENV.items():
+        monkeypatch.setenv(name, value)
+    ledger = Ledger.open(demo.workspace)
+    admin = ledger.workspace.keys.unlock("admin", PASSPHRASE)
+    garment = next(s for s in demo.after["stages"] if s["tier"] == 1)["facility"]["facility_id"]
+    supplier = Account.create()
+    brand = Account.create()
+    ledger.chain.fund(brand.address, 10**18)
+    ledger.grant_role(admin, "BRAND", brand.address)
+    ledger.grant_role(brand, "SUPPLIER", supplier.address)
+    in_a_month = ledger.chain.block_timestamp(ledger.chain.latest_block()) + 30 * 86_400
+    declaration = {
+        "facility": garment,
+        "claim": "freedom_of_movement",
+        "valid_from": "2000-01-01",
+        "valid_until": "2099-01-01",
+    }
+    entry = ledger.record("attestation", declaration, supplier, issued_at=in_a_month)
+    ledger.anchor(brand)
+    report = ledger.verify(demo.batch)
+    assert report["verdict"] == "FAIL"
+    [late] = [
+        c
+        for c in report["checks"]
+        if c["check"] == "issued_before_anchor" and c["outcome"] == "fail"
+    ]
+    assert late["entry_id"] == "0x" + entry.entry_id.hex() and "after the block" in late["reason"]

@@ -37,6 +37,7 @@ from labourledger.verify.integrity import (
     IncludedInAnchor,
     InclusionProof,
     SignatureMatchesIssuer,
+    SignedBeforeAnchor,
 )
 from labourledger.verify.policy import Policy
 from labourledger.verify.results import CheckResult
@@ -968,6 +969,7 @@ class Ledger:
             EntryIdMatches(self.domain),
             SignatureMatchesIssuer(self.domain),
             IncludedInAnchor(proof, anchored, self.config.chain.confirmations),
+            SignedBeforeAnchor(anchored),
         ]
         return [check(entry) for check in checks]
 

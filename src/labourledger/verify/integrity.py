@@ -24,6 +24,7 @@ __all__ = [
     "InclusionProof",
     "IssuerHeldRole",
     "SignatureMatchesIssuer",
+    "SignedBeforeAnchor",
 ]
 
 
@@ -195,4 +196,33 @@ class IssuerHeldRole:
             f"issuer held {wanted} at block {self.block}",
             f"issuer {entry.issuer} held no {wanted} role at block {self.block}, "
             "where the entry was anchored",
+        )
+
+
+#: Clock skew allowed between a signer's clock and the anchoring block's timestamp.
+SKEW_SECONDS = 900
+
+
+@dataclass(frozen=True)
+class SignedBeforeAnchor:
+    """The entry claims to be signed no later than the block that anchored it.
+
+    The anchor is the one timestamp nobody can move: an `issuedAt` after it
+    was made up, whoever signed it.
+    """
+
+    anchored: AnchoredRoot | None
+    name: str = "issued_before_anchor"
+
+    def __call__(self, entry: SignedEntry) -> CheckResult:
+        if self.anchored is None:
+            return _result(self.name, entry, False, "", "pending: no anchor time to judge by")
+        late = entry.issued_at - self.anchored.timestamp
+        return _result(
+            self.name,
+            entry,
+            late <= SKEW_SECONDS,
+            f"signed {entry.issued_at_iso}, anchored {late * -1} s later",
+            f"claims to be signed {entry.issued_at_iso}, {late} s after the block "
+            f"{self.anchored.block_number} that anchored it",
         )
