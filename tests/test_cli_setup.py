@@ -139,3 +139,27 @@ def test_attaching_a_second_workspace_sees_the_first_ones_anchors(
     assert synced["anchors"] == 1 and synced["role_events"] >= 1
     record = buyer.json("status")
     assert record["last_synced_block"] >= anchored["block_number"]
+
+
+def test_doctor_says_what_to_do(cli: Cli) -> None:
+    checks = {c["check"]: c for c in cli.json("doctor")}
+    assert checks["mirror"]["outcome"] == "pass" and checks["contract"]["outcome"] == "pass"
+    assert (
+        checks["sync"]["outcome"] == "attention" and "labourledger sync" in checks["sync"]["reason"]
+    )
+    cli.ok("sync")
+    cli.ok("supplier", "add", "--name", "Mill", "--country", "IN", "--address", "Road 1",
+           "--tier", "3", "--key", "admin")  # fmt: skip
+    checks = {c["check"]: c for c in cli.json("doctor")}
+    assert checks["sync"]["outcome"] == "pass"
+    assert (
+        checks["pending"]["outcome"] == "attention"
+        and "1 entries pending" in checks["pending"]["reason"]
+    )
+    (cli.workspace / "keys" / "admin.json").chmod(0o644)
+    assert {c["check"]: c for c in cli.json("doctor")}["keystores"]["outcome"] == "attention"
+    (cli.workspace / "mirror.sqlite").unlink()
+    code, out, _ = cli.run("doctor", "--json")
+    assert code == 1
+    mirror = {c["check"]: c for c in __import__("json").loads(out)}["mirror"]
+    assert mirror["outcome"] == "fail" and "db upgrade" in mirror["reason"]

@@ -20,7 +20,7 @@ from labourledger.audits import anchor_view, finding_histories
 from labourledger.chain import LedgerChain, open_embedded, open_rpc
 from labourledger.chain.ledger_contract import ROLES, AnchorReceipt
 from labourledger.envelope import Domain, Kind, SignedEntry, sign_entry
-from labourledger.errors import InputError
+from labourledger.errors import InputError, LabourLedgerError
 from labourledger.exchange import read_entry_file, roles_allowed, shape_problems, write_entry_file
 from labourledger.identifiers import facility_id_from_os_id
 from labourledger.kinds import EvidenceRef, evidence_ref
@@ -40,7 +40,7 @@ from labourledger.verify.integrity import (
     SignedBeforeAnchor,
 )
 from labourledger.verify.policy import Policy
-from labourledger.verify.results import CheckResult
+from labourledger.verify.results import CheckResult, Outcome
 from labourledger.workspace import EMBEDDED, ChainConfig, Config, Workspace
 
 __all__ = [
@@ -755,6 +755,81 @@ class Ledger:
                 }
             )
         return views
+
+    # -- health ------------------------------------------------------------
+
+    def doctor(self) -> list[CheckResult]:
+        """What state the workspace is in, each finding with what to do about it."""
+        results: list[CheckResult] = []
+
+        def add(check: str, ok: bool, good: str, bad: str, *, fail: bool = False) -> None:
+            outcome = Outcome.PASS if ok else Outcome.FAIL if fail else Outcome.ATTENTION
+            results.append(CheckResult(check, outcome, good if ok else bad))
+
+        loose = [
+            path.name
+            for path in (self.workspace.root / "keys").glob("*.json")
+            if path.stat().st_mode & 0o077
+        ]
+        add(
+            "keystores",
+            not loose,
+            "readable by their owner only",
+            f"readable by others: {', '.join(loose)}; run `chmod 600` on them",
+        )
+        try:
+            revision, head = self.mirror.current_revision(), self.mirror.head_revision()
+        except LabourLedgerError as exc:
+            add("mirror", False, "", str(exc), fail=True)
+        else:
+            add(
+                "mirror",
+                revision == head,
+                f"{self.mirror.display_url} at revision {head}",
+                f"at revision {revision}, the package has {head}: run `labourledger db upgrade`",
+                fail=revision is None,
+            )
+        try:
+            chain = self.chain
+            latest = chain.latest_block()
+        except LabourLedgerError as exc:
+            add("chain", False, "", str(exc), fail=True)
+            return results
+        cfg = self.config.chain
+        add("chain", True, f"{chain.label}: chain {chain.chain_id}, block {latest}", "")
+        add(
+            "contract",
+            bool(cfg.contract),
+            f"LabourLedger at {cfg.contract}",
+            "none configured: run `labourledger contracts deploy --key admin`",
+            fail=True,
+        )
+        if any(r.outcome is Outcome.FAIL for r in results):
+            return results
+        counts = self.mirror.counts()
+        unfinished = self.mirror.unfinished_anchors()
+        add(
+            "anchors",
+            not unfinished,
+            "no batch left half-sent",
+            f"{len(unfinished)} batch(es) prepared but not confirmed: run `labourledger anchor`",
+        )
+        add(
+            "pending",
+            not counts["pending"],
+            "every entry is anchored",
+            f"{counts['pending']} entries pending: run `labourledger anchor`",
+        )
+        synced = self.mirror.get_sync_state("last_synced_block")
+        behind = latest - int(synced) if synced is not None else None
+        add(
+            "sync",
+            behind is not None and behind <= REORG_WINDOW,
+            f"synced to block {synced}",
+            ("never synced" if behind is None else f"{behind} blocks behind")
+            + "; run `labourledger sync`",
+        )
+        return results
 
     # -- roles -------------------------------------------------------------
 

@@ -19,6 +19,7 @@ def register(app: typer.Typer) -> None:
     """Add these commands to the root app."""
     app.command("init")(init)
     app.command("status")(status)
+    app.command("doctor")(doctor)
     db = typer.Typer(help="The SQL mirror.", no_args_is_help=True)
     db.command("upgrade")(db_upgrade)
     app.add_typer(db, name="db")
@@ -172,3 +173,24 @@ def contracts_deploy(ctx: typer.Context) -> None:
     data = {"contract": address, "chain_id": st.ledger.config.chain.chain_id}
     st.emit(data, lambda: out.print(f"deployed LabourLedger at {address}"))
     next_step("grant roles: `labourledger roles grant BRAND brand --key admin`")
+
+
+def doctor(ctx: typer.Context) -> None:
+    """Check the workspace: keystores, mirror schema, chain, contract, pending work, sync.
+
+    Example: labourledger doctor --json
+    """
+    st = state(ctx)
+    results = st.ledger.doctor()
+    data = [r.to_dict() for r in results]
+
+    def human() -> None:
+        table = Table("check", "state", "detail")
+        colours = {"pass": "green", "attention": "yellow", "fail": "red"}
+        for r in data:
+            table.add_row(r["check"], f"[{colours[r['outcome']]}]{r['outcome']}[/]", r["reason"])
+        out.print(table)
+
+    st.emit(data, human)
+    if any(r["outcome"] == "fail" for r in data):
+        raise typer.Exit(1)

@@ -15,6 +15,7 @@ from typing import Any
 from alembic import command
 from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import (
     Connection,
     Engine,
@@ -150,6 +151,10 @@ class Mirror:
         """The schema's Alembic revision, or None for an empty database."""
         with self._connect() as conn:
             return MigrationContext.configure(conn).get_current_revision()
+
+    def head_revision(self) -> str | None:
+        """The newest revision the shipped migrations define."""
+        return ScriptDirectory(str(migrations_dir())).get_current_head()
 
     def _ready(self, conn: Connection) -> None:
         if MigrationContext.configure(conn).get_current_revision() is None:
