@@ -118,11 +118,7 @@ def test_bundle_verifies_in_an_empty_workspace_and_tampering_fails(
         assert (check, bundle["entries"][audit]["entry_id"]) in failed, (what, failed)
 
 
-def test_issuer_must_hold_the_role_at_the_anchor_block_and_pending_fails(
-    demo: DemoResult, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    for name, value in FAST_ENV.items():
-        monkeypatch.setenv(name, value)
+def test_issuer_must_hold_the_role_at_the_anchor_block_and_pending_fails(demo: DemoResult) -> None:
     ledger = Ledger.open(demo.workspace)
     admin = ledger.workspace.keys.unlock("admin", PASSPHRASE)
     auditor = Account.create()
@@ -152,9 +148,7 @@ def test_issuer_must_hold_the_role_at_the_anchor_block_and_pending_fails(
     assert "held no AUDITOR role" in bad["reason"]
 
 
-def test_revoked_evidence_is_not_counted(demo: DemoResult, monkeypatch: pytest.MonkeyPatch) -> None:
-    for name, value in FAST_ENV.items():
-        monkeypatch.setenv(name, value)
+def test_revoked_evidence_is_not_counted(demo: DemoResult) -> None:
     ledger = Ledger.open(demo.workspace)
     admin = ledger.workspace.keys.unlock("admin", PASSPHRASE)
     spinning = next(s for s in demo.after["stages"] if s["tier"] == 3)
@@ -169,11 +163,7 @@ def test_revoked_evidence_is_not_counted(demo: DemoResult, monkeypatch: pytest.M
     assert ("audit_valid", "fail") in _failing(report)  # no audit left for the spinning mill
 
 
-def test_an_entry_dated_after_its_anchor_fails(
-    demo: DemoResult, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    for name, value in FAST_ENV.items():
-        monkeypatch.setenv(name, value)
+def test_an_entry_dated_after_its_anchor_fails(demo: DemoResult) -> None:
     ledger = Ledger.open(demo.workspace)
     admin = ledger.workspace.keys.unlock("admin", PASSPHRASE)
     garment = next(s for s in demo.after["stages"] if s["tier"] == 1)["facility"]["facility_id"]
