@@ -50,8 +50,10 @@ class Story:
         body = {"inputs": inputs, "output": output, "facility": facility, "date": "2026-05-01"}
         self.ledger.record("transformation", body, self.brand)
 
-    def link(self, supplier: str, buyer: str) -> str:
+    def link(self, supplier: str, buyer: str, until: str | None = None) -> str:
         body = {"supplier": supplier, "buyer": buyer, "material": "m", "valid_from": "2026-01-01"}
+        if until:
+            body["valid_to"] = until
         return "0x" + self.ledger.record("supply_link", body, self.brand).entry_id.hex()
 
 
@@ -125,3 +127,12 @@ def test_revoked_links_are_not_followed(story: Story) -> None:
     story.ledger.record("revocation", {"target": link, "reason": "ended"}, story.brand)
     graph = story.ledger.trace(tees)
     assert graph["edges"] == [] and graph["problems"][0]["kind"] == "missing_link"
+
+
+def test_links_not_valid_on_the_production_date_are_not_followed(story: Story) -> None:
+    old_farm, farm, factory = story.facility(1, 4), story.facility(2, 4), story.facility(3, 1)
+    tees = story.batch("TEE-1", factory)  # produced 2026-05-01
+    story.link(old_farm, factory, until="2026-03-31")
+    story.link(farm, factory)
+    graph = story.ledger.trace(tees)
+    assert [e["to"] for e in graph["edges"]] == [farm]

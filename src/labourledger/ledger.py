@@ -479,9 +479,12 @@ class Ledger:
 
     def trace(self, batch: str) -> dict[str, Any]:
         """The upstream graph of a batch: nodes (batches and facilities, with tier and
-        audit status), edges to inputs and suppliers, and problems (cycles, gaps)."""
+        audit status), edges to inputs and suppliers, and problems (cycles, gaps).
+        Supply links count when valid on the batch's production date."""
         batch_id = self.batch_id(batch)
-        rows = self.mirror.walk_upstream(batch_id)
+        root = self.mirror.lookup("batches", "batch_id", [batch_id]).get(batch_id)
+        on = root["produced_at"] if root else time.strftime("%Y-%m-%d", time.gmtime())
+        rows = self.mirror.walk_upstream(batch_id, on=on)
         batches = self.mirror.lookup(
             "batches", "batch_id", [r["id"] for r in rows if r["kind"] == "batch"]
         )

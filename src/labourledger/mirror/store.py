@@ -318,18 +318,21 @@ class Mirror:
             self._ready(conn)
             return [str(x) for x in conn.execute(query).scalars()]
 
-    def walk_upstream(self, batch_id: str, *, max_depth: int = 64) -> list[dict[str, Any]]:
+    def walk_upstream(self, batch_id: str, *, on: str, max_depth: int = 64) -> list[dict[str, Any]]:
         """Every node upstream of a batch, in one recursive query.
 
         Edges go from a batch to the input batches of the transformation that made it;
         from a batch no transformation made to the suppliers of its facility; and from a
-        facility to its suppliers. Revoked transformations and links are not followed.
+        facility to its suppliers. Revoked transformations, and links not valid on `on`
+        (an ISO date, the batch's production date), are not followed.
         Rows: kind (batch|facility), id, parent, via (the edge's entry id), depth, and
         cycle (1 when the node is already on its own path: reported, not followed).
         """
         with self._connect() as conn:
             self._ready(conn)
-            rows = conn.execute(_WALK, {"batch": batch_id.lower(), "max_depth": max_depth})
+            rows = conn.execute(
+                _WALK, {"batch": batch_id.lower(), "on": on, "max_depth": max_depth}
+            )
             return _dicts(rows)
 
     def lookup(self, table: str, column: str, values: Iterable[str]) -> dict[str, dict[str, Any]]:
@@ -620,6 +623,7 @@ _WALK = text(
     live_links AS (
         SELECT entry_id, supplier, buyer FROM supply_links
         WHERE entry_id NOT IN (SELECT target FROM revocations)
+          AND valid_from <= :on AND (valid_to IS NULL OR valid_to >= :on)
     ),
     live_transformations AS (
         SELECT entry_id, output FROM transformations
