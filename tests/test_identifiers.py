@@ -62,3 +62,17 @@ def test_country_gln_and_lei() -> None:
     assert validate_lei("5493001KJTIIGC8Y1R12") == "5493001KJTIIGC8Y1R12"
     with pytest.raises(InputError, match="lei"):
         validate_lei("5493001KJTIIGC8Y1R13")
+
+
+def test_non_ascii_digits_are_an_input_error_not_a_crash() -> None:
+    with pytest.raises(InputError, match="7 digits"):
+        validate_os_id("CN\u00b2019303BQ3FZP")  # superscript two passes str.isdigit()
+
+
+def test_make_os_id_normalises_its_parts_and_rejects_bad_ones() -> None:
+    made = make_os_id("bd", "2024001", "xyz12")
+    assert made.startswith("BD2024001XYZ12") and validate_os_id(made) == made
+    with pytest.raises(InputError, match="os_id"):
+        make_os_id("BD", "2024001", "XYZ1")
+    with pytest.raises(InputError, match="os_id"):
+        make_os_id("BD", "2024001", "XYZU1")  # U is not Crockford base32

@@ -133,6 +133,93 @@ def test_rejections_name_the_field() -> None:
     assert "kind" in _bad_kind()
 
 
+@pytest.mark.parametrize(
+    ("kind", "changes", "where"),
+    [
+        ("facility", {"worker_band": "501-1000"}, "body.worker_band:"),
+        ("supply_link", {"valid_to": "2024-12-31"}, "body.valid_to:"),
+        ("supply_link", {"buyer": F1}, "body.buyer:"),
+        ("attestation", {"certificate_number": None}, "body.certificate_number:"),
+        ("audit", {"end_date": "2025-02-01"}, "body.end_date:"),
+        ("audit", {"valid_until": "2025-03-02"}, "body.valid_until:"),
+        ("audit", {"standard": "other"}, "body.standard_other:"),
+        ("transformation", {"output": B1}, "body.output:"),
+        ("transformation", {"inputs": [B1, B1]}, "body.inputs:"),
+        ("supply_link", {"supplier": "0x1234"}, "body.supplier:"),
+        ("facility", {"os_id": "CN2019303BQ3FZQ"}, "body.os_id:"),
+        ("facility", {"gln": "4006381333932"}, "body.gln:"),
+        ("facility", {"lei": "5493001KJTIIGC8Y1R13"}, "body.lei:"),
+        ("facility", {"name": "   "}, "body.name:"),
+    ],
+)
+def test_cross_field_rejections_name_the_field_at_fault(
+    kind: str, changes: dict[str, Any], where: str
+) -> None:
+    assert _bad(kind, **changes).startswith(where)
+
+
+def test_nested_errors_carry_the_full_path() -> None:
+    finding = VALID["audit"]["findings"][0]
+    twice = {**finding, "ilo_indicators": ["deception", "deception"]}
+    assert _bad("audit", findings=[twice]).startswith("body.findings.0.ilo_indicators:")
+    unknown = {**finding, "ilo_indicators": ["overwork"]}
+    assert _bad("audit", findings=[unknown]).startswith("body.findings.0.ilo_indicators.0:")
+
+
+def test_error_stays_on_one_line_and_counts_the_rest() -> None:
+    message = _bad("facility", country="X\nY", tier=9)
+    assert message.startswith("body.country:") and message.endswith("(and 1 more)")
+
+
+def test_a_body_that_is_not_an_object_is_an_input_error() -> None:
+    with pytest.raises(InputError, match="JSON object"):
+        kinds.parse_body("revocation", ["not", "a", "mapping"])  # type: ignore[arg-type]
+
+
+def test_hex_ids_are_lowercased_in_the_canonical_body() -> None:
+    body = kinds.canonical_body("revocation", {"target": "0x" + "AB" * 32, "reason": "x"})
+    assert body["target"] == "0x" + "ab" * 32
+
+
+def test_subject_for_refuses_a_model_of_another_kind() -> None:
+    product = kinds.parse_body("product", VALID["product"])
+    with pytest.raises(InputError, match="kind"):
+        kinds.subject_for("facility", product, issuer=BRAND)
+    with pytest.raises(InputError, match="kind"):
+        kinds.refs_for("batch", product)
+
+
+def test_subjects_and_refs_of_the_other_kinds() -> None:
+    def subject(kind: str) -> bytes:
+        return kinds.subject_for(kind, kinds.parse_body(kind, VALID[kind]), issuer=BRAND)
+
+    def refs(kind: str) -> list[bytes]:
+        return kinds.refs_for(kind, kinds.parse_body(kind, VALID[kind]))
+
+    raw = {name: bytes.fromhex(h[2:]) for name, h in {"F1": F1, "F2": F2, "P": P, "A": A}.items()}
+    assert subject("supply_link") == keccak(b"link:" + raw["F1"] + raw["F2"] + b"yarn")
+    assert refs("supply_link") == [raw["F1"], raw["F2"]]
+    assert subject("attestation") == raw["F1"] and refs("attestation") == [raw["F1"]]
+    assert subject("finding_update") == raw["A"] and refs("finding_update") == [raw["A"]]
+    assert subject("batch") == keccak(b"batch:" + raw["P"] + b":L-7")
+    assert refs("batch") == [raw["P"], raw["F1"]]
+    assert subject("revocation") == raw["A"] and refs("revocation") == [raw["A"]]
+    assert subject("product") == keccak(b"product:" + BRAND.encode() + b":gtin:4006381333931")
+    assert subject("product") != kinds.subject_for(
+        "product", kinds.parse_body("product", VALID["product"]), issuer=OTHER
+    )
+    assert refs("facility") == []
+    assert all(len(r) == 32 for kind in kinds.KINDS for r in refs(kind))
+
+
+def test_exported_vocabularies() -> None:
+    assert kinds.SCHEMA_VERSION == 1
+    assert len(kinds.ILO_INDICATORS) == 11 and len(set(kinds.ILO_INDICATORS)) == 11
+    assert kinds.SEVERITIES[0] == "zero_tolerance" and kinds.SEVERITIES[-1] == "observation"
+    assert set(kinds.TIER_BY_TYPE) == set(kinds.FACILITY_TYPES)
+    assert kinds.TIER_BY_TYPE["Raw Material Processing or Production"] == 4
+
+
 def _bad_kind() -> str:
     with pytest.raises(InputError) as error:
         kinds.parse_body("invoice", {})
@@ -170,3 +257,17 @@ def test_evidence_reference_detects_a_changed_file(tmp_path: Path) -> None:
     assert kinds.evidence_matches(ref, payroll.read_bytes())
     assert not kinds.evidence_matches(ref, b"%PDF-1.7 wages paid in part")
     assert kinds.evidence_ref(payroll).hash != ref.hash  # a fresh salt each time
+
+
+def test_evidence_reference_with_a_given_salt_is_reproducible(tmp_path: Path) -> None:
+    blob = tmp_path / "photo.unknownext"
+    blob.write_bytes(b"\x00\x01")
+    salt = bytes(range(32))
+    ref = kinds.evidence_ref(blob, salt=salt)
+    assert ref.media_type == "application/octet-stream" and ref.salt == "0x" + salt.hex()
+    assert ref.hash == "0x" + keccak(salt + b"\x00\x01").hex()
+    assert kinds.evidence_ref(blob, "image/jpeg", salt).media_type == "image/jpeg"
+    with pytest.raises(InputError, match="32 bytes"):
+        kinds.evidence_ref(blob, salt=b"short")
+    with pytest.raises(InputError, match="cannot read"):
+        kinds.evidence_ref(tmp_path / "missing.pdf")

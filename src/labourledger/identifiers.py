@@ -45,7 +45,8 @@ def validate_os_id(value: str) -> str:
     if len(os_id) != OS_ID_LENGTH:
         raise InputError(f"os_id: {value!r} must have {OS_ID_LENGTH} characters")
     validate_country(os_id[:2], "os_id")
-    if not os_id[2:9].isdigit():
+    # str.isdigit() also accepts non-ASCII digits, which the check sum cannot weigh.
+    if any(c not in "0123456789" for c in os_id[2:9]):
         raise InputError(f"os_id: {value!r} must have 7 digits after the country code")
     if any(c not in CROCKFORD for c in os_id[9:]):
         raise InputError(f"os_id: {value!r} has characters outside Crockford base32")
@@ -56,7 +57,10 @@ def validate_os_id(value: str) -> str:
 
 def make_os_id(country: str, digits: str, body5: str) -> str:
     """A valid Open Supply Hub id from its parts (for demos and tests)."""
-    return validate_os_id(f"{country}{digits}{body5}" + _os_check_char(f"{country}{digits}{body5}"))
+    first14 = f"{country}{digits}{body5}".replace("-", "").replace(" ", "").upper()
+    if len(first14) != OS_ID_LENGTH - 1 or any(c not in CROCKFORD for c in first14[2:]):
+        raise InputError(f"os_id: {first14!r} must be 2 letters, 7 digits and 5 characters")
+    return validate_os_id(first14 + _os_check_char(first14))
 
 
 def facility_id_from_os_id(os_id: str) -> bytes:

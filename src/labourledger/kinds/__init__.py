@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -62,6 +63,11 @@ KINDS: dict[str, type[BaseModel]] = {
 }
 
 
+# Cross-field validators lead their message with the field at fault ("output: ...");
+# parse_body moves that name into the reported path.
+_FIELD_PREFIX = re.compile(r"([a-z_]+): (.*)", re.DOTALL)
+
+
 def _model(kind: str) -> type[BaseModel]:
     try:
         return KINDS[kind]
@@ -71,20 +77,36 @@ def _model(kind: str) -> type[BaseModel]:
 
 def parse_body(kind: str, body: Mapping[str, Any]) -> BaseModel:
     """Validate a body; InputError on one line naming the first bad field."""
+    model = _model(kind)
+    if not isinstance(body, Mapping):
+        raise InputError(f"body: expected a JSON object, got {type(body).__name__}")
     try:
-        return _model(kind).model_validate(dict(body))
+        return model.model_validate(dict(body))
     except ValidationError as exc:
         errors = exc.errors()
         first = errors[0]
-        where = ".".join(str(p) for p in ("body", *first["loc"]))
-        message = first["msg"].removeprefix("Value error, ")
+        loc = ["body", *map(str, first["loc"])]
+        message = first["msg"]
+        if first["type"] == "value_error":
+            message = message.removeprefix("Value error, ")
+            if named := _FIELD_PREFIX.fullmatch(message):
+                loc.append(named[1])
+                message = named[2]
         more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-        raise InputError(f"{where}: {message}{more}") from None
+        # One line, whatever a value's repr or a validator's message contains.
+        line = " ".join(f"{'.'.join(loc)}: {message}{more}".splitlines())
+        raise InputError(line) from None
 
 
 def canonical_body(kind: str, body: Mapping[str, Any]) -> dict[str, Any]:
     """The normalised body that gets signed: validated, absent optionals dropped."""
     return parse_body(kind, body).model_dump(mode="json", exclude_none=True)
+
+
+def _check_model(kind: str, model: BaseModel) -> None:
+    # A body parsed as one kind must not be given a subject under another kind's name.
+    if not isinstance(model, _model(kind)):
+        raise InputError(f"kind: a {type(model).__name__} body is not a {kind!r} body")
 
 
 def _b(hex32: str) -> bytes:
@@ -93,6 +115,7 @@ def _b(hex32: str) -> bytes:
 
 def subject_for(kind: str, model: BaseModel, *, issuer: str) -> bytes:
     """The 32-byte id an entry is about (a facility, batch, audit, …)."""
+    _check_model(kind, model)
     issuer_tag = issuer.lower().encode()
     match model:
         case Facility(os_id=str(os_id)):
@@ -120,6 +143,7 @@ def subject_for(kind: str, model: BaseModel, *, issuer: str) -> bytes:
 
 def refs_for(kind: str, model: BaseModel) -> list[bytes]:
     """The ids an entry points at, signed into it so they cannot be swapped."""
+    _check_model(kind, model)
     match model:
         case SupplyLink():
             return [_b(model.supplier), _b(model.buyer)]

@@ -6,7 +6,7 @@ import datetime as dt
 import mimetypes
 import os
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from eth_hash.auto import keccak
 from pydantic import (
@@ -81,9 +81,9 @@ FacilityType = Literal[
     "Warehousing / Distribution",
     "Office / HQ",
 ]
-FACILITY_TYPES: tuple[str, ...] = FacilityType.__args__  # type: ignore[attr-defined]
+FACILITY_TYPES: tuple[str, ...] = get_args(FacilityType)
 #: Tier implied by an Open Supply Hub facility type (1 assembly, 2 material, 4 raw material).
-TIER_BY_TYPE = {
+TIER_BY_TYPE: dict[str, int] = {
     "Final Product Assembly": 1,
     "Warehousing / Distribution": 1,
     "Office / HQ": 1,
@@ -104,10 +104,10 @@ IloIndicator = Literal[
     "abusive_working_and_living_conditions",
     "excessive_overtime",
 ]
-ILO_INDICATORS: tuple[str, ...] = IloIndicator.__args__  # type: ignore[attr-defined]
+ILO_INDICATORS: tuple[str, ...] = get_args(IloIndicator)
 Severity = Literal["zero_tolerance", "critical", "major", "minor", "observation"]
 #: Worst first.
-SEVERITIES: tuple[str, ...] = Severity.__args__  # type: ignore[attr-defined]
+SEVERITIES: tuple[str, ...] = get_args(Severity)
 FindingStatus = Literal["open", "progress_made", "closed", "disputed"]
 SelfDeclaration = Literal[
     "no_recruitment_fees",
@@ -127,8 +127,10 @@ class Body(BaseModel):
 
 
 def _ordered(first: dt.date | None, then: dt.date | None, names: str) -> None:
+    # The message leads with the later field so parse_body can report it as the bad one.
+    earlier, later = names.split("/")
     if first is not None and then is not None and then < first:
-        raise ValueError(f"{names}: the second date is before the first")
+        raise ValueError(f"{later}: {then.isoformat()} is before {earlier} {first.isoformat()}")
 
 
 class EvidenceRef(Body):
@@ -150,6 +152,8 @@ def evidence_ref(
     except OSError as exc:
         raise InputError(f"evidence {path}: cannot read ({exc.strerror})") from None
     salt = os.urandom(32) if salt is None else salt
+    if len(salt) != 32:
+        raise InputError(f"evidence {path}: salt must be 32 bytes, got {len(salt)}")
     guessed = mimetypes.guess_type(path.name)[0]
     return EvidenceRef(
         name=path.name,
@@ -185,7 +189,7 @@ class Facility(Body):
     @model_validator(mode="after")
     def _one_worker_figure(self) -> Facility:
         if self.worker_count is not None and self.worker_band is not None:
-            raise ValueError("give worker_count or worker_band, not both")
+            raise ValueError("worker_band: give worker_count or worker_band, not both")
         return self
 
 
@@ -201,7 +205,7 @@ class SupplyLink(Body):
     @model_validator(mode="after")
     def _valid(self) -> SupplyLink:
         if self.supplier == self.buyer:
-            raise ValueError("supplier and buyer must be different facilities")
+            raise ValueError("buyer: supplier and buyer must be different facilities")
         _ordered(self.valid_from, self.valid_to, "valid_from/valid_to")
         return self
 
@@ -220,10 +224,12 @@ class Attestation(Body):
 
     @model_validator(mode="after")
     def _valid(self) -> Attestation:
-        if self.claim == "certificate" and not (self.standard and self.certificate_number):
-            raise ValueError("a certificate needs standard and certificate_number")
+        if self.claim == "certificate":
+            for name in ("standard", "certificate_number"):
+                if getattr(self, name) is None:
+                    raise ValueError(f"{name}: a certificate needs standard and certificate_number")
         if self.claim == "other" and not self.statement:
-            raise ValueError("a free-text claim ('other') needs a statement")
+            raise ValueError("statement: a free-text claim ('other') needs a statement")
         _ordered(self.valid_from, self.valid_until, "valid_from/valid_until")
         return self
 
@@ -278,7 +284,7 @@ class Audit(Body):
     @model_validator(mode="after")
     def _valid(self) -> Audit:
         if (self.standard == "other") != (self.standard_other is not None):
-            raise ValueError("standard_other is required exactly when standard is 'other'")
+            raise ValueError("standard_other: required exactly when standard is 'other'")
         _ordered(self.start_date, self.end_date, "start_date/end_date")
         _ordered(self.end_date, self.valid_until, "end_date/valid_until")
         ids = [f.id for f in self.findings]
@@ -312,7 +318,7 @@ class Product(Body):
     @model_validator(mode="after")
     def _identified(self) -> Product:
         if self.gtin is None and self.sku is None:
-            raise ValueError("give a gtin or a sku")
+            raise ValueError("sku: give a gtin or a sku")
         return self
 
     @property
