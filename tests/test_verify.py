@@ -13,6 +13,7 @@ from eth_account import Account
 from labourledger.demo import DemoResult, run_demo
 from labourledger.errors import InputError
 from labourledger.ledger import Ledger
+from labourledger.verify.goods import load_goods_list
 from labourledger.verify.policy import Policy
 
 pytestmark = pytest.mark.integration
@@ -57,9 +58,13 @@ def test_cli_verify_exit_codes_and_policy_flags(
     code, out, _ = cli.run("verify", "TEE-26-0425")
     assert code == 0 and "PASS" in out
     code, out, _ = cli.run("verify", "TEE-26-0425", "--audit-months", "1", "--json")
-    assert code == 5
+    assert code == 5  # the spinning mill's DOL-listed yarn now has no unannounced audit
     report = json.loads(out)
-    assert ("audit_valid", "fail") in _failing(report)
+    assert _failing(report).count(("audit_valid", "attention")) == 4
+    code, out, _ = cli.run(
+        "verify", "TEE-26-0425", "--audit-months", "1", "--missing-audit", "fail", "--json"
+    )
+    assert _failing(json.loads(out)).count(("audit_valid", "fail")) == 4
     code, out, _ = cli.run("verify", "TEE-26-0425", "--high-risk-notice", "announced", "--json")
     assert code == 5
     [reason] = [c["reason"] for c in json.loads(out)["checks"] if c["outcome"] == "fail"]
@@ -160,7 +165,9 @@ def test_revoked_evidence_is_not_counted(demo: DemoResult) -> None:
     report = ledger.verify(demo.batch)
     assert report["verdict"] == "FAIL"
     assert ("not_revoked", "attention") in _failing(report)
-    assert ("audit_valid", "fail") in _failing(report)  # no audit left for the spinning mill
+    # No audit is left for the spinning mill, whose yarn is on the DOL list.
+    assert ("audit_valid", "attention") in _failing(report)
+    assert ("high_risk_notice", "fail") in _failing(report)
 
 
 def test_an_entry_dated_after_its_anchor_fails(demo: DemoResult) -> None:
@@ -189,3 +196,76 @@ def test_an_entry_dated_after_its_anchor_fails(demo: DemoResult) -> None:
         if c["check"] == "issued_before_anchor" and c["outcome"] == "fail"
     ]
     assert late["entry_id"] == "0x" + entry.entry_id.hex() and "after the block" in late["reason"]
+
+
+def test_a_facility_without_an_audit_in_the_window_needs_attention(
+    demo: DemoResult, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The farm made its cotton 140 days after its audit; the others were audited within 80.
+    cli = _cli(demo, capsys, monkeypatch)
+    code, out, _ = cli.run("verify", "TEE-26-0425", "--audit-months", "3", "--json")
+    report = json.loads(out)
+    assert code == 4 and report["verdict"] == "ATTENTION"
+    [reason] = [c["reason"] for c in report["checks"] if c["outcome"] != "pass"]
+    assert reason.startswith("Adilabad Organic Cotton Growers: no anchored audit")
+    code, out, _ = cli.run("verify", "TEE-26-0425", "--audit-months", "3")
+    assert code == 4 and "ATTENTION" in out and "Adilabad Organic Cotton Growers" in out
+
+
+def _goods_file(path: Path, **changes: Any) -> Path:
+    """The shipped list plus VN fabric listed for forced labour, with `changes` applied."""
+    data = load_goods_list().model_dump(mode="json")
+    data["edition"] = "team edition 7"
+    data["goods"].append(
+        {"good": "Knit fabric", "keywords": ["knit"], "countries": {"VN": ["forced"]}}
+    )
+    data.update(changes)
+    path.write_text(json.dumps(data))
+    return path
+
+
+def test_a_goods_list_of_ones_own_from_config_or_flag(
+    demo: DemoResult, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ledger = Ledger.open(demo.workspace)
+    assert ledger.policy().goods().edition == "2024 (as of September 5, 2024)"
+    _goods_file(demo.workspace / "goods.json")
+    ledger.config.policy.goods_list = "goods.json"  # relative to the workspace
+    report = ledger.verify(demo.batch)
+    # The knitting mill's audit was announced; a list naming its fabric makes that fail.
+    assert report["verdict"] == "FAIL" and report["goods_list"]["edition"] == "team edition 7"
+    [reason] = [c["reason"] for c in report["checks"] if c["outcome"] == "fail"]
+    assert reason.startswith("Saigon Knit Fabrics: Knit fabric from VN is on the DOL")
+
+    cli = _cli(demo, capsys, monkeypatch)
+    code, _, _ = cli.run("verify", "TEE-26-0425")
+    assert code == 0  # the config on disk still names the shipped list
+    flagged = _goods_file(demo.workspace.parent / "flag.json")
+    code, out, _ = cli.run("verify", "TEE-26-0425", "--goods-list", str(flagged))
+    assert code == 5 and "Saigon Knit Fabrics" in out
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"goods": []}, "goods: List should have at least 1 item after validation, not 0"),
+        ({"edition": ""}, "edition: String should have at least 1 character"),
+        (
+            {"goods": [{"good": "Yarn", "keywords": ["yarn"], "countries": {"XX": ["forced"]}}]},
+            "goods.0.countries: 'XX' is not an ISO 3166-1 alpha-2 country code",
+        ),
+        (
+            {"goods": [{"good": "Yarn", "keywords": ["yarn"], "countries": {"IN": ["slave"]}}]},
+            "goods.0.countries.IN.0: Input should be 'child' or 'forced'",
+        ),
+    ],
+)
+def test_a_bad_goods_list_is_refused_naming_the_field(
+    tmp_path: Path, changes: dict[str, Any], message: str
+) -> None:
+    path = _goods_file(tmp_path / "goods.json", **changes)
+    with pytest.raises(InputError) as raised:
+        Policy(goods_list=str(path))
+    assert str(raised.value) == f"{path}.{message}"
+    with pytest.raises(InputError, match="goods_list: cannot read"):
+        Policy(goods_list=str(tmp_path / "missing.json"))

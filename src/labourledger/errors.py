@@ -2,6 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
+from pydantic import ValidationError
+
+# Cross-field validators lead their message with the field at fault ("output: ...");
+# the reported path takes that name.
+_FIELD_PREFIX = re.compile(r"([a-z_]+): (.*)", re.DOTALL)
+
 
 class LabourLedgerError(Exception):
     """Base class of every error labourledger raises on purpose."""
@@ -39,3 +47,19 @@ class ChainError(LabourLedgerError):
     def __init__(self, message: str, *, error_name: str | None = None) -> None:
         super().__init__(message)
         self.error_name = error_name
+
+
+def invalid_input(exc: ValidationError, root: str) -> InputError:
+    """One line naming the first field pydantic refused, under `root` ("body", a file name)."""
+    errors = exc.errors()
+    first = errors[0]
+    loc = [root, *map(str, first["loc"])]
+    message = first["msg"]
+    if first["type"] == "value_error":
+        message = message.removeprefix("Value error, ")
+        if named := _FIELD_PREFIX.fullmatch(message):
+            loc.append(named[1])
+            message = named[2]
+    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+    # One line, whatever a value's repr or a validator's message contains.
+    return InputError(" ".join(f"{'.'.join(loc)}: {message}{more}".splitlines()))

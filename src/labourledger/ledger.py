@@ -605,6 +605,9 @@ class Ledger:
             "attention_severities": tuple(cfg.attention_severities),
             "high_risk_notice": tuple(cfg.high_risk_notice),
             "required_tier": cfg.required_tier,
+            "missing_audit": cfg.missing_audit,
+            # A relative path in config.toml is relative to the workspace.
+            "goods_list": str(self.workspace.root / cfg.goods_list) if cfg.goods_list else "",
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return Policy(**values)

@@ -48,6 +48,8 @@ class PolicyConfig:
     attention_severities: list[str] = field(default_factory=lambda: ["major"])
     high_risk_notice: list[str] = field(default_factory=lambda: ["unannounced", "semi_announced"])
     required_tier: int = 4
+    missing_audit: str = "attention"
+    goods_list: str = ""
 
 
 @dataclass

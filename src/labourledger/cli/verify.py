@@ -44,6 +44,12 @@ def verify(
         [], "--high-risk-notice", help="Notice high-risk goods need. Repeat."
     ),
     required_tier: int | None = typer.Option(None, "--required-tier", help="Trace depth (1-4)."),
+    missing_audit: str | None = typer.Option(
+        None, "--missing-audit", help="Outcome for a facility with no audit: attention or fail."
+    ),
+    goods_list: Path | None = typer.Option(
+        None, "--goods-list", help="DOL goods list JSON in the shipped snapshot's format."
+    ),
 ) -> None:
     """Verify a batch's labour provenance end to end: exit 0 PASS, 4 ATTENTION, 5 FAIL.
 
@@ -56,6 +62,8 @@ def verify(
         "attention_severities": tuple(attention_severity) or None,
         "high_risk_notice": tuple(notice) or None,
         "required_tier": required_tier,
+        "missing_audit": missing_audit,
+        "goods_list": str(goods_list.resolve()) if goods_list else None,
     }
     if bundle is not None:
         with tempfile.TemporaryDirectory(prefix="labourledger-bundle-") as scratch:

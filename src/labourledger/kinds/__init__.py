@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -10,7 +9,7 @@ from eth_hash.auto import keccak
 from pydantic import BaseModel, ValidationError
 
 from labourledger.envelope import canonical_json
-from labourledger.errors import InputError
+from labourledger.errors import InputError, invalid_input
 from labourledger.kinds.models import (
     FACILITY_TYPES,
     ILO_INDICATORS,
@@ -63,11 +62,6 @@ KINDS: dict[str, type[BaseModel]] = {
 }
 
 
-# Cross-field validators lead their message with the field at fault ("output: ...");
-# parse_body moves that name into the reported path.
-_FIELD_PREFIX = re.compile(r"([a-z_]+): (.*)", re.DOTALL)
-
-
 def _model(kind: str) -> type[BaseModel]:
     try:
         return KINDS[kind]
@@ -83,19 +77,7 @@ def parse_body(kind: str, body: Mapping[str, Any]) -> BaseModel:
     try:
         return model.model_validate(dict(body))
     except ValidationError as exc:
-        errors = exc.errors()
-        first = errors[0]
-        loc = ["body", *map(str, first["loc"])]
-        message = first["msg"]
-        if first["type"] == "value_error":
-            message = message.removeprefix("Value error, ")
-            if named := _FIELD_PREFIX.fullmatch(message):
-                loc.append(named[1])
-                message = named[2]
-        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-        # One line, whatever a value's repr or a validator's message contains.
-        line = " ".join(f"{'.'.join(loc)}: {message}{more}".splitlines())
-        raise InputError(line) from None
+        raise invalid_input(exc, "body") from None
 
 
 def canonical_body(kind: str, body: Mapping[str, Any]) -> dict[str, Any]:

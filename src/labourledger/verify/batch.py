@@ -10,17 +10,16 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from labourledger.exchange import roles_allowed
+from labourledger.verify.goods import GoodsList
 from labourledger.verify.integrity import IssuerHeldRole
 from labourledger.verify.policy import (
     AttestationsInForce,
     FacilityEvidence,
-    GoodsList,
     HighRiskNotice,
     NoForcedLabourFindings,
     Policy,
     RecentAudit,
     TraceComplete,
-    load_goods_list,
 )
 from labourledger.verify.results import CheckResult, Outcome, worst
 
@@ -98,7 +97,7 @@ def verify_batch(
     ledger: Ledger, batch: str, policy: Policy, goods: GoodsList | None = None
 ) -> dict[str, Any]:
     """The verification report: verdict, every check with its reason, and the evidence."""
-    goods = goods or load_goods_list()
+    goods = goods or policy.goods()
     evidence = collect_evidence(ledger, batch)
     trace = evidence.trace
     results: list[CheckResult] = []

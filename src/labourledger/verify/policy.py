@@ -8,30 +8,27 @@ policy is refused, so verification cannot pass by configuring nothing.
 from __future__ import annotations
 
 import datetime as dt
-import functools
-import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from importlib import resources
 from typing import Any
 
 from labourledger.errors import InputError
 from labourledger.kinds import SEVERITIES
+from labourledger.verify.goods import GoodsList, load_goods_list
 from labourledger.verify.results import CheckResult, Outcome
 
 __all__ = [
     "AttestationsInForce",
     "FacilityEvidence",
-    "GoodsList",
     "HighRiskNotice",
     "NoForcedLabourFindings",
     "Policy",
     "RecentAudit",
     "TraceComplete",
-    "load_goods_list",
 ]
 
 NOTICES = ("announced", "semi_announced", "unannounced")
+MISSING_AUDIT = ("attention", "fail")
 OPEN_STATUSES = ("open", "progress_made", "disputed")
 
 
@@ -44,6 +41,9 @@ class Policy:
     attention_severities: tuple[str, ...] = ("major",)
     high_risk_notice: tuple[str, ...] = ("unannounced", "semi_announced")
     required_tier: int = 4
+    missing_audit: str = "attention"
+    #: A goods list file in the shipped snapshot's format; empty for the shipped one.
+    goods_list: str = ""
 
     def __post_init__(self) -> None:
         if self.audit_validity_months < 1:
@@ -60,34 +60,13 @@ class Policy:
             raise InputError(f"policy high_risk_notice: choose from {', '.join(NOTICES)}")
         if not 1 <= self.required_tier <= 4:
             raise InputError("policy required_tier: must be 1 to 4")
+        if self.missing_audit not in MISSING_AUDIT:
+            raise InputError(f"policy missing_audit: choose from {', '.join(MISSING_AUDIT)}")
+        self.goods()  # a bad list is refused before any verdict depends on it
 
-
-@dataclass(frozen=True)
-class GoodsList:
-    """A dated snapshot of the US DOL list of goods produced with child or forced labour."""
-
-    title: str
-    edition: str
-    source: str
-    goods: tuple[Mapping[str, Any], ...]
-
-    def forced_labour_goods(self, country: str, texts: Sequence[str]) -> list[str]:
-        """Goods of `country` flagged for forced labour whose keywords occur in `texts`."""
-        haystack = " ".join(texts).lower()
-        return [
-            g["good"]
-            for g in self.goods
-            if "forced" in g["countries"].get(country, [])
-            and any(k in haystack for k in g["keywords"])
-        ]
-
-
-@functools.cache
-def load_goods_list() -> GoodsList:
-    """The snapshot shipped with labourledger."""
-    text = resources.files("labourledger").joinpath("data", "dol_goods_2024.json").read_text()
-    data = json.loads(text)
-    return GoodsList(data["title"], data["edition"], data["source"], tuple(data["goods"]))
+    def goods(self) -> GoodsList:
+        """The DOL goods list this policy applies."""
+        return load_goods_list(self.goods_list or None)
 
 
 @dataclass(frozen=True)
@@ -114,7 +93,8 @@ def _result(check: str, outcome: Outcome, reason: str, facility: FacilityEvidenc
 
 @dataclass(frozen=True)
 class RecentAudit:
-    """An anchored audit of the facility ended within the validity window before production."""
+    """An anchored audit of the facility ended within the validity window before production;
+    without one the facility needs attention (or fails, if the policy says so)."""
 
     policy: Policy
     produced_on: dt.date
@@ -134,7 +114,7 @@ class RecentAudit:
         if not audits:
             return _result(
                 self.name,
-                Outcome.FAIL,
+                Outcome(self.policy.missing_audit),
                 f"{facility.name}: no anchored audit ended in the "
                 f"{self.policy.audit_validity_months} months before {self.produced_on}",
                 facility,
