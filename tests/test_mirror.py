@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from eth_account import Account
 from eth_utils import keccak
+from sqlalchemy import inspect
 
 from labourledger.envelope import Domain, sign_entry
 from labourledger.errors import DatabaseUnavailable, InputError
@@ -44,9 +46,24 @@ def mirror(mirror_url: str) -> Mirror:
 
 
 def test_migrations_create_exactly_the_declared_schema(mirror: Mirror) -> None:
-    assert mirror.current_revision() == "0001"
+    assert mirror.current_revision() == mirror.head_revision() == "0002"
     with mirror.engine.connect() as conn:
         assert compare_metadata(MigrationContext.configure(conn), metadata) == []
+
+
+def test_a_mirror_of_the_first_release_upgrades_with_its_entries(mirror_url: str) -> None:
+    old = Mirror(mirror_url)
+    with old.transaction() as conn:
+        command.upgrade(old._alembic(conn), "0001")
+        old.add_entry(conn, _facility(1), source="local")
+    assert old.current_revision() == "0001"
+    assert Mirror(mirror_url).upgrade() == "0002"
+    with old.engine.connect() as conn:
+        indexes = {i["name"] for i in inspect(conn).get_indexes("entries")}
+        assert compare_metadata(MigrationContext.configure(conn), metadata) == []
+    assert "ix_entries_subject_kind" in indexes and "ix_entries_subject" not in indexes
+    subject = _facility(1)["subject"]
+    assert [r["kind"] for r in old.timeline(subject, "facility")] == ["facility"]
 
 
 def test_entry_and_projection_stored_together_once(mirror: Mirror) -> None:
@@ -63,6 +80,29 @@ def test_entry_and_projection_stored_together_once(mirror: Mirror) -> None:
     assert [f["entry_id"] for f in mirror.facilities(country="bd", tier=2)] == [entry["entry_id"]]
     assert mirror.facilities(tier=1) == []
     assert mirror.counts()["pending"] == 1
+
+
+def test_batched_reads_group_by_key_across_chunks(
+    mirror: Mirror, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("labourledger.mirror.store._IN_CHUNK", 2)  # several IN queries
+    entries = [_facility(i) for i in range(5)]
+    with mirror.transaction() as conn:
+        mirror.add_entries(conn, entries, source="local")
+    subjects = [e["subject"].upper().replace("0X", "0x") for e in entries]
+    found = mirror.timelines([*subjects, "0x" + "00" * 32], "facility")
+    assert list(found) == [e["subject"] for e in entries]  # recording order, unknown absent
+    assert [[r["entry_id"] for r in rows] for rows in found.values()] == [
+        [e["entry_id"] for e in entries[i : i + 1]] for i in range(5)
+    ]
+    assert mirror.timelines(subjects, "audit") == {}
+    ids = [e["entry_id"] for e in entries]
+    assert sorted(mirror.get_entries([*reversed(ids), ids[0].upper()])) == sorted(ids)
+    assert mirror.proofs_for(ids) == {}  # nothing anchored yet
+    facilities = mirror.lookup("facilities", "facility_id", subjects)
+    assert facilities == {}  # lookup compares values as given: ids are stored lower-case
+    facilities = mirror.lookup("facilities", "facility_id", [e["subject"] for e in entries])
+    assert [f["name"] for f in facilities.values()] == [f"Mill {i}" for i in range(5)]
 
 
 def test_failure_midway_leaves_nothing(mirror: Mirror) -> None:

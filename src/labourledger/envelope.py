@@ -7,10 +7,10 @@ one signed here verifies in any Ethereum tool.
 
 from __future__ import annotations
 
+import functools
 import secrets
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timezone
-from functools import cached_property
 from typing import Annotated, Any, Final, Literal
 
 import coincurve
@@ -126,6 +126,12 @@ Signature = Annotated[bytes, BeforeValidator(_to_bytes(65)), _HEX, _hex_schema(6
 def _checksum(value: Any) -> str:
     if not isinstance(value, str):
         raise ValueError("expected a 0x-prefixed address")
+    return _checksummed(value)
+
+
+@functools.lru_cache(maxsize=4096)
+def _checksummed(value: str) -> str:
+    # A ledger has few issuers and many entries: each address is hashed once, not per entry.
     try:
         return str(to_checksum_address(value))
     except ValueError:
@@ -163,17 +169,10 @@ class Domain(BaseModel):
     chain_id: int = Field(ge=1)
     verifying_contract: Address
 
-    @cached_property
+    @property
     def separator(self) -> bytes:
         """hashStruct(EIP712Domain)."""
-        return keccak(
-            _DOMAIN_TYPEHASH
-            + keccak(DOMAIN_NAME.encode())
-            + keccak(DOMAIN_VERSION.encode())
-            + self.chain_id.to_bytes(32, "big")
-            + bytes(12)
-            + bytes.fromhex(self.verifying_contract[2:])
-        )
+        return _separator(self.chain_id, self.verifying_contract)
 
     def as_eip712(self) -> dict[str, Any]:
         """The `domain` object of EIP-712 typed data."""
@@ -183,6 +182,24 @@ class Domain(BaseModel):
             "chainId": self.chain_id,
             "verifyingContract": self.verifying_contract,
         }
+
+
+@functools.lru_cache(maxsize=64)
+def _kind_hash(kind: str) -> bytes:
+    return keccak(kind.encode())
+
+
+# Cached by value, not per Domain object: callers build a fresh Domain for every check.
+@functools.lru_cache(maxsize=64)
+def _separator(chain_id: int, verifying_contract: str) -> bytes:
+    return keccak(
+        _DOMAIN_TYPEHASH
+        + keccak(DOMAIN_NAME.encode())
+        + keccak(DOMAIN_VERSION.encode())
+        + chain_id.to_bytes(32, "big")
+        + bytes(12)
+        + bytes.fromhex(verifying_contract[2:])
+    )
 
 
 class Entry(BaseModel):
@@ -204,7 +221,7 @@ class Entry(BaseModel):
             _ENTRY_TYPEHASH
             + bytes(12)
             + bytes.fromhex(self.issuer[2:])
-            + keccak(self.kind.encode())
+            + _kind_hash(self.kind)
             + self.schema_version.to_bytes(32, "big")
             + self.subject
             + keccak(b"".join(self.refs))
@@ -271,11 +288,11 @@ class SignedEntry(Entry):
 
     def recover(self, domain: Domain) -> str:
         """The address that signed this entry for `domain` (InvalidSignature if malformed)."""
-        return recover_signer(self.header.compute_id(domain), self.signature)
+        return recover_signer(self.compute_id(domain), self.signature)
 
     def id_matches(self, domain: Domain) -> bool:
         """Whether the stored `entry_id` is this header's EIP-712 digest for `domain`."""
-        return self.header.compute_id(domain) == self.entry_id
+        return self.compute_id(domain) == self.entry_id
 
 
 def sign_digest(digest: bytes, private_key: bytes) -> bytes:

@@ -26,7 +26,7 @@ from labourledger.identifiers import facility_id_from_os_id
 from labourledger.kinds import EvidenceRef, evidence_ref
 from labourledger.merkle import MerkleTree
 from labourledger.mirror import Mirror
-from labourledger.mirror.store import ENTRY_FIELDS
+from labourledger.mirror.store import ENTRY_FIELDS, proof_status
 from labourledger.suppliers import RowError, read_facility_csv
 from labourledger.verify.batch import collect_evidence, verify_batch
 from labourledger.verify.integrity import (
@@ -374,7 +374,7 @@ class Ledger:
             "facility": row,
             "entries": entries,
             "links": self.mirror.links_of(facility_id),
-            "audits": [self.audit(a) for a in self.mirror.audits(facility=facility_id)],
+            "audits": self.audits_of([facility_id]).get(facility_id, []),
             "attestations": self.attestations(facility_id),
         }
 
@@ -516,9 +516,10 @@ class Ledger:
                 continue
             if row["id"] not in nodes:
                 nodes[row["id"]] = self._trace_node(row, batches, facilities)
+        audits = self.audits_of(n["facility"] for n in nodes.values() if "facility_name" in n)
         for node in nodes.values():
             if "facility_name" in node:
-                node["audit_status"] = self._audit_status(node["facility"])
+                node["audit_status"] = _audit_status(audits.get(node["facility"], []))
         parents = {e["from"] for e in edges.values()}
         for node in nodes.values():
             if node["kind"] == "batch" and node.get("lot") is None:
@@ -545,23 +546,6 @@ class Ledger:
             "edges": list(edges.values()),
             "problems": problems,
         }
-
-    def _audit_status(self, facility_id: str) -> str:
-        """One line on a facility's latest audit and its open findings."""
-        audits = self.audits(facility=facility_id)
-        if not audits:
-            return "no audit"
-        latest = audits[-1]
-        still_open = [
-            f"{f['id']} {f['severity']}"
-            for f in latest["findings"]
-            if f["status"] in ("open", "progress_made", "disputed")
-        ]
-        body = latest["body"]
-        state = "pending" if latest["anchor"] is None else "anchored"
-        return f"{body['standard']} ({body['notice']}) ended {body['end_date']}, {state}; " + (
-            f"open: {', '.join(still_open)}" if still_open else "no open findings"
-        )
 
     def _trace_node(
         self,
@@ -690,23 +674,40 @@ class Ledger:
         entry = self.entry(audit_id)
         if entry.kind != "audit":
             raise InputError(f"entry {audit_id}: a {entry.kind}, not an audit")
-        entry_id = _hex(entry.entry_id)
-        row = next(
-            r
-            for r in self.mirror.timeline(_hex(entry.subject), "audit")
-            if r["entry_id"] == entry_id
+        facility = _hex(entry.subject)
+        return next(
+            view
+            for view in self.audits_of([facility])[facility]
+            if view["entry_id"] == _hex(entry.entry_id)
         )
-        updates = self.mirror.timeline(entry_id, "finding_update")
-        revoked = self.revoked([entry_id, *(u["entry_id"] for u in updates)])
+
+    def audits_of(self, facility_ids: Iterable[str]) -> dict[str, list[dict[str, Any]]]:
+        """Each facility's audits as `audit` shows them, by end date; a few queries whatever
+        the number of facilities. Facilities without audits are absent."""
+        by_facility = self.mirror.timelines(facility_ids, "audit")
+        audit_ids = [r["entry_id"] for rows in by_facility.values() for r in rows]
+        updates = self.mirror.timelines(audit_ids, "finding_update")
+        revoked = self.revoked(
+            [*audit_ids, *(u["entry_id"] for rows in updates.values() for u in rows)]
+        )
+
+        def view(row: Mapping[str, Any]) -> dict[str, Any]:
+            entry = SignedEntry.model_validate({f: row[f] for f in ENTRY_FIELDS})
+            entry_id = row["entry_id"]
+            return {
+                "entry_id": entry_id,
+                "issuer": entry.issuer,
+                "issued_at": entry.issued_at,
+                "facility": entry.body["facility"],
+                "body": {k: v for k, v in entry.body.items() if k != "findings"},
+                "anchor": anchor_view(row),
+                "revoked_by": revoked.get(entry_id, []),
+                "findings": finding_histories(row, updates.get(entry_id, []), revoked),
+            }
+
         return {
-            "entry_id": entry_id,
-            "issuer": entry.issuer,
-            "issued_at": entry.issued_at,
-            "facility": entry.body["facility"],
-            "body": {k: v for k, v in entry.body.items() if k != "findings"},
-            "anchor": anchor_view(row),
-            "revoked_by": revoked.get(entry_id, []),
-            "findings": finding_histories(row, updates, revoked),
+            facility: sorted(map(view, rows), key=lambda v: (v["body"]["end_date"], v["entry_id"]))
+            for facility, rows in by_facility.items()
         }
 
     def audits(
@@ -722,10 +723,10 @@ class Ledger:
         """Audits matching every filter given; status, severity and indicator select audits
         with at least one finding that has all of them (status = the current status)."""
         facility_id = self.facility_id(facility) if facility else None
-        views = [
-            self.audit(a)
-            for a in self.mirror.audits(facility=facility_id, since=since, until=until)
-        ]
+        ids = self.mirror.audits(facility=facility_id, since=since, until=until)
+        of = {r["facility"] for r in self.mirror.lookup("audits", "entry_id", ids).values()}
+        by_id = {v["entry_id"]: v for views in self.audits_of(of).values() for v in views}
+        views = [by_id[i] for i in ids]
         if status is None and severity is None and indicator is None:
             return views
 
@@ -741,26 +742,31 @@ class Ledger:
     def attestations(self, facility_id: str, *, on: str | None = None) -> list[dict[str, Any]]:
         """A facility's attestations; `in_force` when valid on `on` (ISO date, default today),
         not revoked, and anchored or pending."""
+        return self.attestations_of([facility_id], on=on).get(facility_id.lower(), [])
+
+    def attestations_of(
+        self, facility_ids: Iterable[str], *, on: str | None = None
+    ) -> dict[str, list[dict[str, Any]]]:
+        """`attestations` of many facilities in a few queries; those with none are absent."""
         day = on or time.strftime("%Y-%m-%d", time.gmtime())
-        rows = self.mirror.timeline(facility_id, "attestation")
-        revoked = self.revoked(r["entry_id"] for r in rows)
-        views = []
-        for row in rows:
+        by_facility = self.mirror.timelines(facility_ids, "attestation")
+        revoked = self.revoked(r["entry_id"] for rows in by_facility.values() for r in rows)
+
+        def view(row: Mapping[str, Any]) -> dict[str, Any]:
             body = row["body"]
-            views.append(
-                {
-                    "entry_id": row["entry_id"],
-                    "issuer": row["issuer"],
-                    "claim": body["claim"],
-                    "valid_from": body["valid_from"],
-                    "valid_until": body["valid_until"],
-                    "anchor": anchor_view(row),
-                    "revoked_by": revoked.get(row["entry_id"], []),
-                    "in_force": body["valid_from"] <= day <= body["valid_until"]
-                    and row["entry_id"] not in revoked,
-                }
-            )
-        return views
+            return {
+                "entry_id": row["entry_id"],
+                "issuer": row["issuer"],
+                "claim": body["claim"],
+                "valid_from": body["valid_from"],
+                "valid_until": body["valid_until"],
+                "anchor": anchor_view(row),
+                "revoked_by": revoked.get(row["entry_id"], []),
+                "in_force": body["valid_from"] <= day <= body["valid_until"]
+                and row["entry_id"] not in revoked,
+            }
+
+        return {facility: list(map(view, rows)) for facility, rows in by_facility.items()}
 
     # -- health ------------------------------------------------------------
 
@@ -958,36 +964,51 @@ class Ledger:
 
     def entry(self, entry_id: str) -> SignedEntry:
         """A stored entry (InputError naming the id when it is unknown)."""
-        row = self.mirror.get_entry(entry_id.lower())
-        if row is None:
-            raise InputError(
-                f"entry {entry_id}: not in this workspace's mirror "
-                "(check the id, or `labourledger import` the signed entry file)"
-            )
-        return SignedEntry.model_validate(row)
+        return self.entries([entry_id])[entry_id.lower()]
+
+    def entries(self, entry_ids: Sequence[str]) -> dict[str, SignedEntry]:
+        """Stored entries keyed by lower-case id; InputError naming the first unknown one."""
+        rows = self.mirror.get_entries(entry_ids)
+        for entry_id in entry_ids:
+            if entry_id.lower() not in rows:
+                raise InputError(
+                    f"entry {entry_id}: not in this workspace's mirror "
+                    "(check the id, or `labourledger import` the signed entry file)"
+                )
+        return {i: SignedEntry.model_validate(row) for i, row in rows.items()}
 
     def describe(self, entry_id: str) -> dict[str, Any]:
         """An entry in DESIGN.md's JSON shape, with `status`, `proof` and `anchor`."""
-        view = self.entry(entry_id).to_json_dict()
-        view["status"] = self.mirror.entry_status(view["entry_id"])
-        view["revoked_by"] = self.revoked([view["entry_id"]]).get(view["entry_id"], [])
-        found = self.mirror.proof_for(view["entry_id"])
-        view["proof"] = view["anchor"] = None
-        if found is not None and found["anchor"]["status"] in ("submitted", "final"):
-            anchor = found["anchor"]
-            view["proof"] = {
-                "leaf_index": found["leaf_index"],
-                "tree_size": found["tree_size"],
-                "path": found["path"],
-            }
-            view["anchor"] = {
-                "root": anchor["root"],
-                "tx_hash": anchor["tx_hash"],
-                "block_number": anchor["block_number"],
-                "chain_id": anchor["chain_id"],
-                "contract": anchor["contract"],
-            }
-        return view
+        return self.describe_many([entry_id])[0]
+
+    def describe_many(self, entry_ids: Sequence[str]) -> list[dict[str, Any]]:
+        """`describe` of many entries, in order, in a few queries."""
+        entries = self.entries(entry_ids)
+        proofs = self.mirror.proofs_for(entry_ids)
+        revoked = self.revoked(entry_ids)
+        views = []
+        for entry_id in entry_ids:
+            view = entries[entry_id.lower()].to_json_dict()
+            found = proofs.get(view["entry_id"])
+            view["status"] = proof_status(found)
+            view["revoked_by"] = revoked.get(view["entry_id"], [])
+            view["proof"] = view["anchor"] = None
+            if found and view["status"] != "pending":
+                anchor = found["anchor"]
+                view["proof"] = {
+                    "leaf_index": found["leaf_index"],
+                    "tree_size": found["tree_size"],
+                    "path": found["path"],
+                }
+                view["anchor"] = {
+                    "root": anchor["root"],
+                    "tx_hash": anchor["tx_hash"],
+                    "block_number": anchor["block_number"],
+                    "chain_id": anchor["chain_id"],
+                    "contract": anchor["contract"],
+                }
+            views.append(view)
+        return views
 
     def proof(self, entry_id: str) -> dict[str, Any]:
         """The entry's proof and anchor, re-checked locally and by the contract itself."""
@@ -1012,15 +1033,20 @@ class Ledger:
 
     def stored_proof(self, entry_id: str) -> InclusionProof | None:
         """The mirror's proof of an entry, once its anchor was sent; None while pending."""
-        found = self.mirror.proof_for(entry_id)
-        if found is None or found["anchor"]["status"] not in ("submitted", "final"):
-            return None
-        return InclusionProof(
-            root=bytes.fromhex(found["anchor"]["root"][2:]),
-            leaf_index=found["leaf_index"],
-            tree_size=found["tree_size"],
-            path=[bytes.fromhex(h[2:]) for h in found["path"]],
-        )
+        return self.stored_proofs([entry_id]).get(entry_id.lower())
+
+    def stored_proofs(self, entry_ids: Iterable[str]) -> dict[str, InclusionProof]:
+        """`stored_proof` of many entries; pending ones are absent."""
+        return {
+            entry_id: InclusionProof(
+                root=bytes.fromhex(found["anchor"]["root"][2:]),
+                leaf_index=found["leaf_index"],
+                tree_size=found["tree_size"],
+                path=[bytes.fromhex(h[2:]) for h in found["path"]],
+            )
+            for entry_id, found in self.mirror.proofs_for(entry_ids).items()
+            if found["anchor"]["status"] in ("submitted", "final")
+        }
 
     def anchored_root(self, root: bytes) -> AnchoredRoot | None:
         """What the contract holds for `root`, with its current depth; cached per ledger."""
@@ -1125,3 +1151,20 @@ def _role(name: str) -> str:
     if role not in ROLES:
         raise InputError(f"role {name!r}: expected one of {', '.join(ROLES)}")
     return role
+
+
+def _audit_status(audits: Sequence[Mapping[str, Any]]) -> str:
+    """One line on a facility's latest audit (of `audits`, oldest first) and its open findings."""
+    if not audits:
+        return "no audit"
+    latest = audits[-1]
+    still_open = [
+        f"{f['id']} {f['severity']}"
+        for f in latest["findings"]
+        if f["status"] in ("open", "progress_made", "disputed")
+    ]
+    body = latest["body"]
+    state = "pending" if latest["anchor"] is None else "anchored"
+    return f"{body['standard']} ({body['notice']}) ended {body['end_date']}, {state}; " + (
+        f"open: {', '.join(still_open)}" if still_open else "no open findings"
+    )

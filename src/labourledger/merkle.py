@@ -6,6 +6,7 @@ SHA-256 instance reproduces the RFC 6962 test vectors.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -40,7 +41,9 @@ class TreeHasher:
         return self.digest(b"\x01" + left + right)
 
 
-KECCAK = TreeHasher(keccak)
+# Proofs of one tree share their upper nodes: verifying thousands of them re-hashes the same
+# few pairs, so the ledger's hasher remembers recent digests (a pure function of its input).
+KECCAK = TreeHasher(functools.lru_cache(maxsize=1 << 16)(keccak))
 SHA256 = TreeHasher(lambda data: hashlib.sha256(data).digest())
 
 

@@ -54,7 +54,7 @@ entries = Table(
     _hex32("entry_id", nullable=False, unique=True),
     Column("kind", String(32), nullable=False),
     _address("issuer", nullable=False),
-    _hex32("subject", nullable=False, index=True),
+    _hex32("subject", nullable=False),
     Column("refs", JSON, nullable=False),
     Column("issued_at", BigInteger, nullable=False),
     Column("schema_version", Integer, nullable=False),
@@ -66,6 +66,9 @@ entries = Table(
     _address("contract", nullable=False),
     Column("source", String(16), nullable=False),
     Index("ix_entries_kind", "kind"),
+    # Subject and kind together: with subject alone, SQLite's planner may prefer the
+    # kind index and scan every audit to find one facility's.
+    Index("ix_entries_subject_kind", "subject", "kind"),
 )
 
 entry_refs = Table(

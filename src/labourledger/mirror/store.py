@@ -6,7 +6,7 @@ whole batch of entries, are stored together or not at all.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from functools import cached_property
 from pathlib import Path
@@ -19,6 +19,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import (
     Connection,
     Engine,
+    Select,
     Table,
     and_,
     create_engine,
@@ -41,7 +42,7 @@ from labourledger.errors import DatabaseUnavailable, InputError
 from labourledger.mirror import schema
 from labourledger.mirror.projections import rows_for
 
-__all__ = ["ENTRY_FIELDS", "Mirror", "migrations_dir"]
+__all__ = ["ENTRY_FIELDS", "Mirror", "migrations_dir", "proof_status"]
 
 ENTRY_FIELDS = (
     "entry_id",
@@ -72,6 +73,13 @@ def _engine_url(url: str) -> str:
     if url.startswith("postgresql://") or url.startswith("postgres://"):
         return "postgresql+psycopg://" + url.split("://", 1)[1]
     return url
+
+
+def proof_status(found: Mapping[str, Any] | None) -> str:
+    """An entry's state from what `proof_for` found: pending, submitted or final."""
+    if found is None or found["anchor"]["status"] not in ON_CHAIN:
+        return "pending"
+    return str(found["anchor"]["status"])
 
 
 def _dicts(rows: Iterable[Any]) -> list[dict[str, Any]]:
@@ -210,20 +218,34 @@ class Mirror:
 
     def get_entry(self, entry_id: str) -> dict[str, Any] | None:
         """The stored entry as a dict of ENTRY_FIELDS, or None."""
-        columns = [schema.entries.c[f] for f in ENTRY_FIELDS]
+        return self.get_entries([entry_id]).get(entry_id.lower())
+
+    def get_entries(self, entry_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """The stored entries among `entry_ids`, keyed by id, as dicts of ENTRY_FIELDS."""
+        e = schema.entries
+        columns = [e.c[f] for f in ENTRY_FIELDS]
+        return {
+            row["entry_id"]: row
+            for row in self._chunked(
+                (i.lower() for i in entry_ids),
+                lambda chunk: select(*columns).where(e.c.entry_id.in_(chunk)),
+            )
+        }
+
+    def _chunked(
+        self, values: Iterable[str], query: Callable[[list[str]], Select[Any]]
+    ) -> list[dict[str, Any]]:
+        """Rows of `query(chunk)` over `values` (de-duplicated) in IN-sized chunks."""
+        wanted = list(dict.fromkeys(values))
+        rows: list[dict[str, Any]] = []
         with self._connect() as conn:
-            row = conn.execute(
-                select(*columns).where(schema.entries.c.entry_id == entry_id.lower())
-            ).first()
-        return None if row is None else dict(row._mapping)
+            for start in range(0, len(wanted), _IN_CHUNK):
+                rows += _dicts(conn.execute(query(wanted[start : start + _IN_CHUNK])))
+        return rows
 
     def entry_status(self, entry_id: str) -> str:
         """pending, submitted or final."""
-        found = self.proof_for(entry_id)
-        if found is None or found["anchor"]["status"] not in ON_CHAIN:
-            return "pending"
-        status: str = found["anchor"]["status"]
-        return status
+        return proof_status(self.proof_for(entry_id))
 
     def pending_entries(self) -> list[dict[str, Any]]:
         """Entries in no anchor yet, in the order they were recorded."""
@@ -257,25 +279,32 @@ class Mirror:
         Each row holds ENTRY_FIELDS plus anchor_status, block_number, anchor_timestamp,
         tx_hash and leaf_index (None while pending).
         """
+        return self.timelines([subject], kind).get(subject.lower(), [])
+
+    def timelines(
+        self, subjects: Iterable[str], kind: str | None = None
+    ) -> dict[str, list[dict[str, Any]]]:
+        """`timeline` of many subjects in a few queries, keyed by subject (absent if none)."""
         e, p, a = schema.entries, schema.proofs, schema.anchors
-        query = (
-            select(
-                *(e.c[f] for f in ENTRY_FIELDS),
-                e.c.seq,
-                a.c.status.label("anchor_status"),
-                a.c.block_number,
-                a.c.timestamp.label("anchor_timestamp"),
-                a.c.tx_hash,
-                p.c.leaf_index,
+
+        def query(chunk: list[str]) -> Select[Any]:
+            found = (
+                select(
+                    *(e.c[f] for f in ENTRY_FIELDS),
+                    e.c.seq,
+                    a.c.status.label("anchor_status"),
+                    a.c.block_number,
+                    a.c.timestamp.label("anchor_timestamp"),
+                    a.c.tx_hash,
+                    p.c.leaf_index,
+                )
+                .outerjoin(p, p.c.entry_id == e.c.entry_id)
+                .outerjoin(a, and_(a.c.root == p.c.root, a.c.status.in_(ON_CHAIN)))
+                .where(e.c.subject.in_(chunk))
             )
-            .outerjoin(p, p.c.entry_id == e.c.entry_id)
-            .outerjoin(a, and_(a.c.root == p.c.root, a.c.status.in_(ON_CHAIN)))
-            .where(e.c.subject == subject.lower())
-        )
-        if kind is not None:
-            query = query.where(e.c.kind == kind)
-        with self._connect() as conn:
-            rows = _dicts(conn.execute(query))
+            return found if kind is None else found.where(e.c.kind == kind)
+
+        rows = self._chunked((s.lower() for s in subjects), query)
         for row in rows:
             if row["anchor_status"] is None:
                 row["block_number"] = row["anchor_timestamp"] = row["tx_hash"] = None
@@ -285,20 +314,21 @@ class Mirror:
             key=lambda r: (r["block_number"], r["leaf_index"]),
         )
         pending = sorted((r for r in rows if not r["anchor_status"]), key=lambda r: r["seq"])
-        return [{k: v for k, v in r.items() if k != "seq"} for r in on_chain + pending]
+        by_subject: dict[str, list[dict[str, Any]]] = {}
+        for row in on_chain + pending:
+            row.pop("seq")
+            by_subject.setdefault(row["subject"], []).append(row)
+        return by_subject
 
     def revocations(self, targets: Iterable[str]) -> dict[str, list[str]]:
         """For each of `targets` that was revoked, the ids of the revocation entries."""
         r = schema.revocations
-        wanted = [t.lower() for t in targets]
         found: dict[str, list[str]] = {}
-        with self._connect() as conn:
-            for start in range(0, len(wanted), _IN_CHUNK):
-                chunk = wanted[start : start + _IN_CHUNK]
-                for target, entry_id in conn.execute(
-                    select(r.c.target, r.c.entry_id).where(r.c.target.in_(chunk))
-                ):
-                    found.setdefault(target, []).append(entry_id)
+        for row in self._chunked(
+            (t.lower() for t in targets),
+            lambda chunk: select(r.c.target, r.c.entry_id).where(r.c.target.in_(chunk)),
+        ):
+            found.setdefault(row["target"], []).append(row["entry_id"])
         return found
 
     def audits(
@@ -339,19 +369,17 @@ class Mirror:
         """Rows of a projection table whose `column` is one of `values`, keyed by it; where
         several entries share a value, the first recorded wins."""
         t = schema.metadata.tables[table]
-        wanted = list(dict.fromkeys(values))
+        rows = self._chunked(
+            values,
+            lambda chunk: (
+                select(t, schema.entries.c.seq)
+                .join(schema.entries, schema.entries.c.entry_id == t.c.entry_id)
+                .where(t.c[column].in_(chunk))
+            ),
+        )
         found: dict[str, dict[str, Any]] = {}
-        with self._connect() as conn:
-            for start in range(0, len(wanted), _IN_CHUNK):
-                chunk = wanted[start : start + _IN_CHUNK]
-                rows = conn.execute(
-                    select(t)
-                    .join(schema.entries, schema.entries.c.entry_id == t.c.entry_id)
-                    .where(t.c[column].in_(chunk))
-                    .order_by(schema.entries.c.seq)
-                )
-                for row in _dicts(rows):
-                    found.setdefault(row[column], row)
+        for row in sorted(rows, key=lambda r: r.pop("seq")):
+            found.setdefault(row[column], row)
         return found
 
     def counts(self) -> dict[str, int]:
@@ -476,18 +504,29 @@ class Mirror:
 
     def proof_for(self, entry_id: str) -> dict[str, Any] | None:
         """The entry's leaf index, tree size, path and anchor, or None if in no batch."""
+        return self.proofs_for([entry_id]).get(entry_id.lower())
+
+    def proofs_for(self, entry_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """`proof_for` of many entries, keyed by entry id (absent if in no batch)."""
         p, a = schema.proofs, schema.anchors
-        with self._connect() as conn:
-            row = conn.execute(
-                select(p.c.leaf_index, p.c.path, a)
+        rows = self._chunked(
+            (i.lower() for i in entry_ids),
+            lambda chunk: (
+                select(p.c.entry_id, p.c.leaf_index, p.c.path, a)
                 .join(a, a.c.root == p.c.root)
-                .where(p.c.entry_id == entry_id.lower())
-            ).first()
-        if row is None:
-            return None
-        data = dict(row._mapping)
-        leaf_index, path = data.pop("leaf_index"), data.pop("path")
-        return {"leaf_index": leaf_index, "tree_size": data["size"], "path": path, "anchor": data}
+                .where(p.c.entry_id.in_(chunk))
+            ),
+        )
+        found = {}
+        for data in rows:
+            entry_id, leaf_index, path = (data.pop(k) for k in ("entry_id", "leaf_index", "path"))
+            found[entry_id] = {
+                "leaf_index": leaf_index,
+                "tree_size": data["size"],
+                "path": path,
+                "anchor": data,
+            }
+        return found
 
     # -- chain events and reorgs ----------------------------------------
 
@@ -615,6 +654,17 @@ class Mirror:
                 select(s).where(or_(s.c.supplier == facility_id, s.c.buyer == facility_id))
             )
             return _dicts(rows)
+
+    def supplies(self, facility_ids: Iterable[str]) -> dict[str, list[dict[str, Any]]]:
+        """Supply links by supplier, for each of `facility_ids` that supplies anyone."""
+        s = schema.supply_links
+        found: dict[str, list[dict[str, Any]]] = {}
+        for row in self._chunked(
+            (f.lower() for f in facility_ids),
+            lambda chunk: select(s).where(s.c.supplier.in_(chunk)),
+        ):
+            found.setdefault(row["supplier"], []).append(row)
+        return found
 
 
 _WALK = text(

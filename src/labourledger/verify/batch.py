@@ -36,18 +36,22 @@ class BatchEvidence:
     """A batch's trace and every entry its verdict depends on."""
 
     trace: dict[str, Any]
-    entry_ids: list[str] = field(default_factory=list)
+    #: Every entry the verdict depends on, once each, in order (a dict keeps both cheap).
+    counted: dict[str, None] = field(default_factory=dict)
     facilities: dict[str, dict[str, Any]] = field(default_factory=dict)
     dates: dict[str, dt.date | None] = field(default_factory=dict)
     audits: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     attestations: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     transformations: list[dict[str, Any]] = field(default_factory=list)
 
+    @property
+    def entry_ids(self) -> list[str]:
+        """The entries the verdict depends on, in the order they were counted in."""
+        return list(self.counted)
+
     def add(self, *ids: str | None) -> None:
         """Count entries in, once each, in order."""
-        for entry_id in ids:
-            if entry_id and entry_id not in self.entry_ids:
-                self.entry_ids.append(entry_id)
+        self.counted.update((entry_id, None) for entry_id in ids if entry_id)
 
 
 def collect_evidence(ledger: Ledger, batch: str) -> BatchEvidence:
@@ -67,25 +71,24 @@ def collect_evidence(ledger: Ledger, batch: str) -> BatchEvidence:
         facility_id = node.get("facility") or node["id"]
         evidence.dates.setdefault(facility_id, _date(node.get("produced_at")) or root_date)
     registrations = mirror.lookup("facilities", "facility_id", list(evidence.dates))
-    for facility_id in evidence.dates:
-        registration = registrations.get(facility_id)
-        if registration is None:
-            continue
-        body = ledger.entry(registration["entry_id"]).body
-        evidence.facilities[facility_id] = {"facility_id": facility_id, **body}
-        evidence.add(registration["entry_id"])
-        audits = [ledger.audit(a) for a in mirror.audits(facility=facility_id)]
-        evidence.audits[facility_id] = audits
-        for audit in audits:
+    registered = [f for f in evidence.dates if f in registrations]
+    bodies = ledger.entries([registrations[f]["entry_id"] for f in registered])
+    audits = ledger.audits_of(registered)
+    attestations = ledger.attestations_of(registered)
+    for facility_id in registered:
+        entry_id = registrations[facility_id]["entry_id"]
+        evidence.facilities[facility_id] = {"facility_id": facility_id, **bodies[entry_id].body}
+        evidence.add(entry_id)
+        evidence.audits[facility_id] = audits.get(facility_id, [])
+        for audit in evidence.audits[facility_id]:
             evidence.add(audit["entry_id"])
             for finding in audit["findings"]:
                 evidence.add(*(h["entry_id"] for h in finding["history"]))
-        evidence.attestations[facility_id] = ledger.attestations(facility_id)
+        evidence.attestations[facility_id] = attestations.get(facility_id, [])
         evidence.add(*(a["entry_id"] for a in evidence.attestations[facility_id]))
-    for edge in trace["edges"]:
-        if edge["kind"] == "transformation":
-            entry = ledger.entry(edge["via"])
-            evidence.transformations.append({"entry_id": edge["via"], **entry.body})
+    made = [e["via"] for e in trace["edges"] if e["kind"] == "transformation"]
+    for entry_id, entry in ledger.entries(made).items():
+        evidence.transformations.append({"entry_id": entry_id, **entry.body})
     return evidence
 
 
@@ -108,8 +111,10 @@ def verify_batch(
     def held(role: str, account: str, block: int) -> bool:
         return ledger.chain.has_role(role, account, block)
 
+    entries = ledger.entries(evidence.entry_ids)
+    proofs = ledger.stored_proofs(evidence.entry_ids)
     for entry_id in evidence.entry_ids:
-        entry = ledger.entry(entry_id)
+        entry = entries[entry_id]
         if entry_id in revoked:
             results.append(
                 CheckResult(
@@ -120,7 +125,7 @@ def verify_batch(
                 )
             )
             continue
-        proof = ledger.stored_proof(entry_id)
+        proof = proofs.get(entry_id)
         anchored = ledger.anchored_root(proof.root) if proof else None
         checks = ledger.check_integrity(entry, proof)
         role_check = IssuerHeldRole(
@@ -147,13 +152,11 @@ def verify_batch(
         )
 
     facility_evidence = []
+    supplies = ledger.mirror.supplies(evidence.facilities)
     for facility_id, facility in evidence.facilities.items():
         produced_on = evidence.dates[facility_id] or dt.date.today()
         texts = [facility.get("facility_type", ""), *facility.get("processing_types", [])]
-        texts += [
-            link["material"] for link in ledger.mirror.links_of(facility_id)
-            if link["supplier"] == facility_id
-        ]  # fmt: skip
+        texts += [link["material"] for link in supplies.get(facility_id, [])]
         fe = FacilityEvidence(
             facility_id=facility_id,
             name=facility["name"],
@@ -190,8 +193,11 @@ def _report(
     root = nodes[trace["batch"]]
     product = ledger.mirror.lookup("products", "product_id", [root.get("product") or ""])
     stages: list[dict[str, Any]] = []
+    by_facility: dict[str | None, list[CheckResult]] = {}
+    for result in results:
+        by_facility.setdefault(result.facility, []).append(result)
     for facility_id, facility in evidence.facilities.items():
-        outcomes = [r for r in results if r.facility == facility_id]
+        outcomes = by_facility.get(facility_id, [])
         stages.append(
             {
                 "tier": facility.get("tier"),
@@ -247,8 +253,8 @@ def _report(
             "edges": trace["edges"],
         },
         "entries": [
-            {k: v for k, v in ledger.describe(e).items() if k != "body" and k != "salt"}
-            for e in evidence.entry_ids
+            {k: v for k, v in view.items() if k != "body" and k != "salt"}
+            for view in ledger.describe_many(evidence.entry_ids)
         ],
         "problems": trace["problems"],
     }

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
@@ -43,9 +43,14 @@ class CheckResult:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
-        data = asdict(self)
-        data["outcome"] = self.outcome.value
-        return data
+        # Not dataclasses.asdict: it deep-copies every field, and a report has 100,000s.
+        return {
+            "check": self.check,
+            "outcome": self.outcome.value,
+            "reason": self.reason,
+            "entry_id": self.entry_id,
+            "facility": self.facility,
+        }
 
 
 def worst(results: Iterable[CheckResult]) -> Outcome:
