@@ -95,3 +95,14 @@ def test_minimal_report_still_renders() -> None:
         {"format": "labourledger-report/1", "verdict": "PASS", "batch": {}, "checks": []}
     )
     assert "Verdict: PASS" in html and "0 of 0 checks passed" in html
+    assert "Nothing failed and nothing needs attention" in html
+
+
+def test_long_facility_names_are_cut_in_the_graph_but_whole_in_its_tooltip() -> None:
+    report = _report()
+    name = "Southern Integrated Ginning and Spinning Cooperative"
+    report["graph"]["nodes"][1] |= {"facility_name": name}  # type: ignore[index]
+    html = render_report(report)
+    assert f"<title>{name}</title>" in html
+    assert f">{name[:33]}\u2026</text>" in html and f">{name}</text>" not in html
+    assert "Nothing failed" not in html

@@ -82,8 +82,10 @@ def test_page_shows_the_verdict_and_every_stage(
     # A zero-sized box would mean the SVG was not laid out, even though its elements exist.
     assert all(n.size["width"] > 0 and n.size["height"] > 0 for n in nodes)
     labels = [t.get_attribute("textContent") for t in graph.find_elements(By.TAG_NAME, "text")]
+    titles = [t.get_attribute("textContent") for t in graph.find_elements(By.TAG_NAME, "title")]
     for stage in stages:
-        assert stage["facility"]["name"] in labels
+        assert stage["facility"]["name"] in labels  # short enough to be drawn whole
+        assert stage["facility"]["name"] in titles  # and whole in the tooltip
         assert f"tier {stage['tier']}" in " ".join(str(label) for label in labels)
 
 

@@ -23,6 +23,7 @@ h1{margin-bottom:.2em}h2{border-bottom:1px solid #ccc;padding-bottom:.2em;margin
 table{border-collapse:collapse;width:100%;margin:.5em 0}
 td,th{border:1px solid #d5d5d5;padding:.25em .45em;text-align:left;vertical-align:top}
 th{background:#f3f3f3}.mono{font-family:ui-monospace,monospace;font-size:12px;word-break:break-all}
+.short,code{white-space:nowrap}
 .verdict{color:#fff;padding:.6em 1em;font-size:1.6em;font-weight:bold;border-radius:4px}
 .warning{border:2px solid #a86400;padding:.5em 1em;margin:1em 0;font-weight:bold}
 .stage{border:1px solid #ccc;border-radius:4px;padding:.2em 1em;margin:1em 0}
@@ -30,6 +31,11 @@ th{background:#f3f3f3}.mono{font-family:ui-monospace,monospace;font-size:12px;wo
 @media print{body{margin:0;max-width:none}.stage{break-inside:avoid}
 .verdict{color:#000;border:3px solid #000;background:none!important}}
 """
+
+
+_SHORT = 16
+#: Characters of a facility name that fit a graph box; longer names are cut, whole in a tooltip.
+_LABEL = 34
 
 
 def _e(value: object) -> str:
@@ -41,7 +47,12 @@ def _rows(headers: Iterable[str], rows: Iterable[Iterable[object]], mono: set[in
     body = "".join(
         "<tr>"
         + "".join(
-            f'<td class="mono">{_e(v)}</td>' if i in mono else f"<td>{_e(v)}</td>"
+            f'<td class="mono">{_e(v)}</td>'
+            if i in mono
+            # Ids and dates must not break at their hyphens when long text squeezes them.
+            else f'<td class="short">{_e(v)}</td>'
+            if len(str(v)) <= _SHORT
+            else f"<td>{_e(v)}</td>"
             for i, v in enumerate(row)
         )
         + "</tr>"
@@ -74,14 +85,17 @@ def _graph(graph: Mapping[str, Any]) -> str:
             x, y = 10 + col * (width + gap_x), 10 + row * (height + gap_y)
             place[node["id"]] = (x, y)
             tier = f"tier {node['tier']}" if node.get("tier") else "tier ?"
+            name = str(node.get("facility_name") or "")
+            short = name if len(name) <= _LABEL else name[: _LABEL - 1] + "\u2026"
             parts.append(
+                f"<g><title>{_e(name)}</title>"
                 f'<rect x="{x}" y="{y}" width="{width}" height="{height}" rx="4" '
                 f'fill="#f7f7f7" stroke="#555"/>'
                 f'<text x="{x + 6}" y="{y + 17}" font-size="12" font-weight="bold">'
                 f"{_e(node.get('label'))} ({_e(tier)})</text>"
-                f'<text x="{x + 6}" y="{y + 34}" font-size="11">'
-                f"{_e(node.get('facility_name'))}</text>"
+                f'<text x="{x + 6}" y="{y + 34}" font-size="10">{_e(short)}</text>'
                 f'<text x="{x + 6}" y="{y + 48}" font-size="11">{_e(node.get("country"))}</text>'
+                "</g>"
             )
     lines = []
     for edge in graph.get("edges", []):
@@ -212,6 +226,8 @@ def render_report(report: Mapping[str, Any]) -> str:
             "(embedded): it proves nothing to a third party.</div>"
         )
     html.append("<h2>Reasons</h2>")
+    if not reasons:
+        html.append("<p>Nothing failed and nothing needs attention.</p>")
     for where, items in reasons.items():
         html.append(f"<h3>{_e(where)}</h3><ul>")
         html += [
@@ -231,22 +247,23 @@ def render_report(report: Mapping[str, Any]) -> str:
         html.append("</ul>")
     html.append("<h2>Anchor references</h2>")
     html.append(
-        _rows(
-            ("entry", "kind", "issuer", "root", "tx", "block", "chain", "contract"),
-            (
-                (e.get("entry_id"), e.get("kind"), e.get("issuer"),
-                 *((e.get("anchor") or {}).get(k) for k in
-                   ("root", "tx_hash", "block_number", "chain_id", "contract")))
-                for e in report.get("entries") or []
-            ),
-            {0, 2, 3, 4, 7},
-        )
-    )  # fmt: skip
-    html.append(
-        f"<p>Chain: {_e(chain.get('label'))}, chain id {_e(chain.get('chain_id'))}, contract "
-        f'<span class="mono">{_e(chain.get("contract"))}</span>. Re-check it yourself with '
+        f"<p>The roots below are held by contract "
+        f'<span class="mono">{_e(chain.get("contract"))}</span> on chain '
+        f"{_e(chain.get('label'))} (chain id {_e(chain.get('chain_id'))}); an entry without "
+        "a root is not anchored. Re-check it yourself with "
         "<code>labourledger verify --bundle BUNDLE.json --chain RPC_URL</code>.</p>"
     )
+    html.append(
+        _rows(
+            ("entry", "kind", "issuer", "root", "tx", "block"),
+            (
+                (e.get("entry_id"), e.get("kind"), e.get("issuer"),
+                 *((e.get("anchor") or {}).get(k) for k in ("root", "tx_hash", "block_number")))
+                for e in report.get("entries") or []
+            ),
+            {0, 2, 3, 4},
+        )
+    )  # fmt: skip
     html.append("</body></html>")
     return "\n".join(html)
 
