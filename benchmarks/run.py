@@ -7,8 +7,10 @@ Run from a checkout with the npm tools installed:
 
 Measures: gas of deploy and of `anchor` at 1, 1,024 and 4,096 entries (embedded
 chain and anvil), entries signed and verified per second on one core, the
-two-process acceptance test, CSV import rows/s on SQLite and PostgreSQL, and
-the time to anchor 5,000 pending entries, the demo, and one verification.
+two-process acceptance test, CSV import rows/s on SQLite and PostgreSQL, the
+time to anchor 5,000 pending entries, the demo, one verification, `verify` of a
+batch with 1,000 upstream facilities in a ledger of 20,000 entries, and `trace`
+on a mirror of 100,000 facilities on SQLite and PostgreSQL.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from eth_account import Account
 from eth_utils import keccak
@@ -32,12 +35,14 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
 os.environ.setdefault("LABOURLEDGER_SCRYPT_N", "1024")
 
+import provenance  # noqa: E402
 from clihelp import facility_rows, write_csv  # noqa: E402
 from conftest import PG_URL, running_anvil  # noqa: E402
 
 from labourledger.chain import LedgerChain, open_embedded, open_rpc  # noqa: E402
 from labourledger.envelope import Domain, sign_entry  # noqa: E402
 from labourledger.ledger import Ledger  # noqa: E402
+from labourledger.suppliers import facility_body_from_row  # noqa: E402
 
 PASS = "benchmark passphrase"
 rows: list[tuple[str, str, str]] = []
@@ -147,6 +152,63 @@ def demo(tmp: Path) -> None:
     record("verify the demo batch (4 tiers, fresh ledger)", f"{elapsed:.2f}", "s")
 
 
+def verify_large(tmp: Path, facilities_total: int, entries_total: int) -> None:
+    ledger = Ledger.init(tmp / "verify-large", admin_passphrase=PASS)
+    who = provenance.parties(ledger, ledger.workspace.keys.unlock("admin", PASS))
+    [tree] = provenance.build_trees(ledger, who, facilities_total // 1000)
+    signed = tree.entries + provenance.evidence(ledger, who, tree, audits_each=7)
+    # Facilities outside the trace make up the rest of the ledger's entries.
+    signed += [
+        ledger.sign("facility", facility_body_from_row(provenance.facility_row(n, 1)), who.brand)
+        for n in range(1_000_000, 1_000_000 + entries_total - len(signed))
+    ]
+    ledger.store(signed)
+    ledger.anchor(who.brand)
+    report: dict[str, Any] = {}
+    elapsed = timed(lambda: report.update(ledger.verify(tree.top)))
+    upstream = len(report["stages"])
+    record(
+        f"verify a batch: {upstream:,} upstream facilities, {len(signed):,} entries "
+        f"({report['verdict']}, {len(report['checks']):,} checks)",
+        f"{elapsed:.1f}",
+        "s",
+    )
+
+
+def trace_large(tmp: Path, trees: int) -> None:
+    sqlite = Ledger.init(tmp / "trace-sqlite", admin_passphrase=PASS)
+    who = provenance.parties(sqlite, sqlite.workspace.keys.unlock("admin", PASS))
+    built = provenance.build_trees(sqlite, who, trees, links_only=1)
+    entries = [e for tree in built for e in tree.entries]
+    with pg_schema() as url:
+        postgres = Ledger.init(tmp / "trace-pg", admin_passphrase=PASS, db=url)
+        for label, ledger in (("SQLite", sqlite), ("PostgreSQL", postgres)):
+            # trace reads only the mirror, so both store the same signed entries.
+            elapsed = timed(lambda: ledger.store(entries))  # noqa: B023
+            record(f"store {len(entries):,} entries ({label})", f"{elapsed:.0f}", "s")
+            trace_twice(ledger, built, f"{trees * 1000:,} facilities, {label}")
+            if label == "PostgreSQL":
+                # Autovacuum analyses a bulk load within minutes; until then plans are poor.
+                with ledger.mirror.engine.begin() as conn:
+                    conn.exec_driver_sql("ANALYZE")
+                trace_twice(ledger, built, f"{trees * 1000:,} facilities, {label} analysed")
+
+
+def trace_twice(ledger: Ledger, built: list[provenance.Tree], where: str) -> None:
+    for how, tree in (("transformations", built[0]), ("supply links", built[-1])):
+        times = []
+        for _ in range(3):
+            result: dict[str, Any] = {}
+            times.append(timed(lambda: result.update(ledger.trace(tree.top))))  # noqa: B023
+        facilities = len({n.get("facility") for n in result["nodes"]})
+        record(
+            f"trace via {how}: {len(result['nodes']):,} nodes at {facilities:,} facilities; "
+            f"mirror of {where} (best of 3)",
+            f"{min(times):.2f}",
+            "s",
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller sizes")
@@ -162,6 +224,8 @@ def main() -> None:
         with pg_schema() as url:
             import_and_anchor(count, url, "PostgreSQL", tmp)
         demo(tmp)
+        verify_large(tmp, 1000, 2000 if args.quick else 20000)
+        trace_large(tmp, 5 if args.quick else 100)
         if not args.quick:
             acceptance()
     table = Table("measurement", "value", "unit", title="labourledger benchmarks")
