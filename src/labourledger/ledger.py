@@ -366,8 +366,10 @@ class Ledger:
                 f"facility {ref}: not registered here; add it with `labourledger supplier add`"
             )
         entries = [
-            {**self.describe(e["entry_id"]), "body": None}
-            for e in self.mirror.entries_about(facility_id)
+            {**view, "body": None}
+            for view in self.describe_many(
+                [e["entry_id"] for e in self.mirror.entries_about(facility_id)]
+            )
         ]
         return {
             "facility_id": facility_id,
@@ -612,7 +614,7 @@ class Ledger:
             "chain_id": cfg.chain_id,
             "contract": cfg.contract,
             "batch": evidence.trace["batch"],
-            "entries": [self.describe(e) for e in ids],
+            "entries": self.describe_many(ids),
         }
 
     @classmethod
@@ -692,14 +694,13 @@ class Ledger:
         )
 
         def view(row: Mapping[str, Any]) -> dict[str, Any]:
-            entry = SignedEntry.model_validate({f: row[f] for f in ENTRY_FIELDS})
-            entry_id = row["entry_id"]
+            entry_id, body = row["entry_id"], row["body"]
             return {
                 "entry_id": entry_id,
-                "issuer": entry.issuer,
-                "issued_at": entry.issued_at,
-                "facility": entry.body["facility"],
-                "body": {k: v for k, v in entry.body.items() if k != "findings"},
+                "issuer": row["issuer"],
+                "issued_at": row["issued_at"],
+                "facility": body["facility"],
+                "body": {k: v for k, v in body.items() if k != "findings"},
                 "anchor": anchor_view(row),
                 "revoked_by": revoked.get(entry_id, []),
                 "findings": finding_histories(row, updates.get(entry_id, []), revoked),
@@ -981,9 +982,12 @@ class Ledger:
         """An entry in DESIGN.md's JSON shape, with `status`, `proof` and `anchor`."""
         return self.describe_many([entry_id])[0]
 
-    def describe_many(self, entry_ids: Sequence[str]) -> list[dict[str, Any]]:
-        """`describe` of many entries, in order, in a few queries."""
-        entries = self.entries(entry_ids)
+    def describe_many(
+        self, entry_ids: Sequence[str], *, loaded: Mapping[str, SignedEntry] | None = None
+    ) -> list[dict[str, Any]]:
+        """`describe` of many entries, in order, in a few queries; `loaded` are entries
+        already read with `entries`, so they are not read again."""
+        entries = loaded if loaded is not None else self.entries(entry_ids)
         proofs = self.mirror.proofs_for(entry_ids)
         revoked = self.revoked(entry_ids)
         views = []
@@ -1045,7 +1049,7 @@ class Ledger:
                 path=[bytes.fromhex(h[2:]) for h in found["path"]],
             )
             for entry_id, found in self.mirror.proofs_for(entry_ids).items()
-            if found["anchor"]["status"] in ("submitted", "final")
+            if proof_status(found) != "pending"
         }
 
     def anchored_root(self, root: bytes) -> AnchoredRoot | None:

@@ -24,6 +24,7 @@ from labourledger.verify.policy import (
 from labourledger.verify.results import CheckResult, Outcome, worst
 
 if TYPE_CHECKING:
+    from labourledger.envelope import SignedEntry
     from labourledger.ledger import Ledger
 
 __all__ = ["BatchEvidence", "collect_evidence", "verify_batch"]
@@ -177,12 +178,13 @@ def verify_batch(
             results.append(check(fe))
     results += TraceComplete(policy)(trace)
     verdict = worst(results)
-    return _report(ledger, evidence, results, verdict, goods)
+    return _report(ledger, evidence, entries, results, verdict, goods)
 
 
 def _report(
     ledger: Ledger,
     evidence: BatchEvidence,
+    entries: Mapping[str, SignedEntry],
     results: list[CheckResult],
     verdict: Outcome,
     goods: GoodsList,
@@ -254,7 +256,7 @@ def _report(
         },
         "entries": [
             {k: v for k, v in view.items() if k != "body" and k != "salt"}
-            for view in ledger.describe_many(evidence.entry_ids)
+            for view in ledger.describe_many(evidence.entry_ids, loaded=entries)
         ],
         "problems": trace["problems"],
     }
