@@ -71,7 +71,7 @@ def test_roles_grant_list_revoke(cli: Cli) -> None:
 
 
 def test_db_upgrade_and_bad_input_exit_codes(cli: Cli) -> None:
-    assert cli.json("db", "upgrade")["revision"] == "0002"
+    assert cli.json("db", "upgrade")["revision"] == "0003"
     code, _, err = cli.run(
         "supplier", "add", "--name", "X", "--country", "ZZ", "--address", "Y", "--tier", "1"
     )

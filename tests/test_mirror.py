@@ -10,11 +10,12 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from eth_account import Account
 from eth_utils import keccak
-from sqlalchemy import inspect
+from sqlalchemy import insert, inspect, select
 
 from labourledger.envelope import Domain, sign_entry
 from labourledger.errors import DatabaseUnavailable, InputError
-from labourledger.mirror import Mirror
+from labourledger.mirror import Mirror, schema
+from labourledger.mirror.projections import rows_for
 from labourledger.mirror.schema import metadata
 
 pytestmark = pytest.mark.integration
@@ -25,11 +26,15 @@ BRAND = Account.create()
 
 def _facility(i: int) -> dict[str, Any]:
     body = {"name": f"Mill {i}", "country": "BD", "address": f"Road {i}", "tier": 2}
+    return _entry("facility", body, i)
+
+
+def _entry(kind: str, body: dict[str, Any], i: int) -> dict[str, Any]:
     entry = sign_entry(
         private_key=BRAND.key,
         domain=DOMAIN,
-        kind="facility",
-        subject=keccak(text=f"facility {i}"),
+        kind=kind,
+        subject=keccak(text=f"{kind} {i}"),
         body=body,
         issued_at=1_700_000_000 + i,
     )
@@ -46,24 +51,61 @@ def mirror(mirror_url: str) -> Mirror:
 
 
 def test_migrations_create_exactly_the_declared_schema(mirror: Mirror) -> None:
-    assert mirror.current_revision() == mirror.head_revision() == "0002"
+    assert mirror.current_revision() == mirror.head_revision() == "0003"
     with mirror.engine.connect() as conn:
         assert compare_metadata(MigrationContext.configure(conn), metadata) == []
 
 
 def test_a_mirror_of_the_first_release_upgrades_with_its_entries(mirror_url: str) -> None:
     old = Mirror(mirror_url)
-    with old.transaction() as conn:
+    entry = _facility(1)
+    with old.transaction(schema_check=False) as conn:
         command.upgrade(old._alembic(conn), "0001")
-        old.add_entry(conn, _facility(1), source="local")
+        # Written as that release wrote it: today's add_entry refuses an old schema.
+        conn.execute(insert(schema.entries).values(entry | {"source": "local"}))
+        [(table, row)] = rows_for(entry["entry_id"], "facility", entry["body"], entry["subject"])
+        conn.execute(insert(table).values(row))
     assert old.current_revision() == "0001"
-    assert Mirror(mirror_url).upgrade() == "0002"
+    with pytest.raises(
+        InputError, match=r"at schema revision 0001, .* run `labourledger db upgrade`"
+    ):
+        old.timeline(entry["subject"])
+    with pytest.raises(InputError, match="revision 0001"), old.transaction() as conn:
+        old.add_entry(conn, _facility(2), source="local")
+    assert Mirror(mirror_url).upgrade() == "0003"
     with old.engine.connect() as conn:
         indexes = {i["name"] for i in inspect(conn).get_indexes("entries")}
         assert compare_metadata(MigrationContext.configure(conn), metadata) == []
     assert "ix_entries_subject_kind" in indexes and "ix_entries_subject" not in indexes
     subject = _facility(1)["subject"]
     assert [r["kind"] for r in old.timeline(subject, "facility")] == ["facility"]
+
+
+def test_upgrading_to_0003_draws_the_edges_of_entries_already_stored(mirror: Mirror) -> None:
+    ids = ["0x" + keccak(text=name).hex() for name in ("out", "in-1", "in-2", "mill", "farm")]
+    out, in1, in2, mill, farm = ids
+    made = {"output": out, "inputs": [in1, in2], "facility": mill, "date": "2026-05-01"}
+    link = {"supplier": farm, "buyer": mill, "material": "cotton", "valid_from": "2026-01-01"}
+    with mirror.transaction() as conn:
+        mirror.add_entry(conn, _entry("transformation", made, 1), source="local")
+        mirror.add_entry(conn, _entry("supply_link", link, 2), source="local")
+
+    def edges() -> list[tuple[Any, ...]]:
+        with mirror.engine.connect() as conn:
+            rows = conn.execute(select(schema.edges).order_by(schema.edges.c.child))
+            return [tuple(r) for r in rows]
+
+    projected = edges()
+    assert {(r[2], r[1], r[3], r[4]) for r in projected} == {
+        (out, in1, "batch", None),
+        (out, in2, "batch", None),
+        (mill, farm, "facility", "2026-01-01"),
+    }
+    with mirror.transaction(schema_check=False) as conn:
+        command.downgrade(mirror._alembic(conn), "0002")
+    assert mirror.current_revision() == "0002"
+    assert mirror.upgrade() == "0003"
+    assert edges() == projected
 
 
 def test_entry_and_projection_stored_together_once(mirror: Mirror) -> None:

@@ -8,6 +8,7 @@ import pytest
 from clihelp import FAST_ENV, PASSPHRASE
 from eth_account.signers.local import LocalAccount
 
+from labourledger import ledger as ledger_module
 from labourledger.identifiers import make_os_id
 from labourledger.ledger import Ledger
 
@@ -46,9 +47,9 @@ class Story:
         }
         return "0x" + self.ledger.record("batch", body, self.brand).subject.hex()
 
-    def transform(self, inputs: list[str], output: str, facility: str) -> None:
+    def transform(self, inputs: list[str], output: str, facility: str) -> str:
         body = {"inputs": inputs, "output": output, "facility": facility, "date": "2026-05-01"}
-        self.ledger.record("transformation", body, self.brand)
+        return "0x" + self.ledger.record("transformation", body, self.brand).entry_id.hex()
 
     def link(self, supplier: str, buyer: str, until: str | None = None) -> str:
         body = {"supplier": supplier, "buyer": buyer, "material": "m", "valid_from": "2026-01-01"}
@@ -127,6 +128,45 @@ def test_revoked_links_are_not_followed(story: Story) -> None:
     story.ledger.record("revocation", {"target": link, "reason": "ended"}, story.brand)
     graph = story.ledger.trace(tees)
     assert graph["edges"] == [] and graph["problems"][0]["kind"] == "missing_link"
+
+
+def test_a_revoked_transformation_gives_way_to_the_supply_links(story: Story) -> None:
+    farm, other_farm, factory = story.facility(1, 4), story.facility(2, 4), story.facility(3, 1)
+    cotton, tees = story.batch("COT-1", farm), story.batch("TEE-1", factory)
+    made = story.transform([cotton], tees, factory)
+    story.link(other_farm, factory)
+    assert [e["to"] for e in story.ledger.trace(tees)["edges"]] == [cotton]
+    story.ledger.record("revocation", {"target": made, "reason": "wrong lot"}, story.brand)
+    [edge] = story.ledger.trace(tees)["edges"]
+    assert (edge["to"], edge["kind"]) == (other_farm, "supply_link")
+
+
+def test_a_bulk_store_refreshes_the_planner_statistics(
+    story: Story, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(ledger_module, "ANALYZE_AFTER", 3)
+    mirror = story.ledger.mirror
+    is_sqlite = mirror.engine.dialect.name == "sqlite"
+    stats = (
+        "SELECT count(*) FROM sqlite_master WHERE name = 'sqlite_stat1'"
+        if is_sqlite
+        else "SELECT count(*) FROM pg_stat_user_tables "
+        "WHERE schemaname = current_schema() AND relname = 'edges' AND last_analyze IS NOT NULL"
+    )
+
+    def analysed() -> bool:
+        with mirror.engine.connect() as conn:
+            return bool(conn.exec_driver_sql(stats).scalar_one())
+
+    farms = [story.facility(n, 4) for n in (1, 2)]  # one entry a store: below the threshold
+    assert not analysed()
+    factory = story.facility(3, 1)
+    body = {"buyer": factory, "material": "cotton", "valid_from": "2026-01-01"}
+    story.ledger.record_many("supply_link", [body | {"supplier": f} for f in farms], story.brand)
+    assert not analysed()
+    bodies = [body | {"supplier": story.facility(n, 4), "material": "yarn"} for n in (4, 5, 6)]
+    story.ledger.record_many("supply_link", bodies, story.brand)
+    assert analysed()
 
 
 def test_links_not_valid_on_the_production_date_are_not_followed(story: Story) -> None:

@@ -59,6 +59,8 @@ Progress = Callable[[int], None]
 BUNDLE_FORMAT = "labourledger-bundle/1"
 #: Entries stored per round of statements (and per progress-bar step) within one transaction.
 STORE_CHUNK = 250
+#: New entries in one store after which the mirror's planner statistics are refreshed.
+ANALYZE_AFTER = 5_000
 #: Blocks re-checked on every sync for a changed hash (a reorg).
 REORG_WINDOW = 64
 
@@ -308,6 +310,8 @@ class Ledger:
                 )
                 if progress:
                     progress(len(chunk))
+        if new >= ANALYZE_AFTER:
+            self.mirror.analyze()
         return new
 
     def _stored(self, entry: SignedEntry) -> dict[str, Any]:

@@ -73,19 +73,37 @@ def _audit(body: Mapping[str, Any], subject: str) -> Rows:
     return rows
 
 
+def _edge(parent: str, child: str, child_kind: str, **validity: str | None) -> Rows:
+    row = {"parent": parent, "child": child, "child_kind": child_kind}
+    return [(schema.edges, row | {"valid_from": None, "valid_to": None} | validity)]
+
+
 def _transformation(body: Mapping[str, Any], subject: str) -> Rows:
     rows = _pick(schema.transformations, "output", "facility", "date")(body, subject)
-    rows += [(schema.transformation_inputs, {"input": i}) for i in body["inputs"]]
+    for batch in body["inputs"]:
+        rows += [(schema.transformation_inputs, {"input": batch})]
+        rows += _edge(body["output"], batch, "batch")
     return rows
+
+
+def _supply_link(body: Mapping[str, Any], subject: str) -> Rows:
+    rows = _pick(schema.supply_links, "supplier", "buyer", "material", "valid_from", "valid_to")(
+        body, subject
+    )
+    return rows + _edge(
+        body["buyer"],
+        body["supplier"],
+        "facility",
+        valid_from=body["valid_from"],
+        valid_to=body.get("valid_to"),
+    )
 
 
 Projection = Callable[[Mapping[str, Any], str], Rows]
 
 _PROJECTIONS: dict[str, Projection] = {
     "facility": _facility,
-    "supply_link": _pick(
-        schema.supply_links, "supplier", "buyer", "material", "valid_from", "valid_to"
-    ),
+    "supply_link": _supply_link,
     "attestation": _pick(schema.attestations, "facility", "claim", "valid_from", "valid_until"),
     "audit": _audit,
     "finding_update": _pick(schema.finding_updates, "audit", "finding_id", "status", "verified_on"),

@@ -238,6 +238,20 @@ transformation_inputs = Table(
     _hex32("input", primary_key=True, index=True),
 )
 
+# The provenance graph in one table: a transformation's output to each input batch, a
+# link's buyer to its supplier. The recursive walk finds a node's parents through the
+# index on `parent`; joining the projections instead made it read every edge each time.
+edges = Table(
+    "edges",
+    metadata,
+    _hex32("entry_id", ForeignKey("entries.entry_id", ondelete="CASCADE"), primary_key=True),
+    _hex32("child", primary_key=True),
+    _hex32("parent", nullable=False, index=True),
+    Column("child_kind", String(16), nullable=False),
+    Column("valid_from", String(10)),
+    Column("valid_to", String(10)),
+)
+
 revocations = _projection(
     "revocations",
     _hex32("target", nullable=False, index=True),

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from functools import cached_property
+from functools import cache, cached_property
 from pathlib import Path
 from typing import Any
 
@@ -68,6 +68,13 @@ def migrations_dir() -> Path:
     return shipped_dir("_migrations", "migrations")
 
 
+@cache
+def _revisions() -> tuple[str, ...]:
+    """The shipped migrations' revisions, newest first."""
+    script = ScriptDirectory(str(migrations_dir()))
+    return tuple(r.revision for r in script.walk_revisions())
+
+
 def _engine_url(url: str) -> str:
     """Use psycopg 3 for plain postgresql:// URLs."""
     if url.startswith("postgresql://") or url.startswith("postgres://"):
@@ -94,6 +101,7 @@ class Mirror:
         if not url:
             raise InputError("mirror: no database URL configured")
         self.url = url
+        self._schema_checked = False
 
     @cached_property
     def engine(self) -> Engine:
@@ -119,9 +127,13 @@ class Mirror:
     # -- connection and schema ------------------------------------------
 
     @contextmanager
-    def _connect(self) -> Iterator[Connection]:
+    def _connect(self, *, schema_check: bool = True) -> Iterator[Connection]:
         try:
             with self.engine.connect() as conn:
+                if schema_check and not self._schema_checked:
+                    self._ready(conn)
+                    conn.rollback()  # ends the check's implicit transaction; callers begin theirs
+                    self._schema_checked = True
                 yield conn
         except OperationalError as exc:
             if "connect" in str(exc.orig).lower() or "unable to open" in str(exc.orig).lower():
@@ -133,14 +145,14 @@ class Mirror:
 
     def check(self) -> None:
         """Connect once; DatabaseUnavailable (exit 3) when the database does not answer."""
-        with self._connect() as conn:
+        with self._connect(schema_check=False) as conn:
             conn.exec_driver_sql("SELECT 1")
 
     @contextmanager
-    def transaction(self) -> Iterator[Connection]:
+    def transaction(self, *, schema_check: bool = True) -> Iterator[Connection]:
         """One database transaction: committed when the block ends, rolled back on any error
         (a KeyboardInterrupt included)."""
-        with self._connect() as conn, conn.begin():
+        with self._connect(schema_check=schema_check) as conn, conn.begin():
             yield conn
 
     def _alembic(self, conn: Connection) -> AlembicConfig:
@@ -151,24 +163,44 @@ class Mirror:
 
     def upgrade(self) -> str | None:
         """Migrate the schema to the newest revision; returns it."""
-        with self.transaction() as conn:
+        with self.transaction(schema_check=False) as conn:
             command.upgrade(self._alembic(conn), "head")
         return self.current_revision()
 
     def current_revision(self) -> str | None:
         """The schema's Alembic revision, or None for an empty database."""
-        with self._connect() as conn:
+        with self._connect(schema_check=False) as conn:
             return MigrationContext.configure(conn).get_current_revision()
 
-    def head_revision(self) -> str | None:
+    def analyze(self) -> None:
+        """Refresh the planner's statistics. After a bulk load PostgreSQL otherwise plans
+        trace and verify as for empty tables (seconds instead of a tenth) until autovacuum
+        catches up."""
+        with self.transaction() as conn:
+            conn.exec_driver_sql("ANALYZE")
+
+    def head_revision(self) -> str:
         """The newest revision the shipped migrations define."""
-        return ScriptDirectory(str(migrations_dir())).get_current_head()
+        return _revisions()[0]
 
     def _ready(self, conn: Connection) -> None:
-        if MigrationContext.configure(conn).get_current_revision() is None:
+        # Checked on a Mirror's first connection: a query or write on a missing or older
+        # schema would otherwise fail halfway with the database's own message.
+        revision, head = MigrationContext.configure(conn).get_current_revision(), _revisions()[0]
+        if revision is None:
             raise InputError(
                 f"mirror {self.display_url} has no labourledger tables: "
                 "run `labourledger db upgrade`"
+            )
+        if revision not in _revisions():
+            raise InputError(
+                f"mirror {self.display_url} is at schema revision {revision}, newer than this "
+                f"labourledger knows ({head}): upgrade labourledger"
+            )
+        if revision != head:
+            raise InputError(
+                f"mirror {self.display_url} is at schema revision {revision}, this labourledger "
+                f"needs {head}: run `labourledger db upgrade`"
             )
 
     # -- entries --------------------------------------------------------
@@ -251,7 +283,6 @@ class Mirror:
         """Entries in no anchor yet, in the order they were recorded."""
         e, p = schema.entries, schema.proofs
         with self._connect() as conn:
-            self._ready(conn)
             rows = conn.execute(
                 select(e.c.entry_id, e.c.kind)
                 .outerjoin(p, p.c.entry_id == e.c.entry_id)
@@ -345,7 +376,6 @@ class Mirror:
         if until:
             query = query.where(a.c.end_date <= until)
         with self._connect() as conn:
-            self._ready(conn)
             return [str(x) for x in conn.execute(query).scalars()]
 
     def walk_upstream(self, batch_id: str, *, on: str, max_depth: int = 64) -> list[dict[str, Any]]:
@@ -359,7 +389,6 @@ class Mirror:
         cycle (1 when the node is already on its own path: reported, not followed).
         """
         with self._connect() as conn:
-            self._ready(conn)
             rows = conn.execute(
                 _WALK, {"batch": batch_id.lower(), "on": on, "max_depth": max_depth}
             )
@@ -386,7 +415,6 @@ class Mirror:
         """Entries pending and on chain, and anchors by status."""
         e, p, a = schema.entries, schema.proofs, schema.anchors
         with self._connect() as conn:
-            self._ready(conn)
             total = conn.execute(select(func.count()).select_from(e)).scalar_one()
             anchored = conn.execute(
                 select(func.count())
@@ -480,7 +508,6 @@ class Mirror:
     def unfinished_anchors(self) -> list[dict[str, Any]]:
         """Anchors stored but not yet seen mined: their transaction may or may not be sent."""
         with self._connect() as conn:
-            self._ready(conn)
             rows = conn.execute(select(schema.anchors).where(schema.anchors.c.status == "prepared"))
             return _dicts(rows)
 
@@ -590,7 +617,6 @@ class Mirror:
         """A sync bookmark (last_synced_block, …)."""
         s = schema.sync_state
         with self._connect() as conn:
-            self._ready(conn)
             value = conn.execute(select(s.c.value).where(s.c.key == key)).scalar_one_or_none()
         return value
 
@@ -631,7 +657,6 @@ class Mirror:
         if facility_type:
             query = query.where(f.c.facility_type == facility_type)
         with self._connect() as conn:
-            self._ready(conn)
             return _dicts(conn.execute(query))
 
     def facility(self, facility_id: str) -> dict[str, Any] | None:
@@ -667,38 +692,37 @@ class Mirror:
         return found
 
 
+def _hop(batch: str) -> str:
+    """SQL for where a batch's parents are looked up: at the batch itself when a live
+    transformation made it, else at the facility of its first registration (whose supply
+    links stand in for inputs); NULL for a batch unknown here."""
+    return f"""CAST(COALESCE(
+        (SELECT t.output FROM transformations t WHERE t.output = {batch}
+           AND NOT EXISTS (SELECT 1 FROM revocations r WHERE r.target = t.entry_id) LIMIT 1),
+        (SELECT b.facility FROM batches b JOIN entries n ON n.entry_id = b.entry_id
+           WHERE b.batch_id = {batch} ORDER BY n.seq LIMIT 1)
+    ) AS VARCHAR(66))"""
+
+
+# Batch and facility ids are keccak hashes under different prefixes, so one `parent`
+# column serves both kinds. Each step is an index lookup per node, whatever the mirror's size.
 _WALK = text(
-    """
-    WITH RECURSIVE
-    live_links AS (
-        SELECT entry_id, supplier, buyer FROM supply_links
-        WHERE entry_id NOT IN (SELECT target FROM revocations)
-          AND valid_from <= :on AND (valid_to IS NULL OR valid_to >= :on)
-    ),
-    live_transformations AS (
-        SELECT entry_id, output FROM transformations
-        WHERE entry_id NOT IN (SELECT target FROM revocations)
-    ),
-    edges (parent_kind, parent, child_kind, child, via) AS (
-        SELECT 'batch', t.output, 'batch', i.input, t.entry_id
-        FROM live_transformations t JOIN transformation_inputs i ON i.entry_id = t.entry_id
-        UNION ALL
-        SELECT 'batch', b.batch_id, 'facility', l.supplier, l.entry_id
-        FROM batches b JOIN live_links l ON l.buyer = b.facility
-        WHERE NOT EXISTS (SELECT 1 FROM live_transformations t WHERE t.output = b.batch_id)
-        UNION ALL
-        SELECT 'facility', l.buyer, 'facility', l.supplier, l.entry_id FROM live_links l
-    ),
-    walk (kind, id, parent, via, depth, path, cycle) AS (
-        SELECT 'batch', CAST(:batch AS VARCHAR(66)), CAST(NULL AS VARCHAR(66)),
-               CAST(NULL AS VARCHAR(66)), 0,
+    f"""
+    WITH RECURSIVE walk (kind, id, hop, parent, via, depth, path, cycle) AS (
+        SELECT CAST('batch' AS VARCHAR(16)), CAST(:batch AS VARCHAR(66)), {_hop(":batch")},
+               CAST(NULL AS VARCHAR(66)), CAST(NULL AS VARCHAR(66)), 0,
                CAST('/' || CAST(:batch AS VARCHAR(66)) || '/' AS TEXT), 0
         UNION ALL
-        SELECT e.child_kind, e.child, w.id, e.via, w.depth + 1,
+        SELECT e.child_kind, e.child,
+               CASE WHEN e.child_kind = 'facility' THEN e.child ELSE {_hop("e.child")} END,
+               w.id, e.entry_id, w.depth + 1,
                CAST(w.path || e.child || '/' AS TEXT),
                CASE WHEN w.path LIKE '%/' || e.child || '/%' THEN 1 ELSE 0 END
-        FROM walk w JOIN edges e ON e.parent_kind = w.kind AND e.parent = w.id
+        FROM walk w JOIN edges e ON e.parent = w.hop
         WHERE w.cycle = 0 AND w.depth < :max_depth
+          AND (e.valid_from IS NULL OR e.valid_from <= :on)
+          AND (e.valid_to IS NULL OR e.valid_to >= :on)
+          AND NOT EXISTS (SELECT 1 FROM revocations r WHERE r.target = e.entry_id)
     )
     SELECT kind, id, parent, via, depth, cycle FROM walk ORDER BY depth, id
     """
