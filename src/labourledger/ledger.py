@@ -487,6 +487,13 @@ class Ledger:
         """The upstream graph of a batch: nodes (batches and facilities, with tier and
         audit status), edges to inputs and suppliers, and problems (cycles, gaps).
         Supply links count when valid on the batch's production date."""
+        return self.trace_with_audits(batch)[0]
+
+    def trace_with_audits(
+        self, batch: str
+    ) -> tuple[dict[str, Any], dict[str, list[dict[str, Any]]]]:
+        """`trace`, and the audits of its registered facilities as `audits_of` gives them,
+        read once for callers that need both."""
         batch_id = self.batch_id(batch)
         root = self.mirror.lookup("batches", "batch_id", [batch_id]).get(batch_id)
         on = root["produced_at"] if root else time.strftime("%Y-%m-%d", time.gmtime())
@@ -546,12 +553,13 @@ class Ledger:
                         "so the trace stops short of raw material",
                     }
                 )
-        return {
+        graph = {
             "batch": batch_id,
             "nodes": list(nodes.values()),
             "edges": list(edges.values()),
             "problems": problems,
         }
+        return graph, audits
 
     def _trace_node(
         self,

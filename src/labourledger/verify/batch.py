@@ -57,7 +57,7 @@ class BatchEvidence:
 
 def collect_evidence(ledger: Ledger, batch: str) -> BatchEvidence:
     """Trace the batch and gather the entries about it and its upstream facilities."""
-    trace = ledger.trace(batch)
+    trace, audits = ledger.trace_with_audits(batch)
     evidence = BatchEvidence(trace)
     mirror = ledger.mirror
     nodes = sorted(trace["nodes"], key=lambda n: n["depth"])
@@ -74,7 +74,6 @@ def collect_evidence(ledger: Ledger, batch: str) -> BatchEvidence:
     registrations = mirror.lookup("facilities", "facility_id", list(evidence.dates))
     registered = [f for f in evidence.dates if f in registrations]
     bodies = ledger.entries([registrations[f]["entry_id"] for f in registered])
-    audits = ledger.audits_of(registered)
     attestations = ledger.attestations_of(registered)
     for facility_id in registered:
         entry_id = registrations[facility_id]["entry_id"]
