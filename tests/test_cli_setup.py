@@ -6,10 +6,12 @@ import json
 from pathlib import Path
 
 import pytest
+from alembic import command
 from clihelp import PASSPHRASE, Cli
 
 from labourledger.chain.artifacts import load_artifact
 from labourledger.keys import KeyStore
+from labourledger.ledger import Ledger
 
 pytestmark = pytest.mark.integration
 
@@ -141,6 +143,22 @@ def test_attaching_a_second_workspace_sees_the_first_ones_anchors(
     assert record["last_synced_block"] >= anchored["block_number"]
 
 
+def test_a_mirror_at_an_older_revision_is_refused_until_db_upgrade(cli: Cli) -> None:
+    mirror = Ledger.open(cli.workspace).mirror
+    with mirror.transaction(schema_check=False) as conn:
+        command.downgrade(mirror._alembic(conn), "0002")
+    code, out, _ = cli.run("doctor", "--json")
+    check = {c["check"]: c for c in json.loads(out)}["mirror"]
+    assert code == 1 and check["outcome"] == "fail"
+    assert (
+        "at revision 0002, the package has 0003: run `labourledger db upgrade`" in check["reason"]
+    )
+    code, _, err = cli.run("status")
+    assert code == 2 and "schema revision 0002" in err and "db upgrade" in err
+    assert cli.json("db", "upgrade")["revision"] == "0003"
+    assert cli.json("status")["pending"] == 0
+
+
 def test_doctor_says_what_to_do(cli: Cli) -> None:
     checks = {c["check"]: c for c in cli.json("doctor")}
     assert checks["mirror"]["outcome"] == "pass" and checks["contract"]["outcome"] == "pass"
@@ -161,5 +179,5 @@ def test_doctor_says_what_to_do(cli: Cli) -> None:
     (cli.workspace / "mirror.sqlite").unlink()
     code, out, _ = cli.run("doctor", "--json")
     assert code == 1
-    mirror = {c["check"]: c for c in __import__("json").loads(out)}["mirror"]
+    mirror = {c["check"]: c for c in json.loads(out)}["mirror"]
     assert mirror["outcome"] == "fail" and "db upgrade" in mirror["reason"]

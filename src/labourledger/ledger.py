@@ -812,7 +812,7 @@ class Ledger:
                 revision == head,
                 f"{self.mirror.display_url} at revision {head}",
                 f"at revision {revision}, the package has {head}: run `labourledger db upgrade`",
-                fail=revision is None,
+                fail=True,  # nothing else reads a mirror at another revision
             )
         try:
             chain = self.chain
