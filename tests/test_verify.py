@@ -245,6 +245,31 @@ def test_a_goods_list_of_ones_own_from_config_or_flag(
     assert code == 5 and "Saigon Knit Fabrics" in out
 
 
+def test_reasons_say_when_the_goods_list_is_only_part_of_the_dol_list(
+    demo: DemoResult,
+) -> None:
+    ledger = Ledger.open(demo.workspace)
+
+    def not_listed(report: dict[str, Any]) -> list[str]:
+        return [
+            c["reason"]
+            for c in report["checks"]
+            if c["check"] == "high_risk_notice" and "not on the DOL" in c["reason"]
+        ]
+
+    shipped = ledger.verify(demo.batch)
+    assert shipped["goods_list"]["coverage"].startswith("abridged to apparel goods")
+    assert not_listed(shipped) and all(
+        "2024 (as of September 5, 2024); abridged to apparel goods" in r
+        for r in not_listed(shipped)
+    )
+    _goods_file(demo.workspace / "whole.json", coverage="")
+    ledger.config.policy.goods_list = "whole.json"
+    whole = ledger.verify(demo.batch)
+    assert whole["goods_list"]["coverage"] == ""
+    assert not_listed(whole) and all(r.endswith("(team edition 7)") for r in not_listed(whole))
+
+
 @pytest.mark.parametrize(
     ("changes", "message"),
     [

@@ -236,7 +236,9 @@ def _report(
             "contract": cfg.contract,
             "embedded": cfg.is_embedded,
         },
-        "goods_list": {"title": goods.title, "edition": goods.edition, "source": goods.source},
+        "goods_list": goods.model_dump(
+            mode="json", include={"title", "edition", "source", "coverage"}
+        ),
         "checks": [r.to_dict() for r in results],
         "stages": stages,
         "graph": {

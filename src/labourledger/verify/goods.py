@@ -65,7 +65,15 @@ class GoodsList(BaseModel):
     edition: str = Field(min_length=1)
     snapshot_date: dt.date
     note: str = ""
+    #: What a partial snapshot covers; empty for the whole list.
+    coverage: str = ""
     goods: list[ListedGood] = Field(min_length=1)
+
+    @property
+    def label(self) -> str:
+        """How reasons name the list: its edition, and its coverage when partial, so a
+        facility "not on the list" is not read as cleared by goods the snapshot omits."""
+        return f"{self.edition}; {self.coverage}" if self.coverage else self.edition
 
     def forced_labour_goods(self, country: str, texts: Sequence[str]) -> list[str]:
         """Goods of `country` flagged for forced labour whose keywords occur in `texts`."""

@@ -204,7 +204,7 @@ class HighRiskNotice:
             return _result(
                 self.name,
                 Outcome.PASS,
-                f"{facility.name}: not on the DOL forced labour list ({self.goods.edition})",
+                f"{facility.name}: not on the DOL forced labour list ({self.goods.label})",
                 facility,
             )
         notices = {a["body"]["notice"] for a in self.audits.covering(facility)}
@@ -219,7 +219,7 @@ class HighRiskNotice:
         return _result(
             self.name,
             Outcome.FAIL,
-            f"{facility.name}: {listed} ({self.goods.edition}); it needs an "
+            f"{facility.name}: {listed} ({self.goods.label}); it needs an "
             f"{' or '.join(self.policy.high_risk_notice)} audit",
             facility,
         )
