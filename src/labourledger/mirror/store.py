@@ -17,6 +17,7 @@ from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import (
+    Column,
     Connection,
     Engine,
     Select,
@@ -580,11 +581,7 @@ class Mirror:
 
     def record_block(self, conn: Connection, number: int, block_hash: str) -> None:
         """Remember a block's hash, to notice a reorg later."""
-        b = schema.blocks
-        if conn.execute(select(b.c.number).where(b.c.number == number)).first():
-            conn.execute(update(b).where(b.c.number == number).values(hash=block_hash))
-        else:
-            conn.execute(insert(b).values(number=number, hash=block_hash))
+        _upsert(conn, schema.blocks.c.number, number, hash=block_hash)
 
     def blocks_since(self, number: int) -> list[tuple[int, str]]:
         """(number, hash) of remembered blocks from `number` up, oldest first."""
@@ -622,11 +619,7 @@ class Mirror:
 
     def set_sync_state(self, conn: Connection, key: str, value: str) -> None:
         """Set a sync bookmark."""
-        s = schema.sync_state
-        if conn.execute(select(s.c.key).where(s.c.key == key)).first():
-            conn.execute(update(s).where(s.c.key == key).values(value=value))
-        else:
-            conn.execute(insert(s).values(key=key, value=value))
+        _upsert(conn, schema.sync_state.c.key, key, value=value)
 
     # -- projections ----------------------------------------------------
 
@@ -690,6 +683,16 @@ class Mirror:
         ):
             found.setdefault(row["supplier"], []).append(row)
         return found
+
+
+def _upsert(conn: Connection, column: Column[Any], key: Any, **values: Any) -> None:
+    """Set `values` on the row whose primary-key `column` holds `key`, or add that row
+    (portable: SQLite's and PostgreSQL's own upserts are spelled differently)."""
+    table = column.table
+    if conn.execute(select(column).where(column == key)).first():
+        conn.execute(update(table).where(column == key).values(**values))
+    else:
+        conn.execute(insert(table).values({column.name: key, **values}))
 
 
 def _hop(batch: str) -> str:
