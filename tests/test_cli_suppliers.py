@@ -12,6 +12,7 @@ import psycopg
 import pytest
 from clihelp import Cli, console_script, facility_rows, subprocess_env, write_csv
 from conftest import PG_URL
+from web3 import Web3
 from web3.types import RPCEndpoint
 
 from labourledger.chain import open_embedded, open_rpc
@@ -132,6 +133,30 @@ def test_bad_rows_exit_2_name_both_rows_and_store_nothing(
     assert partial["imported"] == 4
     assert [s["line"] for s in partial["skipped"]] == [3, 6]
     assert len(cli.json("supplier", "list")) == 4
+
+
+def test_a_brand_names_and_drops_the_supplier_keys_of_a_facility(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cli = Cli(tmp_path / "ws", capsys, monkeypatch)
+    _brand_ready(cli)
+    one, two = "0x" + "11" * 20, "0x" + "22" * 20
+    mill = ("--name", "Mill", "--country", "IN", "--address", "Road 1", "--tier", "3",
+            "--os-id", "IN2024002CTNM1H")  # fmt: skip
+    code, _, err = cli.run("supplier", "add", *mill, "--operator", "0x12")
+    assert code == 2 and "body.operators.0: '0x12' is not an Ethereum address" in err
+    assert cli.json("status")["pending"] == 0
+    cli.ok("supplier", "add", *mill, "--operator", one)
+    named = [Web3.to_checksum_address(a) for a in (one, two)]
+    assert cli.json("supplier", "operators", "IN2024002CTNM1H") == {"operators": named[:1]}
+    again = cli.json("supplier", "operators", "IN2024002CTNM1H", "--add", two, "--remove", one)
+    assert again["kind"] == "facility" and again["body"]["operators"] == named[1:]
+    assert cli.json("supplier", "operators", "IN2024002CTNM1H") == {"operators": named[1:]}
+    code, _, err = cli.run("supplier", "operators", "IN2024002CTNM1H", "--add", "brand")
+    assert code == 2 and err.startswith("error: --add: 'brand' is not an Ethereum address")
+    code, _, err = cli.run("supplier", "operators", "IN2024009ZZZZZ3", "--add", two)
+    assert code == 2 and "IN2024009ZZZZZ3: nothing to amend" in err and "supplier add" in err
+    assert cli.json("status")["pending"] == 2
 
 
 def test_ctrl_c_during_a_large_import_leaves_the_mirror_unchanged(

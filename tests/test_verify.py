@@ -153,6 +153,53 @@ def test_issuer_must_hold_the_role_at_the_anchor_block_and_pending_fails(demo: D
     assert "held no AUDITOR role" in bad["reason"]
 
 
+def test_a_supplier_signs_only_for_facilities_that_name_its_key(demo: DemoResult) -> None:
+    ledger = Ledger.open(demo.workspace)
+    admin = ledger.workspace.keys.unlock("admin", PASSPHRASE)
+    brand, supplier = Account.create(), Account.create()
+    ledger.chain.fund(brand.address, 10**18)
+    ledger.grant_role(admin, "BRAND", brand.address)
+    ledger.grant_role(brand, "SUPPLIER", supplier.address)
+    stages = {s["tier"]: s for s in demo.after["stages"]}
+    garment = stages[1]["facility"]["facility_id"]
+    cotton = stages[4]["batches"][0]["batch_id"]
+    declaration = {
+        "facility": garment,
+        "claim": "freedom_of_movement",
+        "valid_from": "2000-01-01",
+        "valid_until": "2099-01-01",
+    }
+    made = {"inputs": [cotton], "output": demo.batch, "facility": garment, "date": "2026-01-01"}
+    signed = {
+        "0x" + ledger.record("attestation", declaration, supplier).entry_id.hex(),
+        "0x" + ledger.record("transformation", made, supplier).entry_id.hex(),
+    }
+
+    def operator_checks() -> dict[str, str]:
+        ledger.anchor(brand)
+        report = ledger.verify(demo.batch)
+        return {
+            c["entry_id"]: c["outcome"]
+            for c in report["checks"]
+            if c["check"] == "issuer_operates_facility" and c["entry_id"] in signed
+        }
+
+    # The demo's brand named only the spinning mill's key; transformations a brand signs
+    # need no operator.
+    assert sum(c["check"] == "issuer_operates_facility" for c in demo.after["checks"]) == 1
+    assert operator_checks() == dict.fromkeys(signed, "fail")
+    ledger.change_operators(garment, brand, add=[supplier.address.lower()])
+    assert ledger.operators(garment) == [supplier.address]
+    assert operator_checks() == dict.fromkeys(signed, "pass")
+    assert ledger.verify(demo.batch)["verdict"] == "PASS"
+    ledger.change_operators(garment, brand, remove=[supplier.address])
+    assert ledger.operators(garment) == []
+    assert operator_checks() == dict.fromkeys(signed, "fail")
+    report = ledger.verify(demo.batch)
+    [reason, _] = [c["reason"] for c in report["checks"] if c["outcome"] == "fail"]
+    assert report["verdict"] == "FAIL" and "a supplier signs only for its own" in reason
+
+
 def test_revoked_evidence_is_not_counted(demo: DemoResult) -> None:
     ledger = Ledger.open(demo.workspace)
     admin = ledger.workspace.keys.unlock("admin", PASSPHRASE)

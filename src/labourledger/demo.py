@@ -96,6 +96,8 @@ def run_demo(
              "valid_from": day(-400)},
             brand,
         )  # fmt: skip
+    # The spinning mill's own key: only its declarations count for the mill.
+    ledger.change_operators(facility[3], brand, add=[spinner_key.address])
 
     say("batches from raw cotton to T-shirts, with hashed business documents")
     tee = {"gtin": "4006381333931", "sku": "NW-TEE-ORG", "name": "Organic cotton T-shirt",

@@ -384,6 +384,44 @@ class Ledger:
             "attestations": self.attestations(facility_id),
         }
 
+    def operators(self, ref: str) -> list[str]:
+        """The SUPPLIER keys a facility's registrations now name as speaking for it
+        (pending registrations included; `verify` counts only anchored ones)."""
+        return sorted(kinds.operators_named(self._live_registrations(self.facility_id(ref))))
+
+    def _live_registrations(self, facility_id: str) -> list[tuple[str, dict[str, Any]]]:
+        rows = self.mirror.timeline(facility_id, "facility")
+        revoked = self.revoked(r["entry_id"] for r in rows)
+        return [(r["issuer"], r["body"]) for r in rows if r["entry_id"] not in revoked]
+
+    def change_operators(
+        self,
+        ref: str,
+        signer: LocalAccount,
+        *,
+        add: Iterable[str] = (),
+        remove: Iterable[str] = (),
+    ) -> SignedEntry:
+        """Register a facility again with operators added or removed: the SUPPLIER keys
+        whose self-declarations and transformations count for it. Once anchored, the new
+        registration replaces the signer's earlier list; other brands' lists stay."""
+        live = self._live_registrations(self.facility_id(ref))
+        own = [body for issuer, body in live if issuer == signer.address]
+        shared = [body for _, body in live if body.get("os_id")]
+        if not (own or shared):
+            raise InputError(
+                f"facility {ref}: nothing to amend: {signer.address} has not registered it and "
+                "it has no OS id to share another brand's registration; run "
+                "`labourledger supplier add` first"
+            )
+        body = dict((own or shared)[-1])
+        # The signer's list starts from its own last one, never from another brand's.
+        named = own[-1].get("operators", []) if own else []
+        named = [*named, *(kinds.checksum_address(x, "--add") for x in add)]
+        gone = {kinds.checksum_address(x, "--remove") for x in remove}
+        body["operators"] = [a for a in dict.fromkeys(named) if a not in gone]
+        return self.record("facility", body, signer)
+
     # -- evidence and entry files -------------------------------------------
 
     def store_evidence(self, path: Path) -> EvidenceRef:

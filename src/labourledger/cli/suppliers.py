@@ -1,4 +1,4 @@
-"""`supplier add|import|list|show` and `link add`: brands register their supply chain."""
+"""`supplier add|operators|import|list|show` and `link add`: brands register their supply chain."""
 
 from __future__ import annotations
 
@@ -40,11 +40,17 @@ def add(
     processing: list[str] = typer.Option([], "--processing", help="Processing type (repeat)."),
     workers: int | None = typer.Option(None, "--workers", help="Number of workers."),
     parent: str | None = typer.Option(None, "--parent", help="Parent company."),
+    operators: list[str] = typer.Option(
+        [], "--operator", help="A SUPPLIER key that speaks for this facility (repeat)."
+    ),
 ) -> None:
     """Register one facility (signed by --key, default brand).
 
+    Only the --operator keys' self-declarations and transformations count for it.
+
     Example: labourledger supplier add --name "Dhaka Knit" --country BD
     --address "Plot 7, Gazipur" --type "Final Product Assembly" --tier 1 --os-id BD2024001KNTR4D
+    --operator 0x4B20993Bc481177ec7E8f571ceCaE8A9e22C02db
     """
     st = state(ctx)
     body: dict[str, Any] = {
@@ -59,6 +65,7 @@ def add(
         "processing_types": processing,
         "worker_count": workers,
         "parent_company": parent,
+        "operators": operators or None,
     }
     body = {k: v for k, v in body.items() if v is not None}
     kinds.parse_body("facility", body)  # bad input fails before any passphrase prompt
@@ -66,6 +73,39 @@ def add(
     data = entry.to_json_dict()
     st.emit(
         data, lambda: out.print(f"facility {entry.subject.hex()} recorded as {data['entry_id']}")
+    )
+    pending_hint(st)
+
+
+@supplier_app.command("operators")
+def set_operators(
+    ctx: typer.Context,
+    facility: str = typer.Argument(..., help="Facility id or OS id."),
+    add: list[str] = typer.Option([], "--add", help="SUPPLIER key to name (repeat)."),
+    remove: list[str] = typer.Option([], "--remove", help="SUPPLIER key to drop (repeat)."),
+) -> None:
+    """Name the SUPPLIER keys that speak for a facility, by registering it again.
+
+    A supplier's self-declarations and transformations count only for facilities whose
+    latest registration by a brand names its key. With neither flag, lists them.
+
+    Example: labourledger supplier operators IN2024002CTNM1H
+    --add 0x4B20993Bc481177ec7E8f571ceCaE8A9e22C02db
+    """
+    st = state(ctx)
+    if not (add or remove):
+        named = st.ledger.operators(facility)
+        st.emit({"operators": named}, lambda: out.print("\n".join(named) or "no operators named"))
+        return
+    entry = st.ledger.change_operators(facility, st.signer("brand"), add=add, remove=remove)
+    data = entry.to_json_dict()
+    named = data["body"].get("operators", [])
+    st.emit(
+        data,
+        lambda: out.print(
+            f"facility {data['subject']} registered again as {data['entry_id']}; your operators: "
+            + (", ".join(named) or "none")
+        ),
     )
     pending_hint(st)
 

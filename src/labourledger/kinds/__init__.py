@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from eth_hash.auto import keccak
@@ -26,6 +26,7 @@ from labourledger.kinds.models import (
     Revocation,
     SupplyLink,
     Transformation,
+    address,
     evidence_matches,
     evidence_ref,
 )
@@ -40,9 +41,11 @@ __all__ = [
     "EvidenceRef",
     "Finding",
     "canonical_body",
+    "checksum_address",
     "evidence_matches",
     "evidence_ref",
     "json_schema",
+    "operators_named",
     "parse_body",
     "refs_for",
     "subject_for",
@@ -145,3 +148,19 @@ def refs_for(kind: str, model: BaseModel) -> list[bytes]:
 def json_schema(kind: str) -> dict[str, Any]:
     """The JSON Schema of a kind's body."""
     return _model(kind).model_json_schema()
+
+
+def operators_named(registrations: Iterable[tuple[str, Mapping[str, Any]]]) -> frozenset[str]:
+    """A facility's operators from its registrations, (issuer, body) oldest first: the union
+    over brands of what each brand's latest registration names, so a brand withdraws a key
+    by registering the facility again without it."""
+    latest = {issuer: body.get("operators", []) for issuer, body in registrations}
+    return frozenset(account for named in latest.values() for account in named)
+
+
+def checksum_address(value: str, field: str) -> str:
+    """An account as the checksummed address bodies store; InputError naming `field`."""
+    try:
+        return address(value)
+    except ValueError as exc:
+        raise InputError(f"{field}: {exc}") from None

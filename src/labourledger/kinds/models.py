@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, get_args
 
 from eth_hash.auto import keccak
+from eth_utils.address import is_hex_address, to_checksum_address
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -45,6 +46,7 @@ __all__ = [
     "Revocation",
     "SupplyLink",
     "Transformation",
+    "address",
     "evidence_matches",
     "evidence_ref",
 ]
@@ -72,6 +74,18 @@ OsId = Annotated[str, AfterValidator(_checked(validate_os_id))]
 Gln = Annotated[str, AfterValidator(_checked(validate_gln))]
 Lei = Annotated[str, AfterValidator(_checked(validate_lei))]
 Gtin = Annotated[str, AfterValidator(_checked(validate_gtin))]
+
+
+def address(value: str) -> str:
+    """An account, checksummed; ValueError when it is not one."""
+    value = value.strip()
+    if not is_hex_address(value):
+        raise ValueError(f"{value!r} is not an Ethereum address (0x and 40 hex digits)")
+    return str(to_checksum_address(value))
+
+
+#: An account, stored checksummed so one key is always spelled one way.
+Address = Annotated[str, AfterValidator(address)]
 
 FacilityType = Literal[
     "Final Product Assembly",
@@ -185,11 +199,16 @@ class Facility(Body):
     worker_count: int | None = Field(default=None, ge=0)
     worker_band: Text | None = None
     parent_company: Text | None = None
+    #: SUPPLIER keys that speak for this facility: only their self-declarations and
+    #: transformations count for it. Each brand's latest registration sets its list.
+    operators: list[Address] = []
 
     @model_validator(mode="after")
-    def _one_worker_figure(self) -> Facility:
+    def _consistent(self) -> Facility:
         if self.worker_count is not None and self.worker_band is not None:
             raise ValueError("worker_band: give worker_count or worker_band, not both")
+        if len(set(self.operators)) != len(self.operators):
+            raise ValueError("operators: an account is listed more than once")
         return self
 
 

@@ -10,8 +10,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from labourledger.exchange import roles_allowed
+from labourledger.kinds import operators_named
 from labourledger.verify.goods import GoodsList
-from labourledger.verify.integrity import IssuerHeldRole
+from labourledger.verify.integrity import IssuerHeldRole, IssuerOperatesFacility
 from labourledger.verify.policy import (
     AttestationsInForce,
     FacilityEvidence,
@@ -44,6 +45,8 @@ class BatchEvidence:
     audits: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     attestations: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     transformations: list[dict[str, Any]] = field(default_factory=list)
+    #: Every registration of each facility, in anchor order: they name its operators.
+    registrations: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def entry_ids(self) -> list[str]:
@@ -75,10 +78,13 @@ def collect_evidence(ledger: Ledger, batch: str) -> BatchEvidence:
     registered = [f for f in evidence.dates if f in registrations]
     bodies = ledger.entries([registrations[f]["entry_id"] for f in registered])
     attestations = ledger.attestations_of(registered)
+    timelines = mirror.timelines(registered, "facility")
     for facility_id in registered:
         entry_id = registrations[facility_id]["entry_id"]
         evidence.facilities[facility_id] = {"facility_id": facility_id, **bodies[entry_id].body}
         evidence.add(entry_id)
+        evidence.registrations[facility_id] = [r["entry_id"] for r in timelines[facility_id]]
+        evidence.add(*evidence.registrations[facility_id])
         evidence.audits[facility_id] = audits.get(facility_id, [])
         for audit in evidence.audits[facility_id]:
             evidence.add(audit["entry_id"])
@@ -90,6 +96,18 @@ def collect_evidence(ledger: Ledger, batch: str) -> BatchEvidence:
     for entry_id, entry in ledger.entries(made).items():
         evidence.transformations.append({"entry_id": entry_id, **entry.body})
     return evidence
+
+
+def _operators(
+    evidence: BatchEvidence, entries: Mapping[str, SignedEntry], trusted: set[str]
+) -> dict[str, frozenset[str]]:
+    """Each facility's operators, named by its registrations that passed every check."""
+    return {
+        facility_id: operators_named(
+            (entries[i].issuer, entries[i].body) for i in ids if i in trusted
+        )
+        for facility_id, ids in evidence.registrations.items()
+    }
 
 
 def _date(value: str | None) -> dt.date | None:
@@ -113,6 +131,7 @@ def verify_batch(
 
     entries = ledger.entries(evidence.entry_ids)
     proofs = ledger.stored_proofs(evidence.entry_ids)
+    blocks: dict[str, int] = {}
     for entry_id in evidence.entry_ids:
         entry = entries[entry_id]
         if entry_id in revoked:
@@ -127,6 +146,8 @@ def verify_batch(
             continue
         proof = proofs.get(entry_id)
         anchored = ledger.anchored_root(proof.root) if proof else None
+        if anchored:
+            blocks[entry_id] = anchored.block_number
         checks = ledger.check_integrity(entry, proof)
         role_check = IssuerHeldRole(
             roles_allowed(entry.kind, entry.body),
@@ -137,6 +158,17 @@ def verify_batch(
         if not all(c.passed for c in checks):
             failed_integrity.add(entry_id)
         results += checks
+
+    trusted = [i for i in evidence.entry_ids if i not in revoked and i not in failed_integrity]
+    operates = IssuerOperatesFacility(_operators(evidence, entries, set(trusted)))
+    for entry_id in trusted:
+        entry = entries[entry_id]
+        if (entry.kind == "attestation" and entry.body["claim"] != "certificate") or (
+            entry.kind == "transformation" and not held("BRAND", entry.issuer, blocks[entry_id])
+        ):
+            results.append(operates(entry))
+            if not results[-1].passed:
+                failed_integrity.add(entry_id)
 
     root = next(n for n in trace["nodes"] if n["id"] == trace["batch"])
     if root.get("lot") is None or trace["batch"] in revoked:

@@ -6,7 +6,7 @@ raises for bad evidence, so a report lists every problem at once.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -23,6 +23,7 @@ __all__ = [
     "IncludedInAnchor",
     "InclusionProof",
     "IssuerHeldRole",
+    "IssuerOperatesFacility",
     "SignatureMatchesIssuer",
     "SignedBeforeAnchor",
 ]
@@ -196,6 +197,30 @@ class IssuerHeldRole:
             f"issuer held {wanted} at block {self.block}",
             f"issuer {entry.issuer} held no {wanted} role at block {self.block}, "
             "where the entry was anchored",
+        )
+
+
+@dataclass(frozen=True)
+class IssuerOperatesFacility:
+    """A supplier signs only for its own facilities: the issuer of a self-declaration,
+    or of a transformation it signed without a BRAND role, is named among the facility's
+    operators by a brand's latest registration of it.
+
+    `operators` maps a facility id to the accounts its registrations name (checksummed).
+    """
+
+    operators: Mapping[str, frozenset[str]]
+    name: str = "issuer_operates_facility"
+
+    def __call__(self, entry: SignedEntry) -> CheckResult:
+        facility = str(entry.body["facility"])
+        return _result(
+            self.name,
+            entry,
+            entry.issuer in self.operators.get(facility, frozenset()),
+            f"issuer is an operator of facility {facility}",
+            f"issuer {entry.issuer} is not an operator of facility {facility} in any brand's "
+            "latest registration of it; a supplier signs only for its own facilities",
         )
 
 
