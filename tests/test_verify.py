@@ -196,8 +196,9 @@ def test_a_supplier_signs_only_for_facilities_that_name_its_key(demo: DemoResult
     assert ledger.operators(garment) == []
     assert operator_checks() == dict.fromkeys(signed, "fail")
     report = ledger.verify(demo.batch)
-    [reason, _] = [c["reason"] for c in report["checks"] if c["outcome"] == "fail"]
-    assert report["verdict"] == "FAIL" and "a supplier signs only for its own" in reason
+    failed = [c for c in report["checks"] if c["outcome"] == "fail"]
+    assert report["verdict"] == "FAIL" and {c["facility"] for c in failed} == {garment}
+    assert all("a supplier signs only for its own" in c["reason"] for c in failed)
 
 
 def test_revoked_evidence_is_not_counted(demo: DemoResult) -> None:

@@ -7,7 +7,7 @@ raises for bad evidence, so a report lists every problem at once.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 from labourledger.envelope import Domain, SignedEntry
@@ -214,7 +214,7 @@ class IssuerOperatesFacility:
 
     def __call__(self, entry: SignedEntry) -> CheckResult:
         facility = str(entry.body["facility"])
-        return _result(
+        result = _result(
             self.name,
             entry,
             entry.issuer in self.operators.get(facility, frozenset()),
@@ -222,6 +222,7 @@ class IssuerOperatesFacility:
             f"issuer {entry.issuer} is not an operator of facility {facility} in any brand's "
             "latest registration of it; a supplier signs only for its own facilities",
         )
+        return replace(result, facility=facility)  # reported with the facility it concerns
 
 
 #: Clock skew allowed between a signer's clock and the anchoring block's timestamp.
