@@ -176,6 +176,10 @@ def test_audit_follow_up_and_refusals(parties: dict[str, Cli], tmp_path: Path) -
     assert brand.json("status")["pending"] == pending
 
 
+def _facility_id(brand: Cli) -> str:
+    return str(brand.json("supplier", "show", MILL)["facility_id"])
+
+
 def _attest(supplier: Cli, tmp_path: Path, claim: str) -> Path:
     path = tmp_path / f"{claim}.json"
     supplier.ok(
@@ -189,7 +193,14 @@ def test_supplier_declarations_and_revocation(parties: dict[str, Cli], tmp_path:
     brand, supplier = parties["brand"], parties["supplier"]
     fees = _attest(supplier, tmp_path, "no_recruitment_fees")
     movement = _attest(supplier, tmp_path, "freedom_of_movement")
-    brand.ok("import", str(fees), str(movement))
+    [imported] = brand.json("import", str(fees))
+    key = next(k["address"] for k in supplier.json("keys", "list") if k["name"] == "supplier")
+    [warning] = imported["warnings"]  # stored, but verify fails it until the key is named
+    assert f"{key} is not an operator of facility" in warning
+    assert f"supplier operators {_facility_id(brand)} --add {key}" in warning
+    brand.ok("supplier", "operators", MILL, "--add", key, "--key", "brand")
+    [imported] = brand.json("import", str(movement))
+    assert imported["new"] == 1 and imported["warnings"] == []
     brand.ok("anchor", "--key", "brand")
 
     revocation = tmp_path / "revoke.json"

@@ -5,9 +5,10 @@ The CLI is a thin layer over this class; so is any script a brand writes.
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -104,6 +105,9 @@ class ImportResult:
 
     entries: list[SignedEntry]
     new: int
+    #: Entries stored that `verify` will fail until a brand names their issuer as an
+    #: operator of the facility they concern, each with what to run.
+    warnings: list[str] = field(default_factory=list)
 
 
 class EntriesRefused(InputError):
@@ -468,7 +472,27 @@ class Ledger:
             entries.append(entry)
         if problems:
             raise EntriesRefused(path, problems)
-        return ImportResult(entries, self.store(entries, source="import"))
+        return ImportResult(
+            entries, self.store(entries, source="import"), self._not_operators(entries)
+        )
+
+    def _not_operators(self, entries: Sequence[SignedEntry]) -> list[str]:
+        """Supplier-signed entries for a facility whose registrations do not name the signer."""
+        warnings = []
+        operators = functools.cache(self.operators)
+        for number, entry in enumerate(entries, 1):
+            speaks_for = entry.kind == "transformation" and not self.chain.has_role(
+                "BRAND", entry.issuer
+            )
+            speaks_for |= entry.kind == "attestation" and entry.body["claim"] != "certificate"
+            facility = str(entry.body.get("facility"))
+            if speaks_for and entry.issuer not in operators(facility):
+                warnings.append(
+                    f"entry {number} ({entry.kind} {_hex(entry.entry_id)}): {entry.issuer} is "
+                    f"not an operator of facility {facility}, so verify will fail it; a brand "
+                    f"can run `labourledger supplier operators {facility} --add {entry.issuer}`"
+                )
+        return warnings
 
     def _eligibility(self, entry: SignedEntry, earlier: Sequence[SignedEntry]) -> list[str]:
         """Why the issuer may not issue this entry, judged by the contract's roles now."""

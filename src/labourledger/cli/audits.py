@@ -393,7 +393,7 @@ def import_files(
     Example: labourledger import audit-3f2a1b.json --json
     """
     st = state(ctx)
-    results = []
+    results: list[dict[str, Any]] = []
     for file in files:
         result = st.ledger.import_file(file)
         results.append(
@@ -402,6 +402,7 @@ def import_files(
                 "entries": ["0x" + e.entry_id.hex() for e in result.entries],
                 "new": result.new,
                 "already_present": len(result.entries) - result.new,
+                "warnings": result.warnings,
             }
         )
 
@@ -411,6 +412,8 @@ def import_files(
                 out.print(f"{r['file']}: imported {r['new']} entries, verified")
             if r["already_present"]:
                 out.print(f"{r['file']}: {r['already_present']} already here, nothing to do")
+            for warning in r["warnings"]:
+                out.print(f"[yellow]{r['file']}: {warning}[/yellow]")
 
     st.emit(results, human)
     pending_hint(st)
