@@ -121,7 +121,9 @@ def build_trees(
     product_id = _hex(product[0])
     built = []
     for t, rows in enumerate(_tree_rows(trees, 0)):
-        registrations = sign("facility", [facility_body_from_row(r) for r in rows], who.brand)
+        # Every facility names the supplier key, whose self-declarations `evidence` signs.
+        bodies = [facility_body_from_row(r) | {"operators": [who.supplier.address]} for r in rows]
+        registrations = sign("facility", bodies, who.brand)
         ids = [_hex(e) for e in registrations]
         parent = _parents(len(ids))
         offsets = [-10 - 15 * (4 - int(r["tier"])) for r in rows]
