@@ -10,7 +10,7 @@ issuer holds a role allowed to issue the kind.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -33,6 +33,7 @@ __all__ = [
     "read_json",
     "roles_allowed",
     "shape_problems",
+    "speaks_for_facility",
     "write_entry_file",
 ]
 
@@ -101,6 +102,15 @@ def roles_allowed(kind: str, body: dict[str, Any]) -> tuple[str, ...]:
     if kind in ("audit", "finding_update"):
         return ("AUDITOR",)
     return ("BRAND",)
+
+
+def speaks_for_facility(kind: str, body: Mapping[str, Any], held_brand: Callable[[], bool]) -> bool:
+    """Whether an entry is a supplier speaking for its facility, so its issuer must be one of
+    the facility's operators: a self-declaration, or a transformation signed without BRAND
+    (`held_brand` asks the chain, only for transformations)."""
+    if kind == "attestation":
+        return bool(body["claim"] != "certificate")
+    return kind == "transformation" and not held_brand()
 
 
 def shape_problems(entry: SignedEntry, domain: Domain) -> list[str]:

@@ -22,7 +22,13 @@ from labourledger.chain import LedgerChain, open_embedded, open_rpc
 from labourledger.chain.ledger_contract import ROLES, AnchorReceipt
 from labourledger.envelope import Domain, Kind, SignedEntry, sign_entry
 from labourledger.errors import InputError, LabourLedgerError
-from labourledger.exchange import read_entry_file, roles_allowed, shape_problems, write_entry_file
+from labourledger.exchange import (
+    read_entry_file,
+    roles_allowed,
+    shape_problems,
+    speaks_for_facility,
+    write_entry_file,
+)
 from labourledger.identifiers import facility_id_from_os_id
 from labourledger.kinds import EvidenceRef, evidence_ref
 from labourledger.merkle import MerkleTree
@@ -481,12 +487,11 @@ class Ledger:
         warnings = []
         operators = functools.cache(self.operators)
         for number, entry in enumerate(entries, 1):
-            speaks_for = entry.kind == "transformation" and not self.chain.has_role(
-                "BRAND", entry.issuer
-            )
-            speaks_for |= entry.kind == "attestation" and entry.body["claim"] != "certificate"
+            held_brand = functools.partial(self.chain.has_role, "BRAND", entry.issuer)
             facility = str(entry.body.get("facility"))
-            if speaks_for and entry.issuer not in operators(facility):
+            if speaks_for_facility(entry.kind, entry.body, held_brand) and (
+                entry.issuer not in operators(facility)
+            ):
                 warnings.append(
                     f"entry {number} ({entry.kind} {_hex(entry.entry_id)}): {entry.issuer} is "
                     f"not an operator of facility {facility}, so verify will fail it; a brand "

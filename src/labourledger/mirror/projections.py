@@ -73,9 +73,15 @@ def _audit(body: Mapping[str, Any], subject: str) -> Rows:
     return rows
 
 
-def _edge(parent: str, child: str, child_kind: str, **validity: str | None) -> Rows:
+def _edge(
+    parent: str,
+    child: str,
+    child_kind: str,
+    valid_from: str | None = None,
+    valid_to: str | None = None,
+) -> Rows:
     row = {"parent": parent, "child": child, "child_kind": child_kind}
-    return [(schema.edges, row | {"valid_from": None, "valid_to": None} | validity)]
+    return [(schema.edges, row | {"valid_from": valid_from, "valid_to": valid_to})]
 
 
 def _transformation(body: Mapping[str, Any], subject: str) -> Rows:
@@ -91,11 +97,7 @@ def _supply_link(body: Mapping[str, Any], subject: str) -> Rows:
         body, subject
     )
     return rows + _edge(
-        body["buyer"],
-        body["supplier"],
-        "facility",
-        valid_from=body["valid_from"],
-        valid_to=body.get("valid_to"),
+        body["buyer"], body["supplier"], "facility", body["valid_from"], body.get("valid_to")
     )
 
 

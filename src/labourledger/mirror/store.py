@@ -187,7 +187,10 @@ class Mirror:
     def _ready(self, conn: Connection) -> None:
         # Checked on a Mirror's first connection: a query or write on a missing or older
         # schema would otherwise fail halfway with the database's own message.
-        revision, head = MigrationContext.configure(conn).get_current_revision(), _revisions()[0]
+        revision, head = (
+            MigrationContext.configure(conn).get_current_revision(),
+            self.head_revision(),
+        )
         if revision is None:
             raise InputError(
                 f"mirror {self.display_url} has no labourledger tables: "

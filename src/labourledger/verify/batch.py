@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from labourledger.exchange import roles_allowed
+from labourledger.exchange import roles_allowed, speaks_for_facility
 from labourledger.kinds import operators_named
 from labourledger.verify.goods import GoodsList
 from labourledger.verify.integrity import IssuerHeldRole, IssuerOperatesFacility
@@ -163,8 +163,10 @@ def verify_batch(
     operates = IssuerOperatesFacility(_operators(evidence, entries, set(trusted)))
     for entry_id in trusted:
         entry = entries[entry_id]
-        if (entry.kind == "attestation" and entry.body["claim"] != "certificate") or (
-            entry.kind == "transformation" and not held("BRAND", entry.issuer, blocks[entry_id])
+        if speaks_for_facility(
+            entry.kind,
+            entry.body,
+            functools.partial(held, "BRAND", entry.issuer, blocks[entry_id]),
         ):
             results.append(operates(entry))
             if not results[-1].passed:
