@@ -90,6 +90,17 @@ VALID: dict[str, dict[str, Any]] = {
         "documents": [REF | {"type": "invoice", "number": "INV-9"}],
     },
     "revocation": {"target": A, "reason": "issued with the wrong facility"},
+    "grievance": {
+        "facility": F1,
+        "received_month": "2026-10",
+        "channel": "hotline",
+        "categories": ["withholding_of_wages", "wages"],
+        "severity": "major",
+        "workers": "2-5",
+        "report_commitment": "0x" + "03" * 32,
+        "receipt_commitment": "0x" + "04" * 32,
+    },
+    "grievance_update": {"grievance": A, "status": "substantiated", "month": "2026-11"},
 }
 
 

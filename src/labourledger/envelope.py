@@ -86,6 +86,8 @@ Kind = Literal[
     "batch",
     "transformation",
     "revocation",
+    "grievance",
+    "grievance_update",
 ]
 
 # secp256k1 group order; signatures with s above half of it are malleable twins.

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ValidationError
 
 from labourledger.envelope import canonical_json
 from labourledger.errors import InputError, invalid_input
+from labourledger.kinds.grievances import Grievance, GrievanceUpdate
 from labourledger.kinds.models import (
     FACILITY_TYPES,
     ILO_INDICATORS,
@@ -62,6 +63,8 @@ KINDS: dict[str, type[BaseModel]] = {
     "batch": Batch,
     "transformation": Transformation,
     "revocation": Revocation,
+    "grievance": Grievance,
+    "grievance_update": GrievanceUpdate,
 }
 
 
@@ -111,10 +114,12 @@ def subject_for(kind: str, model: BaseModel, *, issuer: str) -> bytes:
             return keccak(b"facility:" + issuer_tag + b":" + place)
         case SupplyLink():
             return keccak(b"link:" + _b(model.supplier) + _b(model.buyer) + model.material.encode())
-        case Attestation() | Audit():
+        case Attestation() | Audit() | Grievance():
             return _b(model.facility)
         case FindingUpdate():
             return _b(model.audit)
+        case GrievanceUpdate():
+            return _b(model.grievance)
         case Product():
             return keccak(b"product:" + issuer_tag + b":" + model.key.encode())
         case Batch():
@@ -132,10 +137,12 @@ def refs_for(kind: str, model: BaseModel) -> list[bytes]:
     match model:
         case SupplyLink():
             return [_b(model.supplier), _b(model.buyer)]
-        case Attestation() | Audit():
+        case Attestation() | Audit() | Grievance():
             return [_b(model.facility)]
         case FindingUpdate():
             return [_b(model.audit)]
+        case GrievanceUpdate():
+            return [_b(model.grievance)]
         case Batch():
             return [_b(model.product), _b(model.facility)]
         case Transformation():

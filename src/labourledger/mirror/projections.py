@@ -126,8 +126,10 @@ _PROJECTIONS: dict[str, Projection] = {
 
 
 def rows_for(entry_id: str, kind: str, body: Mapping[str, Any], subject: str) -> Rows:
-    """The projection rows of one entry, each keyed to it (findings by their audit)."""
-    rows = _PROJECTIONS[kind](body, subject)
+    """The projection rows of one entry, each keyed to it (findings by their audit); none
+    for kinds queried by subject alone (grievances)."""
+    project = _PROJECTIONS.get(kind)
+    rows = project(body, subject) if project else []
     for table, row in rows:
         row["audit" if table is schema.findings else "entry_id"] = entry_id
     return rows
