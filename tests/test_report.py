@@ -1,50 +1,66 @@
-"""The HTML tracing report is self-contained and escapes what other parties wrote."""
+"""The HTML tracing report is self-contained, escapes what other parties wrote, and reads
+in the order and words a customs officer needs."""
 
 from __future__ import annotations
 
 import re
+from html import unescape
 from pathlib import Path
+from typing import Any
 
+from labourledger.presentation import (
+    Annotations,
+    Party,
+    batch_view,
+    check_title,
+    is_development_chain,
+)
 from labourledger.report import render_report, write_report
 
 EVIL = "<script>alert(1)</script>"
+FACILITY = "0x" + "aa" * 32
+REVOCATION = "0x" + "99" * 32
 
 
-def _report() -> dict[str, object]:
-    facility = {
-        "facility_id": "0x" + "aa" * 32,
-        "name": EVIL,
-        "country": "IN",
-        "os_id": "IN2024007SPNC3S",
-    }
+def _report() -> dict[str, Any]:
+    facility = {"facility_id": FACILITY, "name": EVIL, "country": "IN", "os_id": "IN2024007SPNC3S"}
+    anchored = {"root": "0x" + "12" * 32, "tx_hash": "0x" + "ff" * 32, "block_number": 12}
     return {
         "format": "labourledger-report/1",
         "verdict": "FAIL",
-        "batch": {"batch_id": "0x" + "bb" * 32, "lot": "L-1"},
-        "chain": {
-            "label": "embedded",
-            "chain_id": 1,
-            "contract": "0x" + "cc" * 20,
-            "embedded": True,
+        "batch": {
+            "batch_id": "0x" + "bb" * 32,
+            "lot": "L-1",
+            "product": {"gtin": "8951234000712", "sku": None, "name": "Drill", "brand": "Voltaris"},
         },
+        "chain": {"label": "embedded", "chain_id": 1, "contract": "0x" + "cc" * 20,
+                  "embedded": True},
+        "goods_list": {"edition": "2024 (as of September 5, 2024)", "coverage": "apparel only"},
         "checks": [
-            {
-                "check": "forced_labour_findings",
-                "outcome": "fail",
-                "reason": "F-1 open",
-                "entry_id": None,
-                "facility": facility["facility_id"],
-            },
+            {"check": "audit_valid", "outcome": "pass", "reason": f"{EVIL}: audit ended",
+             "entry_id": None, "facility": FACILITY},
+            {"check": "signature", "outcome": "pass", "reason": "signed", "entry_id": "0x01",
+             "facility": None},
+            {"check": "signature", "outcome": "pass", "reason": "signed", "entry_id": "0x02",
+             "facility": None},
+            {"check": "not_revoked", "outcome": "attention",
+             "reason": f"audit withdrawn by {REVOCATION}: not counted", "entry_id": "0x03",
+             "facility": None},
+            {"check": "forced_labour_findings", "outcome": "fail",
+             "reason": f"{EVIL}: F-1 open", "entry_id": None, "facility": FACILITY},
         ],
         "stages": [
             {
                 "tier": 3,
                 "facility": facility,
+                "batches": [{"batch_id": "0x" + "ee" * 32, "lot": "Y-1"}],
                 "documents": [{"type": "invoice", "number": "INV-9", "hash": "0x" + "dd" * 32}],
                 "audits": [
                     {
+                        "issuer": "0x" + "ab" * 20,
                         "body": {"standard": "SMETA 4-pillar", "notice": "unannounced"},
                         "anchor": {"block_number": 12, "timestamp": 1_767_225_600},
+                        "revoked_by": [],
                         "findings": [
                             {
                                 "id": "F-1",
@@ -53,11 +69,8 @@ def _report() -> dict[str, object]:
                                 "ilo_indicators": ["debt_bondage"],
                                 "description": "fees",
                                 "history": [
-                                    {
-                                        "status": "open",
-                                        "state": "anchored",
-                                        "anchor": {"block_number": 12},
-                                    }
+                                    {"status": "open", "state": "anchored",
+                                     "anchor": {"block_number": 12}},
                                 ],
                             },
                         ],
@@ -73,8 +86,17 @@ def _report() -> dict[str, object]:
             ],
             "edges": [{"from": "0x" + "bb" * 32, "to": "0x" + "ee" * 32}],
         },
-        "entries": [{"entry_id": "0x01", "kind": "audit", "anchor": {"tx_hash": "0x" + "ff" * 32}}],
-    }
+        "entries": [
+            {"entry_id": f"0x0{i}", "kind": "audit", "issuer": "0x" + "ab" * 20, "anchor": anchored}
+            for i in range(1, 4)
+        ],
+    }  # fmt: skip
+
+
+def _text(html: str) -> str:
+    """Roughly what a reader sees: inline tags dropped, others a space, entities decoded."""
+    inline = re.sub(r"</?(span|strong|code|a)\b[^>]*>", "", html)
+    return " ".join(unescape(re.sub(r"<[^>]+>", " ", inline)).split())
 
 
 def test_report_is_self_contained_complete_and_escaped(tmp_path: Path) -> None:
@@ -82,12 +104,53 @@ def test_report_is_self_contained_complete_and_escaped(tmp_path: Path) -> None:
     assert html.startswith("<!DOCTYPE html>")
     assert not re.search(r"""(src|href)\s*=\s*["']?https?:""", html)
     assert "<script" not in html and "&lt;script&gt;" in html
-    assert "Verdict: FAIL" in html and "local development chain" in html
+    assert "local development chain" in html
     for text in ("debt_bondage", "0x" + "dd" * 32, "0x" + "ff" * 32, "block 12, 2026-01-01"):
         assert text in html
     assert html.count("<rect") == 2 and html.count("<line") == 1
     path = write_report(_report(), tmp_path / "r.html")
     assert path.read_text(encoding="utf-8") == html
+
+
+def test_verdict_first_in_words_then_reasons_worst_first() -> None:
+    text = _text(render_report(_report()))
+    assert f"Verdict: FAIL — forced-labour indicator open at {EVIL} when lot Y-1 was made" in text
+    reasons = text.split("Reasons", 1)[1].split("checks passed", 1)[0]
+    fail = reasons.index("fail No open forced-labour finding")
+    attention = reasons.index("attention Evidence not withdrawn")
+    passed = reasons.index("pass Recent independent audit")
+    assert fail < attention < passed
+    # Code names are not what a reader gets; passes of single entries fold into one line.
+    assert "forced_labour_findings" not in text and "not_revoked" not in text
+    assert "pass Signed by the party it names (Batch and evidence): all 2 pieces" in text
+    assert reasons.count("Signed by the party it names") == 1
+
+
+def test_product_line_has_no_empty_sku_and_the_goods_list_is_named() -> None:
+    text = _text(render_report(_report()))
+    assert "Drill (Voltaris, GTIN 8951234000712); lot L-1" in text
+    assert "SKU" not in text
+    assert "Edition 2024 (as of September 5, 2024)" in text and "Coverage apparel only" in text
+
+
+def test_revocation_reason_shown_and_anchors_folded_with_their_count() -> None:
+    html = render_report(
+        _report(), Annotations(withdrawn={REVOCATION: "auditor's licence suspended"})
+    )
+    text = _text(html)
+    assert 'reason given: "auditor\'s licence suspended"' in text
+    assert html.count("<details") == 1
+    assert f"Root {'0x' + '12' * 32}: 3 entries, block 12" in text
+
+
+def test_accounts_show_the_organisation_with_the_address_beneath() -> None:
+    auditor = "0x" + "ab" * 20
+    unnamed = _text(render_report(_report()))
+    assert f"Audit firm: unnamed account {auditor}" in unnamed
+    named = _text(
+        render_report(_report(), Annotations(names={auditor.upper(): Party(auditor, "SGS India")}))
+    )
+    assert f"Audit firm: SGS India {auditor}" in named and "unnamed account" not in named
 
 
 def test_minimal_report_still_renders() -> None:
@@ -101,8 +164,17 @@ def test_minimal_report_still_renders() -> None:
 def test_long_facility_names_are_cut_in_the_graph_but_whole_in_its_tooltip() -> None:
     report = _report()
     name = "Southern Integrated Ginning and Spinning Cooperative"
-    report["graph"]["nodes"][1] |= {"facility_name": name}  # type: ignore[index]
+    report["graph"]["nodes"][1] |= {"facility_name": name}
     html = render_report(report)
     assert f"<title>{name}</title>" in html
     assert f">{name[:33]}\u2026</text>" in html and f">{name}</text>" not in html
     assert "Nothing failed" not in html
+
+
+def test_development_chains_and_check_titles() -> None:
+    assert is_development_chain({"label": "http://127.0.0.1:8545", "chain_id": 5})
+    assert is_development_chain({"label": "https://rpc.example", "chain_id": 31337})
+    assert not is_development_chain({"label": "https://rpc.example", "chain_id": 137})
+    assert batch_view(_report()).chain.development
+    assert check_title("issuer_operates_facility").startswith("Declaration signed by")
+    assert check_title("grievances_open") == "Grievances open"

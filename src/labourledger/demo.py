@@ -25,6 +25,7 @@ from eth_account.signers.local import LocalAccount
 
 from labourledger._resources import shipped_dir
 from labourledger.ledger import Ledger
+from labourledger.presentation import annotate
 from labourledger.report import write_report
 
 __all__ = ["DemoResult", "run_demo"]
@@ -185,7 +186,7 @@ def run_demo(
     after = ledger.verify(batch[1])
     say(f"verify {lots[3][1]} again: {after['verdict']}")
 
-    report = write_report(after, root / "tracing-report.html")
+    report = write_report(after, root / "tracing-report.html", annotate(ledger, after))
     bundle = root / "bundle.json"
     bundle.write_text(json.dumps(ledger.export_bundle(batch[1]), indent=2) + "\n")
     checked = Ledger.from_bundle(

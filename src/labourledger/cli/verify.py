@@ -135,10 +135,11 @@ def export(
         st.emit(data, lambda: out.print(f"wrote {output}: {data['entries']} entries"))
         next_step(f"anyone can check it: `labourledger verify --bundle {output} --chain RPC_URL`")
     elif kind == "report":
+        from labourledger.presentation import annotate
         from labourledger.report import write_report
 
         report = st.ledger.verify(batch)
-        write_report(report, output)
+        write_report(report, output, annotate(st.ledger, report))
         data = {"file": str(output), "verdict": report["verdict"]}
         st.emit(data, lambda: out.print(f"wrote {output} (verdict {report['verdict']})"))
     else:

@@ -1,0 +1,520 @@
+"""What a reader sees of a verification report: the one adapter between `verify`'s report
+and the HTML report, the served batch page and its API.
+
+Every other module that shows a report reads it through `batch_view`, so a change to the
+report's shape touches this module alone. Views are plain frozen dataclasses of display
+strings; escaping is the templates' job.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlparse
+
+if TYPE_CHECKING:
+    from labourledger.ledger import Ledger
+
+__all__ = [
+    "DEV_CHAIN_IDS",
+    "AnchorGroup",
+    "Annotations",
+    "BatchView",
+    "ChainView",
+    "FacilityCard",
+    "GraphView",
+    "Party",
+    "Reason",
+    "annotate",
+    "batch_view",
+    "check_title",
+    "is_development_chain",
+]
+
+#: Chain ids that local development nodes (anvil, hardhat, ganache) use.
+DEV_CHAIN_IDS = frozenset({31337, 1337})
+_ORDER = {"fail": 0, "attention": 1, "pass": 2}
+
+#: Each check in the words of someone who never saw the code.
+_TITLES = {
+    "content_hash": "Evidence unaltered since it was signed",
+    "entry_id": "Evidence identifier matches its content",
+    "signature": "Signed by the party it names",
+    "anchored": "Anchored on the blockchain",
+    "issued_before_anchor": "Signed before it was anchored",
+    "issuer_role": "Signer was accredited for this kind of evidence",
+    "issuer_operates_facility": "Declaration signed by the facility's own operator",
+    "not_revoked": "Evidence not withdrawn",
+    "batch": "Batch recorded in this ledger",
+    "audit_valid": "Recent independent audit",
+    "forced_labour_findings": "No open forced-labour finding",
+    "attestations_in_force": "Certificates and declarations in force",
+    "high_risk_notice": "Unannounced audit where goods are on the US forced-labour list",
+    "trace_complete": "Traced back to raw material",
+}
+
+#: How a failing or doubtful check reads in the verdict's headline.
+_HEADLINES = {
+    "forced_labour_findings": "forced-labour indicator open at {where}",
+    "audit_valid": "no recent independent audit at {where}",
+    "attestations_in_force": "a certificate or declaration not in force at {where}",
+    "high_risk_notice": "goods on the US forced-labour list without an unannounced audit "
+    "at {where}",
+    "issuer_operates_facility": "a declaration for {where} signed by someone who does not "
+    "operate it",
+    "trace_complete": "the supply chain is not traced back to raw material",
+    "not_revoked": "evidence behind this batch was withdrawn",
+    "batch": "this batch is not recorded in this ledger",
+}
+#: Characters of a facility name that fit a graph box; longer names are cut, whole in a tooltip.
+_LABEL = 34
+_BOX_W, _BOX_H, _GAP_X, _GAP_Y = 200, 54, 60, 22
+
+
+def check_title(check: str) -> str:
+    """A check's plain-language name (the code name, spaced, for a check not known here)."""
+    return _TITLES.get(check, check.replace("_", " ").capitalize())
+
+
+@dataclass(frozen=True)
+class Party:
+    """An account as a reader sees it: the organisation accredited for it, or none."""
+
+    address: str
+    organisation: str | None = None
+    detail: str = ""
+
+    @property
+    def label(self) -> str:
+        """The organisation's name, or "unnamed account 0x…"."""
+        if self.organisation:
+            return self.organisation
+        return f"unnamed account {self.address}" if self.address else "no signer recorded"
+
+
+@dataclass(frozen=True)
+class Reason:
+    """One line of the verdict's reasons."""
+
+    outcome: str
+    check: str
+    title: str
+    text: str
+    where: str
+    count: int = 1
+
+
+@dataclass(frozen=True)
+class FindingView:
+    """An audit finding and the history of its status."""
+
+    id: str
+    severity: str
+    indicators: str
+    description: str
+    status: str
+    history: list[str]
+
+
+@dataclass(frozen=True)
+class AuditView:
+    """One audit of a facility, its firm named."""
+
+    summary: str
+    firm: Party
+    anchored: str
+    withdrawn: list[str]
+    findings: list[FindingView]
+
+
+@dataclass(frozen=True)
+class FacilityCard:
+    """One production stage: the facility, its batches, records, audits and certificates."""
+
+    tier: str
+    name: str
+    country: str
+    outcome: str
+    description: str
+    identifiers: str
+    facility_id: str
+    batches: list[tuple[str, str, str, str]]
+    documents: list[tuple[str, str, str]]
+    audits: list[AuditView]
+    attestations: list[tuple[str, str, str, Party]]
+    extra: list[tuple[str, str]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Box:
+    """A batch drawn in the tier graph."""
+
+    x: int
+    y: int
+    label: str
+    short_name: str
+    name: str
+    country: str
+
+
+@dataclass(frozen=True)
+class GraphView:
+    """The tier graph laid out for SVG: raw material on the left."""
+
+    width: int
+    height: int
+    box_width: int
+    box_height: int
+    boxes: list[Box]
+    lines: list[tuple[int, int, int, int]]
+
+
+@dataclass(frozen=True)
+class AnchorGroup:
+    """The entries one Merkle root anchors, folded under the root."""
+
+    root: str
+    tx_hash: str
+    block: str
+    entries: list[tuple[str, str, Party]]
+
+
+@dataclass(frozen=True)
+class ChainView:
+    """The chain the evidence is anchored on."""
+
+    label: str
+    chain_id: str
+    contract: str
+    development: bool
+
+
+@dataclass(frozen=True)
+class BatchView:
+    """Everything the batch page and the HTML report show, in reading order."""
+
+    verdict: str
+    headline: str
+    lot: str
+    gtin: str
+    product: str
+    made: str
+    batch_id: str
+    generated_at: str
+    reasons: list[Reason]
+    passed: int
+    total: int
+    cards: list[FacilityCard]
+    graph: GraphView
+    goods_list: list[tuple[str, str]]
+    chain: ChainView
+    anchors: list[AnchorGroup]
+    unanchored: list[tuple[str, str, Party]]
+    problems: list[str]
+
+
+def is_development_chain(chain: Mapping[str, Any]) -> bool:
+    """The embedded chain, a dev node's chain id, or a node on this machine's loopback."""
+    if chain.get("embedded") or chain.get("chain_id") in DEV_CHAIN_IDS:
+        return True
+    host = urlparse(str(chain.get("label") or "")).hostname or ""
+    return host == "localhost" or host.startswith("127.") or host == "::1"
+
+
+def _s(value: object) -> str:
+    return "" if value is None else str(value)
+
+
+def _when(anchor: Mapping[str, Any] | None) -> str:
+    if not anchor:
+        return "not anchored"
+    moment = ""
+    if anchor.get("timestamp"):
+        stamp = dt.datetime.fromtimestamp(anchor["timestamp"], tz=dt.timezone.utc)
+        moment = ", " + stamp.strftime("%Y-%m-%d")
+    return f"block {anchor.get('block_number')}{moment}"
+
+
+class _Names:
+    """Accounts to parties, from whatever accreditations the caller found."""
+
+    def __init__(self, known: Mapping[str, Party]) -> None:
+        self._known = {k.lower(): v for k, v in known.items()}
+
+    def __call__(self, address: object) -> Party:
+        text = _s(address)
+        return self._known.get(text.lower()) or Party(text)
+
+
+def _product_line(batch: Mapping[str, Any]) -> str:
+    product = batch.get("product") or {}
+    ids = [f"GTIN {product['gtin']}" if product.get("gtin") else ""]
+    ids.append(f"SKU {product['sku']}" if product.get("sku") else "")
+    brand = [_s(product.get("brand")), *ids]
+    inner = ", ".join(p for p in brand if p)
+    name = _s(product.get("name")) or "Unnamed product"
+    return f"{name} ({inner})" if inner else name
+
+
+def _reasons(
+    checks: Iterable[Mapping[str, Any]],
+    names: Mapping[str | None, str],
+    withdrawn: Mapping[str, str],
+) -> list[Reason]:
+    """Fail, then attention, then pass; passes about single entries fold into one line each.
+    A withdrawal's reason is quoted where the revocation is named."""
+    shown: list[Reason] = []
+    folded: dict[str, list[Mapping[str, Any]]] = {}
+    for c in checks:
+        check, outcome = _s(c.get("check")), _s(c.get("outcome"))
+        if outcome == "pass" and c.get("entry_id"):
+            folded.setdefault(check, []).append(c)
+            continue
+        where = names.get(c.get("facility"), "Batch and evidence")
+        # The place is shown beside the reason; reasons that begin with it need not repeat it.
+        text = _s(c.get("reason")).removeprefix(f"{where}: ")
+        quoted = [f'"{why}"' for rid, why in withdrawn.items() if rid in text]
+        if quoted:
+            text += " (reason given: " + "; ".join(quoted) + ")"
+        shown.append(Reason(outcome, check, check_title(check), text, where))
+    for check, items in folded.items():
+        text = f"all {len(items)} pieces of evidence" if len(items) > 1 else _s(items[0]["reason"])
+        shown.append(
+            Reason("pass", check, check_title(check), text, "Batch and evidence", len(items))
+        )
+    return sorted(shown, key=lambda r: _ORDER.get(r.outcome, 0))
+
+
+def _headline(
+    verdict: str, reasons: list[Reason], stages: list[Mapping[str, Any]], lot: str
+) -> str:
+    worst = next((r for r in reasons if r.outcome != "pass"), None)
+    if verdict == "PASS" or worst is None:
+        tiers = [int(s["tier"]) for s in stages if s.get("tier")]
+        deepest = f", traced to tier {max(tiers)}" if tiers else ""
+        count = len(stages)
+        facilities = f"{count} facilit{'y' if count == 1 else 'ies'}"
+        return f"{verdict} — no forced-labour indicator open at {facilities}{deepest}"
+    phrase = _HEADLINES.get(worst.check, f"{worst.title.lower()}: {worst.text}")
+    line = phrase.format(where=worst.where)
+    made = next(
+        (
+            b.get("lot")
+            for s in stages
+            if (s.get("facility") or {}).get("name") == worst.where
+            for b in s.get("batches") or []
+            if b.get("lot")
+        ),
+        None,
+    )
+    if made and "{where}" in phrase:
+        line += f" when lot {made} was made"
+    elif "{where}" not in phrase and lot:
+        line += f" (lot {lot})"
+    return f"{verdict} — {line}"
+
+
+def _card(stage: Mapping[str, Any], party: _Names, withdrawn: Mapping[str, str]) -> FacilityCard:
+    f = stage.get("facility") or {}
+    ids = ", ".join(f"{k.upper()} {f[k]}" for k in ("os_id", "gln", "lei") if f.get(k))
+    description = "; ".join(p for p in (_s(f.get("facility_type")), _s(f.get("address"))) if p)
+    audits = []
+    for audit in stage.get("audits") or []:
+        body = audit.get("body") or {}
+        findings = [
+            FindingView(
+                id=_s(x.get("id")),
+                severity=_s(x.get("severity")),
+                indicators=", ".join(x.get("ilo_indicators") or []),
+                description=_s(x.get("description")),
+                status=_s(x.get("status")),
+                history=[
+                    f"{h.get('status')} ({h.get('state')}, {_when(h.get('anchor'))})"
+                    for h in x.get("history") or []
+                ],
+            )
+            for x in audit.get("findings") or []
+        ]
+        audits.append(
+            AuditView(
+                summary=f"{_s(body.get('standard'))}, {_s(body.get('notice'))}, "
+                f"{_s(body.get('start_date'))} to {_s(body.get('end_date'))}, "
+                f"result {_s(body.get('result'))}",
+                firm=party(audit.get("issuer")),
+                anchored=_when(audit.get("anchor")),
+                withdrawn=[withdrawn.get(r, r) for r in audit.get("revoked_by") or []],
+                findings=findings,
+            )
+        )
+    extra = [(_s(k), _s(v)) for k, v in (stage.get("extra") or {}).items()]
+    return FacilityCard(
+        tier=_s(stage.get("tier") or "?"),
+        name=_s(f.get("name")),
+        country=_s(f.get("country")),
+        outcome=_s(stage.get("outcome")),
+        description=description,
+        identifiers=ids,
+        facility_id=_s(f.get("facility_id")),
+        batches=[
+            (
+                _s(b.get("batch_id")),
+                _s(b.get("lot")),
+                _s(b.get("produced_at")),
+                f"{_s(b.get('quantity'))} {_s(b.get('unit'))}".strip(),
+            )
+            for b in stage.get("batches") or []
+        ],
+        documents=[
+            (_s(d.get("type")), _s(d.get("number")), _s(d.get("hash")))
+            for d in stage.get("documents") or []
+        ],
+        audits=audits,
+        attestations=[
+            (
+                _s(a.get("claim")),
+                f"{_s(a.get('valid_from'))} to {_s(a.get('valid_until'))}",
+                "yes" if a.get("in_force") else "no",
+                party(a.get("issuer")),
+            )
+            for a in stage.get("attestations") or []
+        ],
+        extra=extra,
+    )
+
+
+def _graph(graph: Mapping[str, Any]) -> GraphView:
+    nodes = sorted(graph.get("nodes") or [], key=lambda n: str(n["id"]))
+    columns: dict[int, list[Mapping[str, Any]]] = {}
+    for node in nodes:
+        columns.setdefault(-(node.get("tier") or 0), []).append(node)
+    place: dict[str, tuple[int, int]] = {}
+    boxes = []
+    for col, key in enumerate(sorted(columns)):
+        for row, node in enumerate(columns[key]):
+            x, y = 10 + col * (_BOX_W + _GAP_X), 10 + row * (_BOX_H + _GAP_Y)
+            place[node["id"]] = (x, y)
+            tier = f"tier {node['tier']}" if node.get("tier") else "tier ?"
+            name = _s(node.get("facility_name"))
+            short = name if len(name) <= _LABEL else name[: _LABEL - 1] + "\u2026"
+            label = f"{_s(node.get('label'))} ({tier})"
+            boxes.append(Box(x, y, label, short, name, _s(node.get("country"))))
+    lines = [
+        (place[e["to"]][0] + _BOX_W, place[e["to"]][1] + _BOX_H // 2,
+         place[e["from"]][0], place[e["from"]][1] + _BOX_H // 2)
+        for e in graph.get("edges") or []
+        if e["from"] in place and e["to"] in place
+    ]  # fmt: skip
+    height = 20 + max((len(c) for c in columns.values()), default=1) * (_BOX_H + _GAP_Y)
+    return GraphView(20 + len(columns) * (_BOX_W + _GAP_X), height, _BOX_W, _BOX_H, boxes, lines)
+
+
+def _anchors(
+    entries: Iterable[Mapping[str, Any]], party: _Names
+) -> tuple[list[AnchorGroup], list[tuple[str, str, Party]]]:
+    groups: dict[str, AnchorGroup] = {}
+    loose = []
+    for e in entries:
+        row = (_s(e.get("entry_id")), _s(e.get("kind")), party(e.get("issuer")))
+        anchor = e.get("anchor") or {}
+        if not anchor.get("root"):
+            loose.append(row)
+            continue
+        group = groups.setdefault(
+            anchor["root"],
+            AnchorGroup(
+                anchor["root"], _s(anchor.get("tx_hash")), _s(anchor.get("block_number")), []
+            ),
+        )
+        group.entries.append(row)
+    return sorted(groups.values(), key=lambda g: g.block), loose
+
+
+def batch_view(report: Mapping[str, Any], notes: Annotations | None = None) -> BatchView:
+    """The report as a reader sees it, with the names and withdrawal reasons in `notes`."""
+    notes = notes or Annotations()
+    party = _Names(notes.names)
+    withdrawn = notes.withdrawn
+    why = {k: f"withdrawn by {k}: {v}" for k, v in withdrawn.items()}
+    verdict = _s(report.get("verdict") or "FAIL")
+    batch = report.get("batch") or {}
+    stages = list(report.get("stages") or [])
+    names_by_id = {(s.get("facility") or {}).get("facility_id"): _s(s["facility"]["name"])
+                   for s in stages if s.get("facility")}  # fmt: skip
+    checks = list(report.get("checks") or [])
+    reasons = _reasons(checks, names_by_id, withdrawn)
+    chain = report.get("chain") or {}
+    goods = report.get("goods_list") or {}
+    anchors, loose = _anchors(report.get("entries") or [], party)
+    product = batch.get("product") or {}
+    return BatchView(
+        verdict=verdict,
+        headline=_headline(verdict, reasons, stages, _s(batch.get("lot"))),
+        lot=_s(batch.get("lot")),
+        gtin=_s(product.get("gtin")),
+        product=_product_line(batch),
+        made=", ".join(
+            p
+            for p in (
+                f"{_s(batch.get('quantity'))} {_s(batch.get('unit'))}".strip(),
+                f"produced {batch['produced_at']}" if batch.get("produced_at") else "",
+            )
+            if p
+        ),
+        batch_id=_s(batch.get("batch_id")),
+        generated_at=_s(report.get("generated_at")),
+        reasons=reasons,
+        passed=sum(c.get("outcome") == "pass" for c in checks),
+        total=len(checks),
+        cards=[_card(s, party, why) for s in stages],
+        graph=_graph(report.get("graph") or {}),
+        goods_list=[
+            (label, _s(goods.get(key)))
+            for key, label in (
+                ("title", "List"),
+                ("edition", "Edition"),
+                ("coverage", "Coverage"),
+                ("source", "Source"),
+            )
+            if goods.get(key)
+        ],
+        chain=ChainView(
+            label=_s(chain.get("label")),
+            chain_id=_s(chain.get("chain_id")),
+            contract=_s(chain.get("contract")),
+            development=is_development_chain(chain),
+        ),
+        anchors=anchors,
+        unanchored=loose,
+        problems=[
+            f"{_s(p.get('kind'))}: {_s(p.get('reason'))}" for p in report.get("problems") or []
+        ],
+    )
+
+
+@dataclass(frozen=True)
+class Annotations:
+    """What a report names only by id, looked up for its reader: organisations accredited
+    for accounts, and the reasons given for withdrawals."""
+
+    names: Mapping[str, Party] = field(default_factory=dict)
+    withdrawn: Mapping[str, str] = field(default_factory=dict)
+
+
+def annotate(ledger: Ledger, report: Mapping[str, Any]) -> Annotations:
+    """Look up, in `ledger`'s mirror, the withdrawals `report` mentions."""
+    revocations = {r for e in report.get("entries") or [] for r in e.get("revoked_by") or []} | {
+        r
+        for s in report.get("stages") or []
+        for a in (s.get("audits") or []) + (s.get("attestations") or [])
+        for r in a.get("revoked_by") or []
+    }
+    found = ledger.mirror.get_entries(sorted(revocations)) if revocations else {}
+    return Annotations(
+        withdrawn={
+            k: _s((row.get("body") or {}).get("reason"))
+            for k, row in found.items()
+            if row.get("kind") == "revocation"
+        }
+    )
