@@ -101,6 +101,11 @@ def roles_allowed(kind: str, body: dict[str, Any]) -> tuple[str, ...]:
         return ("BRAND", "SUPPLIER")
     if kind in ("audit", "finding_update"):
         return ("AUDITOR",)
+    if kind == "grievance":
+        return ("GRIEVANCE_CHANNEL",)
+    if kind == "grievance_update":
+        # An auditor who investigated may say what was found.
+        return ("GRIEVANCE_CHANNEL", "AUDITOR")
     return ("BRAND",)
 
 

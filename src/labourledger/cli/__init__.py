@@ -11,6 +11,7 @@ from labourledger.cli import (
     audits,
     demo,
     entries,
+    grievances,
     keys,
     products,
     roles,
@@ -48,7 +49,18 @@ def _root(
     ctx.obj = State(workspace=workspace, json=json_output, key=key)
 
 
-for module in (setup, keys, roles, suppliers, audits, products, entries, verify, demo):
+for module in (
+    setup,
+    keys,
+    roles,
+    suppliers,
+    audits,
+    grievances,
+    products,
+    entries,
+    verify,
+    demo,
+):
     module.register(app)
 
 _GLOBAL_WITH_VALUE = ("--workspace", "--key")

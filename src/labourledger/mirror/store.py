@@ -355,6 +355,13 @@ class Mirror:
             by_subject.setdefault(row["subject"], []).append(row)
         return by_subject
 
+    def subjects_of(self, kind: str) -> list[str]:
+        """The distinct subjects of entries of one kind (say, the facilities with grievances)."""
+        e = schema.entries
+        with self._connect() as conn:
+            query = select(e.c.subject).where(e.c.kind == kind).distinct().order_by(e.c.subject)
+            return [str(s) for s in conn.execute(query).scalars()]
+
     def revocations(self, targets: Iterable[str]) -> dict[str, list[str]]:
         """For each of `targets` that was revoked, the ids of the revocation entries."""
         r = schema.revocations

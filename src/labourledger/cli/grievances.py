@@ -1,0 +1,280 @@
+"""Worker voice: `grievance record | update | list` for accredited channels, and
+`receipt check` for the worker holding a receipt code.
+
+A channel records in its own workspace and anchors its own entries
+(`labourledger anchor --key channel`), so no brand can keep a grievance off
+the chain; `-o FILE` also writes the signed entry for brands to import.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from labourledger.cli.context import next_step, out, parse_when, state
+from labourledger.errors import InputError
+from labourledger.exchange import read_json
+from labourledger.kinds.grievances import CATEGORIES, CHANNEL_TYPES, GRIEVANCE_STATUSES
+
+grievance_app = typer.Typer(
+    help="Grievances from accredited channels (hotlines, apps, unions, NGOs).",
+    no_args_is_help=True,
+)
+receipt_app = typer.Typer(help="A worker's grievance receipt.", no_args_is_help=True)
+
+OUTPUT_HELP = "Also write the signed entry file here, for a brand to `labourledger import`."
+ISSUED_AT_HELP = "When it was signed, if not now: Unix seconds or ISO date (offline work)."
+
+
+def register(app: typer.Typer) -> None:
+    """Add these commands to the root app."""
+    app.add_typer(grievance_app, name="grievance")
+    app.add_typer(receipt_app, name="receipt")
+
+
+@grievance_app.command("record")
+def grievance_record(
+    ctx: typer.Context,
+    facility: str = typer.Option(..., "--facility", help="Facility id or OS id."),
+    received: str = typer.Option(..., "--received", help="Month received, YYYY-MM (never a day)."),
+    channel: str = typer.Option(..., "--channel", help=", ".join(CHANNEL_TYPES) + "."),
+    category: list[str] = typer.Option(
+        ..., "--category", help="Repeat. " + ", ".join(CATEGORIES) + "."
+    ),
+    severity: str = typer.Option(..., "--severity", help="As the channel assesses it."),
+    workers: str = typer.Option(..., "--workers", help="Workers affected: 1, 2-5, 6-20 or 21+."),
+    report: Path = typer.Option(
+        ..., "--report", help="The report; only its salted hash is signed, the file stays here."
+    ),
+    output: Path | None = typer.Option(None, "-o", "--output", help=OUTPUT_HELP),
+    issued_at: str | None = typer.Option(None, "--issued-at", help=ISSUED_AT_HELP),
+) -> None:
+    """Sign and store a grievance (with --key, default channel) and print the worker's
+    receipt code, once: it is stored nowhere.
+
+    Example: labourledger grievance record --facility VN0063025KNT03S --received 2026-11
+    --channel hotline --category withholding_of_wages --severity major --workers 2-5
+    --report report.txt --key channel
+    """
+    from labourledger import grievances
+
+    st = state(ctx)
+    try:
+        content = report.read_bytes()
+    except OSError as exc:
+        raise InputError(f"--report {report}: cannot read ({exc.strerror})") from None
+    signer = st.signer("channel")
+    recorded = grievances.record(
+        st.ledger,
+        signer,
+        facility=facility,
+        received_month=received,
+        channel=channel,
+        categories=category,
+        severity=severity,
+        workers=workers,
+        report=content,
+        issued_at=parse_when(issued_at),
+        output=output,
+    )
+    entry_id = "0x" + recorded.entry.entry_id.hex()
+    data = {
+        "entry_id": entry_id,
+        "receipt": recorded.receipt,
+        "report_salt": recorded.report_salt,
+        "file": str(output) if output else None,
+    }
+
+    def human() -> None:
+        out.print(f"recorded grievance {entry_id}")
+        out.print(f"receipt code for the worker: [bold]{recorded.receipt}[/bold]")
+        out.print("  read it out once; it is stored nowhere and cannot be shown again")
+        out.print(f"report salt (keep it with the report): {recorded.report_salt}")
+        if output:
+            out.print(f"wrote {output}")
+
+    st.emit(data, human)
+    next_step(
+        "anchor it yourself, so no one can keep it off the chain: "
+        "`labourledger anchor --key channel`"
+    )
+
+
+@grievance_app.command("update")
+def grievance_update(
+    ctx: typer.Context,
+    grievance_id: str = typer.Argument(..., help="The grievance's entry id."),
+    status: str = typer.Option(..., "--status", help=", ".join(GRIEVANCE_STATUSES) + "."),
+    month: str | None = typer.Option(None, "--month", help="YYYY-MM (default this month)."),
+    evidence: list[Path] = typer.Option(
+        [], "--evidence", help="Evidence file, hashed with a fresh salt; it stays here. Repeat."
+    ),
+    output: Path | None = typer.Option(None, "-o", "--output", help=OUTPUT_HELP),
+    issued_at: str | None = typer.Option(None, "--issued-at", help=ISSUED_AT_HELP),
+) -> None:
+    """Sign and store a grievance's new status (by its channel, or an AUDITOR who
+    investigated it; with --key, default channel).
+
+    Example: labourledger grievance update 0x3f2a… --status substantiated --month 2026-11
+    --key channel
+    """
+    from labourledger import grievances
+
+    st = state(ctx)
+    commitments = [grievances.evidence_commitment(path) for path in evidence]
+    entry = grievances.update(
+        st.ledger,
+        st.signer("channel"),
+        grievance_id,
+        status=status,
+        month=month,
+        evidence=commitments,
+        issued_at=parse_when(issued_at),
+        output=output,
+    )
+    data = {
+        "entry_id": "0x" + entry.entry_id.hex(),
+        "grievance": entry.body["grievance"],
+        "status": entry.body["status"],
+        "month": entry.body["month"],
+        "evidence": [vars(c) for c in commitments],
+        "file": str(output) if output else None,
+    }
+
+    def human() -> None:
+        out.print(f"grievance {data['grievance']}: {data['status']} ({data['month']})")
+        out.print(f"update {data['entry_id']}")
+        for c in commitments:
+            out.print(f"evidence {c.file}: hash {c.hash}, salt {c.salt} (keep both)")
+
+    st.emit(data, human)
+    next_step("`labourledger anchor --key channel`")
+
+
+@grievance_app.command("list")
+def grievance_list(
+    ctx: typer.Context,
+    facility: str | None = typer.Option(None, "--facility", help="Facility id or OS id."),
+    status: str | None = typer.Option(None, "--status", help="Current status."),
+    each: bool = typer.Option(False, "--each", help="One row per grievance, not counts."),
+) -> None:
+    """Grievances by facility: counts by status and category (or --each grievance).
+
+    Example: labourledger grievance list --facility VN0063025KNT03S --status substantiated --json
+    """
+    from labourledger import grievances
+
+    st = state(ctx)
+    ledger = st.ledger
+    if status is not None and status not in (*GRIEVANCE_STATUSES, "revoked"):
+        raise InputError(f"--status: expected one of {', '.join(GRIEVANCE_STATUSES)}")
+    by_facility = (
+        grievances.grievances_of(ledger, [ledger.facility_id(facility)])
+        if facility
+        else grievances.all_grievances(ledger)
+    )
+    names = ledger.mirror.lookup("facilities", "facility_id", list(by_facility))
+    selected = {
+        f: [v for v in views if status is None or v.status == status]
+        for f, views in by_facility.items()
+    }
+    if each:
+        rows = [v.to_dict() for views in selected.values() for v in views]
+
+        def each_table() -> None:
+            table = Table("grievance", "facility", "received", "categories", "severity", "status")
+            for r in rows:
+                name = names.get(r["facility"], {}).get("name") or r["facility"][:14] + "…"
+                table.add_row(
+                    r["entry_id"][:14] + "…",
+                    name,
+                    r["received_month"],
+                    ", ".join(r["categories"]),
+                    r["severity"],
+                    f"{r['status']} ({r['state']})",
+                )
+            out.print(table)
+
+        st.emit(rows, each_table)
+        return
+    counts = [
+        grievances.count(f, views, names.get(f, {}).get("name"))
+        for f, views in selected.items()
+        if views
+    ]
+
+    def count_table() -> None:
+        if not counts:
+            out.print("no grievances")
+            return
+        table = Table("facility", "grievances", "received", "by status", "by category")
+        for c in counts:
+            table.add_row(
+                c.name or c.facility[:14] + "…",
+                str(c.total),
+                f"{c.received_from} to {c.received_to}",
+                ", ".join(f"{k} {n}" for k, n in c.by_status.items()),
+                ", ".join(f"{k} {n}" for k, n in c.by_category.items()),
+            )
+        out.print(table)
+
+    st.emit([c.to_dict() for c in counts], count_table)
+
+
+@receipt_app.command("check")
+def receipt_check(
+    ctx: typer.Context,
+    code: str = typer.Argument(..., help="The receipt code, e.g. XXXX-XXXX-XXXX-XXXX."),
+    bundle: Path | None = typer.Option(
+        None, "--bundle", help="Look in this bundle instead of the workspace's mirror."
+    ),
+    chain: str | None = typer.Option(
+        None, "--chain", help="RPC URL of the chain (default: this workspace's chain)."
+    ),
+) -> None:
+    """Check a grievance receipt: the month it was received, the block it is anchored in
+    (its proof checked against the chain), its status and history; nothing else.
+
+    Example: labourledger receipt check XXXX-XXXX-XXXX-XXXX --bundle tee.json --chain
+    http://127.0.0.1:8545
+    """
+    from labourledger import grievances
+
+    st = state(ctx)
+    if bundle is None:
+        if chain is not None:
+            raise InputError("--chain: give it with --bundle; a workspace has its own chain")
+        result = grievances.check_receipt(st.ledger, code)
+    else:
+        from labourledger.chain import open_rpc
+        from labourledger.ledger import Ledger
+
+        data = read_json(bundle)
+        if not isinstance(data, dict):
+            raise InputError(f"{bundle}: not a labourledger bundle")
+        with tempfile.TemporaryDirectory(prefix="labourledger-receipt-") as scratch:
+            chain_obj = open_rpc(chain) if chain else st.ledger.chain
+            ledger = Ledger.from_bundle(data, Path(scratch) / "ws", chain_obj)
+            result = grievances.check_receipt(ledger, code)
+
+    def human() -> None:
+        out.print(f"recorded in month {result.received_month}")
+        if result.anchored:
+            verdict = (
+                "proof checked against the chain"
+                if result.proof_verified
+                else ("[red]the proof does NOT check against the chain[/red]")
+            )
+            out.print(f"anchored in block {result.block_number} ({verdict})")
+        else:
+            out.print("not anchored yet")
+        out.print(f"status: [bold]{result.status}[/bold]")
+        table = Table("status", "month", "state", "block")
+        for h in result.history:
+            table.add_row(h["status"], h["month"], h["state"], str(h["block_number"] or ""))
+        out.print(table)
+
+    st.emit(result.to_dict(), human)

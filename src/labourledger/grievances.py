@@ -1,0 +1,373 @@
+"""Worker voice (issue 13): record grievances, update them, count them, check a receipt.
+
+A grievance starts `acknowledged` (recording it acknowledges it); each
+anchored `grievance_update` then sets its status, in anchor order, which no
+issuer can back-date. A pending update is shown and changes nothing, and so is
+a revoked one. Everything shown about a grievance outside its channel is a
+count by category and status; a receipt check shows its holder the month, the
+anchor, the status and its history, and nothing else.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections import Counter
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from labourledger import kinds
+from labourledger.errors import InputError
+from labourledger.kinds.grievances import (
+    CATEGORIES,
+    format_receipt,
+    new_receipt,
+    parse_receipt,
+    receipt_commitment,
+    report_commitment,
+)
+
+if TYPE_CHECKING:
+    from eth_account.signers.local import LocalAccount
+
+    from labourledger.envelope import SignedEntry
+    from labourledger.ledger import Ledger
+
+__all__ = [
+    "INITIAL_STATUS",
+    "UNRESOLVED",
+    "EvidenceCommitment",
+    "FacilityGrievances",
+    "GrievanceView",
+    "ReceiptCheck",
+    "RecordedGrievance",
+    "StatusChange",
+    "all_grievances",
+    "check_receipt",
+    "count",
+    "evidence_commitment",
+    "grievances_of",
+    "record",
+    "update",
+]
+
+#: What recording a grievance says of it: the channel has it.
+INITIAL_STATUS = "acknowledged"
+#: Statuses of a grievance nobody has judged yet.
+UNRESOLVED = ("acknowledged", "under_investigation")
+
+
+def _this_month(issued_at: int | None = None) -> str:
+    moment = time.gmtime(time.time() if issued_at is None else issued_at)
+    return f"{moment.tm_year:04d}-{moment.tm_mon:02d}"
+
+
+@dataclass(frozen=True)
+class StatusChange:
+    """One step of a grievance's history: the recording itself, or an update."""
+
+    status: str
+    month: str
+    by: str
+    entry_id: str
+    issuer: str
+    #: anchored, pending or revoked; only anchored steps change the status.
+    state: str
+    block_number: int | None
+
+
+@dataclass(frozen=True)
+class GrievanceView:
+    """A grievance as the mirror holds it, with its current status and history."""
+
+    entry_id: str
+    issuer: str
+    facility: str
+    received_month: str
+    channel: str
+    categories: tuple[str, ...]
+    severity: str
+    workers: str
+    state: str
+    block_number: int | None
+    revoked_by: tuple[str, ...]
+    status: str
+    history: tuple[StatusChange, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form (no commitments: they serve only the channel and the receipt)."""
+        return asdict(self)
+
+
+def _state(row: Mapping[str, Any], revoked: Collection[str]) -> str:
+    if row["entry_id"] in revoked:
+        return "revoked"
+    return "anchored" if row.get("anchor_status") else "pending"
+
+
+def _view(
+    row: Mapping[str, Any], updates: Sequence[Mapping[str, Any]], revoked: Mapping[str, list[str]]
+) -> GrievanceView:
+    body = row["body"]
+    state = _state(row, revoked)
+    history = [
+        StatusChange(
+            INITIAL_STATUS,
+            body["received_month"],
+            "grievance",
+            row["entry_id"],
+            row["issuer"],
+            state,
+            row.get("block_number"),
+        )
+    ]
+    current = INITIAL_STATUS
+    for update in updates:
+        step = StatusChange(
+            update["body"]["status"],
+            update["body"]["month"],
+            "grievance_update",
+            update["entry_id"],
+            update["issuer"],
+            _state(update, revoked),
+            update.get("block_number"),
+        )
+        history.append(step)
+        if step.state == "anchored":
+            current = step.status
+    return GrievanceView(
+        entry_id=row["entry_id"],
+        issuer=row["issuer"],
+        facility=body["facility"],
+        received_month=body["received_month"],
+        channel=body["channel"],
+        categories=tuple(body["categories"]),
+        severity=body["severity"],
+        workers=body["workers"],
+        state=state,
+        block_number=row.get("block_number"),
+        revoked_by=tuple(revoked.get(row["entry_id"], [])),
+        status="revoked" if state == "revoked" else current,
+        history=tuple(history),
+    )
+
+
+def grievances_of(ledger: Ledger, facility_ids: Iterable[str]) -> dict[str, list[GrievanceView]]:
+    """Each facility's grievances, in anchor order then pending ones; a few queries whatever
+    the number of facilities. Facilities without grievances are absent."""
+    by_facility = ledger.mirror.timelines(facility_ids, "grievance")
+    ids = [r["entry_id"] for rows in by_facility.values() for r in rows]
+    updates = ledger.mirror.timelines(ids, "grievance_update")
+    revoked = ledger.revoked([*ids, *(u["entry_id"] for rows in updates.values() for u in rows)])
+    return {
+        facility: [_view(row, updates.get(row["entry_id"], []), revoked) for row in rows]
+        for facility, rows in by_facility.items()
+    }
+
+
+def all_grievances(ledger: Ledger) -> dict[str, list[GrievanceView]]:
+    """Every grievance the mirror holds, by facility."""
+    return grievances_of(ledger, ledger.mirror.subjects_of("grievance"))
+
+
+@dataclass(frozen=True)
+class FacilityGrievances:
+    """What anyone outside a channel is shown of a facility's grievances: counts."""
+
+    facility: str
+    total: int
+    by_status: dict[str, int]
+    by_category: dict[str, int]
+    received_from: str | None
+    received_to: str | None
+    name: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return asdict(self)
+
+
+def count(
+    facility: str, views: Sequence[GrievanceView], name: str | None = None
+) -> FacilityGrievances:
+    """Counts by status and category (categories in the schema's order) of `views`."""
+    by_category = Counter(c for v in views for c in v.categories)
+    months = sorted(v.received_month for v in views)
+    return FacilityGrievances(
+        facility=facility,
+        total=len(views),
+        by_status=dict(sorted(Counter(v.status for v in views).items())),
+        by_category={c: by_category[c] for c in CATEGORIES if by_category[c]},
+        received_from=months[0] if months else None,
+        received_to=months[-1] if months else None,
+        name=name,
+    )
+
+
+# -- recording -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RecordedGrievance:
+    """A grievance just signed and stored, with the two secrets only `record` ever sees:
+    the receipt code for the worker, and the salt of the report commitment for the
+    channel (kept with the report, it shows which report the grievance commits to)."""
+
+    entry: SignedEntry
+    receipt: str = field(repr=False)
+    report_salt: str = field(repr=False)
+
+
+def record(
+    ledger: Ledger,
+    signer: LocalAccount,
+    *,
+    facility: str,
+    received_month: str,
+    channel: str,
+    categories: Sequence[str],
+    severity: str,
+    workers: str,
+    report: bytes,
+    issued_at: int | None = None,
+    output: Path | None = None,
+) -> RecordedGrievance:
+    """Sign and store a grievance as pending, with a fresh receipt (and write it to
+    `output` as a signed entry file); the report itself is only hashed, with a fresh
+    salt, and never stored."""
+    salt, secret = os.urandom(32), new_receipt()
+    body = {
+        "facility": ledger.facility_id(facility),
+        "received_month": received_month,
+        "channel": channel,
+        "categories": list(categories),
+        "severity": severity,
+        "workers": workers,
+        "report_commitment": report_commitment(salt, report),
+        "receipt_commitment": receipt_commitment(secret),
+    }
+    kinds.parse_body("grievance", body)
+    if received_month > _this_month(issued_at):
+        raise InputError(f"--received: {received_month} is after the month it is recorded in")
+    entry = _keep(ledger, ledger.sign("grievance", body, signer, issued_at=issued_at), output)
+    return RecordedGrievance(entry, format_receipt(secret), "0x" + salt.hex())
+
+
+@dataclass(frozen=True)
+class EvidenceCommitment:
+    """A salted hash of an evidence file put in an update; the channel keeps file and salt."""
+
+    file: str
+    salt: str
+    hash: str
+
+
+def evidence_commitment(path: Path) -> EvidenceCommitment:
+    """Hash an evidence file with a fresh salt (the file never leaves the channel)."""
+    ref = kinds.evidence_ref(path)
+    return EvidenceCommitment(str(path), ref.salt, ref.hash)
+
+
+def update(
+    ledger: Ledger,
+    signer: LocalAccount,
+    grievance_id: str,
+    *,
+    status: str,
+    month: str | None = None,
+    evidence: Sequence[EvidenceCommitment] = (),
+    issued_at: int | None = None,
+    output: Path | None = None,
+) -> SignedEntry:
+    """Sign and store a new status of a grievance, by its channel or an AUDITOR (and write
+    it to `output` as a signed entry file)."""
+    grievance = ledger.entry(grievance_id)
+    if grievance.kind != "grievance":
+        raise InputError(f"entry {grievance_id}: a {grievance.kind}, not a grievance")
+    body = {
+        "grievance": "0x" + grievance.entry_id.hex(),
+        "status": status,
+        "month": month or _this_month(issued_at),
+        "evidence": [e.hash for e in evidence],
+    }
+    kinds.parse_body("grievance_update", body)
+    if body["month"] < grievance.body["received_month"]:
+        raise InputError(
+            f"--month: {body['month']} is before the grievance was received "
+            f"({grievance.body['received_month']})"
+        )
+    if signer.address != grievance.issuer and not ledger.chain.has_role("AUDITOR", signer.address):
+        raise InputError(
+            f"--key: only the channel that recorded it ({grievance.issuer}) or an AUDITOR "
+            "may update a grievance"
+        )
+    return _keep(ledger, ledger.sign("grievance_update", body, signer, issued_at=issued_at), output)
+
+
+def _keep(ledger: Ledger, entry: SignedEntry, output: Path | None) -> SignedEntry:
+    """Write the entry file, then store the entry: both or neither."""
+    if output is not None:
+        try:
+            ledger.write_entries(output, [entry])
+        except OSError as exc:
+            raise InputError(f"--output {output}: cannot write ({exc.strerror})") from None
+    try:
+        ledger.store([entry])
+    except BaseException:
+        if output is not None:
+            output.unlink(missing_ok=True)
+        raise
+    return entry
+
+
+# -- receipts --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReceiptCheck:
+    """All a receipt shows its holder: when the grievance was received, where it is
+    anchored (the proof checked against the chain), its status and history."""
+
+    received_month: str
+    anchored: bool
+    block_number: int | None
+    proof_verified: bool
+    status: str
+    history: tuple[dict[str, Any], ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return asdict(self)
+
+
+def check_receipt(ledger: Ledger, code: str) -> ReceiptCheck:
+    """Find the grievance a receipt code belongs to in `ledger` and check its anchor."""
+    wanted = receipt_commitment(parse_receipt(code))
+    rows = ledger.mirror.timelines(ledger.mirror.subjects_of("grievance"), "grievance")
+    ids = [
+        r["entry_id"]
+        for rs in rows.values()
+        for r in rs
+        if r["body"]["receipt_commitment"] == wanted
+    ]
+    if not ids:
+        raise InputError(
+            "receipt: no grievance with this code here; check the code, or check it against "
+            "a bundle or mirror that holds the grievance"
+        )
+    facility = ledger.entry(ids[0]).body["facility"]
+    view = next(v for v in grievances_of(ledger, [facility])[facility] if v.entry_id == ids[0])
+    verified = view.state != "pending" and bool(ledger.proof(view.entry_id)["verified"])
+    return ReceiptCheck(
+        received_month=view.received_month,
+        anchored=view.state != "pending",
+        block_number=view.block_number,
+        proof_verified=verified,
+        status=view.status,
+        history=tuple(
+            {"status": h.status, "month": h.month, "state": h.state, "block_number": h.block_number}
+            for h in view.history
+        ),
+    )

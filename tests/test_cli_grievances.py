@@ -1,0 +1,210 @@
+"""Issue 13: `grievance record | update | list` and `receipt check`, and what they never show."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from clihelp import Cli
+
+pytestmark = pytest.mark.integration
+
+KNIT_MILL = "VN0063025KNT03S"  # Saigon Knit Fabrics, in examples/demo/facilities.csv
+REPORT = b"Supervisor deducts 400,000 VND from each payslip for 'dormitory'; caller Nguyen T."
+CODE = re.compile(r"[0-9A-HJKMNP-TV-Z]{4}(-[0-9A-HJKMNP-TV-Z]{4}){3}")
+
+
+@pytest.fixture
+def cli(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Cli:
+    """A channel's workspace on the embedded chain, with a channel key and a stranger's."""
+    cli = Cli(tmp_path / "channel", capsys, monkeypatch)
+    cli.ok("init")
+    cli.ok("keys", "new", "channel")
+    cli.ok("keys", "new", "stranger")
+    (tmp_path / "report.txt").write_bytes(REPORT)
+    return cli
+
+
+def _record(cli: Cli, *extra: str, received: str = "2026-10") -> dict[str, str]:
+    recorded: dict[str, str] = cli.json(
+        "grievance",
+        "record",
+        "--facility",
+        KNIT_MILL,
+        "--received",
+        received,
+        "--channel",
+        "hotline",
+        "--category",
+        "withholding_of_wages",
+        "--category",
+        "wages",
+        "--severity",
+        "major",
+        "--workers",
+        "2-5",
+        "--report",
+        str(cli.workspace.parent / "report.txt"),
+        "--key",
+        "channel",
+        *extra,
+    )
+    return recorded
+
+
+def _secrets(code: str) -> list[bytes]:
+    """The receipt code as it could be written down, and the report's telling parts."""
+    bare = code.replace("-", "")
+    return [code.encode(), bare.encode(), bare.lower().encode(), REPORT, b"Nguyen", b"400,000"]
+
+
+def _files_hold(root: Path, needles: list[bytes]) -> list[str]:
+    return [
+        f"{path}: {needle!r}"
+        for path in root.rglob("*")
+        if path.is_file()
+        for needle in needles
+        if needle in path.read_bytes()
+    ]
+
+
+def test_record_update_list_and_check_a_receipt(cli: Cli, tmp_path: Path) -> None:
+    code, human, _ = cli.run(
+        "grievance", "record", "--facility", KNIT_MILL, "--received", "2026-09",
+        "--channel", "app", "--category", "harassment", "--severity", "minor",
+        "--workers", "1", "--report", str(tmp_path / "report.txt"), "--key", "channel",
+    )  # fmt: skip
+    assert code == 0 and "stored nowhere" in human
+    shown_once = CODE.search(human)
+    assert shown_once is not None
+    recorded = _record(cli, "-o", str(tmp_path / "grievance.json"))
+    assert CODE.fullmatch(recorded["receipt"]) and recorded["receipt"] != shown_once[0]
+    assert re.fullmatch(r"0x[0-9a-f]{64}", recorded["report_salt"])
+    entry_file = json.loads((tmp_path / "grievance.json").read_text())
+    assert entry_file["entries"][0]["kind"] == "grievance"
+
+    counts = cli.json("grievance", "list")
+    assert len(counts) == 1 and counts[0]["total"] == 2
+    assert counts[0]["by_status"] == {"acknowledged": 2}
+    assert counts[0]["by_category"] == {"withholding_of_wages": 1, "wages": 1, "harassment": 1}
+    assert (counts[0]["received_from"], counts[0]["received_to"]) == ("2026-09", "2026-10")
+
+    grievance = recorded["entry_id"]
+    cli.ok("anchor", "--key", "admin")
+    update = cli.json(
+        "grievance", "update", grievance, "--status", "substantiated", "--month", "2026-11",
+        "--evidence", str(tmp_path / "report.txt"), "--key", "channel",
+    )  # fmt: skip
+    assert update["grievance"] == grievance and len(update["evidence"]) == 1
+    # Pending updates are shown, and change nothing until anchored.
+    pending = cli.json("receipt", "check", recorded["receipt"])
+    assert pending["status"] == "acknowledged"
+    assert [h["state"] for h in pending["history"]] == ["anchored", "pending"]
+    cli.ok("anchor", "--key", "admin")
+
+    checked = cli.json("receipt", "check", recorded["receipt"].lower().replace("-", " "))
+    assert set(checked) == {
+        "received_month",
+        "anchored",
+        "block_number",
+        "proof_verified",
+        "status",
+        "history",
+    }
+    assert checked["received_month"] == "2026-10" and checked["status"] == "substantiated"
+    assert checked["anchored"] and checked["proof_verified"] and checked["block_number"] > 0
+    assert [(h["status"], h["month"]) for h in checked["history"]] == [
+        ("acknowledged", "2026-10"),
+        ("substantiated", "2026-11"),
+    ]
+    text = cli.ok("receipt", "check", recorded["receipt"])
+    assert "recorded in month 2026-10" in text and "proof checked against the chain" in text
+    # Nothing else: not the facility, the grievance, its categories or the channel.
+    for hidden in (grievance, KNIT_MILL, "withholding", "hotline", "major"):
+        assert hidden not in text and hidden not in json.dumps(checked)
+
+    substantiated = cli.json("grievance", "list", "--status", "substantiated", "--each")
+    assert [g["entry_id"] for g in substantiated] == [grievance]
+    assert substantiated[0]["categories"] == ["withholding_of_wages", "wages"]
+    by_facility = cli.json("grievance", "list", "--facility", KNIT_MILL)
+    assert by_facility[0]["by_status"] == {"acknowledged": 1, "substantiated": 1}
+
+
+def test_codes_and_reports_never_appear_after_record(cli: Cli, tmp_path: Path) -> None:
+    (tmp_path / "out").mkdir()
+    recorded = _record(cli, "-o", str(tmp_path / "out" / "g.json"), received="2026-10")
+    needles = _secrets(recorded["receipt"])
+    cli.ok("anchor", "--key", "admin")
+    cli.ok("grievance", "update", recorded["entry_id"], "--status", "under_investigation",
+           "--key", "channel")  # fmt: skip
+    cli.ok("anchor", "--key", "admin")
+    outputs = [
+        cli.ok(*args)
+        for args in (
+            ("grievance", "list"),
+            ("grievance", "list", "--each"),
+            ("grievance", "list", "--json"),
+            ("grievance", "list", "--each", "--json"),
+            ("entry", "show", recorded["entry_id"], "--json"),
+            ("receipt", "check", recorded["receipt"]),
+            ("receipt", "check", recorded["receipt"], "--json"),
+            ("status", "--json"),
+        )
+    ]
+    for output in outputs:
+        assert not [n for n in needles if n.decode() in output]
+    (tmp_path / "report.txt").unlink()  # the channel's own copy, outside the workspace
+    assert _files_hold(cli.workspace, needles) == []
+    assert _files_hold(tmp_path / "out", needles) == []
+
+
+def test_bad_input_is_one_line_naming_the_field(cli: Cli, tmp_path: Path) -> None:
+    def refused(*args: str) -> str:
+        code, _, err = cli.run(*args)
+        assert code == 2, err
+        assert len(err.strip().splitlines()) == 1, err
+        return err
+
+    base = ["grievance", "record", "--facility", KNIT_MILL, "--channel", "hotline",
+            "--category", "wages", "--severity", "major", "--workers", "2-5",
+            "--report", str(tmp_path / "report.txt"), "--key", "channel"]  # fmt: skip
+    assert "received_month" in refused(*base, "--received", "2026-10-14")
+    assert "after the month" in refused(*base, "--received", "2999-01")
+    assert "workers" in refused(*[a if a != "2-5" else "3" for a in base], "--received", "2026-10")
+    assert "missing.txt" in refused(
+        *[a if not a.endswith("report.txt") else str(tmp_path / "missing.txt") for a in base],
+        "--received",
+        "2026-10",
+    )
+    nowhere = str(tmp_path / "no" / "g.json")
+    assert "cannot write" in refused(*base, "--received", "2026-10", "-o", nowhere)
+    assert cli.json("status")["pending"] == 0  # nothing half-written
+
+    recorded = _record(cli)
+    grievance = recorded["entry_id"]
+    assert "before the grievance" in refused(
+        "grievance", "update", grievance, "--status", "remediated", "--month", "2026-09",
+        "--key", "channel",
+    )  # fmt: skip
+    assert "body.status" in refused(
+        "grievance", "update", grievance, "--status", "closed", "--key", "channel"
+    )
+    assert "only the channel" in refused(
+        "grievance", "update", grievance, "--status", "withdrawn", "--key", "stranger"
+    )
+    assert "--status" in refused("grievance", "list", "--status", "closed")
+    wrong = "0000-0000-0000-0000"
+    err = refused("receipt", "check", wrong)
+    assert "no grievance with this code" in err and wrong not in err
+    assert "Crockford" in refused("receipt", "check", "not-a-code")
+
+
+def test_schema_and_help(cli: Cli) -> None:
+    schema = json.loads(cli.ok("schema", "grievance"))
+    assert schema["additionalProperties"] is False
+    assert schema["properties"]["received_month"]["pattern"] == r"^\d{4}-(0[1-9]|1[0-2])$"
+    for verb in (("grievance", "record"), ("grievance", "update"), ("grievance", "list"),
+                 ("receipt", "check")):  # fmt: skip
+        assert "Example: labourledger " + " ".join(verb) in cli.ok(*verb, "--help")
