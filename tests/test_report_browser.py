@@ -2,24 +2,20 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from browser import chromium
 from clihelp import FAST_ENV, PASSPHRASE
 from PIL import Image
 from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 
 from labourledger.demo import DemoResult, run_demo
 
 pytestmark = pytest.mark.integration
 
-# Explicit paths: Selenium Manager would try to download a browser, and CI has no internet.
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMEDRIVER = Path("/usr/bin/chromedriver")
 WIDTH, HEIGHT = 1280, 2000
 # The PASS banner's fill in report.py; finding it proves the banner was painted, not just parsed.
 PASS_GREEN = (0x1E, 0x7B, 0x34)
@@ -36,30 +32,9 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoResult]:
 
 @pytest.fixture(scope="module")
 def browser(demo: DemoResult) -> Iterator[webdriver.Chrome]:
-    missing = [str(p) for p in (CHROMIUM, CHROMEDRIVER) if not os.access(p, os.X_OK)]
-    if missing:
-        # Fail, not skip: CI rejects skipped tests, and a silent skip would hide the gap.
-        pytest.fail(
-            f"{', '.join(missing)} not found; install them with "
-            "`apt-get install -y chromium chromium-driver`",
-            pytrace=False,
-        )
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for arg in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        f"--window-size={WIDTH},{HEIGHT}",
-    ):
-        options.add_argument(arg)
-    driver = webdriver.Chrome(service=Service(executable_path=str(CHROMEDRIVER)), options=options)
-    try:
-        driver.set_page_load_timeout(30)
+    with chromium(WIDTH, HEIGHT) as driver:
         driver.get(demo.report.resolve().as_uri())
         yield driver
-    finally:
-        driver.quit()
 
 
 def test_page_shows_the_verdict_and_every_stage(

@@ -27,6 +27,7 @@ from labourledger._resources import shipped_dir
 from labourledger.ledger import Ledger
 from labourledger.presentation import annotate
 from labourledger.report import write_report
+from labourledger.workspace import EMBEDDED
 
 __all__ = ["DemoResult", "run_demo"]
 
@@ -61,20 +62,30 @@ def _id(entry: Any) -> str:
 
 
 def run_demo(
-    root: Path, say: Say = lambda _: None, *, admin_passphrase: str | None = None
+    root: Path,
+    say: Say = lambda _: None,
+    *,
+    admin_passphrase: str | None = None,
+    chain: str = EMBEDDED,
 ) -> DemoResult:
     """Run the whole story in a new workspace at `root`; `say` narrates each step.
 
     The admin key's passphrase is random unless given: the workspace is a throwaway.
+    `chain` is the embedded chain or the URL of a development node with funded accounts.
     """
     today = dt.date.today()
 
     def day(offset: int) -> str:
         return (today + dt.timedelta(days=offset)).isoformat()
 
-    say("creating a workspace on the embedded development chain and deploying the contract")
+    say(f"creating a workspace on the {chain} development chain and deploying the contract")
     passphrase = admin_passphrase or secrets.token_urlsafe(24)
-    ledger = Ledger.init(root, admin_passphrase=passphrase)
+    # A development node mines only when asked: waiting for confirmations would never end.
+    ledger = Ledger.init(root, chain=chain, confirmations=0, admin_passphrase=passphrase)
+    if chain != EMBEDDED:
+        # init deploys only on the embedded chain; a node gets the same admin and contract.
+        ledger.chain.fund(ledger.workspace.keys.new("admin", passphrase).address, FUNDS_WEI)
+        ledger.deploy(ledger.workspace.keys.unlock("admin", passphrase))
     admin = ledger.workspace.keys.unlock("admin", passphrase)
     brand = _party(ledger, admin, "BRAND")
     auditor_in = _party(ledger, admin, "AUDITOR")  # a SMETA audit firm in Chennai

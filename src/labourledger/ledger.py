@@ -1131,6 +1131,10 @@ class Ledger:
             if proof_status(found) != "pending"
         }
 
+    def forget_chain_reads(self) -> None:
+        """Drop what was read from the contract, for a ledger that outlives a chain head."""
+        self._roots.clear()
+
     def anchored_root(self, root: bytes) -> AnchoredRoot | None:
         """What the contract holds for `root`, with its current depth; cached per ledger."""
         if root not in self._roots:

@@ -15,6 +15,7 @@ from labourledger.cli import (
     keys,
     products,
     roles,
+    serve,
     setup,
     suppliers,
     verify,
@@ -60,6 +61,7 @@ for module in (
     entries,
     verify,
     demo,
+    serve,
 ):
     module.register(app)
 

@@ -1,0 +1,101 @@
+"""`serve` the verification pages and API, and print a batch's `qr` code."""
+
+from __future__ import annotations
+
+import ipaddress
+from pathlib import Path
+
+import typer
+
+from labourledger.cli.context import next_step, out, state
+from labourledger.errors import InputError
+
+
+def register(app: typer.Typer) -> None:
+    """Add these commands to the root app."""
+    app.command("serve")(serve)
+    app.command("qr")(qr)
+
+
+def _loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def serve(
+    ctx: typer.Context,
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
+    port: int = typer.Option(8000, "--port", help="TCP port (0 picks a free one)."),
+    base_url: str | None = typer.Option(
+        None, "--base-url", help="Public address for links and QR codes (default: as asked)."
+    ),
+) -> None:
+    """Serve read-only batch pages (GS1 Digital Link /01/GTIN/10/LOT) and the JSON API.
+
+    Opens the mirror read-only and loads no key. Example: labourledger serve --port 8000
+    """
+    import uvicorn
+
+    from labourledger.web.app import API_VERSION, create_app
+    from labourledger.web.service import ReadOnlyWorkspace
+
+    if not 0 <= port <= 65535:
+        raise InputError(f"--port: expected 0 to 65535, got {port}")
+    if base_url is not None and not base_url.startswith(("http://", "https://")):
+        raise InputError(f"--base-url: expected an http(s) URL, got {base_url!r}")
+    st = state(ctx)
+    workspace = ReadOnlyWorkspace(st.workspace)
+    workspace.check()
+    if not _loopback(host):
+        out.print(f"[yellow]listening on {host}: reachable from other machines[/yellow]")
+    out.print(
+        f"serving {workspace.ledger.workspace.root} read-only on http://{host}:{port} "
+        f"(API: /api/{API_VERSION}/, OpenAPI: /api/{API_VERSION}/openapi.json)"
+    )
+    uvicorn.run(
+        create_app(workspace, base_url=base_url),
+        host=host,
+        port=port,
+        log_level="warning",
+        server_header=False,
+        # The page and API never stream; a slow client is cut off instead of holding a worker.
+        timeout_keep_alive=5,
+        limit_concurrency=200,
+        h11_max_incomplete_event_size=16 * 1024,
+    )
+
+
+def qr(
+    ctx: typer.Context,
+    lot: str = typer.Argument(..., help="Batch lot or 0x id."),
+    base_url: str = typer.Option(
+        ...,
+        "--base-url",
+        help="Where `labourledger serve` is reachable, e.g. https://verify.example.com",
+    ),
+    output: Path = typer.Option(..., "-o", "--output", help="File to write: .svg, .png or .pdf."),
+) -> None:
+    """Write the QR code of the batch's GS1 Digital Link: {base}/01/{GTIN}/10/{lot}.
+
+    Example: labourledger qr TEE-26-0425 --base-url https://verify.example.com -o qr.svg
+    """
+    from labourledger.digital_link import batch_path, write_qr
+    from labourledger.web.service import ReadOnlyWorkspace
+
+    if not base_url.startswith(("http://", "https://")):
+        raise InputError(f"--base-url: expected an http(s) URL, got {base_url!r}")
+    st = state(ctx)
+    workspace = ReadOnlyWorkspace(st.workspace)
+    batch_id = workspace.batch_id(lot)
+    found = workspace.ledger.mirror.lookup("batches", "batch_id", [batch_id])[batch_id]
+    gtin = workspace.gtin_of(batch_id)
+    url = base_url.rstrip("/") + batch_path(gtin, str(found["lot"]))
+    write_qr(url, output)
+    data = {"file": str(output), "url": url}
+    st.emit(data, lambda: out.print(f"wrote {output}: {url}"))
+    if gtin is None:
+        next_step("the product has no GTIN, so the code links to /batches/LOT, not a Digital Link")

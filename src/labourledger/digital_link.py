@@ -1,0 +1,59 @@
+"""GS1 Digital Link URIs for batches, and the QR codes that carry them.
+
+A product's QR code holds `{base}/01/{GTIN-14}/10/{lot}`: application identifier 01 is
+the GTIN, zero-padded to 14 digits, and 10 the batch or lot number, percent-encoded.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import quote
+
+from labourledger.errors import InputError
+from labourledger.identifiers import validate_gtin
+
+__all__ = ["batch_path", "gtin14", "gtin_forms", "qr_svg", "write_qr"]
+
+#: GTIN-8, -12, -13 and -14: the lengths a GTIN may have before padding.
+GTIN_LENGTHS = (8, 12, 13, 14)
+
+
+def gtin14(gtin: str) -> str:
+    """The GTIN as 14 digits (InputError naming it when it is not a valid GTIN)."""
+    if len(gtin) not in GTIN_LENGTHS or not gtin.isascii() or not gtin.isdigit():
+        raise InputError(f"gtin: expected 8, 12, 13 or 14 digits, got {gtin!r}")
+    validate_gtin(gtin)
+    return gtin.rjust(14, "0")
+
+
+def gtin_forms(gtin: str) -> list[str]:
+    """The ways a product may have recorded this GTIN: 14 digits, or fewer without the
+    leading zeros of padding."""
+    full = gtin14(gtin)
+    return [full[14 - n :] for n in GTIN_LENGTHS if not full[: 14 - n].strip("0")]
+
+
+def batch_path(gtin: str | None, lot: str) -> str:
+    """The batch's path: its Digital Link when the product has a GTIN, else `/batches/{lot}`."""
+    encoded = quote(lot, safe="")
+    return f"/01/{gtin14(gtin)}/10/{encoded}" if gtin else f"/batches/{encoded}"
+
+
+def qr_svg(url: str) -> str:
+    """The QR code of `url` as an inline SVG element (no XML declaration)."""
+    import segno
+
+    code = segno.make_qr(url, error="m")
+    svg: str = code.svg_inline(scale=4)
+    return svg
+
+
+def write_qr(url: str, path: Path) -> Path:
+    """Write the QR code of `url` to `path`; the suffix chooses the format (svg, png, pdf…)."""
+    import segno
+
+    try:
+        segno.make_qr(url, error="m").save(str(path), scale=8, border=4)
+    except ValueError as exc:
+        raise InputError(f"-o: cannot write a QR code as {path.suffix or 'that'} ({exc})") from None
+    return path

@@ -1,0 +1,1 @@
+"""`labourledger serve`: the read-only verification page and JSON API behind a product's QR."""

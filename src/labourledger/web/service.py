@@ -1,0 +1,152 @@
+"""The read-only view of one workspace that the web app serves, with its verification cache.
+
+The mirror is opened read-only (SQLite `mode=ro`, PostgreSQL read-only transactions) and no
+key is ever loaded, so no request can change the workspace. Verification results are kept
+per batch and chain head: a new block, or a `sync` that moves the mirror's bookmark, makes
+the next request verify again.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.engine import make_url
+
+from labourledger.digital_link import gtin_forms
+from labourledger.errors import InputError
+from labourledger.ledger import Ledger
+from labourledger.mirror import schema
+from labourledger.mirror.store import Mirror
+from labourledger.presentation import Annotations, BatchView, annotate, batch_view
+from labourledger.workspace import Workspace
+
+__all__ = ["NotFound", "ReadOnlyWorkspace", "Verified", "read_only_url"]
+
+#: Batches whose verification is kept; the oldest is dropped first.
+CACHE_SIZE = 256
+
+
+class NotFound(InputError):
+    """A lot, GTIN, facility or audit this workspace does not hold."""
+
+
+def read_only_url(url: str) -> str:
+    """The mirror's URL, opened so that nothing can be written through it."""
+    parsed = make_url(url)
+    backend = parsed.get_backend_name()
+    if backend == "sqlite" and parsed.database and parsed.database != ":memory:":
+        path = Path(parsed.database).resolve()
+        return f"sqlite:///file:{path}?mode=ro&uri=true"
+    if backend == "postgresql":
+        options = "-c default_transaction_read_only=on"
+        return parsed.update_query_dict({"options": options}).render_as_string(hide_password=False)
+    raise InputError(f"mirror {parsed.render_as_string()}: cannot be opened read-only")
+
+
+@dataclass
+class Verified:
+    """One batch's verification at one chain head, and its renderings."""
+
+    report: dict[str, Any]
+    notes: Annotations
+    view: BatchView
+    pages: dict[str, str] = field(default_factory=dict)
+
+
+class ReadOnlyWorkspace:
+    """A workspace's mirror and chain, read and never written."""
+
+    def __init__(self, root: Path) -> None:
+        workspace = Workspace.open(root)
+        self.ledger = Ledger(workspace)
+        self.ledger.mirror = Mirror(read_only_url(workspace.config.mirror_url))
+        self._cache: OrderedDict[tuple[str, str], Verified] = OrderedDict()
+        # One verification at a time: 50 clients asking for a cold batch verify it once.
+        self._verifying = threading.Lock()
+
+    def check(self) -> None:
+        """Reach the mirror and the chain once, so a broken workspace fails at start."""
+        self.head()
+
+    def head(self) -> str:
+        """What a cached verification depends on: the chain's newest block, and how far
+        `sync` has read it into the mirror."""
+        chain = self.ledger.chain
+        number = chain.latest_block()
+        synced = self.ledger.mirror.get_sync_state("last_synced_block")
+        return f"{number}:{chain.block_hash(number).hex()}:{synced}"
+
+    def batch_id(self, lot: str, gtin: str | None = None) -> str:
+        """The batch with this lot (of the product with this GTIN, when given)."""
+        if gtin is None:
+            try:
+                return self.ledger.batch_id(lot)
+            except InputError as exc:
+                raise NotFound(str(exc)) from None
+        b, p = schema.batches, schema.products
+        query = (
+            select(b.c.batch_id)
+            .join(p, p.c.product_id == b.c.product)
+            .where(b.c.lot == lot, p.c.gtin.in_(gtin_forms(gtin)))
+        )
+        with self.ledger.mirror.transaction() as conn:
+            found = sorted({str(r[0]) for r in conn.execute(query)})
+        if len(found) != 1:
+            raise NotFound(
+                f"lot {lot} of GTIN {gtin}: "
+                + ("not found here" if not found else f"matches {len(found)} batches")
+            )
+        return found[0]
+
+    def gtin_of(self, batch_id: str) -> str | None:
+        """The GTIN of the batch's product, if it has one."""
+        mirror = self.ledger.mirror
+        batch = mirror.lookup("batches", "batch_id", [batch_id]).get(batch_id) or {}
+        product = mirror.lookup("products", "product_id", [batch.get("product") or ""])
+        gtin = next(iter(product.values()), {}).get("gtin")
+        return str(gtin) if gtin else None
+
+    def verified(self, batch_id: str) -> Verified:
+        """The batch's verification at the current head, from the cache when it is there."""
+        key = (batch_id, self.head())
+        hit = self._cache.get(key)
+        if hit is not None:
+            return hit
+        with self._verifying:
+            hit = self._cache.get(key)
+            if hit is None:
+                self.ledger.forget_chain_reads()
+                report = self.ledger.verify(batch_id)
+                notes = annotate(self.ledger, report)
+                hit = Verified(report, notes, batch_view(report, notes))
+                self._cache[key] = hit
+                while len(self._cache) > CACHE_SIZE:
+                    self._cache.popitem(last=False)
+        return hit
+
+    def bundle(self, batch_id: str) -> dict[str, Any]:
+        """The batch's self-contained bundle, as `export` writes it."""
+        return self.ledger.export_bundle(batch_id)
+
+    def trace(self, batch_id: str) -> dict[str, Any]:
+        """The batch's upstream graph."""
+        return self.ledger.trace(batch_id)
+
+    def facility(self, ref: str) -> dict[str, Any]:
+        """A facility by id or OS ID, with its entries, links, audits and attestations."""
+        facility_id = self.ledger.facility_id(ref)  # a malformed reference stays an InputError
+        if self.ledger.mirror.facility(facility_id) is None:
+            raise NotFound(f"facility {ref}: not registered here")
+        return self.ledger.facility(facility_id)
+
+    def audit(self, audit_id: str) -> dict[str, Any]:
+        """An audit with its findings and their history."""
+        try:
+            return self.ledger.audit(audit_id)
+        except InputError as exc:
+            raise NotFound(str(exc)) from None
