@@ -17,6 +17,7 @@ from labourledger.errors import DatabaseUnavailable, InputError
 from labourledger.mirror import Mirror, schema
 from labourledger.mirror.projections import rows_for
 from labourledger.mirror.schema import metadata
+from labourledger.mirror.store import SCHEMA_REVISION
 
 pytestmark = pytest.mark.integration
 
@@ -51,7 +52,7 @@ def mirror(mirror_url: str) -> Mirror:
 
 
 def test_migrations_create_exactly_the_declared_schema(mirror: Mirror) -> None:
-    assert mirror.current_revision() == mirror.head_revision() == "0003"
+    assert mirror.current_revision() == mirror.head_revision() == SCHEMA_REVISION == "0003"
     with mirror.engine.connect() as conn:
         assert compare_metadata(MigrationContext.configure(conn), metadata) == []
 

@@ -5,8 +5,35 @@ the envelope models (`Entry`, `SignedEntry`, `Domain`, `sign_entry`), and the
 errors in `labourledger.errors`.
 """
 
-from labourledger.envelope import Domain, Entry, SignedEntry, sign_entry
-from labourledger.ledger import Ledger
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from labourledger.envelope import Domain, Entry, SignedEntry, sign_entry
+    from labourledger.ledger import Ledger
 
 __all__ = ["Domain", "Entry", "Ledger", "SignedEntry", "sign_entry"]
-__version__ = "0.1.0"
+# The public names are loaded on first use: the CLI imports this package, and the
+# ledger's chain and database libraries would otherwise slow every command's start.
+_HOME = {
+    "Domain": "labourledger.envelope",
+    "Entry": "labourledger.envelope",
+    "SignedEntry": "labourledger.envelope",
+    "sign_entry": "labourledger.envelope",
+    "Ledger": "labourledger.ledger",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name == "__version__":
+        # The installed distribution's metadata is the one place the version is written.
+        from importlib.metadata import version
+
+        return version("labourledger")
+    if name not in _HOME:
+        raise AttributeError(f"module 'labourledger' has no attribute {name!r}")
+    value = getattr(import_module(_HOME[name]), name)
+    globals()[name] = value
+    return value

@@ -30,9 +30,22 @@ app = typer.Typer(
         "Example: labourledger demo"
     ),
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
+    rich_markup_mode=None,
     pretty_exceptions_enable=False,
 )
+
+
+def _print_version() -> None:
+    from importlib.metadata import version
+
+    sys.stdout.write(f"labourledger {version('labourledger')}\n")
+
+
+def _version_option(value: bool) -> None:
+    if value:
+        _print_version()
+        raise typer.Exit()
 
 
 @app.callback()
@@ -46,6 +59,14 @@ def _root(
     ),
     json_output: bool = typer.Option(False, "--json", help="Machine-readable JSON on stdout."),
     key: str | None = typer.Option(None, "--key", help="Name of the signing key."),
+    _version: bool = typer.Option(
+        False,
+        "--version",
+        is_eager=True,
+        expose_value=False,
+        callback=_version_option,
+        help="Print the version and exit.",
+    ),
 ) -> None:
     ctx.obj = State(workspace=workspace, json=json_output, key=key)
 
@@ -93,6 +114,10 @@ def _hoist_global_options(argv: list[str]) -> list[str]:
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the `labourledger` console script."""
     args = _hoist_global_options(list(sys.argv[1:] if argv is None else argv))
+    if args == ["--version"]:
+        # Answered before typer builds every command: the version alone needs none of them.
+        _print_version()
+        raise SystemExit(0)
     try:
         # Outside standalone mode typer returns an Exit's code (130 for Ctrl-C) instead of raising.
         code = app(args=args, prog_name="labourledger", standalone_mode=False)

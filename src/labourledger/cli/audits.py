@@ -12,16 +12,15 @@ import json
 import sys
 from datetime import date, datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
-from rich.table import Table
 
-from labourledger import kinds
 from labourledger.cli.context import State, next_step, out, parse_when, pending_hint, state
-from labourledger.envelope import Kind, SignedEntry
 from labourledger.errors import InputError
-from labourledger.exchange import read_json
+
+if TYPE_CHECKING:
+    from labourledger.envelope import Kind, SignedEntry
 
 audit_app = typer.Typer(help="Auditors' inspection results.", no_args_is_help=True)
 finding_app = typer.Typer(help="Follow-up of audit findings.", no_args_is_help=True)
@@ -83,6 +82,8 @@ def audit_new(
 
     Example: labourledger audit new IN2024007SPNC3S -o audit.json
     """
+    from labourledger import kinds
+
     st = state(ctx)
     facility_id = st.ledger.facility_id(facility)
     known = st.ledger.mirror.facility(facility_id)
@@ -134,6 +135,8 @@ def audit_new(
 
 
 def _read_audit(path: Path) -> dict[str, Any]:
+    from labourledger.exchange import read_json
+
     data = read_json(path)
     body = data.get("body", data) if isinstance(data, dict) else None
     if not isinstance(body, dict):
@@ -159,6 +162,8 @@ def audit_sign(
 
     Example: labourledger audit sign audit.json --key auditor --evidence report.pdf -o signed.json
     """
+    from labourledger import kinds
+
     st = state(ctx)
     body = _read_audit(file)
     kinds.parse_body("audit", body)  # bad input fails before any passphrase prompt
@@ -204,6 +209,8 @@ def audit_list(
     )
 
     def human() -> None:
+        from rich.table import Table
+
         table = Table("audit", "facility", "standard", "notice", "ended", "findings", "state")
         for v in views:
             open_count = sum(f["status"] in ("open", "progress_made") for f in v["findings"])
@@ -240,6 +247,8 @@ def audit_show(
     view = st.ledger.audit(audit_id)
 
     def human() -> None:
+        from rich.table import Table
+
         b = view["body"]
         out.print(
             f"[bold]{b['standard']}[/bold] {b['audit_type']} audit, {b['notice']}, "
@@ -294,6 +303,8 @@ def finding_update(
 
     Example: labourledger finding update 0x3f2a… F-1 --status closed --method onsite --record
     """
+    from labourledger import kinds
+
     st = state(ctx)
     audit = st.ledger.audit(audit_id)
     if finding_id not in {f["id"] for f in audit["findings"]}:
@@ -340,6 +351,8 @@ def attest(
     Example: labourledger attest IN2024007SPNC3S --claim no_recruitment_fees
     --from 2026-01-01 --until 2026-12-31 --key supplier -o declaration.json
     """
+    from labourledger import kinds
+
     st = state(ctx)
     body: dict[str, Any] = {
         "facility": st.ledger.facility_id(facility),
@@ -371,6 +384,8 @@ def revoke(
 
     Example: labourledger revoke 0x3f2a… --reason "wrong facility" --key supplier -o revoke.json
     """
+    from labourledger import kinds
+
     st = state(ctx)
     target = st.ledger.entry(entry_id)
     body = {"target": "0x" + target.entry_id.hex(), "reason": reason}
@@ -419,9 +434,13 @@ def import_files(
     pending_hint(st)
 
 
-def schema(kind: str = typer.Argument(..., help=f"One of: {', '.join(kinds.KINDS)}.")) -> None:
+def schema(
+    kind: str = typer.Argument(..., help="An entry kind, e.g. audit; a wrong one lists them all."),
+) -> None:
     """Print the JSON Schema of a kind's body.
 
     Example: labourledger schema audit
     """
+    from labourledger import kinds
+
     sys.stdout.write(json.dumps(kinds.json_schema(kind), indent=2) + "\n")

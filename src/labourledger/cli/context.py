@@ -9,20 +9,51 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import typer
-from eth_account.signers.local import LocalAccount
-from rich.console import Console
 
 from labourledger.errors import InputError
-from labourledger.ledger import Ledger
+
+if TYPE_CHECKING:
+    from eth_account.signers.local import LocalAccount
+    from rich.console import Console
+
+    from labourledger.ledger import Ledger
 
 PASSPHRASE_ENV = "LABOURLEDGER_PASSPHRASE"
 
+
+class _LazyConsole:
+    """A rich Console made on first use: `--help` and `--version` print through click, and
+    importing rich's console would cost a fifth of their start-up time."""
+
+    def __init__(self, *, stderr: bool) -> None:
+        self._stderr = stderr
+        self._console: Console | None = None
+
+    @property
+    def console(self) -> Console:
+        """The Console itself, for rich objects that need one (a live progress bar)."""
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(stderr=self._stderr, highlight=False)
+        return self._console
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.console, name)
+
+
+_stderr = _LazyConsole(stderr=True)
 #: Rich output goes to stdout unless --json claims it; messages go to stderr.
-out = Console(highlight=False)
-err = Console(stderr=True, highlight=False)
+out = cast("Console", _LazyConsole(stderr=False))
+err = cast("Console", _stderr)
+
+
+def stderr_console() -> Console:
+    """The Console behind `err` (rich's live displays use the console protocol itself)."""
+    return _stderr.console
 
 
 @dataclass
@@ -38,6 +69,8 @@ class State:
     def ledger(self) -> Ledger:
         """The workspace's ledger, opened on first use."""
         if self.opened is None:
+            from labourledger.ledger import Ledger
+
             self.opened = Ledger.open(self.workspace)
         return self.opened
 

@@ -9,7 +9,6 @@ import typer
 
 from labourledger.cli.context import next_step, out, state
 from labourledger.cli.verify import print_report
-from labourledger.demo import run_demo
 
 
 def register(app: typer.Typer) -> None:
@@ -27,6 +26,8 @@ def demo(
 
     Example: labourledger demo
     """
+    from labourledger.demo import run_demo
+
     st = state(ctx)
     root = directory or Path(tempfile.mkdtemp(prefix="labourledger-demo-"))
 

@@ -6,10 +6,8 @@ from dataclasses import asdict
 from typing import Any
 
 import typer
-from rich.progress import Progress
-from rich.table import Table
 
-from labourledger.cli.context import err, next_step, out, state
+from labourledger.cli.context import next_step, out, state, stderr_console
 
 EMBEDDED_NOTE = "embedded chain: a local development chain, not evidence for anyone else"
 
@@ -29,16 +27,21 @@ def anchor(ctx: typer.Context) -> None:
 
     Example: labourledger anchor --key brand
     """
+    from rich.progress import Progress
+
     st = state(ctx)
     ledger = st.ledger
     sender = st.signer("brand", purpose="anchor")
     pending = ledger.mirror.counts()["pending"]
-    with Progress(console=err, disable=st.json or pending < 100, transient=True) as bar:
+    quiet = st.json or pending < 100
+    with Progress(console=stderr_console(), disable=quiet, transient=True) as bar:
         task = bar.add_task("anchoring", total=max(pending, 1))
         results = ledger.anchor(sender, progress=lambda n: bar.advance(task, n))
     data = [asdict(r) for r in results]
 
     def human() -> None:
+        from rich.table import Table
+
         if not results:
             out.print("nothing pending: every entry is already anchored")
             return
@@ -84,6 +87,8 @@ def sync(ctx: typer.Context) -> None:
 
 
 def _print_entry(view: dict[str, Any]) -> None:
+    from rich.table import Table
+
     table = Table(show_header=False, box=None)
     for key in ("entry_id", "kind", "issuer", "subject", "issued_at_iso", "status"):
         table.add_row(f"[bold]{key}[/bold]", str(view.get(key)))

@@ -7,7 +7,6 @@ import sys
 from pathlib import Path
 
 import typer
-from rich.table import Table
 
 from labourledger.cli.context import next_step, out, passphrase, state
 from labourledger.errors import InputError
@@ -44,6 +43,8 @@ def list_keys(ctx: typer.Context) -> None:
     data = [{"name": k.name, "address": k.address} for k in keys]
 
     def human() -> None:
+        from rich.table import Table
+
         table = Table("name", "address")
         for k in keys:
             table.add_row(k.name, k.address)

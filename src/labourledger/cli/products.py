@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
-from rich.tree import Tree
 
-from labourledger import kinds
 from labourledger.cli.context import State, out, pending_hint, state
-from labourledger.envelope import Kind
 from labourledger.errors import InputError
+
+if TYPE_CHECKING:
+    from rich.tree import Tree
+
+    from labourledger.envelope import Kind
 
 product_app = typer.Typer(help="Products a brand sells.", no_args_is_help=True)
 batch_app = typer.Typer(help="Batches (lots) of products and materials.", no_args_is_help=True)
@@ -27,6 +29,8 @@ def register(app: typer.Typer) -> None:
 
 def _record(st: State, kind: Kind, body: dict[str, Any]) -> None:
     """Validate, then sign with --key (default brand) and store as pending."""
+    from labourledger import kinds
+
     body = {k: v for k, v in body.items() if v is not None}
     kinds.parse_body(kind, body)  # bad input fails before any passphrase prompt
     entry = st.ledger.record(kind, body, st.signer("brand"))
@@ -122,6 +126,8 @@ def trace(ctx: typer.Context, batch: str = typer.Argument(..., help="Batch id or
     graph = st.ledger.trace(batch)
 
     def human() -> None:
+        from rich.tree import Tree
+
         nodes = {n["id"]: n for n in graph["nodes"]}
         children: dict[str, list[str]] = {}
         for edge in graph["edges"]:

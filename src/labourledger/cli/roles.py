@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import typer
-from rich.table import Table
 
 from labourledger.cli.context import State, out, state
 
@@ -75,6 +74,8 @@ def list_roles(ctx: typer.Context) -> None:
     ]
 
     def human() -> None:
+        from rich.table import Table
+
         table = Table("role", "account", "local key")
         for row in data:
             table.add_row(row["role"], row["account"], row["key"] or "")

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
-from rich.table import Table
 
 from labourledger.cli.context import next_step, out, passphrase, state
 from labourledger.errors import InputError
-from labourledger.ledger import Ledger
+
+if TYPE_CHECKING:
+    from labourledger.ledger import Ledger
 
 EMBEDDED_LABEL = "embedded (local development chain: evidence here convinces no one else)"
 
@@ -42,6 +43,8 @@ def init(
 
     Example: labourledger init --chain http://127.0.0.1:8545 --db postgresql+psycopg://u@h/db
     """
+    from labourledger.ledger import Ledger
+
     st = state(ctx)
     admin_pass = (
         passphrase("Passphrase for the new admin key", confirm=True)
@@ -93,6 +96,8 @@ def _status(ledger: Ledger, *, with_roles: bool = True) -> dict[str, Any]:
 
 
 def _print_status(data: dict[str, Any]) -> None:
+    from rich.table import Table
+
     table = Table(show_header=False, box=None)
     chain = EMBEDDED_LABEL if data["chain"] == "embedded" else data["chain"]
     rows = [
@@ -185,6 +190,8 @@ def doctor(ctx: typer.Context) -> None:
     data = [r.to_dict() for r in results]
 
     def human() -> None:
+        from rich.table import Table
+
         table = Table("check", "state", "detail")
         colours = {"pass": "green", "attention": "yellow", "fail": "red"}
         for r in data:

@@ -7,12 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import typer
-from rich.progress import Progress
-from rich.table import Table
 
-from labourledger import kinds
-from labourledger.cli.context import err, out, pending_hint, state
-from labourledger.ledger import RowsInvalid
+from labourledger.cli.context import out, pending_hint, state, stderr_console
 
 supplier_app = typer.Typer(help="Facilities (suppliers) in the supply chain.", no_args_is_help=True)
 link_app = typer.Typer(help="Supply links between facilities.", no_args_is_help=True)
@@ -52,6 +48,8 @@ def add(
     --address "Plot 7, Gazipur" --type "Final Product Assembly" --tier 1 --os-id BD2024001KNTR4D
     --operator 0x4B20993Bc481177ec7E8f571ceCaE8A9e22C02db
     """
+    from labourledger import kinds
+
     st = state(ctx)
     body: dict[str, Any] = {
         "name": name,
@@ -120,9 +118,13 @@ def import_csv(
 
     Example: labourledger supplier import facilities.csv --key brand
     """
+    from rich.progress import Progress
+
+    from labourledger.ledger import RowsInvalid
+
     st = state(ctx)
     signer = st.signer("brand")
-    with Progress(console=err, disable=st.json, transient=True) as bar:
+    with Progress(console=stderr_console(), disable=st.json, transient=True) as bar:
         task = bar.add_task(f"importing {file.name}", total=None)
         try:
             result = st.ledger.import_facilities(
@@ -160,6 +162,8 @@ def list_suppliers(
     rows = st.ledger.facilities(country=country, tier=tier, facility_type=facility_type)
 
     def human() -> None:
+        from rich.table import Table
+
         table = Table("facility id", "name", "country", "tier", "type", "OS id")
         for r in rows:
             table.add_row(
@@ -188,6 +192,8 @@ def show(
     view = st.ledger.facility(facility)
 
     def human() -> None:
+        from rich.table import Table
+
         f = view["facility"]
         out.print(
             f"[bold]{f['name']}[/bold]  ({f['country']}, tier {f['tier']}, {f['facility_type']})"

@@ -9,13 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import typer
-from rich.table import Table
 
-from labourledger.chain import open_rpc
 from labourledger.cli.context import next_step, out, state
 from labourledger.errors import InputError
-from labourledger.exchange import read_json
-from labourledger.ledger import Ledger
 
 #: Exit codes of `verify` beyond 0 (PASS), as DESIGN.md gives them.
 EXIT_CODES = {"PASS": 0, "ATTENTION": 4, "FAIL": 5}
@@ -66,6 +62,9 @@ def verify(
         "goods_list": str(goods_list.resolve()) if goods_list else None,
     }
     if bundle is not None:
+        from labourledger.chain import open_rpc
+        from labourledger.ledger import Ledger
+
         with tempfile.TemporaryDirectory(prefix="labourledger-bundle-") as scratch:
             chain_obj = open_rpc(chain) if chain else st.ledger.chain
             data = _read_bundle(bundle)
@@ -80,6 +79,8 @@ def verify(
 
 
 def _read_bundle(path: Path) -> dict[str, Any]:
+    from labourledger.exchange import read_json
+
     data = read_json(path)
     if not isinstance(data, dict):
         raise InputError(f"{path}: not a labourledger bundle")
@@ -88,6 +89,8 @@ def _read_bundle(path: Path) -> dict[str, Any]:
 
 def print_report(report: dict[str, Any]) -> None:
     """The summary table, then every reason that is not a pass, grouped by facility."""
+    from rich.table import Table
+
     verdict = report["verdict"]
     counts = Counter(c["outcome"] for c in report["checks"])
     batch = report["batch"]

@@ -10,12 +10,8 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from functools import cache, cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config as AlembicConfig
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import (
     Column,
     Connection,
@@ -28,6 +24,7 @@ from sqlalchemy import (
     event,
     func,
     insert,
+    inspect,
     or_,
     select,
     text,
@@ -42,6 +39,9 @@ from labourledger.chain.ledger_contract import RoleEvent
 from labourledger.errors import DatabaseUnavailable, InputError
 from labourledger.mirror import schema
 from labourledger.mirror.projections import rows_for
+
+if TYPE_CHECKING:
+    from alembic.config import Config as AlembicConfig
 
 __all__ = ["ENTRY_FIELDS", "Mirror", "migrations_dir", "proof_status"]
 
@@ -62,6 +62,10 @@ ENTRY_FIELDS = (
 _IN_CHUNK = 500
 #: Anchor states under which an entry counts as on chain.
 ON_CHAIN = ("submitted", "final")
+#: The schema revision this code reads and writes (a test holds it equal to the migrations'
+#: head): a mirror found at it is ready without loading Alembic, which would add a sixth to
+#: the start-up of every command that opens the mirror.
+SCHEMA_REVISION = "0003"
 
 
 def migrations_dir() -> Path:
@@ -72,8 +76,19 @@ def migrations_dir() -> Path:
 @cache
 def _revisions() -> tuple[str, ...]:
     """The shipped migrations' revisions, newest first."""
+    from alembic.script import ScriptDirectory
+
     script = ScriptDirectory(str(migrations_dir()))
     return tuple(r.revision for r in script.walk_revisions())
+
+
+def _stored_revision(conn: Connection) -> str | None:
+    """The schema's Alembic revision, or None for an empty database, read from Alembic's
+    default version table (migrations/env.py keeps the default) without loading Alembic."""
+    if not inspect(conn).has_table("alembic_version"):
+        return None
+    revision: str | None = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    return revision
 
 
 def _engine_url(url: str) -> str:
@@ -157,6 +172,8 @@ class Mirror:
             yield conn
 
     def _alembic(self, conn: Connection) -> AlembicConfig:
+        from alembic.config import Config as AlembicConfig
+
         cfg = AlembicConfig()
         cfg.set_main_option("script_location", str(migrations_dir()))
         cfg.attributes["connection"] = conn
@@ -164,6 +181,8 @@ class Mirror:
 
     def upgrade(self) -> str | None:
         """Migrate the schema to the newest revision; returns it."""
+        from alembic import command
+
         with self.transaction(schema_check=False) as conn:
             command.upgrade(self._alembic(conn), "head")
         return self.current_revision()
@@ -171,7 +190,7 @@ class Mirror:
     def current_revision(self) -> str | None:
         """The schema's Alembic revision, or None for an empty database."""
         with self._connect(schema_check=False) as conn:
-            return MigrationContext.configure(conn).get_current_revision()
+            return _stored_revision(conn)
 
     def analyze(self) -> None:
         """Refresh the planner's statistics. After a bulk load PostgreSQL otherwise plans
@@ -187,10 +206,10 @@ class Mirror:
     def _ready(self, conn: Connection) -> None:
         # Checked on a Mirror's first connection: a query or write on a missing or older
         # schema would otherwise fail halfway with the database's own message.
-        revision, head = (
-            MigrationContext.configure(conn).get_current_revision(),
-            self.head_revision(),
-        )
+        revision = _stored_revision(conn)
+        if revision == SCHEMA_REVISION:
+            return
+        head = self.head_revision()
         if revision is None:
             raise InputError(
                 f"mirror {self.display_url} has no labourledger tables: "

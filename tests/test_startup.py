@@ -1,0 +1,141 @@
+"""The CLI starts without the chain and database libraries, and the package has no import
+cycle. Start-up times are measured in benchmarks/run.py, not here."""
+
+from __future__ import annotations
+
+import ast
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import labourledger
+
+PACKAGE = Path(labourledger.__file__).parent
+#: Libraries that take most of a second to import; only the commands that use them load them.
+HEAVY = ("web3", "eth", "eth_tester", "sqlalchemy", "alembic")
+
+
+def _imported_by(*args: str) -> set[str]:
+    env = {k: v for k, v in os.environ.items() if k != "LABOURLEDGER_WORKSPACE"}
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "labourledger", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+    )
+    assert "Usage: labourledger" in done.stdout or done.stdout.startswith("labourledger ")
+    return {
+        line.rsplit("|", 1)[1].strip()
+        for line in done.stderr.splitlines()
+        if line.startswith("import time:")
+    }
+
+
+def test_help_and_version_import_no_chain_or_database_library() -> None:
+    for args in (["--help"], ["--version"], ["supplier", "add", "--help"]):
+        loaded = {name.split(".")[0] for name in _imported_by(*args)}
+        assert loaded.isdisjoint(HEAVY), (args, sorted(loaded & set(HEAVY)))
+
+
+def _module_name(path: Path) -> str:
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _is_type_checking(node: ast.If) -> bool:
+    test = node.test
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+    )
+
+
+def _module_level_imports(tree: ast.Module) -> list[ast.Import | ast.ImportFrom]:
+    """Imports run when the module loads: not those in functions or under TYPE_CHECKING."""
+    found: list[ast.Import | ast.ImportFrom] = []
+    pending: list[ast.stmt] = list(tree.body)
+    while pending:
+        node = pending.pop()
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            found.append(node)
+        elif isinstance(node, ast.If):
+            pending.extend(node.orelse if _is_type_checking(node) else node.body + node.orelse)
+        elif isinstance(node, ast.Try):
+            pending.extend(node.body + node.orelse + node.finalbody)
+            for handler in node.handlers:
+                pending.extend(handler.body)
+    return found
+
+
+def import_graph() -> dict[str, set[str]]:
+    """labourledger's modules and the labourledger modules each imports at load time."""
+    paths = {_module_name(p): p for p in PACKAGE.rglob("*.py")}
+    graph: dict[str, set[str]] = {}
+    for name, path in paths.items():
+        package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+        targets: set[str] = set()
+        for node in _module_level_imports(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.Import):
+                targets.update(alias.name for alias in node.names)
+                continue
+            base = node.module or ""
+            if node.level:
+                anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join([*anchor, *([base] if base else [])])
+            for alias in node.names:
+                sub = f"{base}.{alias.name}"
+                targets.add(sub if sub in paths else base)
+        # A package's own __init__ runs before its submodules: not an edge back.
+        graph[name] = {
+            t for t in targets if t in paths and t != name and not name.startswith(t + ".")
+        }
+    return graph
+
+
+def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """One path around each strongly connected group of modules (Tarjan's algorithm)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    groups: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        for target in sorted(graph[node]):
+            if target not in index:
+                visit(target)
+                low[node] = min(low[node], low[target])
+            elif target in stack:
+                low[node] = min(low[node], index[target])
+        if low[node] == index[node]:
+            group = []
+            while True:
+                member = stack.pop()
+                group.append(member)
+                if member == node:
+                    break
+            if len(group) > 1:
+                groups.append(sorted(group))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return groups
+
+
+def test_the_cycle_finder_sees_a_cycle() -> None:
+    graph = {"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}
+    assert cycles(graph) == [["a", "b", "c"]]
+
+
+def test_the_graph_follows_module_level_imports_only() -> None:
+    graph = import_graph()
+    assert "labourledger.errors" in graph["labourledger.cli.context"]
+    # Loaded inside State.ledger and under TYPE_CHECKING only.
+    assert "labourledger.ledger" not in graph["labourledger.cli.context"]
+
+
+def test_labourledger_has_no_import_cycle() -> None:
+    assert cycles(import_graph()) == []
