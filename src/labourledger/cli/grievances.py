@@ -12,12 +12,10 @@ import tempfile
 from pathlib import Path
 
 import typer
-from rich.table import Table
 
 from labourledger.cli.context import next_step, out, parse_when, state
 from labourledger.errors import InputError
-from labourledger.exchange import read_json
-from labourledger.kinds.grievances import CATEGORIES, CHANNEL_TYPES, GRIEVANCE_STATUSES
+from labourledger.vocabulary import CATEGORIES, CHANNEL_TYPES, GRIEVANCE_STATUSES
 
 grievance_app = typer.Typer(
     help="Grievances from accredited channels (hotlines, apps, unions, NGOs).",
@@ -185,6 +183,8 @@ def grievance_list(
         rows = [v.to_dict() for views in selected.values() for v in views]
 
         def each_table() -> None:
+            from rich.table import Table
+
             table = Table("grievance", "facility", "received", "categories", "severity", "status")
             for r in rows:
                 name = names.get(r["facility"], {}).get("name") or r["facility"][:14] + "…"
@@ -207,6 +207,8 @@ def grievance_list(
     ]
 
     def count_table() -> None:
+        from rich.table import Table
+
         if not counts:
             out.print("no grievances")
             return
@@ -250,6 +252,7 @@ def receipt_check(
         result = grievances.check_receipt(st.ledger, code)
     else:
         from labourledger.chain import open_rpc
+        from labourledger.exchange import read_json
         from labourledger.ledger import Ledger
 
         data = read_json(bundle)
@@ -261,6 +264,8 @@ def receipt_check(
             result = grievances.check_receipt(ledger, code)
 
     def human() -> None:
+        from rich.table import Table
+
         out.print(f"recorded in month {result.received_month}")
         if result.anchored:
             verdict = (

@@ -21,7 +21,16 @@ from pydantic import AfterValidator, Field, WithJsonSchema, model_validator
 
 from labourledger.errors import InputError
 from labourledger.identifiers import CROCKFORD
-from labourledger.kinds.models import Body, Hex32, IloIndicator, Severity
+from labourledger.kinds.models import Body, Hex32
+from labourledger.vocabulary import (
+    CATEGORIES,
+    CHANNEL_TYPES,
+    GRIEVANCE_STATUSES,
+    ChannelType,
+    GrievanceCategory,
+    GrievanceStatus,
+    Severity,
+)
 
 __all__ = [
     "CATEGORIES",
@@ -38,30 +47,8 @@ __all__ = [
     "report_commitment",
 ]
 
-ChannelType = Literal["hotline", "app", "sms", "in_person", "union", "other"]
-CHANNEL_TYPES: tuple[str, ...] = get_args(ChannelType)
-OtherCategory = Literal[
-    "wages",
-    "health_and_safety",
-    "harassment",
-    "discrimination",
-    "freedom_of_association",
-    "child_labour",
-]
-GrievanceCategory = IloIndicator | OtherCategory
-#: The eleven ILO forced labour indicators, then the other labour rights categories.
-CATEGORIES: tuple[str, ...] = (*get_args(IloIndicator), *get_args(OtherCategory))
 WorkersBand = Literal["1", "2-5", "6-20", "21+"]
 WORKER_BANDS: tuple[str, ...] = get_args(WorkersBand)
-GrievanceStatus = Literal[
-    "acknowledged",
-    "under_investigation",
-    "substantiated",
-    "unsubstantiated",
-    "remediated",
-    "withdrawn",
-]
-GRIEVANCE_STATUSES: tuple[str, ...] = get_args(GrievanceStatus)
 
 _MONTH_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
 _MONTH = re.compile(_MONTH_PATTERN)

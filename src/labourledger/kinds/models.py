@@ -27,6 +27,7 @@ from labourledger.identifiers import (
     validate_lei,
     validate_os_id,
 )
+from labourledger.vocabulary import ILO_INDICATORS, SEVERITIES, IloIndicator, Severity
 
 __all__ = [
     "FACILITY_TYPES",
@@ -105,23 +106,6 @@ TIER_BY_TYPE: dict[str, int] = {
     "Textile or Material Production": 2,
     "Raw Material Processing or Production": 4,
 }
-IloIndicator = Literal[
-    "abuse_of_vulnerability",
-    "deception",
-    "restriction_of_movement",
-    "isolation",
-    "physical_and_sexual_violence",
-    "intimidation_and_threats",
-    "retention_of_identity_documents",
-    "withholding_of_wages",
-    "debt_bondage",
-    "abusive_working_and_living_conditions",
-    "excessive_overtime",
-]
-ILO_INDICATORS: tuple[str, ...] = get_args(IloIndicator)
-Severity = Literal["zero_tolerance", "critical", "major", "minor", "observation"]
-#: Worst first.
-SEVERITIES: tuple[str, ...] = get_args(Severity)
 FindingStatus = Literal["open", "progress_made", "closed", "disputed"]
 SelfDeclaration = Literal[
     "no_recruitment_fees",
