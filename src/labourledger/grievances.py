@@ -47,6 +47,7 @@ __all__ = [
     "all_grievances",
     "check_receipt",
     "count",
+    "counts_of",
     "evidence_commitment",
     "grievances_of",
     "record",
@@ -60,8 +61,17 @@ UNRESOLVED = ("acknowledged", "under_investigation")
 
 
 def _this_month(issued_at: int | None = None) -> str:
-    moment = time.gmtime(time.time() if issued_at is None else issued_at)
+    return _month_of(time.time() if issued_at is None else issued_at)
+
+
+def _month_of(seconds: float) -> str:
+    moment = time.gmtime(seconds)
     return f"{moment.tm_year:04d}-{moment.tm_mon:02d}"
+
+
+def _anchored_month(row: Mapping[str, Any]) -> str | None:
+    stamp = row.get("anchor_timestamp")
+    return _month_of(stamp) if stamp else None
 
 
 @dataclass(frozen=True)
@@ -76,6 +86,14 @@ class StatusChange:
     #: anchored, pending or revoked; only anchored steps change the status.
     state: str
     block_number: int | None
+    #: The month of the anchor's block, when known: a step takes effect no earlier.
+    anchored_month: str | None = None
+
+    @property
+    def effective_month(self) -> str:
+        """From when the step counts: its month, or its anchor's month if later, so that
+        an update cannot reach back before it was on chain."""
+        return max(self.month, self.anchored_month or self.month)
 
 
 @dataclass(frozen=True)
@@ -121,6 +139,7 @@ def _view(
             row["issuer"],
             state,
             row.get("block_number"),
+            _anchored_month(row),
         )
     ]
     current = INITIAL_STATUS
@@ -133,6 +152,7 @@ def _view(
             update["issuer"],
             _state(update, revoked),
             update.get("block_number"),
+            _anchored_month(update),
         )
         history.append(step)
         if step.state == "anchored":
@@ -185,8 +205,30 @@ class FacilityGrievances:
     name: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form."""
-        return asdict(self)
+        """JSON-ready form, with the one-line summary."""
+        return asdict(self) | {"summary": self.summary}
+
+    @property
+    def summary(self) -> str:
+        """One line: how many, by status and by category, received when."""
+        if not self.total:
+            return "no worker grievances"
+        statuses = ", ".join(f"{k} {n}" for k, n in self.by_status.items())
+        categories = ", ".join(f"{k} {n}" for k, n in self.by_category.items())
+        span = (
+            self.received_from
+            if self.received_from == self.received_to
+            else f"{self.received_from} to {self.received_to}"
+        )
+        plural = "grievance" if self.total == 1 else "grievances"
+        return f"{self.total} worker {plural} ({statuses}; {categories}), received {span}"
+
+
+def counts_of(ledger: Ledger, facility_ids: Iterable[str]) -> dict[str, FacilityGrievances]:
+    """`count` of each facility's grievances as the mirror holds them (zero for none)."""
+    wanted = list(dict.fromkeys(facility_ids))
+    found = grievances_of(ledger, wanted)
+    return {f: count(f, found.get(f, [])) for f in wanted}
 
 
 def count(

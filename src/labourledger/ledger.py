@@ -29,6 +29,7 @@ from labourledger.exchange import (
     speaks_for_facility,
     write_entry_file,
 )
+from labourledger.grievances import counts_of
 from labourledger.identifiers import facility_id_from_os_id
 from labourledger.kinds import EvidenceRef, evidence_ref
 from labourledger.merkle import MerkleTree
@@ -596,10 +597,13 @@ class Ledger:
                 continue
             if row["id"] not in nodes:
                 nodes[row["id"]] = self._trace_node(row, batches, facilities)
-        audits = self.audits_of(n["facility"] for n in nodes.values() if "facility_name" in n)
+        registered = [n["facility"] for n in nodes.values() if "facility_name" in n]
+        audits = self.audits_of(registered)
+        grievances = counts_of(self, registered)
         for node in nodes.values():
             if "facility_name" in node:
                 node["audit_status"] = _audit_status(audits.get(node["facility"], []))
+                node["grievances"] = grievances[node["facility"]].to_dict()
         parents = {e["from"] for e in edges.values()}
         for node in nodes.values():
             if node["kind"] == "batch" and node.get("lot") is None:

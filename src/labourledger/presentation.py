@@ -53,6 +53,7 @@ _TITLES = {
     "attestations_in_force": "Certificates and declarations in force",
     "high_risk_notice": "Unannounced audit where goods are on the US forced-labour list",
     "trace_complete": "Traced back to raw material",
+    "worker_grievances": "No substantiated or unresolved worker grievance of forced labour",
 }
 
 #: How a failing or doubtful check reads in the verdict's headline.
@@ -65,6 +66,7 @@ _HEADLINES = {
     "issuer_operates_facility": "a declaration for {where} signed by someone who does not "
     "operate it",
     "trace_complete": "the supply chain is not traced back to raw material",
+    "worker_grievances": "a worker grievance of forced labour at {where}",
     "not_revoked": "evidence behind this batch was withdrawn",
     "batch": "this batch is not recorded in this ledger",
 }
@@ -145,6 +147,8 @@ class FacilityCard:
     audits: list[AuditView]
     attestations: list[tuple[str, str, str, Party]]
     extra: list[tuple[str, str]] = field(default_factory=list)
+    #: Counts of worker grievances by status and category, and when received: never more.
+    grievances: list[tuple[str, str]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -381,7 +385,24 @@ def _card(stage: Mapping[str, Any], party: _Names, withdrawn: Mapping[str, str])
             for a in stage.get("attestations") or []
         ],
         extra=extra,
+        grievances=_grievance_counts(stage.get("grievances") or {}),
     )
+
+
+def _grievance_counts(counts: Mapping[str, Any]) -> list[tuple[str, str]]:
+    if not counts.get("total"):
+        return []
+
+    def listed(by: Mapping[str, Any]) -> str:
+        return ", ".join(f"{_s(k).replace('_', ' ')} {_s(n)}" for k, n in by.items())
+
+    first, last = _s(counts.get("received_from")), _s(counts.get("received_to"))
+    return [
+        ("grievances", _s(counts["total"])),
+        ("by status", listed(counts.get("by_status") or {})),
+        ("by category", listed(counts.get("by_category") or {})),
+        ("received", first if first == last else f"{first} to {last}"),
+    ]
 
 
 def _graph(graph: Mapping[str, Any]) -> GraphView:

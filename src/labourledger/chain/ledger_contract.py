@@ -47,6 +47,7 @@ ROLES: dict[str, bytes] = {
     "BRAND": keccak(b"BRAND_ROLE"),
     "AUDITOR": keccak(b"AUDITOR_ROLE"),
     "SUPPLIER": keccak(b"SUPPLIER_ROLE"),
+    "GRIEVANCE_CHANNEL": keccak(b"GRIEVANCE_CHANNEL_ROLE"),
 }
 _ROLE_NAMES = {value: name for name, value in ROLES.items()}
 

@@ -138,6 +138,8 @@ def trace(ctx: typer.Context, batch: str = typer.Argument(..., help="Batch id or
             where = node.get("facility_name") or node.get("facility") or node["id"]
             tier = node.get("tier", "?")
             status = node.get("audit_status", "not registered here")
+            if node.get("grievances", {}).get("total"):
+                status += "; " + node["grievances"]["summary"]
             return (
                 f"[bold]tier {tier}[/bold] {what}: {where} ({node.get('country', '?')})"
                 f" [dim]{status}[/dim]"

@@ -10,8 +10,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from labourledger.exchange import roles_allowed, speaks_for_facility
+from labourledger.grievances import GrievanceView, count, grievances_of
 from labourledger.kinds import operators_named
 from labourledger.verify.goods import GoodsList
+from labourledger.verify.grievances import WorkerGrievances, counted_grievances
 from labourledger.verify.integrity import IssuerHeldRole, IssuerOperatesFacility
 from labourledger.verify.policy import (
     AttestationsInForce,
@@ -47,6 +49,7 @@ class BatchEvidence:
     transformations: list[dict[str, Any]] = field(default_factory=list)
     #: Every registration of each facility, in anchor order: they name its operators.
     registrations: dict[str, list[str]] = field(default_factory=dict)
+    grievances: dict[str, list[GrievanceView]] = field(default_factory=dict)
 
     @property
     def entry_ids(self) -> list[str]:
@@ -79,6 +82,7 @@ def collect_evidence(ledger: Ledger, batch: str) -> BatchEvidence:
     bodies = ledger.entries([registrations[f]["entry_id"] for f in registered])
     attestations = ledger.attestations_of(registered)
     timelines = mirror.timelines(registered, "facility")
+    grievances = grievances_of(ledger, registered)
     for facility_id in registered:
         entry_id = registrations[facility_id]["entry_id"]
         evidence.facilities[facility_id] = {"facility_id": facility_id, **bodies[entry_id].body}
@@ -92,6 +96,9 @@ def collect_evidence(ledger: Ledger, batch: str) -> BatchEvidence:
                 evidence.add(*(h["entry_id"] for h in finding["history"]))
         evidence.attestations[facility_id] = attestations.get(facility_id, [])
         evidence.add(*(a["entry_id"] for a in evidence.attestations[facility_id]))
+        evidence.grievances[facility_id] = grievances.get(facility_id, [])
+        for grievance in evidence.grievances[facility_id]:
+            evidence.add(*(step.entry_id for step in grievance.history))
     made = [e["via"] for e in trace["edges"] if e["kind"] == "transformation"]
     for entry_id, entry in ledger.entries(made).items():
         evidence.transformations.append({"entry_id": entry_id, **entry.body})
@@ -132,6 +139,7 @@ def verify_batch(
     entries = ledger.entries(evidence.entry_ids)
     proofs = ledger.stored_proofs(evidence.entry_ids)
     blocks: dict[str, int] = {}
+    anchored_at: dict[str, int] = {}
     for entry_id in evidence.entry_ids:
         entry = entries[entry_id]
         if entry_id in revoked:
@@ -148,6 +156,7 @@ def verify_batch(
         anchored = ledger.anchored_root(proof.root) if proof else None
         if anchored:
             blocks[entry_id] = anchored.block_number
+            anchored_at[entry_id] = anchored.timestamp
         checks = ledger.check_integrity(entry, proof)
         role_check = IssuerHeldRole(
             roles_allowed(entry.kind, entry.body),
@@ -185,7 +194,11 @@ def verify_batch(
             and item["entry_id"] not in failed_integrity
         )
 
+    def checked(entry_id: str) -> bool:
+        return entry_id not in revoked and entry_id not in failed_integrity
+
     facility_evidence = []
+    heard: dict[str, list[GrievanceView]] = {}
     supplies = ledger.mirror.supplies(evidence.facilities)
     for facility_id, facility in evidence.facilities.items():
         produced_on = evidence.dates[facility_id] or dt.date.today()
@@ -209,9 +222,17 @@ def verify_batch(
             HighRiskNotice(policy, recent, goods),
         ):
             results.append(check(fe))
+        heard[facility_id] = counted_grievances(
+            evidence.grievances[facility_id], checked, anchored_at
+        )
+        results.append(
+            WorkerGrievances(policy.fail_severities, policy.attention_severities, produced_on)(
+                facility_id, facility["name"], heard[facility_id]
+            )
+        )
     results += TraceComplete(policy)(trace)
     verdict = worst(results)
-    return _report(ledger, evidence, entries, results, verdict, goods)
+    return _report(ledger, evidence, entries, results, verdict, goods, heard)
 
 
 def _report(
@@ -221,6 +242,7 @@ def _report(
     results: list[CheckResult],
     verdict: Outcome,
     goods: GoodsList,
+    heard: Mapping[str, list[GrievanceView]],
 ) -> dict[str, Any]:
     trace = evidence.trace
     cfg = ledger.config.chain
@@ -251,6 +273,8 @@ def _report(
                 ],
                 "audits": evidence.audits.get(facility_id, []),
                 "attestations": evidence.attestations.get(facility_id, []),
+                # Counts only: a grievance's own entry is in `entries`, its report nowhere.
+                "grievances": count(facility_id, heard.get(facility_id, [])).to_dict(),
                 "outcome": worst(outcomes).value if outcomes else "pass",
             }
         )

@@ -1,0 +1,144 @@
+"""Issue 13 end to end: a hotline's grievance at the demo's knit fabric mill, in trace,
+verify, the report and a bundle, and the receipt checked from a buyer's empty workspace."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+from eth_account import Account
+from eth_account.signers.local import LocalAccount
+
+from labourledger import grievances
+from labourledger.demo import run_demo
+from labourledger.ledger import Ledger
+from labourledger.report import write_report
+
+pytestmark = pytest.mark.integration
+
+PASSPHRASE = "demo admin passphrase"
+REPORT = b"Deductions of 400,000 VND a month for 'dormitory' from pay; caller asked not to be named"
+
+
+def _month(days_ago: int) -> str:
+    return (dt.date.today() - dt.timedelta(days=days_ago)).strftime("%Y-%m")
+
+
+@pytest.fixture
+def story(tmp_path: Path) -> tuple[Ledger, LocalAccount, str, str]:
+    """The demo's workspace (its batch PASSes), a hotline holding GRIEVANCE_CHANNEL, and
+    the knit fabric mill's id and the batch's."""
+    result = run_demo(tmp_path / "demo", admin_passphrase=PASSPHRASE)
+    assert result.after["verdict"] == "PASS"
+    ledger = Ledger.open(result.workspace)
+    admin = ledger.workspace.keys.unlock("admin", PASSPHRASE)
+    hotline: LocalAccount = Account.create()
+    ledger.chain.fund(hotline.address, 10**18)
+    ledger.grant_role(admin, "GRIEVANCE_CHANNEL", hotline.address)
+    mill = next(
+        s["facility"]["facility_id"]
+        for s in result.after["stages"]
+        if s["facility"]["name"] == "Saigon Knit Fabrics"
+    )
+    return ledger, hotline, mill, result.batch
+
+
+def _verdict(ledger: Ledger, batch: str, mill: str) -> tuple[str, list[str], dict[str, object]]:
+    report = ledger.verify(batch)
+    reasons = [
+        c["reason"]
+        for c in report["checks"]
+        if c["check"] == "worker_grievances" and c["facility"] == mill
+    ]
+    stage = next(s for s in report["stages"] if s["facility"]["facility_id"] == mill)
+    return report["verdict"], reasons, stage["grievances"]
+
+
+def test_a_hotline_grievance_through_verify_trace_and_a_bundle(
+    story: tuple[Ledger, LocalAccount, str, str], tmp_path: Path
+) -> None:
+    ledger, hotline, mill, batch = story
+    received = _month(40)  # the month before the fabric was made, or the same one
+    recorded = grievances.record(
+        ledger, hotline, facility=mill, received_month=received, channel="hotline",
+        categories=["withholding_of_wages", "wages"], severity="major", workers="6-20",
+        report=REPORT,
+    )  # fmt: skip
+    grievance = "0x" + recorded.entry.entry_id.hex()
+    ledger.anchor(hotline)  # the channel anchors its own entry
+
+    verdict, reasons, counts = _verdict(ledger, batch, mill)
+    assert verdict == "ATTENTION"
+    assert reasons == [
+        f"Saigon Knit Fabrics: 1 unresolved worker grievance, received in {received}"
+    ]
+    assert counts["by_status"] == {"acknowledged": 1} and counts["total"] == 1
+    node = next(n for n in ledger.trace(batch)["nodes"] if n.get("facility") == mill)
+    assert node["grievances"]["by_category"] == {"withholding_of_wages": 1, "wages": 1}
+
+    grievances.update(ledger, hotline, grievance, status="substantiated")
+    ledger.anchor(hotline)
+    verdict, reasons, counts = _verdict(ledger, batch, mill)
+    assert verdict == "ATTENTION" and "substantiated major worker grievance" in reasons[0]
+    assert counts["by_status"] == {"substantiated": 1}
+
+    # Remediated now: goods made before the remediation stay marked by it.
+    grievances.update(ledger, hotline, grievance, status="remediated")
+    ledger.anchor(hotline)
+    verdict, reasons, counts = _verdict(ledger, batch, mill)
+    assert verdict == "ATTENTION" and "not remediated before" in reasons[0]
+    assert counts["by_status"] == {"remediated": 1}
+
+    page = write_report(ledger.verify(batch), tmp_path / "report.html").read_text()
+    assert "Worker grievances from accredited channels (counts only)" in page
+    assert "<dt>by status</dt><dd>remediated 1</dd>" in page
+    assert "<dd>withholding of wages 1, wages 1</dd>" in page
+
+    bundle = ledger.export_bundle(batch)
+    kinds = [e["kind"] for e in bundle["entries"]]
+    assert kinds.count("grievance") == 1 and kinds.count("grievance_update") == 2
+    text = json.dumps(bundle)
+    for secret in (recorded.receipt, recorded.receipt.replace("-", ""), "400,000", "dormitory"):
+        assert secret not in text and secret not in page
+    buyer = Ledger.from_bundle(bundle, tmp_path / "buyer", ledger.chain)
+    assert buyer.verify(batch)["verdict"] == "ATTENTION"
+    checked = grievances.check_receipt(buyer, recorded.receipt)
+    assert checked.proof_verified and checked.received_month == received
+    assert [h["status"] for h in checked.history] == ["acknowledged", "substantiated", "remediated"]
+
+
+def test_a_critical_grievance_fails_and_one_without_an_ilo_indicator_only_counts(
+    story: tuple[Ledger, LocalAccount, str, str],
+) -> None:
+    ledger, hotline, mill, batch = story
+    for categories, severity in ((["harassment"], "critical"), (["debt_bondage"], "critical")):
+        recorded = grievances.record(
+            ledger, hotline, facility=mill, received_month=_month(60), channel="union",
+            categories=categories, severity=severity, workers="21+", report=REPORT,
+        )  # fmt: skip
+        grievances.update(
+            ledger, hotline, "0x" + recorded.entry.entry_id.hex(), status="substantiated"
+        )
+        ledger.anchor(hotline)
+        verdict, reasons, counts = _verdict(ledger, batch, mill)
+    assert verdict == "FAIL" and "(debt_bondage)" in reasons[0] and "harassment" not in reasons[0]
+    assert counts["by_category"] == {"debt_bondage": 1, "harassment": 1}
+
+
+def test_a_grievance_anchored_without_the_channel_role_does_not_count(
+    story: tuple[Ledger, LocalAccount, str, str],
+) -> None:
+    ledger, hotline, mill, batch = story
+    impostor: LocalAccount = Account.create()
+    grievances.record(
+        ledger, impostor, facility=mill, received_month=_month(60), channel="app",
+        categories=["debt_bondage"], severity="critical", workers="1", report=REPORT,
+    )  # fmt: skip
+    ledger.anchor(hotline)
+    report = ledger.verify(batch)
+    roles = [c for c in report["checks"] if c["check"] == "issuer_role" and c["outcome"] == "fail"]
+    assert len(roles) == 1 and "GRIEVANCE_CHANNEL" in roles[0]["reason"]
+    stage = next(s for s in report["stages"] if s["facility"]["facility_id"] == mill)
+    assert stage["grievances"]["total"] == 0
