@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import shutil
+from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -15,15 +18,36 @@ from labourledger.errors import InputError
 from labourledger.ledger import Ledger
 from labourledger.verify.goods import load_goods_list
 from labourledger.verify.policy import Policy
+from labourledger.workspace import Workspace
 
 pytestmark = pytest.mark.integration
 
 
+@pytest.fixture(scope="module")
+def built_demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoResult]:
+    """The demo, run once for the module."""
+    with pytest.MonkeyPatch.context() as mp:
+        for name, value in FAST_ENV.items():
+            mp.setenv(name, value)
+        yield run_demo(tmp_path_factory.mktemp("demo") / "demo", admin_passphrase=PASSPHRASE)
+
+
 @pytest.fixture
-def demo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> DemoResult:
+def demo(built_demo: DemoResult, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> DemoResult:
+    """A copy of the demo's workspace (chain, mirror, files) that a test may change."""
     for name, value in FAST_ENV.items():
         monkeypatch.setenv(name, value)
-    return run_demo(tmp_path / "demo", admin_passphrase=PASSPHRASE)
+    root = tmp_path / "demo"
+    shutil.copytree(built_demo.workspace, root)
+    workspace = Workspace.open(root)
+    workspace.config.mirror_url = workspace.default_mirror_url()  # the copy's own SQLite file
+    workspace.save()
+    return replace(
+        built_demo,
+        workspace=root,
+        report=root / built_demo.report.relative_to(built_demo.workspace),
+        bundle=root / built_demo.bundle.relative_to(built_demo.workspace),
+    )
 
 
 def _failing(report: dict[str, Any]) -> list[tuple[str, str]]:
