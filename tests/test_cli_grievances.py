@@ -7,7 +7,11 @@ import re
 from pathlib import Path
 
 import pytest
-from clihelp import Cli
+from clihelp import FAST_ENV, PASSPHRASE, Cli
+from eth_account import Account
+
+from labourledger import grievances
+from labourledger.ledger import EntriesRefused, Ledger
 
 pytestmark = pytest.mark.integration
 
@@ -125,6 +129,10 @@ def test_record_update_list_and_check_a_receipt(cli: Cli, tmp_path: Path) -> Non
     for hidden in (grievance, KNIT_MILL, "withholding", "hotline", "major"):
         assert hidden not in text and hidden not in json.dumps(checked)
 
+    exported = cli.json("grievance", "export", "-o", str(tmp_path / "share.json"))
+    assert exported["entries"] == 3
+    shared = json.loads((tmp_path / "share.json").read_text())["entries"]
+    assert all(e["proof"] and e["anchor"]["block_number"] for e in shared)
     substantiated = cli.json("grievance", "list", "--status", "substantiated", "--each")
     assert [g["entry_id"] for g in substantiated] == [grievance]
     assert substantiated[0]["categories"] == ["withholding_of_wages", "wages"]
@@ -206,5 +214,67 @@ def test_schema_and_help(cli: Cli) -> None:
     assert schema["additionalProperties"] is False
     assert schema["properties"]["received_month"]["pattern"] == r"^\d{4}-(0[1-9]|1[0-2])$"
     for verb in (("grievance", "record"), ("grievance", "update"), ("grievance", "list"),
-                 ("receipt", "check")):  # fmt: skip
+                 ("grievance", "export"), ("receipt", "check")):  # fmt: skip
         assert "Example: labourledger " + " ".join(verb) in cli.ok(*verb, "--help")
+
+
+def test_a_receipt_checks_from_a_buyers_empty_workspace_with_a_bundle_and_the_chain(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    anvil_url: str,
+) -> None:
+    for name, value in FAST_ENV.items():
+        monkeypatch.setenv(name, value)
+    brand_ws = Ledger.init(tmp_path / "brand", chain=anvil_url, confirmations=0)
+    keys = brand_ws.workspace.keys
+    keys.new("admin", PASSPHRASE)
+    brand_ws.chain.fund(keys.address("admin"), 10**19)
+    admin = keys.unlock("admin", PASSPHRASE)
+    brand_ws.deploy(admin)
+    brand, hotline = Account.create(), Account.create()
+    for account, role in ((brand, "BRAND"), (hotline, "GRIEVANCE_CHANNEL")):
+        brand_ws.chain.fund(account.address, 10**18)
+        brand_ws.grant_role(admin, role, account.address)
+    mill = brand_ws.record(
+        "facility",
+        {"name": "Saigon Knit Fabrics", "country": "VN", "address": "Lot 12", "tier": 2},
+        brand,
+    )
+    mill_id = "0x" + mill.subject.hex()
+    tee = brand_ws.record("product", {"sku": "TEE", "name": "Tee", "brand": "Northwind"}, brand)
+    lot = {"product": "0x" + tee.subject.hex(), "lot": "FAB-1", "quantity": 10,
+           "produced_at": "2026-10-20", "facility": mill_id}  # fmt: skip
+    brand_ws.record("batch", lot, brand)
+    brand_ws.anchor(brand)
+    # The hotline records and anchors in a workspace of its own; the brand imports the file.
+    channel_ws = Ledger.init(
+        tmp_path / "channel", chain=anvil_url, contract=brand_ws.config.chain.contract
+    )
+    recorded = grievances.record(
+        channel_ws, hotline, facility=mill_id, received_month="2026-10", channel="hotline",
+        categories=["withholding_of_wages"], severity="major", workers="2-5", report=REPORT,
+    )  # fmt: skip
+    channel_ws.anchor(hotline)
+    assert grievances.export(channel_ws, tmp_path / "grievances.json") == 1
+    tampered = json.loads((tmp_path / "grievances.json").read_text())
+    tampered["entries"][0]["proof"]["leaf_index"] = 1
+    (tmp_path / "tampered.json").write_text(json.dumps(tampered))
+    with pytest.raises(EntriesRefused, match="its proof does not check"):
+        brand_ws.import_file(tmp_path / "tampered.json")
+    assert brand_ws.import_file(tmp_path / "grievances.json").new == 1
+    assert brand_ws.mirror.counts()["pending"] == 0  # stored as anchored, by the channel
+    bundle = tmp_path / "bundle.json"
+    bundle.write_text(json.dumps(brand_ws.export_bundle("FAB-1")))
+
+    buyer = Cli(tmp_path / "buyer-never-initialised", capsys, monkeypatch)
+    checked = buyer.json(
+        "receipt", "check", recorded.receipt, "--bundle", str(bundle), "--chain", anvil_url
+    )
+    assert checked["received_month"] == "2026-10" and checked["status"] == "acknowledged"
+    assert checked["anchored"] and checked["proof_verified"]
+    assert not buyer.workspace.exists()
+    for needle in _secrets(recorded.receipt):
+        assert needle not in bundle.read_bytes()
+    assert _files_hold(tmp_path / "brand", _secrets(recorded.receipt)) == []
+    assert _files_hold(tmp_path / "channel", _secrets(recorded.receipt)) == []

@@ -56,12 +56,22 @@ class EntryFile(BaseModel):
         return Domain(chain_id=self.chain_id, verifying_contract=self.contract)
 
 
-def write_entry_file(path: Path, domain: Domain, entries: Sequence[SignedEntry]) -> Path:
-    """Write signed entries to `path` as an entry file; returns the path."""
+def write_entry_file(
+    path: Path,
+    domain: Domain,
+    entries: Sequence[SignedEntry],
+    proofs: Mapping[str, Mapping[str, Any]] | None = None,
+) -> Path:
+    """Write signed entries to `path` as an entry file; returns the path. `proofs` (by entry
+    id: `proof` and `anchor` as `describe` gives them) travel with entries their signer
+    anchored, so the importer need not anchor them again."""
+    carried = proofs or {}
     data = EntryFile(
         chain_id=domain.chain_id,
         contract=domain.verifying_contract,
-        entries=[e.to_json_dict() for e in entries],
+        entries=[
+            (view := e.to_json_dict()) | dict(carried.get(view["entry_id"], {})) for e in entries
+        ],
     )
     path.write_text(json.dumps(data.model_dump(), indent=2) + "\n", encoding="utf-8")
     return path

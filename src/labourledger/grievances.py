@@ -49,6 +49,7 @@ __all__ = [
     "count",
     "counts_of",
     "evidence_commitment",
+    "export",
     "grievances_of",
     "record",
     "update",
@@ -362,6 +363,22 @@ def _keep(ledger: Ledger, entry: SignedEntry, output: Path | None) -> SignedEntr
             output.unlink(missing_ok=True)
         raise
     return entry
+
+
+def export(ledger: Ledger, path: Path, facility_ids: Iterable[str] | None = None) -> int:
+    """Write grievances (of `facility_ids`, default all) and their updates to an entry file,
+    with the proofs of those anchored, for brands to import as anchored; returns how many
+    entries were written."""
+    views = (
+        grievances_of(ledger, facility_ids) if facility_ids is not None else all_grievances(ledger)
+    )
+    ids = [step.entry_id for vs in views.values() for v in vs for step in v.history]
+    entries = ledger.entries(ids)
+    try:
+        ledger.write_entries(path, [entries[i] for i in ids], with_proofs=True)
+    except OSError as exc:
+        raise InputError(f"--output {path}: cannot write ({exc.strerror})") from None
+    return len(ids)
 
 
 # -- receipts --------------------------------------------------------------------

@@ -310,8 +310,11 @@ class Ledger:
         *,
         source: str = "local",
         progress: Progress | None = None,
+        proofs: Sequence[Mapping[str, Any]] = (),
     ) -> int:
-        """Store signed entries as pending in one transaction; returns how many were new."""
+        """Store signed entries as pending in one transaction, with the `proofs` (views with
+        entry_id, proof and anchor, already checked) of those anchored elsewhere; returns
+        how many entries were new."""
         new = 0
         with self.mirror.transaction() as session:
             for start in range(0, len(entries), STORE_CHUNK):
@@ -321,9 +324,35 @@ class Ledger:
                 )
                 if progress:
                     progress(len(chunk))
+            self._add_proofs(session, proofs)
         if new >= ANALYZE_AFTER:
             self.mirror.analyze()
         return new
+
+    def _add_proofs(self, session: Any, views: Iterable[Mapping[str, Any]]) -> None:
+        """Store the proofs that come with entries anchored elsewhere (a bundle, an entry
+        file), recording their anchor when the mirror does not know it yet."""
+        cfg = self.config.chain
+        carried = [v for v in views if v.get("anchor") and v.get("proof")]
+        known = self.mirror.proofs_for(v["entry_id"] for v in carried)
+        for view in carried:
+            anchor, proof = view["anchor"], view["proof"]
+            if view["entry_id"] in known:
+                continue
+            if self.mirror.get_anchor(anchor["root"]) is None:
+                self.mirror.record_chain_anchor(
+                    session,
+                    root=anchor["root"],
+                    size=proof["tree_size"],
+                    status="submitted",
+                    chain_id=cfg.chain_id,
+                    contract=cfg.contract,
+                    tx_hash=anchor["tx_hash"],
+                    block_number=anchor["block_number"],
+                )
+            self.mirror.add_proof(
+                session, view["entry_id"], anchor["root"], proof["leaf_index"], proof["path"]
+            )
 
     def _stored(self, entry: SignedEntry) -> dict[str, Any]:
         data = entry.to_json_dict()
@@ -443,9 +472,19 @@ class Ledger:
         (self.workspace.evidence_dir / ref.hash[2:]).write_bytes(path.read_bytes())
         return ref
 
-    def write_entries(self, path: Path, entries: Sequence[SignedEntry]) -> Path:
-        """Write signed entries to a file another party can `import`."""
-        return write_entry_file(path, self.domain, entries)
+    def write_entries(
+        self, path: Path, entries: Sequence[SignedEntry], *, with_proofs: bool = False
+    ) -> Path:
+        """Write signed entries to a file another party can `import`; `with_proofs` adds the
+        proof and anchor of each one anchored here, so the importer stores it as anchored."""
+        proofs: dict[str, dict[str, Any]] = {}
+        if with_proofs:
+            ids = [_hex(e.entry_id) for e in entries]
+            loaded = {_hex(e.entry_id): e for e in entries}
+            for view in self.describe_many(ids, loaded=loaded):
+                if view["proof"]:
+                    proofs[view["entry_id"]] = {"proof": view["proof"], "anchor": view["anchor"]}
+        return write_entry_file(path, self.domain, entries, proofs)
 
     def import_file(self, path: Path) -> ImportResult:
         """Verify every entry of a signed entry file against this workspace's chain, then
@@ -465,6 +504,7 @@ class Ledger:
             )
         entries: list[SignedEntry] = []
         problems: list[str] = []
+        carried: list[dict[str, Any]] = []
         for number, raw in enumerate(file.entries, 1):
             try:
                 entry = SignedEntry.model_validate(
@@ -474,14 +514,32 @@ class Ledger:
                 problems.append(f"entry {number}: malformed ({exc.errors()[0]['msg']})")
                 continue
             reasons = shape_problems(entry, domain) or self._eligibility(entry, entries)
+            if not reasons and raw.get("proof") and raw.get("anchor"):
+                reasons = self._proof_problems(entry, raw["proof"], raw["anchor"])
+                carried.append(raw)
             label = f"entry {number} ({entry.kind} {_hex(entry.entry_id)})"
             problems += [f"{label}: {reason}" for reason in reasons]
             entries.append(entry)
         if problems:
             raise EntriesRefused(path, problems)
-        return ImportResult(
-            entries, self.store(entries, source="import"), self._not_operators(entries)
-        )
+        new = self.store(entries, source="import", proofs=carried)
+        return ImportResult(entries, new, self._not_operators(entries))
+
+    def _proof_problems(
+        self, entry: SignedEntry, proof: Mapping[str, Any], anchor: Mapping[str, Any]
+    ) -> list[str]:
+        """Why a proof that came with an entry does not show it anchored on this chain."""
+        try:
+            checked = InclusionProof(
+                root=bytes.fromhex(anchor["root"][2:]),
+                leaf_index=int(proof["leaf_index"]),
+                tree_size=int(proof["tree_size"]),
+                path=[bytes.fromhex(h[2:]) for h in proof["path"]],
+            )
+        except (KeyError, TypeError, ValueError):
+            return ["its proof is malformed"]
+        result = IncludedInAnchor(checked, self.anchored_root(checked.root), 0)(entry)
+        return [] if result.passed else [f"its proof does not check: {result.reason}"]
 
     def _not_operators(self, entries: Sequence[SignedEntry]) -> list[str]:
         """Supplier-signed entries for a facility whose registrations do not name the signer."""
@@ -732,24 +790,7 @@ class Ledger:
         ]
         with ledger.mirror.transaction() as session:
             ledger.mirror.add_entries(session, entries, source="bundle")
-            for e in bundle["entries"]:
-                anchor, proof = e.get("anchor"), e.get("proof")
-                if not anchor or not proof:
-                    continue
-                if ledger.mirror.get_anchor(anchor["root"]) is None:
-                    ledger.mirror.record_chain_anchor(
-                        session,
-                        root=anchor["root"],
-                        size=proof["tree_size"],
-                        status="submitted",
-                        chain_id=chain.chain_id,
-                        contract=bundle["contract"],
-                        tx_hash=anchor["tx_hash"],
-                        block_number=anchor["block_number"],
-                    )
-                ledger.mirror.add_proof(
-                    session, e["entry_id"], anchor["root"], proof["leaf_index"], proof["path"]
-                )
+            ledger._add_proofs(session, bundle["entries"])
         return ledger
 
     # -- audits and attestations ------------------------------------------

@@ -3,7 +3,8 @@
 
 A channel records in its own workspace and anchors its own entries
 (`labourledger anchor --key channel`), so no brand can keep a grievance off
-the chain; `-o FILE` also writes the signed entry for brands to import.
+the chain; `grievance export` then writes them with their proofs for brands to
+import (`-o FILE` on record and update writes an entry before it is anchored).
 """
 
 from __future__ import annotations
@@ -224,6 +225,27 @@ def grievance_list(
         out.print(table)
 
     st.emit([c.to_dict() for c in counts], count_table)
+
+
+@grievance_app.command("export")
+def grievance_export(
+    ctx: typer.Context,
+    output: Path = typer.Option(..., "-o", "--output", help="Entry file to write."),
+    facility: list[str] = typer.Option([], "--facility", help="Facility id or OS id. Repeat."),
+) -> None:
+    """Write grievances and their updates, with the proofs of those anchored, to an entry
+    file a brand imports (`labourledger import FILE`) as anchored.
+
+    Example: labourledger grievance export --facility VN0063025KNT03S -o grievances.json
+    """
+    from labourledger import grievances
+
+    st = state(ctx)
+    ids = [st.ledger.facility_id(f) for f in facility] if facility else None
+    written = grievances.export(st.ledger, output, ids)
+    data = {"file": str(output), "entries": written}
+    st.emit(data, lambda: out.print(f"wrote {output}: {written} entries"))
+    next_step(f"send {output} to the brand, who runs `labourledger import {output}`")
 
 
 @receipt_app.command("check")
