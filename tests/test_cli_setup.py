@@ -9,7 +9,7 @@ import pytest
 from alembic import command
 from clihelp import PASSPHRASE, Cli
 
-from labourledger.chain.artifacts import load_artifact
+from labourledger.chain.artifacts import artifact_path, load_artifact
 from labourledger.keys import KeyStore
 from labourledger.ledger import Ledger
 
@@ -92,19 +92,18 @@ def test_unreachable_chain_exits_3(
     assert not (tmp_path / "ws" / "config.toml").exists()
 
 
-def test_contracts_build_reproduces_the_shipped_artifact(cli: Cli, tmp_path: Path) -> None:
-    out = tmp_path / "LabourLedger.json"
+def test_contracts_build_reproduces_the_shipped_artifact_in_the_workspace(
+    cli: Cli, tmp_path: Path
+) -> None:
+    shipped = artifact_path()
+    before = shipped.stat().st_mtime_ns
     repo = Path(__file__).resolve().parents[1]
-    built = cli.json(
-        "contracts",
-        "build",
-        "--source",
-        str(repo / "contracts" / "LabourLedger.sol"),
-        "-o",
-        str(out),
-    )
+    built = cli.json("contracts", "build", "--source", str(repo / "contracts" / "LabourLedger.sol"))
     assert built["compiler"].startswith("0.8.")
+    out = Path(built["path"])
+    assert out.resolve() == (tmp_path / "ws" / "contracts" / "LabourLedger.json").resolve()
     assert json.loads(out.read_text()) == load_artifact()
+    assert shipped.stat().st_mtime_ns == before
 
 
 def test_attaching_a_second_workspace_sees_the_first_ones_anchors(

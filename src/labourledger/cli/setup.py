@@ -147,22 +147,27 @@ def contracts_build(
         Path("contracts/LabourLedger.sol"), "--source", help="The contract in a checkout."
     ),
     output: Path | None = typer.Option(
-        None, "-o", "--output", help="Write here instead of the package's shipped artifact."
+        None, "-o", "--output", help="Write here (default: contracts/ in the workspace)."
     ),
 ) -> None:
     """Recompile the contract (solc from LABOURLEDGER_SOLC, py-solc-x, or npm solc-js).
 
+    The installed package's artifact is never overwritten; in a checkout, refresh the
+    shipped one with -o src/labourledger/chain/data/LabourLedger.json.
+
     Example: labourledger contracts build -o /tmp/LabourLedger.json
     """
-    from labourledger.chain.artifacts import artifact_path
     from labourledger.chain.compile import build_artifact, find_node_modules, write_artifact
 
     st = state(ctx)
     contract = source.resolve()
     if not contract.is_file():
         raise InputError(f"--source: {contract} not found; run this in a labourledger checkout")
+    if output is None:
+        output = st.workspace / "contracts" / "LabourLedger.json"
+        output.parent.mkdir(parents=True, exist_ok=True)
     artifact = build_artifact(contract, find_node_modules(contract.parent))
-    path = write_artifact(artifact, output or artifact_path())
+    path = write_artifact(artifact, output)
     data = {"path": str(path), "compiler": artifact["compiler"]}
     st.emit(data, lambda: out.print(f"wrote {path} (solc {data['compiler']})"))
 
