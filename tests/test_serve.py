@@ -231,13 +231,17 @@ def test_qr_command_writes_the_digital_link(served: Served, tmp_path: Path) -> N
 
 
 def test_verification_is_cached_until_the_chain_moves(served: Served) -> None:
-    from labourledger.web.service import ReadOnlyWorkspace
+    from labourledger.web.service import HEAD_SECONDS, ReadOnlyWorkspace
 
     workspace = ReadOnlyWorkspace(served.demo.workspace)
-    batch = workspace.batch_id(LOT, GTIN14)
-    first = workspace.verified(batch)
-    assert workspace.verified(batch) is first
+    assert workspace.cached(LOT, GTIN14) is None
+    first = workspace.verified(workspace.batch_id(LOT, GTIN14))
+    assert workspace.cached(LOT, GTIN14) is first
     open_rpc(served.chain).w3.provider.make_request(RPCEndpoint("anvil_mine"), [1])
-    again = workspace.verified(batch)
+    # The head is read at most once every HEAD_SECONDS; the new block counts after that.
+    assert workspace.verified(workspace.batch_id(LOT, GTIN14)) is first
+    time.sleep(HEAD_SECONDS)
+    assert workspace.cached(LOT, GTIN14) is None
+    again = workspace.verified(workspace.batch_id(LOT, GTIN14))
     assert again is not first and again.view.verdict == first.view.verdict == "PASS"
-    assert workspace.gtin_of(batch) == GTIN14[1:]
+    assert workspace.gtin_of(again.view.batch_id) == GTIN14[1:]

@@ -62,8 +62,8 @@ def serve(
         port=port,
         log_level="warning",
         server_header=False,
-        # The page and API never stream; a slow client is cut off instead of holding a worker.
-        timeout_keep_alive=5,
+        # Long enough that a client reusing a connection under load does not find it closed.
+        timeout_keep_alive=20,
         limit_concurrency=200,
         h11_max_incomplete_event_size=16 * 1024,
     )

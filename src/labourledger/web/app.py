@@ -13,6 +13,7 @@ from typing import Annotated, Any
 from urllib.parse import quote
 
 from fastapi import FastAPI, Path, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel
@@ -238,9 +239,8 @@ def create_app(workspace: ReadOnlyWorkspace, *, base_url: str | None = None) -> 
     async def unreachable(request: Request, exc: UnreachableError) -> JSONResponse:
         return _problem(request, 503, "Service Unavailable", str(exc))
 
-    def page(request: Request, batch_id: str) -> HTMLResponse:
-        verified = workspace.verified(batch_id)
-        root = base(request)
+    def render_page(root: str, lot: str, gtin: str | None) -> str:
+        verified = workspace.verified(workspace.batch_id(lot, gtin))
         html = verified.pages.get(root)
         if html is None:
             from markupsafe import Markup
@@ -258,7 +258,28 @@ def create_app(workspace: ReadOnlyWorkspace, *, base_url: str | None = None) -> 
                 command=_command(view),
             )
             verified.pages[root] = html
-        return HTMLResponse(html)
+        return html
+
+    def render_verdict(root: str, lot: str, gtin: str | None) -> str:
+        verified = workspace.verified(workspace.batch_id(lot, gtin))
+        key = "api " + root
+        if key not in verified.pages:
+            verified.pages[key] = _verdict(verified, root).model_dump_json()
+        return verified.pages[key]
+
+    async def answer(
+        request: Request, lot: str, gtin: str | None, api: bool
+    ) -> HTMLResponse | Response:
+        # A cached answer is served on the event loop; anything that reads the mirror or the
+        # chain, or renders, runs in a worker thread so it never holds up other requests.
+        root = base(request)
+        hit = workspace.cached(lot, gtin)
+        text = hit.pages.get(("api " if api else "") + root) if hit else None
+        if text is None:
+            text = await run_in_threadpool(render_verdict if api else render_page, root, lot, gtin)
+        if api:
+            return Response(text, media_type="application/json")
+        return HTMLResponse(text)
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def index() -> HTMLResponse:
@@ -278,14 +299,14 @@ def create_app(workspace: ReadOnlyWorkspace, *, base_url: str | None = None) -> 
         )
 
     @app.get("/01/{gtin}/10/{lot:path}", response_class=HTMLResponse, tags=["pages"])
-    def digital_link(request: Request, gtin: Gtin, lot: Lot) -> HTMLResponse:
+    async def digital_link(request: Request, gtin: Gtin, lot: Lot) -> Response:
         """The batch page at its GS1 Digital Link."""
-        return page(request, workspace.batch_id(lot, gtin))
+        return await answer(request, lot, gtin, api=False)
 
     @app.get("/batches/{lot:path}", response_class=HTMLResponse, tags=["pages"])
-    def batch_page(request: Request, lot: Lot) -> HTMLResponse:
+    async def batch_page(request: Request, lot: Lot) -> Response:
         """The batch page by lot number (or 0x batch id)."""
-        return page(request, workspace.batch_id(lot))
+        return await answer(request, lot, None, api=False)
 
     problems: dict[int | str, dict[str, Any]] = {
         404: {"model": Problem, "description": "Not held here"},
@@ -295,15 +316,15 @@ def create_app(workspace: ReadOnlyWorkspace, *, base_url: str | None = None) -> 
 
     @app.get(f"{api}/batches/{{lot}}", response_model=BatchVerdict, responses=problems,
              tags=["batches"])  # fmt: skip
-    def batch_verdict(request: Request, lot: Lot) -> BatchVerdict:
+    async def batch_verdict(request: Request, lot: Lot) -> Response:
         """A batch's verdict and reasons, by lot number or 0x batch id."""
-        return _verdict(workspace.verified(workspace.batch_id(lot)), base(request))
+        return await answer(request, lot, None, api=True)
 
     @app.get(f"{api}/01/{{gtin}}/10/{{lot}}", response_model=BatchVerdict, responses=problems,
              tags=["batches"])  # fmt: skip
-    def batch_verdict_by_gtin(request: Request, gtin: Gtin, lot: Lot) -> BatchVerdict:
+    async def batch_verdict_by_gtin(request: Request, gtin: Gtin, lot: Lot) -> Response:
         """A batch's verdict and reasons, by GTIN and lot as its Digital Link names it."""
-        return _verdict(workspace.verified(workspace.batch_id(lot, gtin)), base(request))
+        return await answer(request, lot, gtin, api=True)
 
     @app.get(f"{api}/batches/{{batch_id}}/report", responses=problems, tags=["batches"])
     def batch_report(batch_id: BatchId) -> dict[str, Any]:

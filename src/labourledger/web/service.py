@@ -9,6 +9,7 @@ the next request verify again.
 from __future__ import annotations
 
 import threading
+import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +30,9 @@ __all__ = ["NotFound", "ReadOnlyWorkspace", "Verified", "read_only_url"]
 
 #: Batches whose verification is kept; the oldest is dropped first.
 CACHE_SIZE = 256
+#: Seconds a read of the chain head is trusted: under load, one read serves every request
+#: of that second instead of two node calls and a query each.
+HEAD_SECONDS = 1.0
 
 
 class NotFound(InputError):
@@ -66,8 +70,11 @@ class ReadOnlyWorkspace:
         self.ledger = Ledger(workspace)
         self.ledger.mirror = Mirror(read_only_url(workspace.config.mirror_url))
         self._cache: OrderedDict[tuple[str, str], Verified] = OrderedDict()
+        self._batches: dict[tuple[str, str | None, str], str] = {}
+        self._head: tuple[float, str] = (-HEAD_SECONDS, "")
         # One verification at a time: 50 clients asking for a cold batch verify it once.
         self._verifying = threading.Lock()
+        self._reading_head = threading.Lock()
 
     def check(self) -> None:
         """Reach the mirror and the chain once, so a broken workspace fails at start."""
@@ -75,14 +82,42 @@ class ReadOnlyWorkspace:
 
     def head(self) -> str:
         """What a cached verification depends on: the chain's newest block, and how far
-        `sync` has read it into the mirror."""
-        chain = self.ledger.chain
-        number = chain.latest_block()
-        synced = self.ledger.mirror.get_sync_state("last_synced_block")
-        return f"{number}:{chain.block_hash(number).hex()}:{synced}"
+        `sync` has read it into the mirror (read again after HEAD_SECONDS)."""
+        read_at, head = self._head
+        if time.monotonic() - read_at < HEAD_SECONDS:
+            return head
+        with self._reading_head:  # the requests waiting when it lapses read it once
+            read_at, head = self._head
+            if time.monotonic() - read_at >= HEAD_SECONDS:
+                chain = self.ledger.chain
+                number = chain.latest_block()
+                synced = self.ledger.mirror.get_sync_state("last_synced_block")
+                head = f"{number}:{chain.block_hash(number).hex()}:{synced}"
+                self._head = (time.monotonic(), head)
+        return head
 
     def batch_id(self, lot: str, gtin: str | None = None) -> str:
-        """The batch with this lot (of the product with this GTIN, when given)."""
+        """The batch with this lot (of the product with this GTIN, when given); a batch found
+        is remembered until the head moves, a miss is looked up again each time."""
+        key = (lot, gtin, self.head())
+        found = self._batches.get(key)
+        if found is None:
+            found = self._find_batch(lot, gtin)
+            if len(self._batches) >= CACHE_SIZE:
+                self._batches.clear()
+            self._batches[key] = found
+        return found
+
+    def cached(self, lot: str, gtin: str | None = None) -> Verified | None:
+        """The batch's verification if it can be had without reading the mirror or the chain
+        (the head read recently, the lot resolved and verified at that head), else None."""
+        read_at, head = self._head
+        if time.monotonic() - read_at >= HEAD_SECONDS:
+            return None
+        batch_id = self._batches.get((lot, gtin, head))
+        return None if batch_id is None else self._cache.get((batch_id, head))
+
+    def _find_batch(self, lot: str, gtin: str | None) -> str:
         if gtin is None:
             try:
                 return self.ledger.batch_id(lot)
