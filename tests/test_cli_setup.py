@@ -92,6 +92,17 @@ def test_unreachable_chain_exits_3(
     assert not (tmp_path / "ws" / "config.toml").exists()
 
 
+def test_keys_fund_sends_exact_decimal_ether(cli: Cli) -> None:
+    cli.ok("keys", "new", "brand")
+    funded = cli.json("keys", "fund", "brand", "--amount", "1.1")
+    assert funded["balance_wei"] == 11 * 10**17  # through a float: 1100000000000000128
+    funded = cli.json("keys", "fund", "brand", "--amount", "0.000000000000000001")
+    assert funded["balance_wei"] == 11 * 10**17 + 1
+    for bad in ("0", "-1", "ten", "1e-19"):
+        code, _, err = cli.run("keys", "fund", "brand", "--amount", bad)
+        assert code == 2 and "--amount: expected ether above 0" in err and repr(bad) in err
+
+
 def test_contracts_build_reproduces_the_shipped_artifact_in_the_workspace(
     cli: Cli, tmp_path: Path
 ) -> None:

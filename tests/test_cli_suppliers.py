@@ -5,6 +5,7 @@ from __future__ import annotations
 import signal
 import subprocess
 import time
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +45,10 @@ def _import_link_and_anchor(cli: Cli, csv_file: Path) -> dict[str, Any]:
     first = {tier: next(f for f in listed if f["tier"] == tier) for tier in (1, 2, 3, 4)}
     for tier, material in ((4, "ginned cotton"), (3, "yarn"), (2, "dyed fabric")):
         supplier, buyer = first[tier]["os_id"], first[tier - 1]["os_id"]
-        cli.ok("link", "add", "--supplier", supplier, "--buyer", buyer, "--material", material)
+        link = cli.json(
+            "link", "add", "--supplier", supplier, "--buyer", buyer, "--material", material
+        )
+        assert link["body"]["valid_from"] == date.today().isoformat()  # today's, not import day's
     status = cli.json("status")
     assert (status["pending"], status["anchored"]) == (53, 0)
 

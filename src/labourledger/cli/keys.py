@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import typer
@@ -82,17 +83,35 @@ def export_key(ctx: typer.Context, name: str = typer.Argument(..., help="Key to 
 def fund(
     ctx: typer.Context,
     name: str = typer.Argument(..., help="Key to fund."),
-    amount: float = typer.Option(10.0, "--amount", help="Ether to send."),
+    amount: str = typer.Option("10", "--amount", help="Ether to send, e.g. 0.25."),
 ) -> None:
     """Send ether from the dev node's account (embedded chain, anvil, hardhat).
 
     Example: labourledger keys fund brand --amount 5
     """
+    from web3 import Web3
+
     st = state(ctx)
-    if amount <= 0:
-        raise InputError("--amount: must be more than 0")
+    wei = _wei(amount)
     address = st.ledger.workspace.keys.address(name)
-    st.ledger.chain.fund(address, int(amount * 10**18))
+    st.ledger.chain.fund(address, wei)
     balance = st.ledger.chain.balance(address)
+    held = Web3.from_wei(balance, "ether")
     data = {"name": name, "address": address, "balance_wei": balance}
-    st.emit(data, lambda: out.print(f"{name} ({address}) now holds {balance / 10**18:g} ETH"))
+    st.emit(data, lambda: out.print(f"{name} ({address}) now holds {held:f} ETH"))
+
+
+def _wei(amount: str) -> int:
+    """`--amount` in wei, through Decimal: 0.1 ether is exactly 10**17 wei, not a float's guess."""
+    from web3 import Web3
+
+    try:
+        ether = Decimal(amount).normalize()
+    except InvalidOperation:
+        ether = Decimal("NaN")
+    exponent = ether.as_tuple().exponent
+    if not ether.is_finite() or ether <= 0 or not isinstance(exponent, int) or exponent < -18:
+        raise InputError(
+            f"--amount: expected ether above 0 with at most 18 decimals, e.g. 0.25; got {amount!r}"
+        )
+    return int(Web3.to_wei(ether, "ether"))

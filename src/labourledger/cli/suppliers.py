@@ -256,8 +256,8 @@ def link_add(
     supplier: str = typer.Option(..., "--supplier", help="Supplying facility (id or OS id)."),
     buyer: str = typer.Option(..., "--buyer", help="Buying facility (id or OS id)."),
     material: str = typer.Option(..., "--material", help="What flows, e.g. 'cotton yarn'."),
-    valid_from: str = typer.Option(
-        dt.date.today().isoformat(), "--from", help="First day (YYYY-MM-DD)."
+    valid_from: str | None = typer.Option(
+        None, "--from", help="First day (YYYY-MM-DD; default today)."
     ),
     valid_to: str | None = typer.Option(None, "--to", help="Last day (YYYY-MM-DD)."),
 ) -> None:
@@ -272,7 +272,7 @@ def link_add(
         "supplier": ledger.facility_id(supplier),
         "buyer": ledger.facility_id(buyer),
         "material": material,
-        "valid_from": valid_from,
+        "valid_from": valid_from or dt.date.today().isoformat(),
     }
     if valid_to:
         body["valid_to"] = valid_to
