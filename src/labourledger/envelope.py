@@ -88,6 +88,7 @@ Kind = Literal[
     "revocation",
     "grievance",
     "grievance_update",
+    "accreditation",
 ]
 
 # secp256k1 group order; signatures with s above half of it are malleable twins.

@@ -116,6 +116,9 @@ def roles_allowed(kind: str, body: dict[str, Any]) -> tuple[str, ...]:
     if kind == "grievance_update":
         # An auditor who investigated may say what was found.
         return ("GRIEVANCE_CHANNEL", "AUDITOR")
+    if kind == "accreditation":
+        # Who an account is, only those who grant the roles may say.
+        return ("ADMIN",)
     return ("BRAND",)
 
 

@@ -524,18 +524,23 @@ class Annotations:
 
 
 def annotate(ledger: Ledger, report: Mapping[str, Any]) -> Annotations:
-    """Look up, in `ledger`'s mirror, the withdrawals `report` mentions."""
-    revocations = {r for e in report.get("entries") or [] for r in e.get("revoked_by") or []} | {
-        r
-        for s in report.get("stages") or []
-        for a in (s.get("audits") or []) + (s.get("attestations") or [])
-        for r in a.get("revoked_by") or []
-    }
+    """Look up, in `ledger`, the organisations accredited for the report's accounts and the
+    reasons given for the withdrawals it mentions."""
+    from labourledger.accreditations import accredited
+
+    stages = report.get("stages") or []
+    signed = [
+        *(report.get("entries") or []),
+        *(a for s in stages for a in (s.get("audits") or []) + (s.get("attestations") or [])),
+    ]
+    revocations = {r for item in signed for r in item.get("revoked_by") or []}
     found = ledger.mirror.get_entries(sorted(revocations)) if revocations else {}
+    names = accredited(ledger, {_s(item.get("issuer")) for item in signed if item.get("issuer")})
     return Annotations(
+        names={account: Party(a.account, a.organisation, a.detail) for account, a in names.items()},
         withdrawn={
             k: _s((row.get("body") or {}).get("reason"))
             for k, row in found.items()
             if row.get("kind") == "revocation"
-        }
+        },
     )

@@ -243,8 +243,14 @@ def audit_show(
 
     Example: labourledger audit show 0x3f2a… --json
     """
+    from labourledger.accreditations import accredited
+    from labourledger.presentation import Party
+
     st = state(ctx)
     view = st.ledger.audit(audit_id)
+    named = accredited(st.ledger, [view["issuer"]]).get(view["issuer"].lower())
+    firm = Party(view["issuer"], named.organisation, named.detail) if named else None
+    view = {**view, "issuer_organisation": named.organisation if named else None}
 
     def human() -> None:
         from rich.table import Table
@@ -254,7 +260,11 @@ def audit_show(
             f"[bold]{b['standard']}[/bold] {b['audit_type']} audit, {b['notice']}, "
             f"{b['start_date']} to {b['end_date']}, {b['workers_interviewed']} workers interviewed"
         )
-        out.print(f"audit {view['entry_id']} by {view['issuer']}: {_state(view)}")
+        out.print(f"audit {view['entry_id']}: {_state(view)}")
+        if firm is None:
+            out.print(f"by {Party(view['issuer']).label}")
+        else:
+            out.print(f"by [bold]{firm.label}[/bold] ({firm.detail})\n   {firm.address}")
         for f in view["findings"]:
             indicators = ", ".join(f.get("ilo_indicators", [])) or "no ILO indicator"
             out.print(

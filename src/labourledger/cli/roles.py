@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from typing import Any
+
 import typer
 
-from labourledger.cli.context import State, out, state
+from labourledger.cli.context import State, next_step, out, state
+from labourledger.errors import InputError
 
 roles_app = typer.Typer(
     help="Contract roles: ADMIN, BRAND, AUDITOR, SUPPLIER.", no_args_is_help=True
@@ -26,12 +30,34 @@ def grant(
     ctx: typer.Context,
     role: str = typer.Argument(..., help="BRAND, AUDITOR, SUPPLIER or ADMIN."),
     who: str = typer.Argument(..., help="An address or a local key name."),
+    name: str | None = typer.Option(
+        None, "--name", help="Organisation the account belongs to: records an accreditation."
+    ),
+    number: str | None = typer.Option(None, "--number", help="Its accreditation number."),
+    valid_from: str | None = typer.Option(
+        None, "--valid-from", help="First day the accreditation holds (default today)."
+    ),
+    valid_until: str | None = typer.Option(
+        None, "--valid-until", help="Last day it holds (default open-ended)."
+    ),
 ) -> None:
-    """Grant a role (sent by --key, default admin; a BRAND key may grant SUPPLIER).
+    """Grant a role (sent by --key, default admin; a BRAND key may grant SUPPLIER); with
+    --name, also sign an accreditation naming the organisation (anchor it to publish it).
 
-    Example: labourledger roles grant BRAND brand --key admin
+    Example: labourledger roles grant AUDITOR 0x12…ab --name "Bureau Veritas" --number BV-IN-0117
     """
-    _change(ctx, role, who, grant=True)
+    if name is None and (number or valid_from or valid_until):
+        raise InputError("--name: --number, --valid-from and --valid-until need --name")
+    body: dict[str, Any] | None = None
+    if name is not None:
+        body = {
+            "organisation": name,
+            "role": role.upper(),
+            "accreditation_number": number,
+            "valid_from": valid_from or dt.date.today().isoformat(),
+            "valid_until": valid_until,
+        }
+    _change(ctx, role, who, grant=True, accreditation=body)
 
 
 @roles_app.command("revoke")
@@ -47,15 +73,46 @@ def revoke(
     _change(ctx, role, who, grant=False)
 
 
-def _change(ctx: typer.Context, role: str, who: str, *, grant: bool) -> None:
+def _change(
+    ctx: typer.Context,
+    role: str,
+    who: str,
+    *,
+    grant: bool,
+    accreditation: dict[str, Any] | None = None,
+) -> None:
     st = state(ctx)
     address = _address(st, who)
+    if accreditation is not None:
+        from labourledger.kinds import canonical_body
+
+        # Checked before the role transaction, so a bad --valid-until changes nothing.
+        accreditation = canonical_body(
+            "accreditation",
+            {"account": address, **{k: v for k, v in accreditation.items() if v is not None}},
+        )
     sender = st.signer("admin", purpose="send the role transaction")
     change = st.ledger.grant_role if grant else st.ledger.revoke_role
     tx_hash = change(sender, role, address)
     verb = "granted" if grant else "revoked"
-    data = {"role": role.upper(), "account": address, "action": verb, "tx_hash": tx_hash}
-    st.emit(data, lambda: out.print(f"{verb} {role.upper()} for {address} (tx {tx_hash})"))
+    data: dict[str, Any] = {
+        "role": role.upper(),
+        "account": address,
+        "action": verb,
+        "tx_hash": tx_hash,
+    }
+    if accreditation is not None:
+        entry = st.ledger.record("accreditation", accreditation, sender)
+        data["accreditation"] = "0x" + entry.entry_id.hex()
+
+    def human() -> None:
+        out.print(f"{verb} {role.upper()} for {address} (tx {tx_hash})")
+        if accreditation is not None:
+            out.print(f"accreditation {data['accreditation']}: {accreditation['organisation']}")
+
+    st.emit(data, human)
+    if accreditation is not None:
+        next_step("run `labourledger anchor` so reports name the organisation")
 
 
 @roles_app.command("list")
@@ -64,21 +121,26 @@ def list_roles(ctx: typer.Context) -> None:
 
     Example: labourledger roles list --json
     """
+    from labourledger.accreditations import accredited
+
     st = state(ctx)
     members = st.ledger.role_members()
     names = st.ledger.workspace.keys.by_address()
+    named = accredited(st.ledger, {a for accounts in members.values() for a in accounts})
     data = [
-        {"role": role, "account": account, "key": names.get(account)}
+        {"role": role, "account": account, "key": names.get(account),
+         "organisation": named[account.lower()].organisation if account.lower() in named else None}
         for role, accounts in members.items()
         for account in accounts
-    ]
+    ]  # fmt: skip
 
     def human() -> None:
         from rich.table import Table
 
-        table = Table("role", "account", "local key")
+        table = Table("role", "organisation", "account", "local key")
         for row in data:
-            table.add_row(row["role"], row["account"], row["key"] or "")
+            table.add_row(row["role"], row["organisation"] or "unnamed account", row["account"],
+                          row["key"] or "")  # fmt: skip
         out.print(table)
 
     st.emit(data, human)

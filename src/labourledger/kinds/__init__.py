@@ -10,6 +10,7 @@ from pydantic import BaseModel, ValidationError
 
 from labourledger.envelope import canonical_json
 from labourledger.errors import InputError, invalid_input
+from labourledger.kinds.accreditation import Accreditation, account_subject
 from labourledger.kinds.grievances import Grievance, GrievanceUpdate
 from labourledger.kinds.models import (
     FACILITY_TYPES,
@@ -65,6 +66,7 @@ KINDS: dict[str, type[BaseModel]] = {
     "revocation": Revocation,
     "grievance": Grievance,
     "grievance_update": GrievanceUpdate,
+    "accreditation": Accreditation,
 }
 
 
@@ -128,6 +130,8 @@ def subject_for(kind: str, model: BaseModel, *, issuer: str) -> bytes:
             return _b(model.output)
         case Revocation():
             return _b(model.target)
+        case Accreditation():
+            return account_subject(model.account)
     raise InputError(f"kind: no subject rule for {kind!r}")
 
 
