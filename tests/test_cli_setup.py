@@ -63,7 +63,7 @@ def test_roles_grant_list_revoke(cli: Cli) -> None:
     auditor = cli.json("keys", "new", "auditor")["address"]
     cli.ok("roles", "grant", "AUDITOR", "auditor", "--key", "admin")
     listed = cli.json("roles", "list")
-    assert {"role": "AUDITOR", "account": auditor, "key": "auditor"} in listed
+    assert {"role": "AUDITOR", "account": auditor, "key": "auditor", "organisation": None} in listed
     keys = {k["name"]: k["roles"] for k in cli.json("status")["keys"]}
     assert keys["auditor"] == ["AUDITOR"]
     cli.ok("roles", "revoke", "AUDITOR", auditor, "--key", "admin")
