@@ -13,7 +13,8 @@ from eth_account.signers.local import LocalAccount
 
 from labourledger import grievances
 from labourledger.demo import run_demo
-from labourledger.ledger import Ledger
+from labourledger.errors import InputError
+from labourledger.ledger import EntriesRefused, Ledger
 from labourledger.report import write_report
 
 pytestmark = pytest.mark.integration
@@ -142,3 +143,44 @@ def test_a_grievance_anchored_without_the_channel_role_does_not_count(
     assert len(roles) == 1 and "GRIEVANCE_CHANNEL" in roles[0]["reason"]
     stage = next(s for s in report["stages"] if s["facility"]["facility_id"] == mill)
     assert stage["grievances"]["total"] == 0
+
+
+def test_only_the_channel_or_an_auditor_may_update_a_grievance(
+    story: tuple[Ledger, LocalAccount, str, str], tmp_path: Path
+) -> None:
+    ledger, hotline, mill, batch = story
+    admin = ledger.workspace.keys.unlock("admin", PASSPHRASE)
+    rival, auditor = Account.create(), Account.create()
+    for account, role in ((rival, "GRIEVANCE_CHANNEL"), (auditor, "AUDITOR")):
+        ledger.chain.fund(account.address, 10**18)
+        ledger.grant_role(admin, role, account.address)
+    recorded = grievances.record(
+        ledger, hotline, facility=mill, received_month=_month(60), channel="hotline",
+        categories=["debt_bondage"], severity="critical", workers="2-5", report=REPORT,
+    )  # fmt: skip
+    grievance = "0x" + recorded.entry.entry_id.hex()
+    ledger.anchor(hotline)
+    with pytest.raises(InputError, match="only the channel that recorded it"):
+        grievances.update(ledger, rival, grievance, status="unsubstantiated")
+    body = {"grievance": grievance, "status": "unsubstantiated", "month": _month(0)}
+    forged = ledger.sign("grievance_update", body, rival)
+    ledger.write_entries(tmp_path / "rival.json", [forged])
+    with pytest.raises(EntriesRefused, match="only the channel that recorded it"):
+        ledger.import_file(tmp_path / "rival.json")
+
+    # Stored by other means and anchored, it is named and changes nothing.
+    ledger.store([forged])
+    ledger.anchor(hotline)
+    report = ledger.verify(batch)
+    named = [c for c in report["checks"] if c["entry_id"] == "0x" + forged.entry_id.hex()]
+    assert any(c["outcome"] == "fail" and "neither the channel" in c["reason"] for c in named)
+    stage = next(s for s in report["stages"] if s["facility"]["facility_id"] == mill)
+    assert stage["grievances"]["by_status"] == {"acknowledged": 1}
+
+    # An auditor who investigated may say what was found.
+    found = ledger.sign("grievance_update", body | {"status": "substantiated"}, auditor)
+    ledger.write_entries(tmp_path / "auditor.json", [found])
+    assert ledger.import_file(tmp_path / "auditor.json").new == 1
+    ledger.anchor(hotline)
+    _, reasons, counts = _verdict(ledger, batch, mill)
+    assert counts["by_status"] == {"substantiated": 1} and "(debt_bondage)" in reasons[0]

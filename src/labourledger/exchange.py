@@ -29,6 +29,7 @@ from labourledger.verify.integrity import (
 __all__ = [
     "FORMAT",
     "EntryFile",
+    "may_update_grievance",
     "read_entry_file",
     "read_json",
     "roles_allowed",
@@ -120,6 +121,13 @@ def roles_allowed(kind: str, body: dict[str, Any]) -> tuple[str, ...]:
         # Who an account is, only those who grant the roles may say.
         return ("ADMIN",)
     return ("BRAND",)
+
+
+def may_update_grievance(issuer: str, channel: str, held_auditor: Callable[[], bool]) -> bool:
+    """Whether `issuer` may set the status of a grievance `channel` recorded: that channel
+    itself, or an AUDITOR (who investigated it; `held_auditor` asks the chain). Another
+    channel may not, nor may a brand."""
+    return issuer == channel or held_auditor()
 
 
 def speaks_for_facility(kind: str, body: Mapping[str, Any], held_brand: Callable[[], bool]) -> bool:

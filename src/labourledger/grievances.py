@@ -10,6 +10,7 @@ anchor, the status and its history, and nothing else.
 
 from __future__ import annotations
 
+import functools
 import os
 import time
 from collections import Counter
@@ -20,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from labourledger import kinds
 from labourledger.errors import InputError
+from labourledger.exchange import may_update_grievance
 from labourledger.kinds.grievances import (
     CATEGORIES,
     format_receipt,
@@ -48,6 +50,7 @@ __all__ = [
     "check_receipt",
     "count",
     "counts_of",
+    "current_status",
     "evidence_commitment",
     "export",
     "grievances_of",
@@ -143,9 +146,8 @@ def _view(
             _anchored_month(row),
         )
     ]
-    current = INITIAL_STATUS
-    for update in updates:
-        step = StatusChange(
+    history += [
+        StatusChange(
             update["body"]["status"],
             update["body"]["month"],
             "grievance_update",
@@ -155,9 +157,8 @@ def _view(
             update.get("block_number"),
             _anchored_month(update),
         )
-        history.append(step)
-        if step.state == "anchored":
-            current = step.status
+        for update in updates
+    ]
     return GrievanceView(
         entry_id=row["entry_id"],
         issuer=row["issuer"],
@@ -170,9 +171,15 @@ def _view(
         state=state,
         block_number=row.get("block_number"),
         revoked_by=tuple(revoked.get(row["entry_id"], [])),
-        status="revoked" if state == "revoked" else current,
+        status="revoked" if state == "revoked" else current_status(history),
         history=tuple(history),
     )
+
+
+def current_status(history: Sequence[StatusChange]) -> str:
+    """The status the last anchored update set, in anchor order; the initial one without."""
+    anchored = [step.status for step in history[1:] if step.state == "anchored"]
+    return anchored[-1] if anchored else INITIAL_STATUS
 
 
 def grievances_of(ledger: Ledger, facility_ids: Iterable[str]) -> dict[str, list[GrievanceView]]:
@@ -341,7 +348,8 @@ def update(
             f"--month: {body['month']} is before the grievance was received "
             f"({grievance.body['received_month']})"
         )
-    if signer.address != grievance.issuer and not ledger.chain.has_role("AUDITOR", signer.address):
+    auditor = functools.partial(ledger.chain.has_role, "AUDITOR", signer.address)
+    if not may_update_grievance(signer.address, grievance.issuer, auditor):
         raise InputError(
             f"--key: only the channel that recorded it ({grievance.issuer}) or an AUDITOR "
             "may update a grievance"

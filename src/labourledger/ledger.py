@@ -23,6 +23,7 @@ from labourledger.chain.ledger_contract import ROLES, AnchorReceipt
 from labourledger.envelope import Domain, Kind, SignedEntry, sign_entry
 from labourledger.errors import InputError, LabourLedgerError
 from labourledger.exchange import (
+    may_update_grievance,
     read_entry_file,
     roles_allowed,
     shape_problems,
@@ -562,16 +563,22 @@ class Ledger:
         """Why the issuer may not issue this entry, judged by the contract's roles now."""
         if entry.kind == "revocation":
             target_id = entry.body["target"]
-            target = self.mirror.get_entry(target_id)
-            issuer = target["issuer"] if target else None
-            for e in earlier:
-                if _hex(e.entry_id) == target_id:
-                    issuer = e.issuer
+            issuer = self._issuer_of(target_id, earlier)
             if issuer is None:
                 return [f"revokes {target_id}, which this workspace does not hold: import it first"]
             if issuer == entry.issuer or self.chain.has_role("ADMIN", entry.issuer):
                 return []
             return [f"only the target's issuer ({issuer}) or an admin may revoke it"]
+        if entry.kind == "grievance_update":
+            grievance = entry.body["grievance"]
+            channel = self._issuer_of(grievance, earlier)
+            if channel is None:
+                return [f"updates {grievance}, which this workspace does not hold: import it first"]
+            auditor = functools.partial(self.chain.has_role, "AUDITOR", entry.issuer)
+            if not may_update_grievance(entry.issuer, channel, auditor):
+                return [
+                    f"only the channel that recorded it ({channel}) or an AUDITOR may update it"
+                ]
         allowed = roles_allowed(entry.kind, entry.body)
         if any(self.chain.has_role(role, entry.issuer) for role in allowed):
             return []
@@ -579,6 +586,14 @@ class Ledger:
             f"issuer {entry.issuer} holds no {' or '.join(allowed)} role on this chain's "
             f"contract, which {entry.kind} entries need"
         ]
+
+    def _issuer_of(self, entry_id: str, earlier: Sequence[SignedEntry]) -> str | None:
+        """Who issued an entry held here, or earlier in the file being imported."""
+        for e in earlier:
+            if _hex(e.entry_id) == entry_id:
+                return e.issuer
+        row = self.mirror.get_entry(entry_id)
+        return str(row["issuer"]) if row else None
 
     def revoked(self, entry_ids: Iterable[str]) -> dict[str, list[str]]:
         """Which of `entry_ids` were revoked, and by which revocation entries."""

@@ -13,7 +13,11 @@ from labourledger.exchange import roles_allowed, speaks_for_facility
 from labourledger.grievances import GrievanceView, count, grievances_of
 from labourledger.kinds import operators_named
 from labourledger.verify.goods import GoodsList
-from labourledger.verify.grievances import WorkerGrievances, counted_grievances
+from labourledger.verify.grievances import (
+    UpdatedByChannelOrAuditor,
+    WorkerGrievances,
+    counted_grievances,
+)
 from labourledger.verify.integrity import IssuerHeldRole, IssuerOperatesFacility
 from labourledger.verify.policy import (
     AttestationsInForce,
@@ -164,6 +168,10 @@ def verify_batch(
             held,
         )
         checks.append(role_check(entry))
+        if entry.kind == "grievance_update":
+            channel = entries[entry.body["grievance"]].issuer
+            block = anchored.block_number if anchored else None
+            checks.append(UpdatedByChannelOrAuditor(channel, block, held)(entry))
         if not all(c.passed for c in checks):
             failed_integrity.add(entry_id)
         results += checks

@@ -18,11 +18,19 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
-from labourledger.grievances import UNRESOLVED, GrievanceView
+from labourledger.envelope import SignedEntry
+from labourledger.exchange import may_update_grievance
+from labourledger.grievances import UNRESOLVED, GrievanceView, current_status
 from labourledger.kinds import ILO_INDICATORS
 from labourledger.verify.results import CheckResult, Outcome
 
-__all__ = ["GrievanceJudgement", "WorkerGrievances", "counted_grievances", "judge"]
+__all__ = [
+    "GrievanceJudgement",
+    "UpdatedByChannelOrAuditor",
+    "WorkerGrievances",
+    "counted_grievances",
+    "judge",
+]
 
 _ILO = frozenset(ILO_INDICATORS)
 
@@ -34,6 +42,32 @@ class GrievanceJudgement:
     grievance: GrievanceView
     #: present (substantiated, not remediated before that month), unresolved, or none.
     weight: str
+
+
+@dataclass(frozen=True)
+class UpdatedByChannelOrAuditor:
+    """A grievance update counts only from the channel that recorded the grievance, or
+    from an AUDITOR at the block of the anchor including the update."""
+
+    channel: str
+    block: int | None
+    held: Callable[[str, str, int], bool]
+    name: str = "issuer_role"
+
+    def __call__(self, entry: SignedEntry) -> CheckResult:
+        """Judge one grievance_update entry."""
+        block = self.block
+        ok = block is not None and may_update_grievance(
+            entry.issuer, self.channel, lambda: self.held("AUDITOR", entry.issuer, block)
+        )
+        reason = (
+            f"update by the channel that recorded the grievance, or an AUDITOR at block {block}"
+            if ok
+            else f"update by {entry.issuer}, neither the channel that recorded the grievance "
+            f"({self.channel}) nor an AUDITOR at block {block}: not counted"
+        )
+        outcome = Outcome.PASS if ok else Outcome.FAIL
+        return CheckResult(self.name, outcome, reason, entry_id="0x" + entry.entry_id.hex())
 
 
 def _month(day: dt.date) -> str:
@@ -59,7 +93,7 @@ def counted_grievances(
             else replace(step, state="not counted")
             for step in view.history
         )
-        kept.append(replace(view, history=steps))
+        kept.append(replace(view, history=steps, status=current_status(steps)))
     return kept
 
 
@@ -74,7 +108,7 @@ def judge(grievance: GrievanceView, produced_on: dt.date) -> GrievanceJudgement:
     month are still treated as made before it (fail closed)."""
     month = _month(produced_on)
     steps = [h for h in grievance.history[1:] if h.state == "anchored"]
-    current = steps[-1].status if steps else grievance.history[0].status
+    current = current_status(grievance.history)
     substantiated = any(h.status in ("substantiated", "remediated") for h in steps)
     if (
         grievance.received_month > month
