@@ -101,6 +101,14 @@ VALID: dict[str, dict[str, Any]] = {
         "receipt_commitment": "0x" + "04" * 32,
     },
     "grievance_update": {"grievance": A, "status": "substantiated", "month": "2026-11"},
+    "accreditation": {
+        "account": OTHER,
+        "organisation": "Bureau Veritas",
+        "role": "AUDITOR",
+        "accreditation_number": "BV-IN-0117",
+        "valid_from": "2026-01-01",
+        "valid_until": "2027-12-31",
+    },
 }
 
 
@@ -220,6 +228,9 @@ def test_subjects_and_refs_of_the_other_kinds() -> None:
         "product", kinds.parse_body("product", VALID["product"]), issuer=OTHER
     )
     assert refs("facility") == []
+    # Every accreditation of one account shares its subject, whoever signed it.
+    assert subject("accreditation") == keccak(b"account:" + OTHER.lower().encode())
+    assert refs("accreditation") == []
     assert all(len(r) == 32 for kind in kinds.KINDS for r in refs(kind))
 
 
