@@ -40,7 +40,7 @@ def browser(demo: DemoResult) -> Iterator[webdriver.Chrome]:
 def test_page_shows_the_verdict_and_every_stage(
     demo: DemoResult, browser: webdriver.Chrome
 ) -> None:
-    assert browser.title.startswith("Tracing report: lot TEE-26-0425")
+    assert browser.title.startswith("Tracing report: lot TEE-26-0519")
     # body.text is what is rendered and visible, unlike the HTML source test_verify reads.
     text = browser.find_element(By.TAG_NAME, "body").text
     assert demo.after["verdict"] == "PASS"

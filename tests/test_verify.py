@@ -58,7 +58,15 @@ def test_demo_fails_on_the_open_finding_then_passes(demo: DemoResult) -> None:
     assert demo.before["verdict"] == "FAIL"
     assert _failing(demo.before) == [("forced_labour_findings", "fail")]
     [reason] = [c["reason"] for c in demo.before["checks"] if c["outcome"] == "fail"]
-    assert "debt_bondage" in reason and "Coimbatore Spinning Mills" in reason
+    assert "debt bondage" in reason and "Coimbatore Spinning Mills" in reason
+    assert "still open" in reason
+    # The closure is anchored after the first batch's yarn was spun: those goods stay tainted,
+    # and the reason names the production date and the closure.
+    assert demo.still["verdict"] == "FAIL"
+    assert _failing(demo.still) == [("forced_labour_findings", "fail")]
+    [still] = [c["reason"] for c in demo.still["checks"] if c["outcome"] == "fail"]
+    made = next(s for s in demo.still["stages"] if s["tier"] == 3)["batches"][0]["produced_at"]
+    assert f"made {made} while F-1" in still and "closed " in still
     assert demo.after["verdict"] == "PASS" and demo.bundle_verdict == "PASS"
     assert demo.after["chain"]["embedded"] is True
     tiers = [s["tier"] for s in demo.after["stages"]]
@@ -79,23 +87,23 @@ def test_cli_verify_exit_codes_and_policy_flags(
     demo: DemoResult, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     cli = _cli(demo, capsys, monkeypatch)
-    code, out, _ = cli.run("verify", "TEE-26-0425")
+    code, out, _ = cli.run("verify", "TEE-26-0519")
     assert code == 0 and "PASS" in out
-    code, out, _ = cli.run("verify", "TEE-26-0425", "--audit-months", "1", "--json")
+    code, out, _ = cli.run("verify", "TEE-26-0519", "--audit-months", "1", "--json")
     assert code == 5  # the spinning mill's DOL-listed yarn now has no unannounced audit
     report = json.loads(out)
     assert _failing(report).count(("audit_valid", "attention")) == 4
     code, out, _ = cli.run(
-        "verify", "TEE-26-0425", "--audit-months", "1", "--missing-audit", "fail", "--json"
+        "verify", "TEE-26-0519", "--audit-months", "1", "--missing-audit", "fail", "--json"
     )
     assert _failing(json.loads(out)).count(("audit_valid", "fail")) == 4
-    code, out, _ = cli.run("verify", "TEE-26-0425", "--high-risk-notice", "announced", "--json")
+    code, out, _ = cli.run("verify", "TEE-26-0519", "--high-risk-notice", "announced", "--json")
     assert code == 5
     [reason] = [c["reason"] for c in json.loads(out)["checks"] if c["outcome"] == "fail"]
     assert "Thread/Yarn from IN is on the DOL forced labour list" in reason
-    code, _, err = cli.run("verify", "TEE-26-0425", "--fail-severity", "unknown")
+    code, _, err = cli.run("verify", "TEE-26-0519", "--fail-severity", "unknown")
     assert code == 2 and "fail_severities" in err
-    tree = cli.ok("trace", "TEE-26-0425")
+    tree = cli.ok("trace", "TEE-26-0519")
     assert "tier 4 lot COT-26-014" in tree and "Coimbatore Spinning Mills" in tree
 
 
@@ -273,14 +281,17 @@ def test_an_entry_dated_after_its_anchor_fails(demo: DemoResult) -> None:
 def test_a_facility_without_an_audit_in_the_window_needs_attention(
     demo: DemoResult, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # The farm made its cotton 140 days after its audit; the others were audited within 80.
+    # The farm made its cotton 140 days after its audit; the others were audited within 120.
     cli = _cli(demo, capsys, monkeypatch)
-    code, out, _ = cli.run("verify", "TEE-26-0425", "--audit-months", "3", "--json")
+    code, out, _ = cli.run("verify", "TEE-26-0519", "--audit-months", "4", "--json")
     report = json.loads(out)
     assert code == 4 and report["verdict"] == "ATTENTION"
-    [reason] = [c["reason"] for c in report["checks"] if c["outcome"] != "pass"]
-    assert reason.startswith("Adilabad Organic Cotton Growers: no anchored audit")
-    code, out, _ = cli.run("verify", "TEE-26-0425", "--audit-months", "3")
+    doubts = {c["check"]: c["reason"] for c in report["checks"] if c["outcome"] != "pass"}
+    assert sorted(doubts) == ["audit_valid", "forced_labour_findings"]
+    assert doubts["audit_valid"].startswith("Adilabad Organic Cotton Growers: no anchored audit")
+    # Without an audit nothing was assessed: the findings check must not claim a pass.
+    assert "nothing was assessed" in doubts["forced_labour_findings"]
+    code, out, _ = cli.run("verify", "TEE-26-0519", "--audit-months", "4")
     assert code == 4 and "ATTENTION" in out and "Adilabad Organic Cotton Growers" in out
 
 
@@ -310,10 +321,10 @@ def test_a_goods_list_of_ones_own_from_config_or_flag(
     assert reason.startswith("Saigon Knit Fabrics: Knit fabric from VN is on the DOL")
 
     cli = _cli(demo, capsys, monkeypatch)
-    code, _, _ = cli.run("verify", "TEE-26-0425")
+    code, _, _ = cli.run("verify", "TEE-26-0519")
     assert code == 0  # the config on disk still names the shipped list
     flagged = _goods_file(demo.workspace.parent / "flag.json")
-    code, out, _ = cli.run("verify", "TEE-26-0425", "--goods-list", str(flagged))
+    code, out, _ = cli.run("verify", "TEE-26-0519", "--goods-list", str(flagged))
     assert code == 5 and "Saigon Knit Fabrics" in out
 
 

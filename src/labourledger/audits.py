@@ -47,6 +47,7 @@ def finding_histories(
                 "entry_id": audit["entry_id"],
                 "issued_at": audit["issued_at"],
                 "verification_method": None,
+                "verified_on": None,
                 "state": _state(audit, revoked),
                 "anchor": anchor_view(audit),
             }
@@ -64,6 +65,7 @@ def finding_histories(
                     "entry_id": update["entry_id"],
                     "issued_at": update["issued_at"],
                     "verification_method": body["verification_method"],
+                    "verified_on": body["verified_on"],
                     "state": state,
                     "anchor": anchor_view(update),
                 }

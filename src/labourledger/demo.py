@@ -3,8 +3,10 @@
 Cotton farm (India, tier 4) -> ginning and spinning mill (India, tier 3) -> knit
 fabric mill (Vietnam, tier 2) -> garment factory (Bangladesh, tier 1) -> the
 brand. Two auditors; an unannounced audit finds debt bondage and retained
-passports at the spinning mill, so the batch FAILs; the auditor verifies the
-remediation onsite, the brand anchors the follow-up, and the batch PASSes.
+passports at the spinning mill, so the T-shirt batch made from its yarn FAILs.
+The auditor verifies the remediation onsite and the follow-up is anchored: that
+batch still FAILs (its yarn was spun while the indicator was open), and a new
+batch made from yarn spun after the remediation PASSes.
 
 Everything runs on the embedded development chain in a new workspace. The
 parties' keys other than the admin's live only in memory for the run.
@@ -33,15 +35,21 @@ __all__ = ["DemoResult", "run_demo"]
 
 Say = Callable[[str], None]
 FUNDS_WEI = 10 * 10**18
+#: The business document behind each tier's transformation.
+PAPERS = {3: ("purchase_order", "PO-4411"), 2: ("invoice", "INV-2026-0912"),
+          1: ("bill_of_lading", "BL-CGP-77120")}  # fmt: skip
 
 
 @dataclass(frozen=True)
 class DemoResult:
-    """Where the demo left its workspace and files, and the two verdicts."""
+    """Where the demo left its workspace and files, and the verdicts: the first batch before
+    and after the remediation, and the batch made after it (`batch`, which the report and
+    the bundle are about)."""
 
     workspace: Path
     batch: str
     before: dict[str, Any]
+    still: dict[str, Any]
     after: dict[str, Any]
     report: Path
     bundle: Path
@@ -115,28 +123,38 @@ def run_demo(
     tee = {"gtin": "4006381333931", "sku": "NW-TEE-ORG", "name": "Organic cotton T-shirt",
            "brand": "Northwind"}  # fmt: skip
     product = _id(ledger.record("product", tee, brand))
-    lots = [(4, "COT-26-014", 12000, "kg", -60), (3, "YRN-26-118", 9000, "kg", -45),
-            (2, "FAB-26-077", 8000, "kg", -30), (1, "TEE-26-0425", 24000, "pcs", -10)]  # fmt: skip
-    batch: dict[int, str] = {}
-    for tier, lot, quantity, unit, offset in lots:
-        body = {"product": product, "lot": lot, "quantity": quantity, "unit": unit,
-                "produced_at": day(offset), "facility": facility[tier]}  # fmt: skip
-        batch[tier] = _id(ledger.record("batch", body, brand))
     documents = root / "documents"
     documents.mkdir()
-    papers = ((3, "purchase_order", "PO-4411"), (2, "invoice", "INV-2026-0912"),
-              (1, "bill_of_lading", "BL-CGP-77120"))  # fmt: skip
-    for tier, doc_type, number in papers:
-        path = documents / f"{number}.txt"
-        path.write_text(f"{doc_type} {number} for lot {lots[4 - tier][1]}\n")
-        ref = ledger.store_evidence(path).model_dump()
-        ledger.record(
-            "transformation",
-            {"inputs": [batch[tier + 1]], "output": batch[tier], "facility": facility[tier],
-             "date": day(lots[4 - tier][4]),
-             "documents": [ref | {"type": doc_type, "number": number}]},
-            brand,
-        )  # fmt: skip
+
+    def make(lots: list[tuple[int, str, int, str, int]], made_from: str | None) -> str:
+        """Record batches, each tier's made from the one above with its business document;
+        the first lot starts from `made_from` when given. Returns the T-shirt batch."""
+        made: dict[int, str] = {}
+        for tier, lot, quantity, unit, offset in lots:
+            body = {"product": product, "lot": lot, "quantity": quantity, "unit": unit,
+                    "produced_at": day(offset), "facility": facility[tier]}  # fmt: skip
+            made[tier] = _id(ledger.record("batch", body, brand))
+            source = made.get(tier + 1, made_from)
+            if source is None:
+                continue
+            doc_type, number = PAPERS[tier]
+            path = documents / f"{number}-{lot}.txt"
+            path.write_text(f"{doc_type} {number} for lot {lot}\n")
+            ref = ledger.store_evidence(path).model_dump()
+            ledger.record(
+                "transformation",
+                {"inputs": [source], "output": made[tier], "facility": facility[tier],
+                 "date": day(offset), "documents": [ref | {"type": doc_type, "number": number}]},
+                brand,
+            )  # fmt: skip
+        return made[1] if made_from else made[4]
+
+    cotton = make([(4, "COT-26-014", 12000, "kg", -60)], None)
+    first = make(
+        [(3, "YRN-26-118", 9000, "kg", -45), (2, "FAB-26-077", 8000, "kg", -30),
+         (1, "TEE-26-0425", 24000, "pcs", -10)],
+        cotton,
+    )  # fmt: skip
 
     say("two auditors sign audits; the spinning mill's unannounced audit finds forced labour")
     auditors = {"auditor_in": auditor_in, "auditor_vn": auditor_vn}
@@ -182,27 +200,37 @@ def run_demo(
 
     [anchor] = ledger.anchor(brand)
     say(f"anchored {anchor.size} entries in block {anchor.block_number} ({anchor.gas_used} gas)")
-    before = ledger.verify(batch[1])
-    say(f"verify {lots[3][1]}: {before['verdict']}")
+    before = ledger.verify(first)
+    say(f"verify TEE-26-0425: {before['verdict']}")
 
-    say("the auditor verifies the remediation onsite; the brand anchors the follow-up")
+    say("the auditor verifies the remediation onsite today; the brand anchors the follow-up")
     ledger.record(
         "finding_update",
         {"audit": spinning_audit, "finding_id": "F-1", "status": "closed",
-         "verification_method": "onsite", "verified_on": day(-50),
+         "verification_method": "onsite", "verified_on": day(0),
          "note": "Fees reimbursed to 212 workers; documents returned and lockers installed"},
         auditor_in,
     )  # fmt: skip
     ledger.anchor(brand)
-    after = ledger.verify(batch[1])
-    say(f"verify {lots[3][1]} again: {after['verdict']}")
+    still = ledger.verify(first)
+    say(f"verify TEE-26-0425 again: {still['verdict']}: its yarn was spun while F-1 was open")
+
+    say("yarn spun after the remediation makes a new T-shirt batch")
+    batch = make(
+        [(3, "YRN-26-131", 9000, "kg", 0), (2, "FAB-26-090", 8000, "kg", 0),
+         (1, "TEE-26-0519", 24000, "pcs", 0)],
+        cotton,
+    )  # fmt: skip
+    ledger.anchor(brand)
+    after = ledger.verify(batch)
+    say(f"verify TEE-26-0519: {after['verdict']}")
 
     report = write_report(after, root / "tracing-report.html", annotate(ledger, after))
     bundle = root / "bundle.json"
-    bundle.write_text(json.dumps(ledger.export_bundle(batch[1]), indent=2) + "\n")
+    bundle.write_text(json.dumps(ledger.export_bundle(batch), indent=2) + "\n")
     checked = Ledger.from_bundle(
         json.loads(bundle.read_text()), root / "bundle-check", ledger.chain
     )
-    bundle_verdict = checked.verify(batch[1])["verdict"]
+    bundle_verdict = checked.verify(batch)["verdict"]
     say(f"the bundle, checked in an empty workspace against the chain: {bundle_verdict}")
-    return DemoResult(root, batch[1], before, after, report, bundle, bundle_verdict)
+    return DemoResult(root, batch, before, still, after, report, bundle, bundle_verdict)

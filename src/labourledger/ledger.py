@@ -5,6 +5,7 @@ The CLI is a thin layer over this class; so is any script a brand writes.
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -48,7 +49,7 @@ from labourledger.verify.integrity import (
     SignatureMatchesIssuer,
     SignedBeforeAnchor,
 )
-from labourledger.verify.policy import Policy
+from labourledger.verify.policy import Policy, audit_status_on, production_dates
 from labourledger.verify.results import CheckResult, Outcome
 from labourledger.workspace import EMBEDDED, ChainConfig, Config, Workspace
 
@@ -341,6 +342,9 @@ class Ledger:
             if view["entry_id"] in known:
                 continue
             if self.mirror.get_anchor(anchor["root"]) is None:
+                # Block and time come from the contract, not the carrier: the policy dates
+                # closures by them. A root the chain lacks keeps the claim and fails verify.
+                on_chain = self.chain.anchor_of(bytes.fromhex(anchor["root"][2:]))
                 self.mirror.record_chain_anchor(
                     session,
                     root=anchor["root"],
@@ -349,7 +353,8 @@ class Ledger:
                     chain_id=cfg.chain_id,
                     contract=cfg.contract,
                     tx_hash=anchor["tx_hash"],
-                    block_number=anchor["block_number"],
+                    block_number=on_chain.block_number if on_chain else anchor["block_number"],
+                    timestamp=on_chain.timestamp if on_chain else None,
                 )
             self.mirror.add_proof(
                 session, view["entry_id"], anchor["root"], proof["leaf_index"], proof["path"]
@@ -673,9 +678,13 @@ class Ledger:
         registered = [n["facility"] for n in nodes.values() if "facility_name" in n]
         audits = self.audits_of(registered)
         grievances = counts_of(self, registered)
+        made = production_dates(list(nodes.values()), dt.date.fromisoformat(on))
+        policy = self.policy()
         for node in nodes.values():
             if "facility_name" in node:
-                node["audit_status"] = _audit_status(audits.get(node["facility"], []))
+                node["audit_status"] = audit_status_on(
+                    audits.get(node["facility"], []), made[node["facility"]], policy
+                )
                 node["grievances"] = grievances[node["facility"]].to_dict()
         parents = {e["from"] for e in edges.values()}
         for node in nodes.values():
@@ -748,6 +757,7 @@ class Ledger:
             "high_risk_notice": tuple(cfg.high_risk_notice),
             "required_tier": cfg.required_tier,
             "missing_audit": cfg.missing_audit,
+            "look_ahead_months": cfg.look_ahead_months,
             # A relative path in config.toml is relative to the workspace.
             "goods_list": str(self.workspace.root / cfg.goods_list) if cfg.goods_list else "",
         }
@@ -1298,20 +1308,3 @@ def _role(name: str) -> str:
     if role not in ROLES:
         raise InputError(f"role {name!r}: expected one of {', '.join(ROLES)}")
     return role
-
-
-def _audit_status(audits: Sequence[Mapping[str, Any]]) -> str:
-    """One line on a facility's latest audit (of `audits`, oldest first) and its open findings."""
-    if not audits:
-        return "no audit"
-    latest = audits[-1]
-    still_open = [
-        f"{f['id']} {f['severity']}"
-        for f in latest["findings"]
-        if f["status"] in ("open", "progress_made", "disputed")
-    ]
-    body = latest["body"]
-    state = "pending" if latest["anchor"] is None else "anchored"
-    return f"{body['standard']} ({body['notice']}) ended {body['end_date']}, {state}; " + (
-        f"open: {', '.join(still_open)}" if still_open else "no open findings"
-    )

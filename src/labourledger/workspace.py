@@ -50,6 +50,7 @@ class PolicyConfig:
     required_tier: int = 4
     missing_audit: str = "attention"
     goods_list: str = ""
+    look_ahead_months: int = 6
 
 
 @dataclass

@@ -22,7 +22,7 @@ def demo(
         None, "--dir", help="Where to keep the demo workspace (default: a new temporary folder)."
     ),
 ) -> None:
-    """Run a realistic apparel story on the embedded chain: FAIL, remediation, PASS.
+    """Run a realistic apparel story on the embedded chain: FAIL, remediation, a new batch PASS.
 
     Example: labourledger demo
     """
@@ -40,6 +40,7 @@ def demo(
         "workspace": str(result.workspace),
         "batch": result.batch,
         "verdict_before": result.before["verdict"],
+        "verdict_same_batch_after_remediation": result.still["verdict"],
         "verdict_after": result.after["verdict"],
         "bundle_verdict": result.bundle_verdict,
         "report": str(result.report),
@@ -49,7 +50,9 @@ def demo(
     def human() -> None:
         out.print("\n[bold]Before remediation[/bold]")
         print_report(result.before)
-        out.print("\n[bold]After remediation[/bold]")
+        out.print("\n[bold]The same batch after remediation[/bold] (made while F-1 was open)")
+        print_report(result.still)
+        out.print("\n[bold]A batch made after remediation[/bold]")
         print_report(result.after)
         out.print(f"\ntracing report: {result.report}")
         out.print(f"bundle:         {result.bundle}")

@@ -46,6 +46,11 @@ def verify(
     goods_list: Path | None = typer.Option(
         None, "--goods-list", help="DOL goods list JSON in the shipped snapshot's format."
     ),
+    look_ahead: int | None = typer.Option(
+        None,
+        "--look-ahead-months",
+        help="Audits ending up to this many months after a production date count (default 6).",
+    ),
 ) -> None:
     """Verify a batch's labour provenance end to end: exit 0 PASS, 4 ATTENTION, 5 FAIL.
 
@@ -60,6 +65,7 @@ def verify(
         "required_tier": required_tier,
         "missing_audit": missing_audit,
         "goods_list": str(goods_list.resolve()) if goods_list else None,
+        "look_ahead_months": look_ahead,
     }
     if bundle is not None:
         from labourledger.chain import open_rpc

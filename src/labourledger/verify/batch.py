@@ -27,6 +27,7 @@ from labourledger.verify.policy import (
     Policy,
     RecentAudit,
     TraceComplete,
+    production_dates,
 )
 from labourledger.verify.results import CheckResult, Outcome, worst
 
@@ -47,7 +48,7 @@ class BatchEvidence:
     #: Every entry the verdict depends on, once each, in order (a dict keeps both cheap).
     counted: dict[str, None] = field(default_factory=dict)
     facilities: dict[str, dict[str, Any]] = field(default_factory=dict)
-    dates: dict[str, dt.date | None] = field(default_factory=dict)
+    dates: dict[str, dt.date] = field(default_factory=dict)
     audits: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     attestations: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     transformations: list[dict[str, Any]] = field(default_factory=list)
@@ -77,10 +78,8 @@ def collect_evidence(ledger: Ledger, batch: str) -> BatchEvidence:
     evidence.add(*(batches[b]["entry_id"] for b in batch_nodes if b in batches))
     evidence.add(*(p["entry_id"] for p in products.values()))
     evidence.add(*(e["via"] for e in trace["edges"]))
-    root_date = _date(batches.get(trace["batch"], {}).get("produced_at"))
-    for node in nodes:
-        facility_id = node.get("facility") or node["id"]
-        evidence.dates.setdefault(facility_id, _date(node.get("produced_at")) or root_date)
+    root_date = _date(batches.get(trace["batch"], {}).get("produced_at")) or dt.date.today()
+    evidence.dates = production_dates(nodes, root_date)
     registrations = mirror.lookup("facilities", "facility_id", list(evidence.dates))
     registered = [f for f in evidence.dates if f in registrations]
     bodies = ledger.entries([registrations[f]["entry_id"] for f in registered])
@@ -119,6 +118,22 @@ def _operators(
         )
         for facility_id, ids in evidence.registrations.items()
     }
+
+
+def _checked_updates(audit: Mapping[str, Any], failed: set[str]) -> Mapping[str, Any]:
+    """The audit with every finding update that failed a check marked as not counting."""
+    if not failed:
+        return audit
+    findings = [
+        {
+            **f,
+            "history": [
+                {**h, "state": "failed"} if h["entry_id"] in failed else h for h in f["history"]
+            ],
+        }
+        for f in audit["findings"]
+    ]
+    return {**audit, "findings": findings}
 
 
 def _date(value: str | None) -> dt.date | None:
@@ -172,7 +187,8 @@ def verify_batch(
             channel = entries[entry.body["grievance"]].issuer
             block = anchored.block_number if anchored else None
             checks.append(UpdatedByChannelOrAuditor(channel, block, held)(entry))
-        if not all(c.passed for c in checks):
+        # A pending anchor (too few confirmations) needs attention; the entry still counts.
+        if any(c.outcome is Outcome.FAIL for c in checks):
             failed_integrity.add(entry_id)
         results += checks
 
@@ -209,7 +225,7 @@ def verify_batch(
     heard: dict[str, list[GrievanceView]] = {}
     supplies = ledger.mirror.supplies(evidence.facilities)
     for facility_id, facility in evidence.facilities.items():
-        produced_on = evidence.dates[facility_id] or dt.date.today()
+        produced_on = evidence.dates[facility_id]
         texts = [facility.get("facility_type", ""), *facility.get("processing_types", [])]
         texts += [link["material"] for link in supplies.get(facility_id, [])]
         fe = FacilityEvidence(
@@ -217,7 +233,11 @@ def verify_batch(
             name=facility["name"],
             country=facility["country"],
             tier=facility.get("tier"),
-            audits=[a for a in evidence.audits[facility_id] if counted(a)],
+            audits=[
+                _checked_updates(a, failed_integrity)
+                for a in evidence.audits[facility_id]
+                if counted(a)
+            ],
             attestations=[a for a in evidence.attestations[facility_id] if counted(a)],
             texts=texts,
         )

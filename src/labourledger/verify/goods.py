@@ -75,6 +75,14 @@ class GoodsList(BaseModel):
         facility "not on the list" is not read as cleared by goods the snapshot omits."""
         return f"{self.edition}; {self.coverage}" if self.coverage else self.edition
 
+    def assesses(self, texts: Sequence[str]) -> bool:
+        """Whether the list speaks about what `texts` describe: always for the whole list; for
+        a partial snapshot, only when one of its goods' keywords occurs in `texts`."""
+        if not self.coverage:
+            return True
+        haystack = " ".join(texts).lower()
+        return any(k in haystack for g in self.goods for k in g.keywords)
+
     def forced_labour_goods(self, country: str, texts: Sequence[str]) -> list[str]:
         """Goods of `country` flagged for forced labour whose keywords occur in `texts`."""
         haystack = " ".join(texts).lower()

@@ -159,9 +159,15 @@ class IncludedInAnchor:
         if not included:
             return fail(f"inclusion proof does not lead to root {root_hex}")
         if self.anchored.confirmations < self.min_confirmations:
-            return fail(
-                f"anchored in block {self.anchored.block_number} but only "
-                f"{self.anchored.confirmations} of {self.min_confirmations} confirmations yet"
+            # Pending is not failure: the evidence is in, the chain has not settled yet.
+            wait = self.min_confirmations - self.anchored.confirmations
+            return CheckResult(
+                check=self.name,
+                outcome=Outcome.ATTENTION,
+                reason=f"pending: anchored in block {self.anchored.block_number}, "
+                f"{self.anchored.confirmations} of {self.min_confirmations} confirmations; "
+                f"wait {wait} more block{'s' if wait != 1 else ''}, then `labourledger sync`",
+                entry_id="0x" + entry.entry_id.hex(),
             )
         return _result(
             self.name,

@@ -8,7 +8,7 @@ policy is refused, so verification cannot pass by configuring nothing.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,6 +25,9 @@ __all__ = [
     "Policy",
     "RecentAudit",
     "TraceComplete",
+    "audit_status_on",
+    "finding_on",
+    "production_dates",
 ]
 
 NOTICES = ("announced", "semi_announced", "unannounced")
@@ -42,12 +45,16 @@ class Policy:
     high_risk_notice: tuple[str, ...] = ("unannounced", "semi_announced")
     required_tier: int = 4
     missing_audit: str = "attention"
+    #: Audits ending this many months after a production date are evidence about it too.
+    look_ahead_months: int = 6
     #: A goods list file in the shipped snapshot's format; empty for the shipped one.
     goods_list: str = ""
 
     def __post_init__(self) -> None:
         if self.audit_validity_months < 1:
             raise InputError("policy audit_validity_months: must be 1 or more")
+        if not 0 <= self.look_ahead_months <= 24:
+            raise InputError("policy look_ahead_months: must be 0 to 24")
         if not self.fail_severities:
             raise InputError("policy fail_severities: an empty list would let any finding pass")
         for name in ("fail_severities", "attention_severities"):
@@ -87,27 +94,78 @@ def _months_before(day: dt.date, months: int) -> dt.date:
     return day.replace(year=year, month=month + 1, day=min(day.day, 28))
 
 
+def production_dates(nodes: Sequence[Mapping[str, Any]], made: dt.date) -> dict[str, dt.date]:
+    """The day each facility of a trace is judged at: when its nearest batch was made (the
+    batch's own date where the trace reaches it through a transformation), else `made`."""
+    dates: dict[str, dt.date] = {}
+    for node in sorted(nodes, key=lambda n: n["depth"]):
+        produced = node.get("produced_at")
+        day = dt.date.fromisoformat(produced) if produced else made
+        dates.setdefault(node.get("facility") or node["id"], day)
+    return dates
+
+
 def _result(check: str, outcome: Outcome, reason: str, facility: FacilityEvidence) -> CheckResult:
     return CheckResult(check, outcome, reason, facility=facility.facility_id)
 
 
+def _effective(step: Mapping[str, Any]) -> dt.date | None:
+    """When a finding update took effect: verified and anchored, whichever came later,
+    so neither a back-dated verification nor an early anchor can clean earlier goods.
+    None while it does not count (pending, revoked, failed a check)."""
+    anchor = step.get("anchor")
+    if step.get("state") != "anchored" or not anchor or anchor.get("timestamp") is None:
+        return None
+    anchored_on = dt.datetime.fromtimestamp(anchor["timestamp"], dt.timezone.utc).date()
+    verified = step.get("verified_on")
+    return max(anchored_on, dt.date.fromisoformat(verified)) if verified else anchored_on
+
+
+@dataclass(frozen=True)
+class FindingOnDate:
+    """A finding as it stood on one day, and when (if ever) it was closed later."""
+
+    status: str
+    closed_on: dt.date | None
+
+    @property
+    def open(self) -> bool:
+        """Whether the finding was open (or in progress, or disputed) that day."""
+        return self.status in OPEN_STATUSES
+
+
+def finding_on(audit: Mapping[str, Any], finding: Mapping[str, Any], day: dt.date) -> FindingOnDate:
+    """A finding's status on `day`. An audit ending after `day` is evidence about it, so its
+    findings stood then; otherwise the audit's status holds until an update took effect."""
+    history = finding["history"]
+    status = history[0]["status"]
+    if day < dt.date.fromisoformat(audit["body"]["end_date"]):
+        status = "open"
+    closed_on = None
+    for step in history[1:]:
+        effective = _effective(step)
+        if effective is None:
+            continue
+        if effective <= day:
+            status = step["status"]
+        elif closed_on is None and step["status"] not in OPEN_STATUSES:
+            closed_on = effective
+    return FindingOnDate(status, closed_on)
+
+
 @dataclass(frozen=True)
 class RecentAudit:
-    """An anchored audit of the facility ended within the validity window before production;
-    without one the facility needs attention (or fails, if the policy says so)."""
+    """An anchored audit of the facility ended within the validity window before production,
+    or within the look-ahead after it; without one the facility needs attention (or fails,
+    if the policy says so)."""
 
     policy: Policy
     produced_on: dt.date
     name: str = "audit_valid"
 
     def covering(self, facility: FacilityEvidence) -> list[Mapping[str, Any]]:
-        """The audits that count for this production date."""
-        start = _months_before(self.produced_on, self.policy.audit_validity_months)
-        return [
-            a
-            for a in facility.audits
-            if start <= dt.date.fromisoformat(a["body"]["end_date"]) <= self.produced_on
-        ]
+        """The audits that are evidence about this production date."""
+        return covering(facility.audits, self.produced_on, self.policy)
 
     def __call__(self, facility: FacilityEvidence) -> CheckResult:
         audits = self.covering(facility)
@@ -116,52 +174,105 @@ class RecentAudit:
                 self.name,
                 Outcome(self.policy.missing_audit),
                 f"{facility.name}: no anchored audit ended in the "
-                f"{self.policy.audit_validity_months} months before {self.produced_on}",
+                f"{self.policy.audit_validity_months} months before {self.produced_on} "
+                f"(made) or the {self.policy.look_ahead_months} months after",
                 facility,
             )
         latest = max(audits, key=lambda a: str(a["body"]["end_date"]))["body"]
+        after = (
+            " (after production, within the look-ahead)"
+            if dt.date.fromisoformat(latest["end_date"]) > self.produced_on
+            else ""
+        )
         return _result(
             self.name,
             Outcome.PASS,
             f"{facility.name}: {latest['standard']} audit ({latest['notice']}) "
-            f"ended {latest['end_date']}",
+            f"ended {latest['end_date']}{after}; made {self.produced_on}",
             facility,
         )
 
 
+def covering(
+    audits: Sequence[Mapping[str, Any]], produced_on: dt.date, policy: Policy
+) -> list[Mapping[str, Any]]:
+    """The audits ended in the validity window before `produced_on` or the look-ahead after."""
+    start = _months_before(produced_on, policy.audit_validity_months)
+    end = _months_before(produced_on, -policy.look_ahead_months)
+    return [a for a in audits if start <= dt.date.fromisoformat(a["body"]["end_date"]) <= end]
+
+
+def _indicator_line(finding: Mapping[str, Any], day: dt.date, then: FindingOnDate) -> str:
+    indicators = ", ".join(i.replace("_", " ") for i in finding["ilo_indicators"])
+    later = f"closed {then.closed_on}" if then.closed_on else f"still {finding['status']}"
+    return (
+        f"made {day} while {finding['id']} ({indicators}; {finding['severity']}) was "
+        f"{then.status.replace('_', ' ')}: {finding['description']}; {later}"
+    )
+
+
+def open_indicators(
+    audits: Sequence[Mapping[str, Any]], day: dt.date, policy: Policy
+) -> list[tuple[Outcome, str]]:
+    """Each finding with an ILO indicator at a severity that counts, open on `day`, with
+    the outcome it gives and a line saying which date was judged."""
+    found = []
+    for audit in covering(audits, day, policy):
+        for f in audit["findings"]:
+            if not f.get("ilo_indicators"):
+                continue
+            if f["severity"] in policy.fail_severities:
+                outcome = Outcome.FAIL
+            elif f["severity"] in policy.attention_severities:
+                outcome = Outcome.ATTENTION
+            else:
+                continue
+            then = finding_on(audit, f, day)
+            if then.open:
+                found.append((outcome, _indicator_line(f, day, then)))
+    return found
+
+
+def audit_status_on(audits: Sequence[Mapping[str, Any]], day: dt.date, policy: Policy) -> str:
+    """One line for `trace`: the audits that are evidence about `day`, and what was open
+    then, judged as `verify` judges it."""
+    relevant = covering(audits, day, policy)
+    if not relevant:
+        return f"no audit covering {day} (made)"
+    latest = max(relevant, key=lambda a: str(a["body"]["end_date"]))["body"]
+    found = open_indicators(audits, day, policy)
+    state = "; ".join(line for _, line in found) if found else f"no open indicator on {day}"
+    return f"{latest['standard']} ({latest['notice']}) ended {latest['end_date']}; {state}"
+
+
 @dataclass(frozen=True)
 class NoForcedLabourFindings:
-    """No finding with an ILO forced labour indicator is still open at a failing severity."""
+    """No finding with an ILO forced labour indicator was open at a failing severity on the
+    production date; a closure that took effect later does not clean goods made before it."""
 
     policy: Policy
     audits: RecentAudit
     name: str = "forced_labour_findings"
 
     def __call__(self, facility: FacilityEvidence) -> CheckResult:
-        worst, reasons = Outcome.PASS, []
-        for audit in self.audits.covering(facility):
-            for f in audit["findings"]:
-                if not f.get("ilo_indicators") or f["status"] not in OPEN_STATUSES:
-                    continue
-                if f["severity"] in self.policy.fail_severities:
-                    outcome = Outcome.FAIL
-                elif f["severity"] in self.policy.attention_severities:
-                    outcome = Outcome.ATTENTION
-                else:
-                    continue
-                worst = max(worst, outcome, key=lambda o: o.rank)
-                reasons.append(
-                    f"{f['severity']} finding {f['id']} ({', '.join(f['ilo_indicators'])}) "
-                    f"is {f['status']}: {f['description']}"
-                )
-        if not reasons:
+        found = open_indicators(facility.audits, self.audits.produced_on, self.policy)
+        if not found:
+            judged = "no audit covers it" if not self.audits.covering(facility) else "none"
             return _result(
                 self.name,
-                Outcome.PASS,
-                f"{facility.name}: no open forced labour finding at a severity that counts",
+                Outcome.PASS if judged == "none" else Outcome(self.policy.missing_audit),
+                f"{facility.name}: no forced labour finding at a severity that counts was open "
+                f"on {self.audits.produced_on} (made)"
+                + ("" if judged == "none" else f"; {judged}, so nothing was assessed"),
                 facility,
             )
-        return _result(self.name, worst, f"{facility.name}: " + "; ".join(reasons), facility)
+        worst_outcome = max((o for o, _ in found), key=lambda o: o.rank)
+        return _result(
+            self.name,
+            worst_outcome,
+            f"{facility.name}: " + "; ".join(line for _, line in found),
+            facility,
+        )
 
 
 @dataclass(frozen=True)
@@ -200,6 +311,14 @@ class HighRiskNotice:
 
     def __call__(self, facility: FacilityEvidence) -> CheckResult:
         flagged = self.goods.forced_labour_goods(facility.country, facility.texts)
+        if not flagged and not self.goods.assesses(facility.texts):
+            return _result(
+                "goods_list",
+                Outcome.ATTENTION,
+                f"{facility.name}: not assessed: the list covers {self.goods.coverage} "
+                f"({self.goods.edition}), not what this facility makes",
+                facility,
+            )
         if not flagged:
             return _result(
                 self.name,
