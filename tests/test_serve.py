@@ -28,7 +28,7 @@ from labourledger.demo import DemoResult, run_demo
 
 pytestmark = pytest.mark.integration
 
-LOT = "TEE-26-0425"
+LOT = "TEE-26-0519"
 GTIN14 = "04006381333931"
 START_SECONDS = 30.0
 
