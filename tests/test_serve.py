@@ -17,6 +17,7 @@ import pytest
 from browser import chromium
 from clihelp import FAST_ENV, PASSPHRASE, console_script, subprocess_env
 from conftest import _free_port
+from eth_account import Account
 from openapi_spec_validator import validate
 from PIL import Image
 from pyzbar.pyzbar import decode
@@ -245,3 +246,35 @@ def test_verification_is_cached_until_the_chain_moves(served: Served) -> None:
     again = workspace.verified(workspace.batch_id(LOT, GTIN14))
     assert again is not first and again.view.verdict == first.view.verdict == "PASS"
     assert workspace.gtin_of(again.view.batch_id) == GTIN14[1:]
+
+
+def test_a_worker_checks_a_grievance_receipt_without_putting_it_in_a_url(served: Served) -> None:
+    # Last in the module: the grievance it records changes the batch's verdict.
+    from labourledger import grievances
+    from labourledger.kinds.grievances import format_receipt
+    from labourledger.ledger import Ledger
+
+    ledger = Ledger.open(served.demo.workspace)
+    admin = ledger.workspace.keys.unlock("admin", PASSPHRASE)
+    channel = Account.create()
+    ledger.grant_role(admin, "GRIEVANCE_CHANNEL", channel.address)
+    ledger.grant_role(admin, "BRAND", admin.address)
+    month = time.strftime("%Y-%m", time.gmtime())
+    recorded = grievances.record(
+        ledger, channel, facility="IN0052118SPN02E", received_month=month, channel="hotline",
+        categories=["wages"], severity="minor", workers="2-5", report=b"interview notes",
+    )  # fmt: skip
+    ledger.anchor(admin)
+    check = f"{served.url}/api/v1/receipts/check"
+    found = httpx.post(check, json={"code": recorded.receipt.lower()})
+    assert found.status_code == 200, found.text
+    assert found.json() | {"history": None} == {
+        "received_month": month, "anchored": True, "block_number": found.json()["block_number"],
+        "proof_verified": True, "status": "acknowledged", "history": None,
+    }  # fmt: skip
+    other = format_receipt(bytes(10))
+    missing = httpx.post(check, json={"code": other})
+    assert missing.status_code == 404 and other not in missing.text
+    malformed = httpx.post(check, json={"code": "not-a-code"})
+    assert malformed.status_code == 422 and "Crockford" in malformed.json()["detail"]
+    assert httpx.get(check).status_code == 405

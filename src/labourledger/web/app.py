@@ -16,7 +16,7 @@ from fastapi import FastAPI, Path, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -32,7 +32,7 @@ API_VERSION = "v1"
 PROBLEM = "application/problem+json"
 #: Longest request target (path and query) accepted; a QR code's URL is far shorter.
 MAX_TARGET = 2048
-#: Largest request body accepted: every route is a GET, so any body is refused early.
+#: Largest request body accepted: only a receipt check has one, of a few dozen bytes.
 MAX_BODY = 1024
 SECURITY_HEADERS = {
     # No scripts at all; the stylesheet is ours and served from here.
@@ -90,6 +90,23 @@ class BatchVerdict(BaseModel):
     page: str
     bundle: str
     verify_command: str
+
+
+class ReceiptQuery(BaseModel):
+    """A worker's receipt code: sent in the body, so it stays out of URLs and logs."""
+
+    code: str = Field(min_length=1, max_length=40)
+
+
+class ReceiptOut(BaseModel):
+    """All a receipt shows its holder, and nothing about anyone else."""
+
+    received_month: str
+    anchored: bool
+    block_number: int | None
+    proof_verified: bool
+    status: str
+    history: list[dict[str, Any]]
 
 
 class Problem(BaseModel):
@@ -353,6 +370,14 @@ def create_app(workspace: ReadOnlyWorkspace, *, base_url: str | None = None) -> 
     def facility(facility: EntryRef) -> dict[str, Any]:
         """A facility by 0x id or OS ID: registration, entries, links, audits, attestations."""
         return workspace.facility(facility)
+
+    @app.post(f"{api}/receipts/check", response_model=ReceiptOut, responses=problems,
+              tags=["grievances"])  # fmt: skip
+    def receipt_check(query: ReceiptQuery) -> ReceiptOut:
+        """Check a grievance receipt: the month received, the block it is anchored in (its
+        proof checked on chain), its status and history; nothing else."""
+        found = workspace.receipt(query.code)
+        return ReceiptOut(**{**found.to_dict(), "history": list(found.history)})
 
     @app.get(f"{api}/audits/{{audit_id}}", responses=problems, tags=["audits"])
     def audit(audit_id: BatchId) -> dict[str, Any]:

@@ -13,7 +13,7 @@ import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
@@ -25,6 +25,9 @@ from labourledger.mirror import schema
 from labourledger.mirror.store import Mirror
 from labourledger.presentation import Annotations, BatchView, annotate, batch_view
 from labourledger.workspace import Workspace
+
+if TYPE_CHECKING:
+    from labourledger.grievances import ReceiptCheck
 
 __all__ = ["NotFound", "ReadOnlyWorkspace", "Verified", "read_only_url"]
 
@@ -178,6 +181,17 @@ class ReadOnlyWorkspace:
         if self.ledger.mirror.facility(facility_id) is None:
             raise NotFound(f"facility {ref}: not registered here")
         return self.ledger.facility(facility_id)
+
+    def receipt(self, code: str) -> ReceiptCheck:
+        """What a worker's grievance receipt shows: month, anchor, status, history."""
+        from labourledger.grievances import check_receipt
+        from labourledger.kinds.grievances import parse_receipt
+
+        parse_receipt(code)  # a malformed code stays an InputError
+        try:
+            return check_receipt(self.ledger, code)
+        except InputError as exc:
+            raise NotFound(str(exc)) from None
 
     def audit(self, audit_id: str) -> dict[str, Any]:
         """An audit with its findings and their history."""
