@@ -34,12 +34,12 @@ from rich.table import Table
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
-os.environ.setdefault("LABOURLEDGER_SCRYPT_N", "1024")
 
 import provenance  # noqa: E402
 from clihelp import facility_rows, write_csv  # noqa: E402
 from conftest import PG_URL, running_anvil  # noqa: E402
 
+from labourledger import keys  # noqa: E402
 from labourledger.chain import LedgerChain, open_embedded, open_rpc  # noqa: E402
 from labourledger.envelope import Domain, sign_entry  # noqa: E402
 from labourledger.ledger import Ledger  # noqa: E402
@@ -239,6 +239,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="smaller sizes")
     parser.add_argument("--startup", action="store_true", help="only the CLI's start-up")
     args = parser.parse_args()
+    keys.SCRYPT_N = 2**10  # throwaway benchmark keys
     count = 500 if args.quick else 5000
     with tempfile.TemporaryDirectory() as tmp_dir:
         tmp = Path(tmp_dir)

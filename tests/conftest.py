@@ -21,6 +21,7 @@ import requests
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 
+from labourledger import keys
 from labourledger.chain import LedgerChain, open_embedded, open_rpc
 
 REPO = Path(__file__).resolve().parents[1]
@@ -28,6 +29,15 @@ ANVIL = REPO / "tools" / "node_modules" / "@foundry-rs" / "anvil-linux-amd64" / 
 ANVIL_START_SECONDS = 30.0
 ADMIN_FUNDS_WEI = 100 * 10**18
 ACCOUNT_FUNDS_WEI = 10 * 10**18
+
+
+# Keys
+
+
+@pytest.fixture(autouse=True)
+def _fast_keys(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Throwaway test keys encrypted at a low scrypt cost (subprocesses: clihelp.FAST_KEYS)."""
+    monkeypatch.setattr(keys, "SCRYPT_N", 2**10)
 
 
 # Chains

@@ -8,13 +8,13 @@ inclusion against the root it reads from the chain and rejects an altered one.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
 
 import pytest
+from clihelp import subprocess_env
 
 pytestmark = pytest.mark.integration
 
@@ -79,7 +79,7 @@ READER = textwrap.dedent(
 
 
 def _run(script: str, workspace: Path, stdin: str = "") -> dict[str, object]:
-    env = os.environ | {"LABOURLEDGER_SCRYPT_N": "1024"}
+    env = subprocess_env()
     done = subprocess.run(
         [sys.executable, "-c", script, str(workspace)],
         input=stdin,

@@ -185,7 +185,8 @@ def test_doctor_says_what_to_do(cli: Cli) -> None:
         and "1 entries pending" in checks["pending"]["reason"]
     )
     (cli.workspace / "keys" / "admin.json").chmod(0o644)
-    assert {c["check"]: c for c in cli.json("doctor")}["keystores"]["outcome"] == "attention"
+    permissions = {c["check"]: c for c in cli.json("doctor")}["permissions"]
+    assert permissions["outcome"] == "attention" and "keys/admin.json" in permissions["reason"]
     (cli.workspace / "mirror.sqlite").unlink()
     code, out, _ = cli.run("doctor", "--json")
     assert code == 1

@@ -8,15 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from labourledger import keys
 from labourledger.errors import InputError
 from labourledger.keys import KeyStore
 
 PASS = "correct horse battery"
-
-
-@pytest.fixture(autouse=True)
-def _fast_kdf(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("LABOURLEDGER_SCRYPT_N", "1024")
 
 
 def test_new_unlock_and_list(tmp_path: Path) -> None:
@@ -58,3 +54,15 @@ def test_export_then_import_elsewhere(tmp_path: Path) -> None:
     assert not b.exists("s")
     assert b.import_keystore("s", exported, PASS).address == info.address
     assert b.unlock("s", PASS).address == info.address
+
+
+def test_no_environment_variable_weakens_keys(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Keystores are written at eth-account's full scrypt cost whatever the environment says."""
+    monkeypatch.setattr(keys, "SCRYPT_N", 2**18)  # undo the suite's fast-key patch
+    for value in ("1024", "abc"):
+        monkeypatch.setenv("LABOURLEDGER_SCRYPT_N", value)
+        store = KeyStore(tmp_path / value)
+        store.new("k", PASS)
+        assert store.export_keystore("k")["crypto"]["kdfparams"]["n"] == 2**18

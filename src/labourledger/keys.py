@@ -18,11 +18,13 @@ from eth_account.signers.local import LocalAccount
 from eth_utils.address import to_checksum_address
 
 from labourledger.errors import InputError
+from labourledger.exchange import read_json
 
-__all__ = ["DEFAULT_SCRYPT_N", "KeyInfo", "KeyStore"]
+__all__ = ["SCRYPT_N", "KeyInfo", "KeyStore"]
 
-#: eth-account's default scrypt cost; `LABOURLEDGER_SCRYPT_N` lowers it for tests.
-DEFAULT_SCRYPT_N = 2**18
+#: The scrypt cost of every keystore written: eth-account's default. Nothing in the
+#: product lowers it; only the test suite patches it, for speed.
+SCRYPT_N = 2**18
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
 
@@ -40,16 +42,6 @@ class KeyStore:
     def __init__(self, directory: Path) -> None:
         self.directory = directory
 
-    @staticmethod
-    def _scrypt_n() -> int:
-        raw = os.environ.get("LABOURLEDGER_SCRYPT_N")
-        if raw is None:
-            return DEFAULT_SCRYPT_N
-        n = int(raw)
-        if n < 2**10 or n & (n - 1):
-            raise InputError("LABOURLEDGER_SCRYPT_N: must be a power of two of at least 1024")
-        return n
-
     def _path(self, name: str) -> Path:
         if not _NAME.match(name):
             raise InputError(
@@ -61,7 +53,7 @@ class KeyStore:
         path = self._path(name)
         if path.exists():
             raise InputError(f"key {name!r} already exists; pick another name")
-        self.directory.mkdir(parents=True, exist_ok=True)
+        self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as handle:
             json.dump(keystore, handle)
@@ -72,8 +64,7 @@ class KeyStore:
             raise InputError(
                 f"no key named {name!r}: create it with `labourledger keys new {name}`"
             )
-        data: dict[str, Any] = json.loads(path.read_text())
-        return data
+        return self._keystore(read_json(path), path)
 
     def exists(self, name: str) -> bool:
         """Whether a key of that name is stored."""
@@ -83,17 +74,12 @@ class KeyStore:
         """Create a fresh key, store it encrypted under `passphrase`, return its address."""
         self._check_passphrase(passphrase)
         account = Account.create()
-        self._write(name, Account.encrypt(account.key, passphrase, iterations=self._scrypt_n()))
+        self._write(name, Account.encrypt(account.key, passphrase, iterations=SCRYPT_N))
         return KeyInfo(name, account.address)
 
     def import_keystore(self, name: str, keystore_file: Path, passphrase: str) -> KeyInfo:
         """Store an existing Web3 Secret Storage file, after checking `passphrase` opens it."""
-        try:
-            keystore = json.loads(keystore_file.read_text())
-        except (OSError, ValueError) as exc:
-            raise InputError(
-                f"{keystore_file}: not a readable keystore JSON file ({exc})"
-            ) from None
+        keystore = self._keystore(read_json(keystore_file), keystore_file)
         account = self._decrypt(keystore, passphrase, str(keystore_file))
         self._write(name, keystore)
         return KeyInfo(name, account.address)
@@ -123,10 +109,16 @@ class KeyStore:
         return self._decrypt(self._read(name), passphrase, f"key {name!r}")
 
     @staticmethod
+    def _keystore(data: Any, path: Path) -> dict[str, Any]:
+        if not isinstance(data, dict) or not isinstance(data.get("address"), str):
+            raise InputError(f"{path}: not a keystore (a JSON object with an address)")
+        return data
+
+    @staticmethod
     def _decrypt(keystore: dict[str, Any], passphrase: str, label: str) -> LocalAccount:
         try:
             key = Account.decrypt(keystore, passphrase)
-        except ValueError:
+        except (ValueError, KeyError, TypeError):
             raise InputError(f"{label}: wrong passphrase or damaged keystore") from None
         account: LocalAccount = Account.from_key(key)
         return account

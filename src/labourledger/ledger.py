@@ -37,6 +37,7 @@ from labourledger.kinds import EvidenceRef, evidence_ref
 from labourledger.merkle import MerkleTree
 from labourledger.mirror import Mirror
 from labourledger.mirror.store import ENTRY_FIELDS, proof_status
+from labourledger.redaction import redact_url
 from labourledger.suppliers import RowError, read_facility_csv
 from labourledger.verify.batch import collect_evidence, verify_batch
 from labourledger.verify.integrity import (
@@ -149,7 +150,7 @@ class Ledger:
 
     def __init__(self, workspace: Workspace) -> None:
         self.workspace = workspace
-        self.mirror = Mirror(workspace.config.mirror_url)
+        self.mirror = Mirror(workspace.mirror_url)
         self._roots: dict[bytes, AnchoredRoot | None] = {}
 
     # -- opening -----------------------------------------------------------
@@ -186,7 +187,9 @@ class Ledger:
             else (0 if chain == EMBEDDED else 12),
         )
         if chain != EMBEDDED and not chain.startswith(("http://", "https://")):
-            raise InputError(f"--chain: expected 'embedded' or an http(s) URL, got {chain!r}")
+            raise InputError(
+                f"--chain: expected 'embedded' or an http(s) URL, got {redact_url(chain)!r}"
+            )
         if chain == EMBEDDED and admin_passphrase is None:
             raise InputError("the embedded chain needs a passphrase for the admin key")
         # Reach the chain and database before writing anything.
@@ -220,7 +223,7 @@ class Ledger:
         )
         if cfg.chain_id and connected.chain_id != cfg.chain_id:
             raise InputError(
-                f"chain {cfg.url} has chain id {connected.chain_id}, but this workspace "
+                f"chain {connected.label} has chain id {connected.chain_id}, but this workspace "
                 f"was set up for {cfg.chain_id}"
             )
         if cfg.contract:
@@ -474,7 +477,7 @@ class Ledger:
         """Keep a copy of an evidence file in the workspace, named by its salted hash,
         and return the reference that goes into a body."""
         ref = evidence_ref(path)
-        self.workspace.evidence_dir.mkdir(parents=True, exist_ok=True)
+        self.workspace.evidence_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         (self.workspace.evidence_dir / ref.hash[2:]).write_bytes(path.read_bytes())
         return ref
 
@@ -928,16 +931,13 @@ class Ledger:
             outcome = Outcome.PASS if ok else Outcome.FAIL if fail else Outcome.ATTENTION
             results.append(CheckResult(check, outcome, good if ok else bad))
 
-        loose = [
-            path.name
-            for path in (self.workspace.root / "keys").glob("*.json")
-            if path.stat().st_mode & 0o077
-        ]
+        loose = self.workspace.loose_permissions()
         add(
-            "keystores",
+            "permissions",
             not loose,
-            "readable by their owner only",
-            f"readable by others: {', '.join(loose)}; run `chmod 600` on them",
+            "workspace, keys, config and mirror open to their owner only",
+            f"open to others: {', '.join(loose)}; run `chmod 700` on the folders and "
+            "`chmod 600` on the files",
         )
         try:
             revision, head = self.mirror.current_revision(), self.mirror.head_revision()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -21,6 +22,13 @@ __all__ = ["EMBEDDED", "ChainConfig", "Config", "PolicyConfig", "Workspace"]
 
 EMBEDDED = "embedded"
 CONFIG_FILE = "config.toml"
+MIRROR_FILE = "mirror.sqlite"
+#: A SQLite URL; after it, a path not starting with "/" is relative.
+SQLITE = "sqlite:///"
+#: Only the workspace's owner may read or list anything in it: keys, evidence, the mirror.
+PRIVATE_DIR = 0o700
+PRIVATE_FILE = 0o600
+SUBDIRS = ("keys", "chain", "evidence")
 
 
 @dataclass
@@ -109,24 +117,69 @@ class Workspace:
         """Evidence files, stored by their salted content hash."""
         return self.root / "evidence"
 
-    def default_mirror_url(self) -> str:
-        """SQLite mirror inside the workspace."""
-        return f"sqlite:///{(self.root / 'mirror.sqlite').resolve()}"
+    @property
+    def mirror_url(self) -> str:
+        """The mirror's URL. A SQLite file is named relative to the workspace when it is
+        inside it, so a moved or copied workspace still opens its own mirror."""
+        url = self.config.mirror_url
+        path = url.removeprefix(SQLITE)
+        if url.startswith(SQLITE) and path and not path.startswith("/"):
+            return f"{SQLITE}{self.root / path}"
+        return url
+
+    def _stored_mirror_url(self, url: str) -> str:
+        """How `url` (relative SQLite paths meaning the current directory) is kept in the
+        config: a SQLite file inside the workspace by its path relative to it."""
+        if not url:
+            return f"{SQLITE}{MIRROR_FILE}"
+        path = url.removeprefix(SQLITE)
+        if not url.startswith(SQLITE) or not path or path.startswith(":memory:"):
+            return url
+        file, sep, query = path.partition("?")
+        absolute = Path(file).resolve()
+        inside = absolute.is_relative_to(self.root)
+        shown = absolute.relative_to(self.root) if inside else absolute
+        return f"{SQLITE}{shown.as_posix()}{sep}{query}"
 
     @classmethod
     def create(cls, root: Path, config: Config) -> Workspace:
-        """Make a new workspace folder; refuses to overwrite an existing one."""
+        """Make a new workspace folder, readable by its owner only; refuses to overwrite an
+        existing one."""
         root = root.resolve()
         if (root / CONFIG_FILE).exists():
             raise InputError(f"{root} is already a labourledger workspace; use another --workspace")
         root.mkdir(parents=True, exist_ok=True)
-        for sub in ("keys", "chain", "evidence"):
-            (root / sub).mkdir(exist_ok=True)
+        os.chmod(root, PRIVATE_DIR)
+        for sub in SUBDIRS:
+            (root / sub).mkdir(mode=PRIVATE_DIR, exist_ok=True)
+            os.chmod(root / sub, PRIVATE_DIR)
         workspace = cls(root, config)
-        if not config.mirror_url:
-            config.mirror_url = workspace.default_mirror_url()
+        config.mirror_url = workspace._stored_mirror_url(config.mirror_url)
+        mirror_file = workspace.mirror_file
+        if mirror_file is not None and not mirror_file.exists():
+            # SQLite gives its journal files the database file's mode.
+            os.close(os.open(mirror_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE))
         workspace.save()
         return workspace
+
+    @property
+    def mirror_file(self) -> Path | None:
+        """The SQLite mirror's file when it is inside the workspace."""
+        url = self.mirror_url
+        if not url.startswith(SQLITE):
+            return None
+        path = Path(url.removeprefix(SQLITE).partition("?")[0])
+        return path if path.is_relative_to(self.root) else None
+
+    def loose_permissions(self) -> list[str]:
+        """Files and folders of the workspace that others than its owner may read, write or
+        list (the workspace, its folders, keys, config and SQLite mirror)."""
+        folders = [self.root, *(self.root / sub for sub in SUBDIRS)]
+        files = [self.config_path, *sorted((self.root / "keys").glob("*.json"))]
+        if self.mirror_file is not None:
+            files += [self.mirror_file.with_name(self.mirror_file.name + s) for s in ("", "-wal")]
+        loose = [p for p in [*folders, *files] if p.exists() and p.stat().st_mode & 0o077]
+        return [f"{p.relative_to(self.root).as_posix() or '.'}" for p in loose]
 
     @classmethod
     def open(cls, root: Path) -> Workspace:
@@ -147,5 +200,8 @@ class Workspace:
     def save(self) -> None:
         """Write `config.toml` atomically."""
         tmp = self.config_path.with_suffix(".tmp")
-        tmp.write_text(tomli_w.dumps(self.config.to_toml()))
+        tmp.unlink(missing_ok=True)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(tomli_w.dumps(self.config.to_toml()))
         tmp.replace(self.config_path)

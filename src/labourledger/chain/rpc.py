@@ -10,6 +10,7 @@ from web3.types import RPCEndpoint, RPCResponse
 
 from labourledger.chain.ledger_contract import LedgerChain
 from labourledger.errors import ChainUnavailable
+from labourledger.redaction import redact_text, redact_url
 
 __all__ = ["open_rpc"]
 
@@ -22,13 +23,17 @@ class _LedgerHTTPProvider(HTTPProvider):
         try:
             return super().make_request(method, params)
         except requests.RequestException as exc:
+            url = str(self.endpoint_uri)
             raise ChainUnavailable(
-                f"chain {self.endpoint_uri} did not answer {method} ({exc}); "
-                "check that a JSON-RPC node is running at that URL"
-            ) from exc
+                redact_text(
+                    f"chain {url} did not answer {method} ({exc}); "
+                    "check that a JSON-RPC node is running at that URL",
+                    url,
+                )
+            ) from None
 
 
 def open_rpc(url: str, *, timeout: float = 10) -> LedgerChain:
     """Connect to the node at `url`; each request gives up after `timeout` seconds."""
     provider = _LedgerHTTPProvider(url, request_kwargs={"timeout": timeout})
-    return LedgerChain(Web3(provider), label=url, is_embedded=False)
+    return LedgerChain(Web3(provider), label=redact_url(url), is_embedded=False)

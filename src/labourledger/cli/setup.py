@@ -9,6 +9,7 @@ import typer
 
 from labourledger.cli.context import next_step, out, passphrase, state
 from labourledger.errors import InputError
+from labourledger.redaction import redact_url
 
 if TYPE_CHECKING:
     from labourledger.ledger import Ledger
@@ -77,7 +78,7 @@ def _status(ledger: Ledger, *, with_roles: bool = True) -> dict[str, Any]:
     last = ledger.mirror.get_sync_state("last_synced_block")
     data: dict[str, Any] = {
         "workspace": str(ledger.workspace.root),
-        "chain": cfg.url,
+        "chain": redact_url(cfg.url),
         "chain_id": cfg.chain_id,
         "contract": cfg.contract or None,
         "confirmations": cfg.confirmations,

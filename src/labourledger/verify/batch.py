@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from labourledger.exchange import roles_allowed, speaks_for_facility
 from labourledger.grievances import GrievanceView, count, grievances_of
 from labourledger.kinds import operators_named
+from labourledger.redaction import redact_url
 from labourledger.verify.goods import GoodsList
 from labourledger.verify.grievances import (
     UpdatedByChannelOrAuditor,
@@ -317,7 +318,7 @@ def _report(
         },
         "verdict": verdict.value.upper(),
         "chain": {
-            "label": cfg.url,
+            "label": redact_url(cfg.url),
             "chain_id": cfg.chain_id,
             "contract": cfg.contract,
             "embedded": cfg.is_embedded,
