@@ -9,7 +9,10 @@ issuer holds a role allowed to issue the kind.
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 import json
+import re
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
@@ -18,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from labourledger import kinds
 from labourledger.envelope import Domain, SignedEntry
-from labourledger.errors import InputError
+from labourledger.errors import InputError, invalid_input
 from labourledger.verify.integrity import (
     ContentHashMatches,
     EntryCheck,
@@ -29,6 +32,7 @@ from labourledger.verify.integrity import (
 __all__ = [
     "FORMAT",
     "EntryFile",
+    "entry_from_file",
     "may_update_grievance",
     "read_entry_file",
     "read_json",
@@ -36,6 +40,7 @@ __all__ = [
     "shape_problems",
     "speaks_for_facility",
     "write_entry_file",
+    "write_output",
 ]
 
 FORMAT = "labourledger-entries/1"
@@ -74,18 +79,61 @@ def write_entry_file(
             (view := e.to_json_dict()) | dict(carried.get(view["entry_id"], {})) for e in entries
         ],
     )
-    path.write_text(json.dumps(data.model_dump(), indent=2) + "\n", encoding="utf-8")
+    return write_output(path, json.dumps(data.model_dump(), indent=2) + "\n")
+
+
+def write_output(path: Path, text: str) -> Path:
+    """Write a file the user asked for (-o), whole or not at all: InputError naming the path
+    when it cannot be written, and no partial file when writing stops half-way."""
+    partial = path.with_name(f".{path.name}.partial")
+    try:
+        partial.write_text(text, encoding="utf-8")
+        partial.replace(path)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            partial.unlink(missing_ok=True)
+        raise InputError(f"{path}: cannot write ({exc.strerror})") from None
     return path
 
 
+#: Larger JSON files are refused unread, before they fill the memory.
+MAX_JSON_BYTES = 256 * 2**20
+#: Deeper nesting is refused before parsing; the deepest labourledger file nests 7 levels,
+#: and a few hundred thousand levels crash the interpreter's parser.
+MAX_JSON_DEPTH = 64
+_STRINGS = re.compile(r'"(?:[^"\\]|\\.)*"')
+_NOT_BRACKETS = re.compile(r"[^][{}]+")
+_DEPTH_STEP = {"[": 1, "{": 1, "]": -1, "}": -1}
+
+
+def json_depth(text: str) -> int:
+    """How deep arrays and objects nest in JSON `text` (0 for a scalar), without parsing it."""
+    brackets = _NOT_BRACKETS.sub("", _STRINGS.sub("", text))
+    return max(itertools.accumulate(map(_DEPTH_STEP.__getitem__, brackets), initial=0))
+
+
 def read_json(path: Path) -> Any:
-    """A JSON file's content; InputError naming the file when it cannot be read or parsed."""
+    """A JSON file's content; InputError naming the file when it cannot be read, is too
+    large or too deeply nested, is not UTF-8 text or is not JSON."""
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_JSON_BYTES + 1)
     except OSError as exc:
         raise InputError(f"{path}: cannot read ({exc.strerror})") from None
+    if len(raw) > MAX_JSON_BYTES:
+        raise InputError(f"{path}: larger than {MAX_JSON_BYTES // 2**20} MiB, not read")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{path}: not UTF-8 text (byte {exc.start}), so not JSON") from None
+    if json_depth(text) > MAX_JSON_DEPTH:
+        raise InputError(f"{path}: JSON nested more than {MAX_JSON_DEPTH} levels deep, not read")
+    try:
+        return json.loads(text)
     except json.JSONDecodeError as exc:
         raise InputError(f"{path}: not JSON ({exc.msg} at line {exc.lineno})") from None
+    except RecursionError:  # nesting hidden from json_depth, e.g. by an unbalanced quote
+        raise InputError(f"{path}: JSON nested too deeply, not read") from None
 
 
 def read_entry_file(path: Path) -> EntryFile:
@@ -99,6 +147,32 @@ def read_entry_file(path: Path) -> EntryFile:
         raise InputError(
             f"{path}: not a labourledger entry file ({where}: {first['msg']})"
         ) from None
+
+
+#: What an entry of a file holds: the stored fields, the readable time derived from one, and
+#: the proof and anchor of an entry its signer anchored (checked against the chain on import).
+_ENTRY_FIELDS = frozenset(SignedEntry.model_fields) | {"issued_at_iso", "proof", "anchor"}
+
+
+def entry_from_file(raw: Mapping[str, Any]) -> SignedEntry:
+    """One entry of an entry file, refused (InputError) when it holds a field that would not
+    be stored, or a readable time that is not its `issued_at`: what was handed over must be
+    exactly what is kept."""
+    unknown = sorted(set(raw) - _ENTRY_FIELDS)
+    if unknown:
+        raise InputError(f"unknown field(s) {', '.join(map(repr, unknown))}")
+    try:
+        entry = SignedEntry.model_validate(
+            {k: v for k, v in raw.items() if k not in ("issued_at_iso", "proof", "anchor")}
+        )
+    except ValidationError as exc:
+        raise invalid_input(exc, "entry") from None
+    if "issued_at_iso" in raw and raw["issued_at_iso"] != entry.issued_at_iso:
+        raise InputError(
+            f"issued_at_iso {raw['issued_at_iso']!r} is not issued_at {entry.issued_at} "
+            f"({entry.issued_at_iso})"
+        )
+    return entry
 
 
 def roles_allowed(kind: str, body: dict[str, Any]) -> tuple[str, ...]:

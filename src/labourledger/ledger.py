@@ -7,23 +7,25 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import string
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 from eth_account.signers.local import LocalAccount
-from pydantic import ValidationError
 
 from labourledger import kinds
 from labourledger.audits import anchor_view, finding_histories
 from labourledger.chain import LedgerChain, open_embedded, open_rpc
 from labourledger.chain.ledger_contract import ROLES, AnchorReceipt
 from labourledger.envelope import Domain, Kind, SignedEntry, sign_entry
-from labourledger.errors import InputError, LabourLedgerError
+from labourledger.errors import ChainError, InputError, LabourLedgerError
 from labourledger.exchange import (
+    entry_from_file,
     may_update_grievance,
     read_entry_file,
     roles_allowed,
@@ -152,6 +154,7 @@ class Ledger:
         self.workspace = workspace
         self.mirror = Mirror(workspace.mirror_url)
         self._roots: dict[bytes, AnchoredRoot | None] = {}
+        self._staged: list[Path] | None = None
 
     # -- opening -----------------------------------------------------------
 
@@ -391,12 +394,19 @@ class Ledger:
         return FacilityImport(entries=entries, errors=rows.errors)
 
     def facility_id(self, ref: str) -> str:
-        """A facility id from its 0x id or its Open Supply Hub id."""
-        if ref.startswith("0x"):
-            if len(ref) != 66:
-                raise InputError(f"facility {ref}: expected a 0x id of 64 hex digits or an OS id")
-            return ref.lower()
-        return _hex(facility_id_from_os_id(ref))
+        """A facility id from its Open Supply Hub id (whose check digits catch a typo, so it
+        may name a facility registered elsewhere) or from the 0x id of a facility registered
+        here (nothing catches a typo in one)."""
+        if not ref.startswith("0x"):
+            return _hex(facility_id_from_os_id(ref))
+        if len(ref) != 66 or not all(c in string.hexdigits for c in ref[2:]):
+            raise InputError(f"facility {ref}: expected a 0x id of 64 hex digits or an OS id")
+        if self.mirror.facility(ref.lower()) is None:
+            raise InputError(
+                f"facility {ref}: no facility with this id is registered here; register it "
+                "with `labourledger supplier add`, import its registration, or give its OS id"
+            )
+        return ref.lower()
 
     def facilities(
         self,
@@ -478,8 +488,25 @@ class Ledger:
         and return the reference that goes into a body."""
         ref = evidence_ref(path)
         self.workspace.evidence_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
-        (self.workspace.evidence_dir / ref.hash[2:]).write_bytes(path.read_bytes())
+        stored = self.workspace.evidence_dir / ref.hash[2:]
+        stored.write_bytes(path.read_bytes())
+        if self._staged is not None:
+            self._staged.append(stored)
         return ref
+
+    @contextmanager
+    def evidence_staged(self) -> Iterator[None]:
+        """Evidence stored within the block is deleted again if the block fails, so a
+        command that fails after storing its evidence leaves nothing behind."""
+        self._staged = []
+        try:
+            yield
+        except BaseException:
+            for stored in self._staged:
+                stored.unlink(missing_ok=True)
+            raise
+        finally:
+            self._staged = None
 
     def write_entries(
         self, path: Path, entries: Sequence[SignedEntry], *, with_proofs: bool = False
@@ -516,11 +543,9 @@ class Ledger:
         carried: list[dict[str, Any]] = []
         for number, raw in enumerate(file.entries, 1):
             try:
-                entry = SignedEntry.model_validate(
-                    {k: v for k, v in raw.items() if k != "issued_at_iso"}
-                )
-            except ValidationError as exc:
-                problems.append(f"entry {number}: malformed ({exc.errors()[0]['msg']})")
+                entry = entry_from_file(raw)
+            except InputError as exc:
+                problems.append(f"entry {number}: malformed ({exc})")
                 continue
             reasons = shape_problems(entry, domain) or self._eligibility(entry, entries)
             if not reasons and raw.get("proof") and raw.get("anchor"):
@@ -997,11 +1022,13 @@ class Ledger:
 
     def grant_role(self, admin: LocalAccount, role: str, account: str) -> str:
         """Grant BRAND, AUDITOR, SUPPLIER or ADMIN; returns the tx hash."""
-        return _hex(self.chain.grant_role(admin, _role(role), account).tx_hash)
+        with _sender_may("grant", role, admin):
+            return _hex(self.chain.grant_role(admin, _role(role), account).tx_hash)
 
     def revoke_role(self, admin: LocalAccount, role: str, account: str) -> str:
         """Revoke a role; returns the tx hash."""
-        return _hex(self.chain.revoke_role(admin, _role(role), account).tx_hash)
+        with _sender_may("revoke", role, admin):
+            return _hex(self.chain.revoke_role(admin, _role(role), account).tx_hash)
 
     def role_members(self) -> dict[str, list[str]]:
         """Current members of each role, replayed from the contract's role events."""
@@ -1301,6 +1328,19 @@ class Ledger:
             orphaned = self.mirror.rewind(session, fork, keep_roots=still_anchored)
             self.mirror.set_sync_state(session, "last_synced_block", str(fork - 1))
         return orphaned
+
+
+@contextmanager
+def _sender_may(action: str, role: str, sender: LocalAccount) -> Iterator[None]:
+    """The contract refusing the sender is the user's choice of key, not a chain failure."""
+    try:
+        yield
+    except ChainError as exc:
+        if exc.error_name != "AccessControlUnauthorizedAccount":
+            raise
+        raise InputError(
+            f"--key: {sender.address} may not {action} {role.upper()} (the contract says: {exc})"
+        ) from None
 
 
 def _role(name: str) -> str:

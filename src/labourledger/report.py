@@ -15,6 +15,7 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from labourledger.exchange import write_output
 from labourledger.presentation import Annotations, BatchView, batch_view
 
 if TYPE_CHECKING:
@@ -58,5 +59,4 @@ def render_report(report: Mapping[str, Any], notes: Annotations | None = None) -
 
 def write_report(report: Mapping[str, Any], path: Path, notes: Annotations | None = None) -> Path:
     """Write the report to `path` (UTF-8); returns the path."""
-    path.write_text(render_report(report, notes), encoding="utf-8")
-    return path
+    return write_output(path, render_report(report, notes))

@@ -19,6 +19,9 @@ from labourledger.errors import InputError
 __all__ = ["FacilityRows", "RowError", "facility_body_from_row", "read_facility_csv"]
 
 _WORKER_COUNT = re.compile(r"^\d+$")
+_WORKER_BAND = re.compile(kinds.WORKER_BAND)
+#: Where csv.DictReader puts the values of a row beyond the header's columns.
+_EXTRA = "\0extra"
 _LIST_SEPARATOR = re.compile(r"\s*[|;]\s*")
 
 
@@ -65,9 +68,15 @@ def facility_body_from_row(row: Mapping[str, str | None]) -> dict[str, Any]:
     processing = _text(row, "processing_type")
     body["processing_types"] = _LIST_SEPARATOR.split(processing) if processing else []
     workers = _text(row, "number_of_workers")
-    if workers is not None:
-        key = "worker_count" if _WORKER_COUNT.match(workers) else "worker_band"
-        body[key] = int(workers) if key == "worker_count" else workers
+    if workers is not None and _WORKER_COUNT.match(workers):
+        body["worker_count"] = int(workers)
+    elif workers is not None and _WORKER_BAND.match(workers):
+        body["worker_band"] = workers
+    elif workers is not None:
+        raise InputError(
+            "number_of_workers: expected a count of 0 or more or a range such as 1001-5000, "
+            f"got {workers!r}"
+        )
     tier = _text(row, "tier")
     if tier is not None:
         if not tier.isdigit():
@@ -87,15 +96,37 @@ def read_facility_csv(path: Path) -> FacilityRows:
         raise InputError(f"{path}: cannot read ({exc.strerror})") from None
     result = FacilityRows()
     with handle:
-        reader = csv.DictReader(handle)
-        missing = {"name", "address", "facility_type"} - set(reader.fieldnames or [])
-        if missing or not {"country_code", "country"} & set(reader.fieldnames or []):
-            need = sorted(missing) or ["country_code"]
-            raise InputError(f"{path}: missing column(s) {', '.join(need)}")
-        for row in reader:
-            try:
-                result.bodies.append(facility_body_from_row(row))
-                result.lines.append(reader.line_num)
-            except InputError as exc:
-                result.errors.append(RowError(reader.line_num, str(exc)))
+        reader = csv.DictReader(handle, restkey=_EXTRA)
+        try:
+            columns = set(reader.fieldnames or [])
+            missing = {"name", "address", "facility_type"} - columns
+            if missing or not {"country_code", "country"} & columns:
+                need = sorted(missing) or ["country_code"]
+                raise InputError(f"{path}: missing column(s) {', '.join(need)}")
+            for row in reader:
+                try:
+                    result.bodies.append(_body(row))
+                    result.lines.append(reader.line_num)
+                except InputError as exc:
+                    result.errors.append(RowError(reader.line_num, str(exc)))
+        except UnicodeDecodeError as exc:
+            raise InputError(
+                f"{path}: line {reader.line_num + 1}: not UTF-8 text (byte {exc.start} of a "
+                "chunk); save the CSV as UTF-8"
+            ) from None
+        except csv.Error as exc:
+            raise InputError(
+                f"{path}: line {reader.line_num}: not a readable CSV ({exc})"
+            ) from None
     return result
+
+
+def _body(row: Mapping[str, Any]) -> dict[str, Any]:
+    """A facility body from a DictReader row, refusing values beyond the header's columns."""
+    extra = row.get(_EXTRA)
+    if extra:
+        raise InputError(
+            f"{len(extra)} more value(s) than the header's {len(row) - 1} columns; "
+            "quote values that contain a comma"
+        )
+    return facility_body_from_row(row)

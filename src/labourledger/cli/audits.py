@@ -126,7 +126,9 @@ def audit_new(
             ],
         },
     }
-    output.write_text(json.dumps(template, indent=2) + "\n", encoding="utf-8")
+    from labourledger.exchange import write_output
+
+    write_output(output, json.dumps(template, indent=2) + "\n")
     st.emit(
         {"file": str(output), "facility": facility_id, "facility_name": facility_name},
         lambda: out.print(f"wrote {output} for {facility_name}"),
@@ -167,21 +169,22 @@ def audit_sign(
     st = state(ctx)
     body = _read_audit(file)
     kinds.parse_body("audit", body)  # bad input fails before any passphrase prompt
-    findings = {f.get("id"): f for f in body["findings"]}
-    for item in evidence:
-        target, sep, name = item.partition("=")
-        if sep and target in findings:
-            findings[target]["evidence"] = [
-                *findings[target].get("evidence", []),
-                *_evidence(st, [Path(name)]),
-            ]
-        elif sep:
-            raise InputError(f"--evidence {item}: no finding {target!r} in {file}")
-        else:
-            body["evidence"] = [*body.get("evidence", []), *_evidence(st, [Path(item)])]
-    signer = st.signer("auditor")
-    entry = st.ledger.sign("audit", body, signer, issued_at=parse_when(issued_at))
-    _deliver(st, entry, output, record)
+    with st.ledger.evidence_staged():
+        findings = {f.get("id"): f for f in body["findings"]}
+        for item in evidence:
+            target, sep, name = item.partition("=")
+            if sep and target in findings:
+                findings[target]["evidence"] = [
+                    *findings[target].get("evidence", []),
+                    *_evidence(st, [Path(name)]),
+                ]
+            elif sep:
+                raise InputError(f"--evidence {item}: no finding {target!r} in {file}")
+            else:
+                body["evidence"] = [*body.get("evidence", []), *_evidence(st, [Path(item)])]
+        signer = st.signer("auditor")
+        entry = st.ledger.sign("audit", body, signer, issued_at=parse_when(issued_at))
+        _deliver(st, entry, output, record)
 
 
 @audit_app.command("list")
@@ -329,11 +332,12 @@ def finding_update(
     }
     body = {k: v for k, v in body.items() if v is not None}
     kinds.parse_body("finding_update", body)
-    body["evidence"] = _evidence(st, evidence)
-    entry = st.ledger.sign(
-        "finding_update", body, st.signer("auditor"), issued_at=parse_when(issued_at)
-    )
-    _deliver(st, entry, output, record)
+    with st.ledger.evidence_staged():
+        body["evidence"] = _evidence(st, evidence)
+        entry = st.ledger.sign(
+            "finding_update", body, st.signer("auditor"), issued_at=parse_when(issued_at)
+        )
+        _deliver(st, entry, output, record)
 
 
 def attest(
@@ -375,12 +379,13 @@ def attest(
     }
     body = {k: v for k, v in body.items() if v is not None}
     kinds.parse_body("attestation", body)
-    body["evidence"] = _evidence(st, evidence)
-    default_key = "auditor" if claim == "certificate" else "supplier"
-    entry = st.ledger.sign(
-        "attestation", body, st.signer(default_key), issued_at=parse_when(issued_at)
-    )
-    _deliver(st, entry, output, record)
+    with st.ledger.evidence_staged():
+        body["evidence"] = _evidence(st, evidence)
+        default_key = "auditor" if claim == "certificate" else "supplier"
+        entry = st.ledger.sign(
+            "attestation", body, st.signer(default_key), issued_at=parse_when(issued_at)
+        )
+        _deliver(st, entry, output, record)
 
 
 def revoke(

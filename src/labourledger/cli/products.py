@@ -99,22 +99,23 @@ def transform(
     --date 2026-04-02 --document invoice:INV-9=invoice.pdf
     """
     st = state(ctx)
-    docs = []
-    for item in documents:
-        spec, sep, file = item.partition("=")
-        if not sep:
-            raise InputError(f"--document {item}: expected TYPE[:NUMBER]=FILE")
-        doc_type, _, number = spec.partition(":")
-        ref = st.ledger.store_evidence(Path(file)).model_dump()
-        docs.append(ref | {"type": doc_type, **({"number": number} if number else {})})
-    body = {
-        "inputs": [st.ledger.batch_id(b) for b in inputs],
-        "output": st.ledger.batch_id(output),
-        "facility": st.ledger.facility_id(facility),
-        "date": date,
-        "documents": docs,
-    }
-    _record(st, "transformation", body)
+    with st.ledger.evidence_staged():
+        docs = []
+        for item in documents:
+            spec, sep, file = item.partition("=")
+            if not sep:
+                raise InputError(f"--document {item}: expected TYPE[:NUMBER]=FILE")
+            doc_type, _, number = spec.partition(":")
+            ref = st.ledger.store_evidence(Path(file)).model_dump()
+            docs.append(ref | {"type": doc_type, **({"number": number} if number else {})})
+        body = {
+            "inputs": [st.ledger.batch_id(b) for b in inputs],
+            "output": st.ledger.batch_id(output),
+            "facility": st.ledger.facility_id(facility),
+            "date": date,
+            "documents": docs,
+        }
+        _record(st, "transformation", body)
 
 
 def trace(ctx: typer.Context, batch: str = typer.Argument(..., help="Batch id or lot.")) -> None:

@@ -139,7 +139,9 @@ def export(
     st = state(ctx)
     if kind == "bundle":
         bundle = st.ledger.export_bundle(batch)
-        output.write_text(json.dumps(bundle, indent=2) + "\n", encoding="utf-8")
+        from labourledger.exchange import write_output
+
+        write_output(output, json.dumps(bundle, indent=2) + "\n")
         data = {"file": str(output), "format": bundle["format"], "entries": len(bundle["entries"])}
         st.emit(data, lambda: out.print(f"wrote {output}: {data['entries']} entries"))
         next_step(f"anyone can check it: `labourledger verify --bundle {output} --chain RPC_URL`")

@@ -34,6 +34,7 @@ __all__ = [
     "ILO_INDICATORS",
     "SEVERITIES",
     "TIER_BY_TYPE",
+    "WORKER_BAND",
     "Attestation",
     "Audit",
     "Batch",
@@ -65,7 +66,26 @@ def _checked(fn: Any) -> Any:
     return check
 
 
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+def printable(value: str) -> str:
+    """Text without control characters other than tab and line breaks: a NUL byte, say,
+    is kept by SQLite, refused by PostgreSQL and invisible to a reader."""
+    bad = next((c for c in value if (c < " " and c not in "\t\n\r") or c == "\x7f"), None)
+    if bad is not None:
+        raise ValueError(f"control character U+{ord(bad):04X} at position {value.index(bad)}")
+    return value
+
+
+Text = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1), AfterValidator(printable)
+]
+
+
+#: Short codes the mirror keeps in columns of 16 and 64 characters.
+Code16 = Annotated[Text, StringConstraints(max_length=16)]
+Code64 = Annotated[Text, StringConstraints(max_length=64)]
+
+#: Open Supply Hub's worker ranges: "1001-5000", "Less than 1000", "More than 10000".
+WORKER_BAND = r"^(\d{1,9} ?- ?\d{1,9}|Less than \d{1,9}|More than \d{1,9})$"
 Hex32 = Annotated[
     str,
     StringConstraints(strip_whitespace=True, to_lower=True, pattern=r"^0x[0-9a-fA-F]{64}$"),
@@ -181,7 +201,7 @@ class Facility(Body):
     processing_types: list[Text] = []
     tier: int = Field(ge=1, le=4)
     worker_count: int | None = Field(default=None, ge=0)
-    worker_band: Text | None = None
+    worker_band: Annotated[Text, StringConstraints(pattern=WORKER_BAND)] | None = None
     parent_company: Text | None = None
     #: SUPPLIER keys that speak for this facility: only their self-declarations and
     #: transformations count for it. Each brand's latest registration sets its list.
@@ -248,7 +268,7 @@ class CorrectiveAction(Body):
 class Finding(Body):
     """One non-compliance found by an audit, tagged with ILO forced labour indicators."""
 
-    id: Text
+    id: Code64
     clause: Text | None = None
     ilo_indicators: list[IloIndicator] = []
     severity: Severity
@@ -300,7 +320,7 @@ class FindingUpdate(Body):
     """An auditor's later verification of one finding's status."""
 
     audit: Hex32
-    finding_id: Text
+    finding_id: Code64
     status: FindingStatus
     verification_method: Literal["desktop", "onsite"]
     verified_on: dt.date
@@ -336,7 +356,7 @@ class Batch(Body):
     product: Hex32
     lot: Text
     quantity: int = Field(ge=1)
-    unit: Text = "pcs"
+    unit: Code16 = "pcs"
     produced_at: dt.date
     facility: Hex32
 
