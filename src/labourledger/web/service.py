@@ -71,7 +71,7 @@ class ReadOnlyWorkspace:
     def __init__(self, root: Path) -> None:
         workspace = Workspace.open(root)
         self.ledger = Ledger(workspace)
-        self.ledger.mirror = Mirror(read_only_url(workspace.config.mirror_url))
+        self.ledger.mirror = Mirror(read_only_url(workspace.mirror_url))
         self._cache: OrderedDict[tuple[str, str], Verified] = OrderedDict()
         self._batches: dict[tuple[str, str | None, str], str] = {}
         self._head: tuple[float, str] = (-HEAD_SECONDS, "")
