@@ -18,7 +18,6 @@ from labourledger.errors import InputError
 from labourledger.ledger import Ledger
 from labourledger.verify.goods import load_goods_list
 from labourledger.verify.policy import Policy
-from labourledger.workspace import Workspace
 
 pytestmark = pytest.mark.integration
 
@@ -38,10 +37,7 @@ def demo(built_demo: DemoResult, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     for name, value in FAST_ENV.items():
         monkeypatch.setenv(name, value)
     root = tmp_path / "demo"
-    shutil.copytree(built_demo.workspace, root)
-    workspace = Workspace.open(root)
-    workspace.config.mirror_url = workspace.default_mirror_url()  # the copy's own SQLite file
-    workspace.save()
+    shutil.copytree(built_demo.workspace, root)  # the copy opens its own mirror: a relative path
     return replace(
         built_demo,
         workspace=root,
