@@ -393,15 +393,15 @@ class Ledger:
         entries = self.record_many("facility", rows.bodies, signer, progress=progress)
         return FacilityImport(entries=entries, errors=rows.errors)
 
-    def facility_id(self, ref: str) -> str:
-        """A facility id from its Open Supply Hub id (whose check digits catch a typo, so it
-        may name a facility registered elsewhere) or from the 0x id of a facility registered
-        here (nothing catches a typo in one)."""
+    def facility_id(self, ref: str, *, registered: bool = False) -> str:
+        """A facility id from its Open Supply Hub id or its 0x id. With `registered`, a 0x id
+        must be one of a facility registered here, since nothing catches a typo in it (an
+        OS id's check character does, so it may name a facility registered elsewhere)."""
         if not ref.startswith("0x"):
             return _hex(facility_id_from_os_id(ref))
         if len(ref) != 66 or not all(c in string.hexdigits for c in ref[2:]):
             raise InputError(f"facility {ref}: expected a 0x id of 64 hex digits or an OS id")
-        if self.mirror.facility(ref.lower()) is None:
+        if registered and self.mirror.facility(ref.lower()) is None:
             raise InputError(
                 f"facility {ref}: no facility with this id is registered here; register it "
                 "with `labourledger supplier add`, import its registration, or give its OS id"

@@ -409,7 +409,7 @@ OPTION_CASES += [
     ),
     ("keys-new-bad-name", ("keys", "new", "../escape"), "--json", None, "key name"),
     ("keys-new-existing", ("keys", "new", "brand"), "--json", None, "already exists"),
-    ("supplier-show-ghost", ("supplier", "show", "{ghost_id}"), "--json", None, "registered here"),
+    ("supplier-show-ghost", ("supplier", "show", "{ghost_id}"), "--json", None, "not registered"),
     ("trace-unknown", ("trace", "NO-SUCH-LOT"), "--json", None, "not found"),
     ("verify-unknown", ("verify", "NO-SUCH-LOT"), "--json", None, "not found"),
 ]

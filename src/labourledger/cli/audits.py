@@ -369,7 +369,7 @@ def attest(
 
     st = state(ctx)
     body: dict[str, Any] = {
-        "facility": st.ledger.facility_id(facility),
+        "facility": st.ledger.facility_id(facility, registered=True),
         "claim": claim,
         "valid_from": valid_from,
         "valid_until": valid_until,

@@ -78,7 +78,7 @@ def batch_add(
         "quantity": quantity,
         "unit": unit,
         "produced_at": produced_at,
-        "facility": st.ledger.facility_id(facility),
+        "facility": st.ledger.facility_id(facility, registered=True),
     }
     _record(st, "batch", body)
 
@@ -111,7 +111,7 @@ def transform(
         body = {
             "inputs": [st.ledger.batch_id(b) for b in inputs],
             "output": st.ledger.batch_id(output),
-            "facility": st.ledger.facility_id(facility),
+            "facility": st.ledger.facility_id(facility, registered=True),
             "date": date,
             "documents": docs,
         }

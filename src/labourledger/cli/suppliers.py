@@ -269,8 +269,8 @@ def link_add(
     st = state(ctx)
     ledger = st.ledger
     body: dict[str, Any] = {
-        "supplier": ledger.facility_id(supplier),
-        "buyer": ledger.facility_id(buyer),
+        "supplier": ledger.facility_id(supplier, registered=True),
+        "buyer": ledger.facility_id(buyer, registered=True),
         "material": material,
         "valid_from": valid_from or dt.date.today().isoformat(),
     }
