@@ -184,3 +184,31 @@ def test_only_the_channel_or_an_auditor_may_update_a_grievance(
     ledger.anchor(hotline)
     _, reasons, counts = _verdict(ledger, batch, mill)
     assert counts["by_status"] == {"substantiated": 1} and "(debt_bondage)" in reasons[0]
+
+
+def test_a_brand_cannot_revoke_a_channels_grievance(
+    story: tuple[Ledger, LocalAccount, str, str], tmp_path: Path
+) -> None:
+    ledger, hotline, mill, batch = story
+    admin = ledger.workspace.keys.unlock("admin", PASSPHRASE)
+    brand: LocalAccount = Account.create()
+    ledger.chain.fund(brand.address, 10**18)
+    ledger.grant_role(admin, "BRAND", brand.address)
+    recorded = grievances.record(
+        ledger, hotline, facility=mill, received_month=_month(60), channel="hotline",
+        categories=["debt_bondage"], severity="critical", workers="6-20", report=REPORT,
+    )  # fmt: skip
+    grievances.update(ledger, hotline, "0x" + recorded.entry.entry_id.hex(), status="substantiated")
+    ledger.anchor(hotline)
+    body = {"target": "0x" + recorded.entry.entry_id.hex(), "reason": "the supplier disputes it"}
+    by_brand = ledger.sign("revocation", body, brand)
+    ledger.write_entries(tmp_path / "revocation.json", [by_brand])
+    with pytest.raises(EntriesRefused, match=r"only the (target's )?issuer"):
+        ledger.import_file(tmp_path / "revocation.json")
+    assert _verdict(ledger, batch, mill)[0] == "FAIL"
+    # The channel itself, or the admin, may withdraw it.
+    ledger.write_entries(tmp_path / "by-admin.json", [ledger.sign("revocation", body, admin)])
+    assert ledger.import_file(tmp_path / "by-admin.json").new == 1
+    ledger.anchor(hotline)
+    _, reasons, counts = _verdict(ledger, batch, mill)
+    assert counts["total"] == 0 and "no substantiated" in reasons[0]
