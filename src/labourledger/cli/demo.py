@@ -21,6 +21,10 @@ def demo(
     directory: Path | None = typer.Option(
         None, "--dir", help="Where to keep the demo workspace (default: a new temporary folder)."
     ),
+    serve: bool = typer.Option(
+        False, "--serve", help="Then serve the batch page on http://127.0.0.1:PORT."
+    ),
+    port: int = typer.Option(8000, "--port", help="Port for --serve."),
 ) -> None:
     """Run a realistic apparel story on the embedded chain: FAIL, remediation, a new batch PASS.
 
@@ -58,6 +62,13 @@ def demo(
         out.print(f"bundle:         {result.bundle}")
 
     st.emit(data, human)
+    if serve:
+        from labourledger.cli.serve import run_server
+
+        lot = result.after["batch"]["lot"]
+        out.print(f"\nthe batch page: http://127.0.0.1:{port}/batches/{lot} (Ctrl-C stops)")
+        run_server(result.workspace, host="127.0.0.1", port=port)
+        return
     next_step(
         f"open {result.report} in a browser; try `labourledger verify --bundle {result.bundle}`"
     )

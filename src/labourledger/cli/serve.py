@@ -38,6 +38,11 @@ def serve(
 
     Opens the mirror read-only and loads no key. Example: labourledger serve --port 8000
     """
+    run_server(state(ctx).workspace, host=host, port=port, base_url=base_url)
+
+
+def run_server(root: Path, *, host: str, port: int, base_url: str | None = None) -> None:
+    """Serve the workspace at `root` until interrupted."""
     import uvicorn
 
     from labourledger.web.app import API_VERSION, create_app
@@ -47,8 +52,7 @@ def serve(
         raise InputError(f"--port: expected 0 to 65535, got {port}")
     if base_url is not None and not base_url.startswith(("http://", "https://")):
         raise InputError(f"--base-url: expected an http(s) URL, got {base_url!r}")
-    st = state(ctx)
-    workspace = ReadOnlyWorkspace(st.workspace)
+    workspace = ReadOnlyWorkspace(root)
     workspace.check()
     if not _loopback(host):
         out.print(f"[yellow]listening on {host}: reachable from other machines[/yellow]")
