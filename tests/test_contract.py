@@ -61,6 +61,9 @@ def test_verify_inclusion_agrees_with_python_on_random_trees(chain: DeployedLedg
         tree = MerkleTree(leaves)
         index = rng.randrange(size)
         proof = tree.inclusion_proof(index)
+        # Before its root is anchored, no path proves anything.
+        assert not c.verify_inclusion(leaves[index], index, size, proof, tree.root)
+        c.anchor(chain.admin, tree.root, size)
         assert c.verify_inclusion(leaves[index], index, size, proof, tree.root)
         assert verify_inclusion(leaves[index], index, size, proof, tree.root)
         tampered = [
@@ -77,7 +80,87 @@ def test_verify_inclusion_agrees_with_python_on_random_trees(chain: DeployedLedg
                 (leaves[index], index, size, proof[:-1], tree.root),
             ]
         for leaf, i, n, path, root in tampered:
-            python = verify_inclusion(leaf, i, n, path, root)
+            python = verify_inclusion(leaf, i, n, path, root) and n == size
             assert c.verify_inclusion(leaf, i, n, path, root) == python
-            if (leaf, i, n, path, root) != (leaves[index], index, size, proof, tree.root):
-                assert python is False or (i, n) != (index, size)
+
+
+def test_the_zero_root_is_refused(chain: DeployedLedger) -> None:
+    for indexed in ((), ((keccak(text="facility"), keccak(text="audit")),)):
+        with pytest.raises(ChainError) as zero:
+            chain.chain.anchor(chain.admin, b"\x00" * 32, 1, indexed)
+        assert zero.value.error_name == "ZeroRoot"
+
+
+def test_indexed_entries_are_found_by_subject_with_their_anchor(chain: DeployedLedger) -> None:
+    c = chain.chain
+    auditor = chain.new_account()
+    c.grant_role(chain.admin, "AUDITOR", auditor.address)
+    mill, farm = keccak(text="mill"), keccak(text="farm")
+    audits = [keccak(text=f"audit {i}") for i in range(3)]
+    first = c.anchor(auditor, keccak(text="root 1"), 5, [(mill, audits[0]), (farm, audits[1])])
+    second = c.anchor(chain.admin, keccak(text="root 2"), 1, [(mill, audits[2])])
+    c.anchor(chain.admin, keccak(text="root 3"), 4)  # nothing indexed
+    found = c.index_events([mill])
+    assert [(e.entry_id, e.root, e.submitter, e.block_number) for e in found] == [
+        (audits[0], keccak(text="root 1"), auditor.address, first.block_number),
+        (audits[2], keccak(text="root 2"), chain.admin.address, second.block_number),
+    ]
+    assert {e.subject for e in c.index_events([mill, farm])} == {mill, farm}
+    assert c.index_events([keccak(text="nobody")]) == []
+    assert c.index_events([mill], from_block=second.block_number)[0].entry_id == audits[2]
+
+
+def test_an_index_must_match_its_batch(chain: DeployedLedger) -> None:
+    pair = (keccak(text="facility"), keccak(text="audit"))
+    with pytest.raises(ChainError) as too_many:
+        chain.chain.anchor(chain.admin, keccak(text="small"), 1, [pair, pair])
+    assert too_many.value.error_name == "IndexMismatch"
+
+
+def test_only_the_onboarding_brand_or_the_admin_revokes_a_supplier(chain: DeployedLedger) -> None:
+    c = chain.chain
+    brand, rival, supplier = (chain.new_account() for _ in range(3))
+    for b in (brand, rival):
+        c.grant_role(chain.admin, "BRAND", b.address)
+    c.grant_role(brand, "SUPPLIER", supplier.address)
+    assert c.supplier_onboarded_by(supplier.address) == brand.address
+    with pytest.raises(ChainError) as refused:
+        c.revoke_role(rival, "SUPPLIER", supplier.address)
+    assert refused.value.error_name == "NotOnboardingBrand"
+    assert c.has_role("SUPPLIER", supplier.address)
+    c.revoke_role(brand, "SUPPLIER", supplier.address)
+    assert not c.has_role("SUPPLIER", supplier.address)
+    assert c.supplier_onboarded_by(supplier.address) is None
+    c.grant_role(rival, "SUPPLIER", supplier.address)
+    c.revoke_role(chain.admin, "SUPPLIER", supplier.address)  # the admin always may
+    assert not c.has_role("SUPPLIER", supplier.address)
+
+
+def test_the_deployed_code_is_the_shipped_runtime(chain: DeployedLedger) -> None:
+    assert chain.chain.runtime_code_matches()
+
+
+def test_a_grievance_channel_is_granted_by_the_admin_and_may_anchor(
+    chain: DeployedLedger,
+) -> None:
+    c = chain.chain
+    channel, brand = chain.new_account(), chain.new_account()
+    c.grant_role(chain.admin, "BRAND", brand.address)
+    with pytest.raises(ChainError):
+        c.grant_role(brand, "GRIEVANCE_CHANNEL", channel.address)
+    c.grant_role(chain.admin, "GRIEVANCE_CHANNEL", channel.address)
+    c.anchor(channel, keccak(text="grievances"), 2, [(keccak(text="mill"), keccak(text="g1"))])
+    assert [e.submitter for e in c.index_events([keccak(text="mill")])] == [channel.address]
+
+
+INDEXED_GAS_ROOT = 50_000
+INDEXED_GAS_PER_ENTRY = 3_000
+
+
+def test_indexed_anchor_gas_stays_within_the_budget(chain: DeployedLedger) -> None:
+    c = chain.chain
+    for n in (1, 64):
+        pairs = [(keccak(text=f"s{n} {i}"), keccak(text=f"e{n} {i}")) for i in range(n)]
+        receipt = c.anchor(chain.admin, keccak(text=f"indexed {n}"), n, pairs)
+        budget = INDEXED_GAS_ROOT + INDEXED_GAS_PER_ENTRY * n
+        assert receipt.gas_used <= budget, (n, receipt.gas_used)

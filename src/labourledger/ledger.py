@@ -35,6 +35,7 @@ from labourledger.exchange import (
 )
 from labourledger.grievances import counts_of
 from labourledger.identifiers import facility_id_from_os_id
+from labourledger.index import index_subject
 from labourledger.kinds import EvidenceRef, evidence_ref
 from labourledger.merkle import MerkleTree
 from labourledger.mirror import Mirror
@@ -1087,7 +1088,9 @@ class Ledger:
         root = bytes.fromhex(anchor["root"][2:])
         resumed = anchor["status"] == "prepared" and self.chain.anchor_of(root) is not None
         receipt = (
-            self._receipt_of(root) if resumed else self.chain.anchor(sender, root, anchor["size"])
+            self._receipt_of(root)
+            if resumed
+            else self.chain.anchor(sender, root, anchor["size"], self._index_of(anchor["root"]))
         )
         status = self._status_at(receipt.block_number)
         with self.mirror.transaction() as session:
@@ -1111,6 +1114,16 @@ class Ledger:
             status=status,
             resumed=resumed,
         )
+
+    def _index_of(self, root: str) -> list[tuple[bytes, bytes]]:
+        """The (subject, entry id) pairs a batch indexes on chain: its entries whose omission
+        from a bundle would change a verdict."""
+        pairs = []
+        for entry_id, kind, subject in self.mirror.anchor_members(root):
+            indexed = index_subject(kind, bytes.fromhex(subject[2:]))
+            if indexed is not None:
+                pairs.append((indexed, bytes.fromhex(entry_id[2:])))
+        return pairs
 
     def _receipt_of(self, root: bytes) -> AnchorReceipt:
         """Rebuild the receipt of a root already on chain (a resumed anchor)."""

@@ -9,7 +9,7 @@ becomes a `ChainError` carrying the contract's custom error name.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Concatenate, ParamSpec, TypeVar, cast
 
@@ -36,6 +36,7 @@ __all__ = [
     "AnchorReceipt",
     "AnchorRecord",
     "AnchoredEvent",
+    "IndexEvent",
     "LedgerChain",
     "RoleEvent",
     "TxResult",
@@ -60,6 +61,9 @@ _ERROR_STRING_SELECTOR = keccak(b"Error(string)")[:4]
 # What a person should do about each custom error the contract (or AccessControl) reverts with.
 _ERROR_HINTS = {
     "EmptyBatch": "a batch must hold at least one entry",
+    "ZeroRoot": "the zero root anchors nothing; this is a bug in the caller",
+    "IndexMismatch": "every indexed entry needs one subject, and no more than the batch holds",
+    "NotOnboardingBrand": "only the brand that onboarded this supplier, or the admin, may revoke",
     "BatchTooLarge": "split the batch into smaller ones",
     "RootAlreadyAnchored": "this Merkle root is already on chain; nothing to do",
     "NotAMember": "the sender holds no role in the contract; ask its admin to grant one",
@@ -126,6 +130,20 @@ class AnchoredEvent:
 
 
 @dataclass(frozen=True)
+class IndexEvent:
+    """One `Indexed` log, with the root and submitter of the anchor it came with."""
+
+    subject: bytes
+    entry_id: bytes
+    root: bytes
+    submitter: str
+    block_number: int
+    block_hash: bytes
+    tx_hash: bytes
+    log_index: int
+
+
+@dataclass(frozen=True)
 class RoleEvent:
     """One `RoleGranted` (granted=True) or `RoleRevoked` (granted=False) log."""
 
@@ -178,6 +196,7 @@ class LedgerChain:
         self.contract_address: ChecksumAddress | None = None
         artifact = load_artifact()
         self._factory = w3.eth.contract(abi=artifact["abi"], bytecode=artifact["bytecode"])
+        self._runtime: str = artifact["deployedBytecode"]
         self._errors = {
             _selector(e["name"], [i["type"] for i in e["inputs"]]): (
                 _CustomError(
@@ -233,12 +252,27 @@ class LedgerChain:
 
     # Anchors
 
-    def anchor(self, sender: LocalAccount, root: bytes, size: int) -> AnchorReceipt:
-        """Anchor a Merkle `root` of `size` entries and wait until it is mined."""
+    def anchor(
+        self,
+        sender: LocalAccount,
+        root: bytes,
+        size: int,
+        indexed: Sequence[tuple[bytes, bytes]] = (),
+    ) -> AnchorReceipt:
+        """Anchor a Merkle `root` of `size` entries and wait until it is mined; `indexed`
+        (subject, entry id) pairs go through `anchorIndexed`, one `Indexed` event each."""
         _bytes32(root, "root")
         if not 0 <= size <= UINT64_MAX:
             raise InputError(f"size: must fit in uint64, got {size}")
-        data = self._deployed.encode_abi("anchor", args=[root, size])
+        if indexed:
+            for subject, entry_id in indexed:
+                _bytes32(subject, "subject")
+                _bytes32(entry_id, "entry_id")
+            subjects, entry_ids = [s for s, _ in indexed], [e for _, e in indexed]
+            args = [root, size, subjects, entry_ids]
+            data = self._deployed.encode_abi("anchorIndexed", args=args)
+        else:
+            data = self._deployed.encode_abi("anchor", args=[root, size])
         receipt = self._transact(sender, self._deployed.address, data, "anchor")
         block = self._block(receipt["blockNumber"])
         return AnchorReceipt(
@@ -297,13 +331,67 @@ class LedgerChain:
         return events
 
     @_node_errors
+    def index_events(
+        self,
+        subjects: Iterable[bytes],
+        from_block: int = 0,
+        to_block: int | None = None,
+        chunk: int = 50_000,
+    ) -> list[IndexEvent]:
+        """Every `Indexed` log under any of `subjects`, with its anchor's root and submitter
+        (from the `Anchored` log of the same transaction), oldest first."""
+        wanted = sorted({bytes(s) for s in subjects})
+        for subject in wanted:
+            _bytes32(subject, "subject")
+        if not wanted:
+            return []
+        last = self.latest_block() if to_block is None else to_block
+        indexed = self._deployed.events.Indexed()
+        anchored = self._deployed.events.Anchored()
+        found: list[IndexEvent] = []
+        # Topic lists stay short so no node refuses the filter.
+        for i in range(0, len(wanted), 200):
+            topics = [indexed.topic, ["0x" + s.hex() for s in wanted[i : i + 200]]]
+            logs = [indexed.process_log(raw) for raw in self._logs(topics, from_block, last, chunk)]
+            anchors: dict[bytes, EventData] = {}
+            for block in sorted({log["blockNumber"] for log in logs}):
+                for raw in self._logs([anchored.topic], block, block, 1):
+                    event = anchored.process_log(raw)
+                    anchors[bytes(event["transactionHash"])] = event
+            for log in logs:
+                anchor = anchors[bytes(log["transactionHash"])]
+                found.append(
+                    IndexEvent(
+                        subject=bytes(log["args"]["subject"]),
+                        entry_id=bytes(log["args"]["entryId"]),
+                        root=bytes(anchor["args"]["root"]),
+                        submitter=anchor["args"]["submitter"],
+                        **_log_position(log),
+                    )
+                )
+        return sorted(found, key=lambda e: (e.block_number, e.log_index))
+
+    @_node_errors
+    def runtime_code_matches(self) -> bool:
+        """Whether the contract's deployed code is the LabourLedger runtime this package ships,
+        so its rules (who may anchor, what an anchor records) are the ones documented."""
+        code = bytes(self.w3.eth.get_code(self._deployed.address))
+        return code == bytes.fromhex(self._runtime.removeprefix("0x"))
+
+    @_node_errors
+    def supplier_onboarded_by(self, account: str) -> str | None:
+        """The brand that granted `account` its SUPPLIER role, or None."""
+        brand = self._deployed.functions.supplierOnboardedBy(_address(account, "account")).call()
+        return None if int(brand, 16) == 0 else Web3.to_checksum_address(brand)
+
+    @_node_errors
     def role_events(self, from_block: int, to_block: int, chunk: int = 2_000) -> list[RoleEvent]:
         """Every `RoleGranted` / `RoleRevoked` log of the contract in `from_block..to_block`."""
         granted = self._deployed.events.RoleGranted()
         revoked = self._deployed.events.RoleRevoked()
         by_topic = {HexBytes(granted.topic): granted, HexBytes(revoked.topic): revoked}
         events = []
-        for raw in self._logs([granted.topic, revoked.topic], from_block, to_block, chunk):
+        for raw in self._logs([[granted.topic, revoked.topic]], from_block, to_block, chunk):
             event = by_topic[HexBytes(raw["topics"][0])]
             log = event.process_log(raw)
             events.append(
@@ -318,7 +406,8 @@ class LedgerChain:
         return events
 
     def _logs(self, topics: list[Any], from_block: int, to_block: int, chunk: int) -> Iterator[Any]:
-        """The contract's logs whose first topic is one of `topics`, `chunk` blocks per request."""
+        """The contract's logs matching the topic filter `topics` (per position, a topic or a
+        list of alternatives), `chunk` blocks per request."""
         if from_block < 0:
             raise InputError(f"from_block: must be 0 or more, got {from_block}")
         if chunk < 1:
@@ -329,7 +418,7 @@ class LedgerChain:
                     "address": self._deployed.address,
                     "fromBlock": start,
                     "toBlock": min(start + chunk - 1, to_block),
-                    "topics": [topics],
+                    "topics": topics,
                 }
             )
 

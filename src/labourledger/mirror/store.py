@@ -563,6 +563,18 @@ class Mirror:
         """The entry's leaf index, tree size, path and anchor, or None if in no batch."""
         return self.proofs_for([entry_id]).get(entry_id.lower())
 
+    def anchor_members(self, root: str) -> list[tuple[str, str, str]]:
+        """(entry id, kind, subject) of every entry in the batch `root`, in leaf order."""
+        p, e = schema.proofs, schema.entries
+        query = (
+            select(e.c.entry_id, e.c.kind, e.c.subject)
+            .join(p, p.c.entry_id == e.c.entry_id)
+            .where(p.c.root == root)
+            .order_by(p.c.leaf_index)
+        )
+        with self._connect() as conn:
+            return [(r.entry_id, r.kind, r.subject) for r in conn.execute(query)]
+
     def proofs_for(self, entry_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
         """`proof_for` of many entries, keyed by entry id (absent if in no batch)."""
         p, a = schema.proofs, schema.anchors
