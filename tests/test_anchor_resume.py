@@ -25,9 +25,9 @@ CRASHING_ANCHOR = textwrap.dedent(
     real_anchor = LedgerChain.anchor
     crash_after_send = sys.argv[2] == "after"
 
-    def crashing(self, sender, root, size):
+    def crashing(self, sender, root, size, indexed=()):
         if crash_after_send:
-            real_anchor(self, sender, root, size)
+            real_anchor(self, sender, root, size, indexed)
         os._exit(9)  # the process dies: no exception handler, no cleanup
 
     LedgerChain.anchor = crashing

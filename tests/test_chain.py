@@ -198,6 +198,8 @@ def test_verify_inclusion_on_chain(chain: DeployedLedger) -> None:
     c = chain.chain
     entries = [keccak(text=f"entry {i}") for i in range(5)]
     tree = MerkleTree(entries)
+    assert not c.verify_inclusion(entries[0], 0, tree.size, tree.inclusion_proof(0), tree.root)
+    c.anchor(chain.admin, tree.root, tree.size)  # only an anchored root proves anything
     for index, entry in enumerate(entries):
         proof = tree.inclusion_proof(index)
         assert c.verify_inclusion(entry, index, tree.size, proof, tree.root)
