@@ -130,9 +130,12 @@ def export(
     ctx: typer.Context,
     batch: str = typer.Argument(..., help="Batch id or lot."),
     output: Path = typer.Option(..., "-o", "--output", help="File to write."),
-    kind: str = typer.Option("bundle", "--format", help="bundle (JSON) or report (HTML)."),
+    kind: str = typer.Option(
+        "bundle", "--format", help="bundle (JSON), report (HTML) or epcis (EPCIS 2.0 JSON-LD)."
+    ),
 ) -> None:
-    """Write a batch's self-contained bundle, or its tracing report as one HTML file.
+    """Write a batch's self-contained bundle, its tracing report as one HTML file, or its
+    lineage as an EPCIS 2.0 document.
 
     Example: labourledger export TEE-L7 --format report -o tracing-report.html
     """
@@ -153,5 +156,13 @@ def export(
         write_report(report, output, annotate(st.ledger, report))
         data = {"file": str(output), "verdict": report["verdict"]}
         st.emit(data, lambda: out.print(f"wrote {output} (verdict {report['verdict']})"))
+    elif kind == "epcis":
+        from labourledger.epcis import export_document
+
+        document = export_document(st.ledger, batch)
+        output.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+        events = document["epcisBody"]["eventList"]
+        data = {"file": str(output), "format": "epcis", "events": len(events)}
+        st.emit(data, lambda: out.print(f"wrote {output}: {len(events)} EPCIS events"))
     else:
-        raise InputError(f"--format: expected bundle or report, got {kind!r}")
+        raise InputError(f"--format: expected bundle, report or epcis, got {kind!r}")
