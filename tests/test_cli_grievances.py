@@ -273,6 +273,12 @@ def test_a_receipt_checks_from_a_buyers_empty_workspace_with_a_bundle_and_the_ch
     )
     assert checked["received_month"] == "2026-10" and checked["status"] == "acknowledged"
     assert checked["anchored"] and checked["proof_verified"]
+    code, shown, _ = buyer.run("verify", "--bundle", str(bundle), "--chain", anvil_url)
+    assert code in (4, 5) and "Worker grievances (counts only)" in shown
+    assert "Saigon Knit Fabrics: 1 worker grievance (acknowledged 1; withholding_of_wages 1)" in (
+        " ".join(shown.split())
+    )
+    assert recorded.receipt not in shown
     assert not buyer.workspace.exists()
     for needle in _secrets(recorded.receipt):
         assert needle not in bundle.read_bytes()

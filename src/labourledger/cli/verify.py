@@ -124,6 +124,11 @@ def print_report(report: dict[str, Any]) -> None:
             colour = COLOURS[c["outcome"].upper()]
             entry = f" [dim]{c['entry_id']}[/dim]" if c.get("entry_id") else ""
             out.print(f"  [{colour}]{c['outcome']}[/] {c['check']}: {c['reason']}{entry}")
+    heard = [s for s in report["stages"] if (s.get("grievances") or {}).get("total")]
+    if heard:
+        out.print("\n[bold]Worker grievances (counts only)[/bold]")
+    for stage in heard:
+        out.print(f"  {stage['facility']['name']}: {stage['grievances']['summary']}")
 
 
 def export(
