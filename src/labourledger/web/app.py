@@ -252,6 +252,11 @@ def create_app(workspace: ReadOnlyWorkspace, *, base_url: str | None = None) -> 
     async def bad_input(request: Request, exc: InputError) -> JSONResponse:
         return _problem(request, 422, "Unprocessable Content", str(exc))
 
+    @app.exception_handler(Exception)
+    async def internal(request: Request, exc: Exception) -> JSONResponse:
+        # Whatever went wrong stays in the server's log; the client learns only that it did.
+        return _problem(request, 500, "Internal Server Error", "the server could not answer")
+
     @app.exception_handler(UnreachableError)
     async def unreachable(request: Request, exc: UnreachableError) -> JSONResponse:
         return _problem(request, 503, "Service Unavailable", str(exc))

@@ -50,7 +50,10 @@ def read_only_url(url: str) -> str:
         path = Path(parsed.database).resolve()
         return f"sqlite:///file:{path}?mode=ro&uri=true"
     if backend == "postgresql":
-        options = "-c default_transaction_read_only=on"
+        given = parsed.query.get("options") or ""
+        # Kept beside any options already there (a search_path, say).
+        kept = [given] if isinstance(given, str) else list(given)
+        options = " ".join([*kept, "-c default_transaction_read_only=on"]).strip()
         return parsed.update_query_dict({"options": options}).render_as_string(hide_password=False)
     raise InputError(f"mirror {parsed.render_as_string()}: cannot be opened read-only")
 
