@@ -70,6 +70,10 @@ def test_a_hotline_grievance_through_verify_trace_and_a_bundle(
     grievance = "0x" + recorded.entry.entry_id.hex()
     ledger.anchor(hotline)  # the channel anchors its own entry
 
+    # Indexed by facility on chain, submitted by the channel: no brand can hide it.
+    events = ledger.chain.index_events([bytes.fromhex(mill[2:])])
+    [event] = [e for e in events if e.entry_id == recorded.entry.entry_id]
+    assert event.submitter == hotline.address
     verdict, reasons, counts = _verdict(ledger, batch, mill)
     assert verdict == "ATTENTION"
     assert reasons == [
@@ -79,8 +83,10 @@ def test_a_hotline_grievance_through_verify_trace_and_a_bundle(
     node = next(n for n in ledger.trace(batch)["nodes"] if n.get("facility") == mill)
     assert node["grievances"]["by_category"] == {"withholding_of_wages": 1, "wages": 1}
 
-    grievances.update(ledger, hotline, grievance, status="substantiated")
+    update = grievances.update(ledger, hotline, grievance, status="substantiated")
     ledger.anchor(hotline)
+    [event] = ledger.chain.index_events([recorded.entry.entry_id])
+    assert event.entry_id == update.entry_id
     verdict, reasons, counts = _verdict(ledger, batch, mill)
     assert verdict == "ATTENTION" and "substantiated major worker grievance" in reasons[0]
     assert counts["by_status"] == {"substantiated": 1}
