@@ -65,12 +65,11 @@ ledger.anchor(hotline)  # the channel anchors its own entry: no brand can keep i
 
 def show(stage: str) -> None:
     report = ledger.verify(story.batch)
-    reason = next(
-        c["reason"]
-        for c in report["checks"]
-        if c["check"] == "worker_grievances" and c["facility"] == mill
+    check = next(
+        c for c in report["checks"] if c["check"] == "worker_grievances" and c["facility"] == mill
     )
-    print(f"{stage}: verify {report['verdict']} ({reason})")
+    print(f"{stage}: worker grievances {check['outcome'].upper()} ({check['reason']})")
+    print(f"  the batch: {report['verdict']}")
 
 
 show("received")
