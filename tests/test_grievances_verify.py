@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
+from clihelp import Cli
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 
@@ -58,7 +59,10 @@ def _verdict(ledger: Ledger, batch: str, mill: str) -> tuple[str, list[str], dic
 
 
 def test_a_hotline_grievance_through_verify_trace_and_a_bundle(
-    story: tuple[Ledger, LocalAccount, str, str], tmp_path: Path
+    story: tuple[Ledger, LocalAccount, str, str],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     ledger, hotline, mill, batch = story
     received = _month(40)  # the month before the fabric was made, or the same one
@@ -82,6 +86,9 @@ def test_a_hotline_grievance_through_verify_trace_and_a_bundle(
     assert counts["by_status"] == {"acknowledged": 1} and counts["total"] == 1
     node = next(n for n in ledger.trace(batch)["nodes"] if n.get("facility") == mill)
     assert node["grievances"]["by_category"] == {"withholding_of_wages": 1, "wages": 1}
+    shown = " ".join(Cli(ledger.workspace.root, capsys, monkeypatch).ok("trace", batch).split())
+    assert "1 worker grievance (acknowledged 1; withholding_of_wages 1, wages 1)" in shown
+    assert recorded.receipt not in shown
 
     update = grievances.update(ledger, hotline, grievance, status="substantiated")
     ledger.anchor(hotline)
