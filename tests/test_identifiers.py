@@ -30,7 +30,8 @@ def test_open_supply_hub_example_and_normalisation() -> None:
         ("CN2019303BQ3FZ", "15 characters"),
         ("XX2019303BQ3FZP", "country"),
         ("CN20193O3BQ3FZP", "7 digits"),
-        ("CN2019303BQ3UZP", "Crockford"),
+        ("CN2019303BQ3UZP", "'U' as character 13, which Crockford base32 does not use"),
+        ("CN2019303BQ3FIP", "'I' as character 14, which Crockford base32 does not use"),
     ],
 )
 def test_bad_os_ids_say_why(value: str, reason: str) -> None:

@@ -48,8 +48,12 @@ def validate_os_id(value: str) -> str:
     # str.isdigit() also accepts non-ASCII digits, which the check sum cannot weigh.
     if any(c not in "0123456789" for c in os_id[2:9]):
         raise InputError(f"os_id: {value!r} must have 7 digits after the country code")
-    if any(c not in CROCKFORD for c in os_id[9:]):
-        raise InputError(f"os_id: {value!r} has characters outside Crockford base32")
+    for position, c in enumerate(os_id[9:], start=10):
+        if c not in CROCKFORD:
+            raise InputError(
+                f"os_id: {value!r} has {c!r} as character {position}, which Crockford base32 "
+                "does not use (its 32 characters are 0-9 and A-Z without I, L, O and U)"
+            )
     if _os_check_char(os_id[:14]) != os_id[14]:
         raise InputError(f"os_id: {value!r} has a wrong check character")
     return os_id

@@ -426,6 +426,9 @@ class Ledger:
         facility_id = self.facility_id(ref)
         row = self.mirror.facility(facility_id)
         if row is None:
+            entry = self.mirror.get_entry(facility_id)
+            if entry is not None:
+                raise InputError(f"{ref}: the id of a {entry['kind']} entry, not of a facility")
             raise InputError(
                 f"facility {ref}: not registered here; add it with `labourledger supplier add`"
             )

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 import typer
 
-from labourledger.errors import InputError
+from labourledger.errors import InputError, LabourLedgerError
 
 if TYPE_CHECKING:
     from eth_account.signers.local import LocalAccount
@@ -64,6 +64,8 @@ class State:
     json: bool = False
     key: str | None = None
     opened: Ledger | None = field(default=None, repr=False)
+    #: The key this command signed with, so hints can speak to the party it belongs to.
+    signed_with: str | None = None
 
     @property
     def ledger(self) -> Ledger:
@@ -81,7 +83,9 @@ class State:
             raise InputError(f"--key: name the key to {purpose} with, e.g. --key brand")
         keys = self.ledger.workspace.keys
         keys.address(name)  # fails with a helpful message before any prompt
-        return keys.unlock(name, passphrase(f"Passphrase for key {name!r}"))
+        account = keys.unlock(name, passphrase(f"Passphrase for key {name!r}"))
+        self.signed_with = name
+        return account
 
     def emit(self, data: Any, human: Callable[[], None]) -> None:
         """Print `data` as JSON under --json, else call `human` to draw rich output."""
@@ -110,15 +114,35 @@ def passphrase(prompt: str, *, confirm: bool = False) -> str:
 
 
 def next_step(message: str) -> None:
-    """A hint about what to run next (stderr, so --json stdout stays clean)."""
-    err.print(f"[dim]→ {message}[/dim]")
+    """A hint about what to run next (stderr, so --json stdout stays clean), on one line for
+    the terminal to wrap: commands and paths in it must survive a copy and paste."""
+    err.print(f"[dim]→ {message}[/dim]", soft_wrap=True)
 
 
 def pending_hint(st: State) -> None:
-    """Tell the user to anchor when entries are waiting."""
+    """When entries are waiting: anchor them with the key just used if it can pay for the
+    transaction, else send them to a brand (an auditor or supplier often holds no ether)."""
     pending = st.ledger.mirror.counts()["pending"]
-    if pending:
-        next_step(f"{pending} entries pending: run `labourledger anchor`")
+    if not pending:
+        return
+    name = st.signed_with or "brand"
+    if st.signed_with is None or _holds_ether(st, name):
+        next_step(f"{pending} entries pending: run `labourledger anchor --key {name}`")
+    else:
+        next_step(
+            f"{pending} entries pending here, and key {name} holds no ether to anchor them: "
+            "send the signed entry file (-o FILE) to the brand, who runs "
+            "`labourledger import FILE` and anchors it"
+        )
+
+
+def _holds_ether(st: State, name: str) -> bool:
+    """Whether key `name` can pay for an anchor (False when the chain cannot be asked:
+    signing works offline, anchoring does not)."""
+    try:
+        return st.ledger.chain.balance(st.ledger.workspace.keys.address(name)) > 0
+    except LabourLedgerError:
+        return False
 
 
 def parse_when(value: str | None) -> int | None:

@@ -69,6 +69,8 @@ def demo(
         out.print(f"\nthe batch page: http://127.0.0.1:{port}/batches/{lot} (Ctrl-C stops)")
         run_server(result.workspace, host="127.0.0.1", port=port)
         return
+    # The bundle's anchors are on the demo's embedded chain, which lives in its workspace.
     next_step(
-        f"open {result.report} in a browser; try `labourledger verify --bundle {result.bundle}`"
+        f"open {result.report} in a browser; try "
+        f"`labourledger --workspace {result.workspace} verify --bundle {result.bundle}`"
     )

@@ -27,10 +27,32 @@ def new(ctx: typer.Context, name: str = typer.Argument(..., help="Key name, e.g.
     Example: labourledger keys new brand
     """
     st = state(ctx)
-    info = st.ledger.workspace.keys.new(name, passphrase(f"Passphrase for {name!r}", confirm=True))
+    keys = st.ledger.workspace.keys
+    info = keys.new(name, passphrase(f"Passphrase for {name!r}", confirm=True))
     data = {"name": info.name, "address": info.address}
     st.emit(data, lambda: out.print(f"key {info.name}: {info.address}"))
-    next_step(f"give it a role: `labourledger roles grant BRAND {name} --key admin`")
+    deployed = bool(st.ledger.config.chain.contract)
+    next_step(_role_hint(name, info.address, deployed, held={k.name for k in keys.list()}))
+
+
+def _role_hint(name: str, address: str, deployed: bool, *, held: set[str]) -> str:
+    """How the new key gets its role: granted here when this workspace holds a key that may
+    grant it (any role by the admin; SUPPLIER by a brand too), else asked of whoever may."""
+    from labourledger.chain.ledger_contract import ROLES
+
+    role = next((r for r in ROLES if name.upper() in (r, r.split("_")[-1])), "ROLE")
+    if role == "ADMIN" and not deployed:
+        return "deploy the contract with it: `labourledger contracts deploy --key admin`"
+    granter = "admin" if "admin" in held and name != "admin" else None
+    if granter is None and role == "SUPPLIER" and "brand" in held:
+        granter = "brand"
+    if granter:
+        return f"give it its role: `labourledger roles grant {role} {name} --key {granter}`"
+    if role == "SUPPLIER":
+        who, command = "a brand you supply", f"roles grant SUPPLIER {address} --key brand"
+    else:
+        who, command = "the contract's admin", f"roles grant {role} {address} --key admin"
+    return f"send your address {address} to {who}, who runs `labourledger {command}`"
 
 
 @keys_app.command("list")

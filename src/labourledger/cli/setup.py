@@ -68,8 +68,13 @@ def init(
             "create or import an admin key (`labourledger keys new admin`), fund it "
             "(`labourledger keys fund admin`), then `labourledger contracts deploy --key admin`"
         )
-    else:
+    elif chain == "embedded":
         next_step("create a signing key: `labourledger keys new brand`")
+    else:
+        next_step(
+            "create your signing key, named after your role: `labourledger keys new brand` "
+            "(or auditor, supplier, channel)"
+        )
 
 
 def _status(ledger: Ledger, *, with_roles: bool = True) -> dict[str, Any]:

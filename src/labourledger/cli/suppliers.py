@@ -30,7 +30,12 @@ def add(
         None, "--type", help="Open Supply Hub facility type, e.g. 'Final Product Assembly'."
     ),
     tier: int = typer.Option(..., "--tier", help="1 assembly, 2 material, 3 processing, 4 raw."),
-    os_id: str | None = typer.Option(None, "--os-id", help="Open Supply Hub id."),
+    os_id: str | None = typer.Option(
+        None,
+        "--os-id",
+        help="Open Supply Hub id: 15 characters, country code, 7 digits, 5 Crockford base32 "
+        "characters and a check character, e.g. BD2024001KNTR4D (hyphens and spaces ignored).",
+    ),
     gln: str | None = typer.Option(None, "--gln", help="GS1 Global Location Number."),
     lei: str | None = typer.Option(None, "--lei", help="Legal Entity Identifier."),
     processing: list[str] = typer.Option([], "--processing", help="Processing type (repeat)."),
@@ -70,7 +75,7 @@ def add(
     entry = st.ledger.record("facility", body, st.signer("brand"))
     data = entry.to_json_dict()
     st.emit(
-        data, lambda: out.print(f"facility {entry.subject.hex()} recorded as {data['entry_id']}")
+        data, lambda: out.print(f"facility 0x{entry.subject.hex()} recorded as {data['entry_id']}")
     )
     pending_hint(st)
 
@@ -164,10 +169,16 @@ def list_suppliers(
     def human() -> None:
         from rich.table import Table
 
+        # The OS id is what people copy into other commands: it never wraps, and the name and
+        # type fold rather than lose letters. The whole facility id is in --json.
         table = Table("facility id", "name", "country", "tier", "type", "OS id")
+        for column in table.columns:
+            column.overflow = "fold"
+        table.columns[-1].no_wrap = True
+        table.columns[-1].min_width = 15
         for r in rows:
             table.add_row(
-                r["facility_id"][:18] + "…",
+                r["facility_id"][:10] + "…",
                 r["name"] + (" [red](revoked)[/red]" if r["revoked_by"] else ""),
                 r["country"],
                 str(r["tier"]),
