@@ -225,3 +225,42 @@ def test_a_brand_cannot_revoke_a_channels_grievance(
     ledger.anchor(hotline)
     _, reasons, counts = _verdict(ledger, batch, mill)
     assert counts["total"] == 0 and "no substantiated" in reasons[0]
+
+
+def test_grievances_on_sqlite_and_postgresql_mirrors_hold_no_secret(
+    tmp_path: Path, mirror_url: str
+) -> None:
+    from sqlalchemy import text
+
+    ledger = Ledger.init(tmp_path / "ws", admin_passphrase=PASSPHRASE, db=mirror_url)
+    admin = ledger.workspace.keys.unlock("admin", PASSPHRASE)
+    hotline: LocalAccount = Account.create()
+    ledger.chain.fund(hotline.address, 10**18)
+    ledger.grant_role(admin, "GRIEVANCE_CHANNEL", hotline.address)
+    facility = "0x" + "ab" * 32
+    recorded = [
+        grievances.record(
+            ledger,
+            hotline,
+            facility=facility,
+            received_month=month,
+            channel="sms",
+            categories=["excessive_overtime"],
+            severity="major",
+            workers="21+",
+            report=REPORT,
+        )
+        for month in ("2026-09", "2026-11")
+    ]
+    ledger.anchor(hotline)
+    [counts] = grievances.counts_of(ledger, [facility]).values()
+    assert (counts.total, counts.received_from, counts.received_to) == (2, "2026-09", "2026-11")
+    checked = grievances.check_receipt(ledger, recorded[1].receipt)
+    assert checked.received_month == "2026-11" and checked.proof_verified
+    with ledger.mirror.engine.connect() as conn:
+        rows = conn.execute(text("SELECT * FROM entries")).all()
+    stored = " ".join(str(value) for row in rows for value in row)
+    assert "excessive_overtime" in stored  # the query sees the bodies whole
+    for r in recorded:
+        for secret in (r.receipt, r.receipt.replace("-", ""), "400,000", "dormitory"):
+            assert secret not in stored
