@@ -15,7 +15,6 @@ import argparse
 import asyncio
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -31,7 +30,8 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
 os.environ.setdefault("LABOURLEDGER_SCRYPT_N", "1024")
 
-from conftest import _free_port, running_anvil  # noqa: E402
+from conftest import running_anvil  # noqa: E402
+from serving import running_server  # noqa: E402
 
 from labourledger.chain import open_rpc  # noqa: E402
 from labourledger.demo import run_demo  # noqa: E402
@@ -97,19 +97,6 @@ async def _load(url: str, total: int, clients: int) -> tuple[list[float], int, f
     return latencies, errors, seconds
 
 
-def _wait(url: str, server: subprocess.Popen[str]) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(url + "/", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            time.sleep(0.1)
-        if server.poll() is not None:
-            break
-    raise SystemExit(f"server did not start: {server.communicate()[0] if server.stdout else ''}")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=2000)
@@ -119,15 +106,7 @@ def main() -> None:
     with running_anvil() as chain, tempfile.TemporaryDirectory() as scratch:
         demo = run_demo(Path(scratch) / "demo", admin_passphrase="benchmark passphrase",
                         chain=chain)  # fmt: skip
-        port = _free_port()
-        base = f"http://127.0.0.1:{port}"
-        server = subprocess.Popen(
-            [sys.executable, "-m", "labourledger", "--workspace", str(demo.workspace),
-             "serve", "--port", str(port)],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        )  # fmt: skip
-        try:
-            _wait(base, server)
+        with running_server(demo.workspace) as base:
             node = open_rpc(chain).w3.provider
             cold: list[float] = []
             for _ in range(COLD_REQUESTS):
@@ -146,9 +125,6 @@ def main() -> None:
                     )
                     phases.append(Phase(f"{name} ({clients} client{'s' if clients > 1 else ''})",
                                         latencies, errors, seconds))  # fmt: skip
-        finally:
-            server.terminate()
-            server.wait(10)
     table = Table(title=f"labourledger serve on loopback ({os.cpu_count()} cores)")
     for column in ("phase", "requests", "p50 ms", "p99 ms", "req/s", "errors"):
         table.add_column(column)

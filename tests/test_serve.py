@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 import json
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -16,12 +15,12 @@ import httpx
 import pytest
 from browser import chromium
 from clihelp import FAST_ENV, PASSPHRASE, console_script, subprocess_env
-from conftest import _free_port
 from eth_account import Account
 from openapi_spec_validator import validate
 from PIL import Image
 from pyzbar.pyzbar import decode
 from selenium.webdriver.common.by import By
+from serving import running_server
 from web3.types import RPCEndpoint
 
 from labourledger.chain import open_rpc
@@ -31,7 +30,6 @@ pytestmark = pytest.mark.integration
 
 LOT = "TEE-26-0519"
 GTIN14 = "04006381333931"
-START_SECONDS = 30.0
 
 
 @dataclass(frozen=True)
@@ -63,29 +61,8 @@ def served(tmp_path_factory: pytest.TempPathFactory, anvil_url: str) -> Iterator
         )
     # A bundle checked elsewhere wants 12 confirmations; a dev node mines when asked.
     open_rpc(anvil_url).w3.provider.make_request(RPCEndpoint("anvil_mine"), [12])
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    server = subprocess.Popen(
-        [sys.executable, "-m", "labourledger", "--workspace", str(demo.workspace),
-         "serve", "--port", str(port)],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )  # fmt: skip
-    try:
-        deadline = time.monotonic() + START_SECONDS
-        while True:
-            try:
-                if httpx.get(url + "/", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if server.poll() is not None or time.monotonic() > deadline:
-                server.kill()
-                pytest.fail(f"the server did not start: {server.communicate()[0]}")
-            time.sleep(0.1)
+    with running_server(demo.workspace) as url:
         yield Served(demo, url, anvil_url)
-    finally:
-        server.terminate()
-        server.wait(10)
 
 
 def test_digital_link_page_in_chromium_then_check_it_yourself(
