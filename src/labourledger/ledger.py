@@ -23,7 +23,7 @@ from labourledger.audits import anchor_view, finding_histories
 from labourledger.chain import LedgerChain, open_embedded, open_rpc
 from labourledger.chain.ledger_contract import ROLES, AnchorReceipt
 from labourledger.envelope import Domain, Kind, SignedEntry, sign_entry
-from labourledger.errors import ChainError, InputError, LabourLedgerError
+from labourledger.errors import ChainError, InputError
 from labourledger.exchange import (
     entry_from_file,
     may_update_grievance,
@@ -54,7 +54,7 @@ from labourledger.verify.integrity import (
     SignedBeforeAnchor,
 )
 from labourledger.verify.policy import Policy, audit_status_on, production_dates
-from labourledger.verify.results import CheckResult, Outcome
+from labourledger.verify.results import CheckResult
 from labourledger.workspace import EMBEDDED, ChainConfig, Config, Workspace
 
 __all__ = [
@@ -952,75 +952,13 @@ class Ledger:
 
     # -- health ------------------------------------------------------------
 
-    def doctor(self) -> list[CheckResult]:
-        """What state the workspace is in, each finding with what to do about it."""
-        results: list[CheckResult] = []
+    def doctor(
+        self, *, quick: bool = False, progress: Callable[[int, int], None] | None = None
+    ) -> list[CheckResult]:
+        """What state the workspace is in, re-verified from scratch (see `health`)."""
+        from labourledger.health import doctor
 
-        def add(check: str, ok: bool, good: str, bad: str, *, fail: bool = False) -> None:
-            outcome = Outcome.PASS if ok else Outcome.FAIL if fail else Outcome.ATTENTION
-            results.append(CheckResult(check, outcome, good if ok else bad))
-
-        loose = self.workspace.loose_permissions()
-        add(
-            "permissions",
-            not loose,
-            "workspace, keys, config and mirror open to their owner only",
-            f"open to others: {', '.join(loose)}; run `chmod 700` on the folders and "
-            "`chmod 600` on the files",
-        )
-        try:
-            revision, head = self.mirror.current_revision(), self.mirror.head_revision()
-        except LabourLedgerError as exc:
-            add("mirror", False, "", str(exc), fail=True)
-        else:
-            add(
-                "mirror",
-                revision == head,
-                f"{self.mirror.display_url} at revision {head}",
-                f"at revision {revision}, the package has {head}: run `labourledger db upgrade`",
-                fail=True,  # nothing else reads a mirror at another revision
-            )
-        try:
-            chain = self.chain
-            latest = chain.latest_block()
-        except LabourLedgerError as exc:
-            add("chain", False, "", str(exc), fail=True)
-            return results
-        cfg = self.config.chain
-        add("chain", True, f"{chain.label}: chain {chain.chain_id}, block {latest}", "")
-        add(
-            "contract",
-            bool(cfg.contract),
-            f"LabourLedger at {cfg.contract}",
-            "none configured: run `labourledger contracts deploy --key admin`",
-            fail=True,
-        )
-        if any(r.outcome is Outcome.FAIL for r in results):
-            return results
-        counts = self.mirror.counts()
-        unfinished = self.mirror.unfinished_anchors()
-        add(
-            "anchors",
-            not unfinished,
-            "no batch left half-sent",
-            f"{len(unfinished)} batch(es) prepared but not confirmed: run `labourledger anchor`",
-        )
-        add(
-            "pending",
-            not counts["pending"],
-            "every entry is anchored",
-            f"{counts['pending']} entries pending: run `labourledger anchor`",
-        )
-        synced = self.mirror.get_sync_state("last_synced_block")
-        behind = latest - int(synced) if synced is not None else None
-        add(
-            "sync",
-            behind is not None and behind <= REORG_WINDOW,
-            f"synced to block {synced}",
-            ("never synced" if behind is None else f"{behind} blocks behind")
-            + "; run `labourledger sync`",
-        )
-        return results
+        return doctor(self, quick=quick, progress=progress)
 
     # -- roles -------------------------------------------------------------
 

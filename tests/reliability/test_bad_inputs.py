@@ -8,14 +8,9 @@ known to come from the bad value and not from a broken starting point.
 
 from __future__ import annotations
 
-import hashlib
-import io
 import json
 import os
-import sqlite3
-import subprocess
 from collections.abc import Iterator
-from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,10 +29,10 @@ from badinputs import (
     all_cases,
     entry_file_edits,
 )
-from clihelp import PASSPHRASE, console_script, subprocess_env
+from clihelp import PASSPHRASE
+from harness import footprint, run, run_process
 
 from labourledger import keys
-from labourledger.cli import main
 
 pytestmark = pytest.mark.integration
 
@@ -45,7 +40,6 @@ REPO = Path(__file__).resolve().parents[2]
 MILL = "IN2024007SPNC3S"
 KNIT = "BD2024001KNTR4D"
 GTIN = "4006381333931"
-SUBPROCESS_SECONDS = 120
 
 
 @dataclass(frozen=True)
@@ -56,45 +50,6 @@ class World:
     workspace: Path
     values: dict[str, str]
     base_entry_file: dict[str, Any]
-
-
-def run(workspace: Path, args: list[str]) -> tuple[int, str, str]:
-    """The CLI in this process: (exit code, stdout, stderr)."""
-    out, err = io.StringIO(), io.StringIO()
-    with redirect_stdout(out), redirect_stderr(err):
-        try:
-            main(["--workspace", str(workspace), *args])
-            code = 0
-        except SystemExit as exc:
-            code = exc.code if isinstance(exc.code, int) else 1
-    return code, out.getvalue(), err.getvalue()
-
-
-def run_process(workspace: Path, args: list[str]) -> tuple[int, str, str]:
-    """The CLI in a process of its own, for inputs that could crash the interpreter."""
-    done = subprocess.run(
-        [*console_script(), "--workspace", str(workspace), *args],
-        capture_output=True,
-        text=True,
-        env=subprocess_env(),
-        timeout=SUBPROCESS_SECONDS,
-        check=False,
-    )
-    return done.returncode, done.stdout, done.stderr
-
-
-def footprint(workspace: Path) -> dict[str, object]:
-    """What a command could have written: mirror rows, evidence, keys and config."""
-    uri = f"file:{workspace / 'mirror.sqlite'}?mode=ro"
-    with sqlite3.connect(uri, uri=True) as db:
-        counts: dict[str, object] = {
-            table: db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
-            for table in ("entries", "anchors", "proofs", "facilities", "entry_refs")
-        }
-    counts["evidence files"] = sorted(os.listdir(workspace / "evidence"))
-    counts["keys"] = sorted(os.listdir(workspace / "keys"))
-    counts["config"] = hashlib.sha256((workspace / "config.toml").read_bytes()).hexdigest()
-    return counts
 
 
 @pytest.fixture(scope="module")

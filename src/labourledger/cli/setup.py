@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from labourledger.cli.context import next_step, out, passphrase, state
+from labourledger.cli.context import err, next_step, out, passphrase, state
 from labourledger.errors import InputError
 from labourledger.redaction import redact_url
 
@@ -191,13 +191,25 @@ def contracts_deploy(ctx: typer.Context) -> None:
     next_step("grant roles: `labourledger roles grant BRAND brand --key admin`")
 
 
-def doctor(ctx: typer.Context) -> None:
-    """Check the workspace: keystores, mirror schema, chain, contract, pending work, sync.
+def doctor(
+    ctx: typer.Context,
+    quick: bool = typer.Option(
+        False, "--quick", help="Re-verify a random sample of entries instead of all of them."
+    ),
+) -> None:
+    """Check the workspace, and re-verify what its mirror holds against the signed entries
+    and the chain: entries, proofs, projections, anchors; permissions, schema, pending work.
 
     Example: labourledger doctor --json
     """
+    from rich.progress import Progress
+
     st = state(ctx)
-    results = st.ledger.doctor()
+    with Progress(console=err, disable=st.json, transient=True) as bar:
+        task = bar.add_task("re-verifying the mirror", total=None)
+        results = st.ledger.doctor(
+            quick=quick, progress=lambda done, total: bar.update(task, completed=done, total=total)
+        )
     data = [r.to_dict() for r in results]
 
     def human() -> None:
