@@ -1,0 +1,152 @@
+"""kill -9 at random points, before, during and after the commit: `supplier import` and
+`sync` each leave all of their work or none of it, and a rerun finishes the job with no
+entry lost or anchored twice, every proof valid and doctor clean.
+
+The kill points are spread over twice one uninterrupted run's duration, so some
+land before the process opens its transaction, some inside it and some after it
+committed (or exited). The whole test is bounded: each process has a timeout and the
+trials stop starting once TIME_BUDGET has passed (but never below MIN_TRIALS).
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import signal
+import sqlite3
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+from clihelp import PASSPHRASE, console_script, facility_rows, subprocess_env, write_csv
+from harness import mirror_counts, run
+
+from labourledger import keys
+
+pytestmark = pytest.mark.integration
+
+ROWS = 100
+IMPORT_TRIALS = 12
+SYNC_TRIALS = 8
+MIN_TRIALS = 20
+TIME_BUDGET = 240.0
+PROCESS_SECONDS = 120
+
+
+def _start(workspace: Path, *args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [*console_script(), "--workspace", str(workspace), *args],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=subprocess_env(),
+    )
+
+
+def _finish(workspace: Path, *args: str) -> float:
+    """Run a command to the end; returns how long it took."""
+    started = time.monotonic()
+    process = _start(workspace, *args)
+    _, err = process.communicate(timeout=PROCESS_SECONDS)
+    assert process.returncode == 0, err
+    return time.monotonic() - started
+
+
+def _kill_after(workspace: Path, delay: float, *args: str) -> bool:
+    """Start a command, SIGKILL it after `delay` seconds; whether it was still running."""
+    process = _start(workspace, *args)
+    try:
+        process.communicate(timeout=delay)
+    except subprocess.TimeoutExpired:
+        process.send_signal(signal.SIGKILL)
+        process.communicate(timeout=PROCESS_SECONDS)
+        return True
+    assert process.returncode == 0
+    return False
+
+
+def _delays(duration: float, trials: int, rng: random.Random) -> list[float]:
+    """Kill points spread from the start to twice an uninterrupted run, shuffled."""
+    points = [(i + rng.random()) / trials * 2 * duration for i in range(trials)]
+    rng.shuffle(points)
+    return points
+
+
+def _anchors(workspace: Path) -> list[tuple[str, int, str]]:
+    uri = f"file:{workspace / 'mirror.sqlite'}?mode=ro"
+    with sqlite3.connect(uri, uri=True) as db:
+        rows = db.execute("SELECT root, size, status FROM anchors ORDER BY root").fetchall()
+    return [(str(r), int(s), str(st)) for r, s, st in rows]
+
+
+def _ok(workspace: Path, *args: str) -> str:
+    code, out, err = run(workspace, list(args))
+    assert code == 0, f"{args}: {err}"
+    return out
+
+
+def test_kill_minus_nine_loses_and_doubles_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LABOURLEDGER_PASSPHRASE", PASSPHRASE)
+    monkeypatch.setattr(keys, "SCRYPT_N", 2**10)
+    rng = random.Random()
+    ws = tmp_path / "ws"
+    _ok(ws, "init")
+    _ok(ws, "keys", "new", "brand")
+    _ok(ws, "keys", "fund", "brand")
+    _ok(ws, "roles", "grant", "BRAND", "brand", "--key", "admin")
+    csv = write_csv(tmp_path / "facilities.csv", facility_rows(ROWS))
+    imported = ["supplier", "import", str(csv), "--key", "brand"]
+
+    duration = _finish(ws, *imported)
+    _ok(ws, "anchor", "--key", "brand")
+    expected = ROWS
+    started = time.monotonic()
+    trials = {"killed before the end": 0, "finished before the kill": 0}
+    for delay in _delays(duration, IMPORT_TRIALS, rng):
+        before = mirror_counts(ws, ("entries",))["entries"]
+        killed = _kill_after(ws, delay, *imported)
+        trials["killed before the end" if killed else "finished before the kill"] += 1
+        after = mirror_counts(ws, ("entries",))["entries"]
+        assert after in (before, before + ROWS), f"half an import stored: {after - before}"
+        if after == before:
+            _finish(ws, *imported)  # the rerun a user makes after seeing nothing imported
+        expected += ROWS
+        assert mirror_counts(ws, ("entries",))["entries"] == expected
+        if rng.random() < 0.5:
+            _ok(ws, "anchor", "--key", "brand")
+
+    _ok(ws, "anchor", "--key", "brand")
+    _ok(ws, "sync")
+    synced = _anchors(ws)
+    sync_duration = 0.0
+    for _ in range(3):  # a sync from the deploy block re-reads every anchor
+        _reset_sync(ws)
+        sync_duration = max(sync_duration, _finish(ws, "sync"))
+    for delay in _delays(sync_duration, SYNC_TRIALS, rng):
+        _reset_sync(ws)
+        killed = _kill_after(ws, delay, "sync")
+        trials["killed before the end" if killed else "finished before the kill"] += 1
+        assert _anchors(ws) == synced
+        _finish(ws, "sync")
+        assert _anchors(ws) == synced
+        if time.monotonic() - started > TIME_BUDGET and sum(trials.values()) >= MIN_TRIALS:
+            break
+
+    assert sum(trials.values()) >= MIN_TRIALS
+    assert all(trials.values()), trials  # kills landed both before and after the end
+    counts = mirror_counts(ws, ("entries", "proofs"))
+    assert counts == {"entries": expected, "proofs": expected}
+    assert sum(size for _, size, _ in synced) == expected  # each entry in one anchor only
+    code, out, err = run(ws, ["doctor", "--json"])
+    checks = {c["check"]: c for c in json.loads(out)}
+    assert code == 0, err
+    assert all(c["outcome"] == "pass" for c in checks.values()), checks
+
+
+def _reset_sync(workspace: Path) -> None:
+    """Forget the sync bookmark, so the next sync re-reads the chain from the deploy block."""
+    with sqlite3.connect(workspace / "mirror.sqlite") as db:
+        db.execute("DELETE FROM sync_state WHERE key = 'last_synced_block'")
