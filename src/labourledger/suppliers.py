@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,7 +16,30 @@ from typing import Any
 from labourledger import kinds
 from labourledger.errors import InputError
 
-__all__ = ["FacilityRows", "RowError", "facility_body_from_row", "read_facility_csv"]
+__all__ = [
+    "LABOURLEDGER_COLUMNS",
+    "OSH_UPLOAD_COLUMNS",
+    "FacilityRows",
+    "RowError",
+    "facility_body_from_row",
+    "facility_row",
+    "read_facility_csv",
+    "write_facility_csv",
+]
+
+#: Open Supply Hub's list-upload template, in its order.
+OSH_UPLOAD_COLUMNS = (
+    "country",
+    "name",
+    "address",
+    "sector_product_type",
+    "facility_type_processing_type",
+    "number_of_workers",
+    "parent_company",
+)
+#: What a re-import needs besides: the OS id (the facility's id derives from it), tier,
+#: identifiers and operator keys.
+LABOURLEDGER_COLUMNS = ("os_id", "tier", "gln", "lei", "operators")
 
 _WORKER_COUNT = re.compile(r"^\d+$")
 _WORKER_BAND = re.compile(kinds.WORKER_BAND)
@@ -67,6 +90,17 @@ def facility_body_from_row(row: Mapping[str, str | None]) -> dict[str, Any]:
     }
     processing = _text(row, "processing_type")
     body["processing_types"] = _LIST_SEPARATOR.split(processing) if processing else []
+    combined = _text(row, "facility_type_processing_type")
+    if combined:
+        # OSH's upload template puts facility and processing types in one column.
+        for value in _LIST_SEPARATOR.split(combined):
+            if value in kinds.FACILITY_TYPES and body["facility_type"] is None:
+                body["facility_type"] = value
+            else:
+                body["processing_types"].append(value)
+    operators = _text(row, "operators")
+    if operators:
+        body["operators"] = _LIST_SEPARATOR.split(operators)
     workers = _text(row, "number_of_workers")
     if workers is not None and _WORKER_COUNT.match(workers):
         body["worker_count"] = int(workers)
@@ -99,7 +133,9 @@ def read_facility_csv(path: Path) -> FacilityRows:
         reader = csv.DictReader(handle, restkey=_EXTRA)
         try:
             columns = set(reader.fieldnames or [])
-            missing = {"name", "address", "facility_type"} - columns
+            missing = {"name", "address"} - columns
+            if not {"facility_type", "facility_type_processing_type"} & columns:
+                missing.add("facility_type")
             if missing or not {"country_code", "country"} & columns:
                 need = sorted(missing) or ["country_code"]
                 raise InputError(f"{path}: missing column(s) {', '.join(need)}")
@@ -130,3 +166,35 @@ def _body(row: Mapping[str, Any]) -> dict[str, Any]:
             "quote values that contain a comma"
         )
     return facility_body_from_row(row)
+
+
+def facility_row(body: Mapping[str, Any], *, operators: Sequence[str] = ()) -> dict[str, str]:
+    """A facility body as one row of OSH's upload columns plus LABOURLEDGER_COLUMNS."""
+    types = [body.get("facility_type"), *body.get("processing_types", [])]
+    workers = body.get("worker_count", body.get("worker_band"))
+    return {
+        "country": body["country"],
+        "name": body["name"],
+        "address": body["address"],
+        "sector_product_type": "",
+        "facility_type_processing_type": "|".join(t for t in types if t),
+        "number_of_workers": "" if workers is None else str(workers),
+        "parent_company": body.get("parent_company", ""),
+        "os_id": body.get("os_id", ""),
+        "tier": str(body["tier"]),
+        "gln": body.get("gln", ""),
+        "lei": body.get("lei", ""),
+        "operators": "|".join(operators),
+    }
+
+
+def write_facility_csv(path: Path, rows: Sequence[Mapping[str, str]], *, osh_only: bool) -> None:
+    """Write facility rows as CSV (UTF-8); only OSH's template columns when `osh_only`."""
+    columns = OSH_UPLOAD_COLUMNS if osh_only else OSH_UPLOAD_COLUMNS + LABOURLEDGER_COLUMNS
+    try:
+        with path.open("w", newline="", encoding="utf-8") as handle:
+            writer = csv.DictWriter(handle, fieldnames=columns, extrasaction="ignore")
+            writer.writeheader()
+            writer.writerows(rows)
+    except OSError as exc:
+        raise InputError(f"{path}: cannot write ({exc.strerror})") from None

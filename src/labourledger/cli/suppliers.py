@@ -8,7 +8,8 @@ from typing import Any
 
 import typer
 
-from labourledger.cli.context import out, pending_hint, state, stderr_console
+from labourledger.cli.context import State, out, pending_hint, state, stderr_console
+from labourledger.errors import InputError
 
 supplier_app = typer.Typer(help="Facilities (suppliers) in the supply chain.", no_args_is_help=True)
 link_app = typer.Typer(help="Supply links between facilities.", no_args_is_help=True)
@@ -158,13 +159,29 @@ def list_suppliers(
     country: str | None = typer.Option(None, "--country", help="ISO country code."),
     tier: int | None = typer.Option(None, "--tier", help="1 to 4."),
     facility_type: str | None = typer.Option(None, "--type", help="Facility type."),
+    form: str = typer.Option(
+        "table", "--format", help="table, or osh-csv: Open Supply Hub's upload columns (-o)."
+    ),
+    output: Path | None = typer.Option(None, "-o", "--output", help="File for --format osh-csv."),
+    osh_only: bool = typer.Option(
+        False, "--osh-only", help="osh-csv without the os_id, tier, gln, lei, operators columns."
+    ),
 ) -> None:
-    """List registered facilities, filtered by country, tier and type.
+    """List registered facilities, filtered by country, tier and type; or write them as an
+    Open Supply Hub upload CSV that `supplier import` reads back.
 
     Example: labourledger supplier list --tier 3 --country IN
+    Example: labourledger supplier list --format osh-csv -o facilities.csv
     """
     st = state(ctx)
     rows = st.ledger.facilities(country=country, tier=tier, facility_type=facility_type)
+    if form == "osh-csv":
+        if output is None:
+            raise InputError("-o: --format osh-csv needs a file to write")
+        _write_osh_csv(st, rows, output, osh_only=osh_only)
+        return
+    if form != "table":
+        raise InputError(f"--format: expected table or osh-csv, got {form!r}")
 
     def human() -> None:
         from rich.table import Table
@@ -189,6 +206,20 @@ def list_suppliers(
         out.print(f"{len(rows)} facilities")
 
     st.emit(rows, human)
+
+
+def _write_osh_csv(st: State, rows: list[dict[str, Any]], output: Path, *, osh_only: bool) -> None:
+    from labourledger.suppliers import facility_row, write_facility_csv
+
+    live = [r for r in rows if not r["revoked_by"]]
+    bodies = st.ledger.entries([r["entry_id"] for r in live])
+    written = [
+        facility_row(bodies[r["entry_id"]].body, operators=st.ledger.operators(r["facility_id"]))
+        for r in live
+    ]
+    write_facility_csv(output, written, osh_only=osh_only)
+    data = {"file": str(output), "format": "osh-csv", "facilities": len(written)}
+    st.emit(data, lambda: out.print(f"wrote {output}: {len(written)} facilities"))
 
 
 @supplier_app.command("show")
