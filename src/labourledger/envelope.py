@@ -10,8 +10,9 @@ from __future__ import annotations
 import functools
 import secrets
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Annotated, Any, Final, Literal
+from typing import Annotated, Any, Final, Literal, Protocol
 
 import coincurve
 import rfc8785
@@ -23,10 +24,11 @@ from pydantic import (
     ConfigDict,
     Field,
     PlainSerializer,
+    ValidationError,
     WithJsonSchema,
 )
 
-from labourledger.errors import InputError, InvalidSignature
+from labourledger.errors import InputError, InvalidSignature, LabourLedgerError, invalid_input
 
 __all__ = [
     "DOMAIN_NAME",
@@ -35,11 +37,16 @@ __all__ = [
     "ENTRY_TYPE",
     "Domain",
     "Entry",
+    "ExternalSigner",
+    "HashSigner",
     "Kind",
+    "SignatureRequested",
     "SignedEntry",
+    "UnsignedEntry",
     "canonical_json",
     "content_hash",
     "new_salt",
+    "normalise_signature",
     "recover_signer",
     "sign_digest",
     "sign_entry",
@@ -253,6 +260,46 @@ class Entry(BaseModel):
             },
         }
 
+    def typed_data_json(self, domain: Domain) -> dict[str, Any]:
+        """`typed_data` as the JSON `eth_signTypedData_v4` takes: bytes as 0x hex."""
+        data = self.typed_data(domain)
+        message = data["message"]
+        message["subject"] = _hex(self.subject)
+        message["refs"] = [_hex(r) for r in self.refs]
+        message["contentHash"] = _hex(self.content_hash)
+        return data
+
+    @classmethod
+    def from_typed_data(cls, data: Any) -> tuple[Entry, Domain]:
+        """The entry and domain of LabourLedger EIP-712 typed data; InputError if it is other
+        typed data or malformed."""
+        if not isinstance(data, Mapping) or data.get("primaryType") != "Entry":
+            raise InputError("typed data: primaryType: expected 'Entry'")
+        if data.get("types") != EIP712_TYPES:
+            raise InputError("typed data: types: not LabourLedger's EIP-712 Entry types")
+        raw_domain, message = data.get("domain"), data.get("message")
+        if not isinstance(raw_domain, Mapping) or not isinstance(message, Mapping):
+            raise InputError("typed data: expected a domain and a message object")
+        if (raw_domain.get("name"), raw_domain.get("version")) != (DOMAIN_NAME, DOMAIN_VERSION):
+            raise InputError(f"typed data: domain: expected {DOMAIN_NAME} version {DOMAIN_VERSION}")
+        try:
+            domain = Domain(
+                chain_id=raw_domain.get("chainId"),
+                verifying_contract=raw_domain.get("verifyingContract"),
+            )
+            entry = cls(
+                issuer=message.get("issuer"),
+                kind=message.get("kind"),
+                schema_version=message.get("schemaVersion"),
+                subject=message.get("subject"),
+                refs=tuple(message.get("refs") or ()),
+                issued_at=message.get("issuedAt"),
+                content_hash=message.get("contentHash"),
+            )
+        except ValidationError as exc:
+            raise invalid_input(exc, "typed data") from None
+        return entry, domain
+
 
 class SignedEntry(Entry):
     """A stored entry: the signed fields plus its id, body, salt and signature.
@@ -331,9 +378,78 @@ def recover_signer(digest: bytes, signature: bytes) -> str:
     return str(to_checksum_address(keccak(public.format(compressed=False)[1:])[-20:]))
 
 
+class HashSigner(Protocol):
+    """An Ethereum account that signs 32-byte digests: eth_account's `LocalAccount`, or
+    any `BaseAccount`-like signer (a hardware wallet, a remote signer) that has `address`
+    and `unsafe_sign_hash`."""
+
+    @property
+    def address(self) -> str:
+        """The account's checksum address."""
+        ...
+
+    def unsafe_sign_hash(self, message_hash: Any) -> Any:
+        """A signed message whose `signature` is r ‖ s ‖ v over `message_hash`."""
+        ...
+
+
+@dataclass(frozen=True)
+class ExternalSigner:
+    """An account whose key lives elsewhere (a browser or hardware wallet): signing with it
+    stops at `SignatureRequested`, carrying the unsigned entry to hand to the wallet."""
+
+    address: str
+
+    def unsafe_sign_hash(self, message_hash: Any) -> Any:
+        """Never signs: `sign_entry` raises SignatureRequested before it would be asked."""
+        raise InputError(f"{self.address}: its key is in a wallet; hand it the typed data")
+
+
+class UnsignedEntry(Entry):
+    """An entry with its id, body and salt, waiting for its issuer's signature."""
+
+    entry_id: Bytes32
+    body: dict[str, Any]
+    salt: Bytes32
+
+    @property
+    def header(self) -> Entry:
+        """Just the seven signed fields."""
+        return Entry.model_validate(self.model_dump(include=set(Entry.model_fields)))
+
+    def complete(self, signature: bytes) -> SignedEntry:
+        """The signed entry, once `signature` (v 0/1 or 27/28, low s) recovers to the
+        issuer; InvalidSignature otherwise."""
+        signature = normalise_signature(signature)
+        signer = recover_signer(self.entry_id, signature)
+        if signer != self.issuer:
+            raise InvalidSignature(
+                f"signature: made by {signer}, but the entry's issuer is {self.issuer}"
+            )
+        return SignedEntry(**dict(self), signature=signature)
+
+
+class SignatureRequested(LabourLedgerError):
+    """Signing stopped for an external signer: `draft` waits for a wallet's signature."""
+
+    exit_code = 0
+
+    def __init__(self, draft: UnsignedEntry, domain: Domain, signer: ExternalSigner) -> None:
+        super().__init__(f"entry {_hex(draft.entry_id)} waits for {draft.issuer}'s signature")
+        self.draft = draft
+        self.domain = domain
+        self.signer = signer
+
+
+def normalise_signature(signature: bytes) -> bytes:
+    """A 65-byte signature with v as 27/28; some wallets return the recovery id 0/1."""
+    if len(signature) == 65 and signature[64] in (0, 1):
+        return signature[:64] + bytes([signature[64] + 27])
+    return bytes(signature)
+
+
 def sign_entry(
     *,
-    private_key: bytes,
     domain: Domain,
     kind: Kind,
     subject: bytes,
@@ -342,14 +458,23 @@ def sign_entry(
     refs: Sequence[bytes] = (),
     schema_version: int = 1,
     salt: bytes | None = None,
+    private_key: bytes | None = None,
+    signer: HashSigner | None = None,
 ) -> SignedEntry:
-    """Salt, hash and sign one body; the issuer is the key's address.
+    """Salt, hash and sign one body with `private_key` or `signer`, whose address is the
+    issuer. An `ExternalSigner` raises SignatureRequested with the unsigned entry.
 
     `body` must already be the kind's canonical JSON form (see
     `labourledger.kinds.canonical_body`).
     """
-    key = coincurve.PrivateKey(private_key)
-    issuer = to_checksum_address(keccak(key.public_key.format(compressed=False)[1:])[-20:])
+    if (private_key is None) == (signer is None):
+        raise InputError("sign_entry: give private_key or signer, not both or neither")
+    if private_key is not None:
+        key = coincurve.PrivateKey(private_key)
+        issuer: str = to_checksum_address(keccak(key.public_key.format(compressed=False)[1:])[-20:])
+    else:
+        assert signer is not None
+        issuer = signer.address
     salt = new_salt() if salt is None else salt
     header = Entry(
         issuer=issuer,
@@ -361,10 +486,10 @@ def sign_entry(
         content_hash=content_hash(body, salt),
     )
     entry_id = header.compute_id(domain)
-    return SignedEntry(
-        **dict(header),
-        entry_id=entry_id,
-        body=dict(body),
-        salt=salt,
-        signature=sign_digest(entry_id, private_key),
-    )
+    draft = UnsignedEntry(**dict(header), entry_id=entry_id, body=dict(body), salt=salt)
+    if private_key is not None:
+        return SignedEntry(**dict(draft), signature=sign_digest(entry_id, private_key))
+    if isinstance(signer, ExternalSigner):
+        raise SignatureRequested(draft, domain, signer)
+    assert signer is not None
+    return draft.complete(bytes(signer.unsafe_sign_hash(entry_id).signature))

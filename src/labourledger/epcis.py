@@ -20,13 +20,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from stdnum import ean
 
 from labourledger import kinds
-from labourledger.envelope import Kind, SignedEntry
+from labourledger.envelope import HashSigner, Kind, SignedEntry
 from labourledger.errors import InputError, invalid_input
 from labourledger.identifiers import facility_id_from_os_id
 
 if TYPE_CHECKING:
-    from eth_account.signers.local import LocalAccount
-
     from labourledger.ledger import Ledger
 
 __all__ = [
@@ -328,7 +326,7 @@ def _events(document: Any) -> list[Any]:
 class _Importer:
     """Plans the entries of one document against one workspace, signing as one key."""
 
-    def __init__(self, ledger: Ledger, signer: LocalAccount) -> None:
+    def __init__(self, ledger: Ledger, signer: HashSigner) -> None:
         self.ledger = ledger
         self.signer = signer
         self.result = EpcisImport()
@@ -503,7 +501,7 @@ def _count(quantity: _Quantity) -> int:
     return int(quantity.quantity)
 
 
-def import_document(ledger: Ledger, document: Any, signer: LocalAccount) -> EpcisImport:
+def import_document(ledger: Ledger, document: Any, signer: HashSigner) -> EpcisImport:
     """Record an EPCIS document's commissioning ObjectEvents (products and batches), then
     its TransformationEvents, signed by `signer`; other events are skipped with a reason.
     Nothing is stored unless the whole document is well formed."""

@@ -32,9 +32,7 @@ from labourledger.kinds.grievances import (
 )
 
 if TYPE_CHECKING:
-    from eth_account.signers.local import LocalAccount
-
-    from labourledger.envelope import SignedEntry
+    from labourledger.envelope import HashSigner, SignedEntry
     from labourledger.ledger import Ledger
 
 __all__ = [
@@ -272,7 +270,7 @@ class RecordedGrievance:
 
 def record(
     ledger: Ledger,
-    signer: LocalAccount,
+    signer: HashSigner,
     *,
     facility: str,
     received_month: str,
@@ -322,7 +320,7 @@ def evidence_commitment(path: Path) -> EvidenceCommitment:
 
 def update(
     ledger: Ledger,
-    signer: LocalAccount,
+    signer: HashSigner,
     grievance_id: str,
     *,
     status: str,

@@ -22,7 +22,15 @@ from labourledger import kinds
 from labourledger.audits import anchor_view, finding_histories
 from labourledger.chain import LedgerChain, open_embedded, open_rpc
 from labourledger.chain.ledger_contract import ROLES, AnchorReceipt
-from labourledger.envelope import Domain, Kind, SignedEntry, sign_entry
+from labourledger.envelope import (
+    Domain,
+    ExternalSigner,
+    HashSigner,
+    Kind,
+    SignatureRequested,
+    SignedEntry,
+    sign_entry,
+)
 from labourledger.errors import ChainError, InputError
 from labourledger.exchange import (
     entry_from_file,
@@ -266,15 +274,18 @@ class Ledger:
         self,
         kind: Kind,
         body: Mapping[str, Any],
-        signer: LocalAccount,
+        signer: HashSigner,
         *,
         issued_at: int | None = None,
     ) -> SignedEntry:
         """Validate a body against its kind and sign it; nothing is stored."""
         model = kinds.parse_body(kind, body)
         canonical = model.model_dump(mode="json", exclude_none=True)
+        # A key held here signs through libsecp256k1 directly, much faster than eth_keys.
+        local = isinstance(signer, LocalAccount)
         return sign_entry(
-            private_key=signer.key,
+            private_key=signer.key if isinstance(signer, LocalAccount) else None,
+            signer=None if local else signer,
             domain=self.domain,
             kind=kind,
             subject=kinds.subject_for(kind, model, issuer=signer.address),
@@ -288,7 +299,7 @@ class Ledger:
         self,
         kind: Kind,
         body: Mapping[str, Any],
-        signer: LocalAccount,
+        signer: HashSigner,
         *,
         issued_at: int | None = None,
     ) -> SignedEntry:
@@ -299,7 +310,7 @@ class Ledger:
         self,
         kind: Kind,
         bodies: Sequence[Mapping[str, Any]],
-        signer: LocalAccount,
+        signer: HashSigner,
         *,
         issued_at: int | None = None,
         progress: Progress | None = None,
@@ -309,6 +320,11 @@ class Ledger:
         Every body is validated before anything is signed, so a bad row is
         reported without touching the mirror.
         """
+        if isinstance(signer, ExternalSigner) and len(bodies) > 1:
+            raise InputError(
+                f"an external signer signs one entry at a time; these are {len(bodies)}: "
+                "sign them with a key (--key NAME)"
+            )
         entries = [self.sign(kind, body, signer, issued_at=issued_at) for body in bodies]
         self.store(entries, progress=progress)
         return entries
@@ -377,7 +393,7 @@ class Ledger:
     def import_facilities(
         self,
         path: Path,
-        signer: LocalAccount,
+        signer: HashSigner,
         *,
         skip_invalid: bool = False,
         progress: Progress | None = None,
@@ -460,7 +476,7 @@ class Ledger:
     def change_operators(
         self,
         ref: str,
-        signer: LocalAccount,
+        signer: HashSigner,
         *,
         add: Iterable[str] = (),
         remove: Iterable[str] = (),
@@ -505,6 +521,8 @@ class Ledger:
         self._staged = []
         try:
             yield
+        except SignatureRequested:
+            raise  # the entry is only waiting for a wallet: its evidence stays
         except BaseException:
             for stored in self._staged:
                 stored.unlink(missing_ok=True)

@@ -20,8 +20,9 @@ from labourledger.cli import (
     setup,
     suppliers,
     verify,
+    wallet,
 )
-from labourledger.cli.context import State, err
+from labourledger.cli.context import State, err, next_step
 from labourledger.errors import LabourLedgerError
 
 app = typer.Typer(
@@ -60,6 +61,12 @@ def _root(
     ),
     json_output: bool = typer.Option(False, "--json", help="Machine-readable JSON on stdout."),
     key: str | None = typer.Option(None, "--key", help="Name of the signing key."),
+    sign_with: str = typer.Option(
+        "key", "--sign-with", help="key (a keystore here) or external (a wallet signs)."
+    ),
+    typed_data_out: Path | None = typer.Option(
+        None, "--typed-data-out", help="With --sign-with external: the EIP-712 JSON to sign."
+    ),
     _version: bool = typer.Option(
         False,
         "--version",
@@ -69,7 +76,13 @@ def _root(
         help="Print the version and exit.",
     ),
 ) -> None:
-    ctx.obj = State(workspace=workspace, json=json_output, key=key)
+    ctx.obj = State(
+        workspace=workspace,
+        json=json_output,
+        key=key,
+        sign_with=sign_with,
+        typed_data_out=typed_data_out,
+    )
 
 
 for module in (
@@ -85,10 +98,11 @@ for module in (
     verify,
     demo,
     serve,
+    wallet,
 ):
     module.register(app)
 
-_GLOBAL_WITH_VALUE = ("--workspace", "--key")
+_GLOBAL_WITH_VALUE = ("--workspace", "--key", "--sign-with", "--typed-data-out")
 INTERRUPTED = 130  # the shell's code for a process stopped by Ctrl-C
 
 
@@ -113,6 +127,24 @@ def _hoist_global_options(argv: list[str]) -> list[str]:
     return front + rest
 
 
+def _hand_over(exc: LabourLedgerError) -> None:
+    """An entry stopped for a wallet's signature: write its typed data, say what to run,
+    and exit 0. Anything else returns to be reported as an error."""
+    from labourledger.envelope import SignatureRequested
+    from labourledger.wallet import WalletSigner
+
+    if not isinstance(exc, SignatureRequested) or not isinstance(exc.signer, WalletSigner):
+        return
+    entry_id = exc.signer.hand_over(exc)
+    out_file = exc.signer.typed_data_out
+    err.print(f"{exc.draft.kind} {entry_id} waits for {exc.draft.issuer}'s signature")
+    next_step(
+        f"sign {out_file} with eth_signTypedData_v4, then run "
+        f"`labourledger sign-complete {out_file} --signature 0x…`"
+    )
+    raise SystemExit(0)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the `labourledger` console script."""
     args = _hoist_global_options(list(sys.argv[1:] if argv is None else argv))
@@ -124,6 +156,7 @@ def main(argv: list[str] | None = None) -> None:
         # Outside standalone mode typer returns an Exit's code (130 for Ctrl-C) instead of raising.
         code = app(args=args, prog_name="labourledger", standalone_mode=False)
     except LabourLedgerError as exc:
+        _hand_over(exc)
         err.print(f"[red]error:[/red] {exc}", soft_wrap=True)
         raise SystemExit(exc.exit_code) from None
     except KeyboardInterrupt:

@@ -16,11 +16,19 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from labourledger.cli.context import State, next_step, out, parse_when, pending_hint, state
+from labourledger.cli.context import (
+    State,
+    deliver,
+    next_step,
+    out,
+    parse_when,
+    pending_hint,
+    state,
+)
 from labourledger.errors import InputError
 
 if TYPE_CHECKING:
-    from labourledger.envelope import Kind, SignedEntry
+    from labourledger.envelope import Kind
 
 audit_app = typer.Typer(help="Auditors' inspection results.", no_args_is_help=True)
 finding_app = typer.Typer(help="Follow-up of audit findings.", no_args_is_help=True)
@@ -38,30 +46,6 @@ def register(app: typer.Typer) -> None:
     app.command("revoke")(revoke)
     app.command("import")(import_files)
     app.command("schema")(schema)
-
-
-def _deliver(st: State, entry: SignedEntry, output: Path | None, record: bool) -> None:
-    """Write the signed entry file and/or store the entry, then say what happened."""
-    data = entry.to_json_dict()
-    entry_id = data["entry_id"]
-    if output is None and not record:
-        output = Path(f"{entry.kind}-{entry_id[2:12]}.json")
-    if output is not None:
-        st.ledger.write_entries(output, [entry])
-    if record:
-        st.ledger.store([entry])
-    data["file"] = str(output) if output else None
-
-    def human() -> None:
-        out.print(f"signed {entry.kind} {entry_id}")
-        if output:
-            out.print(f"wrote {output}")
-
-    st.emit(data, human)
-    if output:
-        next_step(f"send {output} to the brand, who runs `labourledger import {output}`")
-    if record:
-        pending_hint(st)
 
 
 def _evidence(st: State, files: list[Path]) -> list[dict[str, Any]]:
@@ -184,7 +168,7 @@ def audit_sign(
                 body["evidence"] = [*body.get("evidence", []), *_evidence(st, [Path(item)])]
         signer = st.signer("auditor")
         entry = st.ledger.sign("audit", body, signer, issued_at=parse_when(issued_at))
-        _deliver(st, entry, output, record)
+        deliver(st, entry, output, record)
 
 
 @audit_app.command("list")
@@ -337,7 +321,7 @@ def finding_update(
         entry = st.ledger.sign(
             "finding_update", body, st.signer("auditor"), issued_at=parse_when(issued_at)
         )
-        _deliver(st, entry, output, record)
+        deliver(st, entry, output, record)
 
 
 def attest(
@@ -385,7 +369,7 @@ def attest(
         entry = st.ledger.sign(
             "attestation", body, st.signer(default_key), issued_at=parse_when(issued_at)
         )
-        _deliver(st, entry, output, record)
+        deliver(st, entry, output, record)
 
 
 def revoke(
@@ -411,7 +395,7 @@ def revoke(
             f"--key: only the issuer {target.issuer} or an admin may revoke {body['target']}"
         )
     kind: Kind = "revocation"
-    _deliver(st, st.ledger.sign(kind, body, signer), output, record)
+    deliver(st, st.ledger.sign(kind, body, signer), output, record)
 
 
 def import_files(

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from eth_account.signers.local import LocalAccount
     from rich.console import Console
 
+    from labourledger.envelope import HashSigner, SignedEntry
     from labourledger.ledger import Ledger
 
 PASSPHRASE_ENV = "LABOURLEDGER_PASSPHRASE"
@@ -63,6 +64,9 @@ class State:
     workspace: Path
     json: bool = False
     key: str | None = None
+    #: "key" (a keystore here) or "external" (a wallet handed EIP-712 typed data).
+    sign_with: str = "key"
+    typed_data_out: Path | None = None
     opened: Ledger | None = field(default=None, repr=False)
     #: The key this command signed with, so hints can speak to the party it belongs to.
     signed_with: str | None = None
@@ -76,11 +80,39 @@ class State:
             self.opened = Ledger.open(self.workspace)
         return self.opened
 
-    def signer(self, default: str | None = None, *, purpose: str = "sign") -> LocalAccount:
-        """Unlock the `--key` key (or `default`), asking for its passphrase if needed."""
+    def signer(self, default: str | None = None, *, purpose: str = "sign") -> HashSigner:
+        """What signs an entry: the `--key` key (or `default`), unlocked with its passphrase;
+        under `--sign-with external`, that key's address (or `--key 0x…`) as a wallet that
+        is handed the typed data instead."""
         name = self.key or default
         if name is None:
             raise InputError(f"--key: name the key to {purpose} with, e.g. --key brand")
+        if self.sign_with == "external":
+            return self._wallet(name)
+        if self.sign_with != "key":
+            raise InputError(f"--sign-with: expected key or external, got {self.sign_with!r}")
+        return self.sender(name, purpose=purpose)
+
+    def _wallet(self, name: str) -> HashSigner:
+        from labourledger.kinds import checksum_address
+        from labourledger.wallet import DRAFTS, WalletSigner
+
+        if self.typed_data_out is None:
+            raise InputError("--typed-data-out: --sign-with external needs a file to write")
+        if name.startswith("0x"):
+            address = checksum_address(name, "--key")
+        else:
+            address = self.ledger.workspace.keys.address(name)  # only its address is used
+        return WalletSigner(address, self.typed_data_out, self.ledger.workspace.root / DRAFTS)
+
+    def sender(self, default: str | None = None, *, purpose: str) -> LocalAccount:
+        """The `--key` key (or `default`) unlocked, for what only a key held here can do:
+        send a transaction."""
+        name = self.key or default
+        if name is None:
+            raise InputError(f"--key: name the key to {purpose} with, e.g. --key brand")
+        if self.sign_with != "key":
+            raise InputError(f"--sign-with external: to {purpose} needs a key held here")
         keys = self.ledger.workspace.keys
         keys.address(name)  # fails with a helpful message before any prompt
         account = keys.unlock(name, passphrase(f"Passphrase for key {name!r}"))
@@ -160,3 +192,27 @@ def parse_when(value: str | None) -> int | None:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=timezone.utc)
     return int(moment.timestamp())
+
+
+def deliver(st: State, entry: SignedEntry, output: Path | None, record: bool) -> None:
+    """Write the signed entry file and/or store the entry, then say what happened."""
+    data = entry.to_json_dict()
+    entry_id = data["entry_id"]
+    if output is None and not record:
+        output = Path(f"{entry.kind}-{entry_id[2:12]}.json")
+    if output is not None:
+        st.ledger.write_entries(output, [entry])
+    if record:
+        st.ledger.store([entry])
+    data["file"] = str(output) if output else None
+
+    def human() -> None:
+        out.print(f"signed {entry.kind} {entry_id}")
+        if output:
+            out.print(f"wrote {output}")
+
+    st.emit(data, human)
+    if output:
+        next_step(f"send {output} to the brand, who runs `labourledger import {output}`")
+    if record:
+        pending_hint(st)

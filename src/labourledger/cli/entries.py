@@ -31,7 +31,7 @@ def anchor(ctx: typer.Context) -> None:
 
     st = state(ctx)
     ledger = st.ledger
-    sender = st.signer("brand", purpose="anchor")
+    sender = st.sender("brand", purpose="anchor")
     pending = ledger.mirror.counts()["pending"]
     quiet = st.json or pending < 100
     with Progress(console=stderr_console(), disable=quiet, transient=True) as bar:

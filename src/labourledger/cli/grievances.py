@@ -65,7 +65,8 @@ def grievance_record(
         content = report.read_bytes()
     except OSError as exc:
         raise InputError(f"--report {report}: cannot read ({exc.strerror})") from None
-    signer = st.signer("channel")
+    # Its receipt is made for this one signing and shown once, so a wallet cannot sign later.
+    signer = st.sender("channel", purpose="record a grievance")
     recorded = grievances.record(
         st.ledger,
         signer,

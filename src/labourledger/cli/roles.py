@@ -91,7 +91,7 @@ def _change(
             "accreditation",
             {"account": address, **{k: v for k, v in accreditation.items() if v is not None}},
         )
-    sender = st.signer("admin", purpose="send the role transaction")
+    sender = st.sender("admin", purpose="send the role transaction")
     change = st.ledger.grant_role if grant else st.ledger.revoke_role
     tx_hash = change(sender, role, address)
     verb = "granted" if grant else "revoked"

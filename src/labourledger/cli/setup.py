@@ -184,7 +184,7 @@ def contracts_deploy(ctx: typer.Context) -> None:
     Example: labourledger contracts deploy --key admin
     """
     st = state(ctx)
-    admin = st.signer("admin", purpose="deploy")
+    admin = st.sender("admin", purpose="deploy")
     address = st.ledger.deploy(admin)
     data = {"contract": address, "chain_id": st.ledger.config.chain.chain_id}
     st.emit(data, lambda: out.print(f"deployed LabourLedger at {address}"))
