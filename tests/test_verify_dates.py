@@ -210,7 +210,15 @@ def test_an_audit_ending_after_production_within_the_look_ahead_is_evidence(
         _finding("F-1", "restriction_of_movement", "zero_tolerance",
                  "diggers locked in the compound between shifts"),
     )  # fmt: skip
-    chain.hand_over(tmp_path / "audits.json", mine, *_clean_audits(chain, 3, 2, 1))
+    # Handed over before it is anchored, the audit counts for neither command.
+    pending = chain.auditor_ws.write_entries(tmp_path / "pending.json", [mine])
+    chain.brand_ws.import_file(pending)
+    early = chain.verify()
+    assert "no anchored audit" in _checks(early, chain, 4)["audit_valid"][1]
+    status = _trace_status(chain, 4)
+    assert status.startswith("no anchored audit covering") and "1 more not counted" in status
+    chain.brand_ws.anchor(chain.brand)
+    chain.hand_over(tmp_path / "audits.json", *_clean_audits(chain, 3, 2, 1))
     report = chain.verify()
     assert report["verdict"] == "FAIL"
     checks = _checks(report, chain, 4)

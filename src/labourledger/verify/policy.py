@@ -236,13 +236,17 @@ def open_indicators(
 def audit_status_on(audits: Sequence[Mapping[str, Any]], day: dt.date, policy: Policy) -> str:
     """One line for `trace`: the audits that are evidence about `day`, and what was open
     then, judged as `verify` judges it."""
-    relevant = covering(audits, day, policy)
+    # verify counts only anchored, unrevoked audits; trace names the others without judging.
+    counted = [a for a in audits if a.get("anchor") is not None and not a["revoked_by"]]
+    relevant = covering(counted, day, policy)
+    uncounted = len(covering(audits, day, policy)) - len(relevant)
+    aside = f"; {uncounted} more not counted (not anchored yet, or revoked)" if uncounted else ""
     if not relevant:
-        return f"no audit covering {day} (made)"
+        return f"no anchored audit covering {day} (made){aside}"
     latest = max(relevant, key=lambda a: str(a["body"]["end_date"]))["body"]
-    found = open_indicators(audits, day, policy)
+    found = open_indicators(counted, day, policy)
     state = "; ".join(line for _, line in found) if found else f"no open indicator on {day}"
-    return f"{latest['standard']} ({latest['notice']}) ended {latest['end_date']}; {state}"
+    return f"{latest['standard']} ({latest['notice']}) ended {latest['end_date']}; {state}{aside}"
 
 
 @dataclass(frozen=True)
