@@ -54,7 +54,7 @@ def test_product_batches_transform_and_trace(
     [gap] = graph["problems"]  # the spinner (tier 3) has nothing upstream
     assert gap["kind"] == "missing_link" and "Coimbatore Spinning Co" in gap["reason"]
     tree = cli.ok("trace", "F-1")
-    assert "tier 2 lot F-1: Tiruppur Cotton Mills (IN) no audit" in tree
+    assert "tier 2 lot F-1: Tiruppur Cotton Mills (IN) no anchored audit" in tree
     assert "tier 3 lot Y-1: Coimbatore Spinning Co (IN)" in tree
     code, out, _ = cli.run("verify", "F-1")
     assert code == 5 and "FAIL" in out
