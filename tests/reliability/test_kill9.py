@@ -1,6 +1,7 @@
 """kill -9 at random points, before, during and after the commit: `supplier import` and
-`sync` each leave all of their work or none of it, and a rerun finishes the job with no
-entry lost or anchored twice, every proof valid and doctor clean.
+`sync` each leave all of their work or none of it, `anchor` leaves a batch its rerun
+finishes, and a rerun finishes the job with no entry lost or anchored twice (every root on
+chain, read back by sync, counted once), every proof valid and doctor clean.
 
 The kill points are spread over twice one uninterrupted run's duration, so some
 land before the process opens its transaction, some inside it and some after it
@@ -27,8 +28,11 @@ from labourledger import keys
 pytestmark = pytest.mark.integration
 
 ROWS = 100
-IMPORT_TRIALS = 12
-SYNC_TRIALS = 8
+IMPORT_TRIALS = 8
+ANCHOR_TRIALS = 6
+SYNC_TRIALS = 6
+#: Facilities each anchor trial adds as pending entries.
+ANCHORED_ROWS = 10
 MIN_TRIALS = 20
 TIME_BUDGET = 240.0
 PROCESS_SECONDS = 120
@@ -119,6 +123,19 @@ def test_kill_minus_nine_loses_and_doubles_nothing(
             _ok(ws, "anchor", "--key", "brand")
 
     _ok(ws, "anchor", "--key", "brand")
+    few = write_csv(tmp_path / "few.csv", facility_rows(ANCHORED_ROWS, start=ROWS))
+    anchor = ["anchor", "--key", "brand"]
+    _ok(ws, "supplier", "import", str(few), "--key", "brand")
+    expected += ANCHORED_ROWS
+    anchor_duration = _finish(ws, *anchor)
+    for delay in _delays(anchor_duration, ANCHOR_TRIALS, rng):
+        _ok(ws, "supplier", "import", str(few), "--key", "brand")
+        expected += ANCHORED_ROWS
+        killed = _kill_after(ws, delay, *anchor)
+        trials["killed before the end" if killed else "finished before the kill"] += 1
+        _finish(ws, *anchor)  # the rerun finishes a batch left prepared or sent first
+        assert mirror_counts(ws, ("entries", "proofs")) == {"entries": expected, "proofs": expected}
+
     _ok(ws, "sync")
     synced = _anchors(ws)
     sync_duration = 0.0
