@@ -90,14 +90,21 @@ def _ok(workspace: Path, *args: str) -> str:
     return out
 
 
+@pytest.mark.parametrize("chain", ["embedded", "anvil"])
 def test_kill_minus_nine_loses_and_doubles_nothing(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest, chain: str
 ) -> None:
     monkeypatch.setenv("LABOURLEDGER_PASSPHRASE", PASSPHRASE)
     monkeypatch.setattr(keys, "SCRYPT_N", 2**10)
     rng = random.Random()
     ws = tmp_path / "ws"
-    _ok(ws, "init")
+    if chain == "embedded":
+        _ok(ws, "init")
+    else:
+        _ok(ws, "init", "--chain", request.getfixturevalue("anvil_url"), "--confirmations", "0")
+        _ok(ws, "keys", "new", "admin")
+        _ok(ws, "keys", "fund", "admin")
+        _ok(ws, "contracts", "deploy", "--key", "admin")
     _ok(ws, "keys", "new", "brand")
     _ok(ws, "keys", "fund", "brand")
     _ok(ws, "roles", "grant", "BRAND", "brand", "--key", "admin")
