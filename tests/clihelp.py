@@ -110,3 +110,14 @@ def subprocess_env() -> dict[str, str]:
     """The environment for CLI subprocesses: the passphrase, and cheap new keys."""
     path = os.pathsep.join(filter(None, [str(FAST_KEYS), os.environ.get("PYTHONPATH")]))
     return os.environ | FAST_ENV | {"PYTHONPATH": path}
+
+
+def brand_with_facilities(cli: Cli) -> None:
+    """A fresh workspace with a brand key and the example facilities registered."""
+    cli.ok("init")
+    cli.ok("keys", "new", "brand")
+    cli.ok(
+        "supplier",
+        "import",
+        str(Path(__file__).resolve().parents[1] / "examples" / "facilities.csv"),
+    )

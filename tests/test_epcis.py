@@ -8,7 +8,7 @@ from typing import Any
 
 import jsonschema
 import pytest
-from clihelp import Cli
+from clihelp import Cli, brand_with_facilities
 from epcis_event_hash_generator import hash_generator, json_to_py
 
 from labourledger.epcis import event_hash, parse_lot_uri
@@ -16,7 +16,6 @@ from labourledger.ledger import Ledger
 
 pytestmark = pytest.mark.integration
 
-REPO = Path(__file__).resolve().parents[1]
 VECTORS = Path(__file__).parent / "vectors" / "epcis"
 KNITTER, SPINNER = "IN2024002CTNM1H", "IN2024007SPNC3S"  # in examples/facilities.csv
 GLN = "4012345000009"
@@ -30,9 +29,7 @@ def _schema_errors(document: dict[str, Any]) -> list[str]:
 
 
 def _brand_workspace(cli: Cli) -> None:
-    cli.ok("init")
-    cli.ok("keys", "new", "brand")
-    cli.ok("supplier", "import", str(REPO / "examples" / "facilities.csv"))
+    brand_with_facilities(cli)
     cli.ok("supplier", "add", "--name", "Ginnery", "--country", "IN", "--address", "Rajkot",
            "--tier", "4", "--gln", GLN)  # fmt: skip
 
@@ -60,6 +57,19 @@ def _lineage(cli: Cli, tmp_path: Path) -> None:
 def _gln_facility(cli: Cli) -> str:
     [ginnery] = [f for f in cli.json("supplier", "list") if f["name"] == "Ginnery"]
     return str(ginnery["facility_id"])
+
+
+def _exported_and_fresh(tmp_path: Path, capsys: Any, monkeypatch: Any) -> tuple[Path, Cli]:
+    """The lineage exported from a brand's workspace, and a fresh workspace with a brand key."""
+    cli = Cli(tmp_path / "ws", capsys, monkeypatch)
+    _brand_workspace(cli)
+    _lineage(cli, tmp_path)
+    lineage = tmp_path / "lineage.jsonld"
+    cli.ok("export", "T-7", "--format", "epcis", "-o", str(lineage))
+    fresh = Cli(tmp_path / "fresh", capsys, monkeypatch)
+    fresh.ok("init")
+    fresh.ok("keys", "new", "brand")
+    return lineage, fresh
 
 
 def _without_ids(document: dict[str, Any]) -> list[dict[str, Any]]:
@@ -137,14 +147,7 @@ def test_export_validates_and_round_trips(
 def test_import_in_fresh_workspace_skips_unknown_gln(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    cli = Cli(tmp_path / "ws", capsys, monkeypatch)
-    _brand_workspace(cli)
-    _lineage(cli, tmp_path)
-    lineage = tmp_path / "lineage.jsonld"
-    cli.ok("export", "T-7", "--format", "epcis", "-o", str(lineage))
-    fresh = Cli(tmp_path / "fresh", capsys, monkeypatch)
-    fresh.ok("init")
-    fresh.ok("keys", "new", "brand")
+    lineage, fresh = _exported_and_fresh(tmp_path, capsys, monkeypatch)
     result = fresh.json("import-epcis", str(lineage))
     reasons = {s["index"]: s["reason"] for s in result["skipped"]}
     assert "no facility with this GLN is registered here" in reasons[0]
@@ -198,14 +201,7 @@ def test_the_standards_examples_are_refused_with_a_reason_per_event(
 def test_an_invalid_document_writes_nothing(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    cli = Cli(tmp_path / "ws", capsys, monkeypatch)
-    _brand_workspace(cli)
-    _lineage(cli, tmp_path)
-    lineage = tmp_path / "lineage.jsonld"
-    cli.ok("export", "T-7", "--format", "epcis", "-o", str(lineage))
-    fresh = Cli(tmp_path / "fresh", capsys, monkeypatch)
-    fresh.ok("init")
-    fresh.ok("keys", "new", "brand")
+    lineage, fresh = _exported_and_fresh(tmp_path, capsys, monkeypatch)
     document = json.loads(lineage.read_text())
     document["epcisBody"]["eventList"][4]["eventTime"] = "not a time"
     bad = tmp_path / "bad.jsonld"

@@ -7,14 +7,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from clihelp import Cli
+from clihelp import Cli, brand_with_facilities
 
 from labourledger.ledger import Ledger
 from labourledger.suppliers import OSH_UPLOAD_COLUMNS
 
 pytestmark = pytest.mark.integration
 
-REPO = Path(__file__).resolve().parents[1]
 OPERATOR = "0x4B20993Bc481177ec7E8f571ceCaE8A9e22C02db"
 
 
@@ -29,9 +28,7 @@ def test_osh_csv_round_trip(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     cli = Cli(tmp_path / "ws", capsys, monkeypatch)
-    cli.ok("init")
-    cli.ok("keys", "new", "brand")
-    cli.ok("supplier", "import", str(REPO / "examples" / "facilities.csv"))
+    brand_with_facilities(cli)
     cli.ok("supplier", "add", "--name", "Rajkot Ginning", "--country", "IN", "--address",
            "GIDC, Rajkot", "--type", "Raw Material Processing or Production", "--tier", "4",
            "--gln", "4012345000009", "--lei", "5493001KJTIIGC8Y1R12", "--processing", "Ginning",

@@ -434,12 +434,27 @@ def import_files(
 
 
 def schema(
-    kind: str = typer.Argument(..., help="An entry kind, e.g. audit; a wrong one lists them all."),
+    kind: str = typer.Argument(
+        ...,
+        help="A published format (entry-file, trace, …) or an entry kind (audit, …); "
+        "a wrong one lists them all.",
+    ),
 ) -> None:
-    """Print the JSON Schema of a kind's body.
+    """Print a versioned JSON Schema: of a published format (the signed entry file, the
+    bundle, `verify --json`, `trace --json`), or of an entry kind's body.
 
-    Example: labourledger schema audit
+    Example: labourledger schema trace
     """
-    from labourledger import kinds
+    from labourledger import kinds, schemas
 
-    sys.stdout.write(json.dumps(kinds.json_schema(kind), indent=2) + "\n")
+    if kind in schemas.PUBLISHED:
+        found = schemas.published(kind)
+    else:
+        try:
+            found = kinds.json_schema(kind)
+        except InputError:
+            raise InputError(
+                f"schema: expected a published format ({', '.join(schemas.PUBLISHED)}) "
+                f"or an entry kind ({', '.join(kinds.KINDS)}), got {kind!r}"
+            ) from None
+    sys.stdout.write(json.dumps(found, indent=2) + "\n")

@@ -1,0 +1,293 @@
+"""Published, versioned JSON Schemas of what labourledger writes for other tools: the signed
+entry file, the bundle, `verify --json` and `trace --json`.
+
+Each schema's `$id` names its format and version; a change that could break a reader
+bumps the version.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from labourledger.envelope import SignedEntry
+from labourledger.errors import InputError
+from labourledger.exchange import FORMAT
+
+__all__ = [
+    "PUBLISHED",
+    "GrievanceCounts",
+    "TraceEdge",
+    "TraceGraph",
+    "TraceNode",
+    "TraceProblem",
+    "published",
+]
+
+_DRAFT = "https://json-schema.org/draft/2020-12/schema"
+_HEX32 = r"^0x[0-9a-f]{64}$"
+
+
+class _Closed(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class GrievanceCounts(_Closed):
+    """A facility's worker grievances as counts (never a report or a receipt)."""
+
+    facility: str = Field(pattern=_HEX32)
+    total: int = Field(ge=0)
+    by_status: dict[str, int]
+    by_category: dict[str, int]
+    received_from: str | None
+    received_to: str | None
+    name: str | None = None
+    summary: str
+
+
+class TraceNode(_Closed):
+    """A batch or facility upstream of the traced batch."""
+
+    id: str = Field(pattern=_HEX32)
+    kind: Literal["batch", "facility"]
+    depth: int = Field(ge=0)
+    #: None for a batch that is referenced but not registered here.
+    lot: str | None = None
+    product: str | None = Field(default=None, pattern=_HEX32)
+    quantity: int | None = None
+    unit: str | None = None
+    produced_at: str | None = None
+    facility: str | None = Field(default=None, pattern=_HEX32)
+    facility_name: str | None = None
+    country: str | None = None
+    tier: int | None = Field(default=None, ge=1, le=4)
+    os_id: str | None = None
+    audit_status: str | None = None
+    grievances: GrievanceCounts | None = None
+
+
+class TraceEdge(_Closed):
+    """From a batch to an input batch (a transformation), or from a buyer to a supplier."""
+
+    from_: str = Field(alias="from", pattern=_HEX32)
+    to: str = Field(pattern=_HEX32)
+    via: str = Field(pattern=_HEX32, description="The entry id of the edge.")
+    kind: Literal["transformation", "supply_link"]
+
+
+class TraceProblem(_Closed):
+    """A gap or cycle in the trace."""
+
+    kind: Literal["cycle", "unknown_batch", "missing_link"]
+    node: str = Field(pattern=_HEX32)
+    reason: str
+
+
+class TraceGraph(_Closed):
+    """`labourledger trace BATCH --json`."""
+
+    batch: str = Field(pattern=_HEX32)
+    nodes: list[TraceNode]
+    edges: list[TraceEdge]
+    problems: list[TraceProblem]
+
+
+class Proof(_Closed):
+    """Where an entry sits in its anchored Merkle tree (RFC 6962)."""
+
+    leaf_index: int = Field(ge=0)
+    tree_size: int = Field(ge=1)
+    path: list[str]
+
+
+class Anchor(_Closed):
+    """The on-chain anchor of an entry's Merkle root."""
+
+    root: str = Field(pattern=_HEX32)
+    tx_hash: str | None
+    block_number: int | None
+    chain_id: int
+    contract: str
+
+
+def _entry(**extra: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A signed entry as `SignedEntry` serialises it, with a readable `issued_at_iso`, its
+    proof and anchor once anchored, and `extra` properties (all required); and its $defs."""
+    entry = SignedEntry.model_json_schema(mode="serialization")
+    definitions = entry.pop("$defs", {})
+    for model in (Proof, Anchor):
+        definitions[model.__name__] = model.model_json_schema()
+    entry["properties"] |= {
+        "issued_at_iso": {"type": "string", "format": "date-time"},
+        "proof": {"anyOf": [{"$ref": "#/$defs/Proof"}, {"type": "null"}]},
+        "anchor": {"anyOf": [{"$ref": "#/$defs/Anchor"}, {"type": "null"}]},
+        **extra,
+    }
+    entry["required"] = [*entry["required"], "issued_at_iso", *extra]
+    entry["additionalProperties"] = False
+    return entry, definitions
+
+
+def _document(title: str, doc: str | None, format_name: str, **fields: Any) -> dict[str, Any]:
+    entry, definitions = _entry(**fields.pop("entry_extra", {}))
+    return {
+        "title": title,
+        "description": " ".join((doc or "").split()),
+        "type": "object",
+        "properties": {
+            "format": {"const": format_name},
+            "chain_id": {"type": "integer", "minimum": 1},
+            "contract": {"type": "string", "pattern": "^0x[0-9a-fA-F]{40}$"},
+            **fields,
+            "entries": {"type": "array", "items": entry},
+        },
+        "required": ["format", "chain_id", "contract", *fields, "entries"],
+        "additionalProperties": False,
+        "$defs": definitions,
+    }
+
+
+def _entry_file() -> dict[str, Any]:
+    """A signed entry file (`audit sign`, `attest`, … and `labourledger import`): signed
+    entries, with the proof and anchor of those their signer anchored."""
+    return _document("EntryFile", _entry_file.__doc__, FORMAT)
+
+
+#: What `describe` adds to an entry: where it stands on chain and what revokes it.
+_STATUS: dict[str, Any] = {
+    "status": {"enum": ["pending", "submitted", "final"]},
+    "revoked_by": {"type": "array", "items": {"type": "string", "pattern": _HEX32}},
+}
+
+
+def _bundle() -> dict[str, Any]:
+    """`labourledger export BATCH` (a bundle): every entry a batch's verdict depends on and
+    every revocation of them, each with its status, proof and anchor, for `verify --bundle`."""
+    from labourledger.ledger import BUNDLE_FORMAT
+
+    return _document(
+        "Bundle",
+        _bundle.__doc__,
+        BUNDLE_FORMAT,
+        batch={"type": "string", "pattern": _HEX32},
+        entry_extra=_STATUS,
+    )
+
+
+class CheckView(_Closed):
+    """One named check: what it found, about which entry or facility."""
+
+    check: str
+    outcome: Literal["pass", "attention", "fail"]
+    reason: str
+    entry_id: str | None
+    facility: str | None
+
+
+class ReportBatch(_Closed):
+    """The verified batch."""
+
+    batch_id: str = Field(pattern=_HEX32)
+    lot: str | None
+    quantity: int | None
+    unit: str | None
+    produced_at: str | None
+    facility: str | None
+    product: dict[str, Any] | None
+
+
+class ReportChain(_Closed):
+    """The chain and contract the anchors were checked on."""
+
+    label: str
+    chain_id: int
+    contract: str | None
+    embedded: bool
+
+
+class Stage(_Closed):
+    """One upstream facility: its registration, batches, documents, audits, attestations,
+    grievance counts and worst outcome."""
+
+    tier: int | None
+    facility: dict[str, Any]
+    batches: list[dict[str, Any]]
+    documents: list[dict[str, Any]]
+    audits: list[dict[str, Any]]
+    attestations: list[dict[str, Any]]
+    grievances: GrievanceCounts
+    outcome: Literal["pass", "attention", "fail"]
+
+
+class GraphNode(_Closed):
+    """A node of the report's tier graph."""
+
+    id: str = Field(pattern=_HEX32)
+    kind: Literal["batch", "facility"]
+    label: str | None
+    facility_name: str | None
+    country: str | None
+    tier: int | None
+
+
+class ReportGraph(_Closed):
+    """The tier graph drawn in reports."""
+
+    nodes: list[GraphNode]
+    edges: list[TraceEdge]
+
+
+class VerifyReport(_Closed):
+    """`labourledger verify BATCH --json`: the verdict, every check, and the evidence."""
+
+    format: Literal["labourledger-report/1"]
+    generated_at: str
+    batch: ReportBatch
+    verdict: Literal["PASS", "ATTENTION", "FAIL"]
+    chain: ReportChain
+    goods_list: dict[str, Any]
+    checks: list[CheckView]
+    stages: list[Stage]
+    graph: ReportGraph
+    #: Entry views without body and salt; the schema below spells them out.
+    entries: list[dict[str, Any]]
+    problems: list[TraceProblem]
+
+
+def _verify_report() -> dict[str, Any]:
+    schema = VerifyReport.model_json_schema(by_alias=True, mode="serialization")
+    entry, definitions = _entry(**_STATUS)
+    # A report publishes neither bodies nor salts.
+    for private in ("body", "salt"):
+        del entry["properties"][private]
+    entry["required"] = [f for f in entry["required"] if f not in ("body", "salt")]
+    schema["properties"]["entries"] = {"type": "array", "items": entry}
+    schema["$defs"] = schema.get("$defs", {}) | definitions
+    return schema
+
+
+#: Format name -> (its schema, version).
+_SCHEMAS: dict[str, tuple[Callable[[], dict[str, Any]], int]] = {
+    "entry-file": (_entry_file, 1),
+    "bundle": (_bundle, 1),
+    "verify-report": (_verify_report, 1),
+    "trace": (lambda: TraceGraph.model_json_schema(by_alias=True, mode="serialization"), 1),
+}
+PUBLISHED = tuple(_SCHEMAS)
+
+
+def published(name: str) -> dict[str, Any]:
+    """The JSON Schema of a published format, with its `$id` and version."""
+    try:
+        build, version = _SCHEMAS[name]
+    except KeyError:
+        raise InputError(f"schema: expected one of {', '.join(PUBLISHED)}, got {name!r}") from None
+    schema = build()
+    return {
+        "$schema": _DRAFT,
+        "$id": f"urn:labourledger:schema:{name}:{version}",
+        "version": version,
+        **schema,
+    }
