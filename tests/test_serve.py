@@ -107,6 +107,19 @@ def test_digital_link_page_in_chromium_then_check_it_yourself(
     assert json.loads(done.stdout)["verdict"] == "PASS"
 
 
+def test_the_page_fits_a_phone_and_prints_without_colour(served: Served) -> None:
+    with chromium(420, 1400) as browser:  # Chromium's narrowest window: 500 CSS pixels
+        browser.get(f"{served.url}/batches/{LOT}")
+        width, viewport = browser.execute_script(
+            "return [document.documentElement.scrollWidth, innerWidth]"
+        )
+        assert width <= viewport  # no sideways scrolling to read the verdict or reasons
+        browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
+        banner = browser.find_element(By.ID, "verdict")
+        assert banner.value_of_css_property("background-color") == "rgba(0, 0, 0, 0)"
+        assert not browser.find_element(By.ID, "bundle-link").is_displayed()
+
+
 def test_api_answers_as_the_page_does_and_the_openapi_document_validates(served: Served) -> None:
     page = httpx.get(f"{served.url}/batches/{LOT}")
     api = httpx.get(f"{served.url}/api/v1/01/{GTIN14}/10/{LOT}").json()
