@@ -209,6 +209,25 @@ def test_verify_inclusion_on_chain(chain: DeployedLedger) -> None:
     assert not c.verify_inclusion(entries[3], 3, tree.size, proof[:-1], tree.root)
 
 
+def test_index_events_across_chunks_and_many_subjects(chain: DeployedLedger) -> None:
+    """One-block chunks give the same events; more subjects than one topic filter holds are
+    asked for in several requests."""
+    from labourledger.chain.ledger_contract import SUBJECTS_PER_REQUEST
+
+    c = chain.chain
+    count = SUBJECTS_PER_REQUEST + 5
+    items = [(keccak(text=f"f {i}"), keccak(text=f"a {i}")) for i in range(count)]
+    first = c.anchor(chain.admin, ROOT_A, count, items[:-1])
+    c.anchor(chain.admin, ROOT_B, 1)
+    last = c.anchor(chain.admin, ROOT_C, 1, items[-1:])
+    found = c.index_events([subject for subject, _ in items], chain.deploy_block)
+    assert [(e.subject, e.entry_id) for e in found] == items
+    assert {e.root for e in found[:-1]} == {ROOT_A} and found[-1].root == ROOT_C
+    assert found[-1].block_number == last.block_number > first.block_number
+    assert c.index_events([s for s, _ in items], chain.deploy_block, chunk=1) == found
+    assert c.index_events([items[-1][0]], to_block=last.block_number - 1) == []
+
+
 def test_blocks_hashes_and_timestamps(chain: DeployedLedger) -> None:
     c = chain.chain
     latest = c.latest_block()

@@ -159,8 +159,37 @@ INDEXED_GAS_PER_ENTRY = 3_000
 
 def test_indexed_anchor_gas_stays_within_the_budget(chain: DeployedLedger) -> None:
     c = chain.chain
-    for n in (1, 64):
-        pairs = [(keccak(text=f"s{n} {i}"), keccak(text=f"e{n} {i}")) for i in range(n)]
-        receipt = c.anchor(chain.admin, keccak(text=f"indexed {n}"), n, pairs)
-        budget = INDEXED_GAS_ROOT + INDEXED_GAS_PER_ENTRY * n
-        assert receipt.gas_used <= budget, (n, receipt.gas_used)
+    gas = {}
+    for n in (1, 64, 256):
+        pairs = [(keccak(text=f"s{n} {i % 7}"), keccak(text=f"e{n} {i}")) for i in range(n)]
+        gas[n] = c.anchor(chain.admin, keccak(text=f"indexed {n}"), n, pairs).gas_used
+        assert gas[n] <= INDEXED_GAS_ROOT + INDEXED_GAS_PER_ENTRY * n, (n, gas)
+    # Each budget on its own: the marginal cost of an entry, and what the root costs without it.
+    per_entry = (gas[64] - gas[1]) / 63
+    assert per_entry <= INDEXED_GAS_PER_ENTRY, gas
+    assert gas[1] - per_entry <= INDEXED_GAS_ROOT, gas
+
+
+def test_runtime_code_check_refuses_another_contract(chain: DeployedLedger) -> None:
+    c = chain.chain
+    genuine = c.contract_address
+    assert genuine is not None
+    # Init code returning the one-byte runtime 0xfe: some contract that is not LabourLedger.
+    stranger = c._transact(chain.admin, None, "0x6001600c60003960016000f3fe", "deploy")
+    c.attach(stranger["contractAddress"])
+    assert not c.runtime_code_matches()
+    c.attach(genuine)
+    assert c.runtime_code_matches()
+
+
+def test_a_former_brand_no_longer_revokes_its_suppliers(chain: DeployedLedger) -> None:
+    c = chain.chain
+    brand, supplier = chain.new_account(), chain.new_account()
+    c.grant_role(chain.admin, "BRAND", brand.address)
+    c.grant_role(brand, "SUPPLIER", supplier.address)
+    c.grant_role(brand, "SUPPLIER", supplier.address)  # granted again: still brand's supplier
+    c.revoke_role(chain.admin, "BRAND", brand.address)
+    with pytest.raises(ChainError) as refused:
+        c.revoke_role(brand, "SUPPLIER", supplier.address)
+    assert refused.value.error_name == "AccessControlUnauthorizedAccount"
+    assert c.supplier_onboarded_by(supplier.address) == brand.address

@@ -87,3 +87,22 @@ def test_verify_inclusion_agrees_with_the_reference(anchored: Anchored) -> None:
 
     check()
     assert accepted > 100  # the fuzz also reaches the accepting side, not only refusals
+
+
+def test_a_true_path_reread_under_another_position_is_refused(anchored: Anchored) -> None:
+    """Every (index, size) under which the reference accepts a true leaf and path (it cannot
+    know the anchored size) is refused by the contract, which checks it."""
+    reread = 0
+    for leaves, tree in anchored.trees:
+        if tree.size > 9:
+            continue
+        for index, leaf in enumerate(leaves):
+            path = tree.inclusion_proof(index)
+            for size in range(1, 2 * tree.size + 1):
+                for i in range(size):
+                    if (i, size) == (index, tree.size):
+                        continue
+                    if verify_inclusion(leaf, i, size, path, tree.root):
+                        reread += 1
+                        assert not anchored.chain.verify_inclusion(leaf, i, size, path, tree.root)
+    assert reread > 0

@@ -56,6 +56,8 @@ _ROLE_NAMES = {value: name for name, value in ROLES.items()}
 GAS_MARGIN_PERCENT = 20
 RECEIPT_TIMEOUT_SECONDS = 180.0
 UINT64_MAX = 2**64 - 1
+# Subjects OR-ed into one eth_getLogs topic filter: nodes bound a filter's size.
+SUBJECTS_PER_REQUEST = 200
 _ERROR_STRING_SELECTOR = keccak(b"Error(string)")[:4]
 
 # What a person should do about each custom error the contract (or AccessControl) reverts with.
@@ -194,6 +196,7 @@ class LedgerChain:
         self.is_embedded = is_embedded
         self.chain_id: int = w3.eth.chain_id
         self.contract_address: ChecksumAddress | None = None
+        self._contract: Contract | None = None
         artifact = load_artifact()
         self._factory = w3.eth.contract(abi=artifact["abi"], bytecode=artifact["bytecode"])
         self._runtime: str = artifact["deployedBytecode"]
@@ -349,15 +352,22 @@ class LedgerChain:
         indexed = self._deployed.events.Indexed()
         anchored = self._deployed.events.Anchored()
         found: list[IndexEvent] = []
-        # Topic lists stay short so no node refuses the filter.
-        for i in range(0, len(wanted), 200):
-            topics = [indexed.topic, ["0x" + s.hex() for s in wanted[i : i + 200]]]
-            logs = [indexed.process_log(raw) for raw in self._logs(topics, from_block, last, chunk)]
+        for start, end in _chunks(from_block, last, chunk):
+            logs = []
+            # Topic lists stay short so no node refuses the filter.
+            for i in range(0, len(wanted), SUBJECTS_PER_REQUEST):
+                topic = ["0x" + s.hex() for s in wanted[i : i + SUBJECTS_PER_REQUEST]]
+                raws = self._logs_in([indexed.topic, topic], start, end)
+                logs += [indexed.process_log(raw) for raw in raws]
+            if not logs:
+                continue
+            # The batches' Anchored logs, in one request per chunk rather than one per block.
+            low = min(log["blockNumber"] for log in logs)
+            high = max(log["blockNumber"] for log in logs)
             anchors: dict[bytes, EventData] = {}
-            for block in sorted({log["blockNumber"] for log in logs}):
-                for raw in self._logs([anchored.topic], block, block, 1):
-                    event = anchored.process_log(raw)
-                    anchors[bytes(event["transactionHash"])] = event
+            for raw in self._logs_in([anchored.topic], low, high):
+                event = anchored.process_log(raw)
+                anchors[bytes(event["transactionHash"])] = event
             for log in logs:
                 anchor = anchors[bytes(log["transactionHash"])]
                 found.append(
@@ -408,19 +418,19 @@ class LedgerChain:
     def _logs(self, topics: list[Any], from_block: int, to_block: int, chunk: int) -> Iterator[Any]:
         """The contract's logs matching the topic filter `topics` (per position, a topic or a
         list of alternatives), `chunk` blocks per request."""
-        if from_block < 0:
-            raise InputError(f"from_block: must be 0 or more, got {from_block}")
-        if chunk < 1:
-            raise InputError(f"chunk: must be 1 or more, got {chunk}")
-        for start in range(from_block, to_block + 1, chunk):
-            yield from self.w3.eth.get_logs(
-                {
-                    "address": self._deployed.address,
-                    "fromBlock": start,
-                    "toBlock": min(start + chunk - 1, to_block),
-                    "topics": topics,
-                }
-            )
+        for start, end in _chunks(from_block, to_block, chunk):
+            yield from self._logs_in(topics, start, end)
+
+    def _logs_in(self, topics: list[Any], from_block: int, to_block: int) -> Any:
+        """The contract's logs matching `topics` in `from_block..to_block`, in one request."""
+        return self.w3.eth.get_logs(
+            {
+                "address": self._deployed.address,
+                "fromBlock": from_block,
+                "toBlock": to_block,
+                "topics": topics,
+            }
+        )
 
     # Blocks and balances
 
@@ -482,7 +492,12 @@ class LedgerChain:
             raise InputError(
                 f"contract: no LabourLedger contract chosen on {self.label}; deploy one or attach"
             )
-        return self.w3.eth.contract(address=self.contract_address, abi=self._factory.abi)
+        # Building a web3 Contract parses the whole ABI: keep one per address.
+        if self._contract is None or self._contract.address != self.contract_address:
+            self._contract = self.w3.eth.contract(
+                address=self.contract_address, abi=self._factory.abi
+            )
+        return self._contract
 
     def _block(self, number: int) -> Any:
         try:
@@ -590,6 +605,16 @@ class LedgerChain:
             (reason,) = abi_decode(["string"], data[4:])
             return ChainError(f"{action} reverted: {reason}")
         return ChainError(f"{action} reverted: {exc.message or 'no reason given'}")
+
+
+def _chunks(from_block: int, to_block: int, chunk: int) -> Iterator[tuple[int, int]]:
+    """`from_block..to_block` as consecutive inclusive ranges of at most `chunk` blocks."""
+    if from_block < 0:
+        raise InputError(f"from_block: must be 0 or more, got {from_block}")
+    if chunk < 1:
+        raise InputError(f"chunk: must be 1 or more, got {chunk}")
+    for start in range(from_block, to_block + 1, chunk):
+        yield start, min(start + chunk - 1, to_block)
 
 
 def _tx_result(receipt: TxReceipt) -> TxResult:
