@@ -33,7 +33,7 @@ SITES = {
         "cobalt mining"),
     3: ("Ganzhou Cobalt Refinery", "CN", "Raw Material Processing or Production",
         "cobalt refining"),
-    2: ("Cheongju Cell Works", "KR", "Final Product Assembly", "battery cells"),
+    2: ("Cheongju Cell Works", "KR", "Textile or Material Production", "battery cells"),
     1: ("Hai Phong Laptop Assembly", "VN", "Final Product Assembly", "laptop assembly"),
 }  # fmt: skip
 #: Days before today each tier's lot was made.
@@ -251,6 +251,9 @@ def test_cobalt_from_the_drc_is_not_assessed_by_an_apparel_only_list(
     assert reason.startswith("Kolwezi Artisanal Cobalt Cooperative: not assessed: the list covers")
     assert "apparel" in reason
     assert "high_risk_notice" not in _checks(report, chain, 4)  # no pass beside it
+    # A cell maker filed under Open Supply Hub's "Textile or Material Production" type is
+    # judged by what it makes, not by the word in its type.
+    assert _checks(report, chain, 2)["goods_list"][0] == "attention"
     assert report["verdict"] == "ATTENTION"
     passed = [c for c in report["checks"] if c["check"] == "goods_list" and c["outcome"] == "pass"]
     assert passed == []

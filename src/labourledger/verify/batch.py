@@ -227,7 +227,9 @@ def verify_batch(
     supplies = ledger.mirror.supplies(evidence.facilities)
     for facility_id, facility in evidence.facilities.items():
         produced_on = evidence.dates[facility_id]
-        texts = [facility.get("facility_type", ""), *facility.get("processing_types", [])]
+        # Not the facility type: Open Supply Hub's "Textile or Material Production" names
+        # any material maker, and would put a battery cell maker's goods on the textile list.
+        texts = list(facility.get("processing_types", []))
         texts += [link["material"] for link in supplies.get(facility_id, [])]
         fe = FacilityEvidence(
             facility_id=facility_id,
