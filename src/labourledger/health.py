@@ -15,7 +15,7 @@ import contextlib
 import json
 import random
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
@@ -29,6 +29,7 @@ from labourledger.merkle import verify_inclusion
 from labourledger.mirror import schema
 from labourledger.mirror.projections import rows_for
 from labourledger.mirror.store import ENTRY_FIELDS
+from labourledger.progress import Progress
 from labourledger.verify.results import CheckResult, Outcome
 
 if TYPE_CHECKING:
@@ -40,9 +41,6 @@ __all__ = ["QUICK_SAMPLE", "doctor"]
 QUICK_SAMPLE = 200
 #: How many of the entries at fault a finding names.
 SHOWN = 5
-
-Progress = Callable[[int, int], None]
-"""Called with (entries re-verified so far, entries to re-verify), for a progress bar."""
 
 
 class _Report:

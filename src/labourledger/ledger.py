@@ -7,9 +7,10 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import logging
 import string
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -48,6 +49,7 @@ from labourledger.kinds import EvidenceRef, evidence_ref
 from labourledger.merkle import MerkleTree
 from labourledger.mirror import Mirror
 from labourledger.mirror.store import ENTRY_FIELDS, proof_status
+from labourledger.progress import Progress
 from labourledger.redaction import redact_url
 from labourledger.suppliers import RowError, read_facility_csv
 from labourledger.verify.batch import collect_evidence, verify_batch
@@ -75,8 +77,8 @@ __all__ = [
     "SyncResult",
 ]
 
-Progress = Callable[[int], None]
-"""Called with the number of items just finished, for progress bars."""
+
+log = logging.getLogger(__name__)
 
 BUNDLE_FORMAT = "labourledger-bundle/1"
 #: Entries stored per round of statements (and per progress-bar step) within one transaction.
@@ -348,7 +350,7 @@ class Ledger:
                     session, [self._stored(e) for e in chunk], source=source
                 )
                 if progress:
-                    progress(len(chunk))
+                    progress(start + len(chunk), len(entries))
             self._add_proofs(session, proofs)
         if new >= ANALYZE_AFTER:
             self.mirror.analyze()
@@ -814,9 +816,11 @@ class Ledger:
         values.update({k: v for k, v in overrides.items() if v is not None})
         return Policy(**values)
 
-    def verify(self, batch: str, policy: Policy | None = None) -> dict[str, Any]:
+    def verify(
+        self, batch: str, policy: Policy | None = None, *, progress: Progress | None = None
+    ) -> dict[str, Any]:
         """Verify a batch end to end; the report's `verdict` is PASS, ATTENTION or FAIL."""
-        return verify_batch(self, batch, policy or self.policy())
+        return verify_batch(self, batch, policy or self.policy(), progress=progress)
 
     def export_bundle(self, batch: str) -> dict[str, Any]:
         """Everything a verifier needs besides chain access: every entry the verdict depends
@@ -970,9 +974,7 @@ class Ledger:
 
     # -- health ------------------------------------------------------------
 
-    def doctor(
-        self, *, quick: bool = False, progress: Callable[[int, int], None] | None = None
-    ) -> list[CheckResult]:
+    def doctor(self, *, quick: bool = False, progress: Progress | None = None) -> list[CheckResult]:
         """What state the workspace is in, re-verified from scratch (see `health`)."""
         from labourledger.health import doctor
 
@@ -1021,10 +1023,17 @@ class Ledger:
         pending = self.mirror.pending_entries()
         if not pending:
             return results
+        # Units of work: each entry's proof computed, each proof stored, then the transaction.
+        total = 2 * len(pending) + 1
         tree = MerkleTree([bytes.fromhex(e["entry_id"][2:]) for e in pending])
-        paths = [[_hex(h) for h in tree.inclusion_proof(i)] for i in range(tree.size)]
+        paths = []
+        for i in range(tree.size):
+            paths.append([_hex(h) for h in tree.inclusion_proof(i)])
+            if progress and (i + 1) % STORE_CHUNK == 0:
+                progress(i + 1, total)
         if progress:
-            progress(len(pending) // 2)
+            progress(tree.size, total)
+        log.info("anchoring %d entries under root %s", tree.size, _hex(tree.root))
         cfg = self.config.chain
         with self.mirror.transaction() as session:
             self.mirror.prepare_anchor(
@@ -1035,12 +1044,13 @@ class Ledger:
                 contract=cfg.contract,
                 entry_ids=[e["entry_id"] for e in pending],
                 paths=paths,
+                progress=(lambda done: progress(tree.size + done, total)) if progress else None,
             )
         anchor = self.mirror.get_anchor(_hex(tree.root))
         assert anchor is not None
         results.append(self._finish(sender, anchor))
         if progress:
-            progress(len(pending) - len(pending) // 2)
+            progress(total, total)
         return results
 
     def _finish(self, sender: LocalAccount, anchor: Mapping[str, Any]) -> AnchorResult:
@@ -1243,7 +1253,7 @@ class Ledger:
 
     # -- sync --------------------------------------------------------------
 
-    def sync(self) -> SyncResult:
+    def sync(self, *, progress: Progress | None = None) -> SyncResult:
         """Read `Anchored` and role events into the mirror, roll back reorged anchors,
         and finalise anchors that reached the configured depth."""
         chain = self.chain
@@ -1253,8 +1263,14 @@ class Ledger:
         start = int(last) + 1 if last is not None else self.config.chain.deploy_block
         anchors = chain.anchored_events(start, latest) if start <= latest else []
         roles = chain.role_events(start, latest) if start <= latest else []
+        log.info("syncing blocks %d to %d: %d anchors, %d role events", start, latest,
+                 len(anchors), len(roles))  # fmt: skip
+        # Units of work: each anchor read (a block lookup each), then the role events.
+        total = len(anchors) + 1
         with self.mirror.transaction() as session:
-            for event in anchors:
+            for done, event in enumerate(anchors):
+                if progress:
+                    progress(done, total)
                 self.mirror.record_chain_anchor(
                     session,
                     root=_hex(event.root),
@@ -1280,6 +1296,8 @@ class Ledger:
             )
             self.mirror.record_block(session, latest, _hex(chain.block_hash(latest)))
             self.mirror.set_sync_state(session, "last_synced_block", str(latest))
+        if progress:
+            progress(total, total)
         return SyncResult(start, latest, len(anchors), len(roles), finalised, orphaned)
 
     def _rewind_reorg(self, latest: int) -> int:

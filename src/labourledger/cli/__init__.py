@@ -67,6 +67,9 @@ def _root(
     typed_data_out: Path | None = typer.Option(
         None, "--typed-data-out", help="With --sign-with external: the EIP-712 JSON to sign."
     ),
+    verbose: bool = typer.Option(
+        False, "--verbose", "-v", help="Log what labourledger does, on stderr."
+    ),
     _version: bool = typer.Option(
         False,
         "--version",
@@ -83,6 +86,23 @@ def _root(
         sign_with=sign_with,
         typed_data_out=typed_data_out,
     )
+    if verbose:
+        _log_verbosely()
+
+
+def _log_verbosely() -> None:
+    """labourledger's log records at DEBUG through rich's handler, on stderr (stdout stays
+    for results and --json)."""
+    import logging
+
+    from rich.logging import RichHandler
+
+    from labourledger.cli.context import stderr_console
+
+    logger = logging.getLogger("labourledger")
+    logger.setLevel(logging.DEBUG)
+    if not any(isinstance(h, RichHandler) for h in logger.handlers):  # main() runs again in tests
+        logger.addHandler(RichHandler(console=stderr_console(), show_path=False))
 
 
 for module in (
@@ -103,6 +123,7 @@ for module in (
     module.register(app)
 
 _GLOBAL_WITH_VALUE = ("--workspace", "--key", "--sign-with", "--typed-data-out")
+_GLOBAL_FLAGS = ("--json", "--verbose", "-v")
 INTERRUPTED = 130  # the shell's code for a process stopped by Ctrl-C
 
 
@@ -116,7 +137,7 @@ def _hoist_global_options(argv: list[str]) -> list[str]:
         if arg == "--":
             rest.extend(argv[i:])
             break
-        if arg == "--json" or arg.startswith(tuple(f"{o}=" for o in _GLOBAL_WITH_VALUE)):
+        if arg in _GLOBAL_FLAGS or arg.startswith(tuple(f"{o}=" for o in _GLOBAL_WITH_VALUE)):
             front.append(arg)
         elif arg in _GLOBAL_WITH_VALUE and i + 1 < len(argv):
             front.extend(argv[i : i + 2])

@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
 
     from labourledger.envelope import HashSigner, SignedEntry
     from labourledger.ledger import Ledger
+    from labourledger.progress import Progress
 
 PASSPHRASE_ENV = "LABOURLEDGER_PASSPHRASE"
 
@@ -125,6 +127,20 @@ class State:
             sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
         else:
             human()
+
+
+@contextmanager
+def progress_bar(st: State, what: str) -> Iterator[Progress]:
+    """A bar on stderr that the library's `(done, total)` calls move (none under --json)."""
+    from rich.progress import Progress as Bar
+
+    with Bar(console=stderr_console(), disable=st.json, transient=True) as bar:
+        task = bar.add_task(what, total=None)
+
+        def report(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield report
 
 
 def state(ctx: typer.Context) -> State:

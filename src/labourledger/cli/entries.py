@@ -7,7 +7,7 @@ from typing import Any
 
 import typer
 
-from labourledger.cli.context import next_step, out, state, stderr_console
+from labourledger.cli.context import next_step, out, progress_bar, state
 
 EMBEDDED_NOTE = "embedded chain: a local development chain, not evidence for anyone else"
 
@@ -27,16 +27,11 @@ def anchor(ctx: typer.Context) -> None:
 
     Example: labourledger anchor --key brand
     """
-    from rich.progress import Progress
-
     st = state(ctx)
     ledger = st.ledger
     sender = st.sender("brand", purpose="anchor")
-    pending = ledger.mirror.counts()["pending"]
-    quiet = st.json or pending < 100
-    with Progress(console=stderr_console(), disable=quiet, transient=True) as bar:
-        task = bar.add_task("anchoring", total=max(pending, 1))
-        results = ledger.anchor(sender, progress=lambda n: bar.advance(task, n))
+    with progress_bar(st, "anchoring") as progress:
+        results = ledger.anchor(sender, progress=progress)
     data = [asdict(r) for r in results]
 
     def human() -> None:
@@ -74,7 +69,8 @@ def sync(ctx: typer.Context) -> None:
     Example: labourledger sync --json
     """
     st = state(ctx)
-    result = st.ledger.sync()
+    with progress_bar(st, "reading the chain") as progress:
+        result = st.ledger.sync(progress=progress)
     data = asdict(result)
     st.emit(
         data,

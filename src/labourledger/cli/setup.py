@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import typer
 
-from labourledger.cli.context import err, next_step, out, passphrase, state
+from labourledger.cli.context import next_step, out, passphrase, progress_bar, state
 from labourledger.errors import InputError
 from labourledger.redaction import redact_url
 
@@ -202,14 +202,9 @@ def doctor(
 
     Example: labourledger doctor --json
     """
-    from rich.progress import Progress
-
     st = state(ctx)
-    with Progress(console=err, disable=st.json, transient=True) as bar:
-        task = bar.add_task("re-verifying the mirror", total=None)
-        results = st.ledger.doctor(
-            quick=quick, progress=lambda done, total: bar.update(task, completed=done, total=total)
-        )
+    with progress_bar(st, "re-verifying the mirror") as progress:
+        results = st.ledger.doctor(quick=quick, progress=progress)
     data = [r.to_dict() for r in results]
 
     def human() -> None:

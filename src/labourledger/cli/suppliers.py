@@ -8,7 +8,7 @@ from typing import Any
 
 import typer
 
-from labourledger.cli.context import State, out, pending_hint, state, stderr_console
+from labourledger.cli.context import State, out, pending_hint, progress_bar, state
 from labourledger.errors import InputError
 
 supplier_app = typer.Typer(help="Facilities (suppliers) in the supply chain.", no_args_is_help=True)
@@ -124,21 +124,12 @@ def import_csv(
 
     Example: labourledger supplier import facilities.csv --key brand
     """
-    from rich.progress import Progress
-
-    from labourledger.ledger import RowsInvalid
-
     st = state(ctx)
     signer = st.signer("brand")
-    with Progress(console=stderr_console(), disable=st.json, transient=True) as bar:
-        task = bar.add_task(f"importing {file.name}", total=None)
-        try:
-            result = st.ledger.import_facilities(
-                file, signer, skip_invalid=skip_invalid, progress=lambda n: bar.advance(task, n)
-            )
-        except RowsInvalid:
-            bar.stop()
-            raise
+    with progress_bar(st, f"importing {file.name}") as progress:
+        result = st.ledger.import_facilities(
+            file, signer, skip_invalid=skip_invalid, progress=progress
+        )
     data = {
         "imported": len(result.entries),
         "skipped": [{"line": e.line, "reason": e.reason} for e in result.errors],

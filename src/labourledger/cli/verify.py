@@ -10,7 +10,7 @@ from typing import Any
 
 import typer
 
-from labourledger.cli.context import next_step, out, state
+from labourledger.cli.context import next_step, out, progress_bar, state
 from labourledger.errors import InputError
 
 #: Exit codes of `verify` beyond 0 (PASS), as DESIGN.md gives them.
@@ -75,11 +75,13 @@ def verify(
             chain_obj = open_rpc(chain) if chain else st.ledger.chain
             data = _read_bundle(bundle)
             ledger = Ledger.from_bundle(data, Path(scratch) / "ws", chain_obj)
-            report = ledger.verify(data["batch"], ledger.policy(**overrides))
+            with progress_bar(st, "verifying entries") as progress:
+                report = ledger.verify(data["batch"], ledger.policy(**overrides), progress=progress)
     elif batch is None:
         raise InputError("BATCH: name a batch, or pass --bundle FILE")
     else:
-        report = st.ledger.verify(batch, st.ledger.policy(**overrides))
+        with progress_bar(st, "verifying entries") as progress:
+            report = st.ledger.verify(batch, st.ledger.policy(**overrides), progress=progress)
     st.emit(report, lambda: print_report(report))
     raise typer.Exit(EXIT_CODES[report["verdict"]])
 

@@ -474,8 +474,10 @@ class Mirror:
         contract: str,
         entry_ids: Sequence[str],
         paths: Sequence[Sequence[str]],
+        progress: Callable[[int], None] | None = None,
     ) -> None:
-        """Store a batch before its transaction is sent, so a crash can resume it."""
+        """Store a batch before its transaction is sent, so a crash can resume it;
+        `progress` is told how many proofs are stored so far."""
         if len(entry_ids) != size or len(paths) != size:
             raise ValueError("one entry id and one path per leaf")
         # A root orphaned by a reorg may be prepared again on the new fork.
@@ -489,13 +491,14 @@ class Mirror:
                 root=root, size=size, status="prepared", chain_id=chain_id, contract=contract
             )
         )
-        conn.execute(
-            insert(schema.proofs),
-            [
-                {"entry_id": e, "root": root, "leaf_index": i, "path": list(path)}
-                for i, (e, path) in enumerate(zip(entry_ids, paths, strict=True))
-            ],
-        )
+        rows = [
+            {"entry_id": e, "root": root, "leaf_index": i, "path": list(path)}
+            for i, (e, path) in enumerate(zip(entry_ids, paths, strict=True))
+        ]
+        for start in range(0, size, _IN_CHUNK):
+            conn.execute(insert(schema.proofs), rows[start : start + _IN_CHUNK])
+            if progress:
+                progress(min(start + _IN_CHUNK, size))
 
     def add_proof(
         self, conn: Connection, entry_id: str, root: str, leaf_index: int, path: Sequence[str]

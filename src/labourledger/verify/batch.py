@@ -35,6 +35,7 @@ from labourledger.verify.results import CheckResult, Outcome, worst
 if TYPE_CHECKING:
     from labourledger.envelope import SignedEntry
     from labourledger.ledger import Ledger
+    from labourledger.progress import Progress
 
 __all__ = ["BatchEvidence", "collect_evidence", "verify_batch"]
 
@@ -142,7 +143,12 @@ def _date(value: str | None) -> dt.date | None:
 
 
 def verify_batch(
-    ledger: Ledger, batch: str, policy: Policy, goods: GoodsList | None = None
+    ledger: Ledger,
+    batch: str,
+    policy: Policy,
+    goods: GoodsList | None = None,
+    *,
+    progress: Progress | None = None,
 ) -> dict[str, Any]:
     """The verification report: verdict, every check with its reason, and the evidence."""
     goods = goods or policy.goods()
@@ -160,7 +166,9 @@ def verify_batch(
     proofs = ledger.stored_proofs(evidence.entry_ids)
     blocks: dict[str, int] = {}
     anchored_at: dict[str, int] = {}
-    for entry_id in evidence.entry_ids:
+    for done, entry_id in enumerate(evidence.entry_ids):
+        if progress:
+            progress(done, len(evidence.entry_ids))  # the signature checks are the work
         entry = entries[entry_id]
         if entry_id in revoked:
             results.append(
