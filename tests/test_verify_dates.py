@@ -260,7 +260,10 @@ def test_cobalt_from_the_drc_is_not_assessed_by_an_apparel_only_list(
 
 
 def test_pending_confirmations_need_attention_and_findings_are_still_judged(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, anvil_url: str
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    anvil_url: str,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     for name, value in FAST_ENV.items():
         monkeypatch.setenv(name, value)
@@ -281,6 +284,14 @@ def test_pending_confirmations_need_attention_and_findings_are_still_judged(
     outcome, reason = _checks(report, chain, 3)["forced_labour_findings"]
     assert outcome == "fail" and "F-1" in reason
     assert "no anchored audit" not in str(report["checks"])
+    # The person reading verify sees the wait once per anchor, not once per entry.
+    cli = Cli(chain.brand_ws.workspace.root, capsys, monkeypatch)
+    code, out, _ = cli.run("verify", chain.laptops)
+    assert code == 5 and "F-1" in out
+    text = " ".join(out.split())
+    waits = [line for line in out.splitlines() if "attention anchored: pending" in line]
+    assert len(waits) == 2  # the brand's anchor of the lots and the auditor's of its audits
+    assert "then `labourledger sync` (" in text and "entries)" in text
 
     # Without a finding, fresh evidence is ATTENTION, and PASSes once the blocks are mined.
     clean = _build(tmp_path / "clean", anvil_url, confirmations=12)

@@ -122,9 +122,18 @@ def print_report(report: dict[str, Any]) -> None:
             groups.setdefault(where, []).append(check)
     for where, checks in groups.items():
         out.print(f"\n[bold]{where}[/bold]")
+        # Entries of one anchor share a reason (pending: wait N more blocks): one line each.
+        same = Counter((c["outcome"], c["check"], c["reason"]) for c in checks)
         for c in checks:
+            key = (c["outcome"], c["check"], c["reason"])
+            if key not in same:
+                continue
+            count = same.pop(key)
             colour = COLOURS[c["outcome"].upper()]
-            entry = f" [dim]{c['entry_id']}[/dim]" if c.get("entry_id") else ""
+            if count > 1:
+                entry = f" [dim]({count} entries)[/dim]"
+            else:
+                entry = f" [dim]{c['entry_id']}[/dim]" if c.get("entry_id") else ""
             out.print(f"  [{colour}]{c['outcome']}[/] {c['check']}: {c['reason']}{entry}")
     heard = [s for s in report["stages"] if (s.get("grievances") or {}).get("total")]
     if heard:
