@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import logging
+import re
 import string
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -152,6 +153,9 @@ class SyncResult:
     role_events: int
     finalised: int
     orphaned: int
+
+
+_HASH = re.compile(r"0x[0-9a-fA-F]{64}")
 
 
 def _hex(value: bytes) -> str:
@@ -588,6 +592,9 @@ class Ledger:
     ) -> list[str]:
         """Why a proof that came with an entry does not show it anchored on this chain."""
         try:
+            # The transaction hash is stored as carried: it must at least be one.
+            if not _HASH.fullmatch(anchor["tx_hash"]) or not _HASH.fullmatch(anchor["root"]):
+                return ["its anchor is malformed (root and tx_hash: 0x and 64 hex digits)"]
             checked = InclusionProof(
                 root=bytes.fromhex(anchor["root"][2:]),
                 leaf_index=int(proof["leaf_index"]),
