@@ -81,7 +81,8 @@ def run_demo(
     The admin key's passphrase is random unless given: the workspace is a throwaway.
     `chain` is the embedded chain or the URL of a development node with funded accounts.
     """
-    today = dt.date.today()
+    # UTC, as block times are: a closure takes effect on its anchor's UTC date.
+    today = dt.datetime.now(dt.timezone.utc).date()
 
     def day(offset: int) -> str:
         return (today + dt.timedelta(days=offset)).isoformat()
