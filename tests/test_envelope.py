@@ -6,6 +6,7 @@ import pytest
 from eth_account import Account
 from eth_account.messages import encode_typed_data
 from eth_hash.auto import keccak
+from pydantic import ValidationError
 
 from labourledger.envelope import (
     Domain,
@@ -153,3 +154,13 @@ def test_json_form_uses_design_field_names(account) -> None:  # type: ignore[no-
     }
     assert data["entry_id"].startswith("0x") and len(data["signature"]) == 132
     assert data["issued_at_iso"].startswith("2025-10-09T")
+
+
+def test_a_signing_time_past_year_9999_is_refused(account) -> None:  # type: ignore[no-untyped-def]
+    data = _signed(account).to_json_dict()
+    data.pop("issued_at_iso")
+    data["issued_at"] = 253_402_300_800  # 10000-01-01T00:00:00Z: no datetime can show it
+    with pytest.raises(ValidationError, match="issued_at"):
+        SignedEntry.model_validate(data)
+    data["issued_at"] = 253_402_300_799
+    assert SignedEntry.model_validate(data).issued_at_iso.startswith("9999-12-31T23:59:59")

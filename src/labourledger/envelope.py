@@ -171,6 +171,10 @@ def new_salt() -> bytes:
     return secrets.token_bytes(32)
 
 
+#: 9999-12-31T23:59:59Z, the last second `datetime` can show.
+LAST_READABLE_SECOND = 253_402_300_799
+
+
 class Domain(BaseModel):
     """The EIP-712 domain: one deployed LabourLedger contract on one chain."""
 
@@ -222,7 +226,9 @@ class Entry(BaseModel):
     schema_version: int = Field(ge=0, le=0xFFFF)
     subject: Bytes32
     refs: tuple[Bytes32, ...] = ()
-    issued_at: int = Field(ge=0, le=2**64 - 1)
+    # uint64 on the wire, but a time past the end of year 9999 is no signing time anyone
+    # can read (or date a report by): refused as bad input rather than crashing later.
+    issued_at: int = Field(ge=0, le=LAST_READABLE_SECOND)
     content_hash: Bytes32
 
     def struct_hash(self) -> bytes:
