@@ -20,10 +20,11 @@ from typing import Any
 
 from eth_account.signers.local import LocalAccount
 
-from labourledger import kinds
+from labourledger import anchoring, kinds
+from labourledger.anchoring import AnchorResult
 from labourledger.audits import anchor_view, finding_histories
 from labourledger.chain import LedgerChain, open_embedded, open_rpc
-from labourledger.chain.ledger_contract import ROLES, AnchorReceipt
+from labourledger.chain.ledger_contract import ROLES
 from labourledger.envelope import (
     Domain,
     ExternalSigner,
@@ -45,9 +46,7 @@ from labourledger.exchange import (
 )
 from labourledger.grievances import counts_of
 from labourledger.identifiers import facility_id_from_os_id
-from labourledger.index import index_subject
 from labourledger.kinds import EvidenceRef, evidence_ref
-from labourledger.merkle import MerkleTree
 from labourledger.mirror import Mirror
 from labourledger.mirror.store import ENTRY_FIELDS, proof_status
 from labourledger.progress import Progress
@@ -88,19 +87,6 @@ STORE_CHUNK = 250
 ANALYZE_AFTER = 5_000
 #: Blocks re-checked on every sync for a changed hash (a reorg).
 REORG_WINDOW = 64
-
-
-@dataclass(frozen=True)
-class AnchorResult:
-    """One batch sent to the contract."""
-
-    root: str
-    size: int
-    tx_hash: str
-    block_number: int
-    gas_used: int
-    status: str
-    resumed: bool
 
 
 @dataclass(frozen=True)
@@ -1020,107 +1006,8 @@ class Ledger:
     def anchor(
         self, sender: LocalAccount, *, progress: Progress | None = None
     ) -> list[AnchorResult]:
-        """Anchor every pending entry as one Merkle batch.
-
-        A batch left half-done by a crash (stored as prepared, transaction maybe
-        sent) is finished first: the chain is asked for its root before any
-        resend, so entries are neither lost nor anchored twice.
-        """
-        results = [self._finish(sender, a) for a in self.mirror.unfinished_anchors()]
-        pending = self.mirror.pending_entries()
-        if not pending:
-            return results
-        # Units of work: each entry's proof computed, each proof stored, then the transaction.
-        total = 2 * len(pending) + 1
-        tree = MerkleTree([bytes.fromhex(e["entry_id"][2:]) for e in pending])
-        paths = []
-        for i in range(tree.size):
-            paths.append([_hex(h) for h in tree.inclusion_proof(i)])
-            if progress and (i + 1) % STORE_CHUNK == 0:
-                progress(i + 1, total)
-        if progress:
-            progress(tree.size, total)
-        log.info("anchoring %d entries under root %s", tree.size, _hex(tree.root))
-        cfg = self.config.chain
-        with self.mirror.transaction() as session:
-            self.mirror.prepare_anchor(
-                session,
-                root=_hex(tree.root),
-                size=tree.size,
-                chain_id=cfg.chain_id,
-                contract=cfg.contract,
-                entry_ids=[e["entry_id"] for e in pending],
-                paths=paths,
-                progress=(lambda done: progress(tree.size + done, total)) if progress else None,
-            )
-        anchor = self.mirror.get_anchor(_hex(tree.root))
-        assert anchor is not None
-        results.append(self._finish(sender, anchor))
-        if progress:
-            progress(total, total)
-        return results
-
-    def _finish(self, sender: LocalAccount, anchor: Mapping[str, Any]) -> AnchorResult:
-        root = bytes.fromhex(anchor["root"][2:])
-        resumed = anchor["status"] == "prepared" and self.chain.anchor_of(root) is not None
-        receipt = (
-            self._receipt_of(root)
-            if resumed
-            else self.chain.anchor(sender, root, anchor["size"], self._index_of(anchor["root"]))
-        )
-        status = self._status_at(receipt.block_number)
-        with self.mirror.transaction() as session:
-            self.mirror.mark_anchor(
-                session,
-                anchor["root"],
-                status,
-                tx_hash=_hex(receipt.tx_hash),
-                block_number=receipt.block_number,
-                block_hash=_hex(receipt.block_hash),
-                timestamp=receipt.timestamp,
-                submitter=receipt.submitter,
-            )
-            self.mirror.record_block(session, receipt.block_number, _hex(receipt.block_hash))
-        return AnchorResult(
-            root=anchor["root"],
-            size=anchor["size"],
-            tx_hash=_hex(receipt.tx_hash),
-            block_number=receipt.block_number,
-            gas_used=receipt.gas_used,
-            status=status,
-            resumed=resumed,
-        )
-
-    def _index_of(self, root: str) -> list[tuple[bytes, bytes]]:
-        """The (subject, entry id) pairs a batch indexes on chain: its entries whose omission
-        from a bundle would change a verdict."""
-        pairs = []
-        for entry_id, kind, subject in self.mirror.anchor_members(root):
-            indexed = index_subject(kind, bytes.fromhex(subject[2:]))
-            if indexed is not None:
-                pairs.append((indexed, bytes.fromhex(entry_id[2:])))
-        return pairs
-
-    def _receipt_of(self, root: bytes) -> AnchorReceipt:
-        """Rebuild the receipt of a root already on chain (a resumed anchor)."""
-        record = self.chain.anchor_of(root)
-        assert record is not None
-        events = [
-            e
-            for e in self.chain.anchored_events(record.block_number, record.block_number)
-            if e.root == root
-        ]
-        event = events[0]
-        return AnchorReceipt(
-            root=root,
-            size=record.size,
-            submitter=record.submitter,
-            tx_hash=event.tx_hash,
-            block_number=record.block_number,
-            block_hash=event.block_hash,
-            timestamp=record.timestamp,
-            gas_used=0,
-        )
+        """Anchor every pending entry as one Merkle batch; see `labourledger.anchoring`."""
+        return anchoring.anchor(self, sender, progress)
 
     def _status_at(self, block_number: int) -> str:
         deep_enough = self.chain.latest_block() - block_number >= self.config.chain.confirmations

@@ -39,6 +39,7 @@ __all__ = [
     "IndexEvent",
     "LedgerChain",
     "RoleEvent",
+    "TransactionNotSent",
     "TxResult",
     "role_name",
 ]
@@ -81,6 +82,11 @@ _R = TypeVar("_R")
 def role_name(role: bytes) -> str:
     """The short name (ADMIN, BRAND, AUDITOR, SUPPLIER) of a role id, or its hex if unknown."""
     return _ROLE_NAMES.get(bytes(role), "0x" + bytes(role).hex())
+
+
+class TransactionNotSent(ChainError):
+    """A transaction refused before it was sent (a revert at estimation, the node's refusal):
+    nothing of it can be mined later."""
 
 
 @dataclass(frozen=True)
@@ -529,9 +535,10 @@ class LedgerChain:
         try:
             estimate = self.w3.eth.estimate_gas(tx)
         except ContractLogicError as exc:
-            raise self._revert_error(action, exc) from None
+            error = self._revert_error(action, exc)
+            raise TransactionNotSent(str(error), error_name=error.error_name) from None
         except Web3RPCError as exc:
-            raise ChainError(
+            raise TransactionNotSent(
                 f"{action}: {self.label} rejected the transaction: {_rpc_message(exc)}"
             ) from exc
         tx.update(self._fees())
@@ -545,7 +552,7 @@ class LedgerChain:
         try:
             tx_hash = self.w3.eth.send_raw_transaction(signed.raw_transaction)
         except Web3RPCError as exc:
-            raise ChainError(
+            raise TransactionNotSent(
                 f"{action}: {self.label} rejected the transaction: {_rpc_message(exc)}"
             ) from exc
         return self._wait(bytes(tx_hash), action, tx)

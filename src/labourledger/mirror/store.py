@@ -500,6 +500,13 @@ class Mirror:
             if progress:
                 progress(min(start + _IN_CHUNK, size))
 
+    def drop_prepared(self, conn: Connection, root: str) -> None:
+        """Take back a prepared batch whose transaction was never sent: its proofs and row."""
+        a = schema.anchors
+        prepared = select(a.c.root).where(and_(a.c.root == root, a.c.status == "prepared"))
+        conn.execute(delete(schema.proofs).where(schema.proofs.c.root.in_(prepared)))
+        conn.execute(delete(a).where(and_(a.c.root == root, a.c.status == "prepared")))
+
     def add_proof(
         self, conn: Connection, entry_id: str, root: str, leaf_index: int, path: Sequence[str]
     ) -> None:

@@ -1,0 +1,233 @@
+"""Anchoring: a workspace's pending entries become one Merkle batch, sent in one transaction.
+
+A batch is stored as `prepared` before its transaction is sent, so a crash can resume it:
+the chain is asked for the root before any resend, so entries are neither lost nor anchored
+twice. Runs are serialised per mirror (an advisory lock on PostgreSQL, a file lock beside a
+SQLite mirror), and a root some other workspace already anchored is adopted, not resent.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from labourledger.chain.ledger_contract import AnchorReceipt, TransactionNotSent
+from labourledger.errors import InputError
+from labourledger.index import index_subject
+from labourledger.merkle import MerkleTree
+from labourledger.mirror.store import ON_CHAIN
+from labourledger.progress import Progress
+
+if TYPE_CHECKING:
+    from eth_account.signers.local import LocalAccount
+
+    from labourledger.ledger import Ledger
+    from labourledger.mirror import Mirror
+
+__all__ = ["AnchorResult", "anchor", "anchor_lock"]
+
+log = logging.getLogger(__name__)
+# Proofs computed between two progress reports.
+PROGRESS_EVERY = 250
+
+
+@dataclass(frozen=True)
+class AnchorResult:
+    """One batch sent to the contract (or found there already: `resumed`)."""
+
+    root: str
+    size: int
+    tx_hash: str
+    block_number: int
+    gas_used: int
+    status: str
+    resumed: bool
+
+
+def _hex(value: bytes) -> str:
+    return "0x" + value.hex()
+
+
+@contextmanager
+def anchor_lock(mirror: Mirror) -> Iterator[None]:
+    """Hold the mirror's anchoring lock: one `anchor` run at a time per mirror.
+
+    The lock is held while the transaction is mined, so it is not a database write lock
+    (that would block recording meanwhile): a session advisory lock on PostgreSQL, which
+    the server drops with the session, and an flock beside a SQLite file, which the kernel
+    drops with the process, so a killed run never leaves it held.
+    """
+    engine = mirror.engine
+    if engine.dialect.name == "postgresql":
+        from sqlalchemy import text
+
+        # One lock per schema: workspaces in other schemas of the database anchor freely.
+        key = text("SELECT hashtext(current_schema() || :name)")
+        with engine.connect() as conn:
+            lock_id = conn.execute(key, {"name": ":labourledger.anchor"}).scalar_one()
+            conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": lock_id})
+            conn.commit()
+            try:
+                yield
+            finally:
+                conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": lock_id})
+                conn.commit()
+        return
+    database = engine.url.database
+    if not database or database == ":memory:":
+        yield
+        return
+    with Path(f"{database}.anchor-lock").open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def anchor(
+    ledger: Ledger, sender: LocalAccount, progress: Progress | None = None
+) -> list[AnchorResult]:
+    """Anchor every pending entry of `ledger` as one Merkle batch (see the module doc)."""
+    mirror = ledger.mirror
+    with anchor_lock(mirror):
+        results = [_finish(ledger, sender, a) for a in mirror.unfinished_anchors()]
+        pending = mirror.pending_entries()
+        if not pending:
+            return results
+        tree = MerkleTree([bytes.fromhex(e["entry_id"][2:]) for e in pending])
+        root = _hex(tree.root)
+        # Asked before anything is written: an unreachable chain leaves the mirror untouched.
+        on_chain = ledger.chain.anchor_of(tree.root)
+        # Units of work: each entry's proof computed, each proof stored, then the transaction.
+        total = 2 * len(pending) + 1
+        paths = []
+        for i in range(tree.size):
+            paths.append([_hex(h) for h in tree.inclusion_proof(i)])
+            if progress and (i + 1) % PROGRESS_EVERY == 0:
+                progress(i + 1, total)
+        if progress:
+            progress(tree.size, total)
+        log.info("anchoring %d entries under root %s", tree.size, root)
+        entry_ids = [e["entry_id"] for e in pending]
+        known = mirror.get_anchor(root)
+        cfg = ledger.config.chain
+        with mirror.transaction() as session:
+            if known is not None and known["status"] in ON_CHAIN:
+                # Anchored by another workspace with these very leaves, and read by sync.
+                for i, (entry_id, path) in enumerate(zip(entry_ids, paths, strict=True)):
+                    mirror.add_proof(session, entry_id, root, i, path)
+            else:
+                mirror.prepare_anchor(
+                    session,
+                    root=root,
+                    size=tree.size,
+                    chain_id=cfg.chain_id,
+                    contract=cfg.contract,
+                    entry_ids=entry_ids,
+                    paths=paths,
+                    progress=(lambda done: progress(tree.size + done, total)) if progress else None,
+                )
+        anchor_row = mirror.get_anchor(root)
+        assert anchor_row is not None
+        if anchor_row["status"] in ON_CHAIN:
+            results.append(_adopted(anchor_row))
+        else:
+            results.append(_finish(ledger, sender, anchor_row, fresh=on_chain is None))
+        if progress:
+            progress(total, total)
+        return results
+
+
+def _adopted(row: Mapping[str, Any]) -> AnchorResult:
+    return AnchorResult(
+        root=row["root"],
+        size=row["size"],
+        tx_hash=row["tx_hash"],
+        block_number=row["block_number"],
+        gas_used=0,
+        status=row["status"],
+        resumed=True,
+    )
+
+
+def _finish(
+    ledger: Ledger, sender: LocalAccount, anchor_row: Mapping[str, Any], *, fresh: bool = False
+) -> AnchorResult:
+    """Send a prepared batch, or rebuild its receipt if its root is on chain already.
+
+    `fresh`: prepared by this run, so a transaction refused before it was sent (a revert at
+    estimation, a node's refusal, too little gas money) takes the prepared batch back.
+    """
+    chain, mirror = ledger.chain, ledger.mirror
+    root = bytes.fromhex(anchor_row["root"][2:])
+    resumed = chain.anchor_of(root) is not None
+    if resumed:
+        receipt = receipt_of(ledger, root)
+    else:
+        try:
+            receipt = chain.anchor(sender, root, anchor_row["size"], index_of(ledger, root))
+        except (TransactionNotSent, InputError):
+            if fresh:
+                with mirror.transaction() as session:
+                    mirror.drop_prepared(session, anchor_row["root"])
+            raise
+    status = ledger._status_at(receipt.block_number)
+    with mirror.transaction() as session:
+        mirror.mark_anchor(
+            session,
+            anchor_row["root"],
+            status,
+            tx_hash=_hex(receipt.tx_hash),
+            block_number=receipt.block_number,
+            block_hash=_hex(receipt.block_hash),
+            timestamp=receipt.timestamp,
+            submitter=receipt.submitter,
+        )
+        mirror.record_block(session, receipt.block_number, _hex(receipt.block_hash))
+    return AnchorResult(
+        root=anchor_row["root"],
+        size=anchor_row["size"],
+        tx_hash=_hex(receipt.tx_hash),
+        block_number=receipt.block_number,
+        gas_used=receipt.gas_used,
+        status=status,
+        resumed=resumed,
+    )
+
+
+def index_of(ledger: Ledger, root: bytes) -> list[tuple[bytes, bytes]]:
+    """The (subject, entry id) pairs a batch indexes on chain: its entries whose omission
+    from a bundle would change a verdict."""
+    pairs = []
+    for entry_id, kind, subject in ledger.mirror.anchor_members(_hex(root)):
+        indexed = index_subject(kind, bytes.fromhex(subject[2:]))
+        if indexed is not None:
+            pairs.append((indexed, bytes.fromhex(entry_id[2:])))
+    return pairs
+
+
+def receipt_of(ledger: Ledger, root: bytes) -> AnchorReceipt:
+    """Rebuild the receipt of a root already on chain (a resumed anchor)."""
+    chain = ledger.chain
+    record = chain.anchor_of(root)
+    assert record is not None
+    events = [
+        e for e in chain.anchored_events(record.block_number, record.block_number) if e.root == root
+    ]
+    event = events[0]
+    return AnchorReceipt(
+        root=root,
+        size=record.size,
+        submitter=record.submitter,
+        tx_hash=event.tx_hash,
+        block_number=record.block_number,
+        block_hash=event.block_hash,
+        timestamp=record.timestamp,
+        gas_used=0,
+    )
