@@ -127,3 +127,26 @@ def test_concurrent_anchors_serialise(
     events = ledger.chain.anchored_events(head, ledger.chain.latest_block())
     assert len(events) == 1 and events[0].size == 6
     assert _written(ledger) == (0, 6, 0)
+
+
+def test_a_batch_that_would_index_too_much_for_one_block_is_split(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from labourledger import anchoring
+    from labourledger.index import revocation_subject
+
+    ledger = _workspace(tmp_path / "ws", 5)
+    brand = ledger.workspace.keys.unlock("brand", PASSPHRASE)
+    facilities = [e["entry_id"] for e in ledger.mirror.pending_entries()]
+    ledger.record_many(
+        "revocation", [{"target": f, "reason": "registered twice"} for f in facilities], brand
+    )
+    monkeypatch.setattr(anchoring, "MAX_INDEXED_PER_BATCH", 2)
+    results = ledger.anchor(brand)
+    # Five facilities ride with the first two revocations; the other three need two more.
+    assert [r.size for r in results] == [7, 2, 1]
+    assert _written(ledger) == (0, 10, 0)
+    indexed = ledger.chain.index_events(
+        revocation_subject(bytes.fromhex(f[2:])) for f in facilities
+    )
+    assert len(indexed) == 5 and len({e.root for e in indexed}) == 3

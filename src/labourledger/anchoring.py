@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import fcntl
 import logging
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from labourledger.chain.ledger_contract import AnchorReceipt, TransactionNotSent
 from labourledger.errors import InputError
-from labourledger.index import index_subject
+from labourledger.index import INDEXED_KINDS, index_subject
 from labourledger.merkle import MerkleTree
 from labourledger.mirror.store import ON_CHAIN
 from labourledger.progress import Progress
@@ -34,6 +34,9 @@ __all__ = ["AnchorResult", "anchor", "anchor_lock"]
 log = logging.getLogger(__name__)
 # Proofs computed between two progress reports.
 PROGRESS_EVERY = 250
+#: About 5 M gas of Indexed events (2,530 each): a fifth of a 30 M block, so a batch fits
+#: on mainnet and the common L2s with room to spare.
+MAX_INDEXED_PER_BATCH = 2_000
 
 
 @dataclass(frozen=True)
@@ -93,55 +96,90 @@ def anchor_lock(mirror: Mirror) -> Iterator[None]:
 def anchor(
     ledger: Ledger, sender: LocalAccount, progress: Progress | None = None
 ) -> list[AnchorResult]:
-    """Anchor every pending entry of `ledger` as one Merkle batch (see the module doc)."""
+    """Anchor every pending entry of `ledger` as Merkle batches (see the module doc): one,
+    unless it would index more entries than one transaction can carry."""
     mirror = ledger.mirror
     with anchor_lock(mirror):
         results = [_finish(ledger, sender, a) for a in mirror.unfinished_anchors()]
         pending = mirror.pending_entries()
-        if not pending:
-            return results
-        tree = MerkleTree([bytes.fromhex(e["entry_id"][2:]) for e in pending])
-        root = _hex(tree.root)
-        # Asked before anything is written: an unreachable chain leaves the mirror untouched.
-        on_chain = ledger.chain.anchor_of(tree.root)
-        # Units of work: each entry's proof computed, each proof stored, then the transaction.
-        total = 2 * len(pending) + 1
-        paths = []
-        for i in range(tree.size):
-            paths.append([_hex(h) for h in tree.inclusion_proof(i)])
-            if progress and (i + 1) % PROGRESS_EVERY == 0:
-                progress(i + 1, total)
-        if progress:
-            progress(tree.size, total)
-        log.info("anchoring %d entries under root %s", tree.size, root)
-        entry_ids = [e["entry_id"] for e in pending]
-        known = mirror.get_anchor(root)
-        cfg = ledger.config.chain
-        with mirror.transaction() as session:
-            if known is not None and known["status"] in ON_CHAIN:
-                # Anchored by another workspace with these very leaves, and read by sync.
-                for i, (entry_id, path) in enumerate(zip(entry_ids, paths, strict=True)):
-                    mirror.add_proof(session, entry_id, root, i, path)
-            else:
-                mirror.prepare_anchor(
-                    session,
-                    root=root,
-                    size=tree.size,
-                    chain_id=cfg.chain_id,
-                    contract=cfg.contract,
-                    entry_ids=entry_ids,
-                    paths=paths,
-                    progress=(lambda done: progress(tree.size + done, total)) if progress else None,
-                )
-        anchor_row = mirror.get_anchor(root)
-        assert anchor_row is not None
-        if anchor_row["status"] in ON_CHAIN:
-            results.append(_adopted(anchor_row))
-        else:
-            results.append(_finish(ledger, sender, anchor_row, fresh=on_chain is None))
-        if progress:
-            progress(total, total)
+        batches = split_for_gas(pending)
+        # Units of work: each entry's proof computed, each proof stored, each transaction.
+        total = 2 * len(pending) + len(batches)
+        done = 0
+        for batch in batches:
+            results.append(_anchor_batch(ledger, sender, batch, progress, done, total))
+            done += 2 * len(batch) + 1
         return results
+
+
+def split_for_gas(pending: Sequence[Mapping[str, Any]]) -> list[list[Mapping[str, Any]]]:
+    """Pending entries in batches, in order, each indexing at most MAX_INDEXED_PER_BATCH
+    entries: every Indexed event costs gas, and a block holds only so much."""
+    batches: list[list[Mapping[str, Any]]] = [[]] if pending else []
+    indexed = 0
+    for entry in pending:
+        if entry["kind"] in INDEXED_KINDS:
+            if indexed == MAX_INDEXED_PER_BATCH:
+                batches.append([])
+                indexed = 0
+            indexed += 1
+        batches[-1].append(entry)
+    return batches
+
+
+def _anchor_batch(
+    ledger: Ledger,
+    sender: LocalAccount,
+    pending: Sequence[Mapping[str, Any]],
+    progress: Progress | None,
+    done: int,
+    total: int,
+) -> AnchorResult:
+    mirror = ledger.mirror
+    tree = MerkleTree([bytes.fromhex(e["entry_id"][2:]) for e in pending])
+    root = _hex(tree.root)
+    # Asked before anything is written: an unreachable chain leaves the mirror untouched.
+    on_chain = ledger.chain.anchor_of(tree.root)
+    paths = []
+    for i in range(tree.size):
+        paths.append([_hex(h) for h in tree.inclusion_proof(i)])
+        if progress and (i + 1) % PROGRESS_EVERY == 0:
+            progress(done + i + 1, total)
+    if progress:
+        progress(done + tree.size, total)
+    log.info("anchoring %d entries under root %s", tree.size, root)
+    entry_ids = [e["entry_id"] for e in pending]
+    known = mirror.get_anchor(root)
+    cfg = ledger.config.chain
+    with mirror.transaction() as session:
+        if known is not None and known["status"] in ON_CHAIN:
+            # Anchored by another workspace with these very leaves, and read by sync.
+            for i, (entry_id, path) in enumerate(zip(entry_ids, paths, strict=True)):
+                mirror.add_proof(session, entry_id, root, i, path)
+        else:
+            mirror.prepare_anchor(
+                session,
+                root=root,
+                size=tree.size,
+                chain_id=cfg.chain_id,
+                contract=cfg.contract,
+                entry_ids=entry_ids,
+                paths=paths,
+                progress=(
+                    (lambda stored: progress(done + tree.size + stored, total))
+                    if progress
+                    else None
+                ),
+            )
+    anchor_row = mirror.get_anchor(root)
+    assert anchor_row is not None
+    if anchor_row["status"] in ON_CHAIN:
+        result = _adopted(anchor_row)
+    else:
+        result = _finish(ledger, sender, anchor_row, fresh=on_chain is None)
+    if progress:
+        progress(done + 2 * tree.size + 1, total)
+    return result
 
 
 def _adopted(row: Mapping[str, Any]) -> AnchorResult:
