@@ -4,7 +4,7 @@ A file holds one or more signed entries and the EIP-712 domain (chain id and
 contract) they were signed for. Importing re-checks everything before storing
 anything: the domain, the signature, the content hash, the entry id, the
 kind's schema, that subject and refs follow from the body, and that the
-issuer holds a role allowed to issue the kind.
+issuer holds a role allowed to issue the kind (`labourledger.authority`).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import contextlib
 import itertools
 import json
 import re
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -33,12 +33,9 @@ __all__ = [
     "FORMAT",
     "EntryFile",
     "entry_from_file",
-    "may_update_grievance",
     "read_entry_file",
     "read_json",
-    "roles_allowed",
     "shape_problems",
-    "speaks_for_facility",
     "write_entry_file",
     "write_output",
 ]
@@ -173,44 +170,6 @@ def entry_from_file(raw: Mapping[str, Any]) -> SignedEntry:
             f"({entry.issued_at_iso})"
         )
     return entry
-
-
-def roles_allowed(kind: str, body: dict[str, Any]) -> tuple[str, ...]:
-    """The roles, any one of which lets an issuer issue `kind` (DESIGN.md "The contract").
-
-    Revocations are not here: they need the target's issuer or the admin.
-    """
-    if kind == "attestation":
-        return ("AUDITOR",) if body.get("claim") == "certificate" else ("SUPPLIER",)
-    if kind == "transformation":
-        return ("BRAND", "SUPPLIER")
-    if kind in ("audit", "finding_update"):
-        return ("AUDITOR",)
-    if kind == "grievance":
-        return ("GRIEVANCE_CHANNEL",)
-    if kind == "grievance_update":
-        # An auditor who investigated may say what was found.
-        return ("GRIEVANCE_CHANNEL", "AUDITOR")
-    if kind == "accreditation":
-        # Who an account is, only those who grant the roles may say.
-        return ("ADMIN",)
-    return ("BRAND",)
-
-
-def may_update_grievance(issuer: str, channel: str, held_auditor: Callable[[], bool]) -> bool:
-    """Whether `issuer` may set the status of a grievance `channel` recorded: that channel
-    itself, or an AUDITOR (who investigated it; `held_auditor` asks the chain). Another
-    channel may not, nor may a brand."""
-    return issuer == channel or held_auditor()
-
-
-def speaks_for_facility(kind: str, body: Mapping[str, Any], held_brand: Callable[[], bool]) -> bool:
-    """Whether an entry is a supplier speaking for its facility, so its issuer must be one of
-    the facility's operators: a self-declaration, or a transformation signed without BRAND
-    (`held_brand` asks the chain, only for transformations)."""
-    if kind == "attestation":
-        return bool(body["claim"] != "certificate")
-    return kind == "transformation" and not held_brand()
 
 
 def shape_problems(entry: SignedEntry, domain: Domain) -> list[str]:

@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from labourledger import kinds
+from labourledger.authority import may_update_grievance
 from labourledger.errors import InputError
-from labourledger.exchange import may_update_grievance
 from labourledger.kinds.grievances import (
     CATEGORIES,
     format_receipt,

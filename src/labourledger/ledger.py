@@ -23,6 +23,13 @@ from eth_account.signers.local import LocalAccount
 from labourledger import anchoring, kinds
 from labourledger.anchoring import AnchorResult
 from labourledger.audits import anchor_view, finding_histories
+from labourledger.authority import (
+    RevocationRefused,
+    issue_refusal,
+    may_update_grievance,
+    revocation_refusal,
+    speaks_for_facility,
+)
 from labourledger.chain import LedgerChain, open_embedded, open_rpc
 from labourledger.chain.ledger_contract import ROLES
 from labourledger.envelope import (
@@ -37,11 +44,8 @@ from labourledger.envelope import (
 from labourledger.errors import ChainError, InputError
 from labourledger.exchange import (
     entry_from_file,
-    may_update_grievance,
     read_entry_file,
-    roles_allowed,
     shape_problems,
-    speaks_for_facility,
     write_entry_file,
 )
 from labourledger.grievances import counts_of
@@ -51,6 +55,7 @@ from labourledger.mirror import Mirror
 from labourledger.mirror.store import ENTRY_FIELDS, proof_status
 from labourledger.progress import Progress
 from labourledger.redaction import redact_url
+from labourledger.revocations import RevocationFacts, Revocations, judge_revocations
 from labourledger.suppliers import RowError, read_facility_csv
 from labourledger.verify.batch import collect_evidence, verify_batch
 from labourledger.verify.integrity import (
@@ -156,6 +161,7 @@ class Ledger:
         self.mirror = Mirror(workspace.mirror_url)
         self._roots: dict[bytes, AnchoredRoot | None] = {}
         self._staged: list[Path] | None = None
+        self._admins: dict[tuple[str, int], bool] = {}
 
     # -- opening -----------------------------------------------------------
 
@@ -318,8 +324,22 @@ class Ledger:
                 "sign them with a key (--key NAME)"
             )
         entries = [self.sign(kind, body, signer, issued_at=issued_at) for body in bodies]
+        if kind == "revocation":
+            self._check_revocations(entries, signer.address)
         self.store(entries, progress=progress)
         return entries
+
+    def _check_revocations(self, entries: Sequence[SignedEntry], signer: str) -> None:
+        """Refuse, before anything is stored, a revocation its signer may not issue."""
+        targets = [str(e.body["target"]) for e in entries]
+        held = self.mirror.get_entries(targets)
+        for target in targets:
+            issuer = held[target]["issuer"] if target in held else None
+            refusal = revocation_refusal(
+                signer, target, issuer, lambda: self.chain.has_role("ADMIN", signer)
+            )
+            if refusal:
+                raise RevocationRefused(f"revocation: {refusal}; nothing recorded")
 
     def store(
         self,
@@ -612,13 +632,17 @@ class Ledger:
     def _eligibility(self, entry: SignedEntry, earlier: Sequence[SignedEntry]) -> list[str]:
         """Why the issuer may not issue this entry, judged by the contract's roles now."""
         if entry.kind == "revocation":
-            target_id = entry.body["target"]
+            target_id = str(entry.body["target"])
             issuer = self._issuer_of(target_id, earlier)
+            refusal = revocation_refusal(
+                entry.issuer,
+                target_id,
+                issuer,
+                lambda: self.chain.has_role("ADMIN", entry.issuer),
+            )
             if issuer is None:
-                return [f"revokes {target_id}, which this workspace does not hold: import it first"]
-            if issuer == entry.issuer or self.chain.has_role("ADMIN", entry.issuer):
-                return []
-            return [f"only the target's issuer ({issuer}) or an admin may revoke it"]
+                refusal = f"{refusal}: import it first"
+            return [refusal] if refusal else []
         if entry.kind == "grievance_update":
             grievance = entry.body["grievance"]
             channel = self._issuer_of(grievance, earlier)
@@ -629,13 +653,13 @@ class Ledger:
                 return [
                     f"only the channel that recorded it ({channel}) or an AUDITOR may update it"
                 ]
-        allowed = roles_allowed(entry.kind, entry.body)
-        if any(self.chain.has_role(role, entry.issuer) for role in allowed):
-            return []
-        return [
-            f"issuer {entry.issuer} holds no {' or '.join(allowed)} role on this chain's "
-            f"contract, which {entry.kind} entries need"
-        ]
+        refusal = issue_refusal(
+            entry.kind,
+            entry.body,
+            entry.issuer,
+            lambda role: self.chain.has_role(role, entry.issuer),
+        )
+        return [refusal] if refusal else []
 
     def _issuer_of(self, entry_id: str, earlier: Sequence[SignedEntry]) -> str | None:
         """Who issued an entry held here, or earlier in the file being imported."""
@@ -646,8 +670,34 @@ class Ledger:
         return str(row["issuer"]) if row else None
 
     def revoked(self, entry_ids: Iterable[str]) -> dict[str, list[str]]:
-        """Which of `entry_ids` were revoked, and by which revocation entries."""
-        return self.mirror.revocations(entry_ids)
+        """Which of `entry_ids` were revoked, and by which revocation entries (only those
+        that count: see `revocations`)."""
+        return self.revocations(entry_ids).counted
+
+    def revocations(self, entry_ids: Iterable[str]) -> Revocations:
+        """The revocations of `entry_ids` held here, judged by `labourledger.authority`:
+        those that count, and those ignored with the reason."""
+        found = self.mirror.revocations(entry_ids)
+        if not found:
+            return Revocations()
+        revocation_ids = [r for rs in found.values() for r in rs]
+        rows = self.mirror.get_entries([*revocation_ids, *found])
+        facts = RevocationFacts(
+            domain=self.domain,
+            entries={i: SignedEntry.model_validate(row) for i, row in rows.items()},
+            proofs=self.stored_proofs(revocation_ids),
+            anchored_root=self.anchored_root,
+            held_admin=self._held_admin,
+        )
+        return judge_revocations(found, facts)
+
+    def _held_admin(self, account: str, block: int | None) -> bool:
+        if block is None:
+            return self.chain.has_role("ADMIN", account)
+        key = (account, block)
+        if key not in self._admins:
+            self._admins[key] = self.chain.has_role("ADMIN", account, block)
+        return self._admins[key]
 
     # -- products, batches and trace ---------------------------------------
 
@@ -1107,6 +1157,7 @@ class Ledger:
     def forget_chain_reads(self) -> None:
         """Drop what was read from the contract, for a ledger that outlives a chain head."""
         self._roots.clear()
+        self._admins.clear()
 
     def anchored_root(self, root: bytes) -> AnchoredRoot | None:
         """What the contract holds for `root`, with its current depth; cached per ledger."""

@@ -384,16 +384,21 @@ def revoke(
     Example: labourledger revoke 0x3f2a… --reason "wrong facility" --key supplier -o revoke.json
     """
     from labourledger import kinds
+    from labourledger.authority import revocation_refusal
 
     st = state(ctx)
     target = st.ledger.entry(entry_id)
     body = {"target": "0x" + target.entry_id.hex(), "reason": reason}
     kinds.parse_body("revocation", body)
     signer = st.signer(purpose="revoke")
-    if signer.address != target.issuer and not st.ledger.chain.has_role("ADMIN", signer.address):
-        raise InputError(
-            f"--key: only the issuer {target.issuer} or an admin may revoke {body['target']}"
-        )
+    refusal = revocation_refusal(
+        signer.address,
+        body["target"],
+        target.issuer,
+        lambda: st.ledger.chain.has_role("ADMIN", signer.address),
+    )
+    if refusal:
+        raise InputError(f"--key: {refusal}")
     kind: Kind = "revocation"
     deliver(st, st.ledger.sign(kind, body, signer), output, record)
 

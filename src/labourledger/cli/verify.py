@@ -120,6 +120,8 @@ def print_report(report: dict[str, Any]) -> None:
         if check["outcome"] != "pass":
             where = names.get(check["facility"] or "", "batch and evidence")
             groups.setdefault(where, []).append(check)
+    if report.get("ignored"):
+        groups["ignored (not counted, the verdict does not rest on them)"] = report["ignored"]
     for where, checks in groups.items():
         out.print(f"\n[bold]{where}[/bold]")
         # Entries of one anchor share a reason (pending: wait N more blocks): one line each.

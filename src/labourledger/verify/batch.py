@@ -6,10 +6,10 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
-from labourledger.exchange import roles_allowed, speaks_for_facility
+from labourledger.authority import roles_allowed, speaks_for_facility
 from labourledger.grievances import GrievanceView, count, grievances_of
 from labourledger.kinds import operators_named
 from labourledger.redaction import redact_url
@@ -40,6 +40,7 @@ if TYPE_CHECKING:
 __all__ = ["BatchEvidence", "collect_evidence", "verify_batch"]
 
 REPORT_FORMAT = "labourledger-report/1"
+NOT_COUNTED = "; not counted"
 
 
 @dataclass
@@ -154,8 +155,20 @@ def verify_batch(
     goods = goods or policy.goods()
     evidence = collect_evidence(ledger, batch)
     trace = evidence.trace
+    revocations = ledger.revocations(evidence.entry_ids)
+    revoked = revocations.counted
     results: list[CheckResult] = []
-    revoked = ledger.revoked(evidence.entry_ids)
+    # Failed checks on revocations that do not count: named, but outside the verdict, since
+    # a revocation nobody may issue says nothing about the batch.
+    ignored = [
+        CheckResult(
+            "revocation",
+            Outcome.FAIL,
+            f"revocation of {item.target} ignored: {item.reason}",
+            entry_id=item.entry_id,
+        )
+        for item in revocations.ignored
+    ]
     failed_integrity: set[str] = set()
 
     @functools.cache
@@ -210,9 +223,13 @@ def verify_batch(
             entry.body,
             functools.partial(held, "BRAND", entry.issuer, blocks[entry_id]),
         ):
-            results.append(operates(entry))
-            if not results[-1].passed:
+            spoke = operates(entry)
+            if not spoke.passed:
+                # Not counted, and named; failing the batch would let any key with a
+                # role fail any batch by signing for a facility it does not operate.
+                spoke = replace(spoke, outcome=Outcome.ATTENTION, reason=spoke.reason + NOT_COUNTED)
                 failed_integrity.add(entry_id)
+            results.append(spoke)
 
     root = next(n for n in trace["nodes"] if n["id"] == trace["batch"])
     if root.get("lot") is None or trace["batch"] in revoked:
@@ -271,7 +288,9 @@ def verify_batch(
         )
     results += TraceComplete(policy)(trace)
     verdict = worst(results)
-    return _report(ledger, evidence, entries, results, verdict, goods, heard)
+    report = _report(ledger, evidence, entries, results, verdict, goods, heard)
+    report["ignored"] = [r.to_dict() for r in ignored]
+    return report
 
 
 def _report(

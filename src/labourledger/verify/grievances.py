@@ -18,8 +18,8 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
+from labourledger.authority import may_update_grievance
 from labourledger.envelope import SignedEntry
-from labourledger.exchange import may_update_grievance
 from labourledger.grievances import UNRESOLVED, GrievanceView, current_status
 from labourledger.kinds import ILO_INDICATORS
 from labourledger.verify.results import CheckResult, Outcome
