@@ -48,6 +48,9 @@ class BatchEvidence:
     """A batch's trace and every entry its verdict depends on."""
 
     trace: dict[str, Any]
+    #: Signed batch and product bodies by id, with the id.
+    batches: dict[str, dict[str, Any]] = field(default_factory=dict)
+    products: dict[str, dict[str, Any]] = field(default_factory=dict)
     #: Every entry the verdict depends on, once each, in order (a dict keeps both cheap).
     counted: dict[str, None] = field(default_factory=dict)
     facilities: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -76,13 +79,28 @@ def collect_evidence(ledger: Ledger, batch: str) -> BatchEvidence:
     mirror = ledger.mirror
     nodes = sorted(trace["nodes"], key=lambda n: n["depth"])
     batch_nodes = [n["id"] for n in nodes if n["kind"] == "batch"]
+    # The projections only find the entries; what is reported comes from their signed bodies.
     batches = mirror.lookup("batches", "batch_id", batch_nodes)
-    products = mirror.lookup("products", "product_id", [b["product"] for b in batches.values()])
-    evidence.add(*(batches[b]["entry_id"] for b in batch_nodes if b in batches))
-    evidence.add(*(p["entry_id"] for p in products.values()))
+    for entry in ledger.entries(
+        [batches[b]["entry_id"] for b in batch_nodes if b in batches]
+    ).values():
+        evidence.batches[_hex(entry.subject)] = {"batch_id": _hex(entry.subject), **entry.body}
+        evidence.add(_hex(entry.entry_id))
+    products = mirror.lookup(
+        "products", "product_id", [b["product"] for b in evidence.batches.values()]
+    )
+    for entry in ledger.entries([p["entry_id"] for p in products.values()]).values():
+        evidence.products[_hex(entry.subject)] = {"product_id": _hex(entry.subject), **entry.body}
+        evidence.add(_hex(entry.entry_id))
     evidence.add(*(e["via"] for e in trace["edges"]))
-    root_date = _date(batches.get(trace["batch"], {}).get("produced_at")) or dt.date.today()
-    evidence.dates = production_dates(nodes, root_date)
+    root_date = _date(evidence.batches.get(trace["batch"], {}).get("produced_at"))
+    signed_nodes = [
+        n | {"produced_at": b["produced_at"], "facility": b["facility"]}
+        if (b := evidence.batches.get(n["id"]))
+        else n
+        for n in nodes
+    ]
+    evidence.dates = production_dates(signed_nodes, root_date or dt.date.today())
     registrations = mirror.lookup("facilities", "facility_id", list(evidence.dates))
     registered = [f for f in evidence.dates if f in registrations]
     bodies = ledger.entries([registrations[f]["entry_id"] for f in registered])
@@ -137,6 +155,10 @@ def _checked_updates(audit: Mapping[str, Any], failed: set[str]) -> Mapping[str,
         for f in audit["findings"]
     ]
     return {**audit, "findings": findings}
+
+
+def _hex(value: bytes) -> str:
+    return "0x" + value.hex()
 
 
 def _date(value: str | None) -> dt.date | None:
@@ -231,8 +253,7 @@ def verify_batch(
                 failed_integrity.add(entry_id)
             results.append(spoke)
 
-    root = next(n for n in trace["nodes"] if n["id"] == trace["batch"])
-    if root.get("lot") is None or trace["batch"] in revoked:
+    if trace["batch"] not in evidence.batches or trace["batch"] in revoked:
         results.append(
             CheckResult("batch", Outcome.FAIL, f"batch {trace['batch']} is not a valid batch here")
         )
@@ -304,9 +325,8 @@ def _report(
 ) -> dict[str, Any]:
     trace = evidence.trace
     cfg = ledger.config.chain
-    nodes = {n["id"]: n for n in trace["nodes"]}
-    root = nodes[trace["batch"]]
-    product = ledger.mirror.lookup("products", "product_id", [root.get("product") or ""])
+    root = evidence.batches.get(trace["batch"], {})
+    product = evidence.products.get(root.get("product") or "")
     stages: list[dict[str, Any]] = []
     by_facility: dict[str | None, list[CheckResult]] = {}
     for result in results:
@@ -318,10 +338,9 @@ def _report(
                 "tier": facility.get("tier"),
                 "facility": facility,
                 "batches": [
-                    {k: n.get(k) for k in ("batch_id", "lot", "produced_at", "quantity", "unit")}
-                    | {"batch_id": n["id"]}
-                    for n in trace["nodes"]
-                    if n["kind"] == "batch" and n.get("facility") == facility_id
+                    {k: b.get(k) for k in ("batch_id", "lot", "produced_at", "quantity", "unit")}
+                    for b in evidence.batches.values()
+                    if b["facility"] == facility_id
                 ],
                 "documents": [
                     {**d, "transformation": t["entry_id"]}
@@ -343,7 +362,7 @@ def _report(
         "batch": {
             "batch_id": trace["batch"],
             **{k: root.get(k) for k in ("lot", "quantity", "unit", "produced_at", "facility")},
-            "product": next(iter(product.values()), None),
+            "product": product,
         },
         "verdict": verdict.value.upper(),
         "chain": {
@@ -358,17 +377,7 @@ def _report(
         "checks": [r.to_dict() for r in results],
         "stages": stages,
         "graph": {
-            "nodes": [
-                {
-                    "id": n["id"],
-                    "kind": n["kind"],
-                    "label": f"lot {n['lot']}" if n["kind"] == "batch" else n.get("facility_name"),
-                    "facility_name": n.get("facility_name"),
-                    "country": n.get("country"),
-                    "tier": n.get("tier"),
-                }
-                for n in trace["nodes"]
-            ],
+            "nodes": [_graph_node(n, evidence) for n in trace["nodes"]],
             "edges": trace["edges"],
         },
         "entries": [
@@ -376,4 +385,21 @@ def _report(
             for view in ledger.describe_many(evidence.entry_ids, loaded=entries)
         ],
         "problems": trace["problems"],
+    }
+
+
+def _graph_node(node: Mapping[str, Any], evidence: BatchEvidence) -> dict[str, Any]:
+    """A node of the report's graph, named from signed bodies (absent ones stay unnamed)."""
+    batch = evidence.batches.get(node["id"])
+    facility = evidence.facilities.get(
+        batch["facility"] if batch else node.get("facility") or node["id"], {}
+    )
+    name = facility.get("name")
+    return {
+        "id": node["id"],
+        "kind": node["kind"],
+        "label": f"lot {batch['lot'] if batch else None}" if node["kind"] == "batch" else name,
+        "facility_name": name,
+        "country": facility.get("country"),
+        "tier": facility.get("tier"),
     }
