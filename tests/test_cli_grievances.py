@@ -265,7 +265,7 @@ def test_a_receipt_checks_from_a_buyers_empty_workspace_with_a_bundle_and_the_ch
     assert brand_ws.import_file(tmp_path / "grievances.json").new == 1
     assert brand_ws.mirror.counts()["pending"] == 0  # stored as anchored, by the channel
     bundle = tmp_path / "bundle.json"
-    bundle.write_text(json.dumps(brand_ws.export_bundle("FAB-1")))
+    bundle.write_text(brand_ws.export_bundle("FAB-1").model_dump_json())
 
     buyer = Cli(tmp_path / "buyer-never-initialised", capsys, monkeypatch)
     checked = buyer.json(

@@ -119,7 +119,7 @@ def test_forged_revocations_in_a_bundle_change_nothing(
     story: Story, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: Any
 ) -> None:
     ledger = story.ledger
-    bundle = ledger.export_bundle(story.demo.batch)
+    bundle = ledger.export_bundle(story.demo.batch).model_dump(mode="json")
     code, honest = _verify_bundle(story, bundle, tmp_path / "honest.json", capsys, monkeypatch)
     assert honest["verdict"] == "PASS"
     target = _spinning_audit(story)
@@ -170,7 +170,7 @@ def test_a_brand_may_not_revoke_an_auditors_audit(
     assert audits[story.audit]["revoked_by"] == []
 
     # And forced into a bundle, it is ignored there too.
-    bundle = ledger.export_bundle(story.demo.batch)
+    bundle = ledger.export_bundle(story.demo.batch).model_dump(mode="json")
     assert forced.entry_id.hex() not in json.dumps(bundle)  # export carries what counts
     bundle["entries"].append(_view(forced))
     _, report = _verify_bundle(story, bundle, tmp_path / "b.json", capsys, monkeypatch)
@@ -197,3 +197,47 @@ def test_the_report_names_facilities_from_signed_bodies(story: Story) -> None:
     assert _stage(report, 3)["facility"]["name"] == spinning["name"]
     assert spinning["name"] in {n["facility_name"] for n in report["graph"]["nodes"]}
     assert report["batch"]["lot"] == story.demo.after["batch"]["lot"]
+
+
+def test_a_malformed_bundle_is_refused_with_one_line_naming_the_field(
+    story: Story, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: Any
+) -> None:
+    honest = story.ledger.export_bundle(story.demo.batch).model_dump(mode="json")
+    facility = next(i for i, e in enumerate(honest["entries"]) if e["kind"] == "facility")
+    anchored = next(i for i, e in enumerate(honest["entries"]) if e["proof"]["path"])
+
+    def without(key: str) -> Any:
+        return lambda b: b.pop(key)
+
+    cases: dict[str, tuple[Any, str]] = {
+        "no chain id": (without("chain_id"), "chain_id: Field required"),
+        "no salt": (lambda b: b["entries"][0].pop("salt"), "entries[0].salt: Field required"),
+        "entries a string": (lambda b: b.update(entries="all of them"), "entries: "),
+        "duplicated": (
+            lambda b: b["entries"].append(b["entries"][3]),
+            f"entries[{len(honest['entries'])}]: entry {honest['entries'][3]['entry_id']} "
+            "appears twice",
+        ),
+        "kind changed": (
+            lambda b: b["entries"][facility].update(kind="product"),
+            f"entries[{facility}]: ",
+        ),
+        "unknown batch": (
+            lambda b: b.update(batch="0x" + "ab" * 32),
+            "batch: no batch entry in the bundle has id 0x" + "ab" * 32,
+        ),
+        "non-hex proof": (
+            lambda b: b["entries"][anchored]["proof"]["path"].__setitem__(0, "0xnothex"),
+            f"entries[{anchored}].proof.path[0]: ",
+        ),
+    }
+    cli = Cli(story.demo.workspace, capsys, monkeypatch)
+    for what, (change, expected) in cases.items():
+        bundle = json.loads(json.dumps(honest))
+        change(bundle)
+        path = tmp_path / "bad.json"
+        path.write_text(json.dumps(bundle))
+        code, _, err = cli.run("verify", "--bundle", str(path))
+        assert code == 2, (what, err)
+        assert len(err.strip().splitlines()) == 1, (what, err)
+        assert f"{path}: not a valid bundle: {expected}" in err, (what, err)

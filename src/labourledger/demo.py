@@ -26,6 +26,7 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 
 from labourledger._resources import shipped_dir
+from labourledger.bundle import read_bundle
 from labourledger.ledger import Ledger
 from labourledger.presentation import annotate
 from labourledger.report import write_report
@@ -228,10 +229,8 @@ def run_demo(
 
     report = write_report(after, root / "tracing-report.html", annotate(ledger, after))
     bundle = root / "bundle.json"
-    bundle.write_text(json.dumps(ledger.export_bundle(batch), indent=2) + "\n")
-    checked = Ledger.from_bundle(
-        json.loads(bundle.read_text()), root / "bundle-check", ledger.chain
-    )
+    bundle.write_text(ledger.export_bundle(batch).model_dump_json(indent=2) + "\n")
+    checked = Ledger.from_bundle(read_bundle(bundle), ledger.chain)
     bundle_verdict = checked.verify(batch)["verdict"]
     say(f"the bundle, checked in an empty workspace against the chain: {bundle_verdict}")
     return DemoResult(root, batch, before, still, after, report, bundle, bundle_verdict)

@@ -30,6 +30,7 @@ from labourledger.authority import (
     revocation_refusal,
     speaks_for_facility,
 )
+from labourledger.bundle import Bundle, BundleEntry
 from labourledger.chain import LedgerChain, open_embedded, open_rpc
 from labourledger.chain.ledger_contract import ROLES
 from labourledger.envelope import (
@@ -52,7 +53,7 @@ from labourledger.grievances import counts_of
 from labourledger.identifiers import facility_id_from_os_id
 from labourledger.kinds import EvidenceRef, evidence_ref
 from labourledger.mirror import Mirror
-from labourledger.mirror.store import ENTRY_FIELDS, proof_status
+from labourledger.mirror.store import ENTRY_FIELDS, IN_MEMORY, proof_status
 from labourledger.progress import Progress
 from labourledger.redaction import redact_url
 from labourledger.revocations import RevocationFacts, Revocations, judge_revocations
@@ -85,7 +86,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-BUNDLE_FORMAT = "labourledger-bundle/1"
 #: Entries stored per round of statements (and per progress-bar step) within one transaction.
 STORE_CHUNK = 250
 #: New entries in one store after which the mirror's planner statistics are refreshed.
@@ -865,54 +865,56 @@ class Ledger:
         """Verify a batch end to end; the report's `verdict` is PASS, ATTENTION or FAIL."""
         return verify_batch(self, batch, policy or self.policy(), progress=progress)
 
-    def export_bundle(self, batch: str) -> dict[str, Any]:
+    def export_bundle(self, batch: str) -> Bundle:
         """Everything a verifier needs besides chain access: every entry the verdict depends
-        on and every revocation of them, with bodies, salts, signatures, proofs and anchors."""
+        on and every revocation of them that counts, with bodies, salts, signatures, proofs
+        and anchors."""
         evidence = collect_evidence(self, batch)
         revocations = self.revoked(evidence.entry_ids)
         ids = evidence.entry_ids + [r for rs in revocations.values() for r in rs]
         cfg = self.config.chain
-        return {
-            "format": BUNDLE_FORMAT,
-            "chain_id": cfg.chain_id,
-            "contract": cfg.contract,
-            "batch": evidence.trace["batch"],
-            "entries": self.describe_many(ids),
-        }
+        return Bundle(
+            chain_id=cfg.chain_id,
+            contract=cfg.contract,
+            batch=evidence.trace["batch"],
+            entries=[BundleEntry.model_validate(view) for view in self.describe_many(ids)],
+        )
 
     @classmethod
-    def from_bundle(cls, bundle: Mapping[str, Any], root: Path, chain: LedgerChain) -> Ledger:
-        """A new workspace at `root` holding just a bundle's entries and proofs, checked
-        against `chain` (whose contract must be the bundle's)."""
-        if bundle.get("format") != BUNDLE_FORMAT:
+    def from_bundle(cls, bundle: Bundle, chain: LedgerChain) -> Ledger:
+        """A ledger in memory (no workspace, no database file) holding just a bundle's
+        entries and proofs, checked against `chain` (whose contract must be the bundle's)."""
+        if chain.chain_id != bundle.chain_id:
             raise InputError(
-                f"bundle: expected format {BUNDLE_FORMAT}, got {bundle.get('format')!r}"
-            )
-        if chain.chain_id != bundle["chain_id"]:
-            raise InputError(
-                f"bundle: anchored on chain {bundle['chain_id']}, but {chain.label} is chain "
+                f"bundle: anchored on chain {bundle.chain_id}, but {chain.label} is chain "
                 f"{chain.chain_id}; pass --chain with an RPC URL of that chain"
             )
-        chain.attach(bundle["contract"])
+        chain.attach(bundle.contract)
         config = Config(
             chain=ChainConfig(
                 url=chain.label,
                 chain_id=chain.chain_id,
-                contract=bundle["contract"],
+                contract=bundle.contract,
                 confirmations=0 if chain.is_embedded else 12,
-            )
+            ),
+            mirror_url=IN_MEMORY,
         )
-        ledger = cls(Workspace.create(root, config))
+        ledger = cls(Workspace(Path("bundle"), config))
         ledger.__dict__["chain"] = chain
         ledger.mirror.upgrade()
         entries = [
-            {k: e[k] for k in ENTRY_FIELDS}
-            | {"chain_id": chain.chain_id, "contract": bundle["contract"]}
-            for e in bundle["entries"]
+            {k: v for k, v in e.signed().to_json_dict().items() if k in ENTRY_FIELDS}
+            | {"chain_id": chain.chain_id, "contract": bundle.contract}
+            for e in bundle.entries
+        ]
+        carried = [
+            {"entry_id": e.id_hex, "proof": e.proof.model_dump(), "anchor": e.anchor.model_dump()}
+            for e in bundle.entries
+            if e.proof and e.anchor
         ]
         with ledger.mirror.transaction() as session:
             ledger.mirror.add_entries(session, entries, source="bundle")
-            ledger._add_proofs(session, bundle["entries"])
+            ledger._add_proofs(session, carried)
         return ledger
 
     # -- audits and attestations ------------------------------------------

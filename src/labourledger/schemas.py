@@ -164,16 +164,11 @@ _STATUS: dict[str, Any] = {
 
 def _bundle() -> dict[str, Any]:
     """`labourledger export BATCH` (a bundle): every entry a batch's verdict depends on and
-    every revocation of them, each with its status, proof and anchor, for `verify --bundle`."""
-    from labourledger.ledger import BUNDLE_FORMAT
+    every revocation of them that counts, each with its proof and anchor, for `verify
+    --bundle`. The model `verify --bundle` reads it with is the schema."""
+    from labourledger.bundle import Bundle
 
-    return _document(
-        "Bundle",
-        _bundle.__doc__,
-        BUNDLE_FORMAT,
-        batch={"type": "string", "pattern": _HEX32},
-        entry_extra=_STATUS,
-    )
+    return Bundle.model_json_schema(mode="serialization")
 
 
 class CheckView(_Closed):
@@ -239,6 +234,16 @@ class ReportGraph(_Closed):
     edges: list[TraceEdge]
 
 
+class ReportTrust(_Closed):
+    """Whose word the verdict rests on: the contract, its code, the admins behind every
+    counted issuer, and those the verifier named as trusted (none: the report's admins)."""
+
+    contract: str
+    admins: list[str]
+    runtime_code_matches: bool
+    trusted_admins: list[str]
+
+
 class VerifyReport(_Closed):
     """`labourledger verify BATCH --json`: the verdict, every check, and the evidence."""
 
@@ -254,6 +259,9 @@ class VerifyReport(_Closed):
     #: Entry views without body and salt; the schema below spells them out.
     entries: list[dict[str, Any]]
     problems: list[TraceProblem]
+    #: Failed checks on revocations that do not count, outside the verdict.
+    ignored: list[CheckView]
+    trust: ReportTrust
 
 
 def _verify_report() -> dict[str, Any]:

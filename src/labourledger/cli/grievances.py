@@ -9,7 +9,6 @@ import (`-o FILE` on record and update writes an entry before it is anchored).
 
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
 
 import typer
@@ -274,17 +273,14 @@ def receipt_check(
             raise InputError("--chain: give it with --bundle; a workspace has its own chain")
         result = grievances.check_receipt(st.ledger, code)
     else:
+        from labourledger.bundle import read_bundle
         from labourledger.chain import open_rpc
-        from labourledger.exchange import read_json
         from labourledger.ledger import Ledger
 
-        data = read_json(bundle)
-        if not isinstance(data, dict):
-            raise InputError(f"{bundle}: not a labourledger bundle")
-        with tempfile.TemporaryDirectory(prefix="labourledger-receipt-") as scratch:
-            chain_obj = open_rpc(chain) if chain else st.ledger.chain
-            ledger = Ledger.from_bundle(data, Path(scratch) / "ws", chain_obj)
-            result = grievances.check_receipt(ledger, code)
+        ledger = Ledger.from_bundle(
+            read_bundle(bundle), open_rpc(chain) if chain else st.ledger.chain
+        )
+        result = grievances.check_receipt(ledger, code)
 
     def human() -> None:
         from rich.table import Table

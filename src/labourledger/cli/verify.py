@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import tempfile
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -68,15 +66,14 @@ def verify(
         "look_ahead_months": look_ahead,
     }
     if bundle is not None:
+        from labourledger.bundle import read_bundle
         from labourledger.chain import open_rpc
         from labourledger.ledger import Ledger
 
-        with tempfile.TemporaryDirectory(prefix="labourledger-bundle-") as scratch:
-            chain_obj = open_rpc(chain) if chain else st.ledger.chain
-            data = _read_bundle(bundle)
-            ledger = Ledger.from_bundle(data, Path(scratch) / "ws", chain_obj)
-            with progress_bar(st, "verifying entries") as progress:
-                report = ledger.verify(data["batch"], ledger.policy(**overrides), progress=progress)
+        data = read_bundle(bundle)
+        ledger = Ledger.from_bundle(data, open_rpc(chain) if chain else st.ledger.chain)
+        with progress_bar(st, "verifying entries") as progress:
+            report = ledger.verify(data.batch, ledger.policy(**overrides), progress=progress)
     elif batch is None:
         raise InputError("BATCH: name a batch, or pass --bundle FILE")
     else:
@@ -84,15 +81,6 @@ def verify(
             report = st.ledger.verify(batch, st.ledger.policy(**overrides), progress=progress)
     st.emit(report, lambda: print_report(report))
     raise typer.Exit(EXIT_CODES[report["verdict"]])
-
-
-def _read_bundle(path: Path) -> dict[str, Any]:
-    from labourledger.exchange import read_json
-
-    data = read_json(path)
-    if not isinstance(data, dict):
-        raise InputError(f"{path}: not a labourledger bundle")
-    return data
 
 
 def print_report(report: dict[str, Any]) -> None:
@@ -162,8 +150,8 @@ def export(
         bundle = st.ledger.export_bundle(batch)
         from labourledger.exchange import write_output
 
-        write_output(output, json.dumps(bundle, indent=2) + "\n")
-        data = {"file": str(output), "format": bundle["format"], "entries": len(bundle["entries"])}
+        write_output(output, bundle.model_dump_json(indent=2) + "\n")
+        data = {"file": str(output), "format": bundle.format, "entries": len(bundle.entries)}
         st.emit(data, lambda: out.print(f"wrote {output}: {data['entries']} entries"))
         next_step(f"anyone can check it: `labourledger verify --bundle {output} --chain RPC_URL`")
     elif kind == "report":

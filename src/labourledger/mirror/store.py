@@ -32,7 +32,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
-from sqlalchemy.pool import NullPool
+from sqlalchemy.pool import NullPool, StaticPool
 
 from labourledger._resources import shipped_dir
 from labourledger.chain.ledger_contract import RoleEvent
@@ -43,7 +43,10 @@ from labourledger.mirror.projections import rows_for
 if TYPE_CHECKING:
     from alembic.config import Config as AlembicConfig
 
-__all__ = ["ENTRY_FIELDS", "Mirror", "migrations_dir", "proof_status"]
+__all__ = ["ENTRY_FIELDS", "IN_MEMORY", "Mirror", "migrations_dir", "proof_status"]
+
+#: A mirror that lives in memory for one process (a bundle being verified).
+IN_MEMORY = "sqlite://"
 
 ENTRY_FIELDS = (
     "entry_id",
@@ -118,6 +121,7 @@ class Mirror:
             raise InputError("mirror: no database URL configured")
         self.url = url
         self._schema_checked = False
+        self._open: Connection | None = None
 
     @cached_property
     def engine(self) -> Engine:
@@ -126,6 +130,15 @@ class Mirror:
             parsed = make_url(_engine_url(self.url))
         except ArgumentError as exc:
             raise InputError(f"--db: not a database URL: {self.display_url} ({exc})") from None
+        if self.url == IN_MEMORY:
+            # One connection for the mirror's life: each new one would be a new, empty database.
+            engine = create_engine(
+                parsed,
+                poolclass=StaticPool,
+                connect_args={"check_same_thread": False},
+            )
+            event.listen(engine, "connect", _sqlite_pragmas)
+            return engine
         if parsed.get_backend_name() == "sqlite":
             engine = create_engine(parsed, poolclass=NullPool)
             event.listen(engine, "connect", _sqlite_pragmas)
@@ -144,6 +157,10 @@ class Mirror:
 
     @contextmanager
     def _connect(self, *, schema_check: bool = True) -> Iterator[Connection]:
+        if self._open is not None:
+            # In memory, a read during a transaction must see it, and must not end it.
+            yield self._open
+            return
         try:
             with self.engine.connect() as conn:
                 if schema_check and not self._schema_checked:
@@ -169,7 +186,14 @@ class Mirror:
         """One database transaction: committed when the block ends, rolled back on any error
         (a KeyboardInterrupt included)."""
         with self._connect(schema_check=schema_check) as conn, conn.begin():
-            yield conn
+            if self.url != IN_MEMORY:
+                yield conn
+                return
+            self._open = conn
+            try:
+                yield conn
+            finally:
+                self._open = None
 
     def _alembic(self, conn: Connection) -> AlembicConfig:
         from alembic.config import Config as AlembicConfig

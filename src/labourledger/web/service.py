@@ -172,7 +172,7 @@ class ReadOnlyWorkspace:
 
     def bundle(self, batch_id: str) -> dict[str, Any]:
         """The batch's self-contained bundle, as `export` writes it."""
-        return self.ledger.export_bundle(batch_id)
+        return self.ledger.export_bundle(batch_id).model_dump(mode="json")
 
     def trace(self, batch_id: str) -> dict[str, Any]:
         """The batch's upstream graph."""
