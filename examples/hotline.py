@@ -9,7 +9,7 @@ caller, and anchors the entry itself. The batch needs attention while the
 grievance is open; the hotline substantiates it, the mill repays, the hotline
 marks it remediated. Goods made before the remediation stay marked by it. The
 tracing report shows the counts, never the report or the code, and the caller
-checks the receipt from the brand's bundle in an empty workspace.
+checks the receipt from the brand's bundle alone, held in memory.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -86,9 +85,8 @@ report = write_report(final, root / "hotline-report.html")
 print("tracing report:", report)
 
 bundle = ledger.export_bundle(story.batch)
-with tempfile.TemporaryDirectory() as empty:
-    buyer = Ledger.from_bundle(bundle, Path(empty) / "buyer", ledger.chain)
-    receipt = grievances.check_receipt(buyer, recorded.receipt)
+buyer = Ledger.from_bundle(bundle, ledger.chain)  # in memory: nothing but the bundle
+receipt = grievances.check_receipt(buyer, recorded.receipt)
 history = " → ".join(f"{h['status']} ({h['month']})" for h in receipt.history)
 print(
     f"receipt check from the bundle: received {receipt.received_month}, anchored in block "
