@@ -97,13 +97,13 @@ def _view(entry: SignedEntry) -> dict[str, Any]:
 
 
 def _verify_bundle(
-    story: Story, bundle: dict[str, Any], path: Path, capsys: Any, mp: Any
+    story: Story, bundle: dict[str, Any], path: Path, capsys: Any, mp: Any, *flags: str
 ) -> tuple[int, dict[str, Any]]:
     path.write_text(json.dumps(bundle))
     # A bundle is verified at the confirmations a URL chain needs (12); anvil mines on demand.
     story.ledger.chain.w3.provider.make_request(RPCEndpoint("anvil_mine"), [12])
     cli = Cli(story.demo.workspace, capsys, mp)
-    code, out, err = cli.run("verify", "--bundle", str(path), "--json")
+    code, out, err = cli.run("verify", "--bundle", str(path), "--json", *flags)
     assert code in (0, 4, 5), err
     report: dict[str, Any] = json.loads(out)
     return code, report
@@ -241,3 +241,38 @@ def test_a_malformed_bundle_is_refused_with_one_line_naming_the_field(
         assert code == 2, (what, err)
         assert len(err.strip().splitlines()) == 1, (what, err)
         assert f"{path}: not a valid bundle: {expected}" in err, (what, err)
+
+
+def test_a_bundle_names_the_admin_it_trusts(
+    story: Story,
+    tmp_path: Path,
+    anvil_url: str,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: Any,
+) -> None:
+    ours = story.admin.address.lower()
+    honest = story.ledger.export_bundle(story.demo.batch).model_dump(mode="json")
+    path = tmp_path / "honest.json"
+    code, report = _verify_bundle(story, honest, path, capsys, monkeypatch, "--trust-admin", ours)
+    assert (code, report["verdict"]) == (0, "PASS")
+    assert report["trust"]["admins"] == [ours] and report["trust"]["trusted_admins"] == [ours]
+
+    # Someone else deploys the same contract with themselves as admin and tells a story.
+    other = run_demo(tmp_path / "other", admin_passphrase=PASSPHRASE, chain=anvil_url)
+    theirs = Ledger.open(other.workspace)
+    their_admin = theirs.workspace.keys.unlock("admin", PASSPHRASE).address.lower()
+    bundle = theirs.export_bundle(other.batch).model_dump(mode="json")
+    assert bundle["contract"] != honest["contract"]
+    path = tmp_path / "theirs.json"
+    code, report = _verify_bundle(story, bundle, path, capsys, monkeypatch)
+    assert report["verdict"] == "PASS" and report["trust"]["admins"] == [their_admin]
+    _, out, _ = Cli(story.demo.workspace, capsys, monkeypatch).run("verify", "--bundle", str(path))
+    assert f"trusted the contract's own admin(s): {their_admin}" in " ".join(out.split())
+
+    code, report = _verify_bundle(story, bundle, path, capsys, monkeypatch, "--trust-admin", ours)
+    assert (code, report["verdict"]) == (5, "FAIL")
+    failed = [c for c in report["checks"] if c["outcome"] == "fail"]
+    assert failed and all(c["check"] == "accredited_by" for c in failed)
+    assert all(
+        f"accredited by {their_admin}, not by a trusted admin" in c["reason"] for c in failed
+    )

@@ -87,6 +87,9 @@ class Bundle(BaseModel):
     format: Literal["labourledger-bundle/1"] = "labourledger-bundle/1"
     chain_id: int = Field(ge=1)
     contract: Annotated[str, StringConstraints(pattern=r"^0x[0-9a-fA-F]{40}$")]
+    #: Where the verifier starts reading role grants; a later block hides grants, so an
+    #: issuer then traces to no admin and fails.
+    deploy_block: int = Field(default=0, ge=0)
     batch: Hex32
     entries: list[BundleEntry]
 

@@ -32,7 +32,7 @@ from labourledger.authority import (
 )
 from labourledger.bundle import Bundle, BundleEntry
 from labourledger.chain import LedgerChain, open_embedded, open_rpc
-from labourledger.chain.ledger_contract import ROLES
+from labourledger.chain.ledger_contract import ROLES, RoleEvent
 from labourledger.envelope import (
     Domain,
     ExternalSigner,
@@ -852,6 +852,7 @@ class Ledger:
             "high_risk_notice": tuple(cfg.high_risk_notice),
             "required_tier": cfg.required_tier,
             "missing_audit": cfg.missing_audit,
+            "trusted_admins": tuple(cfg.trusted_admins),
             "look_ahead_months": cfg.look_ahead_months,
             # A relative path in config.toml is relative to the workspace.
             "goods_list": str(self.workspace.root / cfg.goods_list) if cfg.goods_list else "",
@@ -876,6 +877,7 @@ class Ledger:
         return Bundle(
             chain_id=cfg.chain_id,
             contract=cfg.contract,
+            deploy_block=cfg.deploy_block,
             batch=evidence.trace["batch"],
             entries=[BundleEntry.model_validate(view) for view in self.describe_many(ids)],
         )
@@ -896,6 +898,7 @@ class Ledger:
                 chain_id=chain.chain_id,
                 contract=bundle.contract,
                 confirmations=0 if chain.is_embedded else 12,
+                deploy_block=bundle.deploy_block,
             ),
             mirror_url=IN_MEMORY,
         )
@@ -1048,6 +1051,10 @@ class Ledger:
             elif not event.granted and event.account in holders:
                 holders.remove(event.account)
         return members
+
+    def role_history(self) -> list[RoleEvent]:
+        """Every role grant and revocation since the contract was deployed, oldest first."""
+        return self.chain.role_events(self.config.chain.deploy_block, self.chain.latest_block())
 
     def roles_of(self, accounts: Iterable[str]) -> dict[str, list[str]]:
         """Roles each address holds now, read from the contract."""

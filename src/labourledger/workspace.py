@@ -59,6 +59,9 @@ class PolicyConfig:
     missing_audit: str = "attention"
     goods_list: str = ""
     look_ahead_months: int = 6
+    #: Admin accounts whose accreditations a verdict may rest on; empty: whichever one the
+    #: contract has, named in the report.
+    trusted_admins: list[str] = field(default_factory=list)
 
 
 @dataclass

@@ -50,6 +50,9 @@ def verify(
         "--look-ahead-months",
         help="Audits ending up to this many months after a production date count (default 6).",
     ),
+    trust_admin: list[str] = typer.Option(
+        [], "--trust-admin", help="Admin address whose accreditations count. Repeat."
+    ),
 ) -> None:
     """Verify a batch's labour provenance end to end: exit 0 PASS, 4 ATTENTION, 5 FAIL.
 
@@ -65,6 +68,7 @@ def verify(
         "missing_audit": missing_audit,
         "goods_list": str(goods_list.resolve()) if goods_list else None,
         "look_ahead_months": look_ahead,
+        "trusted_admins": tuple(trust_admin) or None,
     }
     if bundle is not None:
         from labourledger.bundle import read_bundle
@@ -109,6 +113,13 @@ def print_report(report: dict[str, Any]) -> None:
         if check["outcome"] != "pass":
             where = names.get(check["facility"] or "", "batch and evidence")
             groups.setdefault(where, []).append(check)
+    trust = report.get("trust") or {}
+    if trust and not trust["trusted_admins"]:
+        admins = ", ".join(trust["admins"]) or "none"
+        out.print(
+            f"[yellow]trusted the contract's own admin(s): {admins}; "
+            "name the one you trust with --trust-admin[/yellow]"
+        )
     if report.get("ignored"):
         groups["ignored (not counted, the verdict does not rest on them)"] = report["ignored"]
     for where, checks in groups.items():

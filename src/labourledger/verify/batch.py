@@ -31,6 +31,7 @@ from labourledger.verify.policy import (
     production_dates,
 )
 from labourledger.verify.results import CheckResult, Outcome, worst
+from labourledger.verify.trust import accrediting_admins, trust_checks
 
 if TYPE_CHECKING:
     from labourledger.envelope import SignedEntry
@@ -237,6 +238,10 @@ def verify_batch(
         results += checks
 
     trusted = [i for i in evidence.entry_ids if i not in revoked and i not in failed_integrity]
+    accreditation = accrediting_admins(
+        ledger.role_history(), {(entries[i].issuer, blocks[i]) for i in trusted if i in blocks}
+    )
+    results += trust_checks(accreditation, policy.trusted_admins)
     operates = IssuerOperatesFacility(_operators(evidence, entries, set(trusted)))
     for entry_id in trusted:
         entry = entries[entry_id]
@@ -311,6 +316,11 @@ def verify_batch(
     verdict = worst(results)
     report = _report(ledger, evidence, entries, results, verdict, goods, heard)
     report["ignored"] = [r.to_dict() for r in ignored]
+    report["trust"] = {
+        "contract": ledger.config.chain.contract,
+        "admins": accreditation.admins,
+        "trusted_admins": [a.lower() for a in policy.trusted_admins],
+    }
     return report
 
 

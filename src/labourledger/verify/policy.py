@@ -8,6 +8,7 @@ policy is refused, so verification cannot pass by configuring nothing.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -49,8 +50,13 @@ class Policy:
     look_ahead_months: int = 6
     #: A goods list file in the shipped snapshot's format; empty for the shipped one.
     goods_list: str = ""
+    #: Admins whose accreditations count (`verify.trust`); empty: any, named in the report.
+    trusted_admins: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
+        for admin in self.trusted_admins:
+            if not re.fullmatch(r"0x[0-9a-fA-F]{40}", admin):
+                raise InputError(f"policy trusted_admins: {admin!r} is not a 0x address")
         if self.audit_validity_months < 1:
             raise InputError("policy audit_validity_months: must be 1 or more")
         if not 0 <= self.look_ahead_months <= 24:
