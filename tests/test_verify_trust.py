@@ -276,3 +276,56 @@ def test_a_bundle_names_the_admin_it_trusts(
     assert all(
         f"accredited by {their_admin}, not by a trusted admin" in c["reason"] for c in failed
     )
+
+
+def test_a_bundle_leaving_out_the_failing_audit_fails_naming_it(
+    story: Story, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: Any
+) -> None:
+    first = story.demo.still["batch"]["batch_id"]  # made while F-1 was open: FAIL
+    bundle = story.ledger.export_bundle(first).model_dump(mode="json")
+    failing = _spinning_audit(story)
+    left_out = [e for e in bundle["entries"] if failing in (e["entry_id"], e["body"].get("audit"))]
+    bundle["entries"] = [e for e in bundle["entries"] if e not in left_out]
+    path = tmp_path / "selective.json"
+    code, report = _verify_bundle(story, bundle, path, capsys, monkeypatch)
+    assert (code, report["verdict"]) == (5, "FAIL")
+    complete = {c["entry_id"]: c for c in report["checks"] if c["check"] == "complete"}
+    assert set(complete) == {failing}  # its updates are indexed under it, so it is enough
+    brand_anchored = left_out[0]["anchor"]["block_number"]
+    assert f"block {brand_anchored}, anchored by" in complete[failing]["reason"]
+    assert complete[failing]["outcome"] == "fail"
+    assert complete[failing]["facility"] == _stage(story.demo.after, 3)["facility"]["facility_id"]
+
+
+def test_an_audit_its_auditor_anchored_is_missed_until_imported(story: Story) -> None:
+    garment = _stage(story.demo.after, 1)["facility"]["facility_id"]
+    entry = story.auditor_ws.record("audit", _clean_audit(garment), story.auditor)
+    story.auditor_ws.anchor(story.auditor)
+    report = story.ledger.verify(story.demo.batch)
+    [missed] = [c for c in report["checks"] if c["outcome"] == "fail"]
+    assert (missed["check"], missed["entry_id"]) == ("complete", "0x" + entry.entry_id.hex())
+    assert f"anchored by {story.auditor.address}" in missed["reason"]
+    path = story.auditor_ws.write_entries(
+        story.demo.workspace / "a.json", [entry], with_proofs=True
+    )
+    story.ledger.import_file(path)
+    assert story.ledger.verify(story.demo.batch)["verdict"] == "PASS"
+
+
+def test_a_revocation_anchored_after_export_is_applied(
+    story: Story, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: Any
+) -> None:
+    bundle = story.ledger.export_bundle(story.demo.batch).model_dump(mode="json")
+    path = tmp_path / "exported.json"
+    assert _verify_bundle(story, bundle, path, capsys, monkeypatch)[1]["verdict"] == "PASS"
+    audit = _spinning_audit(story)
+    withdrawn = story.ledger.record(
+        "revocation", {"target": audit, "reason": "auditor unlicensed"}, story.admin
+    )
+    story.ledger.anchor(story.admin)
+    _, report = _verify_bundle(story, bundle, path, capsys, monkeypatch)
+    assert report["verdict"] != "PASS"
+    [applied] = [c for c in report["checks"] if c["check"] == "not_revoked"]
+    assert applied["entry_id"] == audit and applied["outcome"] == "attention"
+    assert f"0x{withdrawn.entry_id.hex()} (on chain" in applied["reason"]
+    assert audit not in {a["entry_id"] for a in _stage(report, 3)["audits"] if not a["revoked_by"]}

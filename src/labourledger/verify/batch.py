@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
@@ -13,6 +13,7 @@ from labourledger.authority import roles_allowed, speaks_for_facility
 from labourledger.grievances import GrievanceView, count, grievances_of
 from labourledger.kinds import operators_named
 from labourledger.redaction import redact_url
+from labourledger.verify.completeness import Missing, index_subjects, missing_from_evidence
 from labourledger.verify.goods import GoodsList
 from labourledger.verify.grievances import (
     UpdatedByChannelOrAuditor,
@@ -158,6 +159,48 @@ def _checked_updates(audit: Mapping[str, Any], failed: set[str]) -> Mapping[str,
     return {**audit, "findings": findings}
 
 
+def _missing(
+    ledger: Ledger,
+    evidence: BatchEvidence,
+    entries: Mapping[str, SignedEntry],
+    held: Callable[[str, str, int], bool],
+) -> Missing:
+    """What the chain's completeness index lists about this batch that the evidence lacks."""
+    relied_on: dict[str, str | None] = dict.fromkeys(evidence.entry_ids)
+    parents: dict[str, str] = {}
+    for facility_id in evidence.facilities:
+        for audit in evidence.audits[facility_id]:
+            parents[audit["entry_id"]] = facility_id
+            for finding in audit["findings"]:
+                relied_on.update((h["entry_id"], facility_id) for h in finding["history"])
+        for grievance in evidence.grievances[facility_id]:
+            parents[grievance.entry_id] = facility_id
+            relied_on.update((step.entry_id, facility_id) for step in grievance.history)
+        relied_on.update((i, facility_id) for i in evidence.registrations[facility_id])
+        relied_on.update((a["entry_id"], facility_id) for a in evidence.attestations[facility_id])
+    subjects = index_subjects(evidence.facilities, relied_on, parents)
+    events = ledger.chain.index_events(subjects, ledger.config.chain.deploy_block)
+    stored = ledger.mirror.get_entries(["0x" + e.entry_id.hex() for e in events])
+    return missing_from_evidence(
+        events,
+        subjects,
+        stored,
+        lambda target: entries[target].issuer,
+        lambda account, block: held("ADMIN", account, block),
+    )
+
+
+def _show_revoked(evidence: BatchEvidence, revoked: Mapping[str, list[str]]) -> None:
+    """Mark audits and attestations revoked on chain alone as revoked in the report too."""
+    for views in (*evidence.audits.values(), *evidence.attestations.values()):
+        views[:] = [
+            {**v, "revoked_by": [*v["revoked_by"], *revoked[v["entry_id"]]]}
+            if v["entry_id"] in revoked
+            else v
+            for v in views
+        ]
+
+
 def _hex(value: bytes) -> str:
     return "0x" + value.hex()
 
@@ -179,7 +222,17 @@ def verify_batch(
     evidence = collect_evidence(ledger, batch)
     trace = evidence.trace
     revocations = ledger.revocations(evidence.entry_ids)
-    revoked = revocations.counted
+    entries = ledger.entries(evidence.entry_ids)
+
+    @functools.cache
+    def held(role: str, account: str, block: int) -> bool:
+        return ledger.chain.has_role(role, account, block)
+
+    missing = _missing(ledger, evidence, entries, held)
+    revoked = {**revocations.counted}
+    for target, chain_only in missing.revoked.items():
+        revoked[target] = revoked.get(target, []) + chain_only
+    _show_revoked(evidence, missing.revoked)
     results: list[CheckResult] = []
     # Failed checks on revocations that do not count: named, but outside the verdict, since
     # a revocation nobody may issue says nothing about the batch.
@@ -193,12 +246,9 @@ def verify_batch(
         for item in revocations.ignored
     ]
     failed_integrity: set[str] = set()
-
-    @functools.cache
-    def held(role: str, account: str, block: int) -> bool:
-        return ledger.chain.has_role(role, account, block)
-
-    entries = ledger.entries(evidence.entry_ids)
+    results += missing.results or [
+        CheckResult("complete", Outcome.PASS, "the chain's index lists nothing missing here")
+    ]
     proofs = ledger.stored_proofs(evidence.entry_ids)
     blocks: dict[str, int] = {}
     anchored_at: dict[str, int] = {}
@@ -242,6 +292,15 @@ def verify_batch(
         ledger.role_history(), {(entries[i].issuer, blocks[i]) for i in trusted if i in blocks}
     )
     results += trust_checks(accreditation, policy.trusted_admins)
+    shipped = ledger.chain.runtime_code_matches()
+    results.append(
+        CheckResult(
+            "contract_code",
+            Outcome.PASS if shipped else Outcome.FAIL,
+            f"the contract at {ledger.config.chain.contract} runs "
+            + ("the LabourLedger code this package ships" if shipped else "some other code"),
+        )
+    )
     operates = IssuerOperatesFacility(_operators(evidence, entries, set(trusted)))
     for entry_id in trusted:
         entry = entries[entry_id]
@@ -267,6 +326,7 @@ def verify_batch(
         return (
             item.get("anchor") is not None
             and not item["revoked_by"]
+            and item["entry_id"] not in revoked
             and item["entry_id"] not in failed_integrity
         )
 
@@ -288,7 +348,7 @@ def verify_batch(
             country=facility["country"],
             tier=facility.get("tier"),
             audits=[
-                _checked_updates(a, failed_integrity)
+                _checked_updates(a, failed_integrity | set(revoked))
                 for a in evidence.audits[facility_id]
                 if counted(a)
             ],
@@ -319,6 +379,7 @@ def verify_batch(
     report["trust"] = {
         "contract": ledger.config.chain.contract,
         "admins": accreditation.admins,
+        "runtime_code_matches": shipped,
         "trusted_admins": [a.lower() for a in policy.trusted_admins],
     }
     return report
