@@ -54,6 +54,9 @@ _TITLES = {
     "high_risk_notice": "Unannounced audit where goods are on the US forced-labour list",
     "trace_complete": "Traced back to raw material",
     "worker_grievances": "No substantiated or unresolved worker grievance of forced labour",
+    "complete": "Nothing the blockchain's index lists was left out",
+    "accredited_by": "Signers accredited by a trusted administrator",
+    "contract_code": "The ledger contract runs the published LabourLedger code",
 }
 
 #: How a failing or doubtful check reads in the verdict's headline.
@@ -69,6 +72,9 @@ _HEADLINES = {
     "worker_grievances": "a worker grievance of forced labour at {where}",
     "not_revoked": "evidence behind this batch was withdrawn",
     "batch": "this batch is not recorded in this ledger",
+    "complete": "evidence about {where} was left out",
+    "accredited_by": "a signer accredited by an administrator not trusted",
+    "contract_code": "the ledger contract does not run the published code",
 }
 #: Characters of a facility name that fit a graph box; longer names are cut, whole in a tooltip.
 _LABEL = 34

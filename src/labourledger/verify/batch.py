@@ -246,7 +246,8 @@ def verify_batch(
         for item in revocations.ignored
     ]
     failed_integrity: set[str] = set()
-    results += missing.results or [
+    # Checks of the chain and its index, reported after those of the facilities.
+    chain_checks = missing.results or [
         CheckResult("complete", Outcome.PASS, "the chain's index lists nothing missing here")
     ]
     proofs = ledger.stored_proofs(evidence.entry_ids)
@@ -291,9 +292,9 @@ def verify_batch(
     accreditation = accrediting_admins(
         ledger.role_history(), {(entries[i].issuer, blocks[i]) for i in trusted if i in blocks}
     )
-    results += trust_checks(accreditation, policy.trusted_admins)
+    chain_checks += trust_checks(accreditation, policy.trusted_admins)
     shipped = ledger.chain.runtime_code_matches()
-    results.append(
+    chain_checks.append(
         CheckResult(
             "contract_code",
             Outcome.PASS if shipped else Outcome.FAIL,
@@ -373,6 +374,7 @@ def verify_batch(
             )
         )
     results += TraceComplete(policy)(trace)
+    results += chain_checks
     verdict = worst(results)
     report = _report(ledger, evidence, entries, results, verdict, goods, heard)
     report["ignored"] = [r.to_dict() for r in ignored]
