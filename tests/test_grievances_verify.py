@@ -4,6 +4,7 @@ verify, the report and a bundle, and the receipt checked from a buyer's empty wo
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 
 import pytest
@@ -217,7 +218,18 @@ def test_a_brand_cannot_revoke_a_channels_grievance(
     ledger.write_entries(tmp_path / "revocation.json", [by_brand])
     with pytest.raises(EntriesRefused, match=r"only the (target's )?issuer"):
         ledger.import_file(tmp_path / "revocation.json")
-    assert _verdict(ledger, batch, mill)[0] == "FAIL"
+    with pytest.raises(InputError, match="may not revoke"):
+        ledger.record("revocation", body, brand)
+    # Stored by other means and anchored, the brand's revocation is named and ignored.
+    ledger.store([by_brand])
+    ledger.anchor(hotline)
+    report = ledger.verify(batch)
+    revocation = "0x" + by_brand.entry_id.hex()
+    [ignored] = [c for c in report["ignored"] if c["entry_id"] == revocation]
+    assert "may not revoke" in ignored["reason"]
+    verdict, reasons, counts = _verdict(ledger, batch, mill)
+    assert verdict == "FAIL" and "(debt_bondage)" in reasons[0]
+    assert counts["by_status"] == {"substantiated": 1}
     # The channel itself, or the admin, may withdraw it.
     ledger.write_entries(tmp_path / "by-admin.json", [ledger.sign("revocation", body, admin)])
     assert ledger.import_file(tmp_path / "by-admin.json").new == 1
@@ -263,3 +275,29 @@ def test_grievances_on_sqlite_and_postgresql_mirrors_hold_no_secret(
     for r in recorded:
         for secret in (r.receipt, r.receipt.replace("-", ""), "400,000", "dormitory"):
             assert secret not in stored
+
+
+def test_a_grievance_the_brand_leaves_out_of_a_bundle_fails_verify_for_omission(
+    story: tuple[Ledger, LocalAccount, str, str],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    ledger, hotline, mill, batch = story
+    recorded = grievances.record(
+        ledger, hotline, facility=mill, received_month=_month(60), channel="hotline",
+        categories=["retention_of_identity_documents"], severity="critical", workers="21+",
+        report=REPORT,
+    )  # fmt: skip
+    ledger.anchor(hotline)
+    grievance = "0x" + recorded.entry.entry_id.hex()
+    bundle = json.loads(ledger.export_bundle(batch).model_dump_json())
+    assert grievance in [e["entry_id"] for e in bundle["entries"]]
+    bundle["entries"] = [e for e in bundle["entries"] if e["entry_id"] != grievance]
+    (tmp_path / "trimmed.json").write_text(json.dumps(bundle))
+    cli = Cli(ledger.workspace.root, capsys, monkeypatch)
+    code, out, err = cli.run("verify", "--bundle", str(tmp_path / "trimmed.json"), "--json")
+    assert code == 5, err
+    report = json.loads(out)
+    omitted = [c for c in report["checks"] if c["outcome"] == "fail" and grievance in c["reason"]]
+    assert omitted and omitted[0]["facility"] == mill
