@@ -8,12 +8,15 @@ import os
 import shutil
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from labourledger.cli import main
 from labourledger.identifiers import make_os_id
+
+if TYPE_CHECKING:
+    from labourledger.ledger import Ledger
 
 PASSPHRASE = "correct horse battery staple"
 FAST_ENV = {"LABOURLEDGER_PASSPHRASE": PASSPHRASE}
@@ -121,3 +124,26 @@ def brand_with_facilities(cli: Cli) -> None:
         "import",
         str(Path(__file__).resolve().parents[1] / "examples" / "facilities.csv"),
     )
+
+
+def brand_workspace(
+    root: Path, entries: int, *, chain: str = "embedded", db: str | None = None
+) -> Ledger:
+    """A workspace whose funded brand recorded `entries` facilities, all pending."""
+    from labourledger.ledger import Ledger
+
+    ledger = Ledger.init(root, admin_passphrase=PASSPHRASE, chain=chain, db=db)
+    keys = ledger.workspace.keys
+    if chain != "embedded":
+        keys.new("admin", PASSPHRASE)
+        ledger.chain.fund(keys.address("admin"), 10**19)
+        ledger.deploy(keys.unlock("admin", PASSPHRASE))
+    keys.new("brand", PASSPHRASE)
+    ledger.chain.fund(keys.address("brand"), 10**19)
+    ledger.grant_role(keys.unlock("admin", PASSPHRASE), "BRAND", keys.address("brand"))
+    bodies = [
+        {"name": f"Mill {i}", "country": "IN", "address": f"Road {i}", "tier": 3}
+        for i in range(entries)
+    ]
+    ledger.record_many("facility", bodies, keys.unlock("brand", PASSPHRASE))
+    return ledger

@@ -8,10 +8,8 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from clihelp import FAST_ENV, PASSPHRASE
+from clihelp import FAST_ENV, PASSPHRASE, brand_workspace
 from web3.types import RPCEndpoint
-
-from labourledger.ledger import Ledger
 
 pytestmark = pytest.mark.integration
 
@@ -43,29 +41,9 @@ def _fast_keys(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setenv(name, value)
 
 
-def _workspace(
-    root: Path, entries: int, *, db: str | None = None, chain: str = "embedded"
-) -> Ledger:
-    ledger = Ledger.init(root, admin_passphrase=PASSPHRASE, chain=chain, db=db)
-    keys = ledger.workspace.keys
-    if chain != "embedded":
-        keys.new("admin", PASSPHRASE)
-        ledger.chain.fund(keys.address("admin"), 10**19)
-        ledger.deploy(keys.unlock("admin", PASSPHRASE))
-    keys.new("brand", PASSPHRASE)
-    ledger.chain.fund(keys.address("brand"), 10**19)
-    ledger.grant_role(keys.unlock("admin", PASSPHRASE), "BRAND", keys.address("brand"))
-    bodies = [
-        {"name": f"Mill {i}", "country": "IN", "address": f"Road {i}", "tier": 3}
-        for i in range(entries)
-    ]
-    ledger.record_many("facility", bodies, keys.unlock("brand", PASSPHRASE))
-    return ledger
-
-
 @pytest.mark.parametrize("crash", ["before", "after"])
 def test_anchor_resumes_after_a_crash_around_the_transaction(tmp_path: Path, crash: str) -> None:
-    ledger = _workspace(tmp_path / "ws", 20)
+    ledger = brand_workspace(tmp_path / "ws", 20)
     head = ledger.chain.latest_block()
     died = subprocess.run(
         [sys.executable, "-c", CRASHING_ANCHOR, str(tmp_path / "ws"), crash],
@@ -92,7 +70,7 @@ def test_anchor_resumes_after_a_crash_around_the_transaction(tmp_path: Path, cra
 def test_reorg_orphans_the_anchor_and_entries_go_back_to_pending(
     tmp_path: Path, anvil_url: str
 ) -> None:
-    ledger = _workspace(tmp_path / "ws", 5, chain=anvil_url)
+    ledger = brand_workspace(tmp_path / "ws", 5, chain=anvil_url)
     ledger.sync()
     rpc = ledger.chain.w3.provider
     snapshot = rpc.make_request(RPCEndpoint("evm_snapshot"), [])["result"]

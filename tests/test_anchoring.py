@@ -7,7 +7,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from clihelp import FAST_ENV, PASSPHRASE
+from clihelp import FAST_ENV, PASSPHRASE, brand_workspace
 from conftest import running_anvil
 
 from labourledger.anchoring import AnchorResult
@@ -25,26 +25,6 @@ def _fast_keys(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setenv(name, value)
 
 
-def _workspace(
-    root: Path, entries: int, *, chain: str = "embedded", db: str | None = None
-) -> Ledger:
-    ledger = Ledger.init(root, admin_passphrase=PASSPHRASE, chain=chain, db=db)
-    keys = ledger.workspace.keys
-    if chain != "embedded":
-        keys.new("admin", PASSPHRASE)
-        ledger.chain.fund(keys.address("admin"), 10**19)
-        ledger.deploy(keys.unlock("admin", PASSPHRASE))
-    keys.new("brand", PASSPHRASE)
-    ledger.chain.fund(keys.address("brand"), 10**19)
-    ledger.grant_role(keys.unlock("admin", PASSPHRASE), "BRAND", keys.address("brand"))
-    bodies = [
-        {"name": f"Mill {i}", "country": "IN", "address": f"Road {i}", "tier": 3}
-        for i in range(entries)
-    ]
-    ledger.record_many("facility", bodies, keys.unlock("brand", PASSPHRASE))
-    return ledger
-
-
 def _written(ledger: Ledger) -> tuple[int, int, int]:
     counts = ledger.mirror.counts()
     return counts["pending"], counts["anchored"], len(ledger.mirror.unfinished_anchors())
@@ -52,7 +32,7 @@ def _written(ledger: Ledger) -> tuple[int, int, int]:
 
 def test_an_unreachable_chain_writes_nothing(tmp_path: Path) -> None:
     with running_anvil() as url:
-        ledger = _workspace(tmp_path / "ws", 3, chain=url)
+        ledger = brand_workspace(tmp_path / "ws", 3, chain=url)
         brand = ledger.workspace.keys.unlock("brand", PASSPHRASE)
     reopened = Ledger.open(tmp_path / "ws")  # the node is gone now
     with pytest.raises(ChainUnavailable) as gone:
@@ -62,7 +42,7 @@ def test_an_unreachable_chain_writes_nothing(tmp_path: Path) -> None:
 
 
 def test_a_transaction_refused_before_sending_takes_its_batch_back(tmp_path: Path) -> None:
-    ledger = _workspace(tmp_path / "ws", 4)
+    ledger = brand_workspace(tmp_path / "ws", 4)
     outsider = ledger.workspace.keys.new("outsider", PASSPHRASE)
     ledger.chain.fund(outsider.address, 10**18)
     with pytest.raises(TransactionNotSent) as refused:
@@ -77,7 +57,7 @@ def test_a_transaction_refused_before_sending_takes_its_batch_back(tmp_path: Pat
 @pytest.mark.parametrize("synced", [True, False])
 def test_a_root_anchored_elsewhere_is_adopted(tmp_path: Path, synced: bool) -> None:
     """Another workspace anchored the one pending entry alone (the same root)."""
-    ledger = _workspace(tmp_path / "ws", 1)
+    ledger = brand_workspace(tmp_path / "ws", 1)
     brand = ledger.workspace.keys.unlock("brand", PASSPHRASE)
     [pending] = ledger.mirror.pending_entries()
     root = MerkleTree([bytes.fromhex(pending["entry_id"][2:])]).root
@@ -102,7 +82,7 @@ def test_concurrent_anchors_serialise(
     tmp_path: Path, anvil_url: str, db: str, request: pytest.FixtureRequest
 ) -> None:
     url = None if db == "sqlite" else request.getfixturevalue("pg_url")
-    ledger = _workspace(tmp_path / "ws", 6, chain=anvil_url, db=url)
+    ledger = brand_workspace(tmp_path / "ws", 6, chain=anvil_url, db=url)
     brand = ledger.workspace.keys.unlock("brand", PASSPHRASE)
     head = ledger.chain.latest_block()
     results: list[list[AnchorResult]] = []
@@ -135,7 +115,7 @@ def test_a_batch_that_would_index_too_much_for_one_block_is_split(
     from labourledger import anchoring
     from labourledger.index import revocation_subject
 
-    ledger = _workspace(tmp_path / "ws", 5)
+    ledger = brand_workspace(tmp_path / "ws", 5)
     brand = ledger.workspace.keys.unlock("brand", PASSPHRASE)
     facilities = [e["entry_id"] for e in ledger.mirror.pending_entries()]
     ledger.record_many(
