@@ -267,13 +267,13 @@ class NoForcedLabourFindings:
     def __call__(self, facility: FacilityEvidence) -> CheckResult:
         found = open_indicators(facility.audits, self.audits.produced_on, self.policy)
         if not found:
-            judged = "no audit covers it" if not self.audits.covering(facility) else "none"
+            assessed = bool(self.audits.covering(facility))
             return _result(
                 self.name,
-                Outcome.PASS if judged == "none" else Outcome(self.policy.missing_audit),
+                Outcome.PASS if assessed else Outcome(self.policy.missing_audit),
                 f"{facility.name}: no forced labour finding at a severity that counts was open "
                 f"on {self.audits.produced_on} (made)"
-                + ("" if judged == "none" else f"; {judged}, so nothing was assessed"),
+                + ("" if assessed else "; no audit covers it, so nothing was assessed"),
                 facility,
             )
         worst_outcome = max((o for o, _ in found), key=lambda o: o.rank)
