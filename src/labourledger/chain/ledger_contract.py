@@ -362,6 +362,7 @@ class LedgerChain:
             logs = []
             # Topic lists stay short so no node refuses the filter.
             for i in range(0, len(wanted), SUBJECTS_PER_REQUEST):
+                # Hex strings, not bytes: eth-tester matches no log against a bytes topic.
                 topic = ["0x" + s.hex() for s in wanted[i : i + SUBJECTS_PER_REQUEST]]
                 raws = self._logs_in([indexed.topic, topic], start, end)
                 logs += [indexed.process_log(raw) for raw in raws]
