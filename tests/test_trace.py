@@ -8,7 +8,7 @@ import pytest
 from clihelp import FAST_ENV, PASSPHRASE
 from eth_account.signers.local import LocalAccount
 
-from labourledger import ledger as ledger_module
+from labourledger import recording
 from labourledger.identifiers import make_os_id
 from labourledger.ledger import Ledger
 
@@ -144,7 +144,7 @@ def test_a_revoked_transformation_gives_way_to_the_supply_links(story: Story) ->
 def test_a_bulk_store_refreshes_the_planner_statistics(
     story: Story, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(ledger_module, "ANALYZE_AFTER", 3)
+    monkeypatch.setattr(recording, "ANALYZE_AFTER", 3)
     mirror = story.ledger.mirror
     is_sqlite = mirror.engine.dialect.name == "sqlite"
     stats = (

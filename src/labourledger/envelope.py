@@ -50,6 +50,7 @@ __all__ = [
     "recover_signer",
     "sign_digest",
     "sign_entry",
+    "to_hex",
 ]
 
 DOMAIN_NAME: Final = "LabourLedger"
@@ -120,7 +121,8 @@ def _to_bytes(length: int) -> Callable[[Any], bytes]:
     return parse
 
 
-def _hex(value: bytes) -> str:
+def to_hex(value: bytes) -> str:
+    """`value` as 0x and lower-case hex digits, as ids and hashes are written."""
     return "0x" + value.hex()
 
 
@@ -128,7 +130,7 @@ def _hex_schema(length: int) -> WithJsonSchema:
     return WithJsonSchema({"type": "string", "pattern": f"^0x[0-9a-f]{{{2 * length}}}$"})
 
 
-_HEX = PlainSerializer(_hex, return_type=str, when_used="json")
+_HEX = PlainSerializer(to_hex, return_type=str, when_used="json")
 Bytes32 = Annotated[bytes, BeforeValidator(_to_bytes(32)), _HEX, _hex_schema(32)]
 Signature = Annotated[bytes, BeforeValidator(_to_bytes(65)), _HEX, _hex_schema(65)]
 
@@ -270,9 +272,9 @@ class Entry(BaseModel):
         """`typed_data` as the JSON `eth_signTypedData_v4` takes: bytes as 0x hex."""
         data = self.typed_data(domain)
         message = data["message"]
-        message["subject"] = _hex(self.subject)
-        message["refs"] = [_hex(r) for r in self.refs]
-        message["contentHash"] = _hex(self.content_hash)
+        message["subject"] = to_hex(self.subject)
+        message["refs"] = [to_hex(r) for r in self.refs]
+        message["contentHash"] = to_hex(self.content_hash)
         return data
 
     @classmethod
@@ -441,7 +443,7 @@ class SignatureRequested(LabourLedgerError):
     exit_code = 0
 
     def __init__(self, draft: UnsignedEntry, domain: Domain, signer: ExternalSigner) -> None:
-        super().__init__(f"entry {_hex(draft.entry_id)} waits for {draft.issuer}'s signature")
+        super().__init__(f"entry {to_hex(draft.entry_id)} waits for {draft.issuer}'s signature")
         self.draft = draft
         self.domain = domain
         self.signer = signer

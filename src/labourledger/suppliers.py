@@ -1,6 +1,7 @@
-"""Facility bodies from Open Supply Hub download CSVs.
+"""Suppliers: the facilities registered in a workspace, their operators, and their Open
+Supply Hub CSVs.
 
-Reading is separate from recording: every row is validated first, so a file
+Reading a CSV is separate from recording: every row is validated first, so a file
 with bad rows can be refused whole, with each bad row named.
 """
 
@@ -8,21 +9,33 @@ from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Mapping, Sequence
+import string
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from labourledger import kinds
+from labourledger.envelope import to_hex
 from labourledger.errors import InputError
+from labourledger.identifiers import facility_id_from_os_id
+
+if TYPE_CHECKING:
+    from labourledger.envelope import HashSigner, SignedEntry
+    from labourledger.ledger import Ledger
 
 __all__ = [
     "LABOURLEDGER_COLUMNS",
     "OSH_UPLOAD_COLUMNS",
     "FacilityRows",
     "RowError",
+    "change_operators",
+    "facilities",
+    "facility",
     "facility_body_from_row",
+    "facility_id",
     "facility_row",
+    "operators",
     "read_facility_csv",
     "write_facility_csv",
 ]
@@ -198,3 +211,101 @@ def write_facility_csv(path: Path, rows: Sequence[Mapping[str, str]], *, osh_onl
             writer.writerows(rows)
     except OSError as exc:
         raise InputError(f"{path}: cannot write ({exc.strerror})") from None
+
+
+# -- the registry -------------------------------------------------------------
+
+
+def facility_id(ledger: Ledger, ref: str, *, registered: bool = False) -> str:
+    """A facility id from its Open Supply Hub id or its 0x id. With `registered`, a 0x id
+    must be one of a facility registered here, since nothing catches a typo in it (an
+    OS id's check character does, so it may name a facility registered elsewhere)."""
+    if not ref.startswith("0x"):
+        return to_hex(facility_id_from_os_id(ref))
+    if len(ref) != 66 or not all(c in string.hexdigits for c in ref[2:]):
+        raise InputError(f"facility {ref}: expected a 0x id of 64 hex digits or an OS id")
+    if registered and ledger.mirror.facility(ref.lower()) is None:
+        raise InputError(
+            f"facility {ref}: no facility with this id is registered here; register it "
+            "with `labourledger supplier add`, import its registration, or give its OS id"
+        )
+    return ref.lower()
+
+
+def facilities(
+    ledger: Ledger,
+    *,
+    country: str | None = None,
+    tier: int | None = None,
+    facility_type: str | None = None,
+) -> list[dict[str, Any]]:
+    """Registered facilities, filtered, each with the revocations of its registration."""
+    rows = ledger.mirror.facilities(country=country, tier=tier, facility_type=facility_type)
+    revoked = ledger.revoked(r["entry_id"] for r in rows)
+    return [{**r, "revoked_by": revoked.get(r["entry_id"], [])} for r in rows]
+
+
+def facility(ledger: Ledger, ref: str) -> dict[str, Any]:
+    """A facility: its registration, every entry about it with status, and its links."""
+    fid = facility_id(ledger, ref)
+    row = ledger.mirror.facility(fid)
+    if row is None:
+        entry = ledger.mirror.get_entry(fid)
+        if entry is not None:
+            raise InputError(f"{ref}: the id of a {entry['kind']} entry, not of a facility")
+        raise InputError(
+            f"facility {ref}: not registered here; add it with `labourledger supplier add`"
+        )
+    entries = [
+        {**view, "body": None}
+        for view in ledger.describe_many([e["entry_id"] for e in ledger.mirror.entries_about(fid)])
+    ]
+    return {
+        "facility_id": fid,
+        "facility": row,
+        "entries": entries,
+        "links": ledger.mirror.links_of(fid),
+        "audits": ledger.audits_of([fid]).get(fid, []),
+        "attestations": ledger.attestations(fid),
+    }
+
+
+def operators(ledger: Ledger, ref: str) -> list[str]:
+    """The SUPPLIER keys a facility's registrations now name as speaking for it
+    (pending registrations included; `verify` counts only anchored ones)."""
+    return sorted(kinds.operators_named(_live_registrations(ledger, facility_id(ledger, ref))))
+
+
+def _live_registrations(ledger: Ledger, facility_id: str) -> list[tuple[str, dict[str, Any]]]:
+    rows = ledger.mirror.timeline(facility_id, "facility")
+    revoked = ledger.revoked(r["entry_id"] for r in rows)
+    return [(r["issuer"], r["body"]) for r in rows if r["entry_id"] not in revoked]
+
+
+def change_operators(
+    ledger: Ledger,
+    ref: str,
+    signer: HashSigner,
+    *,
+    add: Iterable[str] = (),
+    remove: Iterable[str] = (),
+) -> SignedEntry:
+    """Register a facility again with operators added or removed: the SUPPLIER keys
+    whose ledger-declarations and transformations count for it. Once anchored, the new
+    registration replaces the signer's earlier list; other brands' lists stay."""
+    live = _live_registrations(ledger, facility_id(ledger, ref))
+    own = [body for issuer, body in live if issuer == signer.address]
+    shared = [body for _, body in live if body.get("os_id")]
+    if not (own or shared):
+        raise InputError(
+            f"facility {ref}: nothing to amend: {signer.address} has not registered it and "
+            "it has no OS id to share another brand's registration; run "
+            "`labourledger supplier add` first"
+        )
+    body = dict((own or shared)[-1])
+    # The signer's list starts from its own last one, never from another brand's.
+    named = own[-1].get("operators", []) if own else []
+    named = [*named, *(kinds.checksum_address(x, "--add") for x in add)]
+    gone = {kinds.checksum_address(x, "--remove") for x in remove}
+    body["operators"] = [a for a in dict.fromkeys(named) if a not in gone]
+    return ledger.record("facility", body, signer)

@@ -1,0 +1,215 @@
+"""Importing: facilities from an Open Supply Hub CSV, and signed entry files from other
+parties, each verified against this workspace's chain and stored whole or not at all."""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from labourledger.authority import (
+    issue_refusal,
+    may_update_grievance,
+    revocation_refusal,
+    speaks_for_facility,
+)
+from labourledger.envelope import HashSigner, SignedEntry, to_hex
+from labourledger.errors import InputError
+from labourledger.exchange import entry_from_file, read_entry_file, shape_problems
+from labourledger.progress import Progress
+from labourledger.suppliers import RowError, read_facility_csv
+from labourledger.verify.integrity import IncludedInAnchor, InclusionProof
+
+if TYPE_CHECKING:
+    from labourledger.ledger import Ledger
+
+__all__ = [
+    "EntriesRefused",
+    "FacilityImport",
+    "ImportResult",
+    "RowsInvalid",
+    "import_facilities",
+    "import_file",
+]
+
+_HASH = re.compile(r"0x[0-9a-fA-F]{64}")
+
+
+@dataclass(frozen=True)
+class FacilityImport:
+    """Facilities recorded from a CSV, and the rows skipped as invalid."""
+
+    entries: list[SignedEntry]
+    errors: list[RowError]
+
+
+class RowsInvalid(InputError):
+    """A CSV with invalid rows; nothing from it was stored."""
+
+    def __init__(self, path: Path, errors: Sequence[RowError]) -> None:
+        lines = "\n".join(f"  {e}" for e in errors)
+        super().__init__(
+            f"{path}: {len(errors)} invalid row(s), nothing imported "
+            f"(fix them, or pass --skip-invalid):\n{lines}"
+        )
+        self.errors = list(errors)
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """Entries read from a signed entry file: all verified; `new` of them were not stored yet."""
+
+    entries: list[SignedEntry]
+    new: int
+    #: Entries stored that `verify` will fail until a brand names their issuer as an
+    #: operator of the facility they concern, each with what to run.
+    warnings: list[str] = field(default_factory=list)
+
+
+class EntriesRefused(InputError):
+    """A signed entry file that failed verification; nothing from it was stored."""
+
+    def __init__(self, path: Path, problems: Sequence[str]) -> None:
+        lines = "\n".join(f"  {p}" for p in problems)
+        super().__init__(f"{path}: refused, nothing imported:\n{lines}")
+        self.problems = list(problems)
+
+
+def import_facilities(
+    ledger: Ledger,
+    path: Path,
+    signer: HashSigner,
+    *,
+    skip_invalid: bool = False,
+    progress: Progress | None = None,
+) -> FacilityImport:
+    """Register every facility of an Open Supply Hub CSV, in one transaction.
+
+    Any invalid row refuses the whole file (RowsInvalid, listing each row)
+    unless `skip_invalid`, in which case the valid rows are stored and the
+    invalid ones returned.
+    """
+    rows = read_facility_csv(path)
+    if rows.errors and not skip_invalid:
+        raise RowsInvalid(path, rows.errors)
+    entries = ledger.record_many("facility", rows.bodies, signer, progress=progress)
+    return FacilityImport(entries=entries, errors=rows.errors)
+
+
+def import_file(ledger: Ledger, path: Path) -> ImportResult:
+    """Verify every entry of a signed entry file against this workspace's chain, then
+    store them all as pending, or refuse the file (EntriesRefused) storing nothing."""
+    file = read_entry_file(path)
+    domain = ledger.domain
+    if (file.chain_id, file.contract.lower()) != (
+        domain.chain_id,
+        domain.verifying_contract.lower(),
+    ):
+        raise EntriesRefused(
+            path,
+            [
+                f"signed for chain {file.chain_id}, contract {file.contract}; this workspace "
+                f"uses chain {domain.chain_id}, contract {domain.verifying_contract}"
+            ],
+        )
+    entries: list[SignedEntry] = []
+    problems: list[str] = []
+    carried: list[dict[str, Any]] = []
+    for number, raw in enumerate(file.entries, 1):
+        try:
+            entry = entry_from_file(raw)
+        except InputError as exc:
+            problems.append(f"entry {number}: malformed ({exc})")
+            continue
+        reasons = shape_problems(entry, domain) or _eligibility(ledger, entry, entries)
+        if not reasons and raw.get("proof") and raw.get("anchor"):
+            reasons = _proof_problems(ledger, entry, raw["proof"], raw["anchor"])
+            carried.append(raw)
+        label = f"entry {number} ({entry.kind} {to_hex(entry.entry_id)})"
+        problems += [f"{label}: {reason}" for reason in reasons]
+        entries.append(entry)
+    if problems:
+        raise EntriesRefused(path, problems)
+    new = ledger.store(entries, source="import", proofs=carried)
+    return ImportResult(entries, new, _not_operators(ledger, entries))
+
+
+def _proof_problems(
+    ledger: Ledger, entry: SignedEntry, proof: Mapping[str, Any], anchor: Mapping[str, Any]
+) -> list[str]:
+    """Why a proof that came with an entry does not show it anchored on this chain."""
+    try:
+        # The transaction hash is stored as carried: it must at least be one.
+        if not _HASH.fullmatch(anchor["tx_hash"]) or not _HASH.fullmatch(anchor["root"]):
+            return ["its anchor is malformed (root and tx_hash: 0x and 64 hex digits)"]
+        checked = InclusionProof(
+            root=bytes.fromhex(anchor["root"][2:]),
+            leaf_index=int(proof["leaf_index"]),
+            tree_size=int(proof["tree_size"]),
+            path=[bytes.fromhex(h[2:]) for h in proof["path"]],
+        )
+    except (KeyError, TypeError, ValueError):
+        return ["its proof is malformed"]
+    result = IncludedInAnchor(checked, ledger.anchored_root(checked.root), 0)(entry)
+    return [] if result.passed else [f"its proof does not check: {result.reason}"]
+
+
+def _not_operators(ledger: Ledger, entries: Sequence[SignedEntry]) -> list[str]:
+    """Supplier-signed entries for a facility whose registrations do not name the signer."""
+    warnings = []
+    operators = functools.cache(ledger.operators)
+    for number, entry in enumerate(entries, 1):
+        held_brand = functools.partial(ledger.chain.has_role, "BRAND", entry.issuer)
+        facility = str(entry.body.get("facility"))
+        if speaks_for_facility(entry.kind, entry.body, held_brand) and (
+            entry.issuer not in operators(facility)
+        ):
+            warnings.append(
+                f"entry {number} ({entry.kind} {to_hex(entry.entry_id)}): {entry.issuer} is "
+                f"not an operator of facility {facility}, so verify will fail it; a brand "
+                f"can run `labourledger supplier operators {facility} --add {entry.issuer}`"
+            )
+    return warnings
+
+
+def _eligibility(ledger: Ledger, entry: SignedEntry, earlier: Sequence[SignedEntry]) -> list[str]:
+    """Why the issuer may not issue this entry, judged by the contract's roles now."""
+    if entry.kind == "revocation":
+        target_id = str(entry.body["target"])
+        issuer = _issuer_of(ledger, target_id, earlier)
+        refusal = revocation_refusal(
+            entry.issuer,
+            target_id,
+            issuer,
+            lambda: ledger.chain.has_role("ADMIN", entry.issuer),
+        )
+        if issuer is None:
+            refusal = f"{refusal}: import it first"
+        return [refusal] if refusal else []
+    if entry.kind == "grievance_update":
+        grievance = entry.body["grievance"]
+        channel = _issuer_of(ledger, grievance, earlier)
+        if channel is None:
+            return [f"updates {grievance}, which this workspace does not hold: import it first"]
+        auditor = functools.partial(ledger.chain.has_role, "AUDITOR", entry.issuer)
+        if not may_update_grievance(entry.issuer, channel, auditor):
+            return [f"only the channel that recorded it ({channel}) or an AUDITOR may update it"]
+    refusal = issue_refusal(
+        entry.kind,
+        entry.body,
+        entry.issuer,
+        lambda role: ledger.chain.has_role(role, entry.issuer),
+    )
+    return [refusal] if refusal else []
+
+
+def _issuer_of(ledger: Ledger, entry_id: str, earlier: Sequence[SignedEntry]) -> str | None:
+    """Who issued an entry held here, or earlier in the file being imported."""
+    for e in earlier:
+        if to_hex(e.entry_id) == entry_id:
+            return e.issuer
+    row = ledger.mirror.get_entry(entry_id)
+    return str(row["issuer"]) if row else None

@@ -1,0 +1,229 @@
+"""Recording: bodies validated and signed as entries, stored in the mirror as pending, with
+their evidence files kept in the workspace and written to entry files for other parties."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from eth_account.signers.local import LocalAccount
+
+from labourledger import kinds
+from labourledger.authority import RevocationRefused, revocation_refusal
+from labourledger.envelope import (
+    ExternalSigner,
+    HashSigner,
+    Kind,
+    SignatureRequested,
+    SignedEntry,
+    sign_entry,
+    to_hex,
+)
+from labourledger.errors import InputError
+from labourledger.exchange import write_entry_file
+from labourledger.kinds import EvidenceRef, evidence_ref
+from labourledger.progress import Progress
+
+if TYPE_CHECKING:
+    from labourledger.ledger import Ledger
+
+__all__ = ["EvidenceStore", "add_proofs", "record", "record_many", "sign", "store", "write_entries"]
+
+#: Entries stored per round of statements (and per progress-bar step) within one transaction.
+STORE_CHUNK = 250
+#: New entries in one store after which the mirror's planner statistics are refreshed.
+ANALYZE_AFTER = 5_000
+
+
+def sign(
+    ledger: Ledger,
+    kind: Kind,
+    body: Mapping[str, Any],
+    signer: HashSigner,
+    *,
+    issued_at: int | None = None,
+) -> SignedEntry:
+    """Validate a body against its kind and sign it; nothing is stored."""
+    model = kinds.parse_body(kind, body)
+    canonical = model.model_dump(mode="json", exclude_none=True)
+    # A key held here signs through libsecp256k1 directly, much faster than eth_keys.
+    local = isinstance(signer, LocalAccount)
+    return sign_entry(
+        private_key=signer.key if isinstance(signer, LocalAccount) else None,
+        signer=None if local else signer,
+        domain=ledger.domain,
+        kind=kind,
+        subject=kinds.subject_for(kind, model, issuer=signer.address),
+        refs=kinds.refs_for(kind, model),
+        body=canonical,
+        issued_at=int(time.time()) if issued_at is None else issued_at,
+        schema_version=kinds.SCHEMA_VERSION,
+    )
+
+
+def record(
+    ledger: Ledger,
+    kind: Kind,
+    body: Mapping[str, Any],
+    signer: HashSigner,
+    *,
+    issued_at: int | None = None,
+) -> SignedEntry:
+    """Validate, sign and store one entry as pending, in one transaction."""
+    return record_many(ledger, kind, [body], signer, issued_at=issued_at)[0]
+
+
+def record_many(
+    ledger: Ledger,
+    kind: Kind,
+    bodies: Sequence[Mapping[str, Any]],
+    signer: HashSigner,
+    *,
+    issued_at: int | None = None,
+    progress: Progress | None = None,
+) -> list[SignedEntry]:
+    """Sign and store many bodies of one kind, all or nothing.
+
+    Every body is validated before anything is signed, so a bad row is
+    reported without touching the mirror.
+    """
+    if isinstance(signer, ExternalSigner) and len(bodies) > 1:
+        raise InputError(
+            f"an external signer signs one entry at a time; these are {len(bodies)}: "
+            "sign them with a key (--key NAME)"
+        )
+    entries = [sign(ledger, kind, body, signer, issued_at=issued_at) for body in bodies]
+    if kind == "revocation":
+        _check_revocations(ledger, entries, signer.address)
+    store(ledger, entries, progress=progress)
+    return entries
+
+
+def _check_revocations(ledger: Ledger, entries: Sequence[SignedEntry], signer: str) -> None:
+    """Refuse, before anything is stored, a revocation its signer may not issue."""
+    targets = [str(e.body["target"]) for e in entries]
+    held = ledger.mirror.get_entries(targets)
+    for target in targets:
+        issuer = held[target]["issuer"] if target in held else None
+        refusal = revocation_refusal(
+            signer, target, issuer, lambda: ledger.chain.has_role("ADMIN", signer)
+        )
+        if refusal:
+            raise RevocationRefused(f"revocation: {refusal}; nothing recorded")
+
+
+def store(
+    ledger: Ledger,
+    entries: Sequence[SignedEntry],
+    *,
+    source: str = "local",
+    progress: Progress | None = None,
+    proofs: Sequence[Mapping[str, Any]] = (),
+) -> int:
+    """Store signed entries as pending in one transaction, with the `proofs` (views with
+    entry_id, proof and anchor, already checked) of those anchored elsewhere; returns
+    how many entries were new."""
+    new = 0
+    with ledger.mirror.transaction() as session:
+        for start in range(0, len(entries), STORE_CHUNK):
+            chunk = entries[start : start + STORE_CHUNK]
+            new += ledger.mirror.add_entries(
+                session, [_stored(ledger, e) for e in chunk], source=source
+            )
+            if progress:
+                progress(start + len(chunk), len(entries))
+        add_proofs(ledger, session, proofs)
+    if new >= ANALYZE_AFTER:
+        ledger.mirror.analyze()
+    return new
+
+
+def add_proofs(ledger: Ledger, session: Any, views: Iterable[Mapping[str, Any]]) -> None:
+    """Store the proofs that come with entries anchored elsewhere (a bundle, an entry
+    file), recording their anchor when the mirror does not know it yet."""
+    cfg = ledger.config.chain
+    carried = [v for v in views if v.get("anchor") and v.get("proof")]
+    known = ledger.mirror.proofs_for(v["entry_id"] for v in carried)
+    for view in carried:
+        anchor, proof = view["anchor"], view["proof"]
+        if view["entry_id"] in known:
+            continue
+        if ledger.mirror.get_anchor(anchor["root"]) is None:
+            # Block and time come from the contract, not the carrier: the policy dates
+            # closures by them. A root the chain lacks keeps the claim and fails verify.
+            on_chain = ledger.chain.anchor_of(bytes.fromhex(anchor["root"][2:]))
+            ledger.mirror.record_chain_anchor(
+                session,
+                root=anchor["root"],
+                size=proof["tree_size"],
+                status="submitted",
+                chain_id=cfg.chain_id,
+                contract=cfg.contract,
+                tx_hash=anchor["tx_hash"],
+                block_number=on_chain.block_number if on_chain else anchor["block_number"],
+                timestamp=on_chain.timestamp if on_chain else None,
+            )
+        ledger.mirror.add_proof(
+            session, view["entry_id"], anchor["root"], proof["leaf_index"], proof["path"]
+        )
+
+
+def _stored(ledger: Ledger, entry: SignedEntry) -> dict[str, Any]:
+    data = entry.to_json_dict()
+    data.pop("issued_at_iso")
+    data["chain_id"] = ledger.config.chain.chain_id
+    data["contract"] = ledger.config.chain.contract
+    return data
+
+
+def write_entries(
+    ledger: Ledger, path: Path, entries: Sequence[SignedEntry], *, with_proofs: bool = False
+) -> Path:
+    """Write signed entries to a file another party can `import`; `with_proofs` adds the
+    proof and anchor of each one anchored here, so the importer stores it as anchored."""
+    proofs: dict[str, dict[str, Any]] = {}
+    if with_proofs:
+        ids = [to_hex(e.entry_id) for e in entries]
+        loaded = {to_hex(e.entry_id): e for e in entries}
+        for view in ledger.describe_many(ids, loaded=loaded):
+            if view["proof"]:
+                proofs[view["entry_id"]] = {"proof": view["proof"], "anchor": view["anchor"]}
+    return write_entry_file(path, ledger.domain, entries, proofs)
+
+
+class EvidenceStore:
+    """Copies of evidence files in the workspace, named by their salted hash."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self._staged: list[Path] | None = None
+
+    def store(self, path: Path) -> EvidenceRef:
+        """Keep a copy of an evidence file in the workspace, named by its salted hash,
+        and return the reference that goes into a body."""
+        ref = evidence_ref(path)
+        self.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        stored = self.directory / ref.hash[2:]
+        stored.write_bytes(path.read_bytes())
+        if self._staged is not None:
+            self._staged.append(stored)
+        return ref
+
+    @contextmanager
+    def staged(self) -> Iterator[None]:
+        """Evidence stored within the block is deleted again if the block fails, so a
+        command that fails after storing its evidence leaves nothing behind."""
+        self._staged = []
+        try:
+            yield
+        except SignatureRequested:
+            raise  # the entry is only waiting for a wallet: its evidence stays
+        except BaseException:
+            for stored in self._staged:
+                stored.unlink(missing_ok=True)
+            raise
+        finally:
+            self._staged = None

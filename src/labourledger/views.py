@@ -1,0 +1,212 @@
+"""Views: entries, audits and attestations as the CLI, the service and bundles show them,
+each with its anchor, its proof and the revocations that count against it."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from labourledger.audits import anchor_view, finding_histories
+from labourledger.envelope import SignedEntry, to_hex
+from labourledger.errors import InputError
+from labourledger.mirror.store import proof_status
+from labourledger.verify.integrity import IncludedInAnchor, InclusionProof
+
+if TYPE_CHECKING:
+    from labourledger.ledger import Ledger
+
+__all__ = [
+    "attestations",
+    "attestations_of",
+    "audit",
+    "audits",
+    "audits_of",
+    "describe",
+    "describe_many",
+    "proof",
+    "stored_proof",
+    "stored_proofs",
+]
+
+
+def describe(ledger: Ledger, entry_id: str) -> dict[str, Any]:
+    """An entry in DESIGN.md's JSON shape, with `status`, `proof` and `anchor`."""
+    return describe_many(ledger, [entry_id])[0]
+
+
+def describe_many(
+    ledger: Ledger, entry_ids: Sequence[str], *, loaded: Mapping[str, SignedEntry] | None = None
+) -> list[dict[str, Any]]:
+    """`describe` of many entries, in order, in a few queries; `loaded` are entries
+    already read with `entries`, so they are not read again."""
+    entries = loaded if loaded is not None else ledger.entries(entry_ids)
+    proofs = ledger.mirror.proofs_for(entry_ids)
+    revoked = ledger.revoked(entry_ids)
+    views = []
+    for entry_id in entry_ids:
+        view = entries[entry_id.lower()].to_json_dict()
+        found = proofs.get(view["entry_id"])
+        view["status"] = proof_status(found)
+        view["revoked_by"] = revoked.get(view["entry_id"], [])
+        view["proof"] = view["anchor"] = None
+        if found and view["status"] != "pending":
+            anchor = found["anchor"]
+            view["proof"] = {
+                "leaf_index": found["leaf_index"],
+                "tree_size": found["tree_size"],
+                "path": found["path"],
+            }
+            view["anchor"] = {
+                "root": anchor["root"],
+                "tx_hash": anchor["tx_hash"],
+                "block_number": anchor["block_number"],
+                "chain_id": anchor["chain_id"],
+                "contract": anchor["contract"],
+            }
+        views.append(view)
+    return views
+
+
+def proof(ledger: Ledger, entry_id: str) -> dict[str, Any]:
+    """The entry's proof and anchor, re-checked locally and by the contract itself."""
+    view = describe(ledger, entry_id)
+    proof = stored_proof(ledger, view["entry_id"])
+    if proof is None:
+        raise InputError(f"entry {view['entry_id']} is pending: run `labourledger anchor`")
+    leaf = bytes.fromhex(view["entry_id"][2:])
+    local = IncludedInAnchor(proof, ledger.anchored_root(proof.root), 0)(ledger.entry(entry_id))
+    by_contract = ledger.chain.verify_inclusion(
+        leaf, proof.leaf_index, proof.tree_size, proof.path, proof.root
+    )
+    return {
+        "entry_id": view["entry_id"],
+        "proof": view["proof"],
+        "anchor": view["anchor"],
+        "verified": local.passed and by_contract,
+        "reason": local.reason if by_contract else "the contract rejects this proof",
+    }
+
+
+def stored_proof(ledger: Ledger, entry_id: str) -> InclusionProof | None:
+    """The mirror's proof of an entry, once its anchor was sent; None while pending."""
+    return stored_proofs(ledger, [entry_id]).get(entry_id.lower())
+
+
+def stored_proofs(ledger: Ledger, entry_ids: Iterable[str]) -> dict[str, InclusionProof]:
+    """`stored_proof` of many entries; pending ones are absent."""
+    return {
+        entry_id: InclusionProof(
+            root=bytes.fromhex(found["anchor"]["root"][2:]),
+            leaf_index=found["leaf_index"],
+            tree_size=found["tree_size"],
+            path=[bytes.fromhex(h[2:]) for h in found["path"]],
+        )
+        for entry_id, found in ledger.mirror.proofs_for(entry_ids).items()
+        if proof_status(found) != "pending"
+    }
+
+
+def audit(ledger: Ledger, audit_id: str) -> dict[str, Any]:
+    """An audit: its entry, anchor, and each finding with its history and current status."""
+    entry = ledger.entry(audit_id)
+    if entry.kind != "audit":
+        raise InputError(f"entry {audit_id}: a {entry.kind}, not an audit")
+    facility = to_hex(entry.subject)
+    return next(
+        view
+        for view in audits_of(ledger, [facility])[facility]
+        if view["entry_id"] == to_hex(entry.entry_id)
+    )
+
+
+def audits_of(ledger: Ledger, facility_ids: Iterable[str]) -> dict[str, list[dict[str, Any]]]:
+    """Each facility's audits as `audit` shows them, by end date; a few queries whatever
+    the number of facilities. Facilities without audits are absent."""
+    by_facility = ledger.mirror.timelines(facility_ids, "audit")
+    audit_ids = [r["entry_id"] for rows in by_facility.values() for r in rows]
+    updates = ledger.mirror.timelines(audit_ids, "finding_update")
+    revoked = ledger.revoked(
+        [*audit_ids, *(u["entry_id"] for rows in updates.values() for u in rows)]
+    )
+
+    def view(row: Mapping[str, Any]) -> dict[str, Any]:
+        entry_id, body = row["entry_id"], row["body"]
+        return {
+            "entry_id": entry_id,
+            "issuer": row["issuer"],
+            "issued_at": row["issued_at"],
+            "facility": body["facility"],
+            "body": {k: v for k, v in body.items() if k != "findings"},
+            "anchor": anchor_view(row),
+            "revoked_by": revoked.get(entry_id, []),
+            "findings": finding_histories(row, updates.get(entry_id, []), revoked),
+        }
+
+    return {
+        facility: sorted(map(view, rows), key=lambda v: (v["body"]["end_date"], v["entry_id"]))
+        for facility, rows in by_facility.items()
+    }
+
+
+def audits(
+    ledger: Ledger,
+    *,
+    facility: str | None = None,
+    status: str | None = None,
+    severity: str | None = None,
+    indicator: str | None = None,
+    since: str | None = None,
+    until: str | None = None,
+) -> list[dict[str, Any]]:
+    """Audits matching every filter given; status, severity and indicator select audits
+    with at least one finding that has all of them (status = the current status)."""
+    facility_id = ledger.facility_id(facility) if facility else None
+    ids = ledger.mirror.audits(facility=facility_id, since=since, until=until)
+    of = {r["facility"] for r in ledger.mirror.lookup("audits", "entry_id", ids).values()}
+    by_id = {v["entry_id"]: v for views in audits_of(ledger, of).values() for v in views}
+    views = [by_id[i] for i in ids]
+    if status is None and severity is None and indicator is None:
+        return views
+
+    def wanted(finding: Mapping[str, Any]) -> bool:
+        return (
+            (status is None or finding["status"] == status)
+            and (severity is None or finding["severity"] == severity)
+            and (indicator is None or indicator in finding.get("ilo_indicators", []))
+        )
+
+    return [v for v in views if any(wanted(f) for f in v["findings"])]
+
+
+def attestations(
+    ledger: Ledger, facility_id: str, *, on: str | None = None
+) -> list[dict[str, Any]]:
+    """A facility's attestations; `in_force` when valid on `on` (ISO date, default today),
+    not revoked, and anchored or pending."""
+    return attestations_of(ledger, [facility_id], on=on).get(facility_id.lower(), [])
+
+
+def attestations_of(
+    ledger: Ledger, facility_ids: Iterable[str], *, on: str | None = None
+) -> dict[str, list[dict[str, Any]]]:
+    """`attestations` of many facilities in a few queries; those with none are absent."""
+    day = on or time.strftime("%Y-%m-%d", time.gmtime())
+    by_facility = ledger.mirror.timelines(facility_ids, "attestation")
+    revoked = ledger.revoked(r["entry_id"] for rows in by_facility.values() for r in rows)
+
+    def view(row: Mapping[str, Any]) -> dict[str, Any]:
+        body = row["body"]
+        return {
+            "entry_id": row["entry_id"],
+            "issuer": row["issuer"],
+            "claim": body["claim"],
+            "valid_from": body["valid_from"],
+            "valid_until": body["valid_until"],
+            "anchor": anchor_view(row),
+            "revoked_by": revoked.get(row["entry_id"], []),
+            "in_force": body["valid_from"] <= day <= body["valid_until"]
+            and row["entry_id"] not in revoked,
+        }
+
+    return {facility: list(map(view, rows)) for facility, rows in by_facility.items()}
