@@ -79,8 +79,8 @@ def facility_row(n: int, tier: int) -> dict[str, str]:
     }
 
 
-def _tree_rows(trees: int, start: int) -> list[list[dict[str, str]]]:
-    per_tier = [1, FANOUT[0], FANOUT[0] * FANOUT[1], FANOUT[0] * FANOUT[1] * FANOUT[2]]
+def _tree_rows(trees: int, start: int, fanout: Sequence[int]) -> list[list[dict[str, str]]]:
+    per_tier = [1, fanout[0], fanout[0] * fanout[1], fanout[0] * fanout[1] * fanout[2]]
     tiers = [t for t in (1, 2, 3, 4) for _ in range(per_tier[t - 1])]
     return [
         [facility_row(start + t * len(tiers) + i, tier) for i, tier in enumerate(tiers)]
@@ -108,10 +108,11 @@ def build_trees(
     trees: int,
     *,
     links_only: int = 0,
+    fanout: Sequence[int] = FANOUT,
 ) -> list[Tree]:
-    """`trees` supply trees of 1,000 facilities: registrations, one batch each, supply
-    links, and transformations along the tree, except in the last `links_only` trees,
-    whose trace must fall back to supply links."""
+    """`trees` supply trees (1,000 facilities each with the default `fanout`):
+    registrations, one batch each, supply links, and transformations along the tree,
+    except in the last `links_only` trees, whose trace must fall back to supply links."""
 
     def sign(kind: str, bodies: Sequence[dict[str, Any]], key: LocalAccount) -> list[SignedEntry]:
         return [ledger.sign(kind, b, key) for b in bodies]  # type: ignore[arg-type]
@@ -120,12 +121,12 @@ def build_trees(
                    who.brand)  # fmt: skip
     product_id = _hex(product[0])
     built = []
-    for t, rows in enumerate(_tree_rows(trees, 0)):
+    for t, rows in enumerate(_tree_rows(trees, 0, fanout)):
         # Every facility names the supplier key, whose self-declarations `evidence` signs.
         bodies = [facility_body_from_row(r) | {"operators": [who.supplier.address]} for r in rows]
         registrations = sign("facility", bodies, who.brand)
         ids = [_hex(e) for e in registrations]
-        parent = _parents(len(ids))
+        parent = _parents(len(ids), fanout)
         offsets = [-10 - 15 * (4 - int(r["tier"])) for r in rows]
         batches = sign(
             "batch",
@@ -157,14 +158,14 @@ def build_trees(
     return built
 
 
-def _parents(count: int) -> list[int | None]:
+def _parents(count: int, fanout: Sequence[int]) -> list[int | None]:
     """Each facility's buyer in tier order: index 0 is the factory."""
     parent: list[int | None] = [None]
     level, first = [0], 1
-    for fanout in FANOUT:
+    for suppliers in fanout:
         nxt = []
         for p in level:
-            for _ in range(fanout):
+            for _ in range(suppliers):
                 if first < count:
                     parent.append(p)
                     nxt.append(first)

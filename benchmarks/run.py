@@ -1,23 +1,26 @@
-"""Measure labourledger's speed and gas; prints a table. Not a test: numbers vary by machine.
+"""Measure labourledger against the raw operations it wraps; prints a table, or JSON.
 
 Run from a checkout with the npm tools installed:
 
-    python benchmarks/run.py            # everything
-    python benchmarks/run.py --quick    # smaller sizes
+    python benchmarks/run.py                 # everything, as a table
+    python benchmarks/run.py --json          # issue 16's goals only, one JSON object
+    python benchmarks/run.py --quick --json  # the same keys at smaller sizes (minutes)
+    python benchmarks/run.py --large         # verify's growth from 1,000 to 10,000 facilities
 
-Measures: gas of deploy, of `anchor` at 1, 1,024 and 4,096 entries and of
-`anchorIndexed` with 1, 64 and 1,024 indexed entries (embedded chain and anvil),
-entries signed and verified per second on one core, the two-process acceptance
-test, CSV import rows/s on SQLite and PostgreSQL, the time to anchor 5,000
-pending entries, the demo, one verification, `verify` of a batch with 1,000
-upstream facilities in a ledger of 20,000 entries, `trace` on a mirror of
-100,000 facilities on SQLite and PostgreSQL, and the CLI's start-up as a ratio
-to importing what it is built on (`--startup` measures only that).
+Each goal (see goals.py) pairs a real path with its floor measured in the same run:
+`verify` of a batch with 1,000 upstream facilities against single-core recovery of
+its signatures, with the CLI's peak RSS and JSON size; the per-entry integrity check
+against recovery; `record_many` against raw signing; `sync` from anvil against
+`eth_getLogs`; `anchor` against building the Merkle tree; `trace` p50 on a mirror of
+100,000 facilities; the CLI's start-up against importing what it is built on. The
+table adds gas, CSV import on SQLite and PostgreSQL, the demo, doctor, trace on
+PostgreSQL and the two-process acceptance test.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import subprocess
 import sys
@@ -25,6 +28,7 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -35,16 +39,18 @@ from rich.table import Table
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
+sys.path.insert(0, str(REPO / "benchmarks"))
 
+import goals  # noqa: E402
 import provenance  # noqa: E402
+import syncbench  # noqa: E402
 from clihelp import facility_rows, write_csv  # noqa: E402
 from conftest import PG_URL, running_anvil  # noqa: E402
+from goals import Goal  # noqa: E402
 
 from labourledger import keys  # noqa: E402
 from labourledger.chain import LedgerChain, open_embedded, open_rpc  # noqa: E402
-from labourledger.envelope import Domain, sign_entry  # noqa: E402
 from labourledger.ledger import Ledger  # noqa: E402
-from labourledger.suppliers import facility_body_from_row  # noqa: E402
 
 PASS = "benchmark passphrase"
 rows: list[tuple[str, str, str]] = []
@@ -85,31 +91,6 @@ def gas(chain: LedgerChain, label: str) -> None:
         )
     marginal = (used[64] - used[1]) / 63
     record(f"gas: anchorIndexed root alone ({label})", f"{used[1] - marginal:,.0f}", "gas")
-
-
-def sign_verify(count: int) -> None:
-    os.sched_setaffinity(0, {0})  # one core
-    domain = Domain(chain_id=1, verifying_contract="0x" + "11" * 20)
-    key = Account.create().key
-    body = {"name": "Mill", "country": "BD", "address": "Road 1", "tier": 2}
-    entries = []
-    elapsed = timed(
-        lambda: entries.extend(
-            sign_entry(
-                private_key=key,
-                domain=domain,
-                kind="facility",
-                subject=keccak(text=str(i)),
-                body=body,
-                issued_at=i,
-            )
-            for i in range(count)
-        )
-    )
-    record("entries signed per second (one core)", f"{count / elapsed:,.0f}", "entries/s")
-    elapsed = timed(lambda: all(e.recover(domain) and e.content_hash_matches() for e in entries))
-    record("entries verified per second (one core)", f"{count / elapsed:,.0f}", "entries/s")
-    os.sched_setaffinity(0, set(range(os.cpu_count() or 1)))
 
 
 def acceptance() -> None:
@@ -171,69 +152,7 @@ def demo(tmp: Path) -> None:
     record("verify the demo batch (4 tiers, fresh ledger)", f"{elapsed:.2f}", "s")
 
 
-def verify_large(tmp: Path, facilities_total: int, entries_total: int) -> None:
-    ledger = Ledger.init(tmp / "verify-large", admin_passphrase=PASS)
-    who = provenance.parties(ledger, ledger.workspace.keys.unlock("admin", PASS))
-    [tree] = provenance.build_trees(ledger, who, facilities_total // 1000)
-    signed = tree.entries + provenance.evidence(ledger, who, tree, audits_each=7)
-    # Facilities outside the trace make up the rest of the ledger's entries.
-    signed += [
-        ledger.sign("facility", facility_body_from_row(provenance.facility_row(n, 1)), who.brand)
-        for n in range(1_000_000, 1_000_000 + entries_total - len(signed))
-    ]
-    ledger.store(signed)
-    ledger.anchor(who.brand)
-    report: dict[str, Any] = {}
-    elapsed = timed(lambda: report.update(ledger.verify(tree.top)))
-    upstream = len(report["stages"])
-    record(
-        f"verify a batch: {upstream:,} upstream facilities, {len(signed):,} entries "
-        f"({report['verdict']}, {len(report['checks']):,} checks)",
-        f"{elapsed:.1f}",
-        "s",
-    )
-    for how, quick in (("full", False), ("--quick", True)):
-        results: list[Any] = []
-        elapsed = timed(lambda: results.extend(ledger.doctor(quick=quick)))  # noqa: B023
-        failed = [r.check for r in results if r.outcome.value == "fail"]
-        record(
-            f"doctor {how} on that mirror of {len(signed):,} entries "
-            f"({', '.join(failed) or 'no check'} failed)",
-            f"{elapsed:.1f}",
-            "s",
-        )
-
-
-def trace_large(tmp: Path, trees: int) -> None:
-    sqlite = Ledger.init(tmp / "trace-sqlite", admin_passphrase=PASS)
-    who = provenance.parties(sqlite, sqlite.workspace.keys.unlock("admin", PASS))
-    built = provenance.build_trees(sqlite, who, trees, links_only=1)
-    entries = [e for tree in built for e in tree.entries]
-    with pg_schema() as url:
-        postgres = Ledger.init(tmp / "trace-pg", admin_passphrase=PASS, db=url)
-        for label, ledger in (("SQLite", sqlite), ("PostgreSQL", postgres)):
-            # trace reads only the mirror, so both store the same signed entries.
-            elapsed = timed(lambda: ledger.store(entries))  # noqa: B023
-            record(f"store {len(entries):,} entries, then ANALYZE ({label})", f"{elapsed:.0f}", "s")
-            trace_twice(ledger, built, f"{trees * 1000:,} facilities, {label}")
-
-
-def trace_twice(ledger: Ledger, built: list[provenance.Tree], where: str) -> None:
-    for how, tree in (("transformations", built[0]), ("supply links", built[-1])):
-        times = []
-        for _ in range(3):
-            result: dict[str, Any] = {}
-            times.append(timed(lambda: result.update(ledger.trace(tree.top))))  # noqa: B023
-        facilities = len({n.get("facility") for n in result["nodes"]})
-        record(
-            f"trace via {how}: {len(result['nodes']):,} nodes at {facilities:,} facilities; "
-            f"mirror of {where} (best of 3)",
-            f"{min(times):.2f}",
-            "s",
-        )
-
-
-def startup(tmp: Path, runs: int = 11) -> None:
+def startup(tmp: Path, runs: int = 11) -> dict[str, Goal]:
     """`--help`, `--version` and `status` against the imports they cannot avoid (issue 12's
     goal: within 1.5x). Each command runs interleaved with its reference and the fastest of
     `runs` counts, so a busy machine slows both alike. Bytecode is cached as in an installed
@@ -243,10 +162,11 @@ def startup(tmp: Path, runs: int = 11) -> None:
     env["LABOURLEDGER_WORKSPACE"] = str(tmp / "startup")
     cli = [sys.executable, "-m", "labourledger"]
     pairs = [
-        ("labourledger --help", [*cli, "--help"], "import typer, rich"),
-        ("labourledger --version", [*cli, "--version"], "import typer, rich"),
-        ("labourledger status (embedded)", [*cli, "status"], "import sqlalchemy, web3"),
+        ("startup_help", [*cli, "--help"], "import typer, rich"),
+        ("startup_version", [*cli, "--version"], "import typer, rich"),
+        ("startup_status", [*cli, "status"], "import sqlalchemy, web3"),
     ]
+    found = {}
     for what, command, reference in pairs:
         runs_of = {"cmd": command, "ref": [sys.executable, "-c", reference]}
         best = dict.fromkeys(runs_of, float("inf"))
@@ -257,51 +177,150 @@ def startup(tmp: Path, runs: int = 11) -> None:
                 )
                 if i:
                     best[key] = min(best[key], elapsed)
-        record(f"{what} / python -c {reference!r}", f"{best['cmd'] / best['ref']:.2f}", "x")
-        record(f"  {what}", f"{best['cmd'] * 1000:.0f}", "ms")
-        record(f"  python -c {reference!r}", f"{best['ref'] * 1000:.0f}", "ms")
+        found[what] = Goal(
+            value=best["cmd"], reference=best["ref"], ratio=best["cmd"] / best["ref"], unit="s",
+            goal=1.5, op="<=", detail={"command": " ".join(command[2:]), "reference": reference,
+                                      "best_of": runs},
+        )  # fmt: skip
+    return found
+
+
+@dataclass(frozen=True)
+class Sizes:
+    """How big each goal's workload is."""
+
+    runs: int  # medians of this many where a run is cheap
+    verify_runs: int
+    audits_each: int
+    verify_entries: int
+    integrity_sample: int
+    record: int
+    sync_events: int
+    trace_trees: int
+    anchor: int
+    startup_runs: int
+
+
+FULL = Sizes(3, 3, 7, 20_000, 5_000, 3_000, 2_000, 100, 100_000, 11)
+QUICK = Sizes(3, 1, 1, 8_000, 2_000, 1_000, 300, 5, 10_000, 3)
+#: `--large`: verify's time per facility at 1,000 and at 10,000 facilities.
+LARGE_FANOUT = (9, 10, 110)  # 1 + 9 + 90 + 9,900 facilities
+LARGE_AUDITS_EACH = 2
+
+
+def measure_goals(tmp: Path, sizes: Sizes, *, only_verify: bool) -> dict[str, Goal]:
+    """Every goal of issue 16 (and issue 12's start-up ratios), real path beside floor."""
+    found = startup(tmp, sizes.startup_runs)
+    built = goals.build_verify_ledger(
+        tmp / "verify", audits_each=sizes.audits_each, entries_total=sizes.verify_entries
+    )
+    found |= goals.verify_goals(built, sizes.verify_runs)
+    found["integrity_vs_recover"] = goals.integrity_goal(built, sizes.integrity_sample, sizes.runs)
+    if only_verify:
+        return found
+    found["record_vs_sign"] = goals.record_goal(tmp / "record", sizes.record, sizes.runs)
+    with running_anvil() as url:
+        found["sync_vs_getlogs"] = syncbench.sync_goal(tmp, url, sizes.sync_events, sizes.runs)
+    ledger = Ledger.init(tmp / "trace-sqlite", admin_passphrase=PASS)
+    who = provenance.parties(ledger, ledger.workspace.keys.unlock("admin", PASS))
+    trees = provenance.build_trees(ledger, who, sizes.trace_trees, links_only=1)
+    entries = [e for tree in trees for e in tree.entries]
+    ledger.store(entries)
+    found["trace_small_p50_ms"] = goals.trace_goal(ledger, trees, runs=15)
+    # The trace mirror's entries, stored again as pending in a workspace of their own.
+    found["anchor_vs_merkle"] = goals.anchor_goal(
+        tmp / "anchor", entries[: sizes.anchor], sizes.runs
+    )
+    return found
+
+
+def growth(tmp: Path) -> dict[str, Goal]:
+    """Verify time per upstream facility at 1,000 and at 10,000 facilities (same evidence
+    per facility): the ratio of the two is 1 when verify is linear in the tree."""
+    per_facility, detail = {}, {}
+    for label, fanout, total in (("1k", provenance.FANOUT, 0), ("10k", LARGE_FANOUT, 0)):
+        built = goals.build_verify_ledger(
+            tmp / f"growth-{label}", audits_each=LARGE_AUDITS_EACH, entries_total=total,
+            fanout=fanout,
+        )  # fmt: skip
+        elapsed, verdict = goals.verify_library(built, 1)
+        per_facility[label] = elapsed / built.facilities
+        detail[label] = {"facilities": built.facilities, "entries": built.total,
+                         "verify_s": round(elapsed, 2), "verdict": verdict,
+                         "ms_per_facility": round(per_facility[label] * 1000, 3)}  # fmt: skip
+    ratio = per_facility["10k"] / per_facility["1k"]
+    return {
+        "verify_growth_1k_to_10k": Goal(
+            value=per_facility["10k"] * 1000, reference=per_facility["1k"] * 1000, ratio=ratio,
+            unit="ms/facility", goal=1.3, op="<=", detail=detail,
+        )
+    }  # fmt: skip
+
+
+def extras(tmp: Path, quick: bool) -> None:
+    """The table-only measurements: gas, CSV import and anchor, the demo, acceptance."""
+    gas(open_embedded(tmp / "gas.sqlite"), "embedded")
+    with running_anvil() as url:
+        gas(open_rpc(url), "anvil")
+    count = 500 if quick else 5000
+    import_and_anchor(count, None, "SQLite", tmp)
+    with pg_schema() as url:
+        import_and_anchor(count, url, "PostgreSQL", tmp)
+    demo(tmp)
+    if not quick:
+        acceptance()
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller sizes")
-    parser.add_argument("--startup", action="store_true", help="only the CLI's start-up")
+    parser.add_argument("--json", action="store_true", help="the goals as one JSON object")
     parser.add_argument(
-        "--verify", action="store_true", help="only verify and doctor on a large ledger"
+        "--large", action="store_true", help="verify at 1,000 and 10,000 facilities"
     )
+    parser.add_argument("--startup", action="store_true", help="only the CLI's start-up")
+    parser.add_argument("--verify", action="store_true", help="only the verify goals")
     args = parser.parse_args()
     keys.SCRYPT_N = 2**10  # throwaway benchmark keys
-    count = 500 if args.quick else 5000
+    sizes = QUICK if args.quick else FULL
+    started = time.perf_counter()
+    load = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as tmp_dir:
         tmp = Path(tmp_dir)
-        if args.verify:
-            verify_large(tmp, 1000, 2000 if args.quick else 20000)
-            print_table()
-            return
-        startup(tmp)
-        if args.startup:
-            print_table()
-            return
-        gas(open_embedded(tmp / "gas.sqlite"), "embedded")
-        with running_anvil() as url:
-            gas(open_rpc(url), "anvil")
-        sign_verify(2000 if args.quick else 20000)
-        import_and_anchor(count, None, "SQLite", tmp)
-        with pg_schema() as url:
-            import_and_anchor(count, url, "PostgreSQL", tmp)
-        demo(tmp)
-        verify_large(tmp, 1000, 2000 if args.quick else 20000)
-        trace_large(tmp, 5 if args.quick else 100)
-        if not args.quick:
-            acceptance()
-    print_table()
+        if args.large:
+            found = growth(tmp)
+        elif args.startup:
+            found = startup(tmp, sizes.startup_runs)
+        else:
+            found = measure_goals(tmp, sizes, only_verify=args.verify)
+            if not (args.json or args.verify):
+                extras(tmp, args.quick)
+    meta = {"quick": args.quick, "seconds": round(time.perf_counter() - started, 1),
+            "cpus": os.cpu_count(), "load_at_start": load, "load_at_end": os.getloadavg()[0],
+            "sizes": sizes.__dict__}  # fmt: skip
+    if args.json:
+        print(json.dumps({k: g.as_json() for k, g in found.items()} | {"run": meta}, indent=1))
+    else:
+        print_tables(found, meta)
 
 
-def print_table() -> None:
-    table = Table("measurement", "value", "unit", title="labourledger benchmarks")
-    for row in rows:
-        table.add_row(*row)
-    Console().print(table)
+def print_tables(found: dict[str, Goal], meta: dict[str, Any]) -> None:
+    """Goals first (real path, floor, ratio, goal), then the other measurements."""
+    console = Console()
+    table = Table("goal", "value", "reference", "ratio", "goal", "met", title="issue 16's goals")
+    for key, g in found.items():
+        ref = "" if g.reference is None else f"{g.reference:,.3g}"
+        ratio = "" if g.ratio is None else f"{g.ratio:.3f}"
+        wanted = f"{g.compares} {g.op} {g.goal:g}"
+        met = "[green]yes[/]" if g.met else "[red]no[/]"
+        table.add_row(key, f"{g.value:,.3g} {g.unit}", ref, ratio, wanted, met)
+    console.print(table)
+    if rows:
+        other = Table("measurement", "value", "unit", title="labourledger benchmarks")
+        for row in rows:
+            other.add_row(*row)
+        console.print(other)
+    console.print(f"run: {meta}")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,306 @@
+"""Issue 16's goals: each real path measured against the raw operation it wraps, in one run.
+
+Every row runs what a user runs (the library's `Ledger` methods, or the CLI in a
+subprocess where memory and output size are the point) and, in the same run, the
+raw operation that bounds it from below. Ratios hold better than times on a busy
+machine; each `Goal` says which of the two its goal applies to.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import coincurve
+import provenance
+from eth_utils import keccak
+
+from labourledger.envelope import SignedEntry
+from labourledger.ledger import Ledger
+from labourledger.merkle import MerkleTree
+from labourledger.suppliers import facility_body_from_row
+
+PASS = "benchmark passphrase"
+
+
+@dataclass
+class Goal:
+    """One row of issue 16's table: the measured `value`, the raw `reference` measured in the
+    same run, their `ratio`, and the `goal` that `compares` (ratio or value) must meet."""
+
+    value: float
+    unit: str
+    goal: float
+    op: str  # "<=" or ">="
+    compares: str = "ratio"  # or "value"
+    reference: float | None = None
+    ratio: float | None = None
+    met: bool = False
+    detail: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        measured = self.ratio if self.compares == "ratio" else self.value
+        assert measured is not None
+        self.met = measured <= self.goal if self.op == "<=" else measured >= self.goal
+
+    def as_json(self) -> dict[str, Any]:
+        """The row with its numbers rounded for reading."""
+        data = asdict(self)
+        for key in ("value", "reference", "ratio"):
+            if isinstance(data[key], float):
+                data[key] = round(data[key], 4)
+        return data
+
+
+def timed(fn: Callable[[], object]) -> float:
+    """Seconds `fn` takes."""
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def median_time(fn: Callable[[], object], runs: int) -> float:
+    """The median of `runs` timings of `fn`."""
+    return statistics.median(timed(fn) for _ in range(runs))
+
+
+@contextmanager
+def one_core() -> Iterator[None]:
+    """Run the block on core 0 only: the single-core floors and per-entry rates."""
+    before = os.sched_getaffinity(0)
+    os.sched_setaffinity(0, {min(before)})
+    try:
+        yield
+    finally:
+        os.sched_setaffinity(0, before)
+
+
+def _recoverable(entry: SignedEntry) -> tuple[bytes, bytes]:
+    sig = bytes(entry.signature)
+    return sig[:64] + bytes([sig[64] - 27]), bytes(entry.entry_id)
+
+
+def raw_recover(pairs: Sequence[tuple[bytes, bytes]]) -> int:
+    """libsecp256k1 public-key recovery of each (signature, digest), nothing else."""
+    for sig, digest in pairs:
+        coincurve.PublicKey.from_signature_and_message(sig, digest, hasher=None)
+    return len(pairs)
+
+
+def recovery_floors(entries: Sequence[SignedEntry], runs: int) -> tuple[float, float]:
+    """Seconds to recover every signature of `entries` on one core, and split over two
+    processes (a pool started before timing, as a long-lived verifier would keep one)."""
+    pairs = [_recoverable(e) for e in entries]
+    with one_core():
+        single = median_time(lambda: raw_recover(pairs), runs)
+    half = len(pairs) // 2
+    with multiprocessing.get_context("fork").Pool(2) as pool:
+        pool.map(raw_recover, [pairs[:10], pairs[10:20]])
+        double = median_time(lambda: pool.map(raw_recover, [pairs[:half], pairs[half:]]), runs)
+    return single, double
+
+
+# -- verify a large batch -------------------------------------------------------------
+
+
+@dataclass
+class VerifyLedger:
+    """A workspace holding one anchored supply tree with its evidence."""
+
+    path: Path
+    batch: str
+    facilities: int
+    relied: list[SignedEntry]  # the tree's own entries and evidence: what verify checks
+    total: int  # every entry in the mirror, filler included
+
+
+def build_verify_ledger(
+    path: Path, *, audits_each: int, entries_total: int, fanout: Sequence[int] = provenance.FANOUT
+) -> VerifyLedger:
+    """One tree, `audits_each` audits per facility, filler facilities up to `entries_total`,
+    all stored and anchored on the embedded chain."""
+    ledger = Ledger.init(path, admin_passphrase=PASS)
+    who = provenance.parties(ledger, ledger.workspace.keys.unlock("admin", PASS))
+    [tree] = provenance.build_trees(ledger, who, 1, fanout=fanout)
+    relied = tree.entries + provenance.evidence(ledger, who, tree, audits_each=audits_each)
+    filler = [
+        ledger.sign("facility", facility_body_from_row(provenance.facility_row(n, 1)), who.brand)
+        for n in range(9_000_000, 9_000_000 + entries_total - len(relied))
+    ]
+    ledger.store(relied + filler)
+    ledger.anchor(who.brand)
+    return VerifyLedger(path, tree.top, len(tree.facilities), relied, len(relied) + len(filler))
+
+
+def verify_library(built: VerifyLedger, runs: int) -> tuple[float, str]:
+    """Median seconds of `Ledger.verify` of the batch, each in a freshly opened ledger."""
+    times, verdicts = [], set()
+    for _ in range(runs):
+        ledger = Ledger.open(built.path)
+        report: dict[str, Any] = {}
+        times.append(timed(lambda: report.update(ledger.verify(built.batch))))  # noqa: B023
+        verdicts.add(str(report["verdict"]))
+    return statistics.median(times), "/".join(sorted(verdicts))
+
+
+def verify_cli(built: VerifyLedger) -> tuple[float, int, int, str]:
+    """`labourledger --json verify BATCH` in a subprocess: seconds, bytes of JSON on stdout,
+    peak RSS in bytes (from wait4, for that process alone), verdict."""
+    import json
+
+    argv = [sys.executable, "-m", "labourledger", "--workspace", str(built.path), "--json",
+            "verify", built.batch]  # fmt: skip
+    with tempfile.TemporaryFile() as stdout:
+        start = time.perf_counter()
+        proc = subprocess.Popen(argv, stdout=stdout, stderr=subprocess.DEVNULL)
+        _, status, usage = os.wait4(proc.pid, 0)
+        elapsed = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        if proc.returncode not in (0, 4, 5):
+            raise RuntimeError(f"labourledger verify exited with {proc.returncode}")
+        size = stdout.tell()
+        stdout.seek(0)
+        verdict = str(json.load(stdout)["verdict"])
+    return elapsed, size, usage.ru_maxrss * 1024, verdict
+
+
+def verify_goals(built: VerifyLedger, runs: int) -> dict[str, Goal]:
+    """verify_large_vs_floor, verify_peak_rss_mb and verify_json_mb."""
+    elapsed, verdict = verify_library(built, runs)
+    single, double = recovery_floors(built.relied, runs)
+    cli_s, size, rss, cli_verdict = verify_cli(built)
+    where = {
+        "facilities": built.facilities,
+        "entries_in_mirror": built.total,
+        "signatures_relied_on": len(built.relied),
+        "verdict": verdict,
+    }
+    return {
+        "verify_large_vs_floor": Goal(
+            value=elapsed, reference=single, ratio=elapsed / single, unit="s", goal=2.0, op="<=",
+            detail=where | {"two_core_floor_s": round(double, 3),
+                            "ratio_vs_two_core_floor": round(elapsed / double, 3),
+                            "runs": runs},
+        ),
+        "verify_peak_rss_mb": Goal(
+            value=rss / 1e6, unit="MB", goal=200, op="<=", compares="value",
+            detail=where | {"cli_seconds": round(cli_s, 2), "cli_verdict": cli_verdict},
+        ),
+        "verify_json_mb": Goal(
+            value=size / 1e6, unit="MB", goal=5, op="<=", compares="value", detail=where
+        ),
+    }  # fmt: skip
+
+
+# -- integrity per entry --------------------------------------------------------------
+
+
+def integrity_goal(built: VerifyLedger, sample: int, runs: int) -> Goal:
+    """`Ledger.check_integrity` (hash, id, signature recovered and compared with the issuer,
+    proof against the anchored root, signed before anchor) of entries of every kind in the
+    batch, against raw recovery of the same signatures; both on one core."""
+    ledger = Ledger.open(built.path)
+    step = max(1, len(built.relied) // sample)
+    ids = ["0x" + e.entry_id.hex() for e in built.relied[::step][:sample]]
+    entries = ledger.entries(ids)
+    proofs = ledger.stored_proofs(ids)
+    for proof in proofs.values():
+        ledger.anchored_root(proof.root)  # the chain read once per root, as verify does
+    todo = [(entries[i], proofs.get(i)) for i in ids]
+    failed: list[str] = []
+
+    def check_all() -> None:
+        failed.clear()
+        for entry, proof in todo:
+            failed.extend(r.check for r in ledger.check_integrity(entry, proof) if not r.passed)
+
+    with one_core():
+        elapsed = median_time(check_all, runs)
+        raw = median_time(lambda: raw_recover([_recoverable(e) for e, _ in todo]), runs)
+    if failed:
+        raise RuntimeError(f"integrity checks failed on good entries: {sorted(set(failed))}")
+    rate, reference = len(todo) / elapsed, len(todo) / raw
+    kinds = sorted({e.kind for e, _ in todo})
+    return Goal(
+        value=rate, reference=reference, ratio=rate / reference, unit="entries/s", goal=0.5,
+        op=">=", detail={"entries": len(todo), "kinds": kinds, "runs": runs},
+    )  # fmt: skip
+
+
+# -- record -----------------------------------------------------------------------------
+
+
+def record_goal(path: Path, count: int, runs: int) -> Goal:
+    """`Ledger.record_many` of facility registrations (validate, sign, store in SQLite, one
+    transaction; all cores available) against raw libsecp256k1 signing on one core."""
+    ledger = Ledger.init(path, admin_passphrase=PASS)
+    who = provenance.parties(ledger, ledger.workspace.keys.unlock("admin", PASS))
+    times = []
+    for run in range(runs):
+        start = 5_000_000 + run * count
+        bodies = [
+            facility_body_from_row(provenance.facility_row(n, 1 + n % 4))
+            for n in range(start, start + count)
+        ]
+        times.append(timed(lambda: ledger.record_many("facility", bodies, who.brand)))  # noqa: B023
+    key = coincurve.PrivateKey(who.brand.key)
+    digests = [keccak(n.to_bytes(8, "big")) for n in range(count)]
+    with one_core():
+        raw = median_time(lambda: [key.sign_recoverable(d, hasher=None) for d in digests], runs)
+    rate, reference = count / statistics.median(times), count / raw
+    return Goal(
+        value=rate, reference=reference, ratio=rate / reference, unit="entries/s", goal=0.5,
+        op=">=", detail={"entries_per_run": count, "runs": runs},
+    )  # fmt: skip
+
+
+# -- anchor -----------------------------------------------------------------------------
+
+
+def anchor_goal(path: Path, entries: Sequence[SignedEntry], runs: int) -> Goal:
+    """`Ledger.anchor` of `entries` stored as pending (SQLite, embedded chain: Merkle tree,
+    proofs stored, one transaction) against building the MerkleTree of their ids alone."""
+    ledger = Ledger.init(path, admin_passphrase=PASS)
+    who = provenance.parties(ledger, ledger.workspace.keys.unlock("admin", PASS))
+    ledger.store(entries)
+    elapsed = timed(lambda: ledger.anchor(who.brand))
+    leaves = [bytes(e.entry_id) for e in entries]
+    raw = median_time(lambda: MerkleTree(leaves), runs)
+    rate, reference = len(entries) / elapsed, len(entries) / raw
+    return Goal(
+        value=rate, reference=reference, ratio=rate / reference, unit="entries/s", goal=0.6,
+        op=">=", detail={"entries": len(entries), "anchor_s": round(elapsed, 2)},
+    )  # fmt: skip
+
+
+# -- trace ------------------------------------------------------------------------------
+
+
+def trace_goal(ledger: Ledger, built: Sequence[provenance.Tree], runs: int) -> Goal:
+    """p50 of `Ledger.trace` of 11- and 111-facility sub-trees (tier-3 and tier-2 batches of
+    the trees with transformations), rotating over trees and batches; 1,000 for scale."""
+    trees = list(built[:-1]) or list(built)
+    sizes = {"11": range(10, 100), "111": range(1, 10), "1000": range(0, 1)}
+    p50 = {}
+    for label, positions in sizes.items():
+        times = []
+        for k in range(runs if label != "1000" else max(3, runs // 5)):
+            batch = trees[k % len(trees)].batches[positions[k % len(positions)]]
+            times.append(timed(lambda: ledger.trace(batch)) * 1000)  # noqa: B023
+        p50[label] = statistics.median(times)
+    facilities = sum(len(t.facilities) for t in built)
+    return Goal(
+        value=max(p50["11"], p50["111"]), unit="ms", goal=20, op="<=", compares="value",
+        detail={"p50_ms": {k: round(v, 2) for k, v in p50.items()},
+                "mirror_facilities": facilities, "runs": runs},
+    )  # fmt: skip
