@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
+from labourledger.tier_graph import GraphView, tier_graph
+
 if TYPE_CHECKING:
     from labourledger.ledger import Ledger
 
@@ -24,7 +26,6 @@ __all__ = [
     "BatchView",
     "ChainView",
     "FacilityCard",
-    "GraphView",
     "Party",
     "Reason",
     "annotate",
@@ -76,9 +77,6 @@ _HEADLINES = {
     "accredited_by": "a signer accredited by an administrator not trusted",
     "contract_code": "the ledger contract does not run the published code",
 }
-#: Characters of a facility name that fit a graph box; longer names are cut, whole in a tooltip.
-_LABEL = 34
-_BOX_W, _BOX_H, _GAP_X, _GAP_Y = 200, 54, 60, 22
 
 
 def check_title(check: str) -> str:
@@ -155,30 +153,6 @@ class FacilityCard:
     extra: list[tuple[str, str]] = field(default_factory=list)
     #: Counts of worker grievances by status and category, and when received: never more.
     grievances: list[tuple[str, str]] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class Box:
-    """A batch drawn in the tier graph."""
-
-    x: int
-    y: int
-    label: str
-    short_name: str
-    name: str
-    country: str
-
-
-@dataclass(frozen=True)
-class GraphView:
-    """The tier graph laid out for SVG: raw material on the left."""
-
-    width: int
-    height: int
-    box_width: int
-    box_height: int
-    boxes: list[Box]
-    lines: list[tuple[int, int, int, int]]
 
 
 @dataclass(frozen=True)
@@ -411,32 +385,6 @@ def _grievance_counts(counts: Mapping[str, Any]) -> list[tuple[str, str]]:
     ]
 
 
-def _graph(graph: Mapping[str, Any]) -> GraphView:
-    nodes = sorted(graph.get("nodes") or [], key=lambda n: str(n["id"]))
-    columns: dict[int, list[Mapping[str, Any]]] = {}
-    for node in nodes:
-        columns.setdefault(-(node.get("tier") or 0), []).append(node)
-    place: dict[str, tuple[int, int]] = {}
-    boxes = []
-    for col, key in enumerate(sorted(columns)):
-        for row, node in enumerate(columns[key]):
-            x, y = 10 + col * (_BOX_W + _GAP_X), 10 + row * (_BOX_H + _GAP_Y)
-            place[node["id"]] = (x, y)
-            tier = f"tier {node['tier']}" if node.get("tier") else "tier ?"
-            name = _s(node.get("facility_name"))
-            short = name if len(name) <= _LABEL else name[: _LABEL - 1] + "\u2026"
-            label = f"{_s(node.get('label'))} ({tier})"
-            boxes.append(Box(x, y, label, short, name, _s(node.get("country"))))
-    lines = [
-        (place[e["to"]][0] + _BOX_W, place[e["to"]][1] + _BOX_H // 2,
-         place[e["from"]][0], place[e["from"]][1] + _BOX_H // 2)
-        for e in graph.get("edges") or []
-        if e["from"] in place and e["to"] in place
-    ]  # fmt: skip
-    height = 20 + max((len(c) for c in columns.values()), default=1) * (_BOX_H + _GAP_Y)
-    return GraphView(20 + len(columns) * (_BOX_W + _GAP_X), height, _BOX_W, _BOX_H, boxes, lines)
-
-
 def _anchors(
     entries: Iterable[Mapping[str, Any]], party: _Names
 ) -> tuple[list[AnchorGroup], list[tuple[str, str, Party]]]:
@@ -462,24 +410,22 @@ def batch_view(report: Mapping[str, Any], notes: Annotations | None = None) -> B
     """The report as a reader sees it, with the names and withdrawal reasons in `notes`."""
     notes = notes or Annotations()
     party = _Names(notes.names)
-    withdrawn = notes.withdrawn
-    why = {k: f"withdrawn by {k}: {v}" for k, v in withdrawn.items()}
+    why = {k: f"withdrawn by {k}: {v}" for k, v in notes.withdrawn.items()}
     verdict = _s(report.get("verdict") or "FAIL")
     batch = report.get("batch") or {}
     stages = list(report.get("stages") or [])
     names_by_id = {(s.get("facility") or {}).get("facility_id"): _s(s["facility"]["name"])
                    for s in stages if s.get("facility")}  # fmt: skip
     checks = list(report.get("checks") or [])
-    reasons = _reasons(checks, names_by_id, withdrawn)
+    reasons = _reasons(checks, names_by_id, notes.withdrawn)
     chain = report.get("chain") or {}
     goods = report.get("goods_list") or {}
     anchors, loose = _anchors(report.get("entries") or [], party)
-    product = batch.get("product") or {}
     return BatchView(
         verdict=verdict,
         headline=_headline(verdict, reasons, stages, _s(batch.get("lot"))),
         lot=_s(batch.get("lot")),
-        gtin=_s(product.get("gtin")),
+        gtin=_s((batch.get("product") or {}).get("gtin")),
         product=_product_line(batch),
         made=", ".join(
             p
@@ -495,7 +441,7 @@ def batch_view(report: Mapping[str, Any], notes: Annotations | None = None) -> B
         passed=sum(c.get("outcome") == "pass" for c in checks),
         total=len(checks),
         cards=[_card(s, party, why) for s in stages],
-        graph=_graph(report.get("graph") or {}),
+        graph=tier_graph(report.get("graph") or {}),
         goods_list=[
             (label, _s(goods.get(key)))
             for key, label in (

@@ -25,7 +25,7 @@ def import_epcis(
 
     Example: labourledger import-epcis lineage.jsonld --key brand
     """
-    from labourledger.epcis import import_document
+    from labourledger.epcis_import import import_document
     from labourledger.exchange import read_json
 
     st = state(ctx)
