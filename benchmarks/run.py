@@ -191,6 +191,7 @@ class Sizes:
 
     runs: int  # medians of this many where a run is cheap
     verify_runs: int
+    verify_fanout: tuple[int, int, int]  # suppliers per facility at tiers 1, 2, 3
     audits_each: int
     verify_entries: int
     integrity_sample: int
@@ -201,8 +202,9 @@ class Sizes:
     startup_runs: int
 
 
-FULL = Sizes(3, 3, 7, 20_000, 5_000, 3_000, 2_000, 100, 100_000, 11)
-QUICK = Sizes(3, 1, 1, 8_000, 2_000, 1_000, 300, 5, 10_000, 3)
+FULL = Sizes(3, 3, provenance.FANOUT, 7, 20_000, 5_000, 3_000, 2_000, 100, 100_000, 11)
+#: 280 facilities and 2,500 entries to verify, a mirror of 4,000 facilities to trace.
+QUICK = Sizes(3, 1, (9, 10, 2), 1, 2_500, 2_000, 1_000, 300, 4, 10_000, 2)
 #: `--large`: verify's time per facility at 1,000 and at 10,000 facilities.
 LARGE_FANOUT = (9, 10, 110)  # 1 + 9 + 90 + 9,900 facilities
 LARGE_AUDITS_EACH = 2
@@ -212,7 +214,10 @@ def measure_goals(tmp: Path, sizes: Sizes, *, only_verify: bool) -> dict[str, Go
     """Every goal of issue 16 (and issue 12's start-up ratios), real path beside floor."""
     found = startup(tmp, sizes.startup_runs)
     built = goals.build_verify_ledger(
-        tmp / "verify", audits_each=sizes.audits_each, entries_total=sizes.verify_entries
+        tmp / "verify",
+        audits_each=sizes.audits_each,
+        entries_total=sizes.verify_entries,
+        fanout=sizes.verify_fanout,
     )
     found |= goals.verify_goals(built, sizes.verify_runs)
     found["integrity_vs_recover"] = goals.integrity_goal(built, sizes.integrity_sample, sizes.runs)
@@ -320,6 +325,19 @@ def print_tables(found: dict[str, Goal], meta: dict[str, Any]) -> None:
         for row in rows:
             other.add_row(*row)
         console.print(other)
+    verify, sync = found.get("verify_large_vs_floor"), found.get("sync_vs_getlogs")
+    if verify:
+        console.print(
+            f"verify ÷ two-core floor: {verify.detail['ratio_vs_two_core_floor']} "
+            f"({verify.detail['facilities']:,} facilities, "
+            f"{verify.detail['signatures_relied_on']:,} signatures relied on)"
+        )
+    if sync:
+        console.print(
+            f"sync RPC calls: {sync.detail['rpc_calls_first_sync']:,} for "
+            f"{sync.detail['anchor_events']:,} events, {sync.detail['rpc_calls_second_sync']} "
+            "on a second, no-op sync"
+        )
     console.print(f"run: {meta}")
 
 
