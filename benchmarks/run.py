@@ -312,7 +312,10 @@ def main() -> None:
 def print_tables(found: dict[str, Goal], meta: dict[str, Any]) -> None:
     """Goals first (real path, floor, ratio, goal), then the other measurements."""
     console = Console()
-    table = Table("goal", "value", "reference", "ratio", "goal", "met", title="issue 16's goals")
+    table = Table(title="issue 16's goals")
+    table.add_column("key", no_wrap=True)
+    for column in ("value", "reference", "ratio", "goal", "met"):
+        table.add_column(column)
     for key, g in found.items():
         ref = "" if g.reference is None else f"{g.reference:,.3g}"
         ratio = "" if g.ratio is None else f"{g.ratio:.3f}"
