@@ -128,7 +128,7 @@ def test_entry_and_projection_stored_together_once(mirror: Mirror) -> None:
 def test_batched_reads_group_by_key_across_chunks(
     mirror: Mirror, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("labourledger.mirror.store._IN_CHUNK", 2)  # several IN queries
+    monkeypatch.setattr(Mirror, "in_chunk", 2)  # several IN queries
     entries = [_facility(i) for i in range(5)]
     with mirror.transaction() as conn:
         mirror.add_entries(conn, entries, source="local")

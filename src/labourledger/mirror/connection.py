@@ -1,0 +1,228 @@
+"""The mirror's database connection and schema: engine, transactions, migrations.
+
+`Connected` is the base the mirror's query modules build on: each reads and writes
+through `_connect`, `transaction` and `_chunked`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from functools import cache, cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from sqlalchemy import Connection, Engine, Select, create_engine, event, inspect, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.pool import NullPool, StaticPool
+
+from labourledger._resources import shipped_dir
+from labourledger.errors import DatabaseUnavailable, InputError
+
+if TYPE_CHECKING:
+    from alembic.config import Config as AlembicConfig
+
+__all__ = ["IN_MEMORY", "SCHEMA_REVISION", "Connected", "as_dicts", "migrations_dir"]
+
+#: A mirror that lives in memory for one process (a bundle being verified).
+IN_MEMORY = "sqlite://"
+#: The schema revision this code reads and writes (a test holds it equal to the migrations'
+#: head): a mirror found at it is ready without loading Alembic, which would add a sixth to
+#: the start-up of every command that opens the mirror.
+SCHEMA_REVISION = "0003"
+
+
+def migrations_dir() -> Path:
+    """The Alembic scripts: shipped in the wheel, or the checkout's `migrations/`."""
+    return shipped_dir("_migrations", "migrations")
+
+
+@cache
+def _revisions() -> tuple[str, ...]:
+    """The shipped migrations' revisions, newest first."""
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory(str(migrations_dir()))
+    return tuple(r.revision for r in script.walk_revisions())
+
+
+def _stored_revision(conn: Connection) -> str | None:
+    """The schema's Alembic revision, or None for an empty database, read from Alembic's
+    default version table (migrations/env.py keeps the default) without loading Alembic."""
+    if not inspect(conn).has_table("alembic_version"):
+        return None
+    revision: str | None = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    return revision
+
+
+def _engine_url(url: str) -> str:
+    """Use psycopg 3 for plain postgresql:// URLs."""
+    if url.startswith("postgresql://") or url.startswith("postgres://"):
+        return "postgresql+psycopg://" + url.split("://", 1)[1]
+    return url
+
+
+def as_dicts(rows: Iterable[Any]) -> list[dict[str, Any]]:
+    """Result rows as plain dicts, column name to value."""
+    return [dict(r._mapping) for r in rows]
+
+
+class Connected:
+    """One SQL database, connected lazily, whose schema is checked on first use."""
+
+    #: Ids per IN (...) query: well under SQLite's and PostgreSQL's parameter limits.
+    in_chunk: ClassVar[int] = 500
+
+    def __init__(self, url: str) -> None:
+        """Connect lazily to `url` (any SQLAlchemy URL; postgresql:// uses psycopg 3)."""
+        if not url:
+            raise InputError("mirror: no database URL configured")
+        self.url = url
+        self._schema_checked = False
+        self._open: Connection | None = None
+
+    @cached_property
+    def engine(self) -> Engine:
+        """The SQLAlchemy engine, made on first use."""
+        try:
+            parsed = make_url(_engine_url(self.url))
+        except ArgumentError as exc:
+            raise InputError(f"--db: not a database URL: {self.display_url} ({exc})") from None
+        if self.url == IN_MEMORY:
+            # One connection for the mirror's life: each new one would be a new, empty database.
+            engine = create_engine(
+                parsed,
+                poolclass=StaticPool,
+                connect_args={"check_same_thread": False},
+            )
+            event.listen(engine, "connect", _sqlite_pragmas)
+            return engine
+        if parsed.get_backend_name() == "sqlite":
+            engine = create_engine(parsed, poolclass=NullPool)
+            event.listen(engine, "connect", _sqlite_pragmas)
+            return engine
+        return create_engine(parsed, pool_pre_ping=True)
+
+    @property
+    def display_url(self) -> str:
+        """The URL with any password hidden."""
+        try:
+            return make_url(self.url).render_as_string(hide_password=True)
+        except ArgumentError:
+            return "<invalid URL>"
+
+    @contextmanager
+    def _connect(self, *, schema_check: bool = True) -> Iterator[Connection]:
+        if self._open is not None:
+            # In memory, a read during a transaction must see it, and must not end it.
+            yield self._open
+            return
+        try:
+            with self.engine.connect() as conn:
+                if schema_check and not self._schema_checked:
+                    self._ready(conn)
+                    conn.rollback()  # ends the check's implicit transaction; callers begin theirs
+                    self._schema_checked = True
+                yield conn
+        except OperationalError as exc:
+            if "connect" in str(exc.orig).lower() or "unable to open" in str(exc.orig).lower():
+                raise DatabaseUnavailable(
+                    f"mirror {self.display_url} is unreachable ({str(exc.orig).strip()}); "
+                    "check the database is running and the URL is right"
+                ) from None
+            raise
+
+    def check(self) -> None:
+        """Connect once; DatabaseUnavailable (exit 3) when the database does not answer."""
+        with self._connect(schema_check=False) as conn:
+            conn.exec_driver_sql("SELECT 1")
+
+    @contextmanager
+    def transaction(self, *, schema_check: bool = True) -> Iterator[Connection]:
+        """One database transaction: committed when the block ends, rolled back on any error
+        (a KeyboardInterrupt included)."""
+        with self._connect(schema_check=schema_check) as conn, conn.begin():
+            if self.url != IN_MEMORY:
+                yield conn
+                return
+            self._open = conn
+            try:
+                yield conn
+            finally:
+                self._open = None
+
+    def _alembic(self, conn: Connection) -> AlembicConfig:
+        from alembic.config import Config as AlembicConfig
+
+        cfg = AlembicConfig()
+        cfg.set_main_option("script_location", str(migrations_dir()))
+        cfg.attributes["connection"] = conn
+        return cfg
+
+    def upgrade(self) -> str | None:
+        """Migrate the schema to the newest revision; returns it."""
+        from alembic import command
+
+        with self.transaction(schema_check=False) as conn:
+            command.upgrade(self._alembic(conn), "head")
+        return self.current_revision()
+
+    def current_revision(self) -> str | None:
+        """The schema's Alembic revision, or None for an empty database."""
+        with self._connect(schema_check=False) as conn:
+            return _stored_revision(conn)
+
+    def analyze(self) -> None:
+        """Refresh the planner's statistics. After a bulk load PostgreSQL otherwise plans
+        trace and verify as for empty tables (seconds instead of a tenth) until autovacuum
+        catches up."""
+        with self.transaction() as conn:
+            conn.exec_driver_sql("ANALYZE")
+
+    def head_revision(self) -> str:
+        """The newest revision the shipped migrations define."""
+        return _revisions()[0]
+
+    def _ready(self, conn: Connection) -> None:
+        # Checked on a Mirror's first connection: a query or write on a missing or older
+        # schema would otherwise fail halfway with the database's own message.
+        revision = _stored_revision(conn)
+        if revision == SCHEMA_REVISION:
+            return
+        head = self.head_revision()
+        if revision is None:
+            raise InputError(
+                f"mirror {self.display_url} has no labourledger tables: "
+                "run `labourledger db upgrade`"
+            )
+        if revision not in _revisions():
+            raise InputError(
+                f"mirror {self.display_url} is at schema revision {revision}, newer than this "
+                f"labourledger knows ({head}): upgrade labourledger"
+            )
+        if revision != head:
+            raise InputError(
+                f"mirror {self.display_url} is at schema revision {revision}, this labourledger "
+                f"needs {head}: run `labourledger db upgrade`"
+            )
+
+    def _chunked(
+        self, values: Iterable[str], query: Callable[[list[str]], Select[Any]]
+    ) -> list[dict[str, Any]]:
+        """Rows of `query(chunk)` over `values` (de-duplicated) in IN-sized chunks."""
+        wanted = list(dict.fromkeys(values))
+        rows: list[dict[str, Any]] = []
+        with self._connect() as conn:
+            for start in range(0, len(wanted), self.in_chunk):
+                rows += as_dicts(conn.execute(query(wanted[start : start + self.in_chunk])))
+        return rows
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cursor = dbapi_conn.cursor()
+    # Foreign keys are off by default in SQLite; WAL lets readers work while a writer commits.
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()

@@ -1,0 +1,192 @@
+"""Signed entries in the mirror: storing them with their projections, and reading them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import Connection, Select, Table, and_, func, insert, or_, select
+
+from labourledger.mirror import schema
+from labourledger.mirror.anchors import ON_CHAIN
+from labourledger.mirror.connection import Connected, as_dicts
+from labourledger.mirror.projections import rows_for
+
+__all__ = ["ENTRY_FIELDS", "EntryRecords"]
+
+ENTRY_FIELDS = (
+    "entry_id",
+    "issuer",
+    "kind",
+    "schema_version",
+    "subject",
+    "refs",
+    "issued_at",
+    "content_hash",
+    "signature",
+    "body",
+    "salt",
+)
+
+
+class EntryRecords(Connected):
+    """The mirror's entries: add them (with their projections) and read them back."""
+
+    def add_entry(self, conn: Connection, entry: Mapping[str, Any], *, source: str) -> bool:
+        """Store one signed entry and its projections; False (nothing stored) if already there."""
+        return self.add_entries(conn, [entry], source=source) == 1
+
+    def add_entries(
+        self, conn: Connection, entries: Sequence[Mapping[str, Any]], *, source: str
+    ) -> int:
+        """Store signed entries (dicts of ENTRY_FIELDS + chain_id, contract) and their
+        projections in `conn`'s transaction, a few statements per batch; returns how many
+        were new. Entries already stored are skipped."""
+        e = schema.entries
+        known: set[str] = set()
+        ids = [entry["entry_id"] for entry in entries]
+        for start in range(0, len(ids), self.in_chunk):
+            chunk = ids[start : start + self.in_chunk]
+            known.update(
+                conn.execute(select(e.c.entry_id).where(e.c.entry_id.in_(chunk))).scalars()
+            )
+        new: dict[str, Mapping[str, Any]] = {}
+        for entry in entries:
+            if entry["entry_id"] not in known:
+                new.setdefault(entry["entry_id"], entry)
+        if not new:
+            return 0
+        fields = (*ENTRY_FIELDS, "chain_id", "contract")
+        conn.execute(
+            insert(e), [{k: x[k] for k in fields} | {"source": source} for x in new.values()]
+        )
+        refs = [
+            {"entry_id": entry_id, "ref": ref}
+            for entry_id, x in new.items()
+            for ref in dict.fromkeys(x["refs"])
+        ]
+        if refs:
+            conn.execute(insert(schema.entry_refs), refs)
+        by_table: dict[Table, list[dict[str, Any]]] = {}
+        for entry_id, x in new.items():
+            for table, row in rows_for(entry_id, x["kind"], x["body"], x["subject"]):
+                by_table.setdefault(table, []).append(row)
+        for table, rows in by_table.items():
+            conn.execute(insert(table), rows)
+        return len(new)
+
+    def get_entry(self, entry_id: str) -> dict[str, Any] | None:
+        """The stored entry as a dict of ENTRY_FIELDS, or None."""
+        return self.get_entries([entry_id]).get(entry_id.lower())
+
+    def get_entries(self, entry_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """The stored entries among `entry_ids`, keyed by id, as dicts of ENTRY_FIELDS."""
+        e = schema.entries
+        columns = [e.c[f] for f in ENTRY_FIELDS]
+        return {
+            row["entry_id"]: row
+            for row in self._chunked(
+                (i.lower() for i in entry_ids),
+                lambda chunk: select(*columns).where(e.c.entry_id.in_(chunk)),
+            )
+        }
+
+    def pending_entries(self) -> list[dict[str, Any]]:
+        """Entries in no anchor yet, in the order they were recorded."""
+        e, p = schema.entries, schema.proofs
+        with self._connect() as conn:
+            rows = conn.execute(
+                select(e.c.entry_id, e.c.kind)
+                .outerjoin(p, p.c.entry_id == e.c.entry_id)
+                .where(p.c.entry_id.is_(None))
+                .order_by(e.c.seq)
+            )
+            return as_dicts(rows)
+
+    def entries_about(self, subject: str) -> list[dict[str, Any]]:
+        """Entries whose subject is `subject` or which refer to it, oldest first."""
+        e, r = schema.entries, schema.entry_refs
+        referring = select(r.c.entry_id).where(r.c.ref == subject)
+        with self._connect() as conn:
+            rows = conn.execute(
+                select(e.c.entry_id, e.c.kind, e.c.issuer, e.c.issued_at)
+                .where(or_(e.c.subject == subject, e.c.entry_id.in_(referring)))
+                .order_by(e.c.seq)
+            )
+            return as_dicts(rows)
+
+    def timeline(self, subject: str, kind: str | None = None) -> list[dict[str, Any]]:
+        """Entries about `subject` (optionally of one kind) with their anchor facts, in
+        anchor order (block, then leaf), then the ones not yet on chain in recording order.
+
+        Each row holds ENTRY_FIELDS plus anchor_status, block_number, anchor_timestamp,
+        tx_hash and leaf_index (None while pending).
+        """
+        return self.timelines([subject], kind).get(subject.lower(), [])
+
+    def timelines(
+        self, subjects: Iterable[str], kind: str | None = None
+    ) -> dict[str, list[dict[str, Any]]]:
+        """`timeline` of many subjects in a few queries, keyed by subject (absent if none)."""
+        e, p, a = schema.entries, schema.proofs, schema.anchors
+
+        def query(chunk: list[str]) -> Select[Any]:
+            found = (
+                select(
+                    *(e.c[f] for f in ENTRY_FIELDS),
+                    e.c.seq,
+                    a.c.status.label("anchor_status"),
+                    a.c.block_number,
+                    a.c.timestamp.label("anchor_timestamp"),
+                    a.c.tx_hash,
+                    p.c.leaf_index,
+                )
+                .outerjoin(p, p.c.entry_id == e.c.entry_id)
+                .outerjoin(a, and_(a.c.root == p.c.root, a.c.status.in_(ON_CHAIN)))
+                .where(e.c.subject.in_(chunk))
+            )
+            return found if kind is None else found.where(e.c.kind == kind)
+
+        rows = self._chunked((s.lower() for s in subjects), query)
+        for row in rows:
+            if row["anchor_status"] is None:
+                row["block_number"] = row["anchor_timestamp"] = row["tx_hash"] = None
+                row["leaf_index"] = None
+        on_chain = sorted(
+            (r for r in rows if r["anchor_status"]),
+            key=lambda r: (r["block_number"], r["leaf_index"]),
+        )
+        pending = sorted((r for r in rows if not r["anchor_status"]), key=lambda r: r["seq"])
+        by_subject: dict[str, list[dict[str, Any]]] = {}
+        for row in on_chain + pending:
+            row.pop("seq")
+            by_subject.setdefault(row["subject"], []).append(row)
+        return by_subject
+
+    def subjects_of(self, kind: str) -> list[str]:
+        """The distinct subjects of entries of one kind (say, the facilities with grievances)."""
+        e = schema.entries
+        with self._connect() as conn:
+            query = select(e.c.subject).where(e.c.kind == kind).distinct().order_by(e.c.subject)
+            return [str(s) for s in conn.execute(query).scalars()]
+
+    def counts(self) -> dict[str, int]:
+        """Entries pending and on chain, and anchors by status."""
+        e, p, a = schema.entries, schema.proofs, schema.anchors
+        with self._connect() as conn:
+            total = conn.execute(select(func.count()).select_from(e)).scalar_one()
+            anchored = conn.execute(
+                select(func.count())
+                .select_from(p.join(a, a.c.root == p.c.root))
+                .where(a.c.status.in_(ON_CHAIN))
+            ).scalar_one()
+            by_status = dict(
+                (str(s), int(n))
+                for s, n in conn.execute(select(a.c.status, func.count()).group_by(a.c.status))
+            )
+        return {
+            "entries": total,
+            "pending": total - anchored,
+            "anchored": anchored,
+            **{f"anchors_{s}": n for s, n in sorted(by_status.items())},
+        }

@@ -1,0 +1,122 @@
+"""Queries of the typed projections: facilities, links, audits, revocations, lookups by value."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import func, or_, select
+
+from labourledger.mirror import schema
+from labourledger.mirror.connection import Connected, as_dicts
+
+__all__ = ["ProjectionQueries"]
+
+
+class ProjectionQueries(Connected):
+    """Reads of the projection tables the entries' bodies are copied into."""
+
+    def facilities(
+        self,
+        *,
+        country: str | None = None,
+        tier: int | None = None,
+        facility_type: str | None = None,
+    ) -> list[dict[str, Any]]:
+        """Registered facilities (first registration of each), filtered."""
+        f = schema.facilities
+        first = (
+            select(func.min(schema.entries.c.seq))
+            .join(f, f.c.entry_id == schema.entries.c.entry_id)
+            .group_by(f.c.facility_id)
+        )
+        query = (
+            select(f)
+            .join(schema.entries, schema.entries.c.entry_id == f.c.entry_id)
+            .where(schema.entries.c.seq.in_(first))
+            .order_by(f.c.tier, f.c.country, f.c.name)
+        )
+        if country:
+            query = query.where(f.c.country == country.upper())
+        if tier is not None:
+            query = query.where(f.c.tier == tier)
+        if facility_type:
+            query = query.where(f.c.facility_type == facility_type)
+        with self._connect() as conn:
+            return as_dicts(conn.execute(query))
+
+    def facility(self, facility_id: str) -> dict[str, Any] | None:
+        """The first registration of a facility, or None."""
+        f = schema.facilities
+        with self._connect() as conn:
+            row = conn.execute(
+                select(f)
+                .join(schema.entries, schema.entries.c.entry_id == f.c.entry_id)
+                .where(f.c.facility_id == facility_id.lower())
+                .order_by(schema.entries.c.seq)
+            ).first()
+        return None if row is None else dict(row._mapping)
+
+    def links_of(self, facility_id: str) -> list[dict[str, Any]]:
+        """Supply links where the facility is supplier or buyer."""
+        s = schema.supply_links
+        with self._connect() as conn:
+            rows = conn.execute(
+                select(s).where(or_(s.c.supplier == facility_id, s.c.buyer == facility_id))
+            )
+            return as_dicts(rows)
+
+    def supplies(self, facility_ids: Iterable[str]) -> dict[str, list[dict[str, Any]]]:
+        """Supply links by supplier, for each of `facility_ids` that supplies anyone."""
+        s = schema.supply_links
+        found: dict[str, list[dict[str, Any]]] = {}
+        for row in self._chunked(
+            (f.lower() for f in facility_ids),
+            lambda chunk: select(s).where(s.c.supplier.in_(chunk)),
+        ):
+            found.setdefault(row["supplier"], []).append(row)
+        return found
+
+    def revocations(self, targets: Iterable[str]) -> dict[str, list[str]]:
+        """For each of `targets` that was revoked, the ids of the revocation entries."""
+        r = schema.revocations
+        found: dict[str, list[str]] = {}
+        for row in self._chunked(
+            (t.lower() for t in targets),
+            lambda chunk: select(r.c.target, r.c.entry_id).where(r.c.target.in_(chunk)),
+        ):
+            found.setdefault(row["target"], []).append(row["entry_id"])
+        return found
+
+    def audits(
+        self, *, facility: str | None = None, since: str | None = None, until: str | None = None
+    ) -> list[str]:
+        """Ids of audits, optionally of one facility and ending within [since, until]
+        (ISO dates), oldest first."""
+        a = schema.audits
+        query = select(a.c.entry_id).order_by(a.c.end_date, a.c.entry_id)
+        if facility:
+            query = query.where(a.c.facility == facility.lower())
+        if since:
+            query = query.where(a.c.end_date >= since)
+        if until:
+            query = query.where(a.c.end_date <= until)
+        with self._connect() as conn:
+            return [str(x) for x in conn.execute(query).scalars()]
+
+    def lookup(self, table: str, column: str, values: Iterable[str]) -> dict[str, dict[str, Any]]:
+        """Rows of a projection table whose `column` is one of `values`, keyed by it; where
+        several entries share a value, the first recorded wins."""
+        t = schema.metadata.tables[table]
+        rows = self._chunked(
+            values,
+            lambda chunk: (
+                select(t, schema.entries.c.seq)
+                .join(schema.entries, schema.entries.c.entry_id == t.c.entry_id)
+                .where(t.c[column].in_(chunk))
+            ),
+        )
+        found: dict[str, dict[str, Any]] = {}
+        for row in sorted(rows, key=lambda r: r.pop("seq")):
+            found.setdefault(row[column], row)
+        return found
