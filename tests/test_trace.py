@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from clihelp import FAST_ENV, PASSPHRASE
+from eth_account import Account
 from eth_account.signers.local import LocalAccount
 
 from labourledger import recording
@@ -176,3 +177,36 @@ def test_links_not_valid_on_the_production_date_are_not_followed(story: Story) -
     story.link(farm, factory)
     graph = story.ledger.trace(tees)
     assert [e["to"] for e in graph["edges"]] == [farm]
+
+
+def test_only_revocations_that_count_cut_the_trace(story: Story) -> None:
+    # Neither the target's issuer nor the admin: a brand's revocation of another brand's
+    # entries, stored past `record` (as a hand-edited mirror or an old import could).
+    ledger = story.ledger
+    admin = ledger.workspace.keys.unlock("admin", PASSPHRASE)
+    rival = Account.create()
+    for account in (rival, story.brand):
+        ledger.chain.fund(account.address, 10**18)
+        ledger.grant_role(admin, "BRAND", account.address)
+    farm, gin, factory = story.facility(1, 4), story.facility(2, 3), story.facility(3, 1)
+    yarn, tees = story.batch("YRN-1", gin), story.batch("TEE-1", factory)
+    made = story.transform([yarn], tees, factory)
+    link = story.link(farm, gin)  # yarn's making is not recorded: the gin's link stands in
+    before = ledger.trace(tees)
+    assert [(e["to"], e["via"]) for e in before["edges"]] == [(yarn, made), (farm, link)]
+
+    forged = [
+        ledger.sign("revocation", {"target": target, "reason": "not ours"}, rival)
+        for target in (made, link)
+    ]
+    ledger.store(forged)
+    ledger.anchor(story.brand)
+    assert set(ledger.mirror.revocations([made, link])) == {made, link}  # stored, anchored
+    assert ledger.trace(tees) == before
+    report = ledger.verify(tees)
+    assert farm in {n["id"] for n in report["graph"]["nodes"]}
+    assert {c["entry_id"] for c in report["ignored"]} >= {"0x" + f.entry_id.hex() for f in forged}
+
+    # The admin's revocation of the link counts: the trace stops at the yarn.
+    ledger.record("revocation", {"target": link, "reason": "ended"}, admin)
+    assert [e["to"] for e in ledger.trace(tees)["edges"]] == [yarn]

@@ -59,7 +59,7 @@ def trace_with_audits(
     root_id = batch_id(ledger, batch)
     root = ledger.mirror.lookup("batches", "batch_id", [root_id]).get(root_id)
     on = root["produced_at"] if root else time.strftime("%Y-%m-%d", time.gmtime())
-    rows = ledger.mirror.walk_upstream(root_id, on=on)
+    rows = ledger.mirror.walk_upstream(root_id, on=on, counted=ledger.revoked)
     batches = ledger.mirror.lookup(
         "batches", "batch_id", [r["id"] for r in rows if r["kind"] == "batch"]
     )

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Collection, Iterable
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import Connection, String, bindparam, select, text
 
+from labourledger.mirror import schema
 from labourledger.mirror.connection import Connected, as_dicts
 
-__all__ = ["UpstreamWalk"]
+__all__ = ["Counted", "UpstreamWalk"]
+
+Counted = Callable[[Iterable[str]], Collection[str]]
+"""Which of some entry ids have a revocation that counts (the ledger judges them by
+`labourledger.authority`); the walk honours those and no others."""
 
 
 def _hop(batch: str) -> str:
@@ -17,14 +23,17 @@ def _hop(batch: str) -> str:
     links stand in for inputs); NULL for a batch unknown here."""
     return f"""CAST(COALESCE(
         (SELECT t.output FROM transformations t WHERE t.output = {batch}
-           AND NOT EXISTS (SELECT 1 FROM revocations r WHERE r.target = t.entry_id) LIMIT 1),
-        (SELECT b.facility FROM batches b JOIN entries n ON n.entry_id = b.entry_id
-           WHERE b.batch_id = {batch} ORDER BY n.seq LIMIT 1)
+           AND t.entry_id NOT IN :revoked LIMIT 1),
+        (SELECT b.facility FROM batches b CROSS JOIN entries n
+           WHERE b.batch_id = {batch} AND n.entry_id = b.entry_id ORDER BY n.seq LIMIT 1)
     ) AS VARCHAR(66))"""
 
 
 # Batch and facility ids are keccak hashes under different prefixes, so one `parent`
-# column serves both kinds. Each step is an index lookup per node, whatever the mirror's size.
+# column serves both kinds. Each step is an index lookup per node, whatever the mirror's
+# size: CROSS JOIN keeps SQLite from reordering the step into a scan of every edge (with
+# ANALYZE's statistics it would, probing the walk through a Bloom filter), and the tables
+# in the hop are ordered the same way. PostgreSQL plans CROSS JOIN like any inner join.
 _WALK = text(
     f"""
     WITH RECURSIVE walk (kind, id, hop, parent, via, depth, path, cycle) AS (
@@ -37,32 +46,57 @@ _WALK = text(
                w.id, e.entry_id, w.depth + 1,
                CAST(w.path || e.child || '/' AS TEXT),
                CASE WHEN w.path LIKE '%/' || e.child || '/%' THEN 1 ELSE 0 END
-        FROM walk w JOIN edges e ON e.parent = w.hop
-        WHERE w.cycle = 0 AND w.depth < :max_depth
+        FROM walk w CROSS JOIN edges e
+        WHERE e.parent = w.hop AND w.cycle = 0 AND w.depth < :max_depth
           AND (e.valid_from IS NULL OR e.valid_from <= :on)
           AND (e.valid_to IS NULL OR e.valid_to >= :on)
-          AND NOT EXISTS (SELECT 1 FROM revocations r WHERE r.target = e.entry_id)
+          AND e.entry_id NOT IN :revoked
     )
     SELECT kind, id, parent, via, depth, cycle FROM walk ORDER BY depth, id
     """
-)
+).bindparams(bindparam("revoked", expanding=True, type_=String))
 
 
 class UpstreamWalk(Connected):
     """Walks the provenance graph (the `edges` table) upstream from a batch."""
 
-    def walk_upstream(self, batch_id: str, *, on: str, max_depth: int = 64) -> list[dict[str, Any]]:
-        """Every node upstream of a batch, in one recursive query.
+    def walk_upstream(
+        self, batch_id: str, *, on: str, counted: Counted, max_depth: int = 64
+    ) -> list[dict[str, Any]]:
+        """Every node upstream of a batch.
 
         Edges go from a batch to the input batches of the transformation that made it;
         from a batch no transformation made to the suppliers of its facility; and from a
-        facility to its suppliers. Revoked transformations, and links not valid on `on`
-        (an ISO date, the batch's production date), are not followed.
+        facility to its suppliers. Transformations and links whose revocation counts
+        (`counted` says which), and links not valid on `on` (an ISO date, the batch's
+        production date), are not followed. A revocation that does not count is no more
+        than a row in a table: anyone may store one.
         Rows: kind (batch|facility), id, parent, via (the edge's entry id), depth, and
         cycle (1 when the node is already on its own path: reported, not followed).
         """
-        with self._connect() as conn:
-            rows = conn.execute(
-                _WALK, {"batch": batch_id.lower(), "on": on, "max_depth": max_depth}
-            )
-            return as_dicts(rows)
+        params = {"batch": batch_id.lower(), "on": on, "max_depth": max_depth}
+        revoked: set[str] = set()
+        asked: set[str] = set()
+        while True:
+            with self._connect() as conn:
+                rows = as_dicts(conn.execute(_WALK, params | {"revoked": sorted(revoked)}))
+                reached = self._reached(conn, rows) - asked
+            # Dropping a revoked edge can open others (a revoked transformation gives way
+            # to the facility's supply links): those are asked about too, until none is new.
+            asked |= reached
+            found = set(counted(reached)) if reached else set()
+            if not found:
+                return rows
+            revoked |= found
+
+    def _reached(self, conn: Connection, rows: list[dict[str, Any]]) -> set[str]:
+        """The entries a walk relied on: the edges it followed, and the transformations
+        that made the batches it reached (one with no inputs draws no edge, yet stops the
+        walk at its output)."""
+        t = schema.transformations
+        outputs = sorted({r["id"] for r in rows if r["kind"] == "batch"})
+        makers: set[str] = set()
+        for start in range(0, len(outputs), self.in_chunk):
+            chunk = outputs[start : start + self.in_chunk]
+            makers.update(conn.execute(select(t.c.entry_id).where(t.c.output.in_(chunk))).scalars())
+        return makers | {r["via"] for r in rows if r["via"]}
