@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from sqlalchemy import Connection, Engine, Select, create_engine, event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
-from sqlalchemy.pool import NullPool, StaticPool
+from sqlalchemy.pool import QueuePool, StaticPool
 
 from labourledger._resources import shipped_dir
 from labourledger.errors import DatabaseUnavailable, InputError
@@ -99,7 +99,11 @@ class Connected:
             event.listen(engine, "connect", _sqlite_pragmas)
             return engine
         if parsed.get_backend_name() == "sqlite":
-            engine = create_engine(parsed, poolclass=NullPool)
+            # Connections are kept (opening one costs more than most queries) and handed
+            # between threads (`serve` reads from worker threads): SQLAlchemy turns off
+            # sqlite3's same-thread check for a file. No cap on connections in use: a busy
+            # server waits on SQLite's locks, not on the pool.
+            engine = create_engine(parsed, poolclass=QueuePool, max_overflow=-1)
             event.listen(engine, "connect", _sqlite_pragmas)
             return engine
         return create_engine(parsed, pool_pre_ping=True)
