@@ -65,3 +65,36 @@ def test_each_step_of_the_walk_searches_the_edges_index(tmp_path: Path, edges: i
     assert "SEARCH e USING INDEX ix_edges_parent (parent=?)" in step, plan
     # A scan or a Bloom filter would read every edge at each step of the walk.
     assert not [p for p in plan if p.startswith(("SCAN e", "BLOOM FILTER ON e"))], plan
+
+
+def test_lookups_search_the_index_on_postgresql(pg_url: str) -> None:
+    # As many registrations as the benchmark's mirror, where an IN list of 500 ids had a
+    # parallel sequential scan of every facility (a smaller table is best scanned).
+    mirror = Mirror(pg_url)
+    mirror.upgrade()
+    registered = "'0x' || md5('entry ' || i) || md5('e ' || i)"
+    facility = "'0x' || md5('facility ' || i) || md5('f ' || i)"
+    with mirror.transaction() as conn:
+        conn.exec_driver_sql(
+            "INSERT INTO entries (entry_id, kind, issuer, subject, refs, issued_at, "
+            "schema_version, content_hash, signature, body, salt, chain_id, contract, source) "
+            f"SELECT {registered}, 'facility', '0x', {facility}, '[]', 0, 1, '0x', '0x', '{{}}', "
+            "'0x', 1, '0x', 'local' FROM generate_series(1, 100000) i"
+        )
+        conn.exec_driver_sql(
+            "INSERT INTO facilities (entry_id, facility_id, name, country, address, tier) "
+            f"SELECT {registered}, {facility}, 'Mill', 'IN', 'Road', 2 "
+            "FROM generate_series(1, 100000) i"
+        )
+        wanted = [str(f) for (f,) in conn.exec_driver_sql(
+            f"SELECT {facility} FROM generate_series(1, 100000, 200) i"
+        )]  # fmt: skip
+    mirror.analyze()
+    with captured(mirror, "FROM facilities") as seen:
+        found = mirror.lookup("facilities", "facility_id", wanted)
+    assert len(found) == len(wanted) == 500
+    [(sql, params)] = seen
+    with mirror.engine.connect() as conn:
+        plan = "\n".join(row[0] for row in conn.exec_driver_sql("EXPLAIN " + sql, params))
+    assert "Index Scan using ix_facilities_facility_id on facilities" in plan, plan
+    assert "Seq Scan on facilities" not in plan, plan

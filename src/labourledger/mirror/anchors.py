@@ -151,11 +151,12 @@ class AnchorRecords(Connected):
         """`proof_for` of many entries, keyed by entry id (absent if in no batch)."""
         p, a = schema.proofs, schema.anchors
         rows = self._chunked(
+            p.c.entry_id,
             (i.lower() for i in entry_ids),
-            lambda chunk: (
+            lambda among: (
                 select(p.c.entry_id, p.c.leaf_index, p.c.path, a)
                 .join(a, a.c.root == p.c.root)
-                .where(p.c.entry_id.in_(chunk))
+                .where(among)
             ),
         )
         found = {}

@@ -12,7 +12,23 @@ from functools import cache, cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from sqlalchemy import Connection, Engine, Select, create_engine, event, inspect, text
+from sqlalchemy import (
+    ARRAY,
+    Column,
+    ColumnElement,
+    Connection,
+    Engine,
+    Select,
+    String,
+    bindparam,
+    cast,
+    create_engine,
+    event,
+    func,
+    inspect,
+    select,
+    text,
+)
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.pool import QueuePool, StaticPool
@@ -22,6 +38,9 @@ from labourledger.errors import DatabaseUnavailable, InputError
 
 if TYPE_CHECKING:
     from alembic.config import Config as AlembicConfig
+
+Among = Callable[[ColumnElement[bool]], Select[Any]]
+"""A query given the test that picks its rows (`column IN chunk`)."""
 
 __all__ = ["IN_MEMORY", "SCHEMA_REVISION", "Connected", "as_dicts", "migrations_dir"]
 
@@ -212,15 +231,33 @@ class Connected:
             )
 
     def _chunked(
-        self, values: Iterable[str], query: Callable[[list[str]], Select[Any]]
+        self, column: Column[Any], values: Iterable[str], query: Among
     ) -> list[dict[str, Any]]:
-        """Rows of `query(chunk)` over `values` (de-duplicated) in IN-sized chunks."""
+        """Rows of `query(column IN chunk)` over `values`, a chunk at a time."""
+        with self._connect() as conn:
+            return self._chunked_in(conn, column, values, query)
+
+    def _chunked_in(
+        self, conn: Connection, column: Column[Any], values: Iterable[str], query: Among
+    ) -> list[dict[str, Any]]:
+        """`_chunked` in `conn`: its transaction, say."""
         wanted = list(dict.fromkeys(values))
         rows: list[dict[str, Any]] = []
-        with self._connect() as conn:
-            for start in range(0, len(wanted), self.in_chunk):
-                rows += as_dicts(conn.execute(query(wanted[start : start + self.in_chunk])))
+        for start in range(0, len(wanted), self.in_chunk):
+            among = _among(conn, column, wanted[start : start + self.in_chunk])
+            rows += as_dicts(conn.execute(query(among)))
         return rows
+
+
+def _among(conn: Connection, column: Column[Any], values: list[str]) -> ColumnElement[bool]:
+    """`column IN values`, written so that the database searches the column's index.
+    PostgreSQL costs an IN list of hundreds of values as a scan of the whole table (a
+    parallel sequential scan of 100,000 facilities, 67 ms a list); an unnested array it
+    costs as the rows it holds, and looks each up."""
+    if conn.dialect.name == "postgresql":
+        array = cast(bindparam(None, values, type_=ARRAY(String)), ARRAY(String))
+        return column.in_(select(func.unnest(array)))
+    return column.in_(values)
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Select, Table, and_, func, insert, or_, select
+from sqlalchemy import ColumnElement, Connection, Select, Table, and_, func, insert, or_, select
 
 from labourledger.mirror import schema
 from labourledger.mirror.anchors import ON_CHAIN
@@ -43,13 +43,13 @@ class EntryRecords(Connected):
         projections in `conn`'s transaction, a few statements per batch; returns how many
         were new. Entries already stored are skipped."""
         e = schema.entries
-        known: set[str] = set()
         ids = [entry["entry_id"] for entry in entries]
-        for start in range(0, len(ids), self.in_chunk):
-            chunk = ids[start : start + self.in_chunk]
-            known.update(
-                conn.execute(select(e.c.entry_id).where(e.c.entry_id.in_(chunk))).scalars()
+        known = {
+            row["entry_id"]
+            for row in self._chunked_in(
+                conn, e.c.entry_id, ids, lambda among: select(e.c.entry_id).where(among)
             )
+        }
         new: dict[str, Mapping[str, Any]] = {}
         for entry in entries:
             if entry["entry_id"] not in known:
@@ -86,8 +86,9 @@ class EntryRecords(Connected):
         return {
             row["entry_id"]: row
             for row in self._chunked(
+                e.c.entry_id,
                 (i.lower() for i in entry_ids),
-                lambda chunk: select(*columns).where(e.c.entry_id.in_(chunk)),
+                lambda among: select(*columns).where(among),
             )
         }
 
@@ -130,7 +131,7 @@ class EntryRecords(Connected):
         """`timeline` of many subjects in a few queries, keyed by subject (absent if none)."""
         e, p, a = schema.entries, schema.proofs, schema.anchors
 
-        def query(chunk: list[str]) -> Select[Any]:
+        def query(among: ColumnElement[bool]) -> Select[Any]:
             found = (
                 select(
                     *(e.c[f] for f in ENTRY_FIELDS),
@@ -143,11 +144,11 @@ class EntryRecords(Connected):
                 )
                 .outerjoin(p, p.c.entry_id == e.c.entry_id)
                 .outerjoin(a, and_(a.c.root == p.c.root, a.c.status.in_(ON_CHAIN)))
-                .where(e.c.subject.in_(chunk))
+                .where(among)
             )
             return found if kind is None else found.where(e.c.kind == kind)
 
-        rows = self._chunked((s.lower() for s in subjects), query)
+        rows = self._chunked(e.c.subject, (s.lower() for s in subjects), query)
         for row in rows:
             if row["anchor_status"] is None:
                 row["block_number"] = row["anchor_timestamp"] = row["tx_hash"] = None

@@ -71,8 +71,7 @@ class ProjectionQueries(Connected):
         s = schema.supply_links
         found: dict[str, list[dict[str, Any]]] = {}
         for row in self._chunked(
-            (f.lower() for f in facility_ids),
-            lambda chunk: select(s).where(s.c.supplier.in_(chunk)),
+            s.c.supplier, (f.lower() for f in facility_ids), lambda among: select(s).where(among)
         ):
             found.setdefault(row["supplier"], []).append(row)
         return found
@@ -82,8 +81,9 @@ class ProjectionQueries(Connected):
         r = schema.revocations
         found: dict[str, list[str]] = {}
         for row in self._chunked(
+            r.c.target,
             (t.lower() for t in targets),
-            lambda chunk: select(r.c.target, r.c.entry_id).where(r.c.target.in_(chunk)),
+            lambda among: select(r.c.target, r.c.entry_id).where(among),
         ):
             found.setdefault(row["target"], []).append(row["entry_id"])
         return found
@@ -109,11 +109,12 @@ class ProjectionQueries(Connected):
         several entries share a value, the first recorded wins."""
         t = schema.metadata.tables[table]
         rows = self._chunked(
+            t.c[column],
             values,
-            lambda chunk: (
+            lambda among: (
                 select(t, schema.entries.c.seq)
                 .join(schema.entries, schema.entries.c.entry_id == t.c.entry_id)
-                .where(t.c[column].in_(chunk))
+                .where(among)
             ),
         )
         found: dict[str, dict[str, Any]] = {}

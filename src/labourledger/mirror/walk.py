@@ -102,9 +102,8 @@ class UpstreamWalk(Connected):
         that made the batches it reached (one with no inputs draws no edge, yet stops the
         walk at its output)."""
         t = schema.transformations
-        outputs = sorted({r["id"] for r in rows if r["kind"] == "batch"})
-        makers: set[str] = set()
-        for start in range(0, len(outputs), self.in_chunk):
-            chunk = outputs[start : start + self.in_chunk]
-            makers.update(conn.execute(select(t.c.entry_id).where(t.c.output.in_(chunk))).scalars())
-        return makers | {r["via"] for r in rows if r["via"]}
+        outputs = [r["id"] for r in rows if r["kind"] == "batch"]
+        makers = self._chunked_in(
+            conn, t.c.output, outputs, lambda among: select(t.c.entry_id).where(among)
+        )
+        return {r["entry_id"] for r in makers} | {r["via"] for r in rows if r["via"]}
