@@ -18,6 +18,7 @@ from sqlalchemy import (
     ColumnElement,
     Connection,
     Engine,
+    Result,
     Select,
     String,
     bindparam,
@@ -82,9 +83,11 @@ def _engine_url(url: str) -> str:
     return url
 
 
-def as_dicts(rows: Iterable[Any]) -> list[dict[str, Any]]:
-    """Result rows as plain dicts, column name to value."""
-    return [dict(r._mapping) for r in rows]
+def as_dicts(result: Result[Any]) -> list[dict[str, Any]]:
+    """A result's rows as plain dicts, column name to value (read at once: a row's
+    `_mapping` costs more than the query on a trace of a hundred facilities)."""
+    keys = list(result.keys())
+    return [dict(zip(keys, row, strict=True)) for row in result.all()]
 
 
 class Connected:
