@@ -59,7 +59,13 @@ def _walk(dialect: str) -> TextClause:
               AND (e.valid_to IS NULL OR e.valid_to >= :on)
               AND e.entry_id NOT IN :revoked
         )
-        SELECT kind, id, parent, via, depth, cycle FROM walk ORDER BY depth, id
+        SELECT kind, id, parent, via, depth, cycle,
+               CASE WHEN EXISTS (SELECT 1 FROM revocations r WHERE r.target = walk.via)
+                      OR (kind = 'batch' AND EXISTS (
+                          SELECT 1 FROM transformations t JOIN revocations r
+                            ON r.target = t.entry_id WHERE t.output = walk.id))
+                    THEN 1 ELSE 0 END AS contested
+        FROM walk ORDER BY depth, id
         """
     ).bindparams(bindparam("revoked", expanding=True, type_=String))
 
@@ -88,7 +94,10 @@ class UpstreamWalk(Connected):
             with self._connect() as conn:
                 walk = _walk(conn.dialect.name)
                 rows = as_dicts(conn.execute(walk, params | {"revoked": sorted(revoked)}))
-                reached = self._reached(conn, rows) - asked
+                # Rows whose edge, or whose batch's transformation, has a revocation stored:
+                # usually none, and then the walk is one query.
+                contested = [r for r in rows if r.pop("contested")]
+                reached = self._relied_on(conn, contested) - asked
             # Dropping a revoked edge can open others (a revoked transformation gives way
             # to the facility's supply links): those are asked about too, until none is new.
             asked |= reached
@@ -97,10 +106,10 @@ class UpstreamWalk(Connected):
                 return rows
             revoked |= found
 
-    def _reached(self, conn: Connection, rows: list[dict[str, Any]]) -> set[str]:
-        """The entries a walk relied on: the edges it followed, and the transformations
-        that made the batches it reached (one with no inputs draws no edge, yet stops the
-        walk at its output)."""
+    def _relied_on(self, conn: Connection, rows: list[dict[str, Any]]) -> set[str]:
+        """The entries a walk relied on for `rows`: the edges it followed, and the
+        transformations that made the batches it reached (one with no inputs draws no
+        edge, yet stops the walk at its output)."""
         t = schema.transformations
         outputs = [r["id"] for r in rows if r["kind"] == "batch"]
         makers = self._chunked_in(
