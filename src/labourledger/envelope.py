@@ -15,8 +15,6 @@ from datetime import datetime, timezone
 from typing import Annotated, Any, Final, Literal, Protocol
 
 import coincurve
-import rfc8785
-from eth_hash.auto import keccak
 from eth_utils.address import to_checksum_address
 from pydantic import (
     BaseModel,
@@ -29,6 +27,7 @@ from pydantic import (
 )
 
 from labourledger.errors import InputError, InvalidSignature, LabourLedgerError, invalid_input
+from labourledger.hashing import canonical_json, checksum_address, content_hash, keccak256
 
 __all__ = [
     "DOMAIN_NAME",
@@ -47,6 +46,7 @@ __all__ = [
     "content_hash",
     "new_salt",
     "normalise_signature",
+    "recover_address",
     "recover_signer",
     "sign_digest",
     "sign_entry",
@@ -62,8 +62,8 @@ ENTRY_TYPE: Final = (
 _DOMAIN_TYPE: Final = (
     "EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"
 )
-_ENTRY_TYPEHASH: Final = keccak(ENTRY_TYPE.encode())
-_DOMAIN_TYPEHASH: Final = keccak(_DOMAIN_TYPE.encode())
+_ENTRY_TYPEHASH: Final = keccak256(ENTRY_TYPE.encode())
+_DOMAIN_TYPEHASH: Final = keccak256(_DOMAIN_TYPE.encode())
 
 #: The EIP-712 `types` object, as wallets and `eth_account` expect it.
 EIP712_TYPES: Final[dict[str, list[dict[str, str]]]] = {
@@ -153,21 +153,6 @@ def _checksummed(value: str) -> str:
 Address = Annotated[str, BeforeValidator(_checksum)]
 
 
-def canonical_json(body: Mapping[str, Any]) -> bytes:
-    """RFC 8785 (JCS) canonical JSON of a body, as UTF-8 bytes."""
-    try:
-        return rfc8785.dumps(body)
-    except (rfc8785.CanonicalizationError, TypeError, ValueError) as exc:
-        raise InputError(f"body cannot be canonicalised as JSON: {exc}") from None
-
-
-def content_hash(body: Mapping[str, Any], salt: bytes) -> bytes:
-    """keccak256(salt ‖ JCS(body)); the salt keeps low-entropy bodies unguessable."""
-    if len(salt) != 32:
-        raise InputError(f"salt: expected 32 bytes, got {len(salt)}")
-    return keccak(salt + canonical_json(body))
-
-
 def new_salt() -> bytes:
     """32 fresh random bytes from the OS's CSPRNG."""
     return secrets.token_bytes(32)
@@ -202,16 +187,16 @@ class Domain(BaseModel):
 
 @functools.lru_cache(maxsize=64)
 def _kind_hash(kind: str) -> bytes:
-    return keccak(kind.encode())
+    return keccak256(kind.encode())
 
 
 # Cached by value, not per Domain object: callers build a fresh Domain for every check.
 @functools.lru_cache(maxsize=64)
 def _separator(chain_id: int, verifying_contract: str) -> bytes:
-    return keccak(
+    return keccak256(
         _DOMAIN_TYPEHASH
-        + keccak(DOMAIN_NAME.encode())
-        + keccak(DOMAIN_VERSION.encode())
+        + keccak256(DOMAIN_NAME.encode())
+        + keccak256(DOMAIN_VERSION.encode())
         + chain_id.to_bytes(32, "big")
         + bytes(12)
         + bytes.fromhex(verifying_contract[2:])
@@ -235,21 +220,21 @@ class Entry(BaseModel):
 
     def struct_hash(self) -> bytes:
         """hashStruct(Entry) per EIP-712."""
-        return keccak(
+        return keccak256(
             _ENTRY_TYPEHASH
             + bytes(12)
             + bytes.fromhex(self.issuer[2:])
             + _kind_hash(self.kind)
             + self.schema_version.to_bytes(32, "big")
             + self.subject
-            + keccak(b"".join(self.refs))
+            + keccak256(b"".join(self.refs))
             + self.issued_at.to_bytes(32, "big")
             + self.content_hash
         )
 
     def compute_id(self, domain: Domain) -> bytes:
         """The EIP-712 digest keccak256(0x19 0x01 ‖ domainSeparator ‖ hashStruct(entry))."""
-        return keccak(b"\x19\x01" + domain.separator + self.struct_hash())
+        return keccak256(b"\x19\x01" + domain.separator + self.struct_hash())
 
     def typed_data(self, domain: Domain) -> dict[str, Any]:
         """The full EIP-712 typed-data object, for wallets and `eth_account`."""
@@ -360,8 +345,8 @@ def sign_digest(digest: bytes, private_key: bytes) -> bytes:
     return bytes(sig[:64]) + bytes([sig[64] + 27])
 
 
-def recover_signer(digest: bytes, signature: bytes) -> str:
-    """The checksum address whose key made `signature` over `digest`.
+def recover_address(digest: bytes, signature: bytes) -> bytes:
+    """The 20-byte address whose key made `signature` over `digest`.
 
     Rejects wrong lengths, v outside {27, 28}, zero or out-of-range r and s,
     and high-s signatures (their low-s twin is the only accepted form).
@@ -383,7 +368,12 @@ def recover_signer(digest: bytes, signature: bytes) -> str:
         )
     except Exception:
         raise InvalidSignature("signature: no public key recovers from it") from None
-    return str(to_checksum_address(keccak(public.format(compressed=False)[1:])[-20:]))
+    return keccak256(public.format(compressed=False)[1:])[-20:]
+
+
+def recover_signer(digest: bytes, signature: bytes) -> str:
+    """The checksum address whose key made `signature` over `digest` (see `recover_address`)."""
+    return checksum_address(recover_address(digest, signature))
 
 
 class HashSigner(Protocol):
@@ -479,7 +469,7 @@ def sign_entry(
         raise InputError("sign_entry: give private_key or signer, not both or neither")
     if private_key is not None:
         key = coincurve.PrivateKey(private_key)
-        issuer: str = to_checksum_address(keccak(key.public_key.format(compressed=False)[1:])[-20:])
+        issuer = checksum_address(keccak256(key.public_key.format(compressed=False)[1:])[-20:])
     else:
         assert signer is not None
         issuer = signer.address

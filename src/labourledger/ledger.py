@@ -6,7 +6,7 @@ The CLI is a thin layer over this class; so is any script a brand writes.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from functools import cached_property
@@ -32,13 +32,9 @@ from labourledger.revocations import RevocationFacts, Revocations, judge_revocat
 from labourledger.verify.batch import collect_evidence, verify_batch
 from labourledger.verify.integrity import (
     AnchoredRoot,
-    ContentHashMatches,
-    EntryCheck,
-    EntryIdMatches,
-    IncludedInAnchor,
     InclusionProof,
-    SignatureMatchesIssuer,
-    SignedBeforeAnchor,
+    check_integrity,
+    check_integrity_many,
 )
 from labourledger.verify.policy import Policy
 from labourledger.verify.results import CheckResult
@@ -408,14 +404,15 @@ class Ledger:
     ) -> list[CheckResult]:
         """Hash, id, signature and anchoring checks of one entry, re-done from scratch."""
         anchored = self.anchored_root(proof.root) if proof else None
-        checks: list[EntryCheck] = [
-            ContentHashMatches(),
-            EntryIdMatches(self.domain),
-            SignatureMatchesIssuer(self.domain),
-            IncludedInAnchor(proof, anchored, self.config.chain.confirmations),
-            SignedBeforeAnchor(anchored),
-        ]
-        return [check(entry) for check in checks]
+        return check_integrity(entry, proof, anchored, self.domain, self.config.chain.confirmations)
+
+    def check_integrity_many(
+        self, items: Sequence[tuple[SignedEntry, InclusionProof | None]]
+    ) -> Iterator[list[CheckResult]]:
+        """`check_integrity` of each (entry, proof), in order; on every core for many."""
+        return check_integrity_many(
+            items, self.domain, self.config.chain.confirmations, self.anchored_root
+        )
 
     def check_entry(self, entry_id: str) -> list[CheckResult]:
         """Integrity checks of a stored entry, against the chain."""

@@ -11,7 +11,7 @@ import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from eth_hash.auto import keccak
+from labourledger.hashing import keccak256
 
 __all__ = [
     "KECCAK",
@@ -43,7 +43,7 @@ class TreeHasher:
 
 # Proofs of one tree share their upper nodes: verifying thousands of them re-hashes the same
 # few pairs, so the ledger's hasher remembers recent digests (a pure function of its input).
-KECCAK = TreeHasher(functools.lru_cache(maxsize=1 << 16)(keccak))
+KECCAK = TreeHasher(functools.lru_cache(maxsize=1 << 16)(keccak256))
 SHA256 = TreeHasher(lambda data: hashlib.sha256(data).digest())
 
 

@@ -253,6 +253,9 @@ def verify_batch(
     proofs = ledger.stored_proofs(evidence.entry_ids)
     blocks: dict[str, int] = {}
     anchored_at: dict[str, int] = {}
+    integrity = ledger.check_integrity_many(
+        [(entries[i], proofs.get(i)) for i in evidence.entry_ids if i not in revoked]
+    )
     for done, entry_id in enumerate(evidence.entry_ids):
         if progress:
             progress(done, len(evidence.entry_ids))  # the signature checks are the work
@@ -272,7 +275,7 @@ def verify_batch(
         if anchored:
             blocks[entry_id] = anchored.block_number
             anchored_at[entry_id] = anchored.timestamp
-        checks = ledger.check_integrity(entry, proof)
+        checks = next(integrity)
         role_check = IssuerHeldRole(
             roles_allowed(entry.kind, entry.body),
             anchored.block_number if anchored else None,
