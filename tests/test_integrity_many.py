@@ -1,0 +1,175 @@
+"""Checking many entries at once, on every core, finds exactly what checking each alone does,
+and what independent implementations (rfc8785, eth_hash, eth_account) say about them."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from typing import Any
+
+import pytest
+import rfc8785
+from eth_account import Account
+from eth_account.messages import _hash_eip191_message, encode_typed_data
+from eth_hash.auto import keccak
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from labourledger import parallel
+from labourledger.envelope import Domain, SignedEntry, sign_digest, sign_entry
+from labourledger.merkle import MerkleTree
+from labourledger.verify import integrity
+from labourledger.verify.integrity import (
+    AnchoredRoot,
+    ContentHashMatches,
+    EntryIdMatches,
+    IncludedInAnchor,
+    InclusionProof,
+    SignatureMatchesIssuer,
+    SignedBeforeAnchor,
+    check_integrity,
+    check_integrity_many,
+)
+
+DOMAIN = Domain(chain_id=31337, verifying_contract="0x5FbDB2315678afecb367f032d93F642f64180aa3")
+KEYS = [keccak(f"integrity test key {i}".encode()) for i in range(3)]
+ISSUERS = [Account.from_key(k).address for k in KEYS]
+MIN_CONFIRMATIONS = 2
+
+_BODY = st.dictionaries(
+    st.text(max_size=8),
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**53) + 1, 2**53 - 1)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=20)
+    | st.lists(st.text(max_size=5), max_size=3),
+    max_size=6,
+)
+_TAMPER = st.sampled_from(
+    ["none", "none", "body", "issuer", "entry_id", "other_key", "proof", "pending", "shallow"]
+)
+
+
+def _entry(i: int, body: dict[str, Any]) -> SignedEntry:
+    return sign_entry(
+        private_key=KEYS[i % len(KEYS)],
+        domain=DOMAIN,
+        kind="facility",
+        subject=keccak(b"subject %d" % i),
+        refs=[keccak(b"ref %d" % i)] * (i % 3),
+        body=body,
+        issued_at=1_700_000_000 + i,
+    )
+
+
+def _case(
+    bodies: list[dict[str, Any]], tampering: list[str]
+) -> tuple[list[tuple[SignedEntry, InclusionProof | None]], dict[bytes, AnchoredRoot]]:
+    entries = [_entry(i, body) for i, body in enumerate(bodies)]
+    tree = MerkleTree([e.entry_id for e in entries])
+    deep = AnchoredRoot(tree.root, tree.size, 100, 1_800_000_000, ISSUERS[0], MIN_CONFIRMATIONS)
+    shallow = keccak(b"shallow root")
+    roots = {tree.root: deep, shallow: AnchoredRoot(shallow, tree.size, 99, 0, ISSUERS[0], 1)}
+    items: list[tuple[SignedEntry, InclusionProof | None]] = []
+    for i, (entry, how) in enumerate(zip(entries, tampering, strict=False)):
+        proof: InclusionProof | None = InclusionProof(
+            tree.root, i, tree.size, tree.inclusion_proof(i)
+        )
+        if how == "body":
+            entry = entry.model_copy(update={"body": {**entry.body, "x": 1}})
+        elif how == "issuer":
+            entry = entry.model_copy(update={"issuer": ISSUERS[(i + 1) % len(ISSUERS)]})
+        elif how == "entry_id":
+            entry = entry.model_copy(update={"entry_id": keccak(entry.entry_id)})
+        elif how == "other_key":
+            signature = sign_digest(entry.entry_id, KEYS[(i + 1) % len(KEYS)])
+            entry = entry.model_copy(update={"signature": signature})
+        elif how == "proof" and proof is not None:
+            proof = InclusionProof(proof.root, proof.leaf_index, proof.tree_size, [keccak(b"x")])
+        elif how == "pending":
+            proof = None
+        elif how == "shallow" and proof is not None:
+            proof = InclusionProof(shallow, proof.leaf_index, proof.tree_size, proof.path)
+        items.append((entry, proof))
+    return items, roots
+
+
+def _one_by_one(
+    entry: SignedEntry, proof: InclusionProof | None, roots: dict[bytes, AnchoredRoot]
+) -> list[Any]:
+    anchored = roots.get(proof.root) if proof else None
+    checks = [
+        ContentHashMatches(),
+        EntryIdMatches(DOMAIN),
+        SignatureMatchesIssuer(DOMAIN),
+        IncludedInAnchor(proof, anchored, MIN_CONFIRMATIONS),
+        SignedBeforeAnchor(anchored),
+    ]
+    return [check(entry) for check in checks]
+
+
+def _oracle(entry: SignedEntry) -> dict[str, bool]:
+    """What rfc8785, eth_hash and eth_account say, sharing no code with labourledger."""
+    digest = _hash_eip191_message(encode_typed_data(full_message=entry.typed_data(DOMAIN)))
+    return {
+        "content_hash": keccak(entry.salt + rfc8785.dumps(entry.body)) == entry.content_hash,
+        "entry_id": digest == entry.entry_id,
+        "signature": Account._recover_hash(digest, signature=entry.signature) == entry.issuer,
+    }
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    # The patched threshold is the same for every example.
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+@given(st.lists(st.tuples(_BODY, _TAMPER), min_size=1, max_size=40))
+def test_many_matches_one_by_one_and_independent_implementations(
+    monkeypatch: pytest.MonkeyPatch, cases: list[tuple[dict[str, Any], str]]
+) -> None:
+    items, roots = _case([body for body, _ in cases], [how for _, how in cases])
+    monkeypatch.setattr(integrity, "POOL_MIN_ENTRIES", 8)  # the forked path for most lists
+    monkeypatch.setattr(integrity, "_CHUNK", 3)
+    many = list(check_integrity_many(items, DOMAIN, MIN_CONFIRMATIONS, roots.get))
+    assert len(many) == len(items)
+    for (entry, proof), found in zip(items, many, strict=True):
+        expected = _one_by_one(entry, proof, roots)
+        anchored = roots.get(proof.root) if proof else None
+        assert found == expected
+        assert check_integrity(entry, proof, anchored, DOMAIN, MIN_CONFIRMATIONS) == expected
+        verdicts = {r.check: r.passed for r in found}
+        for name, ok in _oracle(entry).items():
+            assert verdicts[name] == ok, (name, found)
+
+
+# Run in a fresh interpreter: a thread some other test left running would keep the pool unused.
+_FORKED = """
+import os, threading
+from labourledger import parallel
+pids = lambda chunk: [os.getpid()] * len(chunk)
+assert parallel.cores() >= 2, "this machine has two cores; the pool needs them"
+workers = list(parallel.map_chunks(pids, range(40), chunk=5, min_items=10))
+assert len(workers) == 40 and os.getpid() not in workers and len(set(workers)) >= 2, workers
+# Below the threshold, and with another thread running, everything stays in this process.
+assert set(parallel.map_chunks(pids, range(9), chunk=5, min_items=10)) == {os.getpid()}
+stop = threading.Event()
+waiter = threading.Thread(target=stop.wait)
+waiter.start()
+assert set(parallel.map_chunks(pids, range(40), chunk=5, min_items=10)) == {os.getpid()}
+stop.set()
+print("ok")
+"""
+
+
+def test_large_lists_are_checked_in_forked_workers_only_when_safe() -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", _FORKED], capture_output=True, text=True, timeout=120
+    )
+    assert done.stdout.strip() == "ok", done.stderr
+
+
+def test_results_keep_the_order_of_the_items() -> None:
+    squares = parallel.map_chunks(lambda c: [x * x for x in c], range(1000), chunk=7, min_items=10)
+    assert list(squares) == [x * x for x in range(1000)]
