@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import typer
 
 from labourledger.cli.context import next_step, out, passphrase, progress_bar, state
 from labourledger.errors import InputError
-from labourledger.redaction import redact_url
 
 if TYPE_CHECKING:
-    from labourledger.ledger import Ledger
+    from labourledger.status import WorkspaceStatus
 
 EMBEDDED_LABEL = "embedded (local development chain: evidence here convinces no one else)"
 
@@ -60,9 +59,11 @@ def init(
         confirmations=confirmations,
         admin_passphrase=admin_pass,
     )
+    from labourledger.status import workspace_status
+
     st.opened = ledger
-    data = _status(ledger, with_roles=False)
-    st.emit(data, lambda: _print_status(data))
+    found = workspace_status(ledger, with_roles=False)
+    st.emit(found.to_json(), lambda: _print_status(found))
     if not ledger.config.chain.contract:
         next_step(
             "create or import an admin key (`labourledger keys new admin`), fund it "
@@ -77,49 +78,24 @@ def init(
         )
 
 
-def _status(ledger: Ledger, *, with_roles: bool = True) -> dict[str, Any]:
-    cfg = ledger.config.chain
-    counts = ledger.mirror.counts()
-    last = ledger.mirror.get_sync_state("last_synced_block")
-    data: dict[str, Any] = {
-        "workspace": str(ledger.workspace.root),
-        "chain": redact_url(cfg.url),
-        "chain_id": cfg.chain_id,
-        "contract": cfg.contract or None,
-        "confirmations": cfg.confirmations,
-        "mirror": ledger.mirror.display_url,
-        "pending": counts["pending"],
-        "anchored": counts["anchored"],
-        "last_synced_block": int(last) if last is not None else None,
-    }
-    if with_roles:
-        keys = ledger.workspace.keys.list()
-        held = ledger.roles_of([k.address for k in keys]) if cfg.contract else {}
-        data["keys"] = [
-            {"name": k.name, "address": k.address, "roles": held.get(k.address, [])} for k in keys
-        ]
-    return data
-
-
-def _print_status(data: dict[str, Any]) -> None:
+def _print_status(found: WorkspaceStatus) -> None:
     from rich.table import Table
 
     table = Table(show_header=False, box=None)
-    chain = EMBEDDED_LABEL if data["chain"] == "embedded" else data["chain"]
+    chain = EMBEDDED_LABEL if found.embedded else found.chain
     rows = [
-        ("workspace", data["workspace"]),
-        ("chain", f"{chain} (chain id {data['chain_id']})"),
-        ("contract", data["contract"] or "not deployed"),
-        ("mirror", data["mirror"]),
-        ("entries", f"{data['pending']} pending, {data['anchored']} anchored"),
-        ("last synced block", str(data["last_synced_block"] or "never synced")),
+        ("workspace", found.workspace),
+        ("chain", f"{chain} (chain id {found.chain_id})"),
+        ("contract", found.contract or "not deployed"),
+        ("mirror", found.mirror),
+        ("entries", f"{found.pending} pending, {found.anchored} anchored"),
+        ("last synced block", str(found.last_synced_block or "never synced")),
     ]
     for name, value in rows:
         table.add_row(f"[bold]{name}[/bold]", value)
-    for key in data.get("keys", []):
+    for key in found.keys or []:
         table.add_row(
-            f"[bold]key {key['name']}[/bold]",
-            f"{key['address']}  {', '.join(key['roles']) or 'no role'}",
+            f"[bold]key {key.name}[/bold]", f"{key.address}  {', '.join(key.roles) or 'no role'}"
         )
     out.print(table)
 
@@ -129,11 +105,13 @@ def status(ctx: typer.Context) -> None:
 
     Example: labourledger status --json
     """
+    from labourledger.status import workspace_status
+
     st = state(ctx)
-    data = _status(st.ledger)
-    st.emit(data, lambda: _print_status(data))
-    if data["pending"]:
-        next_step(f"{data['pending']} entries pending: run `labourledger anchor`")
+    found = workspace_status(st.ledger)
+    st.emit(found.to_json(), lambda: _print_status(found))
+    if found.pending:
+        next_step(f"{found.pending} entries pending: run `labourledger anchor`")
 
 
 def db_upgrade(ctx: typer.Context) -> None:
