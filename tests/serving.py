@@ -12,7 +12,9 @@ from pathlib import Path
 import httpx
 from conftest import _free_port
 
-START_SECONDS = 30.0
+#: A deadline, not a timing target: on a loaded machine the server process takes over 30 s
+#: to import its web stack, and a slow start is not a failure.
+START_SECONDS = 120.0
 
 
 class ServerDidNotStart(RuntimeError):
