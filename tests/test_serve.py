@@ -205,7 +205,7 @@ def test_qr_command_writes_the_digital_link(served: Served, tmp_path: Path) -> N
         done = subprocess.run(
             [*console_script(), "--workspace", str(served.demo.workspace), "--json", "qr", LOT,
              "--base-url", base, "-o", str(tmp_path / name)],
-            env=subprocess_env(), capture_output=True, text=True, timeout=60,
+            env=subprocess_env(), capture_output=True, text=True, timeout=300,
         )  # fmt: skip
         assert done.returncode == 0, done.stderr
         assert json.loads(done.stdout)["url"] == f"{base}/01/{GTIN14}/10/{LOT}"
@@ -215,7 +215,7 @@ def test_qr_command_writes_the_digital_link(served: Served, tmp_path: Path) -> N
     bad = subprocess.run(
         [*console_script(), "--workspace", str(served.demo.workspace), "qr", LOT,
          "--base-url", "verify.example.com", "-o", str(tmp_path / "x.svg")],
-        env=subprocess_env(), capture_output=True, text=True, timeout=60,
+        env=subprocess_env(), capture_output=True, text=True, timeout=300,
     )  # fmt: skip
     assert bad.returncode == 2 and "--base-url" in bad.stderr
     assert not (tmp_path / "x.svg").exists()
