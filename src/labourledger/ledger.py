@@ -15,10 +15,19 @@ from typing import Any
 
 from eth_account.signers.local import LocalAccount
 
-from labourledger import anchoring, importing, provenance, recording, roles, suppliers, views
+from labourledger import (
+    anchoring,
+    importing,
+    opening,
+    provenance,
+    recording,
+    roles,
+    suppliers,
+    views,
+)
 from labourledger.anchoring import AnchorResult
 from labourledger.bundle import Bundle, BundleEntry
-from labourledger.chain import LedgerChain, open_embedded, open_rpc
+from labourledger.chain import LedgerChain
 from labourledger.envelope import Domain, SignedEntry, to_hex
 from labourledger.errors import InputError
 from labourledger.importing import EntriesRefused, FacilityImport, ImportResult, RowsInvalid
@@ -27,7 +36,6 @@ from labourledger.mirror import Mirror
 from labourledger.mirror.store import ENTRY_FIELDS, IN_MEMORY
 from labourledger.progress import Progress
 from labourledger.recording import EvidenceStore
-from labourledger.redaction import redact_url
 from labourledger.revocations import RevocationFacts, Revocations, judge_revocations
 from labourledger.verify.batch import collect_evidence, verify_batch
 from labourledger.verify.integrity import (
@@ -96,64 +104,21 @@ class Ledger:
         confirmations: int | None = None,
         admin_passphrase: str | None = None,
     ) -> Ledger:
-        """Create a workspace, migrate its mirror and connect its chain.
-
-        On the embedded chain this also creates the `admin` key (encrypted with
-        `admin_passphrase`), funds it from a dev account and deploys the
-        contract. On a URL chain it records the chain and, with `contract`,
-        attaches to an existing deployment.
-        """
-        if confirmations is not None and confirmations < 0:
-            raise InputError("--confirmations: must be 0 or more")
-        chain_config = ChainConfig(
-            url=chain,
-            confirmations=confirmations
-            if confirmations is not None
-            else (0 if chain == EMBEDDED else 12),
+        """Create a workspace, migrate its mirror and connect its chain; see `opening.create`."""
+        return opening.create(
+            cls,
+            root,
+            chain=chain,
+            contract=contract,
+            db=db,
+            confirmations=confirmations,
+            admin_passphrase=admin_passphrase,
         )
-        if chain != EMBEDDED and not chain.startswith(("http://", "https://")):
-            raise InputError(
-                f"--chain: expected 'embedded' or an http(s) URL, got {redact_url(chain)!r}"
-            )
-        if chain == EMBEDDED and admin_passphrase is None:
-            raise InputError("the embedded chain needs a passphrase for the admin key")
-        # Reach the chain and database before writing anything.
-        Mirror(db).check() if db else None
-        connected = (
-            open_embedded(root.resolve() / "chain" / "embedded.sqlite")
-            if (chain == EMBEDDED)
-            else open_rpc(chain)
-        )
-        chain_config.chain_id = connected.chain_id
-        if contract:
-            connected.attach(contract)
-            chain_config.contract = connected.contract_address or contract
-        workspace = Workspace.create(root, Config(chain=chain_config, mirror_url=db or ""))
-        ledger = cls(workspace)
-        ledger.__dict__["chain"] = connected
-        ledger.mirror.upgrade()
-        if chain == EMBEDDED and not contract:
-            assert admin_passphrase is not None
-            info = workspace.keys.new("admin", admin_passphrase)
-            connected.fund(info.address, 100 * 10**18)
-            ledger.deploy(workspace.keys.unlock("admin", admin_passphrase))
-        return ledger
 
     @cached_property
     def chain(self) -> LedgerChain:
         """The chain, connected on first use (signing alone never needs it)."""
-        cfg = self.workspace.config.chain
-        connected = (
-            open_embedded(self.workspace.chain_file) if cfg.is_embedded else open_rpc(cfg.url)
-        )
-        if cfg.chain_id and connected.chain_id != cfg.chain_id:
-            raise InputError(
-                f"chain {connected.label} has chain id {connected.chain_id}, but this workspace "
-                f"was set up for {cfg.chain_id}"
-            )
-        if cfg.contract:
-            connected.attach(cfg.contract)
-        return connected
+        return opening.connect(self.workspace)
 
     @property
     def config(self) -> Config:

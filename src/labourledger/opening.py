@@ -1,0 +1,86 @@
+"""Opening: a new workspace set up with its mirror, key and contract, and a workspace's
+chain connected and checked against the one it was set up for."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from labourledger.chain import LedgerChain, open_embedded, open_rpc
+from labourledger.errors import InputError
+from labourledger.mirror import Mirror
+from labourledger.redaction import redact_url
+from labourledger.workspace import EMBEDDED, ChainConfig, Config, Workspace
+
+if TYPE_CHECKING:
+    from labourledger.ledger import Ledger
+
+__all__ = ["connect", "create"]
+
+
+def _connect(url: str, chain_file: Path) -> LedgerChain:
+    return open_embedded(chain_file) if url == EMBEDDED else open_rpc(url)
+
+
+def connect(workspace: Workspace) -> LedgerChain:
+    """The workspace's chain with its contract attached; InputError if the chain's id is not
+    the one the workspace was set up for."""
+    cfg = workspace.config.chain
+    connected = _connect(cfg.url, workspace.chain_file)
+    if cfg.chain_id and connected.chain_id != cfg.chain_id:
+        raise InputError(
+            f"chain {connected.label} has chain id {connected.chain_id}, but this workspace "
+            f"was set up for {cfg.chain_id}"
+        )
+    if cfg.contract:
+        connected.attach(cfg.contract)
+    return connected
+
+
+def create(
+    ledger_type: type[Ledger],
+    root: Path,
+    *,
+    chain: str = EMBEDDED,
+    contract: str | None = None,
+    db: str | None = None,
+    confirmations: int | None = None,
+    admin_passphrase: str | None = None,
+) -> Ledger:
+    """Create a workspace, migrate its mirror and connect its chain.
+
+    On the embedded chain this also creates the `admin` key (encrypted with
+    `admin_passphrase`), funds it from a dev account and deploys the
+    contract. On a URL chain it records the chain and, with `contract`,
+    attaches to an existing deployment."""
+    if confirmations is not None and confirmations < 0:
+        raise InputError("--confirmations: must be 0 or more")
+    chain_config = ChainConfig(
+        url=chain,
+        confirmations=confirmations
+        if confirmations is not None
+        else (0 if chain == EMBEDDED else 12),
+    )
+    if chain != EMBEDDED and not chain.startswith(("http://", "https://")):
+        raise InputError(
+            f"--chain: expected 'embedded' or an http(s) URL, got {redact_url(chain)!r}"
+        )
+    if chain == EMBEDDED and admin_passphrase is None:
+        raise InputError("the embedded chain needs a passphrase for the admin key")
+    # Reach the chain and database before writing anything.
+    Mirror(db).check() if db else None
+    connected = _connect(chain, root.resolve() / "chain" / "embedded.sqlite")
+    chain_config.chain_id = connected.chain_id
+    if contract:
+        connected.attach(contract)
+        chain_config.contract = connected.contract_address or contract
+    workspace = Workspace.create(root, Config(chain=chain_config, mirror_url=db or ""))
+    ledger = ledger_type(workspace)
+    ledger.__dict__["chain"] = connected
+    ledger.mirror.upgrade()
+    if chain == EMBEDDED and not contract:
+        assert admin_passphrase is not None
+        info = workspace.keys.new("admin", admin_passphrase)
+        connected.fund(info.address, 100 * 10**18)
+        ledger.deploy(workspace.keys.unlock("admin", admin_passphrase))
+    return ledger
