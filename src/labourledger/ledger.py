@@ -46,7 +46,7 @@ from labourledger.verify.integrity import (
 )
 from labourledger.verify.policy import Policy
 from labourledger.verify.results import CheckResult
-from labourledger.workspace import EMBEDDED, ChainConfig, Config, Workspace
+from labourledger.workspace import ChainConfig, Config, Workspace
 
 __all__ = [
     "AnchorResult",
@@ -93,27 +93,8 @@ class Ledger:
         """Open an initialised workspace."""
         return cls(Workspace.open(root))
 
-    @classmethod
-    def init(
-        cls,
-        root: Path,
-        *,
-        chain: str = EMBEDDED,
-        contract: str | None = None,
-        db: str | None = None,
-        confirmations: int | None = None,
-        admin_passphrase: str | None = None,
-    ) -> Ledger:
-        """Create a workspace, migrate its mirror and connect its chain; see `opening.create`."""
-        return opening.create(
-            cls,
-            root,
-            chain=chain,
-            contract=contract,
-            db=db,
-            confirmations=confirmations,
-            admin_passphrase=admin_passphrase,
-        )
+    #: Create a workspace, migrate its mirror and connect its chain (see `opening.create`).
+    init = classmethod(opening.create)
 
     @cached_property
     def chain(self) -> LedgerChain:
