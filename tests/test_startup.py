@@ -144,3 +144,20 @@ def test_the_graph_follows_module_level_imports_only() -> None:
 
 def test_labourledger_has_no_import_cycle() -> None:
     assert cycles(import_graph()) == []
+
+
+def test_verification_never_imports_the_ledger() -> None:
+    # Verification reads through an EvidenceSource; importing the Ledger, even lazily or for
+    # types, would bring back the ledger -> verify -> ledger loop.
+    for path in (PACKAGE / "verify").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            names = (
+                [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else [node.module or ""]
+                if isinstance(node, ast.ImportFrom)
+                else []
+            )
+            assert not any(n.startswith("labourledger.ledger") for n in names), path
+            if isinstance(node, ast.ImportFrom) and node.module == "labourledger":
+                assert "ledger" not in {a.name for a in node.names}, path

@@ -306,5 +306,5 @@ def test_pending_confirmations_need_attention_and_findings_are_still_judged(
     clean.brand_ws.chain.w3.provider.make_request(RPCEndpoint("anvil_mine"), [12])
     later = Ledger.open(clean.brand_ws.workspace.root)  # as the next command would
     later.sync()
-    settled = later.verify(mine)
+    settled = later.verify(mine, all_checks=True)
     assert {c["outcome"] for c in settled["checks"] if c["check"] == "anchored"} == {"pass"}

@@ -30,6 +30,9 @@ from labourledger.bundle import read_bundle
 from labourledger.ledger import Ledger
 from labourledger.presentation import annotate
 from labourledger.report import write_report
+from labourledger.verify.batch import verify_batch
+from labourledger.verify.bundled import BundleEvidence
+from labourledger.verify.policy import Policy
 from labourledger.workspace import EMBEDDED
 
 __all__ = ["DemoResult", "run_demo"]
@@ -230,7 +233,7 @@ def run_demo(
     report = write_report(after, root / "tracing-report.html", annotate(ledger, after))
     bundle = root / "bundle.json"
     bundle.write_text(ledger.export_bundle(batch).model_dump_json(indent=2) + "\n")
-    checked = Ledger.from_bundle(read_bundle(bundle), ledger.chain)
-    bundle_verdict = checked.verify(batch)["verdict"]
+    checked = BundleEvidence(read_bundle(bundle), ledger.chain)
+    bundle_verdict = verify_batch(checked, batch, Policy()).verdict.value.upper()
     say(f"the bundle, checked in an empty workspace against the chain: {bundle_verdict}")
     return DemoResult(root, batch, before, still, after, report, bundle, bundle_verdict)

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from labourledger import kinds
+from labourledger.audits import Revoked, Timelines
 from labourledger.authority import may_update_grievance
 from labourledger.errors import InputError
 from labourledger.kinds.grievances import (
@@ -51,6 +52,7 @@ __all__ = [
     "current_status",
     "evidence_commitment",
     "export",
+    "grievance_views",
     "grievances_of",
     "record",
     "update",
@@ -183,10 +185,17 @@ def current_status(history: Sequence[StatusChange]) -> str:
 def grievances_of(ledger: Ledger, facility_ids: Iterable[str]) -> dict[str, list[GrievanceView]]:
     """Each facility's grievances, in anchor order then pending ones; a few queries whatever
     the number of facilities. Facilities without grievances are absent."""
-    by_facility = ledger.mirror.timelines(facility_ids, "grievance")
+    return grievance_views(ledger.mirror.timelines, ledger.revoked, facility_ids)
+
+
+def grievance_views(
+    timelines: Timelines, revoked_of: Revoked, facility_ids: Iterable[str]
+) -> dict[str, list[GrievanceView]]:
+    """`grievances_of`, read through `timelines` and judged by `revoked_of` (any source)."""
+    by_facility = timelines(facility_ids, "grievance")
     ids = [r["entry_id"] for rows in by_facility.values() for r in rows]
-    updates = ledger.mirror.timelines(ids, "grievance_update")
-    revoked = ledger.revoked([*ids, *(u["entry_id"] for rows in updates.values() for u in rows)])
+    updates = timelines(ids, "grievance_update")
+    revoked = revoked_of([*ids, *(u["entry_id"] for rows in updates.values() for u in rows)])
     return {
         facility: [_view(row, updates.get(row["entry_id"], []), revoked) for row in rows]
         for facility, rows in by_facility.items()

@@ -33,11 +33,13 @@ from labourledger.errors import InputError
 from labourledger.importing import EntriesRefused, FacilityImport, ImportResult, RowsInvalid
 from labourledger.kinds import EvidenceRef
 from labourledger.mirror import Mirror
+from labourledger.mirror.evidence import MirrorEvidence
 from labourledger.mirror.store import ENTRY_FIELDS, IN_MEMORY
 from labourledger.progress import Progress
 from labourledger.recording import EvidenceStore
 from labourledger.revocations import RevocationFacts, Revocations, judge_revocations
-from labourledger.verify.batch import collect_evidence, verify_batch
+from labourledger.verify.batch import verify_batch
+from labourledger.verify.evidence import collect_evidence
 from labourledger.verify.integrity import (
     AnchoredRoot,
     InclusionProof,
@@ -46,6 +48,7 @@ from labourledger.verify.integrity import (
 )
 from labourledger.verify.policy import Policy
 from labourledger.verify.results import CheckResult
+from labourledger.verify.source import anchored_root_on
 from labourledger.workspace import ChainConfig, Config, Workspace
 
 __all__ = [
@@ -224,16 +227,29 @@ class Ledger:
         return Policy(**values)
 
     def verify(
-        self, batch: str, policy: Policy | None = None, *, progress: Progress | None = None
+        self,
+        batch: str,
+        policy: Policy | None = None,
+        *,
+        progress: Progress | None = None,
+        all_checks: bool = False,
     ) -> dict[str, Any]:
-        """Verify a batch end to end; the report's `verdict` is PASS, ATTENTION or FAIL."""
-        return verify_batch(self, batch, policy or self.policy(), progress=progress)
+        """Verify a batch end to end (`verify_batch` over this mirror); the report's `verdict`
+        is PASS, ATTENTION or FAIL."""
+        report = verify_batch(
+            MirrorEvidence(self),
+            batch,
+            policy or self.policy(),
+            progress=progress,
+            all_checks=all_checks,
+        )
+        return report.to_dict()
 
     def export_bundle(self, batch: str) -> Bundle:
         """Everything a verifier needs besides chain access: every entry the verdict depends
         on and every revocation of them that counts, with bodies, salts, signatures, proofs
         and anchors."""
-        evidence = collect_evidence(self, batch)
+        evidence = collect_evidence(MirrorEvidence(self), batch)
         revocations = self.revoked(evidence.entry_ids)
         ids = evidence.entry_ids + [r for rs in revocations.values() for r in rs]
         cfg = self.config.chain
@@ -330,19 +346,7 @@ class Ledger:
     def anchored_root(self, root: bytes) -> AnchoredRoot | None:
         """What the contract holds for `root`, with its current depth; cached per ledger."""
         if root not in self._roots:
-            record = self.chain.anchor_of(root)
-            self._roots[root] = (
-                None
-                if record is None
-                else AnchoredRoot(
-                    root=root,
-                    size=record.size,
-                    block_number=record.block_number,
-                    timestamp=record.timestamp,
-                    submitter=record.submitter,
-                    confirmations=self.chain.latest_block() - record.block_number,
-                )
-            )
+            self._roots[root] = anchored_root_on(self.chain, root)
         return self._roots[root]
 
     def check_integrity(

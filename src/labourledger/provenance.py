@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from labourledger.errors import InputError
 from labourledger.grievances import counts_of
+from labourledger.upstream import upstream_graph
 from labourledger.verify.policy import audit_status_on, production_dates
 
 if TYPE_CHECKING:
@@ -69,28 +69,8 @@ def trace_with_audits(
         if r["kind"] == "facility" or r["id"] in batches
     ]
     facilities = ledger.mirror.lookup("facilities", "facility_id", facility_ids)
-    nodes: dict[str, dict[str, Any]] = {}
-    edges: dict[tuple[str, str], dict[str, Any]] = {}
-    problems: list[dict[str, Any]] = []
-    for row in rows:
-        if row["parent"] is not None:
-            kind = "transformation" if row["kind"] == "batch" else "supply_link"
-            edges.setdefault(
-                (row["parent"], row["id"]),
-                {"from": row["parent"], "to": row["id"], "via": row["via"], "kind": kind},
-            )
-        if row["cycle"]:
-            problems.append(
-                {
-                    "kind": "cycle",
-                    "node": row["id"],
-                    "reason": f"{row['kind']} {row['id']} is upstream of itself "
-                    f"(via {row['via']}); not followed further",
-                }
-            )
-            continue
-        if row["id"] not in nodes:
-            nodes[row["id"]] = _trace_node(row, batches, facilities)
+    graph = upstream_graph(root_id, rows, batches, facilities)
+    nodes = {n["id"]: n for n in graph["nodes"]}
     registered = [n["facility"] for n in nodes.values() if "facility_name" in n]
     audits = ledger.audits_of(registered)
     grievances = counts_of(ledger, registered)
@@ -102,61 +82,4 @@ def trace_with_audits(
                 audits.get(node["facility"], []), made[node["facility"]], policy
             )
             node["grievances"] = grievances[node["facility"]].to_dict()
-    parents = {e["from"] for e in edges.values()}
-    for node in nodes.values():
-        if node["kind"] == "batch" and node.get("lot") is None:
-            problems.append(
-                {
-                    "kind": "unknown_batch",
-                    "node": node["id"],
-                    "reason": f"batch {node['id']} is not registered here",
-                }
-            )
-        elif node["id"] not in parents and node.get("tier") != 4:
-            problems.append(
-                {
-                    "kind": "missing_link",
-                    "node": node["id"],
-                    "reason": f"{node.get('facility_name') or node['id']} "
-                    f"(tier {node.get('tier', '?')}): nothing recorded upstream, "
-                    "so the trace stops short of raw material",
-                }
-            )
-    graph = {
-        "batch": root_id,
-        "nodes": list(nodes.values()),
-        "edges": list(edges.values()),
-        "problems": problems,
-    }
     return graph, audits
-
-
-def _trace_node(
-    row: Mapping[str, Any],
-    batches: Mapping[str, Mapping[str, Any]],
-    facilities: Mapping[str, Mapping[str, Any]],
-) -> dict[str, Any]:
-    node: dict[str, Any] = {"id": row["id"], "kind": row["kind"], "depth": row["depth"]}
-    facility_id = row["id"]
-    if row["kind"] == "batch":
-        found = batches.get(row["id"])
-        if found is None:
-            return node | {"lot": None}
-        facility_id = found["facility"]
-        node |= {
-            "lot": found["lot"],
-            "product": found["product"],
-            "quantity": found["quantity"],
-            "unit": found["unit"],
-            "produced_at": found["produced_at"],
-        }
-    facility = facilities.get(facility_id)
-    node["facility"] = facility_id
-    if facility is not None:
-        node |= {
-            "facility_name": facility["name"],
-            "country": facility["country"],
-            "tier": facility["tier"],
-            "os_id": facility["os_id"],
-        }
-    return node

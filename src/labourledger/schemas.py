@@ -155,13 +155,6 @@ def _entry_file() -> dict[str, Any]:
     return _document("EntryFile", _entry_file.__doc__, FORMAT)
 
 
-#: What `describe` adds to an entry: where it stands on chain and what revokes it.
-_STATUS: dict[str, Any] = {
-    "status": {"enum": ["pending", "submitted", "final"]},
-    "revoked_by": {"type": "array", "items": {"type": "string", "pattern": _HEX32}},
-}
-
-
 def _bundle() -> dict[str, Any]:
     """`labourledger export BATCH` (a bundle): every entry a batch's verdict depends on and
     every revocation of them that counts, each with its proof and anchor, for `verify
@@ -244,20 +237,44 @@ class ReportTrust(_Closed):
     trusted_admins: list[str]
 
 
-class VerifyReport(_Closed):
-    """`labourledger verify BATCH --json`: the verdict, every check, and the evidence."""
+class ReportAnchor(_Closed):
+    """Where an entry's root is anchored: the root its proof leads to, the transaction the
+    evidence names, and the block the chain holds it in (None: the chain lacks it)."""
 
-    format: Literal["labourledger-report/1"]
+    root: str = Field(pattern=_HEX32)
+    tx_hash: str | None
+    block_number: int | None
+
+
+class ReportEntry(_Closed):
+    """An entry the verdict depends on: who signed which kind, and where it is anchored
+    (never its body or salt)."""
+
+    entry_id: str = Field(pattern=_HEX32)
+    kind: str
+    issuer: str
+    revoked_by: list[str]
+    anchor: ReportAnchor | None
+
+
+class VerifyReport(_Closed):
+    """`labourledger verify BATCH --json`: the verdict, the checks (passes about single
+    entries counted per check name unless `--all-checks`), and the evidence."""
+
+    format: Literal["labourledger-report/2"]
     generated_at: str
     batch: ReportBatch
     verdict: Literal["PASS", "ATTENTION", "FAIL"]
     chain: ReportChain
     goods_list: dict[str, Any]
+    #: Every check made, by outcome.
+    counts: dict[Literal["pass", "attention", "fail"], int]
+    #: Passes about single entries, counted per check name instead of listed.
+    passed: dict[str, int]
     checks: list[CheckView]
     stages: list[Stage]
     graph: ReportGraph
-    #: Entry views without body and salt; the schema below spells them out.
-    entries: list[dict[str, Any]]
+    entries: list[ReportEntry]
     problems: list[TraceProblem]
     #: Failed checks on revocations that do not count, outside the verdict.
     ignored: list[CheckView]
@@ -265,22 +282,14 @@ class VerifyReport(_Closed):
 
 
 def _verify_report() -> dict[str, Any]:
-    schema = VerifyReport.model_json_schema(by_alias=True, mode="serialization")
-    entry, definitions = _entry(**_STATUS)
-    # A report publishes neither bodies nor salts.
-    for private in ("body", "salt"):
-        del entry["properties"][private]
-    entry["required"] = [f for f in entry["required"] if f not in ("body", "salt")]
-    schema["properties"]["entries"] = {"type": "array", "items": entry}
-    schema["$defs"] = schema.get("$defs", {}) | definitions
-    return schema
+    return VerifyReport.model_json_schema(by_alias=True, mode="serialization")
 
 
 #: Format name -> (its schema, version).
 _SCHEMAS: dict[str, tuple[Callable[[], dict[str, Any]], int]] = {
     "entry-file": (_entry_file, 1),
     "bundle": (_bundle, 1),
-    "verify-report": (_verify_report, 1),
+    "verify-report": (_verify_report, 2),
     "trace": (lambda: TraceGraph.model_json_schema(by_alias=True, mode="serialization"), 1),
 }
 PUBLISHED = tuple(_SCHEMAS)

@@ -7,7 +7,7 @@ import time
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from labourledger.audits import anchor_view, finding_histories
+from labourledger.audits import attestation_views, audit_views
 from labourledger.envelope import SignedEntry, to_hex
 from labourledger.errors import InputError
 from labourledger.mirror.store import proof_status
@@ -123,30 +123,7 @@ def audit(ledger: Ledger, audit_id: str) -> dict[str, Any]:
 def audits_of(ledger: Ledger, facility_ids: Iterable[str]) -> dict[str, list[dict[str, Any]]]:
     """Each facility's audits as `audit` shows them, by end date; a few queries whatever
     the number of facilities. Facilities without audits are absent."""
-    by_facility = ledger.mirror.timelines(facility_ids, "audit")
-    audit_ids = [r["entry_id"] for rows in by_facility.values() for r in rows]
-    updates = ledger.mirror.timelines(audit_ids, "finding_update")
-    revoked = ledger.revoked(
-        [*audit_ids, *(u["entry_id"] for rows in updates.values() for u in rows)]
-    )
-
-    def view(row: Mapping[str, Any]) -> dict[str, Any]:
-        entry_id, body = row["entry_id"], row["body"]
-        return {
-            "entry_id": entry_id,
-            "issuer": row["issuer"],
-            "issued_at": row["issued_at"],
-            "facility": body["facility"],
-            "body": {k: v for k, v in body.items() if k != "findings"},
-            "anchor": anchor_view(row),
-            "revoked_by": revoked.get(entry_id, []),
-            "findings": finding_histories(row, updates.get(entry_id, []), revoked),
-        }
-
-    return {
-        facility: sorted(map(view, rows), key=lambda v: (v["body"]["end_date"], v["entry_id"]))
-        for facility, rows in by_facility.items()
-    }
+    return audit_views(ledger.mirror.timelines, ledger.revoked, facility_ids)
 
 
 def audits(
@@ -192,21 +169,4 @@ def attestations_of(
 ) -> dict[str, list[dict[str, Any]]]:
     """`attestations` of many facilities in a few queries; those with none are absent."""
     day = on or time.strftime("%Y-%m-%d", time.gmtime())
-    by_facility = ledger.mirror.timelines(facility_ids, "attestation")
-    revoked = ledger.revoked(r["entry_id"] for rows in by_facility.values() for r in rows)
-
-    def view(row: Mapping[str, Any]) -> dict[str, Any]:
-        body = row["body"]
-        return {
-            "entry_id": row["entry_id"],
-            "issuer": row["issuer"],
-            "claim": body["claim"],
-            "valid_from": body["valid_from"],
-            "valid_until": body["valid_until"],
-            "anchor": anchor_view(row),
-            "revoked_by": revoked.get(row["entry_id"], []),
-            "in_force": body["valid_from"] <= day <= body["valid_until"]
-            and row["entry_id"] not in revoked,
-        }
-
-    return {facility: list(map(view, rows)) for facility, rows in by_facility.items()}
+    return attestation_views(ledger.mirror.timelines, ledger.revoked, facility_ids, day)

@@ -53,6 +53,11 @@ def verify(
     trust_admin: list[str] = typer.Option(
         [], "--trust-admin", help="Admin address whose accreditations count. Repeat."
     ),
+    all_checks: bool = typer.Option(
+        False,
+        "--all-checks",
+        help="List every check; by default passes about single entries are counted.",
+    ),
 ) -> None:
     """Verify a batch's labour provenance end to end: exit 0 PASS, 4 ATTENTION, 5 FAIL.
 
@@ -73,17 +78,25 @@ def verify(
     if bundle is not None:
         from labourledger.bundle import read_bundle
         from labourledger.chain import open_rpc
-        from labourledger.ledger import Ledger
+        from labourledger.verify.batch import verify_batch
+        from labourledger.verify.bundled import BundleEvidence
+        from labourledger.verify.policy import Policy
 
         data = read_bundle(bundle)
-        ledger = Ledger.from_bundle(data, open_rpc(chain) if chain else st.ledger.chain)
+        source = BundleEvidence(data, open_rpc(chain) if chain else st.ledger.chain)
+        # A bundle carries no policy: the defaults, with this run's flags.
+        policy = Policy(**{k: v for k, v in overrides.items() if v is not None})
         with progress_bar(st, "verifying entries") as progress:
-            report = ledger.verify(data.batch, ledger.policy(**overrides), progress=progress)
+            report = verify_batch(
+                source, data.batch, policy, progress=progress, all_checks=all_checks
+            ).to_dict()
     elif batch is None:
         raise InputError("BATCH: name a batch, or pass --bundle FILE")
     else:
         with progress_bar(st, "verifying entries") as progress:
-            report = st.ledger.verify(batch, st.ledger.policy(**overrides), progress=progress)
+            report = st.ledger.verify(
+                batch, st.ledger.policy(**overrides), progress=progress, all_checks=all_checks
+            )
     st.emit(report, lambda: print_report(report))
     raise typer.Exit(EXIT_CODES[report["verdict"]])
 
@@ -93,7 +106,7 @@ def print_report(report: dict[str, Any]) -> None:
     from rich.table import Table
 
     verdict = report["verdict"]
-    counts = Counter(c["outcome"] for c in report["checks"])
+    counts = report["counts"]
     batch = report["batch"]
     summary = Table(title=f"batch {batch.get('lot')} ({batch['batch_id'][:14]}...)")
     for column in ("verdict", "pass", "attention", "fail"):

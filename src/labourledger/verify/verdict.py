@@ -1,0 +1,98 @@
+"""The verification report: the verdict, the checks a reader must see, counts of the rest.
+
+Checks stream through a `CheckTally` as they are made: every check that is not a pass is
+kept with its full text, and so is every pass about a facility, the batch or the chain;
+passes about single entries (tens of thousands on a large batch) are counted per check
+name, unless all checks were asked for. Memory then grows with the facilities and the
+problems found, not with the entries.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from labourledger.verify.results import CheckResult, Outcome
+
+__all__ = ["REPORT_FORMAT", "CheckTally", "VerificationReport"]
+
+REPORT_FORMAT = "labourledger-report/2"
+
+
+class CheckTally:
+    """Checks as they are made: counts by outcome, the worst, and those kept in full."""
+
+    def __init__(self, *, all_checks: bool = False) -> None:
+        self.all_checks = all_checks
+        self.kept: list[CheckResult] = []
+        #: Passes about single entries that were counted, not kept, by check name.
+        self.passed: Counter[str] = Counter()
+        self.counts: Counter[str] = Counter()
+        self._worst: Outcome | None = None
+
+    def add(self, result: CheckResult) -> None:
+        """Count one check in, keeping it when a reader needs its text."""
+        self.counts[result.outcome.value] += 1
+        if self._worst is None or result.outcome.rank > self._worst.rank:
+            self._worst = result.outcome
+        if self.all_checks or not result.passed or result.entry_id is None:
+            self.kept.append(result)
+        else:
+            self.passed[result.check] += 1
+
+    def extend(self, results: Iterable[CheckResult]) -> None:
+        """`add` each of `results`."""
+        for result in results:
+            self.add(result)
+
+    @property
+    def verdict(self) -> Outcome:
+        """The worst outcome counted; FAIL when nothing was checked (fail closed)."""
+        return self._worst or Outcome.FAIL
+
+
+@dataclass
+class VerificationReport:
+    """A batch's verification: verdict, the checks kept in full, counts of all checks, the
+    stages (one per upstream facility) and the graph, the evidence's entries and anchors,
+    and whose word the verdict rests on (`trust`)."""
+
+    verdict: Outcome
+    generated_at: str
+    batch: dict[str, Any]
+    chain: dict[str, Any]
+    goods_list: dict[str, Any]
+    checks: list[CheckResult]
+    #: Passes about single entries, counted per check name rather than listed.
+    passed: dict[str, int]
+    #: Every check made, by outcome.
+    counts: dict[str, int]
+    stages: list[dict[str, Any]]
+    graph: dict[str, Any]
+    entries: list[dict[str, Any]]
+    problems: list[dict[str, Any]]
+    #: Failed checks on revocations that do not count, outside the verdict.
+    ignored: list[CheckResult] = field(default_factory=list)
+    trust: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form (`labourledger schema verify-report`)."""
+        return {
+            "format": REPORT_FORMAT,
+            "generated_at": self.generated_at,
+            "batch": self.batch,
+            "verdict": self.verdict.value.upper(),
+            "chain": self.chain,
+            "goods_list": self.goods_list,
+            "counts": {o.value: self.counts.get(o.value, 0) for o in Outcome},
+            "passed": self.passed,
+            "checks": [r.to_dict() for r in self.checks],
+            "stages": self.stages,
+            "graph": self.graph,
+            "entries": self.entries,
+            "problems": self.problems,
+            "ignored": [r.to_dict() for r in self.ignored],
+            "trust": self.trust,
+        }

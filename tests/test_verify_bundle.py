@@ -1,0 +1,181 @@
+"""A bundle verified in memory: revocations inside it count only when they verify, also
+where they would cut the trace; its deploy block is checked against the chain; and no
+alteration of it makes verify trace back or PASS."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from clihelp import FAST_ENV, PASSPHRASE
+from eth_account import Account
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from labourledger.bundle import Bundle, read_bundle
+from labourledger.demo import DemoResult, run_demo
+from labourledger.errors import InputError
+from labourledger.ledger import Ledger
+from labourledger.verify.batch import verify_batch
+from labourledger.verify.bundled import BundleEvidence
+from labourledger.verify.policy import Policy
+from labourledger.verify.verdict import VerificationReport
+
+pytestmark = pytest.mark.integration
+
+#: The fields an entry's signature covers (directly or through its content hash).
+SIGNED = ("entry_id", "issuer", "kind", "schema_version", "subject", "refs", "issued_at",
+          "content_hash", "signature", "body", "salt")  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[DemoResult, Ledger]]:
+    """The demo, run once for the module; tests only read its workspace."""
+    with pytest.MonkeyPatch.context() as mp:
+        for name, value in FAST_ENV.items():
+            mp.setenv(name, value)
+        root = tmp_path_factory.mktemp("demo") / "demo"
+        result = run_demo(root, admin_passphrase=PASSPHRASE)
+        yield result, Ledger.open(result.workspace)
+
+
+def _honest(demo: tuple[DemoResult, Ledger]) -> dict[str, Any]:
+    result, _ = demo
+    data: dict[str, Any] = json.loads(result.bundle.read_text())
+    return data
+
+
+def _verify(ledger: Ledger, bundle: dict[str, Any]) -> VerificationReport:
+    return verify_batch(BundleEvidence(Bundle.model_validate(bundle), ledger.chain),
+                        bundle["batch"], Policy())  # fmt: skip
+
+
+def _unanchored(entry: Any) -> dict[str, Any]:
+    view: dict[str, Any] = entry.to_json_dict() | {"proof": None, "anchor": None}
+    return view
+
+
+def test_only_a_revocation_that_verifies_cuts_a_bundles_trace(
+    demo: tuple[DemoResult, Ledger],
+) -> None:
+    _, ledger = demo
+    honest = _honest(demo)
+    before = _verify(ledger, honest)
+    assert before.verdict.value == "pass"
+    transformation = next(e["entry_id"] for e in honest["entries"]
+                          if e["kind"] == "transformation")  # fmt: skip
+    body = {"target": transformation, "reason": "never happened"}
+
+    forged = ledger.sign("revocation", body, Account.create())  # a key with no say
+    bundle = json.loads(json.dumps(honest))
+    bundle["entries"].append(_unanchored(forged))
+    after = _verify(ledger, bundle)
+    assert after.graph == before.graph and len(after.stages) == len(before.stages)
+    assert after.verdict == before.verdict
+    [named] = after.ignored
+    assert named.entry_id == "0x" + forged.entry_id.hex() and named.outcome.value == "fail"
+    assert f"revocation of {transformation} ignored: " in named.reason
+
+    # The same revocation by the admin counts: the trace stops at the revoked edge.
+    admin = ledger.workspace.keys.unlock("admin", PASSPHRASE)
+    bundle = json.loads(json.dumps(honest))
+    bundle["entries"].append(_unanchored(ledger.sign("revocation", body, admin)))
+    cut = _verify(ledger, bundle)
+    assert transformation not in {e["via"] for e in cut.graph["edges"]}
+    assert len(cut.stages) < len(before.stages) and cut.verdict.value == "fail"
+
+
+def test_a_bundles_deploy_block_is_checked_against_the_chain(
+    demo: tuple[DemoResult, Ledger],
+) -> None:
+    _, ledger = demo
+    honest = _honest(demo)
+    checks = {c.check: c for c in _verify(ledger, honest).checks}
+    assert checks["deploy_block"].outcome.value == "pass"
+    for shift, says in ((1, "already existed before"), (-1, "did not exist yet at")):
+        bundle = honest | {"deploy_block": honest["deploy_block"] + shift}
+        report = _verify(ledger, bundle)
+        [failed] = [c for c in report.checks if c.check == "deploy_block"]
+        assert report.verdict.value == "fail" and failed.outcome.value == "fail"
+        assert f"in block {bundle['deploy_block']}, but it {says} that block" in failed.reason
+
+
+def _mutations(bundle: dict[str, Any]) -> st.SearchStrategy[tuple[str, list[Any], Any]]:
+    """(operation, path, value): drop or retype a field, alter a string, duplicate or drop an
+    entry; paths reach the bundle's own fields and every entry's, down to proof and body."""
+    paths: list[list[Any]] = [[k] for k in bundle]
+    for i, entry in enumerate(bundle["entries"]):
+        paths += [["entries", i, k] for k in entry]
+        paths += [["entries", i, "body", k] for k in entry["body"]]
+        if entry.get("proof"):
+            paths += [["entries", i, "proof", k] for k in entry["proof"]]
+    wrong = st.sampled_from([None, 7, -1, "x", "0x" + "00" * 32, [], {}, True, 2**70])
+    entry = st.integers(0, len(bundle["entries"]) - 1)
+    return st.one_of(
+        st.tuples(st.just("drop"), st.sampled_from(paths), st.none()),
+        st.tuples(st.just("retype"), st.sampled_from(paths), wrong),
+        st.tuples(st.just("flip"), st.sampled_from(paths), st.integers(0, 200)),
+        st.tuples(st.just("duplicate"), entry.map(lambda i: ["entries", i]), st.none()),
+        st.tuples(st.just("remove"), entry.map(lambda i: ["entries", i]), st.none()),
+    )
+
+
+def _apply(bundle: dict[str, Any], operation: str, path: list[Any], value: Any) -> bool:
+    """Change `bundle` in place; whether anything changed."""
+    *parents, key = path
+    holder: Any = bundle
+    for step in parents:
+        holder = holder[step]
+    if operation == "drop":
+        del holder[key]
+    elif operation == "retype":
+        if holder[key] == value:
+            return False
+        holder[key] = value
+    elif operation == "flip":
+        text = holder[key]
+        if not isinstance(text, str) or not text:
+            return False
+        at = value % len(text)
+        holder[key] = text[:at] + ("1" if text[at] != "1" else "2") + text[at + 1 :]
+    elif operation == "duplicate":
+        holder.append(json.loads(json.dumps(holder[key])))
+    else:
+        del holder[key]
+    return True
+
+
+@pytest.fixture(scope="module")
+def honest_bundle(demo: tuple[DemoResult, Ledger]) -> dict[str, Any]:
+    return _honest(demo)
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(data=st.data())
+def test_an_altered_bundle_is_refused_in_one_line_or_fails_never_passes(
+    demo: tuple[DemoResult, Ledger], honest_bundle: dict[str, Any], tmp_path: Path, data: Any
+) -> None:
+    _, ledger = demo
+    bundle = json.loads(json.dumps(honest_bundle))
+    operation, path, value = data.draw(_mutations(bundle))
+    if not _apply(bundle, operation, path, value):
+        return
+    file = tmp_path / "altered.json"
+    file.write_text(json.dumps(bundle))
+    try:
+        report = verify_batch(BundleEvidence(read_bundle(file), ledger.chain),
+                              bundle["batch"], Policy())  # fmt: skip
+    except InputError as refused:
+        assert len(str(refused).splitlines()) == 1, str(refused)
+        if "not a valid bundle" in str(refused):
+            # Names where: the top-level field, or the entry and its field.
+            assert f"{file}: not a valid bundle: " in str(refused)
+        return
+    signed_body = (len(path) >= 3 and path[2] in SIGNED) or operation == "duplicate"
+    if signed_body:
+        assert report.verdict.value == "fail", (operation, path, value, report.checks)
