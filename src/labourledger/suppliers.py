@@ -126,7 +126,7 @@ def facility_body_from_row(row: Mapping[str, str | None]) -> dict[str, Any]:
         )
     tier = _text(row, "tier")
     if tier is not None:
-        if not tier.isdigit():
+        if not (tier.isascii() and tier.isdigit()):  # "²" is a digit to isdigit
             raise InputError(f"tier: expected 1, 2, 3 or 4, got {tier!r}")
         body["tier"] = int(tier)
     elif body["facility_type"] in kinds.TIER_BY_TYPE:
