@@ -272,7 +272,8 @@ def test_bundle_verifies_against_a_json_rpc_chain_without_any_workspace(
     brand.ok("export", "C-1", "-o", str(bundle))
 
     buyer = Cli(tmp_path / "no-workspace-here", capsys, monkeypatch)
-    code, out, _ = buyer.run("verify", "--bundle", str(bundle), "--chain", anvil_url, "--json")
+    code, out, _ = buyer.run("verify", "--bundle", str(bundle), "--chain", anvil_url, "--json",
+                              "--all-checks")  # fmt: skip
     report = json.loads(out)
     assert code == 4 and report["chain"]["label"] == anvil_url
     integrity = {
