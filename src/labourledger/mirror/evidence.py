@@ -61,9 +61,9 @@ class MirrorEvidence:
         return self._ledger.batch_id(ref)
 
     def walk_upstream(self, batch_id: str, *, on: str) -> list[dict[str, Any]]:
-        """The mirror's walk; revocations stored here passed the authority rules when
-        recorded or imported, so its SQL leaves out every revoked edge."""
-        return self._mirror.walk_upstream(batch_id, on=on)
+        """The mirror's walk; it cuts only edges whose revocation the authority rules
+        accept, whatever rows the revocations table holds."""
+        return self._mirror.walk_upstream(batch_id, on=on, counted=self._ledger.revoked)
 
     def lookup(self, kind: Registered, subjects: Iterable[str]) -> dict[str, dict[str, Any]]:
         """First registrations, from the projections (verify reads bodies from entries)."""

@@ -167,7 +167,11 @@ def verify_batch(
     anchored_at: dict[str, int] = {}
     roots: dict[str, AnchoredRoot | None] = {}
     integrity = check_integrity_many(
-        [(entries[i], proofs.get(i)) for i in evidence.entry_ids if i not in revoked],
+        [
+            (entries[i], stored.proof if (stored := proofs.get(i)) else None)
+            for i in evidence.entry_ids
+            if i not in revoked
+        ],
         source.domain,
         source.chain.confirmations,
         source.anchored_root,
