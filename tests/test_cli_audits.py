@@ -248,7 +248,8 @@ def test_schema_prints_a_kinds_json_schema(
     cli = Cli(tmp_path / "none", capsys, monkeypatch)  # needs no workspace
     schema = json.loads(cli.ok("schema", "audit"))
     assert "findings" in schema["properties"]
-    notice = schema["properties"]["notice"]["enum"]
+    ref = schema["properties"]["notice"]["$ref"].rsplit("/", 1)[-1]
+    notice = schema["$defs"][ref]["enum"]
     assert set(notice) == {"announced", "semi_announced", "unannounced"}
     code, _, err = cli.run("schema", "invoice")
     assert code == 2 and "kind" in err

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 import re
-from typing import Annotated, Literal, get_args
+from typing import Annotated
 
 from eth_hash.auto import keccak
 from pydantic import AfterValidator, Field, WithJsonSchema, model_validator
@@ -30,6 +30,7 @@ from labourledger.vocabulary import (
     GrievanceCategory,
     GrievanceStatus,
     Severity,
+    WorkersBand,
 )
 
 __all__ = [
@@ -47,8 +48,7 @@ __all__ = [
     "report_commitment",
 ]
 
-WorkersBand = Literal["1", "2-5", "6-20", "21+"]
-WORKER_BANDS: tuple[str, ...] = get_args(WorkersBand)
+WORKER_BANDS: tuple[str, ...] = tuple(WorkersBand)
 
 _MONTH_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
 _MONTH = re.compile(_MONTH_PATTERN)

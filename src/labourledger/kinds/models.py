@@ -6,7 +6,7 @@ import datetime as dt
 import mimetypes
 import os
 from pathlib import Path
-from typing import Annotated, Any, Literal, get_args
+from typing import Annotated, Any, Literal
 
 from eth_hash.auto import keccak
 from eth_utils.address import is_hex_address, to_checksum_address
@@ -27,7 +27,19 @@ from labourledger.identifiers import (
     validate_lei,
     validate_os_id,
 )
-from labourledger.vocabulary import ILO_INDICATORS, SEVERITIES, IloIndicator, Severity
+from labourledger.vocabulary import (
+    ILO_INDICATORS,
+    SEVERITIES,
+    AuditStandard,
+    AuditType,
+    Claim,
+    FacilityType,
+    FindingStatus,
+    IloIndicator,
+    Notice,
+    Severity,
+    VerificationMethod,
+)
 
 __all__ = [
     "FACILITY_TYPES",
@@ -108,15 +120,7 @@ def address(value: str) -> str:
 #: An account, stored checksummed so one key is always spelled one way.
 Address = Annotated[str, AfterValidator(address)]
 
-FacilityType = Literal[
-    "Final Product Assembly",
-    "Printing, Product Dyeing and Laundering",
-    "Textile or Material Production",
-    "Raw Material Processing or Production",
-    "Warehousing / Distribution",
-    "Office / HQ",
-]
-FACILITY_TYPES: tuple[str, ...] = get_args(FacilityType)
+FACILITY_TYPES: tuple[str, ...] = tuple(FacilityType)
 #: Tier implied by an Open Supply Hub facility type (1 assembly, 2 material, 4 raw material).
 TIER_BY_TYPE: dict[str, int] = {
     "Final Product Assembly": 1,
@@ -126,22 +130,13 @@ TIER_BY_TYPE: dict[str, int] = {
     "Textile or Material Production": 2,
     "Raw Material Processing or Production": 4,
 }
-FindingStatus = Literal["open", "progress_made", "closed", "disputed"]
-SelfDeclaration = Literal[
-    "no_recruitment_fees",
-    "no_retention_of_identity_documents",
-    "freedom_of_movement",
-    "wages_paid_in_full_and_on_time",
-    "freedom_of_association",
-    "no_excessive_overtime",
-    "other",  # free text, in `statement`
-]
 
 
 class Body(BaseModel):
     """Base of every body: unknown fields are errors, values are immutable."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # Enum fields hold their plain string values, as the signed JSON does.
+    model_config = ConfigDict(extra="forbid", frozen=True, use_enum_values=True)
 
 
 def _ordered(first: dt.date | None, then: dt.date | None, names: str) -> None:
@@ -237,7 +232,7 @@ class Attestation(Body):
     """A supplier's self-declaration, or a certificate an auditor vouches for."""
 
     facility: Hex32
-    claim: SelfDeclaration | Literal["certificate"]
+    claim: Claim
     standard: Text | None = None
     certificate_number: Text | None = None
     valid_from: dt.date
@@ -276,7 +271,7 @@ class Finding(Body):
     evidence: list[EvidenceRef] = []
     root_cause: Text | None = None
     corrective_action: CorrectiveAction | None = None
-    status: FindingStatus = "open"
+    status: FindingStatus = FindingStatus.OPEN
 
     @model_validator(mode="after")
     def _unique_indicators(self) -> Finding:
@@ -289,12 +284,10 @@ class Audit(Body):
     """An auditor's signed inspection result of one facility."""
 
     facility: Hex32
-    standard: Literal[
-        "SMETA 2-pillar", "SMETA 4-pillar", "amfori BSCI", "SA8000", "RBA VAP", "other"
-    ]
+    standard: AuditStandard
     standard_other: Text | None = None
-    audit_type: Literal["initial", "periodic", "follow-up"]
-    notice: Literal["announced", "semi_announced", "unannounced"]
+    audit_type: AuditType
+    notice: Notice
     start_date: dt.date
     end_date: dt.date
     workers_interviewed: int = Field(ge=0)
@@ -322,7 +315,7 @@ class FindingUpdate(Body):
     audit: Hex32
     finding_id: Code64
     status: FindingStatus
-    verification_method: Literal["desktop", "onsite"]
+    verification_method: VerificationMethod
     verified_on: dt.date
     evidence: list[EvidenceRef] = []
     note: Text | None = None

@@ -17,6 +17,7 @@ from labourledger.errors import InputError
 from labourledger.kinds import SEVERITIES
 from labourledger.verify.goods import GoodsList, load_goods_list
 from labourledger.verify.results import CheckResult, Outcome
+from labourledger.vocabulary import OPEN_FINDING_STATUSES, MissingAudit, Notice
 
 __all__ = [
     "AttestationsInForce",
@@ -31,9 +32,8 @@ __all__ = [
     "production_dates",
 ]
 
-NOTICES = ("announced", "semi_announced", "unannounced")
-MISSING_AUDIT = ("attention", "fail")
-OPEN_STATUSES = ("open", "progress_made", "disputed")
+NOTICES: tuple[str, ...] = tuple(Notice)
+MISSING_AUDIT: tuple[str, ...] = tuple(MissingAudit)
 
 
 @dataclass(frozen=True)
@@ -137,7 +137,7 @@ class FindingOnDate:
     @property
     def open(self) -> bool:
         """Whether the finding was open (or in progress, or disputed) that day."""
-        return self.status in OPEN_STATUSES
+        return self.status in OPEN_FINDING_STATUSES
 
 
 def finding_on(audit: Mapping[str, Any], finding: Mapping[str, Any], day: dt.date) -> FindingOnDate:
@@ -154,7 +154,7 @@ def finding_on(audit: Mapping[str, Any], finding: Mapping[str, Any], day: dt.dat
             continue
         if effective <= day:
             status = step["status"]
-        elif closed_on is None and step["status"] not in OPEN_STATUSES:
+        elif closed_on is None and step["status"] not in OPEN_FINDING_STATUSES:
             closed_on = effective
     return FindingOnDate(status, closed_on)
 
