@@ -4,17 +4,27 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 
 from labourledger.cli.context import next_step, out, progress_bar, state
 from labourledger.errors import InputError
+from labourledger.vocabulary import MissingAudit, Notice, Severity
 
 #: Exit codes of `verify` beyond 0 (PASS), as DESIGN.md gives them.
 EXIT_CODES = {"PASS": 0, "ATTENTION": 4, "FAIL": 5}
 COLOURS = {"PASS": "green", "ATTENTION": "yellow", "FAIL": "red"}
+
+
+class ExportFormat(StrEnum):
+    """What `export` writes."""
+
+    BUNDLE = "bundle"
+    REPORT = "report"
+    EPCIS = "epcis"
 
 
 def register(app: typer.Typer) -> None:
@@ -25,39 +35,59 @@ def register(app: typer.Typer) -> None:
 
 def verify(
     ctx: typer.Context,
-    batch: str | None = typer.Argument(None, help="Batch id or lot (omit with --bundle)."),
-    bundle: Path | None = typer.Option(None, "--bundle", help="Verify this bundle instead."),
-    chain: str | None = typer.Option(
-        None, "--chain", help="RPC URL for --bundle (default: this workspace's chain)."
-    ),
-    audit_months: int | None = typer.Option(None, "--audit-months", help="Audit validity."),
-    fail_severity: list[str] = typer.Option([], "--fail-severity", help="Fails. Repeat."),
-    attention_severity: list[str] = typer.Option(
-        [], "--attention-severity", help="Needs attention. Repeat."
-    ),
-    notice: list[str] = typer.Option(
-        [], "--high-risk-notice", help="Notice high-risk goods need. Repeat."
-    ),
-    required_tier: int | None = typer.Option(None, "--required-tier", help="Trace depth (1-4)."),
-    missing_audit: str | None = typer.Option(
-        None, "--missing-audit", help="Outcome for a facility with no audit: attention or fail."
-    ),
-    goods_list: Path | None = typer.Option(
-        None, "--goods-list", help="DOL goods list JSON in the shipped snapshot's format."
-    ),
-    look_ahead: int | None = typer.Option(
-        None,
-        "--look-ahead-months",
-        help="Audits ending up to this many months after a production date count (default 6).",
-    ),
-    trust_admin: list[str] = typer.Option(
-        [], "--trust-admin", help="Admin address whose accreditations count. Repeat."
-    ),
-    all_checks: bool = typer.Option(
-        False,
-        "--all-checks",
-        help="List every check; by default passes about single entries are counted.",
-    ),
+    batch: Annotated[
+        str | None, typer.Argument(help="Batch id or lot (omit with --bundle).")
+    ] = None,
+    bundle: Annotated[
+        Path | None, typer.Option("--bundle", help="Verify this bundle instead.")
+    ] = None,
+    chain: Annotated[
+        str | None,
+        typer.Option("--chain", help="RPC URL for --bundle (default: this workspace's chain)."),
+    ] = None,
+    audit_months: Annotated[
+        int | None, typer.Option("--audit-months", help="Audit validity.")
+    ] = None,
+    fail_severity: Annotated[
+        list[Severity] | None, typer.Option("--fail-severity", help="Fails. Repeat.")
+    ] = None,
+    attention_severity: Annotated[
+        list[Severity] | None,
+        typer.Option("--attention-severity", help="Needs attention. Repeat."),
+    ] = None,
+    notice: Annotated[
+        list[Notice] | None,
+        typer.Option("--high-risk-notice", help="Notice high-risk goods need. Repeat."),
+    ] = None,
+    required_tier: Annotated[
+        int | None, typer.Option("--required-tier", help="Trace depth (1-4).")
+    ] = None,
+    missing_audit: Annotated[
+        MissingAudit | None,
+        typer.Option("--missing-audit", help="Outcome for a facility with no audit."),
+    ] = None,
+    goods_list: Annotated[
+        Path | None,
+        typer.Option("--goods-list", help="DOL goods list JSON in the shipped snapshot's format."),
+    ] = None,
+    look_ahead: Annotated[
+        int | None,
+        typer.Option(
+            "--look-ahead-months",
+            help="Audits ending up to this many months after a production date count (default 6).",
+        ),
+    ] = None,
+    trust_admin: Annotated[
+        list[str] | None,
+        typer.Option("--trust-admin", help="Admin address whose accreditations count. Repeat."),
+    ] = None,
+    all_checks: Annotated[
+        bool,
+        typer.Option(
+            "--all-checks",
+            help="List every check; by default passes about single entries are counted.",
+        ),
+    ] = False,
 ) -> None:
     """Verify a batch's labour provenance end to end: exit 0 PASS, 4 ATTENTION, 5 FAIL.
 
@@ -66,14 +96,14 @@ def verify(
     st = state(ctx)
     overrides: dict[str, Any] = {
         "audit_validity_months": audit_months,
-        "fail_severities": tuple(fail_severity) or None,
-        "attention_severities": tuple(attention_severity) or None,
-        "high_risk_notice": tuple(notice) or None,
+        "fail_severities": tuple(fail_severity or ()) or None,
+        "attention_severities": tuple(attention_severity or ()) or None,
+        "high_risk_notice": tuple(notice or ()) or None,
         "required_tier": required_tier,
         "missing_audit": missing_audit,
         "goods_list": str(goods_list.resolve()) if goods_list else None,
         "look_ahead_months": look_ahead,
-        "trusted_admins": tuple(trust_admin) or None,
+        "trusted_admins": tuple(trust_admin or ()) or None,
     }
     if bundle is not None:
         from labourledger.bundle import read_bundle
@@ -159,11 +189,12 @@ def print_report(report: dict[str, Any]) -> None:
 
 def export(
     ctx: typer.Context,
-    batch: str = typer.Argument(..., help="Batch id or lot."),
-    output: Path = typer.Option(..., "-o", "--output", help="File to write."),
-    kind: str = typer.Option(
-        "bundle", "--format", help="bundle (JSON), report (HTML) or epcis (EPCIS 2.0 JSON-LD)."
-    ),
+    batch: Annotated[str, typer.Argument(help="Batch id or lot.")],
+    output: Annotated[Path, typer.Option("-o", "--output", help="File to write.")],
+    kind: Annotated[
+        ExportFormat,
+        typer.Option("--format", help="bundle (JSON), report (HTML) or epcis (EPCIS 2.0 JSON-LD)."),
+    ] = ExportFormat.BUNDLE,
 ) -> None:
     """Write a batch's self-contained bundle, its tracing report as one HTML file, or its
     lineage as an EPCIS 2.0 document.
@@ -187,7 +218,7 @@ def export(
         write_report(report, output, annotate(st.ledger, report))
         data = {"file": str(output), "verdict": report["verdict"]}
         st.emit(data, lambda: out.print(f"wrote {output} (verdict {report['verdict']})"))
-    elif kind == "epcis":
+    else:
         from labourledger.epcis import export_document
 
         document = export_document(st.ledger, batch)
@@ -195,5 +226,3 @@ def export(
         events = document["epcisBody"]["eventList"]
         data = {"file": str(output), "format": "epcis", "events": len(events)}
         st.emit(data, lambda: out.print(f"wrote {output}: {len(events)} EPCIS events"))
-    else:
-        raise InputError(f"--format: expected bundle, report or epcis, got {kind!r}")
