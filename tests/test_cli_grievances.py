@@ -196,7 +196,7 @@ def test_bad_input_is_one_line_naming_the_field(cli: Cli, tmp_path: Path) -> Non
         "grievance", "update", grievance, "--status", "remediated", "--month", "2026-09",
         "--key", "channel",
     )  # fmt: skip
-    assert "body.status" in refused(
+    assert "'--status'" in refused(
         "grievance", "update", grievance, "--status", "closed", "--key", "channel"
     )
     assert "only the channel" in refused(

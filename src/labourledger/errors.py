@@ -25,6 +25,34 @@ class InputError(LabourLedgerError, ValueError):
     exit_code = 2
 
 
+class NoSuchKey(InputError):
+    """A key name the workspace holds no keystore for."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"no key named {name!r}")
+        self.name = name
+
+
+class NoWorkspace(InputError):
+    """A folder that is not a labourledger workspace."""
+
+    def __init__(self, root: str) -> None:
+        super().__init__(f"no labourledger workspace at {root}")
+        self.root = root
+
+
+class WorkspaceExists(InputError):
+    """A folder that already holds a workspace, where a new one was to be made."""
+
+    def __init__(self, root: str) -> None:
+        super().__init__(f"{root} is already a labourledger workspace")
+        self.root = root
+
+
+class MirrorBehind(InputError):
+    """A mirror whose schema is older than this labourledger's (or absent): migrate it."""
+
+
 class InvalidSignature(InputError):
     """A signature that is malformed, high-s, or does not recover to the claimed issuer."""
 

@@ -17,7 +17,7 @@ from eth_account import Account
 from eth_account.signers.local import LocalAccount
 from eth_utils.address import to_checksum_address
 
-from labourledger.errors import InputError
+from labourledger.errors import InputError, NoSuchKey
 from labourledger.exchange import read_json
 
 __all__ = ["SCRYPT_N", "KeyInfo", "KeyStore"]
@@ -61,9 +61,7 @@ class KeyStore:
     def _read(self, name: str) -> dict[str, Any]:
         path = self._path(name)
         if not path.exists():
-            raise InputError(
-                f"no key named {name!r}: create it with `labourledger keys new {name}`"
-            )
+            raise NoSuchKey(name)
         return self._keystore(read_json(path), path)
 
     def exists(self, name: str) -> bool:

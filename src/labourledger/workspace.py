@@ -10,7 +10,7 @@ from typing import Any
 
 import tomli_w
 
-from labourledger.errors import InputError
+from labourledger.errors import InputError, NoWorkspace, WorkspaceExists
 from labourledger.keys import KeyStore
 
 if sys.version_info >= (3, 11):
@@ -150,7 +150,7 @@ class Workspace:
         existing one."""
         root = root.resolve()
         if (root / CONFIG_FILE).exists():
-            raise InputError(f"{root} is already a labourledger workspace; use another --workspace")
+            raise WorkspaceExists(str(root))
         root.mkdir(parents=True, exist_ok=True)
         os.chmod(root, PRIVATE_DIR)
         for sub in SUBDIRS:
@@ -190,10 +190,7 @@ class Workspace:
         root = root.resolve()
         path = root / CONFIG_FILE
         if not path.exists():
-            raise InputError(
-                f"no labourledger workspace at {root}: run `labourledger init` "
-                "or pass --workspace DIR"
-            )
+            raise NoWorkspace(str(root))
         try:
             data = tomllib.loads(path.read_text())
         except tomllib.TOMLDecodeError as exc:

@@ -1,9 +1,15 @@
-"""The `labourledger` command line: a thin layer over `labourledger.Ledger`."""
+"""The `labourledger` command line: a thin layer over the library (`labourledger.Ledger`
+and the modules it composes). Each command parses its arguments, makes one library call
+and renders the result; hints that name commands and flags live here, never in the library.
+
+Internal: the command line is the interface, not these modules.
+"""
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
@@ -22,7 +28,7 @@ from labourledger.cli import (
     verify,
     wallet,
 )
-from labourledger.cli.context import State, err, next_step
+from labourledger.cli.context import SignWith, State, err, next_step
 from labourledger.errors import LabourLedgerError
 
 app = typer.Typer(
@@ -53,31 +59,36 @@ def _version_option(value: bool) -> None:
 @app.callback()
 def _root(
     ctx: typer.Context,
-    workspace: Path = typer.Option(
-        Path(".labourledger"),
-        "--workspace",
-        envvar="LABOURLEDGER_WORKSPACE",
-        help="Workspace folder.",
-    ),
-    json_output: bool = typer.Option(False, "--json", help="Machine-readable JSON on stdout."),
-    key: str | None = typer.Option(None, "--key", help="Name of the signing key."),
-    sign_with: str = typer.Option(
-        "key", "--sign-with", help="key (a keystore here) or external (a wallet signs)."
-    ),
-    typed_data_out: Path | None = typer.Option(
-        None, "--typed-data-out", help="With --sign-with external: the EIP-712 JSON to sign."
-    ),
-    verbose: bool = typer.Option(
-        False, "--verbose", "-v", help="Log what labourledger does, on stderr."
-    ),
-    _version: bool = typer.Option(
-        False,
-        "--version",
-        is_eager=True,
-        expose_value=False,
-        callback=_version_option,
-        help="Print the version and exit.",
-    ),
+    workspace: Annotated[
+        Path, typer.Option("--workspace", envvar="LABOURLEDGER_WORKSPACE", help="Workspace folder.")
+    ] = Path(".labourledger"),
+    json_output: Annotated[
+        bool, typer.Option("--json", help="Machine-readable JSON on stdout.")
+    ] = False,
+    key: Annotated[str | None, typer.Option("--key", help="Name of the signing key.")] = None,
+    sign_with: Annotated[
+        SignWith,
+        typer.Option("--sign-with", help="key (a keystore here) or external (a wallet signs)."),
+    ] = SignWith.KEY,
+    typed_data_out: Annotated[
+        Path | None,
+        typer.Option(
+            "--typed-data-out", help="With --sign-with external: the EIP-712 JSON to sign."
+        ),
+    ] = None,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Log what labourledger does, on stderr.")
+    ] = False,
+    _version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            is_eager=True,
+            expose_value=False,
+            callback=_version_option,
+            help="Print the version and exit.",
+        ),
+    ] = False,
 ) -> None:
     ctx.obj = State(
         workspace=workspace,
@@ -166,6 +177,21 @@ def _hand_over(exc: LabourLedgerError) -> None:
     raise SystemExit(0)
 
 
+def _usage_error(exc: Exception) -> None:
+    """A bad option or argument as one line naming it, like every other bad input; the help
+    that a command given no arguments prints stays whole."""
+    from rich.markup import escape
+
+    format_message = getattr(exc, "format_message", None)
+    message = format_message() if callable(format_message) else ""
+    if message and "\n" not in message:
+        err.print(f"[red]error:[/red] {escape(message)}", soft_wrap=True)
+        return
+    show = getattr(exc, "show", None)
+    if callable(show):
+        show()
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the `labourledger` console script."""
     args = _hoist_global_options(list(sys.argv[1:] if argv is None else argv))
@@ -177,8 +203,12 @@ def main(argv: list[str] | None = None) -> None:
         # Outside standalone mode typer returns an Exit's code (130 for Ctrl-C) instead of raising.
         code = app(args=args, prog_name="labourledger", standalone_mode=False)
     except LabourLedgerError as exc:
+        from labourledger.cli.hints import hint_for
+
         _hand_over(exc)
-        err.print(f"[red]error:[/red] {exc}", soft_wrap=True)
+        hint = hint_for(exc)
+        # One line, the remedy after the fault, so a copied error keeps both.
+        err.print(f"[red]error:[/red] {exc}" + (f": {hint}" if hint else ""), soft_wrap=True)
         raise SystemExit(exc.exit_code) from None
     except KeyboardInterrupt:
         err.print("interrupted: nothing was half-written")
@@ -192,9 +222,7 @@ def main(argv: list[str] | None = None) -> None:
         code = getattr(exc, "exit_code", None)
         if code is None:
             raise
-        show = getattr(exc, "show", None)
-        if callable(show):
-            show()
+        _usage_error(exc)
         raise SystemExit(code) from None
     if code == INTERRUPTED:
         err.print("interrupted: nothing was half-written")

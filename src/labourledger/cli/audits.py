@@ -12,7 +12,7 @@ import json
 import sys
 from datetime import date, datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -26,9 +26,17 @@ from labourledger.cli.context import (
     state,
 )
 from labourledger.errors import InputError
+from labourledger.vocabulary import (
+    OPEN_FINDING_STATUSES,
+    Claim,
+    FindingStatus,
+    IloIndicator,
+    Severity,
+    VerificationMethod,
+)
 
 if TYPE_CHECKING:
-    from labourledger.envelope import Kind
+    pass
 
 audit_app = typer.Typer(help="Auditors' inspection results.", no_args_is_help=True)
 finding_app = typer.Typer(help="Follow-up of audit findings.", no_args_is_help=True)
@@ -58,114 +66,57 @@ def _evidence(st: State, files: list[Path]) -> list[dict[str, Any]]:
 @audit_app.command("new")
 def audit_new(
     ctx: typer.Context,
-    facility: str = typer.Argument(..., help="Facility id or OS id."),
-    name: str | None = typer.Option(None, "--name", help="Facility name, if not registered here."),
-    output: Path = typer.Option(Path("audit.json"), "-o", "--output", help="Template file."),
+    facility: Annotated[str, typer.Argument(help="Facility id or OS id.")],
+    name: Annotated[
+        str | None, typer.Option("--name", help="Facility name, if not registered here.")
+    ] = None,
+    output: Annotated[Path, typer.Option("-o", "--output", help="Template file.")] = Path(
+        "audit.json"
+    ),
 ) -> None:
     """Write a fillable audit template for a facility.
 
     Example: labourledger audit new IN2024007SPNC3S -o audit.json
     """
-    from labourledger import kinds
+    from labourledger.audit_template import write_audit_template
 
     st = state(ctx)
-    facility_id = st.ledger.facility_id(facility)
-    known = st.ledger.mirror.facility(facility_id)
-    facility_name = known["name"] if known else name
-    if facility_name is None:
-        raise InputError(
-            f"facility {facility}: not registered in this workspace; pass --name, "
-            "or import the brand's facility entry file first"
-        )
-    template = {
-        "kind": "audit",
-        "facility_name": facility_name,
-        "choices": {
-            "standard": ["SMETA 2-pillar", "SMETA 4-pillar", "amfori BSCI", "SA8000", "RBA VAP"],
-            "audit_type": ["initial", "periodic", "follow-up"],
-            "notice": ["announced", "semi_announced", "unannounced"],
-            "severity": list(kinds.SEVERITIES),
-            "ilo_indicators": list(kinds.ILO_INDICATORS),
-            "status": ["open", "progress_made", "closed", "disputed"],
-        },
-        "body": {
-            "facility": facility_id,
-            "standard": "SMETA 4-pillar",
-            "audit_type": "periodic",
-            "notice": "announced",
-            "start_date": "YYYY-MM-DD",
-            "end_date": "YYYY-MM-DD",
-            "workers_interviewed": 0,
-            "result": "pass",
-            "valid_until": "YYYY-MM-DD",
-            "findings": [
-                {
-                    "id": "F-1",
-                    "clause": "",
-                    "ilo_indicators": [],
-                    "severity": "minor",
-                    "description": "",
-                    "status": "open",
-                }
-            ],
-        },
-    }
-    from labourledger.exchange import write_output
-
-    write_output(output, json.dumps(template, indent=2) + "\n")
+    written = write_audit_template(st.ledger, facility, output, name=name)
     st.emit(
-        {"file": str(output), "facility": facility_id, "facility_name": facility_name},
-        lambda: out.print(f"wrote {output} for {facility_name}"),
+        {"file": str(output), "facility": written.facility, "facility_name": written.facility_name},
+        lambda: out.print(f"wrote {output} for {written.facility_name}"),
     )
     next_step(f"fill it in, then `labourledger audit sign {output} --key auditor`")
-
-
-def _read_audit(path: Path) -> dict[str, Any]:
-    from labourledger.exchange import read_json
-
-    data = read_json(path)
-    body = data.get("body", data) if isinstance(data, dict) else None
-    if not isinstance(body, dict):
-        raise InputError(f"{path}: expected an audit template or an audit body (a JSON object)")
-    # Empty optional strings in a filled-in template mean "not given".
-    body = {k: v for k, v in body.items() if v != ""}
-    body["findings"] = [{k: v for k, v in f.items() if v != ""} for f in body.get("findings", [])]
-    return body
 
 
 @audit_app.command("sign")
 def audit_sign(
     ctx: typer.Context,
-    file: Path = typer.Argument(..., help="The filled-in audit template (or a bare body)."),
-    evidence: list[str] = typer.Option(
-        [], "--evidence", help="Evidence file; FINDING=FILE attaches it to a finding. Repeat."
-    ),
-    record: bool = typer.Option(False, "--record", help=RECORD_HELP),
-    output: Path | None = typer.Option(None, "-o", "--output", help=OUTPUT_HELP),
-    issued_at: str | None = typer.Option(None, "--issued-at", help=ISSUED_AT_HELP),
+    file: Annotated[Path, typer.Argument(help="The filled-in audit template (or a bare body).")],
+    evidence: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--evidence", help="Evidence file; FINDING=FILE attaches it to a finding. Repeat."
+        ),
+    ] = None,
+    record: Annotated[bool, typer.Option("--record", help=RECORD_HELP)] = False,
+    output: Annotated[Path | None, typer.Option("-o", "--output", help=OUTPUT_HELP)] = None,
+    issued_at: Annotated[str | None, typer.Option("--issued-at", help=ISSUED_AT_HELP)] = None,
 ) -> None:
     """Validate and sign an audit (with --key, default auditor); evidence is stored by hash.
 
     Example: labourledger audit sign audit.json --key auditor --evidence report.pdf -o signed.json
     """
-    from labourledger import kinds
+    from labourledger.audit_template import EvidenceFor, attach_evidence, read_audit
 
     st = state(ctx)
-    body = _read_audit(file)
-    kinds.parse_body("audit", body)  # bad input fails before any passphrase prompt
+    body = read_audit(file)  # bad input fails before any passphrase prompt
+    wanted = []
+    for item in evidence or []:
+        finding, sep, name = item.partition("=")
+        wanted.append(EvidenceFor(Path(name), finding) if sep else EvidenceFor(Path(item)))
     with st.ledger.evidence_staged():
-        findings = {f.get("id"): f for f in body["findings"]}
-        for item in evidence:
-            target, sep, name = item.partition("=")
-            if sep and target in findings:
-                findings[target]["evidence"] = [
-                    *findings[target].get("evidence", []),
-                    *_evidence(st, [Path(name)]),
-                ]
-            elif sep:
-                raise InputError(f"--evidence {item}: no finding {target!r} in {file}")
-            else:
-                body["evidence"] = [*body.get("evidence", []), *_evidence(st, [Path(item)])]
+        attach_evidence(st.ledger, body, wanted, file)
         signer = st.signer("auditor")
         entry = st.ledger.sign("audit", body, signer, issued_at=parse_when(issued_at))
         deliver(st, entry, output, record)
@@ -174,12 +125,24 @@ def audit_sign(
 @audit_app.command("list")
 def audit_list(
     ctx: typer.Context,
-    facility: str | None = typer.Option(None, "--facility", help="Facility id or OS id."),
-    status: str | None = typer.Option(None, "--status", help="Current finding status."),
-    severity: str | None = typer.Option(None, "--severity", help="Finding severity."),
-    indicator: str | None = typer.Option(None, "--indicator", help="ILO indicator."),
-    since: str | None = typer.Option(None, "--since", help="Ended on or after (YYYY-MM-DD)."),
-    until: str | None = typer.Option(None, "--until", help="Ended on or before (YYYY-MM-DD)."),
+    facility: Annotated[
+        str | None, typer.Option("--facility", help="Facility id or OS id.")
+    ] = None,
+    status: Annotated[
+        FindingStatus | None, typer.Option("--status", help="Current finding status.")
+    ] = None,
+    severity: Annotated[
+        Severity | None, typer.Option("--severity", help="Finding severity.")
+    ] = None,
+    indicator: Annotated[
+        IloIndicator | None, typer.Option("--indicator", help="ILO indicator.")
+    ] = None,
+    since: Annotated[
+        str | None, typer.Option("--since", help="Ended on or after (YYYY-MM-DD).")
+    ] = None,
+    until: Annotated[
+        str | None, typer.Option("--until", help="Ended on or before (YYYY-MM-DD).")
+    ] = None,
 ) -> None:
     """Audits, filtered by facility, finding status, severity, ILO indicator and end date.
 
@@ -200,7 +163,7 @@ def audit_list(
 
         table = Table("audit", "facility", "standard", "notice", "ended", "findings", "state")
         for v in views:
-            open_count = sum(f["status"] in ("open", "progress_made") for f in v["findings"])
+            open_count = sum(f["status"] in OPEN_FINDING_STATUSES for f in v["findings"])
             table.add_row(
                 v["entry_id"][:14] + "…",
                 v["facility"][:14] + "…",
@@ -224,7 +187,7 @@ def _state(view: dict[str, Any]) -> str:
 
 @audit_app.command("show")
 def audit_show(
-    ctx: typer.Context, audit_id: str = typer.Argument(..., help="Audit entry id.")
+    ctx: typer.Context, audit_id: Annotated[str, typer.Argument(help="Audit entry id.")]
 ) -> None:
     """An audit's findings, each with its history and anchor times.
 
@@ -285,16 +248,22 @@ def _iso(seconds: int) -> str:
 @finding_app.command("update")
 def finding_update(
     ctx: typer.Context,
-    audit_id: str = typer.Argument(..., help="The audit's entry id."),
-    finding_id: str = typer.Argument(..., help="The finding's id within the audit, e.g. F-1."),
-    status: str = typer.Option(..., "--status", help="open, progress_made, closed or disputed."),
-    method: str = typer.Option("onsite", "--method", help="desktop or onsite verification."),
-    on: str | None = typer.Option(None, "--on", help="Verified on (YYYY-MM-DD; default today)."),
-    note: str | None = typer.Option(None, "--note", help="What was verified."),
-    evidence: list[Path] = typer.Option([], "--evidence", help="Evidence file. Repeat."),
-    record: bool = typer.Option(False, "--record", help=RECORD_HELP),
-    output: Path | None = typer.Option(None, "-o", "--output", help=OUTPUT_HELP),
-    issued_at: str | None = typer.Option(None, "--issued-at", help=ISSUED_AT_HELP),
+    audit_id: Annotated[str, typer.Argument(help="The audit's entry id.")],
+    finding_id: Annotated[str, typer.Argument(help="The finding's id within the audit, e.g. F-1.")],
+    status: Annotated[FindingStatus, typer.Option("--status", help="The finding's new status.")],
+    method: Annotated[
+        VerificationMethod, typer.Option("--method", help="How it was verified.")
+    ] = VerificationMethod.ONSITE,
+    on: Annotated[
+        str | None, typer.Option("--on", help="Verified on (YYYY-MM-DD; default today).")
+    ] = None,
+    note: Annotated[str | None, typer.Option("--note", help="What was verified.")] = None,
+    evidence: Annotated[
+        list[Path] | None, typer.Option("--evidence", help="Evidence file. Repeat.")
+    ] = None,
+    record: Annotated[bool, typer.Option("--record", help=RECORD_HELP)] = False,
+    output: Annotated[Path | None, typer.Option("-o", "--output", help=OUTPUT_HELP)] = None,
+    issued_at: Annotated[str | None, typer.Option("--issued-at", help=ISSUED_AT_HELP)] = None,
 ) -> None:
     """Sign a new status for one finding of an audit (with --key, default auditor).
 
@@ -317,7 +286,7 @@ def finding_update(
     body = {k: v for k, v in body.items() if v is not None}
     kinds.parse_body("finding_update", body)
     with st.ledger.evidence_staged():
-        body["evidence"] = _evidence(st, evidence)
+        body["evidence"] = _evidence(st, evidence or [])
         entry = st.ledger.sign(
             "finding_update", body, st.signer("auditor"), issued_at=parse_when(issued_at)
         )
@@ -326,23 +295,32 @@ def finding_update(
 
 def attest(
     ctx: typer.Context,
-    facility: str = typer.Argument(..., help="Facility id or OS id."),
-    claim: str = typer.Option(
-        ...,
-        "--claim",
-        help="no_recruitment_fees, no_retention_of_identity_documents, freedom_of_movement, "
-        "wages_paid_in_full_and_on_time, freedom_of_association, no_excessive_overtime, "
-        "other (with --statement) or certificate (with --standard, --certificate-number).",
-    ),
-    valid_from: str = typer.Option(..., "--from", help="Valid from (YYYY-MM-DD)."),
-    valid_until: str = typer.Option(..., "--until", help="Valid until (YYYY-MM-DD)."),
-    statement: str | None = typer.Option(None, "--statement", help="Free text of the claim."),
-    standard: str | None = typer.Option(None, "--standard", help="Certificate standard."),
-    number: str | None = typer.Option(None, "--certificate-number", help="Certificate number."),
-    evidence: list[Path] = typer.Option([], "--evidence", help="Evidence file. Repeat."),
-    record: bool = typer.Option(False, "--record", help=RECORD_HELP),
-    output: Path | None = typer.Option(None, "-o", "--output", help=OUTPUT_HELP),
-    issued_at: str | None = typer.Option(None, "--issued-at", help=ISSUED_AT_HELP),
+    facility: Annotated[str, typer.Argument(help="Facility id or OS id.")],
+    claim: Annotated[
+        Claim,
+        typer.Option(
+            "--claim",
+            help="A self-declaration; other needs --statement; certificate (an AUDITOR's) "
+            "needs --standard and --certificate-number.",
+        ),
+    ],
+    valid_from: Annotated[str, typer.Option("--from", help="Valid from (YYYY-MM-DD).")],
+    valid_until: Annotated[str, typer.Option("--until", help="Valid until (YYYY-MM-DD).")],
+    statement: Annotated[
+        str | None, typer.Option("--statement", help="Free text of the claim.")
+    ] = None,
+    standard: Annotated[
+        str | None, typer.Option("--standard", help="Certificate standard.")
+    ] = None,
+    number: Annotated[
+        str | None, typer.Option("--certificate-number", help="Certificate number.")
+    ] = None,
+    evidence: Annotated[
+        list[Path] | None, typer.Option("--evidence", help="Evidence file. Repeat.")
+    ] = None,
+    record: Annotated[bool, typer.Option("--record", help=RECORD_HELP)] = False,
+    output: Annotated[Path | None, typer.Option("-o", "--output", help=OUTPUT_HELP)] = None,
+    issued_at: Annotated[str | None, typer.Option("--issued-at", help=ISSUED_AT_HELP)] = None,
 ) -> None:
     """Sign a supplier self-declaration (SUPPLIER key) or a certificate (AUDITOR key).
 
@@ -364,7 +342,7 @@ def attest(
     body = {k: v for k, v in body.items() if v is not None}
     kinds.parse_body("attestation", body)
     with st.ledger.evidence_staged():
-        body["evidence"] = _evidence(st, evidence)
+        body["evidence"] = _evidence(st, evidence or [])
         default_key = "auditor" if claim == "certificate" else "supplier"
         entry = st.ledger.sign(
             "attestation", body, st.signer(default_key), issued_at=parse_when(issued_at)
@@ -374,38 +352,25 @@ def attest(
 
 def revoke(
     ctx: typer.Context,
-    entry_id: str = typer.Argument(..., help="The entry to withdraw."),
-    reason: str = typer.Option(..., "--reason", help="Why it is withdrawn."),
-    record: bool = typer.Option(False, "--record", help=RECORD_HELP),
-    output: Path | None = typer.Option(None, "-o", "--output", help=OUTPUT_HELP),
+    entry_id: Annotated[str, typer.Argument(help="The entry to withdraw.")],
+    reason: Annotated[str, typer.Option("--reason", help="Why it is withdrawn.")],
+    record: Annotated[bool, typer.Option("--record", help=RECORD_HELP)] = False,
+    output: Annotated[Path | None, typer.Option("-o", "--output", help=OUTPUT_HELP)] = None,
 ) -> None:
     """Withdraw an entry (signed by its issuer or an admin, with --key).
 
     Example: labourledger revoke 0x3f2a… --reason "wrong facility" --key supplier -o revoke.json
     """
-    from labourledger import kinds
-    from labourledger.authority import revocation_refusal
+    from labourledger.revoking import sign_revocation
 
     st = state(ctx)
-    target = st.ledger.entry(entry_id)
-    body = {"target": "0x" + target.entry_id.hex(), "reason": reason}
-    kinds.parse_body("revocation", body)
-    signer = st.signer(purpose="revoke")
-    refusal = revocation_refusal(
-        signer.address,
-        body["target"],
-        target.issuer,
-        lambda: st.ledger.chain.has_role("ADMIN", signer.address),
-    )
-    if refusal:
-        raise InputError(f"--key: {refusal}")
-    kind: Kind = "revocation"
-    deliver(st, st.ledger.sign(kind, body, signer), output, record)
+    entry = sign_revocation(st.ledger, entry_id, reason, lambda: st.signer(purpose="revoke"))
+    deliver(st, entry, output, record)
 
 
 def import_files(
     ctx: typer.Context,
-    files: list[Path] = typer.Argument(..., help="Signed entry files from other parties."),
+    files: Annotated[list[Path], typer.Argument(help="Signed entry files from other parties.")],
 ) -> None:
     """Verify signed entry files (signature, hash, schema, the issuer's role) and store them.
 
@@ -439,11 +404,13 @@ def import_files(
 
 
 def schema(
-    kind: str = typer.Argument(
-        ...,
-        help="A published format (entry-file, trace, …) or an entry kind (audit, …); "
-        "a wrong one lists them all.",
-    ),
+    kind: Annotated[
+        str,
+        typer.Argument(
+            help="A published format (entry-file, trace, …) or an entry kind (audit, …); "
+            "a wrong one lists them all."
+        ),
+    ],
 ) -> None:
     """Print a versioned JSON Schema: of a published format (the signed entry file, the
     bundle, `verify --json`, `trace --json`), or of an entry kind's body.

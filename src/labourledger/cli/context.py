@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
@@ -59,6 +60,13 @@ def stderr_console() -> Console:
     return _stderr.console
 
 
+class SignWith(StrEnum):
+    """What signs entries: a keystore in the workspace, or an external wallet."""
+
+    KEY = "key"
+    EXTERNAL = "external"
+
+
 @dataclass
 class State:
     """Global options (`--workspace`, `--json`, `--key`) and lazily opened resources."""
@@ -67,7 +75,7 @@ class State:
     json: bool = False
     key: str | None = None
     #: "key" (a keystore here) or "external" (a wallet handed EIP-712 typed data).
-    sign_with: str = "key"
+    sign_with: SignWith = SignWith.KEY
     typed_data_out: Path | None = None
     opened: Ledger | None = field(default=None, repr=False)
     #: The key this command signed with, so hints can speak to the party it belongs to.
@@ -89,10 +97,8 @@ class State:
         name = self.key or default
         if name is None:
             raise InputError(f"--key: name the key to {purpose} with, e.g. --key brand")
-        if self.sign_with == "external":
+        if self.sign_with is SignWith.EXTERNAL:
             return self._wallet(name)
-        if self.sign_with != "key":
-            raise InputError(f"--sign-with: expected key or external, got {self.sign_with!r}")
         return self.sender(name, purpose=purpose)
 
     def _wallet(self, name: str) -> HashSigner:
@@ -113,7 +119,7 @@ class State:
         name = self.key or default
         if name is None:
             raise InputError(f"--key: name the key to {purpose} with, e.g. --key brand")
-        if self.sign_with != "key":
+        if self.sign_with is not SignWith.KEY:
             raise InputError(f"--sign-with external: to {purpose} needs a key held here")
         keys = self.ledger.workspace.keys
         keys.address(name)  # fails with a helpful message before any prompt
@@ -159,6 +165,21 @@ def passphrase(prompt: str, *, confirm: bool = False) -> str:
         raise InputError(f"no passphrase: set {PASSPHRASE_ENV} or run in a terminal")
     value: str = typer.prompt(prompt, hide_input=True, confirmation_prompt=confirm)
     return value
+
+
+@contextmanager
+def options_for(**fields: str) -> Iterator[None]:
+    """Library errors name the field at fault (`amount: ...`); this command's user knows it
+    as an option (`--amount: ...`): reword the error's lead, keeping its type and exit code."""
+    try:
+        yield
+    except InputError as exc:
+        message = str(exc)
+        for name, option in fields.items():
+            if message.startswith(f"{name}:"):
+                exc.args = (option + message[len(name) :], *exc.args[1:])
+                break
+        raise
 
 
 def next_step(message: str) -> None:

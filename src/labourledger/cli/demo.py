@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
@@ -18,13 +19,16 @@ def register(app: typer.Typer) -> None:
 
 def demo(
     ctx: typer.Context,
-    directory: Path | None = typer.Option(
-        None, "--dir", help="Where to keep the demo workspace (default: a new temporary folder)."
-    ),
-    serve: bool = typer.Option(
-        False, "--serve", help="Then serve the batch page on http://127.0.0.1:PORT."
-    ),
-    port: int = typer.Option(8000, "--port", help="Port for --serve."),
+    directory: Annotated[
+        Path | None,
+        typer.Option(
+            "--dir", help="Where to keep the demo workspace (default: a new temporary folder)."
+        ),
+    ] = None,
+    serve: Annotated[
+        bool, typer.Option("--serve", help="Then serve the batch page on http://127.0.0.1:PORT.")
+    ] = False,
+    port: Annotated[int, typer.Option("--port", help="Port for --serve.")] = 8000,
 ) -> None:
     """Run a realistic apparel story on the embedded chain: FAIL, remediation, a new batch PASS.
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 
@@ -101,7 +101,7 @@ def _print_entry(view: dict[str, Any]) -> None:
 
 
 def entry_show(
-    ctx: typer.Context, entry_id: str = typer.Argument(..., help="The entry id (0x…).")
+    ctx: typer.Context, entry_id: Annotated[str, typer.Argument(help="The entry id (0x…).")]
 ) -> None:
     """One entry with its body, status and anchor.
 
@@ -120,7 +120,7 @@ def entry_show(
 
 
 def proof(
-    ctx: typer.Context, entry_id: str = typer.Argument(..., help="The entry id (0x…).")
+    ctx: typer.Context, entry_id: Annotated[str, typer.Argument(help="The entry id (0x…).")]
 ) -> None:
     """The entry's inclusion proof and anchor, checked against the contract.
 

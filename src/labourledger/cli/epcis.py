@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
@@ -17,7 +18,7 @@ def register(app: typer.Typer) -> None:
 
 def import_epcis(
     ctx: typer.Context,
-    file: Path = typer.Argument(..., help="EPCIS 2.0 JSON-LD document."),
+    file: Annotated[Path, typer.Argument(help="EPCIS 2.0 JSON-LD document.")],
 ) -> None:
     """Record an EPCIS document's commissioning ObjectEvents as products and batches and its
     TransformationEvents as transformations, signed with --key (default brand). Other events

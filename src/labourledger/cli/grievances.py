@@ -10,12 +10,19 @@ import (`-o FILE` on record and update writes an entry before it is anchored).
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
 from labourledger.cli.context import next_step, out, parse_when, state
 from labourledger.errors import InputError
-from labourledger.vocabulary import CATEGORIES, CHANNEL_TYPES, GRIEVANCE_STATUSES
+from labourledger.vocabulary import (
+    CATEGORIES,
+    ChannelType,
+    GrievanceStatus,
+    Severity,
+    WorkersBand,
+)
 
 grievance_app = typer.Typer(
     help="Grievances from accredited channels (hotlines, apps, unions, NGOs).",
@@ -36,19 +43,24 @@ def register(app: typer.Typer) -> None:
 @grievance_app.command("record")
 def grievance_record(
     ctx: typer.Context,
-    facility: str = typer.Option(..., "--facility", help="Facility id or OS id."),
-    received: str = typer.Option(..., "--received", help="Month received, YYYY-MM (never a day)."),
-    channel: str = typer.Option(..., "--channel", help=", ".join(CHANNEL_TYPES) + "."),
-    category: list[str] = typer.Option(
-        ..., "--category", help="Repeat. " + ", ".join(CATEGORIES) + "."
-    ),
-    severity: str = typer.Option(..., "--severity", help="As the channel assesses it."),
-    workers: str = typer.Option(..., "--workers", help="Workers affected: 1, 2-5, 6-20 or 21+."),
-    report: Path = typer.Option(
-        ..., "--report", help="The report; only its salted hash is signed, the file stays here."
-    ),
-    output: Path | None = typer.Option(None, "-o", "--output", help=OUTPUT_HELP),
-    issued_at: str | None = typer.Option(None, "--issued-at", help=ISSUED_AT_HELP),
+    facility: Annotated[str, typer.Option("--facility", help="Facility id or OS id.")],
+    received: Annotated[
+        str, typer.Option("--received", help="Month received, YYYY-MM (never a day).")
+    ],
+    channel: Annotated[ChannelType, typer.Option("--channel", help="How the worker reached you.")],
+    category: Annotated[
+        list[str], typer.Option("--category", help="Repeat. " + ", ".join(CATEGORIES) + ".")
+    ],
+    severity: Annotated[Severity, typer.Option("--severity", help="As the channel assesses it.")],
+    workers: Annotated[WorkersBand, typer.Option("--workers", help="Workers affected.")],
+    report: Annotated[
+        Path,
+        typer.Option(
+            "--report", help="The report; only its salted hash is signed, the file stays here."
+        ),
+    ],
+    output: Annotated[Path | None, typer.Option("-o", "--output", help=OUTPUT_HELP)] = None,
+    issued_at: Annotated[str | None, typer.Option("--issued-at", help=ISSUED_AT_HELP)] = None,
 ) -> None:
     """Sign and store a grievance (with --key, default channel) and print the worker's
     receipt code, once: it is stored nowhere.
@@ -105,14 +117,19 @@ def grievance_record(
 @grievance_app.command("update")
 def grievance_update(
     ctx: typer.Context,
-    grievance_id: str = typer.Argument(..., help="The grievance's entry id."),
-    status: str = typer.Option(..., "--status", help=", ".join(GRIEVANCE_STATUSES) + "."),
-    month: str | None = typer.Option(None, "--month", help="YYYY-MM (default this month)."),
-    evidence: list[Path] = typer.Option(
-        [], "--evidence", help="Evidence file, hashed with a fresh salt; it stays here. Repeat."
-    ),
-    output: Path | None = typer.Option(None, "-o", "--output", help=OUTPUT_HELP),
-    issued_at: str | None = typer.Option(None, "--issued-at", help=ISSUED_AT_HELP),
+    grievance_id: Annotated[str, typer.Argument(help="The grievance's entry id.")],
+    status: Annotated[GrievanceStatus, typer.Option("--status", help="The new status.")],
+    month: Annotated[
+        str | None, typer.Option("--month", help="YYYY-MM (default this month).")
+    ] = None,
+    evidence: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--evidence", help="Evidence file, hashed with a fresh salt; it stays here. Repeat."
+        ),
+    ] = None,
+    output: Annotated[Path | None, typer.Option("-o", "--output", help=OUTPUT_HELP)] = None,
+    issued_at: Annotated[str | None, typer.Option("--issued-at", help=ISSUED_AT_HELP)] = None,
 ) -> None:
     """Sign and store a grievance's new status (by its channel, or an AUDITOR who
     investigated it; with --key, default channel).
@@ -123,7 +140,7 @@ def grievance_update(
     from labourledger import grievances
 
     st = state(ctx)
-    commitments = [grievances.evidence_commitment(path) for path in evidence]
+    commitments = [grievances.evidence_commitment(path) for path in evidence or []]
     entry = grievances.update(
         st.ledger,
         st.signer("channel"),
@@ -156,9 +173,15 @@ def grievance_update(
 @grievance_app.command("list")
 def grievance_list(
     ctx: typer.Context,
-    facility: str | None = typer.Option(None, "--facility", help="Facility id or OS id."),
-    status: str | None = typer.Option(None, "--status", help="Current status."),
-    each: bool = typer.Option(False, "--each", help="One row per grievance, not counts."),
+    facility: Annotated[
+        str | None, typer.Option("--facility", help="Facility id or OS id.")
+    ] = None,
+    status: Annotated[
+        str | None, typer.Option("--status", help="Current status, or revoked.")
+    ] = None,
+    each: Annotated[
+        bool, typer.Option("--each", help="One row per grievance, not counts.")
+    ] = False,
 ) -> None:
     """Grievances by facility: counts by status and category (or --each grievance).
 
@@ -168,8 +191,8 @@ def grievance_list(
 
     st = state(ctx)
     ledger = st.ledger
-    if status is not None and status not in (*GRIEVANCE_STATUSES, "revoked"):
-        raise InputError(f"--status: expected one of {', '.join(GRIEVANCE_STATUSES)}")
+    if status is not None and status not in (*GrievanceStatus, "revoked"):
+        raise InputError(f"--status: expected one of {', '.join(GrievanceStatus)} or revoked")
     by_facility = (
         grievances.grievances_of(ledger, [ledger.facility_id(facility)])
         if facility
@@ -230,8 +253,10 @@ def grievance_list(
 @grievance_app.command("export")
 def grievance_export(
     ctx: typer.Context,
-    output: Path = typer.Option(..., "-o", "--output", help="Entry file to write."),
-    facility: list[str] = typer.Option([], "--facility", help="Facility id or OS id. Repeat."),
+    output: Annotated[Path, typer.Option("-o", "--output", help="Entry file to write.")],
+    facility: Annotated[
+        list[str] | None, typer.Option("--facility", help="Facility id or OS id. Repeat.")
+    ] = None,
 ) -> None:
     """Write grievances and their updates, with the proofs of those anchored, to an entry
     file a brand imports (`labourledger import FILE`) as anchored.
@@ -251,13 +276,15 @@ def grievance_export(
 @receipt_app.command("check")
 def receipt_check(
     ctx: typer.Context,
-    code: str = typer.Argument(..., help="The receipt code, e.g. XXXX-XXXX-XXXX-XXXX."),
-    bundle: Path | None = typer.Option(
-        None, "--bundle", help="Look in this bundle instead of the workspace's mirror."
-    ),
-    chain: str | None = typer.Option(
-        None, "--chain", help="RPC URL of the chain (default: this workspace's chain)."
-    ),
+    code: Annotated[str, typer.Argument(help="The receipt code, e.g. XXXX-XXXX-XXXX-XXXX.")],
+    bundle: Annotated[
+        Path | None,
+        typer.Option("--bundle", help="Look in this bundle instead of the workspace's mirror."),
+    ] = None,
+    chain: Annotated[
+        str | None,
+        typer.Option("--chain", help="RPC URL of the chain (default: this workspace's chain)."),
+    ] = None,
 ) -> None:
     """Check a grievance receipt: the month it was received, the block it is anchored in
     (its proof checked against the chain), its status and history; nothing else.

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import json
 import sys
-from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
-from labourledger.cli.context import next_step, out, passphrase, state
-from labourledger.errors import InputError
+from labourledger.cli.context import next_step, options_for, out, passphrase, state
 
 keys_app = typer.Typer(help="Encrypted signing keys.", no_args_is_help=True)
 
@@ -21,7 +20,9 @@ def register(app: typer.Typer) -> None:
 
 
 @keys_app.command("new")
-def new(ctx: typer.Context, name: str = typer.Argument(..., help="Key name, e.g. brand.")) -> None:
+def new(
+    ctx: typer.Context, name: Annotated[str, typer.Argument(help="Key name, e.g. brand.")]
+) -> None:
     """Create a key, encrypted under a passphrase (prompt or LABOURLEDGER_PASSPHRASE).
 
     Example: labourledger keys new brand
@@ -79,8 +80,8 @@ def list_keys(ctx: typer.Context) -> None:
 @keys_app.command("import")
 def import_key(
     ctx: typer.Context,
-    name: str = typer.Argument(..., help="Name to store it under."),
-    file: Path = typer.Argument(..., help="A Web3 Secret Storage (keystore) JSON file."),
+    name: Annotated[str, typer.Argument(help="Name to store it under.")],
+    file: Annotated[Path, typer.Argument(help="A Web3 Secret Storage (keystore) JSON file.")],
 ) -> None:
     """Import an encrypted keystore file after checking its passphrase.
 
@@ -92,7 +93,9 @@ def import_key(
 
 
 @keys_app.command("export")
-def export_key(ctx: typer.Context, name: str = typer.Argument(..., help="Key to export.")) -> None:
+def export_key(
+    ctx: typer.Context, name: Annotated[str, typer.Argument(help="Key to export.")]
+) -> None:
     """Print the key's encrypted keystore JSON (never the private key).
 
     Example: labourledger keys export auditor > auditor-keystore.json
@@ -104,36 +107,20 @@ def export_key(ctx: typer.Context, name: str = typer.Argument(..., help="Key to 
 @keys_app.command("fund")
 def fund(
     ctx: typer.Context,
-    name: str = typer.Argument(..., help="Key to fund."),
-    amount: str = typer.Option("10", "--amount", help="Ether to send, e.g. 0.25."),
+    name: Annotated[str, typer.Argument(help="Key to fund.")],
+    amount: Annotated[str, typer.Option("--amount", help="Ether to send, e.g. 0.25.")] = "10",
 ) -> None:
     """Send ether from the dev node's account (embedded chain, anvil, hardhat).
 
     Example: labourledger keys fund brand --amount 5
     """
-    from web3 import Web3
+    from labourledger.funding import fund_key
 
     st = state(ctx)
-    wei = _wei(amount)
-    address = st.ledger.workspace.keys.address(name)
-    st.ledger.chain.fund(address, wei)
-    balance = st.ledger.chain.balance(address)
-    held = Web3.from_wei(balance, "ether")
-    data = {"name": name, "address": address, "balance_wei": balance}
-    st.emit(data, lambda: out.print(f"{name} ({address}) now holds {held:f} ETH"))
-
-
-def _wei(amount: str) -> int:
-    """`--amount` in wei, through Decimal: 0.1 ether is exactly 10**17 wei, not a float's guess."""
-    from web3 import Web3
-
-    try:
-        ether = Decimal(amount).normalize()
-    except InvalidOperation:
-        ether = Decimal("NaN")
-    exponent = ether.as_tuple().exponent
-    if not ether.is_finite() or ether <= 0 or not isinstance(exponent, int) or exponent < -18:
-        raise InputError(
-            f"--amount: expected ether above 0 with at most 18 decimals, e.g. 0.25; got {amount!r}"
-        )
-    return int(Web3.to_wei(ether, "ether"))
+    with options_for(amount="--amount"):
+        funded = fund_key(st.ledger, name, amount)
+    data = {"name": name, "address": funded.address, "balance_wei": funded.balance_wei}
+    st.emit(
+        data,
+        lambda: out.print(f"{name} ({funded.address}) now holds {funded.balance_ether:f} ETH"),
+    )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -42,11 +42,13 @@ def _record(st: State, kind: Kind, body: dict[str, Any]) -> None:
 @product_app.command("add")
 def product_add(
     ctx: typer.Context,
-    name: str = typer.Option(..., "--name", help="Product name."),
-    brand: str = typer.Option(..., "--brand", help="Brand name."),
-    gtin: str | None = typer.Option(None, "--gtin", help="GS1 GTIN (8 to 14 digits)."),
-    sku: str | None = typer.Option(None, "--sku", help="The brand's SKU."),
-    hs_code: str | None = typer.Option(None, "--hs-code", help="Customs HS code, 6 to 10 digits."),
+    name: Annotated[str, typer.Option("--name", help="Product name.")],
+    brand: Annotated[str, typer.Option("--brand", help="Brand name.")],
+    gtin: Annotated[str | None, typer.Option("--gtin", help="GS1 GTIN (8 to 14 digits).")] = None,
+    sku: Annotated[str | None, typer.Option("--sku", help="The brand's SKU.")] = None,
+    hs_code: Annotated[
+        str | None, typer.Option("--hs-code", help="Customs HS code, 6 to 10 digits.")
+    ] = None,
 ) -> None:
     """Register a product by GTIN or SKU.
 
@@ -59,12 +61,15 @@ def product_add(
 @batch_app.command("add")
 def batch_add(
     ctx: typer.Context,
-    product: str = typer.Option(..., "--product", help="Product id, GTIN or SKU."),
-    lot: str = typer.Option(..., "--lot", help="Lot number."),
-    quantity: int = typer.Option(..., "--quantity", help="How many units."),
-    unit: str = typer.Option("pcs", "--unit", help="Unit: pcs, kg, m, ..."),
-    produced_at: str = typer.Option(..., "--produced-at", help="Production date (YYYY-MM-DD)."),
-    facility: str = typer.Option(..., "--facility", help="Facility id or OS id."),
+    *,
+    product: Annotated[str, typer.Option("--product", help="Product id, GTIN or SKU.")],
+    lot: Annotated[str, typer.Option("--lot", help="Lot number.")],
+    quantity: Annotated[int, typer.Option("--quantity", help="How many units.")],
+    unit: Annotated[str, typer.Option("--unit", help="Unit: pcs, kg, m, ...")] = "pcs",
+    produced_at: Annotated[
+        str, typer.Option("--produced-at", help="Production date (YYYY-MM-DD).")
+    ],
+    facility: Annotated[str, typer.Option("--facility", help="Facility id or OS id.")],
 ) -> None:
     """Register a batch made at a facility (a raw-material batch needs no inputs).
 
@@ -85,13 +90,14 @@ def batch_add(
 
 def transform(
     ctx: typer.Context,
-    inputs: list[str] = typer.Option(..., "--input", help="Input batch (id or lot). Repeat."),
-    output: str = typer.Option(..., "--output", help="Output batch (id or lot)."),
-    facility: str = typer.Option(..., "--facility", help="Where it happened (id or OS id)."),
-    date: str = typer.Option(..., "--date", help="When (YYYY-MM-DD)."),
-    documents: list[str] = typer.Option(
-        [], "--document", help="TYPE[:NUMBER]=FILE, e.g. invoice:INV-9=inv.pdf. Repeat."
-    ),
+    inputs: Annotated[list[str], typer.Option("--input", help="Input batch (id or lot). Repeat.")],
+    output: Annotated[str, typer.Option("--output", help="Output batch (id or lot).")],
+    facility: Annotated[str, typer.Option("--facility", help="Where it happened (id or OS id).")],
+    date: Annotated[str, typer.Option("--date", help="When (YYYY-MM-DD).")],
+    documents: Annotated[
+        list[str] | None,
+        typer.Option("--document", help="TYPE[:NUMBER]=FILE, e.g. invoice:INV-9=inv.pdf. Repeat."),
+    ] = None,
 ) -> None:
     """Record that input batches became an output batch (an EPCIS TransformationEvent).
 
@@ -101,7 +107,7 @@ def transform(
     st = state(ctx)
     with st.ledger.evidence_staged():
         docs = []
-        for item in documents:
+        for item in documents or []:
             spec, sep, file = item.partition("=")
             if not sep:
                 raise InputError(f"--document {item}: expected TYPE[:NUMBER]=FILE")
@@ -118,7 +124,9 @@ def transform(
         _record(st, "transformation", body)
 
 
-def trace(ctx: typer.Context, batch: str = typer.Argument(..., help="Batch id or lot.")) -> None:
+def trace(
+    ctx: typer.Context, batch: Annotated[str, typer.Argument(help="Batch id or lot.")]
+) -> None:
     """The batch's upstream graph by tier: facilities, countries, audit status; gaps and cycles.
 
     Example: labourledger trace TEE-L7 --json

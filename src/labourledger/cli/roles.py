@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 
 from labourledger.cli.context import State, next_step, out, state
 from labourledger.errors import InputError
+from labourledger.vocabulary import Role
 
 roles_app = typer.Typer(
     help="Contract roles: ADMIN, BRAND, AUDITOR, SUPPLIER.", no_args_is_help=True
@@ -28,18 +29,24 @@ def _address(st: State, who: str) -> str:
 @roles_app.command("grant")
 def grant(
     ctx: typer.Context,
-    role: str = typer.Argument(..., help="BRAND, AUDITOR, SUPPLIER or ADMIN."),
-    who: str = typer.Argument(..., help="An address or a local key name."),
-    name: str | None = typer.Option(
-        None, "--name", help="Organisation the account belongs to: records an accreditation."
-    ),
-    number: str | None = typer.Option(None, "--number", help="Its accreditation number."),
-    valid_from: str | None = typer.Option(
-        None, "--valid-from", help="First day the accreditation holds (default today)."
-    ),
-    valid_until: str | None = typer.Option(
-        None, "--valid-until", help="Last day it holds (default open-ended)."
-    ),
+    role: Annotated[Role, typer.Argument(help="The role (any case).", case_sensitive=False)],
+    who: Annotated[str, typer.Argument(help="An address or a local key name.")],
+    name: Annotated[
+        str | None,
+        typer.Option(
+            "--name", help="Organisation the account belongs to: records an accreditation."
+        ),
+    ] = None,
+    number: Annotated[
+        str | None, typer.Option("--number", help="Its accreditation number.")
+    ] = None,
+    valid_from: Annotated[
+        str | None,
+        typer.Option("--valid-from", help="First day the accreditation holds (default today)."),
+    ] = None,
+    valid_until: Annotated[
+        str | None, typer.Option("--valid-until", help="Last day it holds (default open-ended).")
+    ] = None,
 ) -> None:
     """Grant a role (sent by --key, default admin; a BRAND key may grant SUPPLIER); with
     --name, also sign an accreditation naming the organisation (anchor it to publish it).
@@ -63,8 +70,8 @@ def grant(
 @roles_app.command("revoke")
 def revoke(
     ctx: typer.Context,
-    role: str = typer.Argument(..., help="BRAND, AUDITOR, SUPPLIER or ADMIN."),
-    who: str = typer.Argument(..., help="An address or a local key name."),
+    role: Annotated[Role, typer.Argument(help="The role (any case).", case_sensitive=False)],
+    who: Annotated[str, typer.Argument(help="An address or a local key name.")],
 ) -> None:
     """Revoke a role.
 

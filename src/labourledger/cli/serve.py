@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
@@ -28,11 +29,14 @@ def _loopback(host: str) -> bool:
 
 def serve(
     ctx: typer.Context,
-    host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
-    port: int = typer.Option(8000, "--port", help="TCP port (0 picks a free one)."),
-    base_url: str | None = typer.Option(
-        None, "--base-url", help="Public address for links and QR codes (default: as asked)."
-    ),
+    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="TCP port (0 picks a free one).")] = 8000,
+    base_url: Annotated[
+        str | None,
+        typer.Option(
+            "--base-url", help="Public address for links and QR codes (default: as asked)."
+        ),
+    ] = None,
 ) -> None:
     """Serve read-only batch pages (GS1 Digital Link /01/GTIN/10/LOT) and the JSON API.
 
@@ -75,13 +79,17 @@ def run_server(root: Path, *, host: str, port: int, base_url: str | None = None)
 
 def qr(
     ctx: typer.Context,
-    lot: str = typer.Argument(..., help="Batch lot or 0x id."),
-    base_url: str = typer.Option(
-        ...,
-        "--base-url",
-        help="Where `labourledger serve` is reachable, e.g. https://verify.example.com",
-    ),
-    output: Path = typer.Option(..., "-o", "--output", help="File to write: .svg, .png or .pdf."),
+    lot: Annotated[str, typer.Argument(help="Batch lot or 0x id.")],
+    base_url: Annotated[
+        str,
+        typer.Option(
+            "--base-url",
+            help="Where `labourledger serve` is reachable, e.g. https://verify.example.com",
+        ),
+    ],
+    output: Annotated[
+        Path, typer.Option("-o", "--output", help="File to write: .svg, .png or .pdf.")
+    ],
 ) -> None:
     """Write the QR code of the batch's GS1 Digital Link: {base}/01/{GTIN}/10/{lot}.
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -32,12 +32,19 @@ def register(app: typer.Typer) -> None:
 
 def init(
     ctx: typer.Context,
-    chain: str = typer.Option("embedded", "--chain", help="'embedded' or a JSON-RPC URL."),
-    contract: str | None = typer.Option(None, "--contract", help="Attach to this deployment."),
-    db: str | None = typer.Option(None, "--db", help="Mirror URL (default: SQLite inside)."),
-    confirmations: int | None = typer.Option(
-        None, "--confirmations", help="Blocks deep before an anchor is final (0 / 12)."
-    ),
+    chain: Annotated[
+        str, typer.Option("--chain", help="'embedded' or a JSON-RPC URL.")
+    ] = "embedded",
+    contract: Annotated[
+        str | None, typer.Option("--contract", help="Attach to this deployment.")
+    ] = None,
+    db: Annotated[
+        str | None, typer.Option("--db", help="Mirror URL (default: SQLite inside).")
+    ] = None,
+    confirmations: Annotated[
+        int | None,
+        typer.Option("--confirmations", help="Blocks deep before an anchor is final (0 / 12)."),
+    ] = None,
 ) -> None:
     """Create a workspace: config, keys, mirror, chain state, evidence store.
 
@@ -127,12 +134,13 @@ def db_upgrade(ctx: typer.Context) -> None:
 
 def contracts_build(
     ctx: typer.Context,
-    source: Path = typer.Option(
-        Path("contracts/LabourLedger.sol"), "--source", help="The contract in a checkout."
+    source: Annotated[Path, typer.Option("--source", help="The contract in a checkout.")] = Path(
+        "contracts/LabourLedger.sol"
     ),
-    output: Path | None = typer.Option(
-        None, "-o", "--output", help="Write here (default: contracts/ in the workspace)."
-    ),
+    output: Annotated[
+        Path | None,
+        typer.Option("-o", "--output", help="Write here (default: contracts/ in the workspace)."),
+    ] = None,
 ) -> None:
     """Recompile the contract (solc from LABOURLEDGER_SOLC, py-solc-x, or npm solc-js).
 
@@ -171,9 +179,12 @@ def contracts_deploy(ctx: typer.Context) -> None:
 
 def doctor(
     ctx: typer.Context,
-    quick: bool = typer.Option(
-        False, "--quick", help="Re-verify a random sample of entries instead of all of them."
-    ),
+    quick: Annotated[
+        bool,
+        typer.Option(
+            "--quick", help="Re-verify a random sample of entries instead of all of them."
+        ),
+    ] = False,
 ) -> None:
     """Check the workspace, and re-verify what its mirror holds against the signed entries
     and the chain: entries, proofs, projections, anchors; permissions, schema, pending work.

@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
-import datetime as dt
+from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 
 from labourledger.cli.context import State, out, pending_hint, progress_bar, state
 from labourledger.errors import InputError
+from labourledger.vocabulary import OPEN_FINDING_STATUSES, FacilityType
+
+
+class ListFormat(StrEnum):
+    """What `supplier list` prints or writes."""
+
+    TABLE = "table"
+    OSH_CSV = "osh-csv"
+
 
 supplier_app = typer.Typer(help="Facilities (suppliers) in the supply chain.", no_args_is_help=True)
 link_app = typer.Typer(help="Supply links between facilities.", no_args_is_help=True)
@@ -24,27 +33,36 @@ def register(app: typer.Typer) -> None:
 @supplier_app.command("add")
 def add(
     ctx: typer.Context,
-    name: str = typer.Option(..., "--name", help="Facility name."),
-    country: str = typer.Option(..., "--country", help="ISO 3166-1 alpha-2 code, e.g. BD."),
-    address: str = typer.Option(..., "--address", help="Street address."),
-    facility_type: str | None = typer.Option(
-        None, "--type", help="Open Supply Hub facility type, e.g. 'Final Product Assembly'."
-    ),
-    tier: int = typer.Option(..., "--tier", help="1 assembly, 2 material, 3 processing, 4 raw."),
-    os_id: str | None = typer.Option(
-        None,
-        "--os-id",
-        help="Open Supply Hub id: 15 characters, country code, 7 digits, 5 Crockford base32 "
-        "characters and a check character, e.g. BD2024001KNTR4D (hyphens and spaces ignored).",
-    ),
-    gln: str | None = typer.Option(None, "--gln", help="GS1 Global Location Number."),
-    lei: str | None = typer.Option(None, "--lei", help="Legal Entity Identifier."),
-    processing: list[str] = typer.Option([], "--processing", help="Processing type (repeat)."),
-    workers: int | None = typer.Option(None, "--workers", help="Number of workers."),
-    parent: str | None = typer.Option(None, "--parent", help="Parent company."),
-    operators: list[str] = typer.Option(
-        [], "--operator", help="A SUPPLIER key that speaks for this facility (repeat)."
-    ),
+    *,
+    name: Annotated[str, typer.Option("--name", help="Facility name.")],
+    country: Annotated[str, typer.Option("--country", help="ISO 3166-1 alpha-2 code, e.g. BD.")],
+    address: Annotated[str, typer.Option("--address", help="Street address.")],
+    facility_type: Annotated[
+        FacilityType | None,
+        typer.Option("--type", help="Open Supply Hub facility type."),
+    ] = None,
+    tier: Annotated[
+        int, typer.Option("--tier", help="1 assembly, 2 material, 3 processing, 4 raw.")
+    ],
+    os_id: Annotated[
+        str | None,
+        typer.Option(
+            "--os-id",
+            help="Open Supply Hub id: 15 characters, country code, 7 digits, 5 Crockford base32 "
+            "characters and a check character, e.g. BD2024001KNTR4D (hyphens and spaces ignored).",
+        ),
+    ] = None,
+    gln: Annotated[str | None, typer.Option("--gln", help="GS1 Global Location Number.")] = None,
+    lei: Annotated[str | None, typer.Option("--lei", help="Legal Entity Identifier.")] = None,
+    processing: Annotated[
+        list[str] | None, typer.Option("--processing", help="Processing type (repeat).")
+    ] = None,
+    workers: Annotated[int | None, typer.Option("--workers", help="Number of workers.")] = None,
+    parent: Annotated[str | None, typer.Option("--parent", help="Parent company.")] = None,
+    operators: Annotated[
+        list[str] | None,
+        typer.Option("--operator", help="A SUPPLIER key that speaks for this facility (repeat)."),
+    ] = None,
 ) -> None:
     """Register one facility (signed by --key, default brand).
 
@@ -66,7 +84,7 @@ def add(
         "os_id": os_id,
         "gln": gln,
         "lei": lei,
-        "processing_types": processing,
+        "processing_types": processing or [],
         "worker_count": workers,
         "parent_company": parent,
         "operators": operators or None,
@@ -84,9 +102,13 @@ def add(
 @supplier_app.command("operators")
 def set_operators(
     ctx: typer.Context,
-    facility: str = typer.Argument(..., help="Facility id or OS id."),
-    add: list[str] = typer.Option([], "--add", help="SUPPLIER key to name (repeat)."),
-    remove: list[str] = typer.Option([], "--remove", help="SUPPLIER key to drop (repeat)."),
+    facility: Annotated[str, typer.Argument(help="Facility id or OS id.")],
+    add: Annotated[
+        list[str] | None, typer.Option("--add", help="SUPPLIER key to name (repeat).")
+    ] = None,
+    remove: Annotated[
+        list[str] | None, typer.Option("--remove", help="SUPPLIER key to drop (repeat).")
+    ] = None,
 ) -> None:
     """Name the SUPPLIER keys that speak for a facility, by registering it again.
 
@@ -101,7 +123,9 @@ def set_operators(
         named = st.ledger.operators(facility)
         st.emit({"operators": named}, lambda: out.print("\n".join(named) or "no operators named"))
         return
-    entry = st.ledger.change_operators(facility, st.signer("brand"), add=add, remove=remove)
+    entry = st.ledger.change_operators(
+        facility, st.signer("brand"), add=add or [], remove=remove or []
+    )
     data = entry.to_json_dict()
     named = data["body"].get("operators", [])
     st.emit(
@@ -117,8 +141,12 @@ def set_operators(
 @supplier_app.command("import")
 def import_csv(
     ctx: typer.Context,
-    file: Path = typer.Argument(..., help="Open Supply Hub download CSV (plus optional tier)."),
-    skip_invalid: bool = typer.Option(False, "--skip-invalid", help="Store the valid rows."),
+    file: Annotated[
+        Path, typer.Argument(help="Open Supply Hub download CSV (plus optional tier).")
+    ],
+    skip_invalid: Annotated[
+        bool, typer.Option("--skip-invalid", help="Store the valid rows.")
+    ] = False,
 ) -> None:
     """Register every facility of an Open Supply Hub CSV, all or nothing.
 
@@ -147,16 +175,24 @@ def import_csv(
 @supplier_app.command("list")
 def list_suppliers(
     ctx: typer.Context,
-    country: str | None = typer.Option(None, "--country", help="ISO country code."),
-    tier: int | None = typer.Option(None, "--tier", help="1 to 4."),
-    facility_type: str | None = typer.Option(None, "--type", help="Facility type."),
-    form: str = typer.Option(
-        "table", "--format", help="table, or osh-csv: Open Supply Hub's upload columns (-o)."
-    ),
-    output: Path | None = typer.Option(None, "-o", "--output", help="File for --format osh-csv."),
-    osh_only: bool = typer.Option(
-        False, "--osh-only", help="osh-csv without the os_id, tier, gln, lei, operators columns."
-    ),
+    country: Annotated[str | None, typer.Option("--country", help="ISO country code.")] = None,
+    tier: Annotated[int | None, typer.Option("--tier", help="1 to 4.")] = None,
+    facility_type: Annotated[
+        FacilityType | None, typer.Option("--type", help="Facility type.")
+    ] = None,
+    form: Annotated[
+        ListFormat,
+        typer.Option("--format", help="table, or osh-csv: Open Supply Hub's upload columns (-o)."),
+    ] = ListFormat.TABLE,
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="File for --format osh-csv.")
+    ] = None,
+    osh_only: Annotated[
+        bool,
+        typer.Option(
+            "--osh-only", help="osh-csv without the os_id, tier, gln, lei, operators columns."
+        ),
+    ] = False,
 ) -> None:
     """List registered facilities, filtered by country, tier and type; or write them as an
     Open Supply Hub upload CSV that `supplier import` reads back.
@@ -166,13 +202,11 @@ def list_suppliers(
     """
     st = state(ctx)
     rows = st.ledger.facilities(country=country, tier=tier, facility_type=facility_type)
-    if form == "osh-csv":
+    if form is ListFormat.OSH_CSV:
         if output is None:
             raise InputError("-o: --format osh-csv needs a file to write")
         _write_osh_csv(st, rows, output, osh_only=osh_only)
         return
-    if form != "table":
-        raise InputError(f"--format: expected table or osh-csv, got {form!r}")
 
     def human() -> None:
         from rich.table import Table
@@ -215,7 +249,7 @@ def _write_osh_csv(st: State, rows: list[dict[str, Any]], output: Path, *, osh_o
 
 @supplier_app.command("show")
 def show(
-    ctx: typer.Context, facility: str = typer.Argument(..., help="Facility id or OS id.")
+    ctx: typer.Context, facility: Annotated[str, typer.Argument(help="Facility id or OS id.")]
 ) -> None:
     """A facility, every entry about it with its anchor status, and its supply links.
 
@@ -250,7 +284,7 @@ def show(
                 still_open = [
                     f"{f['id']} ({f['severity']})"
                     for f in a["findings"]
-                    if f["status"] in ("open", "progress_made", "disputed")
+                    if f["status"] in OPEN_FINDING_STATUSES
                 ]
                 audits.add_row(
                     a["entry_id"],
@@ -286,30 +320,31 @@ def show(
 @link_app.command("add")
 def link_add(
     ctx: typer.Context,
-    supplier: str = typer.Option(..., "--supplier", help="Supplying facility (id or OS id)."),
-    buyer: str = typer.Option(..., "--buyer", help="Buying facility (id or OS id)."),
-    material: str = typer.Option(..., "--material", help="What flows, e.g. 'cotton yarn'."),
-    valid_from: str | None = typer.Option(
-        None, "--from", help="First day (YYYY-MM-DD; default today)."
-    ),
-    valid_to: str | None = typer.Option(None, "--to", help="Last day (YYYY-MM-DD)."),
+    supplier: Annotated[str, typer.Option("--supplier", help="Supplying facility (id or OS id).")],
+    buyer: Annotated[str, typer.Option("--buyer", help="Buying facility (id or OS id).")],
+    material: Annotated[str, typer.Option("--material", help="What flows, e.g. 'cotton yarn'.")],
+    valid_from: Annotated[
+        str | None, typer.Option("--from", help="First day (YYYY-MM-DD; default today).")
+    ] = None,
+    valid_to: Annotated[str | None, typer.Option("--to", help="Last day (YYYY-MM-DD).")] = None,
 ) -> None:
     """Record that one facility supplies another.
 
     Example: labourledger link add --supplier IN2024002CTNM1H --buyer BD2024001KNTR4D
     --material "cotton yarn"
     """
+    from labourledger.links import record_link
+
     st = state(ctx)
-    ledger = st.ledger
-    body: dict[str, Any] = {
-        "supplier": ledger.facility_id(supplier, registered=True),
-        "buyer": ledger.facility_id(buyer, registered=True),
-        "material": material,
-        "valid_from": valid_from or dt.date.today().isoformat(),
-    }
-    if valid_to:
-        body["valid_to"] = valid_to
-    entry = ledger.record("supply_link", body, st.signer("brand"))
+    entry = record_link(
+        st.ledger,
+        st.signer("brand"),
+        supplier=supplier,
+        buyer=buyer,
+        material=material,
+        valid_from=valid_from,
+        valid_to=valid_to,
+    )
     data = entry.to_json_dict()
     st.emit(data, lambda: out.print(f"link recorded as {data['entry_id']}"))
     pending_hint(st)

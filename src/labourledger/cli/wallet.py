@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
@@ -16,10 +17,12 @@ def register(app: typer.Typer) -> None:
 
 def sign_complete(
     ctx: typer.Context,
-    file: Path = typer.Argument(..., help="The typed-data file --typed-data-out wrote."),
-    signature: str = typer.Option(..., "--signature", help="The wallet's 65-byte signature."),
-    output: Path | None = typer.Option(None, "-o", "--output", help="Signed entry file."),
-    record: bool = typer.Option(False, "--record", help="Store it here as pending."),
+    file: Annotated[Path, typer.Argument(help="The typed-data file --typed-data-out wrote.")],
+    signature: Annotated[str, typer.Option("--signature", help="The wallet's 65-byte signature.")],
+    output: Annotated[
+        Path | None, typer.Option("-o", "--output", help="Signed entry file.")
+    ] = None,
+    record: Annotated[bool, typer.Option("--record", help="Store it here as pending.")] = False,
 ) -> None:
     """Finish an entry begun with --sign-with external: check the wallet's signature (v may
     be 0/1 or 27/28; low s only) against the issuer, then write the signed entry file

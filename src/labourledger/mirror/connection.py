@@ -35,7 +35,7 @@ from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.pool import QueuePool, StaticPool
 
 from labourledger._resources import shipped_dir
-from labourledger.errors import DatabaseUnavailable, InputError
+from labourledger.errors import DatabaseUnavailable, InputError, MirrorBehind
 
 if TYPE_CHECKING:
     from alembic.config import Config as AlembicConfig
@@ -218,19 +218,16 @@ class Connected:
             return
         head = self.head_revision()
         if revision is None:
-            raise InputError(
-                f"mirror {self.display_url} has no labourledger tables: "
-                "run `labourledger db upgrade`"
-            )
+            raise MirrorBehind(f"mirror {self.display_url} has no labourledger tables")
         if revision not in _revisions():
             raise InputError(
                 f"mirror {self.display_url} is at schema revision {revision}, newer than this "
                 f"labourledger knows ({head}): upgrade labourledger"
             )
         if revision != head:
-            raise InputError(
+            raise MirrorBehind(
                 f"mirror {self.display_url} is at schema revision {revision}, this labourledger "
-                f"needs {head}: run `labourledger db upgrade`"
+                f"needs {head}"
             )
 
     def _chunked(

@@ -1,0 +1,147 @@
+"""The fillable audit template: what `audit new` writes for an auditor, and how a filled-in
+template (or a bare audit body) is read back for signing.
+
+The template's choices are the models' own vocabularies, so it offers exactly what a
+signed audit may hold.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from labourledger.errors import InputError
+from labourledger.vocabulary import (
+    AuditStandard,
+    AuditType,
+    FindingStatus,
+    IloIndicator,
+    Notice,
+    Severity,
+)
+
+if TYPE_CHECKING:
+    from labourledger.ledger import Ledger
+
+__all__ = [
+    "AuditTemplate",
+    "EvidenceFor",
+    "attach_evidence",
+    "audit_template",
+    "read_audit",
+    "write_audit_template",
+]
+
+
+@dataclass(frozen=True)
+class AuditTemplate:
+    """A template written for a facility."""
+
+    file: Path
+    facility: str
+    facility_name: str
+
+
+@dataclass(frozen=True)
+class EvidenceFor:
+    """An evidence file for the whole audit (`finding` None) or for one of its findings."""
+
+    file: Path
+    finding: str | None = None
+
+
+def audit_template(facility_id: str, facility_name: str) -> dict[str, Any]:
+    """A template with every choice listed and one example finding."""
+    return {
+        "kind": "audit",
+        "facility_name": facility_name,
+        "choices": {
+            "standard": list(AuditStandard),
+            "audit_type": list(AuditType),
+            "notice": list(Notice),
+            "severity": list(Severity),
+            "ilo_indicators": list(IloIndicator),
+            "status": list(FindingStatus),
+        },
+        "body": {
+            "facility": facility_id,
+            "standard": AuditStandard.SMETA_4_PILLAR,
+            "audit_type": AuditType.PERIODIC,
+            "notice": Notice.ANNOUNCED,
+            "start_date": "YYYY-MM-DD",
+            "end_date": "YYYY-MM-DD",
+            "workers_interviewed": 0,
+            "result": "pass",
+            "valid_until": "YYYY-MM-DD",
+            "findings": [
+                {
+                    "id": "F-1",
+                    "clause": "",
+                    "ilo_indicators": [],
+                    "severity": Severity.MINOR,
+                    "description": "",
+                    "status": FindingStatus.OPEN,
+                }
+            ],
+        },
+    }
+
+
+def write_audit_template(
+    ledger: Ledger, facility: str, output: Path, *, name: str | None = None
+) -> AuditTemplate:
+    """Write the template for `facility` (an id or OS id) to `output`; `name` names a facility
+    not registered in this workspace."""
+    from labourledger.exchange import write_output
+
+    facility_id = ledger.facility_id(facility)
+    known = ledger.mirror.facility(facility_id)
+    facility_name = known["name"] if known else name
+    if facility_name is None:
+        raise InputError(
+            f"facility {facility}: not registered in this workspace; name it, "
+            "or import the brand's facility entry file first"
+        )
+    write_output(output, json.dumps(audit_template(facility_id, facility_name), indent=2) + "\n")
+    return AuditTemplate(output, facility_id, facility_name)
+
+
+def read_audit(path: Path) -> dict[str, Any]:
+    """The audit body of a filled-in template (or of a file holding a bare body), with empty
+    optional strings dropped, validated against the audit model."""
+    from labourledger import kinds
+    from labourledger.exchange import read_json
+
+    data = read_json(path)
+    body = data.get("body", data) if isinstance(data, dict) else None
+    if not isinstance(body, dict):
+        raise InputError(f"{path}: expected an audit template or an audit body (a JSON object)")
+    # Empty optional strings in a filled-in template mean "not given".
+    body = {k: v for k, v in body.items() if v != ""}
+    findings = body.get("findings", [])
+    if not isinstance(findings, list) or not all(isinstance(f, dict) for f in findings):
+        raise InputError(f"{path}: findings: expected a list of objects")
+    body["findings"] = [{k: v for k, v in f.items() if v != ""} for f in findings]
+    kinds.parse_body("audit", body)
+    return body
+
+
+def attach_evidence(
+    ledger: Ledger, body: dict[str, Any], evidence: Sequence[EvidenceFor], source: Path
+) -> dict[str, Any]:
+    """`body` with each evidence file stored (call inside `ledger.evidence_staged()`) and its
+    reference added to the audit or to the finding it names."""
+    findings = {f.get("id"): f for f in body["findings"]}
+    for item in evidence:
+        ref = ledger.store_evidence(item.file).model_dump()
+        if item.finding is None:
+            body["evidence"] = [*body.get("evidence", []), ref]
+        elif item.finding in findings:
+            target = findings[item.finding]
+            target["evidence"] = [*target.get("evidence", []), ref]
+        else:
+            raise InputError(f"evidence {item.file}: no finding {item.finding!r} in {source}")
+    return body
