@@ -1,8 +1,10 @@
 """labourledger: signed, chain-anchored evidence of where a product's labour came from.
 
-The public API is small: `Ledger` (one workspace: record, anchor, sync, query),
-the envelope models (`Entry`, `SignedEntry`, `Domain`, `sign_entry`), and the
-errors in `labourledger.errors`.
+The public API is small, and listed in `__all__`: `Ledger` (one workspace: record,
+anchor, sync, verify, query), the envelope models (`Entry`, `SignedEntry`, `Domain`,
+`sign_entry`), `verify_batch` with its `Policy`, the workspace's `WorkspaceStatus`, the
+vocabularies in `labourledger.vocabulary` and the errors in `labourledger.errors`.
+The subpackages `chain`, `mirror` and `cli` are internal.
 """
 
 from __future__ import annotations
@@ -13,8 +15,21 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from labourledger.envelope import Domain, Entry, SignedEntry, sign_entry
     from labourledger.ledger import Ledger
+    from labourledger.status import WorkspaceStatus, workspace_status
+    from labourledger.verify.batch import verify_batch
+    from labourledger.verify.policy import Policy
 
-__all__ = ["Domain", "Entry", "Ledger", "SignedEntry", "sign_entry"]
+__all__ = [
+    "Domain",
+    "Entry",
+    "Ledger",
+    "Policy",
+    "SignedEntry",
+    "WorkspaceStatus",
+    "sign_entry",
+    "verify_batch",
+    "workspace_status",
+]
 # The public names are loaded on first use: the CLI imports this package, and the
 # ledger's chain and database libraries would otherwise slow every command's start.
 _HOME = {
@@ -23,6 +38,10 @@ _HOME = {
     "SignedEntry": "labourledger.envelope",
     "sign_entry": "labourledger.envelope",
     "Ledger": "labourledger.ledger",
+    "Policy": "labourledger.verify.policy",
+    "WorkspaceStatus": "labourledger.status",
+    "workspace_status": "labourledger.status",
+    "verify_batch": "labourledger.verify.batch",
 }
 
 

@@ -1,4 +1,7 @@
-"""The LabourLedger contract on a chain: embedded (py-evm in the workspace) or any JSON-RPC URL."""
+"""The LabourLedger contract on a chain: embedded (py-evm in the workspace) or any JSON-RPC URL.
+
+Internal: use it through `labourledger.Ledger`; its names may change between releases.
+"""
 
 from labourledger.chain.embedded import dev_account, open_embedded
 from labourledger.chain.ledger_contract import (
