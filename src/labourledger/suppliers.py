@@ -54,7 +54,8 @@ OSH_UPLOAD_COLUMNS = (
 #: identifiers and operator keys.
 LABOURLEDGER_COLUMNS = ("os_id", "tier", "gln", "lei", "operators")
 
-_WORKER_COUNT = re.compile(r"^\d+$")
+#: ASCII digits only: int() refuses other Unicode digits such as '²'.
+_WORKER_COUNT = re.compile(r"^\d+$", re.ASCII)
 _WORKER_BAND = re.compile(kinds.WORKER_BAND)
 #: Where csv.DictReader puts the values of a row beyond the header's columns.
 _EXTRA = "\0extra"
