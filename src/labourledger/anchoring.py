@@ -21,6 +21,7 @@ from labourledger.errors import InputError
 from labourledger.index import INDEXED_KINDS, index_subject
 from labourledger.merkle import MerkleTree
 from labourledger.mirror.store import ON_CHAIN
+from labourledger.mirror.sync import status_at
 from labourledger.progress import Progress
 
 if TYPE_CHECKING:
@@ -215,7 +216,7 @@ def _finish(
                 with mirror.transaction() as session:
                     mirror.drop_prepared(session, anchor_row["root"])
             raise
-    status = ledger._status_at(receipt.block_number)
+    status = status_at(ledger, receipt.block_number)
     with mirror.transaction() as session:
         mirror.mark_anchor(
             session,

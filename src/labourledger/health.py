@@ -24,11 +24,11 @@ from sqlalchemy import Connection, Table, func, select
 from labourledger.envelope import Domain, SignedEntry
 from labourledger.errors import LabourLedgerError
 from labourledger.exchange import shape_problems
-from labourledger.ledger import REORG_WINDOW
 from labourledger.merkle import verify_inclusion
 from labourledger.mirror import schema
 from labourledger.mirror.projections import rows_for
 from labourledger.mirror.store import ENTRY_FIELDS
+from labourledger.mirror.sync import REORG_WINDOW
 from labourledger.progress import Progress
 from labourledger.verify.results import CheckResult, Outcome
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
-from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -28,13 +27,15 @@ from labourledger import (
 from labourledger.anchoring import AnchorResult
 from labourledger.bundle import Bundle, BundleEntry
 from labourledger.chain import LedgerChain
-from labourledger.envelope import Domain, SignedEntry, to_hex
+from labourledger.envelope import Domain, SignedEntry
 from labourledger.errors import InputError
 from labourledger.importing import EntriesRefused, FacilityImport, ImportResult, RowsInvalid
 from labourledger.kinds import EvidenceRef
 from labourledger.mirror import Mirror
+from labourledger.mirror import sync as mirror_sync
 from labourledger.mirror.evidence import MirrorEvidence
 from labourledger.mirror.store import ENTRY_FIELDS, IN_MEMORY
+from labourledger.mirror.sync import ChainReads, SyncResult
 from labourledger.progress import Progress
 from labourledger.recording import EvidenceStore
 from labourledger.revocations import RevocationFacts, Revocations, judge_revocations
@@ -48,7 +49,6 @@ from labourledger.verify.integrity import (
 )
 from labourledger.verify.policy import Policy
 from labourledger.verify.results import CheckResult
-from labourledger.verify.source import anchored_root_on
 from labourledger.workspace import ChainConfig, Config, Workspace
 
 __all__ = [
@@ -63,21 +63,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-#: Blocks re-checked on every sync for a changed hash (a reorg).
-REORG_WINDOW = 64
-
-
-@dataclass(frozen=True)
-class SyncResult:
-    """What one `sync` read from the chain."""
-
-    from_block: int
-    to_block: int
-    anchors: int
-    role_events: int
-    finalised: int
-    orphaned: int
-
 
 class Ledger:
     """One workspace: its keys, mirror and chain, and everything done with them."""
@@ -85,9 +70,9 @@ class Ledger:
     def __init__(self, workspace: Workspace) -> None:
         self.workspace = workspace
         self.mirror = Mirror(workspace.mirror_url)
-        self._roots: dict[bytes, AnchoredRoot | None] = {}
         self.evidence = EvidenceStore(workspace.evidence_dir)
-        self._admins: dict[tuple[str, int], bool] = {}
+        #: What this ledger read from the contract (anchored roots, admin roles).
+        self.reads = ChainReads(lambda: self.chain)
 
     # -- opening -----------------------------------------------------------
 
@@ -194,17 +179,9 @@ class Ledger:
             entries={i: SignedEntry.model_validate(row) for i, row in rows.items()},
             proofs=self.stored_proofs(revocation_ids),
             anchored_root=self.anchored_root,
-            held_admin=self._held_admin,
+            held_admin=self.reads.held_admin,
         )
         return judge_revocations(found, facts)
-
-    def _held_admin(self, account: str, block: int | None) -> bool:
-        if block is None:
-            return self.chain.has_role("ADMIN", account)
-        key = (account, block)
-        if key not in self._admins:
-            self._admins[key] = self.chain.has_role("ADMIN", account, block)
-        return self._admins[key]
 
     # -- verification and bundles -----------------------------------------
 
@@ -315,10 +292,6 @@ class Ledger:
         """Anchor every pending entry as one Merkle batch; see `labourledger.anchoring`."""
         return anchoring.anchor(self, sender, progress)
 
-    def _status_at(self, block_number: int) -> str:
-        deep_enough = self.chain.latest_block() - block_number >= self.config.chain.confirmations
-        return "final" if deep_enough else "submitted"
-
     # -- queries -----------------------------------------------------------
 
     def entry(self, entry_id: str) -> SignedEntry:
@@ -340,14 +313,11 @@ class Ledger:
 
     def forget_chain_reads(self) -> None:
         """Drop what was read from the contract, for a ledger that outlives a chain head."""
-        self._roots.clear()
-        self._admins.clear()
+        self.reads.forget()
 
     def anchored_root(self, root: bytes) -> AnchoredRoot | None:
         """What the contract holds for `root`, with its current depth; cached per ledger."""
-        if root not in self._roots:
-            self._roots[root] = anchored_root_on(self.chain, root)
-        return self._roots[root]
+        return self.reads.anchored_root(root)
 
     def check_integrity(
         self, entry: SignedEntry, proof: InclusionProof | None
@@ -372,67 +342,5 @@ class Ledger:
     # -- sync --------------------------------------------------------------
 
     def sync(self, *, progress: Progress | None = None) -> SyncResult:
-        """Read `Anchored` and role events into the mirror, roll back reorged anchors,
-        and finalise anchors that reached the configured depth."""
-        chain = self.chain
-        latest = chain.latest_block()
-        orphaned = self._rewind_reorg(latest)
-        last = self.mirror.get_sync_state("last_synced_block")
-        start = int(last) + 1 if last is not None else self.config.chain.deploy_block
-        anchors = chain.anchored_events(start, latest) if start <= latest else []
-        roles = chain.role_events(start, latest) if start <= latest else []
-        log.info("syncing blocks %d to %d: %d anchors, %d role events", start, latest,
-                 len(anchors), len(roles))  # fmt: skip
-        # Units of work: each anchor read (a block lookup each), then the role events.
-        total = len(anchors) + 1
-        with self.mirror.transaction() as session:
-            for done, event in enumerate(anchors):
-                if progress:
-                    progress(done, total)
-                self.mirror.record_chain_anchor(
-                    session,
-                    root=to_hex(event.root),
-                    size=event.size,
-                    # finalise_anchors below promotes it, so the result counts it as finalised
-                    status="submitted",
-                    chain_id=self.config.chain.chain_id,
-                    contract=self.config.chain.contract,
-                    tx_hash=to_hex(event.tx_hash),
-                    block_number=event.block_number,
-                    block_hash=to_hex(event.block_hash),
-                    timestamp=chain.block_timestamp(event.block_number),
-                    submitter=event.submitter,
-                )
-                self.mirror.record_block(session, event.block_number, to_hex(event.block_hash))
-            for role_event in roles:
-                self.mirror.record_role_event(session, role_event)
-                self.mirror.record_block(
-                    session, role_event.block_number, to_hex(role_event.block_hash)
-                )
-            finalised = self.mirror.finalise_anchors(
-                session, latest - self.config.chain.confirmations
-            )
-            self.mirror.record_block(session, latest, to_hex(chain.block_hash(latest)))
-            self.mirror.set_sync_state(session, "last_synced_block", str(latest))
-        if progress:
-            progress(total, total)
-        return SyncResult(start, latest, len(anchors), len(roles), finalised, orphaned)
-
-    def _rewind_reorg(self, latest: int) -> int:
-        """Find the first recent block whose hash changed and roll the mirror back to it."""
-        fork = None
-        for number, stored_hash in self.mirror.blocks_since(latest - REORG_WINDOW):
-            if number > latest or to_hex(self.chain.block_hash(number)) != stored_hash:
-                fork = number
-                break
-        if fork is None:
-            return 0
-        still_anchored = {
-            a["root"]
-            for a in self.mirror.anchors_since(fork)
-            if self.chain.anchor_of(bytes.fromhex(a["root"][2:])) is not None
-        }
-        with self.mirror.transaction() as session:
-            orphaned = self.mirror.rewind(session, fork, keep_roots=still_anchored)
-            self.mirror.set_sync_state(session, "last_synced_block", str(fork - 1))
-        return orphaned
+        """Read the chain's events into the mirror; see `labourledger.mirror.sync`."""
+        return mirror_sync.sync(self, progress)
