@@ -212,7 +212,7 @@ def test_verify_inclusion_on_chain(chain: DeployedLedger) -> None:
 def test_index_events_across_chunks_and_many_subjects(chain: DeployedLedger) -> None:
     """One-block chunks give the same events; more subjects than one topic filter holds are
     asked for in several requests."""
-    from labourledger.chain.ledger_contract import SUBJECTS_PER_REQUEST
+    from labourledger.chain.events import SUBJECTS_PER_REQUEST
 
     c = chain.chain
     count = SUBJECTS_PER_REQUEST + 5

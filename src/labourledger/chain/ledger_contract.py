@@ -13,9 +13,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Concatenate, ParamSpec, TypeVar, cast
 
-from eth_abi.abi import decode as abi_decode
 from eth_account.signers.local import LocalAccount
-from eth_hash.auto import keccak
 from eth_typing import ChecksumAddress, HexStr
 from hexbytes import HexBytes
 from web3 import Web3
@@ -26,9 +24,24 @@ from web3.exceptions import (
     TimeExhausted,
     Web3RPCError,
 )
-from web3.types import BlockIdentifier, EventData, TxParams, TxReceipt, Wei
+from web3.types import BlockIdentifier, TxParams, TxReceipt, Wei
 
 from labourledger.chain.artifacts import load_artifact
+from labourledger.chain.events import (
+    ALL_EVENTS,
+    ANCHORED,
+    FIRST_CHUNK,
+    ROLE_GRANTED,
+    ROLE_REVOKED,
+    AnchoredEvent,
+    EventChunk,
+    IndexEvent,
+    LogReader,
+    RoleEvent,
+    rpc_message,
+)
+from labourledger.chain.reverts import RevertDecoder
+from labourledger.chain.roles import ROLES, role_name
 from labourledger.errors import ChainError, InputError
 
 __all__ = [
@@ -44,44 +57,14 @@ __all__ = [
     "role_name",
 ]
 
-ROLES: dict[str, bytes] = {
-    "ADMIN": b"\x00" * 32,
-    "BRAND": keccak(b"BRAND_ROLE"),
-    "AUDITOR": keccak(b"AUDITOR_ROLE"),
-    "SUPPLIER": keccak(b"SUPPLIER_ROLE"),
-    "GRIEVANCE_CHANNEL": keccak(b"GRIEVANCE_CHANNEL_ROLE"),
-}
-_ROLE_NAMES = {value: name for name, value in ROLES.items()}
-
 # Gas limit = estimate * (1 + margin): state can change a little between estimate and inclusion.
 GAS_MARGIN_PERCENT = 20
 RECEIPT_TIMEOUT_SECONDS = 180.0
 UINT64_MAX = 2**64 - 1
-# Subjects OR-ed into one eth_getLogs topic filter: nodes bound a filter's size.
-SUBJECTS_PER_REQUEST = 200
-_ERROR_STRING_SELECTOR = keccak(b"Error(string)")[:4]
-
-# What a person should do about each custom error the contract (or AccessControl) reverts with.
-_ERROR_HINTS = {
-    "EmptyBatch": "a batch must hold at least one entry",
-    "ZeroRoot": "the zero root anchors nothing; this is a bug in the caller",
-    "IndexMismatch": "every indexed entry needs one subject, and no more than the batch holds",
-    "NotOnboardingBrand": "only the brand that onboarded this supplier, or the admin, may revoke",
-    "BatchTooLarge": "split the batch into smaller ones",
-    "RootAlreadyAnchored": "this Merkle root is already on chain; nothing to do",
-    "NotAMember": "the sender holds no role in the contract; ask its admin to grant one",
-    "AccessControlUnauthorizedAccount": "the sender lacks the role needed for this",
-    "AccessControlBadConfirmation": "an account can only renounce its own roles",
-}
 
 
 _P = ParamSpec("_P")
 _R = TypeVar("_R")
-
-
-def role_name(role: bytes) -> str:
-    """The short name (ADMIN, BRAND, AUDITOR, SUPPLIER) of a role id, or its hex if unknown."""
-    return _ROLE_NAMES.get(bytes(role), "0x" + bytes(role).hex())
 
 
 class TransactionNotSent(ChainError):
@@ -124,47 +107,6 @@ class AnchorRecord:
     size: int
 
 
-@dataclass(frozen=True)
-class AnchoredEvent:
-    """One `Anchored` log."""
-
-    root: bytes
-    submitter: str
-    size: int
-    block_number: int
-    block_hash: bytes
-    tx_hash: bytes
-    log_index: int
-
-
-@dataclass(frozen=True)
-class IndexEvent:
-    """One `Indexed` log, with the root and submitter of the anchor it came with."""
-
-    subject: bytes
-    entry_id: bytes
-    root: bytes
-    submitter: str
-    block_number: int
-    block_hash: bytes
-    tx_hash: bytes
-    log_index: int
-
-
-@dataclass(frozen=True)
-class RoleEvent:
-    """One `RoleGranted` (granted=True) or `RoleRevoked` (granted=False) log."""
-
-    role: str
-    account: str
-    sender: str
-    granted: bool
-    block_number: int
-    block_hash: bytes
-    tx_hash: bytes
-    log_index: int
-
-
 def _node_errors(
     method: Callable[Concatenate[LedgerChain, _P], _R],
 ) -> Callable[Concatenate[LedgerChain, _P], _R]:
@@ -176,17 +118,10 @@ def _node_errors(
             return method(self, *args, **kwargs)
         except Web3RPCError as exc:
             raise ChainError(
-                f"{method.__name__}: {self.label} answered: {_rpc_message(exc)}"
+                f"{method.__name__}: {self.label} answered: {rpc_message(exc)}"
             ) from exc
 
     return wrapper
-
-
-@dataclass(frozen=True)
-class _CustomError:
-    name: str
-    arg_names: tuple[str, ...]
-    arg_types: tuple[str, ...]
 
 
 class LedgerChain:
@@ -206,17 +141,7 @@ class LedgerChain:
         artifact = load_artifact()
         self._factory = w3.eth.contract(abi=artifact["abi"], bytecode=artifact["bytecode"])
         self._runtime: str = artifact["deployedBytecode"]
-        self._errors = {
-            _selector(e["name"], [i["type"] for i in e["inputs"]]): (
-                _CustomError(
-                    e["name"],
-                    tuple(i["name"] for i in e["inputs"]),
-                    tuple(i["type"] for i in e["inputs"]),
-                )
-            )
-            for e in artifact["abi"]
-            if e["type"] == "error"
-        }
+        self._reverts = RevertDecoder(artifact["abi"])
 
     # Contract lifecycle
 
@@ -322,22 +247,13 @@ class LedgerChain:
 
     @_node_errors
     def anchored_events(
-        self, from_block: int, to_block: int, chunk: int = 2_000
+        self, from_block: int, to_block: int, chunk: int = FIRST_CHUNK
     ) -> list[AnchoredEvent]:
-        """Every `Anchored` log of the contract in blocks `from_block..to_block` (inclusive)."""
-        event = self._deployed.events.Anchored()
-        events = []
-        for raw in self._logs([event.topic], from_block, to_block, chunk):
-            log = event.process_log(raw)
-            events.append(
-                AnchoredEvent(
-                    root=bytes(log["args"]["root"]),
-                    submitter=log["args"]["submitter"],
-                    size=log["args"]["size"],
-                    **_log_position(log),
-                )
-            )
-        return events
+        """Every `Anchored` log of the contract in blocks `from_block..to_block` (inclusive);
+        `chunk` blocks in the first request, then as the node allows."""
+        return [
+            a for c in self._reader(chunk).logs([ANCHORED], from_block, to_block) for a in c.anchors
+        ]
 
     @_node_errors
     def index_events(
@@ -349,44 +265,20 @@ class LedgerChain:
     ) -> list[IndexEvent]:
         """Every `Indexed` log under any of `subjects`, with its anchor's root and submitter
         (from the `Anchored` log of the same transaction), oldest first."""
-        wanted = sorted({bytes(s) for s in subjects})
+        wanted = list(subjects)
         for subject in wanted:
             _bytes32(subject, "subject")
         if not wanted:
             return []
         last = self.latest_block() if to_block is None else to_block
-        indexed = self._deployed.events.Indexed()
-        anchored = self._deployed.events.Anchored()
-        found: list[IndexEvent] = []
-        for start, end in _chunks(from_block, last, chunk):
-            logs = []
-            # Topic lists stay short so no node refuses the filter.
-            for i in range(0, len(wanted), SUBJECTS_PER_REQUEST):
-                # Hex strings, not bytes: eth-tester matches no log against a bytes topic.
-                topic = ["0x" + s.hex() for s in wanted[i : i + SUBJECTS_PER_REQUEST]]
-                raws = self._logs_in([indexed.topic, topic], start, end)
-                logs += [indexed.process_log(raw) for raw in raws]
-            if not logs:
-                continue
-            # The batches' Anchored logs, in one request per chunk rather than one per block.
-            low = min(log["blockNumber"] for log in logs)
-            high = max(log["blockNumber"] for log in logs)
-            anchors: dict[bytes, EventData] = {}
-            for raw in self._logs_in([anchored.topic], low, high):
-                event = anchored.process_log(raw)
-                anchors[bytes(event["transactionHash"])] = event
-            for log in logs:
-                anchor = anchors[bytes(log["transactionHash"])]
-                found.append(
-                    IndexEvent(
-                        subject=bytes(log["args"]["subject"]),
-                        entry_id=bytes(log["args"]["entryId"]),
-                        root=bytes(anchor["args"]["root"]),
-                        submitter=anchor["args"]["submitter"],
-                        **_log_position(log),
-                    )
-                )
-        return sorted(found, key=lambda e: (e.block_number, e.log_index))
+        return self._reader(chunk).index_events(wanted, from_block, last)
+
+    def event_chunks(
+        self, from_block: int, to_block: int, chunk: int = FIRST_CHUNK
+    ) -> Iterator[EventChunk]:
+        """All the contract's events (anchors, index entries, role changes) in
+        `from_block..to_block`, one chunk per request, each chunk's events oldest first."""
+        return self._reader(chunk).logs([list(ALL_EVENTS)], from_block, to_block)
 
     @_node_errors
     def runtime_code_matches(self) -> bool:
@@ -402,42 +294,15 @@ class LedgerChain:
         return None if int(brand, 16) == 0 else Web3.to_checksum_address(brand)
 
     @_node_errors
-    def role_events(self, from_block: int, to_block: int, chunk: int = 2_000) -> list[RoleEvent]:
+    def role_events(
+        self, from_block: int, to_block: int, chunk: int = FIRST_CHUNK
+    ) -> list[RoleEvent]:
         """Every `RoleGranted` / `RoleRevoked` log of the contract in `from_block..to_block`."""
-        granted = self._deployed.events.RoleGranted()
-        revoked = self._deployed.events.RoleRevoked()
-        by_topic = {HexBytes(granted.topic): granted, HexBytes(revoked.topic): revoked}
-        events = []
-        for raw in self._logs([[granted.topic, revoked.topic]], from_block, to_block, chunk):
-            event = by_topic[HexBytes(raw["topics"][0])]
-            log = event.process_log(raw)
-            events.append(
-                RoleEvent(
-                    role=role_name(log["args"]["role"]),
-                    account=log["args"]["account"],
-                    sender=log["args"]["sender"],
-                    granted=event is granted,
-                    **_log_position(log),
-                )
-            )
-        return events
+        topics = [[ROLE_GRANTED, ROLE_REVOKED]]
+        return [r for c in self._reader(chunk).logs(topics, from_block, to_block) for r in c.roles]
 
-    def _logs(self, topics: list[Any], from_block: int, to_block: int, chunk: int) -> Iterator[Any]:
-        """The contract's logs matching the topic filter `topics` (per position, a topic or a
-        list of alternatives), `chunk` blocks per request."""
-        for start, end in _chunks(from_block, to_block, chunk):
-            yield from self._logs_in(topics, start, end)
-
-    def _logs_in(self, topics: list[Any], from_block: int, to_block: int) -> Any:
-        """The contract's logs matching `topics` in `from_block..to_block`, in one request."""
-        return self.w3.eth.get_logs(
-            {
-                "address": self._deployed.address,
-                "fromBlock": from_block,
-                "toBlock": to_block,
-                "topics": topics,
-            }
-        )
+    def _reader(self, chunk: int) -> LogReader:
+        return LogReader(self.w3, self._deployed.address, self.label, chunk=chunk)
 
     # Blocks and balances
 
@@ -487,7 +352,7 @@ class LedgerChain:
             tx_hash = self.w3.eth.send_transaction(tx)
         except Web3RPCError as exc:
             raise ChainError(
-                f"fund: {self.label} rejected the transfer: {_rpc_message(exc)}"
+                f"fund: {self.label} rejected the transfer: {rpc_message(exc)}"
             ) from exc
         return _tx_result(self._wait(bytes(tx_hash), "fund", tx))
 
@@ -536,11 +401,11 @@ class LedgerChain:
         try:
             estimate = self.w3.eth.estimate_gas(tx)
         except ContractLogicError as exc:
-            error = self._revert_error(action, exc)
+            error = self._reverts.error(action, exc)
             raise TransactionNotSent(str(error), error_name=error.error_name) from None
         except Web3RPCError as exc:
             raise TransactionNotSent(
-                f"{action}: {self.label} rejected the transaction: {_rpc_message(exc)}"
+                f"{action}: {self.label} rejected the transaction: {rpc_message(exc)}"
             ) from exc
         tx.update(self._fees())
         tx["gas"] = estimate * (100 + GAS_MARGIN_PERCENT) // 100
@@ -554,7 +419,7 @@ class LedgerChain:
             tx_hash = self.w3.eth.send_raw_transaction(signed.raw_transaction)
         except Web3RPCError as exc:
             raise TransactionNotSent(
-                f"{action}: {self.label} rejected the transaction: {_rpc_message(exc)}"
+                f"{action}: {self.label} rejected the transaction: {rpc_message(exc)}"
             ) from exc
         return self._wait(bytes(tx_hash), action, tx)
 
@@ -593,36 +458,9 @@ class LedgerChain:
         try:
             self.w3.eth.call(replay, block_identifier=receipt["blockNumber"])
         except ContractLogicError as exc:
-            error = self._revert_error(action, exc)
+            error = self._reverts.error(action, exc)
             return ChainError(f"{error} {where}", error_name=error.error_name)
         return ChainError(f"{action}: the transaction reverted {where}")
-
-    def _revert_error(self, action: str, exc: ContractLogicError) -> ChainError:
-        """A `ChainError` naming the custom error (and its arguments) a call reverted with."""
-        data = bytes(HexBytes(exc.data)) if isinstance(exc.data, str) else b""
-        custom = self._errors.get(data[:4])
-        if custom is not None:
-            values = abi_decode(list(custom.arg_types), data[4:])
-            args = ", ".join(
-                f"{n}={_show(v)}" for n, v in zip(custom.arg_names, values, strict=True)
-            )
-            hint = _ERROR_HINTS.get(custom.name)
-            message = f"{action} reverted: {custom.name}({args})" + (f": {hint}" if hint else "")
-            return ChainError(message, error_name=custom.name)
-        if data[:4] == _ERROR_STRING_SELECTOR:
-            (reason,) = abi_decode(["string"], data[4:])
-            return ChainError(f"{action} reverted: {reason}")
-        return ChainError(f"{action} reverted: {exc.message or 'no reason given'}")
-
-
-def _chunks(from_block: int, to_block: int, chunk: int) -> Iterator[tuple[int, int]]:
-    """`from_block..to_block` as consecutive inclusive ranges of at most `chunk` blocks."""
-    if from_block < 0:
-        raise InputError(f"from_block: must be 0 or more, got {from_block}")
-    if chunk < 1:
-        raise InputError(f"chunk: must be 1 or more, got {chunk}")
-    for start in range(from_block, to_block + 1, chunk):
-        yield start, min(start + chunk - 1, to_block)
 
 
 def _tx_result(receipt: TxReceipt) -> TxResult:
@@ -632,28 +470,6 @@ def _tx_result(receipt: TxReceipt) -> TxResult:
         block_hash=bytes(receipt["blockHash"]),
         gas_used=receipt["gasUsed"],
     )
-
-
-def _log_position(log: EventData) -> dict[str, Any]:
-    return {
-        "block_number": log["blockNumber"],
-        "block_hash": bytes(log["blockHash"]),
-        "tx_hash": bytes(log["transactionHash"]),
-        "log_index": log["logIndex"],
-    }
-
-
-def _selector(name: str, arg_types: Sequence[str]) -> bytes:
-    """The 4-byte selector of a function or custom error signature."""
-    return keccak(f"{name}({','.join(arg_types)})".encode())[:4]
-
-
-def _rpc_message(exc: Web3RPCError) -> str:
-    """The node's own error message, without web3's wrapping."""
-    error = (exc.rpc_response or {}).get("error")
-    if isinstance(error, dict) and error.get("message"):
-        return str(error["message"])
-    return str(exc.message)
 
 
 def _role_id(role: str) -> bytes:
@@ -676,12 +492,3 @@ def _bytes32(value: bytes, field: str) -> None:
 
 def _block_id(block: int | None) -> BlockIdentifier:
     return "latest" if block is None else block
-
-
-def _show(value: object) -> str:
-    """An error argument as a person reads it: role names, checksummed addresses, 0x hex."""
-    if isinstance(value, bytes):
-        return role_name(value) if value in _ROLE_NAMES else "0x" + value.hex()
-    if isinstance(value, str) and Web3.is_address(value):
-        return Web3.to_checksum_address(value)
-    return str(value)

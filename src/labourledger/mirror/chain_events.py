@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy import Column, Connection, and_, delete, insert, select, update
 
-from labourledger.chain.ledger_contract import RoleEvent
+from labourledger.chain.events import RoleEvent
 from labourledger.mirror import schema
 from labourledger.mirror.anchors import ON_CHAIN
 from labourledger.mirror.connection import Connected
