@@ -73,7 +73,7 @@ def test_roles_grant_list_revoke(cli: Cli) -> None:
 
 
 def test_db_upgrade_and_bad_input_exit_codes(cli: Cli) -> None:
-    assert cli.json("db", "upgrade")["revision"] == "0003"
+    assert cli.json("db", "upgrade")["revision"] == "0004"
     code, _, err = cli.run(
         "supplier", "add", "--name", "X", "--country", "ZZ", "--address", "Y", "--tier", "1"
     )
@@ -161,11 +161,11 @@ def test_a_mirror_at_an_older_revision_is_refused_until_db_upgrade(cli: Cli) -> 
     check = {c["check"]: c for c in json.loads(out)}["mirror"]
     assert code == 1 and check["outcome"] == "fail"
     assert (
-        "at revision 0002, the package has 0003: run `labourledger db upgrade`" in check["reason"]
+        "at revision 0002, the package has 0004: run `labourledger db upgrade`" in check["reason"]
     )
     code, _, err = cli.run("status")
     assert code == 2 and "schema revision 0002" in err and "db upgrade" in err
-    assert cli.json("db", "upgrade")["revision"] == "0003"
+    assert cli.json("db", "upgrade")["revision"] == "0004"
     assert cli.json("status")["pending"] == 0
 
 

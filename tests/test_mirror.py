@@ -52,7 +52,7 @@ def mirror(mirror_url: str) -> Mirror:
 
 
 def test_migrations_create_exactly_the_declared_schema(mirror: Mirror) -> None:
-    assert mirror.current_revision() == mirror.head_revision() == SCHEMA_REVISION == "0003"
+    assert mirror.current_revision() == mirror.head_revision() == SCHEMA_REVISION == "0004"
     with mirror.engine.connect() as conn:
         assert compare_metadata(MigrationContext.configure(conn), metadata) == []
 
@@ -72,7 +72,7 @@ def test_a_mirror_of_the_first_release_upgrades_with_its_entries(mirror_url: str
         old.timeline(entry["subject"])
     with pytest.raises(InputError, match="revision 0001"), old.transaction() as conn:
         old.add_entry(conn, _facility(2), source="local")
-    assert Mirror(mirror_url).upgrade() == "0003"
+    assert Mirror(mirror_url).upgrade() == "0004"
     with old.engine.connect() as conn:
         indexes = {i["name"] for i in inspect(conn).get_indexes("entries")}
         assert compare_metadata(MigrationContext.configure(conn), metadata) == []

@@ -11,6 +11,7 @@ from labourledger.audits import attestation_views, audit_views
 from labourledger.envelope import SignedEntry, to_hex
 from labourledger.errors import InputError
 from labourledger.mirror.store import proof_status
+from labourledger.mirror.sync import chain_status
 from labourledger.verify.integrity import IncludedInAnchor, InclusionProof
 
 if TYPE_CHECKING:
@@ -31,8 +32,9 @@ __all__ = [
 
 
 def describe(ledger: Ledger, entry_id: str) -> dict[str, Any]:
-    """An entry in DESIGN.md's JSON shape, with `status`, `proof` and `anchor`."""
-    return describe_many(ledger, [entry_id])[0]
+    """An entry in DESIGN.md's JSON shape, with `status`, `proof` and `anchor`; the status
+    re-checked against the chain (see `labourledger.mirror.sync.chain_status`)."""
+    return chain_status(ledger, describe_many(ledger, [entry_id])[0])
 
 
 def describe_many(

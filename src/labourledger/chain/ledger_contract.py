@@ -312,6 +312,12 @@ class LedgerChain:
         return self.w3.eth.block_number
 
     @_node_errors
+    def head(self) -> tuple[int, bytes]:
+        """The newest block's number and hash, in one request."""
+        block = self.w3.eth.get_block("latest")
+        return int(block["number"]), bytes(block["hash"])
+
+    @_node_errors
     def block_hash(self, number: int) -> bytes:
         """The hash of canonical block `number`."""
         return bytes(self._block(number)["hash"])

@@ -8,6 +8,7 @@ import requests
 from web3 import HTTPProvider, Web3
 from web3.types import RPCEndpoint, RPCResponse
 
+from labourledger.chain.events import NodeTimedOut
 from labourledger.chain.ledger_contract import LedgerChain
 from labourledger.errors import ChainUnavailable
 from labourledger.redaction import redact_text, redact_url
@@ -20,10 +21,15 @@ class _LedgerHTTPProvider(HTTPProvider):
 
     def make_request(self, method: RPCEndpoint, params: Any) -> RPCResponse:
         """Send one request; transport failures name the URL and what to check."""
+        url = str(self.endpoint_uri)
         try:
             return super().make_request(method, params)
+        except requests.ReadTimeout as exc:
+            # Connected but slow: a request asking for less may still be answered.
+            raise NodeTimedOut(
+                redact_text(f"chain {url} did not answer {method} in time", url)
+            ) from exc
         except requests.RequestException as exc:
-            url = str(self.endpoint_uri)
             raise ChainUnavailable(
                 redact_text(
                     f"chain {url} did not answer {method} ({exc}); "

@@ -71,15 +71,24 @@ def sync(ctx: typer.Context) -> None:
     st = state(ctx)
     with progress_bar(st, "reading the chain") as progress:
         result = st.ledger.sync(progress=progress)
-    data = asdict(result)
-    st.emit(
-        data,
-        lambda: out.print(
+    data = asdict(result) | {"missing_count": len(result.missing)}
+
+    def human() -> None:
+        out.print(
             f"synced blocks {result.from_block} to {result.to_block}: {result.anchors} anchors, "
-            f"{result.role_events} role events, {result.finalised} finalised, "
-            f"{result.orphaned} orphaned by a reorg"
-        ),
-    )
+            f"{result.indexed} indexed entries, {result.role_events} role events, "
+            f"{result.finalised} finalised, {result.orphaned} orphaned by a reorg"
+        )
+        for entry_id in result.missing:
+            out.print(f"  missing: {entry_id}")
+
+    st.emit(data, human)
+    if result.missing:
+        next_step(
+            f"{len(result.missing)} entries indexed on chain about this mirror's facilities or "
+            "entries are not in it: ask their issuer (the auditor, say) for the signed entry "
+            "file and run `labourledger import FILE`"
+        )
 
 
 def _print_entry(view: dict[str, Any]) -> None:
@@ -88,6 +97,8 @@ def _print_entry(view: dict[str, Any]) -> None:
     table = Table(show_header=False, box=None)
     for key in ("entry_id", "kind", "issuer", "subject", "issued_at_iso", "status"):
         table.add_row(f"[bold]{key}[/bold]", str(view.get(key)))
+    if view.get("as_of_block") is not None:
+        table.add_row("[bold]as of[/bold]", f"block {view['as_of_block']} (chain unreachable)")
     for ref in view.get("refs", []):
         table.add_row("[bold]ref[/bold]", ref)
     anchor_info = view.get("anchor")
@@ -117,6 +128,8 @@ def entry_show(
     st.emit(view, human)
     if view["status"] == "pending":
         next_step("pending: run `labourledger anchor`")
+    elif view["status"] == "reorged":
+        next_step("reorged — run `labourledger sync`")
 
 
 def proof(

@@ -125,6 +125,21 @@ blocks = Table(
     _hex32("hash", nullable=False),
 )
 
+# The contract's Indexed events: what exists on chain about a facility or an entry, whether
+# or not the mirror holds it. Root and submitter come from the same transaction's anchor.
+chain_index = Table(
+    "chain_index",
+    metadata,
+    _hex32("tx_hash", primary_key=True),
+    Column("log_index", Integer, primary_key=True),
+    _hex32("subject", nullable=False, index=True),
+    _hex32("entry_id", nullable=False, index=True),
+    _hex32("root"),
+    _address("submitter"),
+    Column("block_number", BigInteger, nullable=False, index=True),
+    _hex32("block_hash", nullable=False),
+)
+
 sync_state = Table(
     "sync_state",
     metadata,
