@@ -1,9 +1,9 @@
 """The LabourLedger contract client: one class over any chain web3 can reach.
 
-Transactions are signed locally with the sender's key and sent raw, with the
-gas estimated (plus a margin) and EIP-1559 fees taken from the node, so the
-embedded chain and a JSON-RPC node go through exactly the same path. A revert
-becomes a `ChainError` carrying the contract's custom error name.
+Transactions are signed locally with the sender's key and sent raw, with the gas
+estimated (plus a margin) and EIP-1559 fees taken from the node, so the embedded chain and
+a JSON-RPC node go through exactly the same path. A revert becomes a `ChainError` carrying
+the contract's custom error name (`chain.reverts`); logs are read by `chain.events`.
 """
 
 from __future__ import annotations
@@ -61,8 +61,6 @@ __all__ = [
 GAS_MARGIN_PERCENT = 20
 RECEIPT_TIMEOUT_SECONDS = 180.0
 UINT64_MAX = 2**64 - 1
-
-
 _P = ParamSpec("_P")
 _R = TypeVar("_R")
 
