@@ -17,6 +17,7 @@ from web3.types import RPCEndpoint
 
 from labourledger.index import revocation_subject
 from labourledger.ledger import Ledger
+from labourledger.status import workspace_status
 
 pytestmark = pytest.mark.integration
 
@@ -148,8 +149,10 @@ def test_entry_show_says_reorged_until_sync_and_as_of_a_block_offline(
     rpc.make_request(RPCEndpoint("anvil_mine"), [3])
     view = ledger.describe(entry_id)
     assert view["status"] == "reorged" and "sync" in view["status_note"]
+    assert workspace_status(ledger).reorged_anchors == 1
 
     assert ledger.sync().orphaned == 1
+    assert workspace_status(ledger).reorged_anchors == 0
     assert ledger.describe(entry_id)["status"] == "pending"
     ledger.anchor(brand)
     synced = ledger.sync().to_block
@@ -160,3 +163,4 @@ def test_entry_show_says_reorged_until_sync_and_as_of_a_block_offline(
     offline = ledger.describe(entry_id)
     assert offline["status"] == "submitted" and offline["as_of_block"] == synced
     assert f"as of block {synced}" in offline["status_note"]
+    assert workspace_status(ledger).as_of_block == synced

@@ -41,6 +41,10 @@ class WorkspaceStatus(BaseModel):
     pending: int
     anchored: int
     last_synced_block: int | None
+    #: Anchors whose block the chain has replaced since the last sync (not final until sync).
+    reorged_anchors: int = 0
+    #: Set when the chain could not be reached: the mirror's word holds as of this block.
+    as_of_block: int | None = None
     #: None when roles were not asked for (they cost a contract call per key).
     keys: list[KeyRoles] | None = None
 
@@ -56,12 +60,30 @@ class WorkspaceStatus(BaseModel):
 
 def workspace_status(ledger: Ledger, *, with_roles: bool = True) -> WorkspaceStatus:
     """The workspace's status; with `with_roles`, each local key's roles read from the
-    contract (none before a contract is deployed)."""
+    contract (none before a contract is deployed), and the anchors' blocks checked against
+    the chain (one request for the head and one for the newest anchor block, unless a reorg
+    replaced it)."""
     cfg = ledger.config.chain
     counts = ledger.mirror.counts()
     last = ledger.mirror.get_sync_state("last_synced_block")
     keys = None
-    if with_roles:
+    reorged, as_of = 0, None
+    if with_roles and cfg.contract:
+        from labourledger.mirror.store import ON_CHAIN
+        from labourledger.mirror.sync import check_anchor_blocks
+
+        anchors = ledger.mirror.anchors_since(0)
+        checked = check_anchor_blocks(
+            ledger,
+            [
+                (a["block_number"], a["block_hash"])
+                for a in anchors
+                if a["status"] in ON_CHAIN and a["block_hash"]
+            ],
+        )
+        reorged = len(checked.reorged)
+        as_of = None if checked.reachable else (checked.as_of or 0)
+    if with_roles and as_of is None:
         held = ledger.workspace.keys.list()
         roles = ledger.roles_of([k.address for k in held]) if cfg.contract else {}
         keys = [
@@ -77,5 +99,7 @@ def workspace_status(ledger: Ledger, *, with_roles: bool = True) -> WorkspaceSta
         pending=counts["pending"],
         anchored=counts["anchored"],
         last_synced_block=int(last) if last is not None else None,
+        reorged_anchors=reorged,
+        as_of_block=as_of,
         keys=keys,
     )

@@ -98,6 +98,10 @@ def _print_status(found: WorkspaceStatus) -> None:
         ("entries", f"{found.pending} pending, {found.anchored} anchored"),
         ("last synced block", str(found.last_synced_block or "never synced")),
     ]
+    if found.reorged_anchors:
+        rows.append(("reorged", f"{found.reorged_anchors} anchor block(s) replaced by the chain"))
+    if found.as_of_block is not None:
+        rows.append(("chain", f"unreachable: the mirror's word as of block {found.as_of_block}"))
     for name, value in rows:
         table.add_row(f"[bold]{name}[/bold]", value)
     for key in found.keys or []:
@@ -117,7 +121,9 @@ def status(ctx: typer.Context) -> None:
     st = state(ctx)
     found = workspace_status(st.ledger)
     st.emit(found.to_json(), lambda: _print_status(found))
-    if found.pending:
+    if found.reorged_anchors:
+        next_step("the chain replaced anchor blocks: run `labourledger sync`")
+    elif found.pending:
         next_step(f"{found.pending} entries pending: run `labourledger anchor`")
 
 
