@@ -18,6 +18,7 @@ from web3.types import RPCEndpoint
 from labourledger.index import revocation_subject
 from labourledger.ledger import Ledger
 from labourledger.status import workspace_status
+from labourledger.verify.results import Outcome
 
 pytestmark = pytest.mark.integration
 
@@ -164,3 +165,7 @@ def test_entry_show_says_reorged_until_sync_and_as_of_a_block_offline(
     assert offline["status"] == "submitted" and offline["as_of_block"] == synced
     assert f"as of block {synced}" in offline["status_note"]
     assert workspace_status(ledger).as_of_block == synced
+    checks = {c.check: c for c in ledger.doctor()}
+    assert checks["chain"].outcome is Outcome.FAIL
+    assert checks["entries"].outcome is Outcome.PASS  # the mirror is still re-checked
+    assert f"as of block {synced}" in checks["chain anchors"].reason

@@ -68,11 +68,12 @@ def doctor(
 ) -> list[CheckResult]:
     """Every finding about the workspace, each with what to do about it."""
     report = _Report()
-    _setup(ledger, report)
-    if report.failed:
+    latest = _setup(ledger, report)
+    # Without the chain the mirror is still worth re-checking; anything else at fault stops.
+    if any(r.outcome is Outcome.FAIL and r.check != "chain" for r in report.results):
         return report.results
-    latest = ledger.chain.latest_block()
-    _work(ledger, report, latest)
+    if latest is not None:
+        _work(ledger, report, latest)
     with ledger.mirror.transaction() as conn:
         everyone = list(conn.execute(select(schema.entries.c.entry_id)).scalars())
         sample = random.sample(everyone, min(QUICK_SAMPLE, len(everyone))) if quick else None
@@ -82,14 +83,25 @@ def doctor(
         _proofs(report, conn, sample, checked)
         _projections(report, conn, rows, sample, checked)
         anchors = _anchor_rows(conn)
-    _anchors(ledger, report, anchors, latest)
+    if latest is None:
+        synced = ledger.mirror.get_sync_state("last_synced_block")
+        report.add(
+            "chain anchors",
+            False,
+            "",
+            f"{len(anchors)} anchors not re-checked: the chain cannot be reached, so they "
+            f"hold as of block {synced if synced is not None else 'none (never synced)'}",
+        )
+    else:
+        _anchors(ledger, report, anchors, latest)
     return report.results
 
 
 # -- set-up and pending work ------------------------------------------------------------
 
 
-def _setup(ledger: Ledger, report: _Report) -> None:
+def _setup(ledger: Ledger, report: _Report) -> int | None:
+    """Set-up checks; the chain's latest block, or None when the chain cannot be reached."""
     loose = ledger.workspace.loose_permissions()
     report.add(
         "permissions",
@@ -116,7 +128,7 @@ def _setup(ledger: Ledger, report: _Report) -> None:
         latest = chain.latest_block()
     except LabourLedgerError as exc:
         report.add("chain", False, "", str(exc), fail=True)
-        return
+        return None
     cfg = ledger.config.chain
     report.add("chain", True, f"{chain.label}: chain {chain.chain_id}, block {latest}", "")
     report.add(
@@ -126,6 +138,7 @@ def _setup(ledger: Ledger, report: _Report) -> None:
         "none configured: run `labourledger contracts deploy --key admin`",
         fail=True,
     )
+    return latest
 
 
 def _work(ledger: Ledger, report: _Report, latest: int) -> None:
