@@ -10,7 +10,7 @@ machinery, which costs more per log than the request itself.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from eth_hash.auto import keccak
@@ -222,16 +222,7 @@ def decode(first: int, last: int, raw_logs: Sequence[Any]) -> EventChunk:
 def _with_anchor(event: IndexEvent, anchor: AnchoredEvent | None) -> IndexEvent:
     if anchor is None:
         return event
-    return IndexEvent(
-        subject=event.subject,
-        entry_id=event.entry_id,
-        root=anchor.root,
-        submitter=anchor.submitter,
-        block_number=event.block_number,
-        block_hash=event.block_hash,
-        tx_hash=event.tx_hash,
-        log_index=event.log_index,
-    )
+    return replace(event, root=anchor.root, submitter=anchor.submitter)
 
 
 def _hex(topics: list[Any]) -> list[Any]:
