@@ -233,8 +233,9 @@ class BundleEvidence:
     # -- the chain -------------------------------------------------------------
 
     @functools.cache  # noqa: B019 - one source serves one verification
+    @functools.cache  # noqa: B019 - one source serves one verification
     def anchored_root(self, root: bytes) -> AnchoredRoot | None:
-        """What the contract holds for `root`."""
+        """What the contract holds for `root`; read once, as the mirror's source does."""
         return anchored_root_on(self._chain, root)
 
     def has_role(self, role: str, account: str, block: int) -> bool:
