@@ -16,6 +16,7 @@ from eth_account.signers.local import LocalAccount
 
 from labourledger import (
     anchoring,
+    bundling,
     importing,
     opening,
     provenance,
@@ -25,7 +26,6 @@ from labourledger import (
     views,
 )
 from labourledger.anchoring import AnchorResult
-from labourledger.bundle import Bundle, BundleEntry
 from labourledger.chain import LedgerChain
 from labourledger.envelope import Domain, SignedEntry
 from labourledger.errors import InputError
@@ -34,13 +34,11 @@ from labourledger.kinds import EvidenceRef
 from labourledger.mirror import Mirror
 from labourledger.mirror import sync as mirror_sync
 from labourledger.mirror.evidence import MirrorEvidence
-from labourledger.mirror.store import ENTRY_FIELDS, IN_MEMORY
 from labourledger.mirror.sync import ChainReads, SyncResult
 from labourledger.progress import Progress
 from labourledger.recording import EvidenceStore
-from labourledger.revocations import RevocationFacts, Revocations, judge_revocations
+from labourledger.revocations import held_revocations
 from labourledger.verify.batch import verify_batch
-from labourledger.verify.evidence import collect_evidence
 from labourledger.verify.integrity import (
     AnchoredRoot,
     InclusionProof,
@@ -49,7 +47,7 @@ from labourledger.verify.integrity import (
 )
 from labourledger.verify.policy import Policy
 from labourledger.verify.results import CheckResult
-from labourledger.workspace import ChainConfig, Config, Workspace
+from labourledger.workspace import Config, Workspace
 
 __all__ = [
     "AnchorResult",
@@ -166,42 +164,14 @@ class Ledger:
         that count: see `revocations`)."""
         return self.revocations(entry_ids).counted
 
-    def revocations(self, entry_ids: Iterable[str]) -> Revocations:
-        """The revocations of `entry_ids` held here, judged by `labourledger.authority`:
-        those that count, and those ignored with the reason."""
-        found = self.mirror.revocations(entry_ids)
-        if not found:
-            return Revocations()
-        revocation_ids = [r for rs in found.values() for r in rs]
-        rows = self.mirror.get_entries([*revocation_ids, *found])
-        facts = RevocationFacts(
-            domain=self.domain,
-            entries={i: SignedEntry.model_validate(row) for i, row in rows.items()},
-            proofs=self.stored_proofs(revocation_ids),
-            anchored_root=self.anchored_root,
-            held_admin=self.reads.held_admin,
-        )
-        return judge_revocations(found, facts)
+    #: The revocations of some entries held here, judged (see `revocations`).
+    revocations = held_revocations
 
     # -- verification and bundles -----------------------------------------
 
     def policy(self, **overrides: Any) -> Policy:
         """The workspace's policy, with any non-None `overrides` (flags of one run)."""
-        cfg = self.config.policy
-        values: dict[str, Any] = {
-            "audit_validity_months": cfg.audit_validity_months,
-            "fail_severities": tuple(cfg.fail_severities),
-            "attention_severities": tuple(cfg.attention_severities),
-            "high_risk_notice": tuple(cfg.high_risk_notice),
-            "required_tier": cfg.required_tier,
-            "missing_audit": cfg.missing_audit,
-            "trusted_admins": tuple(cfg.trusted_admins),
-            "look_ahead_months": cfg.look_ahead_months,
-            # A relative path in config.toml is relative to the workspace.
-            "goods_list": str(self.workspace.root / cfg.goods_list) if cfg.goods_list else "",
-        }
-        values.update({k: v for k, v in overrides.items() if v is not None})
-        return Policy(**values)
+        return Policy.from_config(self.config.policy, self.workspace.root, **overrides)
 
     def verify(
         self,
@@ -222,59 +192,9 @@ class Ledger:
         )
         return report.to_dict()
 
-    def export_bundle(self, batch: str) -> Bundle:
-        """Everything a verifier needs besides chain access: every entry the verdict depends
-        on and every revocation of them that counts, with bodies, salts, signatures, proofs
-        and anchors."""
-        evidence = collect_evidence(MirrorEvidence(self), batch)
-        revocations = self.revoked(evidence.entry_ids)
-        ids = evidence.entry_ids + [r for rs in revocations.values() for r in rs]
-        cfg = self.config.chain
-        return Bundle(
-            chain_id=cfg.chain_id,
-            contract=cfg.contract,
-            deploy_block=cfg.deploy_block,
-            batch=evidence.trace["batch"],
-            entries=[BundleEntry.model_validate(view) for view in self.describe_many(ids)],
-        )
-
-    @classmethod
-    def from_bundle(cls, bundle: Bundle, chain: LedgerChain) -> Ledger:
-        """A ledger in memory (no workspace, no database file) holding just a bundle's
-        entries and proofs, checked against `chain` (whose contract must be the bundle's)."""
-        if chain.chain_id != bundle.chain_id:
-            raise InputError(
-                f"bundle: anchored on chain {bundle.chain_id}, but {chain.label} is chain "
-                f"{chain.chain_id}; pass --chain with an RPC URL of that chain"
-            )
-        chain.attach(bundle.contract)
-        config = Config(
-            chain=ChainConfig(
-                url=chain.label,
-                chain_id=chain.chain_id,
-                contract=bundle.contract,
-                confirmations=0 if chain.is_embedded else 12,
-                deploy_block=bundle.deploy_block,
-            ),
-            mirror_url=IN_MEMORY,
-        )
-        ledger = cls(Workspace(Path("bundle"), config))
-        ledger.__dict__["chain"] = chain
-        ledger.mirror.upgrade()
-        entries = [
-            {k: v for k, v in e.signed().to_json_dict().items() if k in ENTRY_FIELDS}
-            | {"chain_id": chain.chain_id, "contract": bundle.contract}
-            for e in bundle.entries
-        ]
-        carried = [
-            {"entry_id": e.id_hex, "proof": e.proof.model_dump(), "anchor": e.anchor.model_dump()}
-            for e in bundle.entries
-            if e.proof and e.anchor
-        ]
-        with ledger.mirror.transaction() as session:
-            ledger.mirror.add_entries(session, entries, source="bundle")
-            recording.add_proofs(ledger, session, carried)
-        return ledger
+    export_bundle = bundling.export_bundle
+    #: An in-memory ledger holding just a bundle's entries (see `bundling.from_bundle`).
+    from_bundle = classmethod(bundling.from_bundle)
 
     # -- health ------------------------------------------------------------
 

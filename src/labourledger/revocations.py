@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from labourledger.authority import IgnoredRevocation, revocation_refusal
 from labourledger.envelope import Domain, SignedEntry
@@ -21,7 +22,10 @@ from labourledger.verify.integrity import (
     SignatureMatchesIssuer,
 )
 
-__all__ = ["RevocationFacts", "Revocations", "judge_revocations"]
+if TYPE_CHECKING:
+    from labourledger.ledger import Ledger
+
+__all__ = ["RevocationFacts", "Revocations", "held_revocations", "judge_revocations"]
 
 
 @dataclass(frozen=True)
@@ -86,3 +90,21 @@ def judge_revocations(found: Mapping[str, Iterable[str]], facts: RevocationFacts
             else:
                 judged.ignored.append(IgnoredRevocation(revocation_id, target, problem))
     return judged
+
+
+def held_revocations(ledger: Ledger, entry_ids: Iterable[str]) -> Revocations:
+    """The revocations of `entry_ids` held in `ledger`'s mirror, judged against its chain:
+    those that count, and those ignored with the reason."""
+    found = ledger.mirror.revocations(entry_ids)
+    if not found:
+        return Revocations()
+    revocation_ids = [r for rs in found.values() for r in rs]
+    rows = ledger.mirror.get_entries([*revocation_ids, *found])
+    facts = RevocationFacts(
+        domain=ledger.domain,
+        entries={i: SignedEntry.model_validate(row) for i, row in rows.items()},
+        proofs=ledger.stored_proofs(revocation_ids),
+        anchored_root=ledger.anchored_root,
+        held_admin=ledger.reads.held_admin,
+    )
+    return judge_revocations(found, facts)

@@ -10,14 +10,18 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from labourledger.errors import InputError
 from labourledger.kinds import SEVERITIES
 from labourledger.verify.goods import GoodsList, load_goods_list
 from labourledger.verify.results import CheckResult, Outcome
 from labourledger.vocabulary import OPEN_FINDING_STATUSES, MissingAudit, Notice
+
+if TYPE_CHECKING:
+    from labourledger.workspace import PolicyConfig
 
 __all__ = [
     "AttestationsInForce",
@@ -52,6 +56,19 @@ class Policy:
     goods_list: str = ""
     #: Admins whose accreditations count (`verify.trust`); empty: any, named in the report.
     trusted_admins: tuple[str, ...] = ()
+
+    @classmethod
+    def from_config(cls, config: PolicyConfig, root: Path, **overrides: Any) -> Policy:
+        """The policy a workspace's config sets (a relative goods list is relative to `root`,
+        the workspace), with any non-None `overrides` (flags of one run)."""
+        values: dict[str, Any] = {}
+        for name in (f.name for f in fields(cls)):
+            value = getattr(config, name)
+            values[name] = tuple(value) if isinstance(value, list) else value
+        if config.goods_list:
+            values["goods_list"] = str(root / config.goods_list)
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)
 
     def __post_init__(self) -> None:
         for admin in self.trusted_admins:

@@ -1,0 +1,77 @@
+"""A batch's evidence as a bundle: written from a workspace's mirror, and opened again as an
+in-memory ledger holding just its entries (for what reads a ledger rather than a source,
+such as a grievance receipt check)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from labourledger import recording
+from labourledger.bundle import Bundle, BundleEntry
+from labourledger.errors import InputError
+from labourledger.mirror.evidence import MirrorEvidence
+from labourledger.mirror.store import ENTRY_FIELDS, IN_MEMORY
+from labourledger.verify.evidence import collect_evidence
+from labourledger.workspace import ChainConfig, Config, Workspace
+
+if TYPE_CHECKING:
+    from labourledger.chain import LedgerChain
+    from labourledger.ledger import Ledger
+
+__all__ = ["export_bundle", "from_bundle"]
+
+
+def export_bundle(ledger: Ledger, batch: str) -> Bundle:
+    """Everything a verifier needs besides chain access: every entry the verdict depends
+    on and every revocation of them that counts, with bodies, salts, signatures, proofs
+    and anchors."""
+    evidence = collect_evidence(MirrorEvidence(ledger), batch)
+    revocations = ledger.revoked(evidence.entry_ids)
+    ids = evidence.entry_ids + [r for rs in revocations.values() for r in rs]
+    cfg = ledger.config.chain
+    return Bundle(
+        chain_id=cfg.chain_id,
+        contract=cfg.contract,
+        deploy_block=cfg.deploy_block,
+        batch=evidence.trace["batch"],
+        entries=[BundleEntry.model_validate(view) for view in ledger.describe_many(ids)],
+    )
+
+
+def from_bundle(cls: type[Ledger], bundle: Bundle, chain: LedgerChain) -> Ledger:
+    """A ledger in memory (no workspace, no database file) holding just a bundle's
+    entries and proofs, checked against `chain` (whose contract must be the bundle's)."""
+    if chain.chain_id != bundle.chain_id:
+        raise InputError(
+            f"bundle: anchored on chain {bundle.chain_id}, but {chain.label} is chain "
+            f"{chain.chain_id}; pass --chain with an RPC URL of that chain"
+        )
+    chain.attach(bundle.contract)
+    config = Config(
+        chain=ChainConfig(
+            url=chain.label,
+            chain_id=chain.chain_id,
+            contract=bundle.contract,
+            confirmations=0 if chain.is_embedded else 12,
+            deploy_block=bundle.deploy_block,
+        ),
+        mirror_url=IN_MEMORY,
+    )
+    ledger = cls(Workspace(Path("bundle"), config))
+    ledger.__dict__["chain"] = chain
+    ledger.mirror.upgrade()
+    entries = [
+        {k: v for k, v in e.signed().to_json_dict().items() if k in ENTRY_FIELDS}
+        | {"chain_id": chain.chain_id, "contract": bundle.contract}
+        for e in bundle.entries
+    ]
+    carried = [
+        {"entry_id": e.id_hex, "proof": e.proof.model_dump(), "anchor": e.anchor.model_dump()}
+        for e in bundle.entries
+        if e.proof and e.anchor
+    ]
+    with ledger.mirror.transaction() as session:
+        ledger.mirror.add_entries(session, entries, source="bundle")
+        recording.add_proofs(ledger, session, carried)
+    return ledger
