@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from labourledger.chain.ledger_contract import AnchorReceipt, TransactionNotSent
+from labourledger.envelope import to_hex
 from labourledger.errors import InputError
 from labourledger.index import INDEXED_KINDS, index_subject
 from labourledger.merkle import MerkleTree
@@ -51,10 +52,6 @@ class AnchorResult:
     gas_used: int
     status: str
     resumed: bool
-
-
-def _hex(value: bytes) -> str:
-    return "0x" + value.hex()
 
 
 @contextmanager
@@ -138,12 +135,12 @@ def _anchor_batch(
 ) -> AnchorResult:
     mirror = ledger.mirror
     tree = MerkleTree([bytes.fromhex(e["entry_id"][2:]) for e in pending])
-    root = _hex(tree.root)
+    root = to_hex(tree.root)
     # Asked before anything is written: an unreachable chain leaves the mirror untouched.
     on_chain = ledger.chain.anchor_of(tree.root)
     paths = []
     for i in range(tree.size):
-        paths.append([_hex(h) for h in tree.inclusion_proof(i)])
+        paths.append([to_hex(h) for h in tree.inclusion_proof(i)])
         if progress and (i + 1) % PROGRESS_EVERY == 0:
             progress(done + i + 1, total)
     if progress:
@@ -222,17 +219,17 @@ def _finish(
             session,
             anchor_row["root"],
             status,
-            tx_hash=_hex(receipt.tx_hash),
+            tx_hash=to_hex(receipt.tx_hash),
             block_number=receipt.block_number,
-            block_hash=_hex(receipt.block_hash),
+            block_hash=to_hex(receipt.block_hash),
             timestamp=receipt.timestamp,
             submitter=receipt.submitter,
         )
-        mirror.record_block(session, receipt.block_number, _hex(receipt.block_hash))
+        mirror.record_block(session, receipt.block_number, to_hex(receipt.block_hash))
     return AnchorResult(
         root=anchor_row["root"],
         size=anchor_row["size"],
-        tx_hash=_hex(receipt.tx_hash),
+        tx_hash=to_hex(receipt.tx_hash),
         block_number=receipt.block_number,
         gas_used=receipt.gas_used,
         status=status,
@@ -244,7 +241,7 @@ def index_of(ledger: Ledger, root: bytes) -> list[tuple[bytes, bytes]]:
     """The (subject, entry id) pairs a batch indexes on chain: its entries whose omission
     from a bundle would change a verdict."""
     pairs = []
-    for entry_id, kind, subject in ledger.mirror.anchor_members(_hex(root)):
+    for entry_id, kind, subject in ledger.mirror.anchor_members(to_hex(root)):
         indexed = index_subject(kind, bytes.fromhex(subject[2:]))
         if indexed is not None:
             pairs.append((indexed, bytes.fromhex(entry_id[2:])))

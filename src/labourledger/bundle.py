@@ -21,7 +21,7 @@ from pydantic import (
 )
 
 from labourledger import kinds
-from labourledger.envelope import SignedEntry
+from labourledger.envelope import SignedEntry, to_hex
 from labourledger.errors import InputError
 from labourledger.exchange import read_json
 
@@ -72,7 +72,7 @@ class BundleEntry(SignedEntry):
     @property
     def id_hex(self) -> str:
         """The entry id, 0x and lower-case hex."""
-        return "0x" + self.entry_id.hex()
+        return to_hex(self.entry_id)
 
     def signed(self) -> SignedEntry:
         """Just the signed entry."""
@@ -100,7 +100,7 @@ class Bundle(BaseModel):
             if entry.id_hex in seen:
                 raise ValueError(f"entries[{number}]: entry {entry.id_hex} appears twice")
             seen.add(entry.id_hex)
-        batches = {"0x" + e.subject.hex() for e in self.entries if e.kind == "batch"}
+        batches = {to_hex(e.subject) for e in self.entries if e.kind == "batch"}
         if self.batch.lower() not in batches:
             raise ValueError(f"batch: no batch entry in the bundle has id {self.batch}")
         return self

@@ -27,6 +27,7 @@ from eth_account.signers.local import LocalAccount
 
 from labourledger._resources import shipped_dir
 from labourledger.bundle import read_bundle
+from labourledger.envelope import to_hex
 from labourledger.ledger import Ledger
 from labourledger.presentation import annotate
 from labourledger.report import write_report
@@ -185,7 +186,7 @@ def run_demo(
             auditors[audit["auditor"]],
         )  # fmt: skip
         if findings:
-            spinning_audit = "0x" + entry.entry_id.hex()
+            spinning_audit = to_hex(entry.entry_id)
     say("a supplier declaration and three certificates")
     ledger.record(
         "attestation",

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Final, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from labourledger import kinds
-from labourledger.envelope import HashSigner, Kind, SignedEntry
+from labourledger.envelope import HashSigner, Kind, SignedEntry, to_hex
 from labourledger.epcis import (
     DOCUMENTS_FIELD,
     FACILITY_URN,
@@ -126,7 +126,7 @@ class _Importer:
     def sign(self, kind: Kind, body: Mapping[str, Any]) -> str:
         entry = self.ledger.sign(kind, body, self.signer)
         self.result.entries.append(entry)
-        return "0x" + entry.subject.hex()
+        return to_hex(entry.subject)
 
     def facility(self, event: _Event) -> str:
         uri = (event.biz_location or {}).get("id")

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from labourledger import kinds
 from labourledger.audits import Revoked, Timelines
 from labourledger.authority import may_update_grievance
+from labourledger.envelope import to_hex
 from labourledger.errors import InputError
 from labourledger.kinds.grievances import (
     CATEGORIES,
@@ -309,7 +310,7 @@ def record(
     if received_month > _this_month(issued_at):
         raise InputError(f"--received: {received_month} is after the month it is recorded in")
     entry = _keep(ledger, ledger.sign("grievance", body, signer, issued_at=issued_at), output)
-    return RecordedGrievance(entry, format_receipt(secret), "0x" + salt.hex())
+    return RecordedGrievance(entry, format_receipt(secret), to_hex(salt))
 
 
 @dataclass(frozen=True)
@@ -344,7 +345,7 @@ def update(
     if grievance.kind != "grievance":
         raise InputError(f"entry {grievance_id}: a {grievance.kind}, not a grievance")
     body = {
-        "grievance": "0x" + grievance.entry_id.hex(),
+        "grievance": to_hex(grievance.entry_id),
         "status": status,
         "month": month or _this_month(issued_at),
         "evidence": [e.hash for e in evidence],

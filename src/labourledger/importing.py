@@ -13,13 +13,13 @@ from typing import TYPE_CHECKING, Any
 from labourledger.authority import (
     issue_refusal,
     may_update_grievance,
-    revocation_refusal,
     speaks_for_facility,
 )
 from labourledger.envelope import HashSigner, SignedEntry, to_hex
 from labourledger.errors import InputError
 from labourledger.exchange import entry_from_file, read_entry_file, shape_problems
 from labourledger.progress import Progress
+from labourledger.revoking import refusal_now
 from labourledger.suppliers import RowError, read_facility_csv
 from labourledger.verify.integrity import IncludedInAnchor, InclusionProof
 
@@ -180,12 +180,7 @@ def _eligibility(ledger: Ledger, entry: SignedEntry, earlier: Sequence[SignedEnt
     if entry.kind == "revocation":
         target_id = str(entry.body["target"])
         issuer = _issuer_of(ledger, target_id, earlier)
-        refusal = revocation_refusal(
-            entry.issuer,
-            target_id,
-            issuer,
-            lambda: ledger.chain.has_role("ADMIN", entry.issuer),
-        )
+        refusal = refusal_now(ledger, entry.issuer, target_id, issuer)
         if issuer is None:
             refusal = f"{refusal}: import it first"
         return [refusal] if refusal else []

@@ -27,7 +27,7 @@ from labourledger import (
 )
 from labourledger.anchoring import AnchorResult
 from labourledger.chain import LedgerChain
-from labourledger.envelope import Domain, SignedEntry
+from labourledger.envelope import Domain, SignedEntry, to_hex
 from labourledger.errors import InputError
 from labourledger.importing import EntriesRefused, FacilityImport, ImportResult, RowsInvalid
 from labourledger.kinds import EvidenceRef
@@ -257,7 +257,7 @@ class Ledger:
     def check_entry(self, entry_id: str) -> list[CheckResult]:
         """Integrity checks of a stored entry, against the chain."""
         entry = self.entry(entry_id)
-        return self.check_integrity(entry, self.stored_proof("0x" + entry.entry_id.hex()))
+        return self.check_integrity(entry, self.stored_proof(to_hex(entry.entry_id)))
 
     # -- sync --------------------------------------------------------------
 

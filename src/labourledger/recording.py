@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from eth_account.signers.local import LocalAccount
 
 from labourledger import kinds
-from labourledger.authority import RevocationRefused, revocation_refusal
+from labourledger.authority import RevocationRefused
 from labourledger.envelope import (
     ExternalSigner,
     HashSigner,
@@ -26,6 +26,7 @@ from labourledger.errors import InputError
 from labourledger.exchange import write_entry_file
 from labourledger.kinds import EvidenceRef, evidence_ref
 from labourledger.progress import Progress
+from labourledger.revoking import refusal_now
 
 if TYPE_CHECKING:
     from labourledger.ledger import Ledger
@@ -108,9 +109,7 @@ def _check_revocations(ledger: Ledger, entries: Sequence[SignedEntry], signer: s
     held = ledger.mirror.get_entries(targets)
     for target in targets:
         issuer = held[target]["issuer"] if target in held else None
-        refusal = revocation_refusal(
-            signer, target, issuer, lambda: ledger.chain.has_role("ADMIN", signer)
-        )
+        refusal = refusal_now(ledger, signer, target, issuer)
         if refusal:
             raise RevocationRefused(f"revocation: {refusal}; nothing recorded")
 

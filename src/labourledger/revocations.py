@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from labourledger.authority import IgnoredRevocation, revocation_refusal
-from labourledger.envelope import Domain, SignedEntry
+from labourledger.envelope import Domain, SignedEntry, to_hex
 from labourledger.verify.integrity import (
     AnchoredRoot,
     ContentHashMatches,
@@ -60,7 +60,7 @@ def _problem(revocation: SignedEntry, target: str, facts: RevocationFacts) -> st
         result = check(revocation)
         if not result.passed:
             return result.reason
-    proof = facts.proofs.get("0x" + revocation.entry_id.hex())
+    proof = facts.proofs.get(to_hex(revocation.entry_id))
     block = None
     if proof is not None:
         anchored = facts.anchored_root(proof.root)

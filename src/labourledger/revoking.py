@@ -8,12 +8,13 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from labourledger.authority import RevocationRefused, revocation_refusal
+from labourledger.envelope import to_hex
 
 if TYPE_CHECKING:
     from labourledger.envelope import HashSigner, SignedEntry
     from labourledger.ledger import Ledger
 
-__all__ = ["sign_revocation"]
+__all__ = ["refusal_now", "sign_revocation"]
 
 
 def sign_revocation(
@@ -27,15 +28,20 @@ def sign_revocation(
     nothing is stored. RevocationRefused unless the signer issued the entry or holds ADMIN.
     """
     target = ledger.entry(entry_id)
-    target_id = "0x" + target.entry_id.hex()
+    target_id = to_hex(target.entry_id)
     if callable(signer):
         signer = signer()
-    refusal = revocation_refusal(
-        signer.address,
-        target_id,
-        target.issuer,
-        lambda: ledger.chain.has_role("ADMIN", signer.address),
-    )
+    refusal = refusal_now(ledger, signer.address, target_id, target.issuer)
     if refusal:
         raise RevocationRefused(f"revocation: {refusal}")
     return ledger.sign("revocation", {"target": target_id, "reason": reason}, signer)
+
+
+def refusal_now(
+    ledger: Ledger, revoker: str, target_id: str, target_issuer: str | None
+) -> str | None:
+    """Why `revoker` may not revoke `target_id` today (`authority.revocation_refusal`, with
+    ADMIN asked of the contract at its latest block); None when it may."""
+    return revocation_refusal(
+        revoker, target_id, target_issuer, lambda: ledger.chain.has_role("ADMIN", revoker)
+    )

@@ -19,6 +19,7 @@ from labourledger.envelope import (
     SignatureRequested,
     SignedEntry,
     UnsignedEntry,
+    to_hex,
 )
 from labourledger.errors import InputError
 
@@ -38,7 +39,7 @@ class WalletSigner(ExternalSigner):
     def hand_over(self, request: SignatureRequested) -> str:
         """Write the typed data for the wallet and keep the draft; returns the entry id."""
         draft = request.draft
-        entry_id = "0x" + draft.entry_id.hex()
+        entry_id = to_hex(draft.entry_id)
         typed = json.dumps(draft.typed_data_json(request.domain), indent=2) + "\n"
         try:
             self.typed_data_out.write_text(typed, encoding="utf-8")

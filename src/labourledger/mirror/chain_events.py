@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import Column, Connection, and_, delete, insert, select, update
 
 from labourledger.chain.events import RoleEvent
+from labourledger.envelope import to_hex
 from labourledger.mirror import schema
 from labourledger.mirror.anchors import ON_CHAIN
 from labourledger.mirror.connection import Connected
@@ -19,7 +20,7 @@ class ChainRecords(Connected):
 
     def record_role_event(self, conn: Connection, ev: RoleEvent) -> None:
         """Store one RoleGranted/RoleRevoked log (once)."""
-        tx_hash = "0x" + ev.tx_hash.hex()
+        tx_hash = to_hex(ev.tx_hash)
         r = schema.role_events
         if conn.execute(
             select(r.c.id).where(and_(r.c.tx_hash == tx_hash, r.c.log_index == ev.log_index))
@@ -32,7 +33,7 @@ class ChainRecords(Connected):
                 sender=ev.sender,
                 granted=ev.granted,
                 block_number=ev.block_number,
-                block_hash="0x" + ev.block_hash.hex(),
+                block_hash=to_hex(ev.block_hash),
                 tx_hash=tx_hash,
                 log_index=ev.log_index,
             )

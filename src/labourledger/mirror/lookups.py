@@ -77,7 +77,8 @@ class ProjectionQueries(Connected):
         return found
 
     def revocations(self, targets: Iterable[str]) -> dict[str, list[str]]:
-        """For each of `targets` that was revoked, the ids of the revocation entries."""
+        """For each of `targets` that a stored revocation names, the ids of those revocations;
+        not judged (whether each counts is `labourledger.revocations`)."""
         r = schema.revocations
         found: dict[str, list[str]] = {}
         for row in self._chunked(

@@ -12,6 +12,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from labourledger.authority import roles_allowed, speaks_for_facility
+from labourledger.envelope import to_hex
 from labourledger.grievances import GrievanceView, count
 from labourledger.kinds import operators_named
 from labourledger.verify.completeness import Missing, index_subjects, missing_from_evidence
@@ -101,7 +102,7 @@ def _missing(
         relied_on.update((a["entry_id"], facility_id) for a in evidence.attestations[facility_id])
     subjects = index_subjects(evidence.facilities, relied_on, parents)
     events = source.index_events(subjects)
-    held_ids = source.holds("0x" + e.entry_id.hex() for e in events)
+    held_ids = source.holds(to_hex(e.entry_id) for e in events)
     return missing_from_evidence(
         events,
         subjects,
@@ -415,7 +416,7 @@ def _entries(
                 "issuer": entry.issuer,
                 "revoked_by": revoked.get(entry_id, []),
                 "anchor": {
-                    "root": "0x" + stored.proof.root.hex(),
+                    "root": to_hex(stored.proof.root),
                     "tx_hash": stored.tx_hash,
                     "block_number": anchored.block_number if anchored else None,
                 }

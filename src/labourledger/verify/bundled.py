@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from labourledger.bundle import Bundle, BundleEntry
-from labourledger.envelope import Domain, SignedEntry
+from labourledger.envelope import Domain, SignedEntry, to_hex
 from labourledger.errors import InputError
 from labourledger.redaction import redact_url
 from labourledger.revocations import RevocationFacts, Revocations, judge_revocations
@@ -70,7 +70,7 @@ class BundleEvidence:
         if ref.startswith("0x") and len(ref) == 66:
             return ref.lower()
         matches = {
-            "0x" + e.subject.hex()
+            to_hex(e.subject)
             for e in self.bundle.entries
             if e.kind == "batch" and e.body.get("lot") == ref
         }
@@ -83,7 +83,7 @@ class BundleEvidence:
         wanted = {s.lower() for s in subjects}
         found: dict[str, dict[str, Any]] = {}
         for entry in self.bundle.entries:
-            subject = "0x" + entry.subject.hex()
+            subject = to_hex(entry.subject)
             if entry.kind == kind and subject in wanted and subject not in found:
                 found[subject] = {
                     **entry.body,
@@ -99,7 +99,7 @@ class BundleEvidence:
         on_chain: list[tuple[int, int, dict[str, Any]]] = []
         pending: list[dict[str, Any]] = []
         for entry in self.bundle.entries:
-            if entry.kind != kind or "0x" + entry.subject.hex() not in wanted:
+            if entry.kind != kind or to_hex(entry.subject) not in wanted:
                 continue
             row = entry.signed().to_json_dict() | {
                 "anchor_status": None,
@@ -228,7 +228,7 @@ class BundleEvidence:
         return walk_upstream(batch_id, on=on, edges=[e for e in edges if e.via not in cut], hop=hop)
 
     def _subjects(self, kind: str) -> list[str]:
-        return ["0x" + e.subject.hex() for e in self.bundle.entries if e.kind == kind]
+        return [to_hex(e.subject) for e in self.bundle.entries if e.kind == kind]
 
     # -- the chain -------------------------------------------------------------
 

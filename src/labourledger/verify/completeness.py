@@ -15,6 +15,7 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from labourledger.envelope import to_hex
 from labourledger.index import revocation_subject
 from labourledger.verify.results import CheckResult, Outcome
 
@@ -77,7 +78,7 @@ def missing_from_evidence(
     """Compare the index with `held` (every entry id the evidence holds)."""
     missing = Missing()
     for event in events:
-        entry_id = "0x" + event.entry_id.hex()
+        entry_id = to_hex(event.entry_id)
         if entry_id in held or event.subject not in subjects:
             continue
         facility, target = subjects[event.subject]

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from labourledger.audits import attestation_views, audit_views
+from labourledger.envelope import to_hex
 from labourledger.grievances import GrievanceView, grievance_views
 from labourledger.upstream import upstream_graph
 from labourledger.verify.policy import production_dates
@@ -126,7 +127,7 @@ def collect_evidence(source: EvidenceSource, batch: str) -> BatchEvidence:
 
 
 def _hex(value: bytes) -> str:
-    return "0x" + value.hex()
+    return to_hex(value)
 
 
 def _date(value: str | None) -> dt.date | None:

@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from labourledger.authority import may_update_grievance
-from labourledger.envelope import SignedEntry
+from labourledger.envelope import SignedEntry, to_hex
 from labourledger.grievances import UNRESOLVED, GrievanceView, current_status
 from labourledger.kinds import ILO_INDICATORS
 from labourledger.verify.results import CheckResult, Outcome
@@ -67,7 +67,7 @@ class UpdatedByChannelOrAuditor:
             f"({self.channel}) nor an AUDITOR at block {block}: not counted"
         )
         outcome = Outcome.PASS if ok else Outcome.FAIL
-        return CheckResult(self.name, outcome, reason, entry_id="0x" + entry.entry_id.hex())
+        return CheckResult(self.name, outcome, reason, entry_id=to_hex(entry.entry_id))
 
 
 def _month(day: dt.date) -> str:

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Protocol
 
-from labourledger.envelope import Domain, SignedEntry, recover_address
+from labourledger.envelope import Domain, SignedEntry, recover_address, to_hex
 from labourledger.errors import InvalidSignature
 from labourledger.hashing import checksum_address
 from labourledger.merkle import verify_inclusion
@@ -74,7 +74,7 @@ def _result(check: str, entry: SignedEntry, ok: bool, reason: str) -> CheckResul
         check=check,
         outcome=Outcome.PASS if ok else Outcome.FAIL,
         reason=reason,
-        entry_id="0x" + entry.entry_id.hex(),
+        entry_id=to_hex(entry.entry_id),
     )
 
 
@@ -177,7 +177,7 @@ class IncludedInAnchor:
 
         if self.proof is None:
             return fail("pending: not yet anchored, so not verified (run `labourledger anchor`)")
-        root_hex = "0x" + self.proof.root.hex()
+        root_hex = to_hex(self.proof.root)
         if self.anchored is None:
             return fail(f"root {root_hex} is not anchored on this chain's contract")
         if self.anchored.size != self.proof.tree_size:
@@ -196,7 +196,7 @@ class IncludedInAnchor:
                 reason=f"pending: anchored in block {self.anchored.block_number}, "
                 f"{self.anchored.confirmations} of {self.min_confirmations} confirmations; "
                 f"wait {wait} more block{'s' if wait != 1 else ''}, then `labourledger sync`",
-                entry_id="0x" + entry.entry_id.hex(),
+                entry_id=to_hex(entry.entry_id),
             )
         return _result(
             self.name,
