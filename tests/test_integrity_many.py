@@ -146,11 +146,17 @@ def test_many_matches_one_by_one_and_independent_implementations(
 
 # Run in a fresh interpreter: a thread some other test left running would keep the pool unused.
 _FORKED = """
-import os, threading
+import multiprocessing, os, threading
 from labourledger import parallel
 pids = lambda chunk: [os.getpid()] * len(chunk)
 assert parallel.cores() >= 2, "this machine has two cores; the pool needs them"
-workers = list(parallel.map_chunks(pids, range(40), chunk=5, min_items=10))
+# Each chunk waits for a second worker to hold one too: on a loaded machine one worker
+# could otherwise drain the queue alone; with no second worker the wait times out.
+both = multiprocessing.Barrier(2)
+def paired(chunk):
+    both.wait(timeout=60)
+    return pids(chunk)
+workers = list(parallel.map_chunks(paired, range(40), chunk=5, min_items=10))
 assert len(workers) == 40 and os.getpid() not in workers and len(set(workers)) >= 2, workers
 # Below the threshold, and with another thread running, everything stays in this process.
 assert set(parallel.map_chunks(pids, range(9), chunk=5, min_items=10)) == {os.getpid()}

@@ -73,3 +73,17 @@ def test_verbose_logs_what_the_library_does(workspace: Cli, tmp_path: Path) -> N
     workspace.ok("supplier", "import", str(tmp_path / "facilities.csv"), "--key", "admin")
     code, _, err = workspace.run("anchor", "--key", "admin", "--verbose")
     assert code == 0 and "INFO" in err and "anchoring 3 entries under root" in err
+
+
+def test_the_cli_progress_bar_runs_no_thread_of_its_own(tmp_path: Path) -> None:
+    # A refresh thread would keep verification from forking its process pool
+    # (labourledger.parallel forks only as the process's sole thread).
+    import threading
+
+    from labourledger.cli.context import State, progress_bar
+
+    before = threading.active_count()
+    with progress_bar(State(workspace=tmp_path), "checking") as report:
+        for done in range(1, 4):
+            report(done, 3)
+            assert threading.active_count() == before

@@ -161,3 +161,12 @@ def test_verification_never_imports_the_ledger() -> None:
             assert not any(n.startswith("labourledger.ledger") for n in names), path
             if isinstance(node, ast.ImportFrom) and node.module == "labourledger":
                 assert "ledger" not in {a.name for a in node.names}, path
+
+
+def test_no_module_is_over_500_lines_and_the_facade_stays_under_300() -> None:
+    sizes = {
+        str(path.relative_to(PACKAGE)): len(path.read_text().splitlines())
+        for path in PACKAGE.rglob("*.py")
+    }
+    assert {name: n for name, n in sizes.items() if n > 500} == {}
+    assert sizes["ledger.py"] < 300

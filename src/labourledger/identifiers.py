@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pycountry
-from eth_hash.auto import keccak
 from stdnum import ean, lei
 from stdnum.exceptions import ValidationError as StdnumError
 
 from labourledger.errors import InputError
+from labourledger.hashing import keccak256
 
 __all__ = [
     "CROCKFORD",
@@ -69,7 +69,7 @@ def make_os_id(country: str, digits: str, body5: str) -> str:
 
 def facility_id_from_os_id(os_id: str) -> bytes:
     """The facility id every brand derives from one Open Supply Hub id."""
-    return keccak(b"os:" + validate_os_id(os_id).encode())
+    return keccak256(b"os:" + validate_os_id(os_id).encode())
 
 
 def validate_gln(value: str) -> str:

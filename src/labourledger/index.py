@@ -9,7 +9,7 @@ The event reveals that such an entry exists and when; never its content.
 
 from __future__ import annotations
 
-from eth_hash.auto import keccak
+from labourledger.hashing import keccak256
 
 __all__ = ["INDEXED_KINDS", "index_subject", "revocation_subject"]
 
@@ -21,7 +21,7 @@ INDEXED_KINDS = frozenset(
 def revocation_subject(target: bytes) -> bytes:
     """The subject a revocation of `target` is indexed under: distinct from the target's own
     id, so "was this entry revoked?" is one topic to ask for, apart from its updates."""
-    return keccak(b"labourledger:revocation:" + target)
+    return keccak256(b"labourledger:revocation:" + target)
 
 
 def index_subject(kind: str, subject: bytes) -> bytes | None:

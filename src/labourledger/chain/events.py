@@ -13,13 +13,13 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from eth_hash.auto import keccak
 from eth_utils.address import to_checksum_address
 from web3 import Web3
 from web3.exceptions import Web3RPCError
 
 from labourledger.chain.roles import role_name
 from labourledger.errors import ChainError, ChainUnavailable, InputError
+from labourledger.hashing import keccak256
 
 __all__ = [
     "ANCHORED",
@@ -35,10 +35,10 @@ __all__ = [
     "rpc_message",
 ]
 
-ANCHORED = keccak(b"Anchored(bytes32,address,uint64)")
-INDEXED = keccak(b"Indexed(bytes32,bytes32)")
-ROLE_GRANTED = keccak(b"RoleGranted(bytes32,address,address)")
-ROLE_REVOKED = keccak(b"RoleRevoked(bytes32,address,address)")
+ANCHORED = keccak256(b"Anchored(bytes32,address,uint64)")
+INDEXED = keccak256(b"Indexed(bytes32,bytes32)")
+ROLE_GRANTED = keccak256(b"RoleGranted(bytes32,address,address)")
+ROLE_REVOKED = keccak256(b"RoleRevoked(bytes32,address,address)")
 ALL_EVENTS = (ANCHORED, INDEXED, ROLE_GRANTED, ROLE_REVOKED)
 
 #: Blocks in the first request of a range; later ones adapt.

@@ -8,17 +8,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from eth_abi.abi import decode as abi_decode
-from eth_hash.auto import keccak
 from hexbytes import HexBytes
 from web3 import Web3
 from web3.exceptions import ContractLogicError
 
 from labourledger.chain.roles import ROLE_NAMES, role_name
 from labourledger.errors import ChainError
+from labourledger.hashing import keccak256
 
 __all__ = ["RevertDecoder"]
 
-_ERROR_STRING_SELECTOR = keccak(b"Error(string)")[:4]
+_ERROR_STRING_SELECTOR = keccak256(b"Error(string)")[:4]
 
 # What a person should do about each custom error the contract (or AccessControl) reverts with.
 _ERROR_HINTS = {
@@ -77,7 +77,7 @@ class RevertDecoder:
 
 def _selector(name: str, arg_types: Sequence[str]) -> bytes:
     """The 4-byte selector of a function or custom error signature."""
-    return keccak(f"{name}({','.join(arg_types)})".encode())[:4]
+    return keccak256(f"{name}({','.join(arg_types)})".encode())[:4]
 
 
 def _show(value: object) -> str:

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from eth_hash.auto import keccak
+from labourledger.hashing import keccak256
 
 __all__ = ["ROLES", "role_name"]
 
 ROLES: dict[str, bytes] = {
     "ADMIN": b"\x00" * 32,
-    "BRAND": keccak(b"BRAND_ROLE"),
-    "AUDITOR": keccak(b"AUDITOR_ROLE"),
-    "SUPPLIER": keccak(b"SUPPLIER_ROLE"),
-    "GRIEVANCE_CHANNEL": keccak(b"GRIEVANCE_CHANNEL_ROLE"),
+    "BRAND": keccak256(b"BRAND_ROLE"),
+    "AUDITOR": keccak256(b"AUDITOR_ROLE"),
+    "SUPPLIER": keccak256(b"SUPPLIER_ROLE"),
+    "GRIEVANCE_CHANNEL": keccak256(b"GRIEVANCE_CHANNEL_ROLE"),
 }
 ROLE_NAMES = {value: name for name, value in ROLES.items()}
 

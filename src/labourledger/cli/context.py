@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -140,11 +141,18 @@ def progress_bar(st: State, what: str) -> Iterator[Progress]:
     """A bar on stderr that the library's `(done, total)` calls move (none under --json)."""
     from rich.progress import Progress as Bar
 
-    with Bar(console=stderr_console(), disable=st.json, transient=True) as bar:
+    # No refresh thread: verification forks a process pool only when it is the sole thread,
+    # so the bar redraws from the calls, at most ten times a second.
+    with Bar(console=stderr_console(), disable=st.json, transient=True, auto_refresh=False) as bar:
         task = bar.add_task(what, total=None)
+        drawn = 0.0
 
         def report(done: int, total: int) -> None:
+            nonlocal drawn
             bar.update(task, completed=done, total=total)
+            if time.monotonic() - drawn >= 0.1 or done == total:
+                drawn = time.monotonic()
+                bar.refresh()
 
         yield report
 

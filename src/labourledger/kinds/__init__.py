@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from eth_hash.auto import keccak
 from pydantic import BaseModel, ValidationError
 
 from labourledger.envelope import canonical_json
 from labourledger.errors import InputError, invalid_input
+from labourledger.hashing import keccak256
 from labourledger.kinds.accreditation import Accreditation, account_subject
 from labourledger.kinds.grievances import Grievance, GrievanceUpdate
 from labourledger.kinds.models import (
@@ -112,12 +112,14 @@ def subject_for(kind: str, model: BaseModel, *, issuer: str) -> bytes:
     match model:
         case Facility(os_id=str(os_id)):
             # Brands registering the same Open Supply Hub facility share one id.
-            return keccak(b"os:" + os_id.encode())
+            return keccak256(b"os:" + os_id.encode())
         case Facility():
             place = canonical_json(model.model_dump(include={"name", "country", "address"}))
-            return keccak(b"facility:" + issuer_tag + b":" + place)
+            return keccak256(b"facility:" + issuer_tag + b":" + place)
         case SupplyLink():
-            return keccak(b"link:" + _b(model.supplier) + _b(model.buyer) + model.material.encode())
+            return keccak256(
+                b"link:" + _b(model.supplier) + _b(model.buyer) + model.material.encode()
+            )
         case Attestation() | Audit() | Grievance():
             return _b(model.facility)
         case FindingUpdate():
@@ -125,9 +127,9 @@ def subject_for(kind: str, model: BaseModel, *, issuer: str) -> bytes:
         case GrievanceUpdate():
             return _b(model.grievance)
         case Product():
-            return keccak(b"product:" + issuer_tag + b":" + model.key.encode())
+            return keccak256(b"product:" + issuer_tag + b":" + model.key.encode())
         case Batch():
-            return keccak(b"batch:" + _b(model.product) + b":" + model.lot.encode())
+            return keccak256(b"batch:" + _b(model.product) + b":" + model.lot.encode())
         case Transformation():
             return _b(model.output)
         case Revocation():

@@ -12,9 +12,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Literal
 
-from eth_hash.auto import keccak
 from pydantic import model_validator
 
+from labourledger.hashing import keccak256
 from labourledger.kinds.models import Address, Body, Text
 
 __all__ = ["Accreditation", "account_subject"]
@@ -24,7 +24,7 @@ AccreditedRole = Literal["BRAND", "AUDITOR", "SUPPLIER", "GRIEVANCE_CHANNEL"]
 
 def account_subject(account: str) -> bytes:
     """The id every accreditation of `account` is about."""
-    return keccak(b"account:" + account.lower().encode())
+    return keccak256(b"account:" + account.lower().encode())
 
 
 class Accreditation(Body):

@@ -16,10 +16,10 @@ import os
 import re
 from typing import Annotated
 
-from eth_hash.auto import keccak
 from pydantic import AfterValidator, Field, WithJsonSchema, model_validator
 
 from labourledger.errors import InputError
+from labourledger.hashing import keccak256
 from labourledger.identifiers import CROCKFORD
 from labourledger.kinds.models import Body, Hex32
 from labourledger.vocabulary import (
@@ -109,14 +109,14 @@ _ALIASES = str.maketrans({"O": "0", "I": "1", "L": "1"})
 
 def receipt_commitment(secret: bytes) -> str:
     """What a grievance body holds of its receipt: keccak256("labourledger-receipt:" ‖ secret)."""
-    return "0x" + keccak(_RECEIPT_PREFIX + secret).hex()
+    return "0x" + keccak256(_RECEIPT_PREFIX + secret).hex()
 
 
 def report_commitment(salt: bytes, report: bytes) -> str:
     """keccak256(salt ‖ report): binds the grievance to a report no one can guess from it."""
     if len(salt) != 32:
         raise InputError(f"report salt: must be 32 bytes, got {len(salt)}")
-    return "0x" + keccak(salt + report).hex()
+    return "0x" + keccak256(salt + report).hex()
 
 
 def new_receipt() -> bytes:

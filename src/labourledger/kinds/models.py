@@ -8,7 +8,6 @@ import os
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from eth_hash.auto import keccak
 from eth_utils.address import is_hex_address, to_checksum_address
 from pydantic import (
     AfterValidator,
@@ -20,6 +19,7 @@ from pydantic import (
 )
 
 from labourledger.errors import InputError
+from labourledger.hashing import keccak256
 from labourledger.identifiers import (
     validate_country,
     validate_gln,
@@ -173,14 +173,14 @@ def evidence_ref(
         media_type=media_type or guessed or "application/octet-stream",
         size=len(data),
         salt="0x" + salt.hex(),
-        hash="0x" + keccak(salt + data).hex(),
+        hash="0x" + keccak256(salt + data).hex(),
     )
 
 
 def evidence_matches(ref: EvidenceRef, data: bytes) -> bool:
     """Whether `data` is the file `ref` was made from."""
     salt = bytes.fromhex(ref.salt[2:])
-    return len(data) == ref.size and "0x" + keccak(salt + data).hex() == ref.hash
+    return len(data) == ref.size and "0x" + keccak256(salt + data).hex() == ref.hash
 
 
 class Facility(Body):
