@@ -45,3 +45,31 @@ def test_options_offer_the_models_choices_and_say_the_os_id_format(
         main(["supplier", "add", "--help"])
     help_text = " ".join(capsys.readouterr().out.split())
     assert "15 characters" in help_text and "Crockford" in help_text
+
+
+def _help(command: Any) -> str:
+    with typer.Context(command, info_name="labourledger") as ctx:
+        return str(command.get_help(ctx))
+
+
+def test_the_root_lists_its_commands_as_typer_would_without_building_them() -> None:
+    from labourledger.cli.lazy import lazy_root
+
+    root = lazy_root(app)
+    eager = typer.main.get_command(app)
+    assert _help(root) == _help(eager)
+    assert list(root.commands) == list(eager.commands)  # type: ignore[attr-defined]
+    built = [n for n, c in root.commands.items() if type(c) is not type(root.commands["audit"])]
+    assert built == []  # listing built nothing: every command is still deferred
+
+
+def test_a_deferred_command_becomes_the_command_typer_builds() -> None:
+    from labourledger.cli.lazy import lazy_root
+
+    root = lazy_root(app)
+    eager = typer.main.get_command(app)
+    for name in ("verify", "audit"):
+        deferred, real = root.commands[name], eager.commands[name]  # type: ignore[attr-defined]
+        assert [p.name for p in deferred.params] == [p.name for p in real.params]
+        assert type(deferred) is type(real)
+        assert getattr(deferred, "commands", {}).keys() == getattr(real, "commands", {}).keys()

@@ -29,6 +29,7 @@ from labourledger.cli import (
     wallet,
 )
 from labourledger.cli.context import SignWith, State, err, next_step
+from labourledger.cli.lazy import lazy_root
 from labourledger.errors import LabourLedgerError
 
 app = typer.Typer(
@@ -201,7 +202,7 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit(0)
     try:
         # Outside standalone mode typer returns an Exit's code (130 for Ctrl-C) instead of raising.
-        code = app(args=args, prog_name="labourledger", standalone_mode=False)
+        code = lazy_root(app).main(args=args, prog_name="labourledger", standalone_mode=False)
     except LabourLedgerError as exc:
         from labourledger.cli.hints import hint_for
 
