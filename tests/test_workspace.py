@@ -10,6 +10,9 @@ from pathlib import Path
 import pytest
 from clihelp import Cli
 
+from labourledger.errors import LabourLedgerError
+from labourledger.ledger import Ledger
+
 pytestmark = pytest.mark.integration
 
 API_KEY = "0123456789abcdef0123456789abcdef"
@@ -78,3 +81,20 @@ def test_rpc_credentials_never_shown(
     assert json.loads(shown[0])["chain"] == f"http://***@{host}/?apikey=***"
     for text in shown:
         assert PASSWORD not in text and API_KEY not in text and QUERY_KEY not in text
+
+
+def test_a_refused_init_leaves_no_folder_so_it_can_run_again(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cli = Cli(tmp_path / "ws", capsys, monkeypatch)
+    monkeypatch.setenv("LABOURLEDGER_PASSPHRASE", "short")
+    code, _, err = cli.run("init")
+    assert code == 2 and "passphrase: use at least 8 characters" in err
+    assert not (tmp_path / "ws").exists()
+    monkeypatch.setenv("LABOURLEDGER_PASSPHRASE", "a long enough passphrase")
+    # Refused after the embedded chain was created on disk: that goes too.
+    with pytest.raises(LabourLedgerError):
+        Ledger.init(tmp_path / "ws", contract="0x" + "11" * 20, admin_passphrase="long enough")
+    assert not (tmp_path / "ws").exists()
+    cli.ok("init")
+    assert (tmp_path / "ws" / "config.toml").is_file()

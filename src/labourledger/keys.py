@@ -70,7 +70,7 @@ class KeyStore:
 
     def new(self, name: str, passphrase: str) -> KeyInfo:
         """Create a fresh key, store it encrypted under `passphrase`, return its address."""
-        self._check_passphrase(passphrase)
+        self.check_passphrase(passphrase)
         account = Account.create()
         self._write(name, Account.encrypt(account.key, passphrase, iterations=SCRYPT_N))
         return KeyInfo(name, account.address)
@@ -122,6 +122,7 @@ class KeyStore:
         return account
 
     @staticmethod
-    def _check_passphrase(passphrase: str) -> None:
+    def check_passphrase(passphrase: str) -> None:
+        """Refuse a passphrase too short to protect a key (InputError naming it)."""
         if len(passphrase) < 8:
             raise InputError("passphrase: use at least 8 characters")

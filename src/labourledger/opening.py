@@ -3,11 +3,13 @@ chain connected and checked against the one it was set up for."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from labourledger.chain import LedgerChain, open_embedded, open_rpc
 from labourledger.errors import InputError
+from labourledger.keys import KeyStore
 from labourledger.mirror import Mirror
 from labourledger.redaction import redact_url
 from labourledger.workspace import EMBEDDED, ChainConfig, Config, Workspace
@@ -67,8 +69,29 @@ def create(
         )
     if chain == EMBEDDED and admin_passphrase is None:
         raise InputError("the embedded chain needs a passphrase for the admin key")
-    # Reach the chain and database before writing anything.
+    if chain == EMBEDDED and admin_passphrase is not None and not contract:
+        KeyStore.check_passphrase(admin_passphrase)
+    # Reach the chain and database before writing anything; a failure later (a node that
+    # stops answering, a full disk) removes what was made, so init can simply run again.
     Mirror(db).check() if db else None
+    made = not root.exists()
+    try:
+        return _make(ledger_type, root, chain_config, contract, db, admin_passphrase)
+    except BaseException:
+        if made:
+            shutil.rmtree(root, ignore_errors=True)
+        raise
+
+
+def _make(
+    ledger_type: type[Ledger],
+    root: Path,
+    chain_config: ChainConfig,
+    contract: str | None,
+    db: str | None,
+    admin_passphrase: str | None,
+) -> Ledger:
+    chain = chain_config.url
     connected = _connect(chain, root.resolve() / "chain" / "embedded.sqlite")
     chain_config.chain_id = connected.chain_id
     if contract:
