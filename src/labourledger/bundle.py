@@ -35,7 +35,7 @@ Hex32 = Annotated[str, StringConstraints(pattern=r"^0x[0-9a-fA-F]{64}$")]
 class BundleProof(BaseModel):
     """An entry's RFC 6962 audit path in its anchored Merkle tree."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     leaf_index: int = Field(ge=0)
     tree_size: int = Field(ge=1)
@@ -45,7 +45,7 @@ class BundleProof(BaseModel):
 class BundleAnchor(BaseModel):
     """Where the exporter saw the entry's root anchored (the verifier asks the chain again)."""
 
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    model_config = ConfigDict(extra="ignore", frozen=True, defer_build=True)
 
     root: Hex32
     tx_hash: Hex32 | None = None
@@ -57,7 +57,7 @@ class BundleAnchor(BaseModel):
 class BundleEntry(SignedEntry):
     """A signed entry as a bundle carries it, with its proof and anchor once anchored."""
 
-    model_config = ConfigDict(frozen=True, extra="ignore")
+    model_config = ConfigDict(frozen=True, extra="ignore", defer_build=True)
 
     proof: BundleProof | None = None
     anchor: BundleAnchor | None = None
@@ -82,7 +82,7 @@ class BundleEntry(SignedEntry):
 class Bundle(BaseModel):
     """A batch's evidence for verification by anyone with access to the chain."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     format: Literal["labourledger-bundle/1"] = "labourledger-bundle/1"
     chain_id: int = Field(ge=1)

@@ -165,7 +165,7 @@ LAST_READABLE_SECOND = 253_402_300_799
 class Domain(BaseModel):
     """The EIP-712 domain: one deployed LabourLedger contract on one chain."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     chain_id: int = Field(ge=1)
     verifying_contract: Address
@@ -206,7 +206,7 @@ def _separator(chain_id: int, verifying_contract: str) -> bytes:
 class Entry(BaseModel):
     """The seven signed fields of an entry (the EIP-712 `Entry` struct)."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     issuer: Address
     kind: Kind

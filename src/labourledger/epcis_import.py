@@ -44,7 +44,7 @@ _COMMISSIONING = {
 
 
 class _Quantity(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     epc_class: str = Field(alias="epcClass")
     quantity: float | None = None
@@ -54,7 +54,7 @@ class _Quantity(BaseModel):
 class _Event(BaseModel):
     """The fields of an EPCIS event that the import reads; the rest are kept aside."""
 
-    model_config = ConfigDict(extra="allow", populate_by_name=True)
+    model_config = ConfigDict(extra="allow", populate_by_name=True, defer_build=True)
 
     type: str
     event_time: dt.datetime = Field(alias="eventTime")
@@ -71,7 +71,7 @@ class _Event(BaseModel):
 
 
 class _Document(BaseModel):
-    model_config = ConfigDict(extra="allow", populate_by_name=True)
+    model_config = ConfigDict(extra="allow", populate_by_name=True, defer_build=True)
 
     type: Literal["EPCISDocument"]
     schema_version: Literal["2.0"] = Field(alias="schemaVersion")

@@ -46,7 +46,7 @@ FORMAT = "labourledger-entries/1"
 class EntryFile(BaseModel):
     """Signed entries and the chain and contract they were signed for."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     format: Literal["labourledger-entries/1"] = "labourledger-entries/1"
     chain_id: int

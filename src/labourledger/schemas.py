@@ -31,7 +31,7 @@ _HEX32 = r"^0x[0-9a-f]{64}$"
 
 
 class _Closed(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, defer_build=True)
 
 
 class GrievanceCounts(_Closed):

@@ -18,7 +18,7 @@ __all__ = ["KeyRoles", "WorkspaceStatus", "workspace_status"]
 class KeyRoles(BaseModel):
     """A key held in the workspace and the roles its address holds on the contract now."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     name: str
     address: str
@@ -28,7 +28,7 @@ class KeyRoles(BaseModel):
 class WorkspaceStatus(BaseModel):
     """Where a workspace anchors and mirrors its entries, and how far it has got."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     workspace: str
     #: "embedded", or the JSON-RPC URL with any credentials hidden.

@@ -136,7 +136,9 @@ class Body(BaseModel):
     """Base of every body: unknown fields are errors, values are immutable."""
 
     # Enum fields hold their plain string values, as the signed JSON does.
-    model_config = ConfigDict(extra="forbid", frozen=True, use_enum_values=True)
+    # Validators are built on first use (as in every model here): a command that validates
+    # no entry, such as `status`, starts without building them.
+    model_config = ConfigDict(extra="forbid", frozen=True, use_enum_values=True, defer_build=True)
 
 
 def _ordered(first: dt.date | None, then: dt.date | None, names: str) -> None:

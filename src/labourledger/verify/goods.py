@@ -28,7 +28,7 @@ SHIPPED = "dol_goods_2024.json"
 class ListedGood(BaseModel):
     """One good, the countries it is listed for, and the kind of labour it is listed for."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     good: str = Field(min_length=1)
     #: labourledger's mapping from supply-chain text (product names, processes) to the good.
@@ -57,7 +57,7 @@ class ListedGood(BaseModel):
 class GoodsList(BaseModel):
     """A dated snapshot of the list: its edition and source travel into every report."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     title: str = Field(min_length=1)
     publisher: str = Field(min_length=1)
