@@ -1,5 +1,6 @@
 """The fillable audit template: what `audit new` writes for an auditor, and how a filled-in
-template (or a bare audit body) is read back for signing.
+template (or a bare audit body) is read back for signing; and the auditor's later word on
+one finding of a signed audit.
 
 The template's choices are the models' own vocabularies, so it offers exactly what a
 signed audit may hold.
@@ -7,6 +8,7 @@ signed audit may hold.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -21,10 +23,13 @@ from labourledger.vocabulary import (
     IloIndicator,
     Notice,
     Severity,
+    VerificationMethod,
 )
 
 if TYPE_CHECKING:
+    from labourledger.envelope import SignedEntry
     from labourledger.ledger import Ledger
+    from labourledger.recording import Signer
 
 __all__ = [
     "AuditTemplate",
@@ -32,6 +37,7 @@ __all__ = [
     "attach_evidence",
     "audit_template",
     "read_audit",
+    "sign_finding_update",
     "write_audit_template",
 ]
 
@@ -145,3 +151,44 @@ def attach_evidence(
         else:
             raise InputError(f"evidence {item.file}: no finding {item.finding!r} in {source}")
     return body
+
+
+def sign_finding_update(
+    ledger: Ledger,
+    signer: Signer,
+    audit_id: str,
+    finding_id: str,
+    *,
+    status: FindingStatus,
+    method: VerificationMethod = VerificationMethod.ONSITE,
+    verified_on: dt.date | None = None,
+    note: str | None = None,
+    evidence: Sequence[Path] = (),
+    issued_at: int | None = None,
+) -> SignedEntry:
+    """A new status of one finding of an audit held here, verified by `method` on
+    `verified_on` (default today), signed by `signer` (an AUDITOR's) with its `evidence`
+    files stored (call inside `ledger.evidence_staged()`); nothing else is stored. The
+    body is checked before any file is stored or `signer` asked for."""
+    from labourledger.envelope import to_hex
+    from labourledger.recording import checked, sign_with_evidence
+
+    audit = ledger.entry(audit_id)
+    if audit.kind != "audit":
+        raise InputError(f"entry {audit_id}: a {audit.kind}, not an audit")
+    if finding_id not in {f["id"] for f in audit.body["findings"]}:
+        raise InputError(f"finding {finding_id!r}: not in audit {to_hex(audit.entry_id)}")
+    body = checked(
+        "finding_update",
+        {
+            "audit": to_hex(audit.entry_id),
+            "finding_id": finding_id,
+            "status": status,
+            "verification_method": method,
+            "verified_on": verified_on or dt.date.today(),
+            "note": note,
+        },
+    )
+    return sign_with_evidence(
+        ledger, "finding_update", body, signer, evidence=evidence, issued_at=issued_at
+    )

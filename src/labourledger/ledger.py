@@ -129,6 +129,7 @@ class Ledger:
     facility = suppliers.facility
     operators = suppliers.operators
     change_operators = suppliers.change_operators
+    register_facility = suppliers.register_facility
     product_id = provenance.product_id
     batch_id = provenance.batch_id
     trace = provenance.trace

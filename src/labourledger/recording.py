@@ -4,7 +4,7 @@ their evidence files kept in the workspace and written to entry files for other 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from eth_account.signers.local import LocalAccount
 
 from labourledger import kinds
-from labourledger.authority import RevocationRefused
+from labourledger.authority import RevocationRefused, roles_allowed
 from labourledger.envelope import (
     ExternalSigner,
     HashSigner,
@@ -31,12 +31,61 @@ from labourledger.revoking import refusal_now
 if TYPE_CHECKING:
     from labourledger.ledger import Ledger
 
-__all__ = ["EvidenceStore", "add_proofs", "record", "record_many", "sign", "store", "write_entries"]
+__all__ = [
+    "EvidenceStore",
+    "Signer",
+    "add_proofs",
+    "checked",
+    "record",
+    "record_many",
+    "sign",
+    "sign_with_evidence",
+    "signer_for",
+    "store",
+    "write_entries",
+]
 
 #: Entries stored per round of statements (and per progress-bar step) within one transaction.
 STORE_CHUNK = 250
 #: New entries in one store after which the mirror's planner statistics are refreshed.
 ANALYZE_AFTER = 5_000
+
+#: What signs an entry: a signer, or a callable that returns one for the role the entry needs
+#: (`authority.roles_allowed`), called only once the input is checked, so a typo costs no
+#: passphrase prompt.
+Signer = HashSigner | Callable[[str], HashSigner]
+
+
+def signer_for(signer: Signer, kind: Kind, body: Mapping[str, Any]) -> HashSigner:
+    """The signer of a checked `body` of `kind`: `signer` itself, or what it returns for the
+    first role that may issue the entry."""
+    if callable(signer):
+        return signer(roles_allowed(kind, body)[0])
+    return signer
+
+
+def checked(kind: Kind, given: Mapping[str, Any]) -> dict[str, Any]:
+    """`given` less its None values (options not given), validated as a body of `kind`;
+    InputError naming the first bad field."""
+    body = {k: v for k, v in given.items() if v is not None}
+    kinds.parse_body(kind, body)
+    return body
+
+
+def sign_with_evidence(
+    ledger: Ledger,
+    kind: Kind,
+    body: Mapping[str, Any],
+    signer: Signer,
+    *,
+    evidence: Sequence[Path] = (),
+    issued_at: int | None = None,
+) -> SignedEntry:
+    """Sign a `checked` body with its `evidence` files stored (call inside
+    `ledger.evidence_staged()`, so a failure leaves none behind) and referenced; nothing
+    else is stored."""
+    full = {**body, "evidence": [ledger.store_evidence(path).model_dump() for path in evidence]}
+    return sign(ledger, kind, full, signer_for(signer, kind, full), issued_at=issued_at)
 
 
 def sign(

@@ -19,10 +19,13 @@ from labourledger import kinds
 from labourledger.envelope import to_hex
 from labourledger.errors import InputError
 from labourledger.identifiers import facility_id_from_os_id
+from labourledger.recording import checked, signer_for
 
 if TYPE_CHECKING:
     from labourledger.envelope import HashSigner, SignedEntry
     from labourledger.ledger import Ledger
+    from labourledger.recording import Signer
+    from labourledger.vocabulary import FacilityType
 
 __all__ = [
     "LABOURLEDGER_COLUMNS",
@@ -30,6 +33,7 @@ __all__ = [
     "FacilityRows",
     "RowError",
     "change_operators",
+    "export_facility_csv",
     "facilities",
     "facility",
     "facility_body_from_row",
@@ -37,6 +41,7 @@ __all__ = [
     "facility_row",
     "operators",
     "read_facility_csv",
+    "register_facility",
     "write_facility_csv",
 ]
 
@@ -214,6 +219,32 @@ def write_facility_csv(path: Path, rows: Sequence[Mapping[str, str]], *, osh_onl
         raise InputError(f"{path}: cannot write ({exc.strerror})") from None
 
 
+def export_facility_csv(
+    ledger: Ledger,
+    path: Path,
+    *,
+    country: str | None = None,
+    tier: int | None = None,
+    facility_type: str | None = None,
+    osh_only: bool = False,
+) -> int:
+    """Write the registered facilities (filtered as `facilities`), less those whose
+    registration was revoked, as an Open Supply Hub upload CSV that `read_facility_csv`
+    reads back; returns how many were written."""
+    live = [
+        r
+        for r in facilities(ledger, country=country, tier=tier, facility_type=facility_type)
+        if not r["revoked_by"]
+    ]
+    bodies = ledger.entries([r["entry_id"] for r in live])
+    rows = [
+        facility_row(bodies[r["entry_id"]].body, operators=operators(ledger, r["facility_id"]))
+        for r in live
+    ]
+    write_facility_csv(path, rows, osh_only=osh_only)
+    return len(rows)
+
+
 # -- the registry -------------------------------------------------------------
 
 
@@ -281,6 +312,46 @@ def _live_registrations(ledger: Ledger, facility_id: str) -> list[tuple[str, dic
     rows = ledger.mirror.timeline(facility_id, "facility")
     revoked = ledger.revoked(r["entry_id"] for r in rows)
     return [(r["issuer"], r["body"]) for r in rows if r["entry_id"] not in revoked]
+
+
+def register_facility(
+    ledger: Ledger,
+    signer: Signer,
+    *,
+    name: str,
+    country: str,
+    address: str,
+    tier: int,
+    facility_type: FacilityType | None = None,
+    os_id: str | None = None,
+    gln: str | None = None,
+    lei: str | None = None,
+    processing_types: Sequence[str] = (),
+    worker_count: int | None = None,
+    parent_company: str | None = None,
+    operators: Sequence[str] = (),
+) -> SignedEntry:
+    """Sign and store (pending) one facility's registration; `operators` are the SUPPLIER
+    keys whose self-declarations and transformations count for it. The body is checked
+    before `signer` is asked for (InputError naming the field)."""
+    body = checked(
+        "facility",
+        {
+            "name": name,
+            "country": country,
+            "address": address,
+            "facility_type": facility_type,
+            "tier": tier,
+            "os_id": os_id,
+            "gln": gln,
+            "lei": lei,
+            "processing_types": list(processing_types),
+            "worker_count": worker_count,
+            "parent_company": parent_company,
+            "operators": list(operators),
+        },
+    )
+    return ledger.record("facility", body, signer_for(signer, "facility", body))
 
 
 def change_operators(

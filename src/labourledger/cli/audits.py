@@ -10,17 +10,17 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import date, datetime, timezone
+from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import typer
 
 from labourledger.cli.context import (
-    State,
     deliver,
     next_step,
     out,
+    parse_date,
     parse_when,
     pending_hint,
     state,
@@ -34,9 +34,6 @@ from labourledger.vocabulary import (
     Severity,
     VerificationMethod,
 )
-
-if TYPE_CHECKING:
-    pass
 
 audit_app = typer.Typer(help="Auditors' inspection results.", no_args_is_help=True)
 finding_app = typer.Typer(help="Follow-up of audit findings.", no_args_is_help=True)
@@ -54,10 +51,6 @@ def register(app: typer.Typer) -> None:
     app.command("revoke")(revoke)
     app.command("import")(import_files)
     app.command("schema")(schema)
-
-
-def _evidence(st: State, files: list[Path]) -> list[dict[str, Any]]:
-    return [st.ledger.store_evidence(f).model_dump() for f in files]
 
 
 # audit --------------------------------------------------------------------
@@ -269,26 +262,22 @@ def finding_update(
 
     Example: labourledger finding update 0x3f2a… F-1 --status closed --method onsite --record
     """
-    from labourledger import kinds
+    from labourledger.audit_template import sign_finding_update
 
     st = state(ctx)
-    audit = st.ledger.audit(audit_id)
-    if finding_id not in {f["id"] for f in audit["findings"]}:
-        raise InputError(f"finding {finding_id!r}: not in audit {audit['entry_id']}")
-    body: dict[str, Any] = {
-        "audit": audit["entry_id"],
-        "finding_id": finding_id,
-        "status": status,
-        "verification_method": method,
-        "verified_on": on or date.today().isoformat(),
-        "note": note,
-    }
-    body = {k: v for k, v in body.items() if v is not None}
-    kinds.parse_body("finding_update", body)
+    verified_on = parse_date(on, "--on") if on else None
     with st.ledger.evidence_staged():
-        body["evidence"] = _evidence(st, evidence or [])
-        entry = st.ledger.sign(
-            "finding_update", body, st.signer("auditor"), issued_at=parse_when(issued_at)
+        entry = sign_finding_update(
+            st.ledger,
+            st.signer_as,
+            audit_id,
+            finding_id,
+            status=status,
+            method=method,
+            verified_on=verified_on,
+            note=note,
+            evidence=evidence or [],
+            issued_at=parse_when(issued_at),
         )
         deliver(st, entry, output, record)
 
@@ -327,25 +316,23 @@ def attest(
     Example: labourledger attest IN2024007SPNC3S --claim no_recruitment_fees
     --from 2026-01-01 --until 2026-12-31 --key supplier -o declaration.json
     """
-    from labourledger import kinds
+    from labourledger.attesting import sign_attestation
 
     st = state(ctx)
-    body: dict[str, Any] = {
-        "facility": st.ledger.facility_id(facility, registered=True),
-        "claim": claim,
-        "valid_from": valid_from,
-        "valid_until": valid_until,
-        "statement": statement,
-        "standard": standard,
-        "certificate_number": number,
-    }
-    body = {k: v for k, v in body.items() if v is not None}
-    kinds.parse_body("attestation", body)
+    start, end = parse_date(valid_from, "--from"), parse_date(valid_until, "--until")
     with st.ledger.evidence_staged():
-        body["evidence"] = _evidence(st, evidence or [])
-        default_key = "auditor" if claim == "certificate" else "supplier"
-        entry = st.ledger.sign(
-            "attestation", body, st.signer(default_key), issued_at=parse_when(issued_at)
+        entry = sign_attestation(
+            st.ledger,
+            st.signer_as,
+            facility,
+            claim=claim,
+            valid_from=start,
+            valid_until=end,
+            statement=statement,
+            standard=standard,
+            certificate_number=number,
+            evidence=evidence or [],
+            issued_at=parse_when(issued_at),
         )
         deliver(st, entry, output, record)
 

@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
@@ -101,6 +101,11 @@ class State:
         if self.sign_with is SignWith.EXTERNAL:
             return self._wallet(name)
         return self.sender(name, purpose=purpose)
+
+    def signer_as(self, role: str) -> HashSigner:
+        """`signer`, defaulting to the key named after `role` (AUDITOR: auditor,
+        GRIEVANCE_CHANNEL: channel), as keys here are named by convention."""
+        return self.signer(role.rsplit("_", 1)[-1].lower())
 
     def _wallet(self, name: str) -> HashSigner:
         from labourledger.kinds import checksum_address
@@ -237,6 +242,14 @@ def parse_when(value: str | None) -> int | None:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=timezone.utc)
     return int(moment.timestamp())
+
+
+def parse_date(value: str, option: str) -> date:
+    """A date option, YYYY-MM-DD; InputError naming `option`."""
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise InputError(f"{option}: expected a date such as 2026-03-01, got {value!r}") from None
 
 
 def deliver(st: State, entry: SignedEntry, output: Path | None, record: bool) -> None:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
-from labourledger.cli.context import State, out, pending_hint, progress_bar, state
+from labourledger.cli.context import out, pending_hint, progress_bar, state
 from labourledger.errors import InputError
 from labourledger.vocabulary import OPEN_FINDING_STATUSES, FacilityType
 
@@ -72,26 +72,22 @@ def add(
     --address "Plot 7, Gazipur" --type "Final Product Assembly" --tier 1 --os-id BD2024001KNTR4D
     --operator 0x4B20993Bc481177ec7E8f571ceCaE8A9e22C02db
     """
-    from labourledger import kinds
-
     st = state(ctx)
-    body: dict[str, Any] = {
-        "name": name,
-        "country": country,
-        "address": address,
-        "facility_type": facility_type,
-        "tier": tier,
-        "os_id": os_id,
-        "gln": gln,
-        "lei": lei,
-        "processing_types": processing or [],
-        "worker_count": workers,
-        "parent_company": parent,
-        "operators": operators or None,
-    }
-    body = {k: v for k, v in body.items() if v is not None}
-    kinds.parse_body("facility", body)  # bad input fails before any passphrase prompt
-    entry = st.ledger.record("facility", body, st.signer("brand"))
+    entry = st.ledger.register_facility(
+        st.signer_as,
+        name=name,
+        country=country,
+        address=address,
+        facility_type=facility_type,
+        tier=tier,
+        os_id=os_id,
+        gln=gln,
+        lei=lei,
+        processing_types=processing or [],
+        worker_count=workers,
+        parent_company=parent,
+        operators=operators or [],
+    )
     data = entry.to_json_dict()
     st.emit(
         data, lambda: out.print(f"facility 0x{entry.subject.hex()} recorded as {data['entry_id']}")
@@ -201,12 +197,23 @@ def list_suppliers(
     Example: labourledger supplier list --format osh-csv -o facilities.csv
     """
     st = state(ctx)
-    rows = st.ledger.facilities(country=country, tier=tier, facility_type=facility_type)
     if form is ListFormat.OSH_CSV:
         if output is None:
             raise InputError("-o: --format osh-csv needs a file to write")
-        _write_osh_csv(st, rows, output, osh_only=osh_only)
+        from labourledger.suppliers import export_facility_csv
+
+        written = export_facility_csv(
+            st.ledger,
+            output,
+            country=country,
+            tier=tier,
+            facility_type=facility_type,
+            osh_only=osh_only,
+        )
+        data = {"file": str(output), "format": "osh-csv", "facilities": written}
+        st.emit(data, lambda: out.print(f"wrote {output}: {written} facilities"))
         return
+    rows = st.ledger.facilities(country=country, tier=tier, facility_type=facility_type)
 
     def human() -> None:
         from rich.table import Table
@@ -231,20 +238,6 @@ def list_suppliers(
         out.print(f"{len(rows)} facilities")
 
     st.emit(rows, human)
-
-
-def _write_osh_csv(st: State, rows: list[dict[str, Any]], output: Path, *, osh_only: bool) -> None:
-    from labourledger.suppliers import facility_row, write_facility_csv
-
-    live = [r for r in rows if not r["revoked_by"]]
-    bodies = st.ledger.entries([r["entry_id"] for r in live])
-    written = [
-        facility_row(bodies[r["entry_id"]].body, operators=st.ledger.operators(r["facility_id"]))
-        for r in live
-    ]
-    write_facility_csv(output, written, osh_only=osh_only)
-    data = {"file": str(output), "format": "osh-csv", "facilities": len(written)}
-    st.emit(data, lambda: out.print(f"wrote {output}: {len(written)} facilities"))
 
 
 @supplier_app.command("show")
