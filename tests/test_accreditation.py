@@ -60,7 +60,7 @@ def test_roles_grant_names_the_auditor_everywhere_once_anchored(
     # Nothing half-done on a bad date: the role transaction is not even sent.
     code, _, err = cli.run("roles", "grant", "AUDITOR", auditor, "--name", BV,
                            "--valid-from", "2026-02-30", "--key", "admin")  # fmt: skip
-    assert code == 2 and "valid_from" in err
+    assert code == 2 and "--valid-from" in err
     code, _, err = cli.run("roles", "grant", "AUDITOR", auditor, "--number", "X")
     assert code == 2 and "--name" in err
 

@@ -13,11 +13,14 @@ from clihelp import PASSPHRASE
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 
+from labourledger import grievances
 from labourledger.attesting import sign_attestation
 from labourledger.audit_template import sign_finding_update
+from labourledger.authority import role_granters
 from labourledger.envelope import HashSigner, to_hex
 from labourledger.errors import InputError
 from labourledger.ledger import Ledger
+from labourledger.roles import Naming, RoleHolder, grant_named, role_holders
 from labourledger.suppliers import export_facility_csv
 from labourledger.vocabulary import Claim, FindingStatus, VerificationMethod
 
@@ -146,3 +149,81 @@ def test_attestation_asks_an_auditor_for_a_certificate_and_a_supplier_otherwise(
         "no_recruitment_fees",
         "2026-12-31",
     )
+
+
+def test_grant_named_checks_the_accreditation_before_the_transaction(ledger: Ledger) -> None:
+    admin = ledger.workspace.keys.unlock("admin", PASSPHRASE)
+    auditor = Account.create().address
+    unlocked: list[str] = []
+
+    def unlock() -> LocalAccount:
+        unlocked.append("admin")
+        return admin
+
+    for naming, field in (
+        (Naming("Bureau Veritas", valid_until=dt.date(2020, 1, 1)), "valid_until"),
+        (Naming(" "), "organisation"),
+    ):
+        with pytest.raises(InputError, match=field):
+            grant_named(ledger, unlock, "AUDITOR", auditor, naming)
+    with pytest.raises(InputError, match="role"):
+        grant_named(ledger, unlock, "ADMIN", auditor, Naming("Bureau Veritas"))
+    assert unlocked == [] and ledger.roles_of([auditor]) == {auditor: []}
+
+    granted = grant_named(ledger, unlock, "auditor", auditor, Naming("Bureau Veritas", "BV-1"))
+    assert (granted.role, unlocked, ledger.roles_of([auditor])[auditor]) == (
+        "AUDITOR",
+        ["admin"],
+        ["AUDITOR"],
+    )
+    body = granted.accreditation.body
+    assert (body["organisation"], body["accreditation_number"], body["valid_from"]) == (
+        "Bureau Veritas",
+        "BV-1",
+        dt.date.today().isoformat(),
+    )
+    holders = role_holders(ledger)
+    # Pending, the accreditation names nobody yet; the admin's key is named by the workspace.
+    assert RoleHolder("AUDITOR", auditor, None, None) in holders
+    assert RoleHolder("ADMIN", admin.address, "admin", None) in holders
+
+
+def test_role_granters_is_the_contracts_rule(ledger: Ledger) -> None:
+    admin = ledger.workspace.keys.unlock("admin", PASSPHRASE)
+    brand: LocalAccount = Account.create()
+    ledger.chain.fund(brand.address, 10**18)
+    assert role_granters("BRAND") == role_granters("AUDITOR") == ("ADMIN",)
+    ledger.grant_role(admin, "BRAND", brand.address)
+    assert role_granters("SUPPLIER") == ("BRAND",)
+    supplier = Account.create().address
+    with pytest.raises(InputError, match="may not grant SUPPLIER"):
+        ledger.grant_role(admin, "SUPPLIER", supplier)  # an admin without BRAND may not
+    ledger.grant_role(brand, "SUPPLIER", supplier)
+    assert ledger.roles_of([supplier])[supplier] == ["SUPPLIER"]
+
+
+def test_grievance_listing_selects_by_current_status_and_names_the_facility(
+    ledger: Ledger,
+) -> None:
+    mill = ledger.register_facility(Account.create(), **MILL | {"name": "Heard Mill"})
+    facility = to_hex(mill.subject)
+    hotline = Account.create()
+    for categories in (["wages"], ["harassment", "wages"]):
+        grievances.record(ledger, hotline, facility=facility, received_month="2026-01",
+                          channel="hotline", categories=categories, severity="major",
+                          workers="2-5", report=b"report")  # fmt: skip
+    with pytest.raises(InputError, match=r"status: expected one of .* or revoked"):
+        grievances.listing(ledger, facility=facility, status="closed")
+
+    found = grievances.listing(ledger, facility=facility)
+    assert found.names == {facility: "Heard Mill"} and len(found.each) == 2
+    [counted] = found.counts
+    assert (counted.name, counted.total, counted.by_category) == (
+        "Heard Mill",
+        2,
+        {"wages": 2, "harassment": 1},
+    )
+    assert len(grievances.listing(ledger, facility=facility, status="acknowledged").each) == 2
+    judged = grievances.listing(ledger, facility=facility, status="substantiated")
+    assert (judged.each, judged.counts) == ([], [])
+    assert facility in grievances.listing(ledger).by_facility  # every facility held here

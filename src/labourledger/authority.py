@@ -1,4 +1,5 @@
-"""Who may issue each kind, who may revoke an entry, and who speaks for a facility.
+"""Who may issue each kind, who may revoke an entry, who speaks for a facility, and who may
+grant each role.
 
 The one place these rules live. Recording, importing and verifying (of a mirror
 and of a bundle) all ask here; none of them restates a rule. Nothing here reads
@@ -19,6 +20,7 @@ __all__ = [
     "issue_refusal",
     "may_update_grievance",
     "revocation_refusal",
+    "role_granters",
     "roles_allowed",
     "speaks_for_facility",
 ]
@@ -91,6 +93,12 @@ def speaks_for_facility(kind: str, body: Mapping[str, Any], held_brand: Callable
     if kind == "attestation":
         return bool(body["claim"] != "certificate")
     return kind == "transformation" and not held_brand()
+
+
+def role_granters(role: str) -> tuple[str, ...]:
+    """The roles whose holders may grant `role` on the contract: BRAND grants SUPPLIER (a
+    brand onboards its own suppliers), ADMIN every other role."""
+    return ("BRAND",) if role == "SUPPLIER" else ("ADMIN",)
 
 
 class RevocationRefused(InputError):

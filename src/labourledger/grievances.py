@@ -26,6 +26,7 @@ from labourledger.envelope import to_hex
 from labourledger.errors import InputError
 from labourledger.kinds.grievances import (
     CATEGORIES,
+    GRIEVANCE_STATUSES,
     format_receipt,
     new_receipt,
     parse_receipt,
@@ -42,6 +43,7 @@ __all__ = [
     "UNRESOLVED",
     "EvidenceCommitment",
     "FacilityGrievances",
+    "GrievanceListing",
     "GrievanceView",
     "ReceiptCheck",
     "RecordedGrievance",
@@ -55,6 +57,7 @@ __all__ = [
     "export",
     "grievance_views",
     "grievances_of",
+    "listing",
     "record",
     "update",
 ]
@@ -261,6 +264,43 @@ def count(
         received_from=months[0] if months else None,
         received_to=months[-1] if months else None,
         name=name,
+    )
+
+
+@dataclass(frozen=True)
+class GrievanceListing:
+    """Grievances selected for a listing, by facility, with the facilities' names."""
+
+    by_facility: dict[str, list[GrievanceView]]
+    names: dict[str, str | None]
+
+    @property
+    def each(self) -> list[GrievanceView]:
+        """Every selected grievance, facility by facility."""
+        return [v for views in self.by_facility.values() for v in views]
+
+    @property
+    def counts(self) -> list[FacilityGrievances]:
+        """The `count` of each facility with a selected grievance."""
+        return [count(f, vs, self.names.get(f)) for f, vs in self.by_facility.items() if vs]
+
+
+def listing(
+    ledger: Ledger, *, facility: str | None = None, status: str | None = None
+) -> GrievanceListing:
+    """The grievances of `facility` (an id or OS id; default every one held here), only
+    those whose current status is `status` (a grievance status, or revoked) when given."""
+    if status is not None and status not in (*GRIEVANCE_STATUSES, "revoked"):
+        raise InputError(f"status: expected one of {', '.join(GRIEVANCE_STATUSES)} or revoked")
+    found = (
+        grievances_of(ledger, [ledger.facility_id(facility)])
+        if facility
+        else all_grievances(ledger)
+    )
+    rows = ledger.mirror.lookup("facilities", "facility_id", list(found))
+    return GrievanceListing(
+        {f: [v for v in views if status in (None, v.status)] for f, views in found.items()},
+        {f: rows.get(f, {}).get("name") for f in found},
     )
 
 

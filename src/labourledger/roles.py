@@ -1,21 +1,37 @@
-"""Roles: granting and revoking the contract's roles, and who holds them."""
+"""Roles: granting and revoking the contract's roles, naming the organisation an account
+belongs to when granting, and who holds them."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+import datetime as dt
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from labourledger.chain.ledger_contract import ROLES, RoleEvent
 from labourledger.envelope import to_hex
 from labourledger.errors import ChainError, InputError
+from labourledger.recording import checked
 
 if TYPE_CHECKING:
     from eth_account.signers.local import LocalAccount
 
+    from labourledger.envelope import SignedEntry
     from labourledger.ledger import Ledger
 
-__all__ = ["grant_role", "revoke_role", "role_history", "role_members", "roles_of"]
+__all__ = [
+    "NamedGrant",
+    "Naming",
+    "RoleHolder",
+    "grant_named",
+    "grant_role",
+    "revoke_role",
+    "role_history",
+    "role_holders",
+    "role_members",
+    "roles_of",
+]
 
 
 def grant_role(ledger: Ledger, admin: LocalAccount, role: str, account: str) -> str:
@@ -28,6 +44,86 @@ def revoke_role(ledger: Ledger, admin: LocalAccount, role: str, account: str) ->
     """Revoke a role; returns the tx hash."""
     with _sender_may("revoke", role, admin):
         return to_hex(ledger.chain.revoke_role(admin, _role(role), account).tx_hash)
+
+
+@dataclass(frozen=True)
+class Naming:
+    """The organisation an account belongs to, as an admin names it in an accreditation."""
+
+    organisation: str
+    number: str | None = None
+    #: First day it holds; None: the day it is signed.
+    valid_from: dt.date | None = None
+    #: Last day it holds; None: open-ended.
+    valid_until: dt.date | None = None
+
+
+@dataclass(frozen=True)
+class NamedGrant:
+    """A role granted, and the accreditation (pending) naming the account's organisation."""
+
+    role: str
+    account: str
+    tx_hash: str
+    accreditation: SignedEntry
+
+
+def grant_named(
+    ledger: Ledger,
+    admin: LocalAccount | Callable[[], LocalAccount],
+    role: str,
+    account: str,
+    naming: Naming,
+) -> NamedGrant:
+    """Grant `role` to `account`, then record (pending) the same admin's accreditation naming
+    its organisation. The accreditation is checked first, so bad input neither sends the
+    transaction nor asks for `admin` (a callable is called only then)."""
+    body = checked(
+        "accreditation",
+        {
+            "account": account,
+            "organisation": naming.organisation,
+            "role": _role(role),
+            "accreditation_number": naming.number,
+            "valid_from": naming.valid_from or dt.date.today(),
+            "valid_until": naming.valid_until,
+        },
+    )
+    sender = admin() if callable(admin) else admin
+    tx_hash = grant_role(ledger, sender, role, account)
+    entry = ledger.record("accreditation", body, sender)
+    return NamedGrant(_role(role), account, tx_hash, entry)
+
+
+@dataclass(frozen=True)
+class RoleHolder:
+    """One current member of a role: the local key of that address, and the organisation
+    an admin's accreditation in force names (None for either when there is none)."""
+
+    role: str
+    account: str
+    key: str | None
+    organisation: str | None
+
+
+def role_holders(ledger: Ledger) -> list[RoleHolder]:
+    """Every current member of every role (`role_members`), with its local key's name and
+    its accredited organisation (`accreditations.accredited`)."""
+    from labourledger.accreditations import accredited
+
+    members = role_members(ledger)
+    names = ledger.workspace.keys.by_address()
+    named = accredited(ledger, {a for accounts in members.values() for a in accounts})
+    return [
+        RoleHolder(
+            role,
+            account,
+            names.get(account),
+            named[account.lower()].organisation if account.lower() in named else None,
+        )
+        for role, accounts in members.items()
+        for account in accounts
+    ]
 
 
 def role_members(ledger: Ledger) -> dict[str, list[str]]:

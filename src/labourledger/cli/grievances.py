@@ -14,7 +14,7 @@ from typing import Annotated
 
 import typer
 
-from labourledger.cli.context import next_step, out, parse_when, state
+from labourledger.cli.context import next_step, options_for, out, parse_when, state
 from labourledger.errors import InputError
 from labourledger.vocabulary import (
     CATEGORIES,
@@ -190,28 +190,18 @@ def grievance_list(
     from labourledger import grievances
 
     st = state(ctx)
-    ledger = st.ledger
-    if status is not None and status not in (*GrievanceStatus, "revoked"):
-        raise InputError(f"--status: expected one of {', '.join(GrievanceStatus)} or revoked")
-    by_facility = (
-        grievances.grievances_of(ledger, [ledger.facility_id(facility)])
-        if facility
-        else grievances.all_grievances(ledger)
-    )
-    names = ledger.mirror.lookup("facilities", "facility_id", list(by_facility))
-    selected = {
-        f: [v for v in views if status is None or v.status == status]
-        for f, views in by_facility.items()
-    }
+    with options_for(status="--status"):
+        found = grievances.listing(st.ledger, facility=facility, status=status)
+    names = found.names
     if each:
-        rows = [v.to_dict() for views in selected.values() for v in views]
+        rows = [v.to_dict() for v in found.each]
 
         def each_table() -> None:
             from rich.table import Table
 
             table = Table("grievance", "facility", "received", "categories", "severity", "status")
             for r in rows:
-                name = names.get(r["facility"], {}).get("name") or r["facility"][:14] + "…"
+                name = names.get(r["facility"]) or r["facility"][:14] + "…"
                 table.add_row(
                     r["entry_id"][:14] + "…",
                     name,
@@ -224,11 +214,7 @@ def grievance_list(
 
         st.emit(rows, each_table)
         return
-    counts = [
-        grievances.count(f, views, names.get(f, {}).get("name"))
-        for f, views in selected.items()
-        if views
-    ]
+    counts = found.counts
 
     def count_table() -> None:
         from rich.table import Table

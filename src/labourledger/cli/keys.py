@@ -37,22 +37,20 @@ def new(
 
 
 def _role_hint(name: str, address: str, deployed: bool, *, held: set[str]) -> str:
-    """How the new key gets its role: granted here when this workspace holds a key that may
-    grant it (any role by the admin; SUPPLIER by a brand too), else asked of whoever may."""
+    """How the new key gets its role: granted here when this workspace holds a key named
+    after a role that may grant it (`authority.role_granters`), else asked of whoever may."""
+    from labourledger.authority import role_granters
     from labourledger.chain.ledger_contract import ROLES
 
     role = next((r for r in ROLES if name.upper() in (r, r.split("_")[-1])), "ROLE")
     if role == "ADMIN" and not deployed:
         return "deploy the contract with it: `labourledger contracts deploy --key admin`"
-    granter = "admin" if "admin" in held and name != "admin" else None
-    if granter is None and role == "SUPPLIER" and "brand" in held:
-        granter = "brand"
+    granters = [g.lower() for g in role_granters(role)]
+    granter = next((g for g in granters if g in held and g != name), None)
     if granter:
         return f"give it its role: `labourledger roles grant {role} {name} --key {granter}`"
-    if role == "SUPPLIER":
-        who, command = "a brand you supply", f"roles grant SUPPLIER {address} --key brand"
-    else:
-        who, command = "the contract's admin", f"roles grant {role} {address} --key admin"
+    who = "a brand you supply" if granters[0] == "brand" else "the contract's admin"
+    command = f"roles grant {role} {address} --key {granters[0]}"
     return f"send your address {address} to {who}, who runs `labourledger {command}`"
 
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import datetime as dt
-from typing import Annotated, Any
+from dataclasses import asdict
+from typing import Annotated
 
 import typer
 
-from labourledger.cli.context import State, next_step, out, state
+from labourledger.cli.context import State, next_step, out, parse_date, state
 from labourledger.errors import InputError
 from labourledger.vocabulary import Role
 
@@ -55,16 +55,40 @@ def grant(
     """
     if name is None and (number or valid_from or valid_until):
         raise InputError("--name: --number, --valid-from and --valid-until need --name")
-    body: dict[str, Any] | None = None
-    if name is not None:
-        body = {
-            "organisation": name,
-            "role": role.upper(),
-            "accreditation_number": number,
-            "valid_from": valid_from or dt.date.today().isoformat(),
-            "valid_until": valid_until,
-        }
-    _change(ctx, role, who, grant=True, accreditation=body)
+    if name is None:
+        _change(ctx, role, who, grant=True)
+        return
+    from labourledger.envelope import to_hex
+    from labourledger.roles import Naming, grant_named
+
+    naming = Naming(
+        name,
+        number,
+        parse_date(valid_from, "--valid-from") if valid_from else None,
+        parse_date(valid_until, "--valid-until") if valid_until else None,
+    )
+    st = state(ctx)
+    granted = grant_named(
+        st.ledger,
+        lambda: st.sender("admin", purpose="send the role transaction"),
+        role,
+        _address(st, who),
+        naming,
+    )
+    data = {
+        "role": granted.role,
+        "account": granted.account,
+        "action": "granted",
+        "tx_hash": granted.tx_hash,
+        "accreditation": to_hex(granted.accreditation.entry_id),
+    }
+
+    def human() -> None:
+        out.print(f"granted {granted.role} for {granted.account} (tx {granted.tx_hash})")
+        out.print(f"accreditation {data['accreditation']}: {naming.organisation}")
+
+    st.emit(data, human)
+    next_step("run `labourledger anchor` so reports name the organisation")
 
 
 @roles_app.command("revoke")
@@ -80,46 +104,15 @@ def revoke(
     _change(ctx, role, who, grant=False)
 
 
-def _change(
-    ctx: typer.Context,
-    role: str,
-    who: str,
-    *,
-    grant: bool,
-    accreditation: dict[str, Any] | None = None,
-) -> None:
+def _change(ctx: typer.Context, role: str, who: str, *, grant: bool) -> None:
     st = state(ctx)
     address = _address(st, who)
-    if accreditation is not None:
-        from labourledger.kinds import canonical_body
-
-        # Checked before the role transaction, so a bad --valid-until changes nothing.
-        accreditation = canonical_body(
-            "accreditation",
-            {"account": address, **{k: v for k, v in accreditation.items() if v is not None}},
-        )
     sender = st.sender("admin", purpose="send the role transaction")
     change = st.ledger.grant_role if grant else st.ledger.revoke_role
     tx_hash = change(sender, role, address)
     verb = "granted" if grant else "revoked"
-    data: dict[str, Any] = {
-        "role": role.upper(),
-        "account": address,
-        "action": verb,
-        "tx_hash": tx_hash,
-    }
-    if accreditation is not None:
-        entry = st.ledger.record("accreditation", accreditation, sender)
-        data["accreditation"] = "0x" + entry.entry_id.hex()
-
-    def human() -> None:
-        out.print(f"{verb} {role.upper()} for {address} (tx {tx_hash})")
-        if accreditation is not None:
-            out.print(f"accreditation {data['accreditation']}: {accreditation['organisation']}")
-
-    st.emit(data, human)
-    if accreditation is not None:
-        next_step("run `labourledger anchor` so reports name the organisation")
+    data = {"role": role.upper(), "account": address, "action": verb, "tx_hash": tx_hash}
+    st.emit(data, lambda: out.print(f"{verb} {role.upper()} for {address} (tx {tx_hash})"))
 
 
 @roles_app.command("list")
@@ -128,18 +121,10 @@ def list_roles(ctx: typer.Context) -> None:
 
     Example: labourledger roles list --json
     """
-    from labourledger.accreditations import accredited
+    from labourledger.roles import role_holders
 
     st = state(ctx)
-    members = st.ledger.role_members()
-    names = st.ledger.workspace.keys.by_address()
-    named = accredited(st.ledger, {a for accounts in members.values() for a in accounts})
-    data = [
-        {"role": role, "account": account, "key": names.get(account),
-         "organisation": named[account.lower()].organisation if account.lower() in named else None}
-        for role, accounts in members.items()
-        for account in accounts
-    ]  # fmt: skip
+    data = [asdict(holder) for holder in role_holders(st.ledger)]
 
     def human() -> None:
         from rich.table import Table
