@@ -44,6 +44,11 @@ def test_help_and_version_import_no_chain_or_database_library() -> None:
         assert modules.isdisjoint(MODELS), (args, sorted(modules & set(MODELS)))
 
 
+def test_version_alone_imports_no_command_line() -> None:
+    loaded = {name.split(".")[0] for name in _imported_by("--version")}
+    assert loaded.isdisjoint({"typer", "rich", "click"}), sorted(loaded)
+
+
 def _module_name(path: Path) -> str:
     parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)

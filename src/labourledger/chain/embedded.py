@@ -254,8 +254,11 @@ def open_embedded(path: Path) -> LedgerChain:
             backend = _PersistentBackend(SQLiteAtomicDB(path))
     except (sqlite3.Error, OSError) as exc:
         raise _unusable(path, exc) from exc
-    provider = _EmbeddedProvider(backend, lock, path)
-    return LedgerChain(Web3(provider), label="embedded", is_embedded=True)
+    w3 = Web3(_EmbeddedProvider(backend, lock, path))
+    # Calls name a sender, so eth-tester's middleware need not list every account to guess one
+    # (a third of a `status`); transactions are signed here and name their own.
+    w3.eth.default_account = dev_account().address
+    return LedgerChain(w3, label="embedded", is_embedded=True)
 
 
 def _unusable(path: Path, exc: Exception) -> ChainUnavailable:

@@ -45,15 +45,11 @@ app = typer.Typer(
 )
 
 
-def _print_version() -> None:
-    from importlib.metadata import version
-
-    sys.stdout.write(f"labourledger {version('labourledger')}\n")
-
-
 def _version_option(value: bool) -> None:
     if value:
-        _print_version()
+        from labourledger.__main__ import version_line
+
+        sys.stdout.write(version_line())
         raise typer.Exit()
 
 
@@ -196,10 +192,6 @@ def _usage_error(exc: Exception) -> None:
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the `labourledger` console script."""
     args = _hoist_global_options(list(sys.argv[1:] if argv is None else argv))
-    if args == ["--version"]:
-        # Answered before typer builds every command: the version alone needs none of them.
-        _print_version()
-        raise SystemExit(0)
     try:
         # Outside standalone mode typer returns an Exit's code (130 for Ctrl-C) instead of raising.
         code = lazy_root(app).main(args=args, prog_name="labourledger", standalone_mode=False)
