@@ -168,8 +168,10 @@ def test_an_altered_bundle_is_refused_in_one_line_or_fails_never_passes(
     file = tmp_path / "altered.json"
     file.write_text(json.dumps(bundle))
     try:
-        report = verify_batch(BundleEvidence(read_bundle(file), ledger.chain),
-                              bundle["batch"], Policy())  # fmt: skip
+        read = read_bundle(file)
+        if read == Bundle.model_validate(honest_bundle):
+            return  # e.g. an empty `refs` dropped: the entry reads back as signed
+        report = verify_batch(BundleEvidence(read, ledger.chain), bundle["batch"], Policy())
     except InputError as refused:
         assert len(str(refused).splitlines()) == 1, str(refused)
         if "not a valid bundle" in str(refused):

@@ -300,7 +300,13 @@ class LedgerChain:
         return [r for c in self._reader(chunk).logs(topics, from_block, to_block) for r in c.roles]
 
     def _reader(self, chunk: int) -> LogReader:
-        return LogReader(self.w3, self._deployed.address, self.label, chunk=chunk)
+        return LogReader(
+            self.w3,
+            self._deployed.address,
+            self.label,
+            chunk=chunk,
+            subjects_here=self.is_embedded,
+        )
 
     # Blocks and balances
 
