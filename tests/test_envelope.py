@@ -164,3 +164,18 @@ def test_a_signing_time_past_year_9999_is_refused(account) -> None:  # type: ign
         SignedEntry.model_validate(data)
     data["issued_at"] = 253_402_300_799
     assert SignedEntry.model_validate(data).issued_at_iso.startswith("9999-12-31T23:59:59")
+
+
+def test_a_loaded_signing_key_signs_as_its_bytes_and_never_shows_them(account) -> None:  # type: ignore[no-untyped-def]
+    from labourledger.envelope import SigningKey
+
+    key = SigningKey.load(account.key)
+    assert key.address == account.address
+    assert account.key.hex() not in repr(key) and account.key.hex() not in str(key)
+    salt = bytes(range(32))
+    common = {"domain": DOMAIN, "kind": "facility", "subject": keccak(b"s"), "body": BODY,
+              "issued_at": 1_760_000_000, "salt": salt}  # fmt: skip
+    by_key = sign_entry(private_key=key, **common)  # type: ignore[arg-type]
+    by_bytes = sign_entry(private_key=account.key, **common)  # type: ignore[arg-type]
+    assert by_key == by_bytes and by_key.recover(DOMAIN) == account.address
+    assert SignedEntry.model_validate(by_key.to_json_dict()) == by_key

@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import secrets
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Annotated, Any, Final, Literal, Protocol
 
@@ -338,9 +338,30 @@ class SignedEntry(Entry):
         return self.compute_id(domain) == self.entry_id
 
 
-def sign_digest(digest: bytes, private_key: bytes) -> bytes:
+@dataclass(frozen=True)
+class SigningKey:
+    """A private key loaded once for signing many entries: libsecp256k1's key and the
+    address it derives (deriving both per entry was a quarter of `record`'s time)."""
+
+    key: coincurve.PrivateKey = field(repr=False)
+    address: str
+
+    @classmethod
+    def load(cls, private_key: bytes) -> SigningKey:
+        """The key for the 32 bytes `private_key`."""
+        key = coincurve.PrivateKey(private_key)
+        public = key.public_key.format(compressed=False)[1:]
+        return cls(key, checksum_address(keccak256(public)[-20:]))
+
+
+def sign_digest(digest: bytes, private_key: bytes | SigningKey) -> bytes:
     """65-byte r ‖ s ‖ v signature (v in {27, 28}, low-s) over a 32-byte digest."""
-    sig = coincurve.PrivateKey(private_key).sign_recoverable(digest, hasher=None)
+    key = (
+        private_key.key
+        if isinstance(private_key, SigningKey)
+        else coincurve.PrivateKey(private_key)
+    )
+    sig = key.sign_recoverable(digest, hasher=None)
     # libsecp256k1 always produces low-s signatures.
     return bytes(sig[:64]) + bytes([sig[64] + 27])
 
@@ -456,7 +477,7 @@ def sign_entry(
     refs: Sequence[bytes] = (),
     schema_version: int = 1,
     salt: bytes | None = None,
-    private_key: bytes | None = None,
+    private_key: bytes | SigningKey | None = None,
     signer: HashSigner | None = None,
 ) -> SignedEntry:
     """Salt, hash and sign one body with `private_key` or `signer`, whose address is the
@@ -468,8 +489,9 @@ def sign_entry(
     if (private_key is None) == (signer is None):
         raise InputError("sign_entry: give private_key or signer, not both or neither")
     if private_key is not None:
-        key = coincurve.PrivateKey(private_key)
-        issuer = checksum_address(keccak256(key.public_key.format(compressed=False)[1:])[-20:])
+        if not isinstance(private_key, SigningKey):
+            private_key = SigningKey.load(private_key)
+        issuer = private_key.address
     else:
         assert signer is not None
         issuer = signer.address
@@ -486,7 +508,9 @@ def sign_entry(
     entry_id = header.compute_id(domain)
     draft = UnsignedEntry(**dict(header), entry_id=entry_id, body=dict(body), salt=salt)
     if private_key is not None:
-        return SignedEntry(**dict(draft), signature=sign_digest(entry_id, private_key))
+        # Every field was validated in `draft`; the signature is libsecp256k1's own.
+        signature = sign_digest(entry_id, private_key)
+        return SignedEntry.model_construct(**dict(draft), signature=signature)
     if isinstance(signer, ExternalSigner):
         raise SignatureRequested(draft, domain, signer)
     assert signer is not None

@@ -19,6 +19,7 @@ from labourledger.envelope import (
     Kind,
     SignatureRequested,
     SignedEntry,
+    SigningKey,
     sign_entry,
     to_hex,
 )
@@ -97,13 +98,27 @@ def sign(
     issued_at: int | None = None,
 ) -> SignedEntry:
     """Validate a body against its kind and sign it; nothing is stored."""
+    return _sign(ledger, kind, body, signer, _local_key(signer), issued_at)
+
+
+def _local_key(signer: HashSigner) -> SigningKey | None:
+    # A key held here signs through libsecp256k1 directly, much faster than eth_keys.
+    return SigningKey.load(signer.key) if isinstance(signer, LocalAccount) else None
+
+
+def _sign(
+    ledger: Ledger,
+    kind: Kind,
+    body: Mapping[str, Any],
+    signer: HashSigner,
+    key: SigningKey | None,
+    issued_at: int | None,
+) -> SignedEntry:
     model = kinds.parse_body(kind, body)
     canonical = model.model_dump(mode="json", exclude_none=True)
-    # A key held here signs through libsecp256k1 directly, much faster than eth_keys.
-    local = isinstance(signer, LocalAccount)
     return sign_entry(
-        private_key=signer.key if isinstance(signer, LocalAccount) else None,
-        signer=None if local else signer,
+        private_key=key,
+        signer=None if key else signer,
         domain=ledger.domain,
         kind=kind,
         subject=kinds.subject_for(kind, model, issuer=signer.address),
@@ -145,7 +160,8 @@ def record_many(
             f"an external signer signs one entry at a time; these are {len(bodies)}: "
             "sign them with a key (--key NAME)"
         )
-    entries = [sign(ledger, kind, body, signer, issued_at=issued_at) for body in bodies]
+    key = _local_key(signer)
+    entries = [_sign(ledger, kind, body, signer, key, issued_at) for body in bodies]
     if kind == "revocation":
         _check_revocations(ledger, entries, signer.address)
     store(ledger, entries, progress=progress)
