@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import json
 from collections.abc import Callable
 from pathlib import Path
 
@@ -15,14 +16,19 @@ from eth_account.signers.local import LocalAccount
 
 from labourledger import grievances
 from labourledger.attesting import sign_attestation
-from labourledger.audit_template import sign_finding_update
+from labourledger.audit_template import EvidenceFor, sign_audit, sign_finding_update
 from labourledger.authority import role_granters
+from labourledger.bundling import verify_bundle, write_bundle
+from labourledger.digital_link import check_base_url, write_batch_qr
 from labourledger.envelope import HashSigner, to_hex
+from labourledger.epcis import write_document
 from labourledger.errors import InputError
 from labourledger.ledger import Ledger
+from labourledger.provenance import Document, record_batch, record_product, record_transformation
+from labourledger.report import export_report
 from labourledger.roles import Naming, RoleHolder, grant_named, role_holders
 from labourledger.suppliers import export_facility_csv
-from labourledger.vocabulary import Claim, FindingStatus, VerificationMethod
+from labourledger.vocabulary import Claim, FindingStatus, MissingAudit, VerificationMethod
 
 pytestmark = pytest.mark.integration
 
@@ -47,9 +53,10 @@ class Asked:
 
 
 def _refused(call: Callable[[], object], field: str, asked: Asked) -> None:
+    before = list(asked.roles)
     with pytest.raises(InputError, match=field):
         call()
-    assert asked.roles == []  # refused before any signer (or passphrase) was asked for
+    assert asked.roles == before  # refused before any signer (or passphrase) was asked for
 
 
 def test_register_facility_checks_the_body_then_asks_for_a_brand(ledger: Ledger) -> None:
@@ -80,15 +87,39 @@ def test_export_facility_csv_leaves_out_revoked_registrations(
     assert "tier" not in path.read_text().splitlines()[0]
 
 
-def _audit(ledger: Ledger, auditor: LocalAccount) -> str:
+def _audit_body(ledger: Ledger) -> dict[str, object]:
     facility = to_hex(ledger.register_facility(Account.create(), **MILL).subject)
-    body = {
+    return {
         "facility": facility, "standard": "SMETA 4-pillar", "audit_type": "periodic",
         "notice": "announced", "start_date": "2026-03-10", "end_date": "2026-03-12",
         "workers_interviewed": 20,
         "findings": [{"id": "F-1", "severity": "major", "description": "Fees charged"}],
     }  # fmt: skip
-    return to_hex(ledger.record("audit", body, auditor).entry_id)
+
+
+def _audit(ledger: Ledger, auditor: LocalAccount) -> str:
+    return to_hex(ledger.record("audit", _audit_body(ledger), auditor).entry_id)
+
+
+def test_sign_audit_reads_the_template_and_attaches_evidence_where_it_belongs(
+    ledger: Ledger, tmp_path: Path
+) -> None:
+    template, photo = tmp_path / "audit.json", tmp_path / "photo.jpg"
+    photo.write_bytes(b"\xff\xd8 hostel")
+    asked = Asked(Account.create())
+    body = _audit_body(ledger)
+    template.write_text(json.dumps({"body": body | {"workers_interviewed": -1}}))
+    _refused(lambda: sign_audit(ledger, asked, template), "workers_interviewed", asked)
+    template.write_text(json.dumps({"body": body | {"clause": ""}}))  # empty means not given
+    kept = set(ledger.workspace.evidence_dir.glob("*"))
+    with pytest.raises(InputError, match="no finding 'F-9'"), ledger.evidence_staged():
+        sign_audit(ledger, asked, template, [EvidenceFor(photo, "F-9")])
+    assert asked.roles == [] and set(ledger.workspace.evidence_dir.glob("*")) == kept
+
+    with ledger.evidence_staged():
+        entry = sign_audit(ledger, asked, template, [EvidenceFor(photo, "F-1")], issued_at=1)
+    assert (asked.roles, entry.issued_at, entry.body.get("evidence")) == (["AUDITOR"], 1, [])
+    assert len(entry.body["findings"][0]["evidence"]) == 1
 
 
 def test_finding_update_names_a_finding_of_an_audit_and_defaults_to_today(
@@ -227,3 +258,100 @@ def test_grievance_listing_selects_by_current_status_and_names_the_facility(
     judged = grievances.listing(ledger, facility=facility, status="substantiated")
     assert (judged.each, judged.counts) == ([], [])
     assert facility in grievances.listing(ledger).by_facility  # every facility held here
+
+
+def test_products_batches_and_transformations_are_checked_before_signing(
+    ledger: Ledger, tmp_path: Path
+) -> None:
+    asked = Asked(Account.create())
+    _refused(lambda: record_product(ledger, asked, name="Tee", brand="Acme"), "gtin or a sku",
+             asked)  # fmt: skip
+    record_product(ledger, asked, name="Yarn", brand="Acme", sku="YARN-LIB")
+    facility = to_hex(ledger.register_facility(Account.create(), **MILL).subject)
+    made = dt.date(2026, 4, 1)
+    batch = {"product": "YARN-LIB", "quantity": 10, "produced_at": made, "facility": facility}
+    _refused(lambda: record_batch(ledger, asked, **batch | {"product": "NOPE"}, lot="Y-0"),
+             "product NOPE: not found", asked)  # fmt: skip
+    _refused(lambda: record_batch(ledger, asked, **batch | {"quantity": 0}, lot="Y-0"),
+             "quantity", asked)  # fmt: skip
+    for lot in ("Y-LIB-1", "Y-LIB-2"):
+        record_batch(ledger, asked, **batch, lot=lot)
+    assert asked.roles == ["BRAND"] * 3
+
+    asked.roles.clear()
+    move = {"output": "Y-LIB-2", "facility": facility, "date": made}
+    _refused(lambda: record_transformation(ledger, asked, inputs=["Y-LIB-2"], **move),
+             "own input", asked)  # fmt: skip
+    invoice = tmp_path / "invoice.pdf"
+    invoice.write_bytes(b"%PDF invoice 9")
+    with ledger.evidence_staged():
+        invoices = [Document("invoice", invoice, "INV-9")]
+        entry = record_transformation(ledger, asked, inputs=["Y-LIB-1"], **move, documents=invoices)
+    assert asked.roles == ["BRAND"]
+    [doc] = entry.body["documents"]
+    assert (doc["type"], doc["number"], doc["name"]) == ("invoice", "INV-9", "invoice.pdf")
+    assert (ledger.workspace.evidence_dir / doc["hash"][2:]).read_bytes() == invoice.read_bytes()
+
+
+def test_a_bundle_is_verified_under_the_default_policy_and_this_runs_overrides(
+    ledger: Ledger,
+) -> None:
+    admin = ledger.workspace.keys.unlock("admin", PASSPHRASE)
+    farm = to_hex(ledger.register_facility(admin, **MILL | {"name": "Farm", "tier": 4}).subject)
+    record_product(ledger, admin, name="Cotton", brand="Acme", sku="COT-LIB")
+    record_batch(ledger, admin, product="COT-LIB", lot="C-LIB", quantity=9,
+                 produced_at=dt.date(2026, 4, 1), facility=farm)  # fmt: skip
+    ledger.anchor(admin)
+    bundle = ledger.export_bundle("C-LIB")
+    default = verify_bundle(bundle, ledger.chain)
+    [unaudited] = [c for c in default["checks"] if c["check"] == "audit_valid"]
+    assert unaudited["outcome"] == "attention"  # the default policy: no audit needs attention
+    strict = verify_bundle(
+        bundle, ledger.chain, missing_audit=MissingAudit.FAIL, required_tier=None
+    )
+    assert strict["verdict"] == "FAIL"
+    with pytest.raises(InputError, match="audit_validity_months"):
+        verify_bundle(bundle, ledger.chain, audit_validity_months=0)
+
+
+def test_a_batch_qr_code_carries_its_digital_link(ledger: Ledger, tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="base_url: expected an http"):
+        check_base_url("verify.example.com")
+    brand = Account.create()
+    mill = to_hex(ledger.register_facility(brand, **MILL).subject)
+    record_product(ledger, brand, name="Tee", brand="Acme", gtin="4006381333931")
+    record_product(ledger, brand, name="Sample", brand="Acme", sku="SAMPLE-LIB")
+    for product, lot in (("4006381333931", "T 7"), ("SAMPLE-LIB", "S-LIB")):
+        record_batch(ledger, brand, product=product, lot=lot, quantity=5,
+                     produced_at=dt.date(2026, 4, 1), facility=mill)  # fmt: skip
+    root, code = ledger.workspace.root, tmp_path / "qr.svg"
+    with pytest.raises(InputError, match="base_url"):
+        write_batch_qr(root, "T 7", "ftp://verify.example.com", code)
+    assert not code.exists()
+    link = write_batch_qr(root, "T 7", "https://verify.example.com/", code)
+    assert link.url == "https://verify.example.com/01/04006381333931/10/T%207"
+    assert link.gtin == "4006381333931" and "<svg" in code.read_text()
+    plain = write_batch_qr(root, "S-LIB", "https://verify.example.com", tmp_path / "s.png")
+    assert (plain.url, plain.gtin) == ("https://verify.example.com/batches/S-LIB", None)
+
+
+def test_exports_are_written_whole_or_not_at_all(ledger: Ledger, tmp_path: Path) -> None:
+    brand = Account.create()
+    farm = to_hex(ledger.register_facility(brand, **MILL | {"name": "Export Farm"}).subject)
+    record_product(ledger, brand, name="Cotton", brand="Acme", sku="COT-EXP")
+    record_batch(ledger, brand, product="COT-EXP", lot="C-EXP", quantity=3,
+                 produced_at=dt.date(2026, 4, 1), facility=farm)  # fmt: skip
+    nowhere = tmp_path / "missing" / "out.json"
+    with pytest.raises(InputError, match="cannot write"):
+        write_bundle(ledger, "C-EXP", nowhere)
+    bundle = write_bundle(ledger, "C-EXP", tmp_path / "bundle.json")
+    written = json.loads((tmp_path / "bundle.json").read_text())
+    assert len(written["entries"]) == len(bundle.entries) == 3  # product, batch, facility
+    document = write_document(ledger, "C-EXP", tmp_path / "lineage.jsonld")
+    assert json.loads((tmp_path / "lineage.jsonld").read_text()) == document
+    assert len(document["epcisBody"]["eventList"]) == 1
+    with pytest.raises(InputError, match="cannot write"):
+        write_document(ledger, "C-EXP", nowhere)
+    report = export_report(ledger, "C-EXP", tmp_path / "report.html")
+    assert report["verdict"] in (tmp_path / "report.html").read_text()
+    assert not list(tmp_path.glob(".*partial"))

@@ -37,6 +37,7 @@ __all__ = [
     "attach_evidence",
     "audit_template",
     "read_audit",
+    "sign_audit",
     "sign_finding_update",
     "write_audit_template",
 ]
@@ -151,6 +152,24 @@ def attach_evidence(
         else:
             raise InputError(f"evidence {item.file}: no finding {item.finding!r} in {source}")
     return body
+
+
+def sign_audit(
+    ledger: Ledger,
+    signer: Signer,
+    path: Path,
+    evidence: Sequence[EvidenceFor] = (),
+    *,
+    issued_at: int | None = None,
+) -> SignedEntry:
+    """The audit of a filled-in template (or bare body) at `path`, checked (`read_audit`),
+    with each `evidence` file stored (call inside `ledger.evidence_staged()`) and attached
+    to the audit or its finding, signed by `signer` (an AUDITOR's), asked for only then;
+    nothing else is stored."""
+    from labourledger.recording import signer_for
+
+    body = attach_evidence(ledger, read_audit(path), evidence, path)
+    return ledger.sign("audit", body, signer_for(signer, "audit", body), issued_at=issued_at)
 
 
 def sign_finding_update(

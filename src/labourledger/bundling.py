@@ -1,11 +1,11 @@
-"""A batch's evidence as a bundle: written from a workspace's mirror, and opened again as an
-in-memory ledger holding just its entries (for what reads a ledger rather than a source,
-such as a grievance receipt check)."""
+"""A batch's evidence as a bundle: written from a workspace's mirror, verified from its file,
+and opened again as an in-memory ledger holding just its entries (for what reads a ledger
+rather than a source, such as a grievance receipt check)."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from labourledger import recording
 from labourledger.bundle import Bundle, BundleEntry
@@ -18,8 +18,9 @@ from labourledger.workspace import ChainConfig, Config, Workspace
 if TYPE_CHECKING:
     from labourledger.chain import LedgerChain
     from labourledger.ledger import Ledger
+    from labourledger.progress import Progress
 
-__all__ = ["export_bundle", "from_bundle"]
+__all__ = ["export_bundle", "from_bundle", "verify_bundle", "write_bundle"]
 
 
 def export_bundle(ledger: Ledger, batch: str) -> Bundle:
@@ -37,6 +38,36 @@ def export_bundle(ledger: Ledger, batch: str) -> Bundle:
         batch=evidence.trace["batch"],
         entries=[BundleEntry.model_validate(view) for view in ledger.describe_many(ids)],
     )
+
+
+def write_bundle(ledger: Ledger, batch: str, path: Path) -> Bundle:
+    """Write a batch's bundle (`export_bundle`) to `path` as JSON, whole or not at all."""
+    from labourledger.exchange import write_output
+
+    bundle = export_bundle(ledger, batch)
+    write_output(path, bundle.model_dump_json(indent=2) + "\n")
+    return bundle
+
+
+def verify_bundle(
+    bundle: Bundle,
+    chain: LedgerChain,
+    *,
+    progress: Progress | None = None,
+    all_checks: bool = False,
+    **overrides: Any,
+) -> dict[str, Any]:
+    """Verify a bundle's batch against `chain`, as `Ledger.verify` does a workspace's. A
+    bundle carries no policy: the default one, with any non-None `overrides` (flags of one
+    run)."""
+    from labourledger.verify.batch import verify_batch
+    from labourledger.verify.bundled import BundleEvidence
+    from labourledger.verify.policy import Policy
+
+    source = BundleEvidence(bundle, chain)
+    policy = Policy(**{k: v for k, v in overrides.items() if v is not None})
+    report = verify_batch(source, bundle.batch, policy, progress=progress, all_checks=all_checks)
+    return report.to_dict()
 
 
 def from_bundle(cls: type[Ledger], bundle: Bundle, chain: LedgerChain) -> Ledger:

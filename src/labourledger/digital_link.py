@@ -6,13 +6,23 @@ the GTIN, zero-padded to 14 digits, and 10 the batch or lot number, percent-enco
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
 from labourledger.errors import InputError
 from labourledger.identifiers import validate_gtin
 
-__all__ = ["batch_path", "gtin14", "gtin_forms", "qr_svg", "write_qr"]
+__all__ = [
+    "BatchLink",
+    "batch_path",
+    "check_base_url",
+    "gtin14",
+    "gtin_forms",
+    "qr_svg",
+    "write_batch_qr",
+    "write_qr",
+]
 
 #: GTIN-8, -12, -13 and -14: the lengths a GTIN may have before padding.
 GTIN_LENGTHS = (8, 12, 13, 14)
@@ -57,3 +67,35 @@ def write_qr(url: str, path: Path) -> Path:
     except ValueError as exc:
         raise InputError(f"-o: cannot write a QR code as {path.suffix or 'that'} ({exc})") from None
     return path
+
+
+def check_base_url(base_url: str) -> str:
+    """`base_url`, the public address links and QR codes use, if it is an http(s) URL;
+    InputError naming it otherwise."""
+    if not base_url.startswith(("http://", "https://")):
+        raise InputError(f"base_url: expected an http(s) URL, got {base_url!r}")
+    return base_url
+
+
+@dataclass(frozen=True)
+class BatchLink:
+    """The address of a batch's page, and its product's GTIN (None: the address is
+    `/batches/{lot}`, not a Digital Link)."""
+
+    url: str
+    gtin: str | None
+
+
+def write_batch_qr(root: Path, ref: str, base_url: str, path: Path) -> BatchLink:
+    """Write to `path` the QR code of the page of a batch (its lot or 0x id) of the
+    workspace at `root` (opened read-only), as served at `base_url`."""
+    from labourledger.web.service import ReadOnlyWorkspace
+
+    check_base_url(base_url)
+    workspace = ReadOnlyWorkspace(root)
+    batch_id = workspace.batch_id(ref)
+    found = workspace.ledger.mirror.lookup("batches", "batch_id", [batch_id])[batch_id]
+    gtin = workspace.gtin_of(batch_id)
+    url = base_url.rstrip("/") + batch_path(gtin, str(found["lot"]))
+    write_qr(url, path)
+    return BatchLink(url, gtin)

@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import quote, unquote
 
@@ -33,6 +35,7 @@ __all__ = [
     "location_uri",
     "lot_uri",
     "parse_lot_uri",
+    "write_document",
 ]
 
 CONTEXT: Final = "https://ref.gs1.org/standards/epcis/2.0.0/epcis-context.jsonld"
@@ -237,6 +240,16 @@ def export_document(ledger: Ledger, batch: str) -> dict[str, Any]:
     events = sorted(commissioned, key=order) + sorted(transformed, key=order)
     now = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     return _document([_with_id(e) for e in events], creation_date=now)
+
+
+def write_document(ledger: Ledger, batch: str, path: Path) -> dict[str, Any]:
+    """Write a batch's lineage (`export_document`) to `path`, whole or not at all; returns
+    the document."""
+    from labourledger.exchange import write_output
+
+    document = export_document(ledger, batch)
+    write_output(path, json.dumps(document, indent=2) + "\n")
+    return document
 
 
 def _biz_transaction(document: Mapping[str, Any]) -> dict[str, str]:

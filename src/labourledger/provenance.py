@@ -1,21 +1,114 @@
-"""Provenance: product and batch ids from what people call them, and a batch's upstream
-graph of batches and facilities with each facility's audit status."""
+"""Provenance: a brand's products, batches and transformations; product and batch ids from
+what people call them; and a batch's upstream graph of batches and facilities with each
+facility's audit status."""
 
 from __future__ import annotations
 
 import datetime as dt
 import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from labourledger.errors import InputError
 from labourledger.grievances import counts_of
+from labourledger.recording import record_checked
 from labourledger.upstream import upstream_graph
 from labourledger.verify.policy import audit_status_on, production_dates
 
 if TYPE_CHECKING:
+    from labourledger.envelope import SignedEntry
     from labourledger.ledger import Ledger
+    from labourledger.recording import Signer
 
-__all__ = ["batch_id", "product_id", "trace", "trace_with_audits"]
+__all__ = [
+    "Document",
+    "batch_id",
+    "product_id",
+    "record_batch",
+    "record_product",
+    "record_transformation",
+    "trace",
+    "trace_with_audits",
+]
+
+
+def record_product(
+    ledger: Ledger,
+    signer: Signer,
+    *,
+    name: str,
+    brand: str,
+    gtin: str | None = None,
+    sku: str | None = None,
+    hs_code: str | None = None,
+) -> SignedEntry:
+    """Register (pending) a product by its GTIN or SKU (one is needed)."""
+    given = {"name": name, "brand": brand, "gtin": gtin, "sku": sku, "hs_code": hs_code}
+    return record_checked(ledger, "product", given, signer)
+
+
+def record_batch(
+    ledger: Ledger,
+    signer: Signer,
+    *,
+    product: str,
+    lot: str,
+    quantity: int,
+    produced_at: dt.date,
+    facility: str,
+    unit: str = "pcs",
+) -> SignedEntry:
+    """Register (pending) a batch of `product` (its id, GTIN or SKU) made at a facility
+    registered here (its id or OS id)."""
+    given = {
+        "product": product_id(ledger, product),
+        "lot": lot,
+        "quantity": quantity,
+        "unit": unit,
+        "produced_at": produced_at,
+        "facility": ledger.facility_id(facility, registered=True),
+    }
+    return record_checked(ledger, "batch", given, signer)
+
+
+@dataclass(frozen=True)
+class Document:
+    """A business document backing a transformation: its type (purchase_order, invoice,
+    bill_of_lading, packing_list or other), its number if it has one, and the file."""
+
+    type: str
+    file: Path
+    number: str | None = None
+
+
+def record_transformation(
+    ledger: Ledger,
+    signer: Signer,
+    *,
+    inputs: Sequence[str],
+    output: str,
+    facility: str,
+    date: dt.date,
+    documents: Sequence[Document] = (),
+) -> SignedEntry:
+    """Record (pending) that input batches became an output batch (ids or lots) at a
+    facility registered here, with each document's file stored (call inside
+    `ledger.evidence_staged()`) and its salted hash signed."""
+    docs = [
+        ledger.store_evidence(d.file).model_dump()
+        | {"type": d.type, **({"number": d.number} if d.number else {})}
+        for d in documents
+    ]
+    given = {
+        "inputs": [batch_id(ledger, b) for b in inputs],
+        "output": batch_id(ledger, output),
+        "facility": ledger.facility_id(facility, registered=True),
+        "date": date,
+        "documents": docs,
+    }
+    return record_checked(ledger, "transformation", given, signer)
 
 
 def _resolve(ledger: Ledger, ref: str, table: str, key: str, by: tuple[str, ...], what: str) -> str:

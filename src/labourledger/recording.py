@@ -38,6 +38,7 @@ __all__ = [
     "add_proofs",
     "checked",
     "record",
+    "record_checked",
     "record_many",
     "sign",
     "sign_with_evidence",
@@ -71,6 +72,15 @@ def checked(kind: Kind, given: Mapping[str, Any]) -> dict[str, Any]:
     body = {k: v for k, v in given.items() if v is not None}
     kinds.parse_body(kind, body)
     return body
+
+
+def record_checked(
+    ledger: Ledger, kind: Kind, given: Mapping[str, Any], signer: Signer
+) -> SignedEntry:
+    """Store (pending) the `checked` body of `given`, signed by `signer`, asked for only once
+    the body is known good."""
+    body = checked(kind, given)
+    return record(ledger, kind, body, signer_for(signer, kind, body))
 
 
 def sign_with_evidence(

@@ -16,12 +16,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from labourledger.exchange import write_output
-from labourledger.presentation import Annotations, BatchView, batch_view
+from labourledger.presentation import Annotations, BatchView, annotate, batch_view
 
 if TYPE_CHECKING:
     import jinja2
 
-__all__ = ["render", "render_report", "stylesheet", "write_report"]
+    from labourledger.ledger import Ledger
+
+__all__ = ["export_report", "render", "render_report", "stylesheet", "write_report"]
 
 
 @cache
@@ -60,3 +62,12 @@ def render_report(report: Mapping[str, Any], notes: Annotations | None = None) -
 def write_report(report: Mapping[str, Any], path: Path, notes: Annotations | None = None) -> Path:
     """Write the report to `path` (UTF-8); returns the path."""
     return write_output(path, render_report(report, notes))
+
+
+def export_report(ledger: Ledger, batch: str, path: Path) -> dict[str, Any]:
+    """Verify a batch (its id or lot) under the workspace's policy and write its tracing
+    report, naming the organisations accredited for its accounts; returns the verification
+    report."""
+    report = ledger.verify(batch)
+    write_report(report, path, annotate(ledger, report))
+    return report

@@ -19,7 +19,7 @@ from labourledger import kinds
 from labourledger.envelope import to_hex
 from labourledger.errors import InputError
 from labourledger.identifiers import facility_id_from_os_id
-from labourledger.recording import checked, signer_for
+from labourledger.recording import record_checked
 
 if TYPE_CHECKING:
     from labourledger.envelope import HashSigner, SignedEntry
@@ -334,7 +334,8 @@ def register_facility(
     """Sign and store (pending) one facility's registration; `operators` are the SUPPLIER
     keys whose self-declarations and transformations count for it. The body is checked
     before `signer` is asked for (InputError naming the field)."""
-    body = checked(
+    return record_checked(
+        ledger,
         "facility",
         {
             "name": name,
@@ -350,8 +351,8 @@ def register_facility(
             "parent_company": parent_company,
             "operators": list(operators),
         },
+        signer,
     )
-    return ledger.record("facility", body, signer_for(signer, "facility", body))
 
 
 def change_operators(

@@ -100,18 +100,15 @@ def audit_sign(
 
     Example: labourledger audit sign audit.json --key auditor --evidence report.pdf -o signed.json
     """
-    from labourledger.audit_template import EvidenceFor, attach_evidence, read_audit
+    from labourledger.audit_template import EvidenceFor, sign_audit
 
     st = state(ctx)
-    body = read_audit(file)  # bad input fails before any passphrase prompt
     wanted = []
     for item in evidence or []:
         finding, sep, name = item.partition("=")
         wanted.append(EvidenceFor(Path(name), finding) if sep else EvidenceFor(Path(item)))
     with st.ledger.evidence_staged():
-        attach_evidence(st.ledger, body, wanted, file)
-        signer = st.signer("auditor")
-        entry = st.ledger.sign("audit", body, signer, issued_at=parse_when(issued_at))
+        entry = sign_audit(st.ledger, st.signer_as, file, wanted, issued_at=parse_when(issued_at))
         deliver(st, entry, output, record)
 
 

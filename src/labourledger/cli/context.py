@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from eth_account.signers.local import LocalAccount
     from rich.console import Console
 
+    from labourledger.chain import LedgerChain
     from labourledger.envelope import HashSigner, SignedEntry
     from labourledger.ledger import Ledger
     from labourledger.progress import Progress
@@ -242,6 +243,15 @@ def parse_when(value: str | None) -> int | None:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=timezone.utc)
     return int(moment.timestamp())
+
+
+def chain_at(st: State, url: str | None) -> LedgerChain:
+    """`--chain`: the chain at that RPC URL, else this workspace's."""
+    if url is None:
+        return st.ledger.chain
+    from labourledger.chain import open_rpc
+
+    return open_rpc(url)
 
 
 def parse_date(value: str, option: str) -> date:

@@ -14,7 +14,7 @@ from typing import Annotated
 
 import typer
 
-from labourledger.cli.context import next_step, options_for, out, parse_when, state
+from labourledger.cli.context import chain_at, next_step, options_for, out, parse_when, state
 from labourledger.errors import InputError
 from labourledger.vocabulary import (
     CATEGORIES,
@@ -287,12 +287,9 @@ def receipt_check(
         result = grievances.check_receipt(st.ledger, code)
     else:
         from labourledger.bundle import read_bundle
-        from labourledger.chain import open_rpc
         from labourledger.ledger import Ledger
 
-        ledger = Ledger.from_bundle(
-            read_bundle(bundle), open_rpc(chain) if chain else st.ledger.chain
-        )
+        ledger = Ledger.from_bundle(read_bundle(bundle), chain_at(st, chain))
         result = grievances.check_receipt(ledger, code)
 
     def human() -> None:

@@ -7,13 +7,13 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from labourledger.cli.context import State, out, pending_hint, state
+from labourledger.cli.context import State, out, parse_date, pending_hint, state
 from labourledger.errors import InputError
 
 if TYPE_CHECKING:
     from rich.tree import Tree
 
-    from labourledger.envelope import Kind
+    from labourledger.envelope import SignedEntry
 
 product_app = typer.Typer(help="Products a brand sells.", no_args_is_help=True)
 batch_app = typer.Typer(help="Batches (lots) of products and materials.", no_args_is_help=True)
@@ -27,15 +27,9 @@ def register(app: typer.Typer) -> None:
     app.command("trace")(trace)
 
 
-def _record(st: State, kind: Kind, body: dict[str, Any]) -> None:
-    """Validate, then sign with --key (default brand) and store as pending."""
-    from labourledger import kinds
-
-    body = {k: v for k, v in body.items() if v is not None}
-    kinds.parse_body(kind, body)  # bad input fails before any passphrase prompt
-    entry = st.ledger.record(kind, body, st.signer("brand"))
+def _recorded(st: State, entry: SignedEntry) -> None:
     data = entry.to_json_dict() | {"id": "0x" + entry.subject.hex()}
-    st.emit(data, lambda: out.print(f"{kind} {data['id']} recorded as {data['entry_id']}"))
+    st.emit(data, lambda: out.print(f"{entry.kind} {data['id']} recorded as {data['entry_id']}"))
     pending_hint(st)
 
 
@@ -54,8 +48,13 @@ def product_add(
 
     Example: labourledger product add --gtin 4006381333931 --name "Organic tee" --brand Acme
     """
-    body = {"name": name, "brand": brand, "gtin": gtin, "sku": sku, "hs_code": hs_code}
-    _record(state(ctx), "product", body)
+    from labourledger.provenance import record_product
+
+    st = state(ctx)
+    entry = record_product(
+        st.ledger, st.signer_as, name=name, brand=brand, gtin=gtin, sku=sku, hs_code=hs_code
+    )
+    _recorded(st, entry)
 
 
 @batch_app.command("add")
@@ -76,16 +75,20 @@ def batch_add(
     Example: labourledger batch add --product TEE-01 --lot L-7 --quantity 1200
     --produced-at 2026-05-01 --facility BD2024001KNTR4D
     """
+    from labourledger.provenance import record_batch
+
     st = state(ctx)
-    body = {
-        "product": st.ledger.product_id(product),
-        "lot": lot,
-        "quantity": quantity,
-        "unit": unit,
-        "produced_at": produced_at,
-        "facility": st.ledger.facility_id(facility, registered=True),
-    }
-    _record(st, "batch", body)
+    entry = record_batch(
+        st.ledger,
+        st.signer_as,
+        product=product,
+        lot=lot,
+        quantity=quantity,
+        unit=unit,
+        produced_at=parse_date(produced_at, "--produced-at"),
+        facility=facility,
+    )
+    _recorded(st, entry)
 
 
 def transform(
@@ -104,24 +107,27 @@ def transform(
     Example: labourledger transform --input YARN-1 --output FAB-1 --facility IN2024002CTNM1H
     --date 2026-04-02 --document invoice:INV-9=invoice.pdf
     """
+    from labourledger.provenance import Document, record_transformation
+
     st = state(ctx)
+    docs = []
+    for item in documents or []:
+        spec, sep, file = item.partition("=")
+        if not sep:
+            raise InputError(f"--document {item}: expected TYPE[:NUMBER]=FILE")
+        doc_type, _, number = spec.partition(":")
+        docs.append(Document(doc_type, Path(file), number or None))
     with st.ledger.evidence_staged():
-        docs = []
-        for item in documents or []:
-            spec, sep, file = item.partition("=")
-            if not sep:
-                raise InputError(f"--document {item}: expected TYPE[:NUMBER]=FILE")
-            doc_type, _, number = spec.partition(":")
-            ref = st.ledger.store_evidence(Path(file)).model_dump()
-            docs.append(ref | {"type": doc_type, **({"number": number} if number else {})})
-        body = {
-            "inputs": [st.ledger.batch_id(b) for b in inputs],
-            "output": st.ledger.batch_id(output),
-            "facility": st.ledger.facility_id(facility, registered=True),
-            "date": date,
-            "documents": docs,
-        }
-        _record(st, "transformation", body)
+        entry = record_transformation(
+            st.ledger,
+            st.signer_as,
+            inputs=inputs,
+            output=output,
+            facility=facility,
+            date=parse_date(date, "--date"),
+            documents=docs,
+        )
+    _recorded(st, entry)
 
 
 def trace(

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from labourledger.cli.context import next_step, out, state
+from labourledger.cli.context import next_step, options_for, out, state
 from labourledger.errors import InputError
 
 
@@ -54,8 +54,11 @@ def run_server(root: Path, *, host: str, port: int, base_url: str | None = None)
 
     if not 0 <= port <= 65535:
         raise InputError(f"--port: expected 0 to 65535, got {port}")
-    if base_url is not None and not base_url.startswith(("http://", "https://")):
-        raise InputError(f"--base-url: expected an http(s) URL, got {base_url!r}")
+    if base_url is not None:
+        from labourledger.digital_link import check_base_url
+
+        with options_for(base_url="--base-url"):
+            check_base_url(base_url)
     workspace = ReadOnlyWorkspace(root)
     workspace.check()
     if not _loopback(host):
@@ -95,19 +98,13 @@ def qr(
 
     Example: labourledger qr TEE-26-0425 --base-url https://verify.example.com -o qr.svg
     """
-    from labourledger.digital_link import batch_path, write_qr
-    from labourledger.web.service import ReadOnlyWorkspace
+    from labourledger.digital_link import write_batch_qr
 
-    if not base_url.startswith(("http://", "https://")):
-        raise InputError(f"--base-url: expected an http(s) URL, got {base_url!r}")
     st = state(ctx)
-    workspace = ReadOnlyWorkspace(st.workspace)
-    batch_id = workspace.batch_id(lot)
-    found = workspace.ledger.mirror.lookup("batches", "batch_id", [batch_id])[batch_id]
-    gtin = workspace.gtin_of(batch_id)
-    url = base_url.rstrip("/") + batch_path(gtin, str(found["lot"]))
-    write_qr(url, output)
+    with options_for(base_url="--base-url"):
+        link = write_batch_qr(st.workspace, lot, base_url, output)
+    url = link.url
     data = {"file": str(output), "url": url}
     st.emit(data, lambda: out.print(f"wrote {output}: {url}"))
-    if gtin is None:
+    if link.gtin is None:
         next_step("the product has no GTIN, so the code links to /batches/LOT, not a Digital Link")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from enum import StrEnum
 from pathlib import Path
@@ -10,7 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
-from labourledger.cli.context import next_step, out, progress_bar, state
+from labourledger.cli.context import chain_at, next_step, out, progress_bar, state
 from labourledger.errors import InputError
 from labourledger.vocabulary import MissingAudit, Notice, Severity
 
@@ -107,19 +106,17 @@ def verify(
     }
     if bundle is not None:
         from labourledger.bundle import read_bundle
-        from labourledger.chain import open_rpc
-        from labourledger.verify.batch import verify_batch
-        from labourledger.verify.bundled import BundleEvidence
-        from labourledger.verify.policy import Policy
+        from labourledger.bundling import verify_bundle
 
         data = read_bundle(bundle)
-        source = BundleEvidence(data, open_rpc(chain) if chain else st.ledger.chain)
-        # A bundle carries no policy: the defaults, with this run's flags.
-        policy = Policy(**{k: v for k, v in overrides.items() if v is not None})
         with progress_bar(st, "verifying entries") as progress:
-            report = verify_batch(
-                source, data.batch, policy, progress=progress, all_checks=all_checks
-            ).to_dict()
+            report = verify_bundle(
+                data,
+                chain_at(st, chain),
+                progress=progress,
+                all_checks=all_checks,
+                **overrides,
+            )
     elif batch is None:
         raise InputError("BATCH: name a batch, or pass --bundle FILE")
     else:
@@ -203,26 +200,22 @@ def export(
     """
     st = state(ctx)
     if kind == "bundle":
-        bundle = st.ledger.export_bundle(batch)
-        from labourledger.exchange import write_output
+        from labourledger.bundling import write_bundle
 
-        write_output(output, bundle.model_dump_json(indent=2) + "\n")
+        bundle = write_bundle(st.ledger, batch, output)
         data = {"file": str(output), "format": bundle.format, "entries": len(bundle.entries)}
         st.emit(data, lambda: out.print(f"wrote {output}: {data['entries']} entries"))
         next_step(f"anyone can check it: `labourledger verify --bundle {output} --chain RPC_URL`")
     elif kind == "report":
-        from labourledger.presentation import annotate
-        from labourledger.report import write_report
+        from labourledger.report import export_report
 
-        report = st.ledger.verify(batch)
-        write_report(report, output, annotate(st.ledger, report))
+        report = export_report(st.ledger, batch, output)
         data = {"file": str(output), "verdict": report["verdict"]}
         st.emit(data, lambda: out.print(f"wrote {output} (verdict {report['verdict']})"))
     else:
-        from labourledger.epcis import export_document
+        from labourledger.epcis import write_document
 
-        document = export_document(st.ledger, batch)
-        output.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+        document = write_document(st.ledger, batch, output)
         events = document["epcisBody"]["eventList"]
         data = {"file": str(output), "format": "epcis", "events": len(events)}
         st.emit(data, lambda: out.print(f"wrote {output}: {len(events)} EPCIS events"))
