@@ -19,11 +19,13 @@ from labourledger.attesting import sign_attestation
 from labourledger.audit_template import EvidenceFor, sign_audit, sign_finding_update
 from labourledger.authority import role_granters
 from labourledger.bundling import verify_bundle, write_bundle
+from labourledger.chain.compile import build_contract
 from labourledger.digital_link import check_base_url, write_batch_qr
 from labourledger.envelope import HashSigner, to_hex
 from labourledger.epcis import write_document
 from labourledger.errors import InputError
 from labourledger.ledger import Ledger
+from labourledger.opening import makes_admin_key
 from labourledger.provenance import Document, record_batch, record_product, record_transformation
 from labourledger.report import export_report
 from labourledger.roles import Naming, RoleHolder, grant_named, role_holders
@@ -355,3 +357,18 @@ def test_exports_are_written_whole_or_not_at_all(ledger: Ledger, tmp_path: Path)
     report = export_report(ledger, "C-EXP", tmp_path / "report.html")
     assert report["verdict"] in (tmp_path / "report.html").read_text()
     assert not list(tmp_path.glob(".*partial"))
+
+
+def test_init_makes_an_admin_key_on_the_embedded_chain_unless_attaching(tmp_path: Path) -> None:
+    assert makes_admin_key("embedded", None)
+    assert not makes_admin_key("embedded", "0x" + "12" * 20)
+    assert not makes_admin_key("http://127.0.0.1:8545", None)
+    with pytest.raises(InputError, match="passphrase for the admin key"):
+        Ledger.init(tmp_path / "ws")
+    assert not (tmp_path / "ws").exists()
+
+
+def test_building_the_contract_needs_its_source(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match=r"source: .* not found"):
+        build_contract(tmp_path / "LabourLedger.sol", tmp_path / "out" / "LabourLedger.json")
+    assert not (tmp_path / "out").exists()

@@ -17,7 +17,7 @@ from labourledger.workspace import EMBEDDED, ChainConfig, Config, Workspace
 if TYPE_CHECKING:
     from labourledger.ledger import Ledger
 
-__all__ = ["connect", "create"]
+__all__ = ["connect", "create", "makes_admin_key"]
 
 
 def _connect(url: str, chain_file: Path) -> LedgerChain:
@@ -37,6 +37,12 @@ def connect(workspace: Workspace) -> LedgerChain:
     if cfg.contract:
         connected.attach(cfg.contract)
     return connected
+
+
+def makes_admin_key(chain: str, contract: str | None) -> bool:
+    """Whether `create` makes (and so needs a passphrase for) the `admin` key: on the
+    embedded chain, where it deploys the contract, unless it attaches to one."""
+    return chain == EMBEDDED and not contract
 
 
 def create(
@@ -67,9 +73,9 @@ def create(
         raise InputError(
             f"--chain: expected 'embedded' or an http(s) URL, got {redact_url(chain)!r}"
         )
-    if chain == EMBEDDED and admin_passphrase is None:
-        raise InputError("the embedded chain needs a passphrase for the admin key")
-    if chain == EMBEDDED and admin_passphrase is not None and not contract:
+    if makes_admin_key(chain, contract):
+        if admin_passphrase is None:
+            raise InputError("the embedded chain needs a passphrase for the admin key")
         KeyStore.check_passphrase(admin_passphrase)
     # Reach the chain and database before writing anything; a failure later (a node that
     # stops answering, a full disk) removes what was made, so init can simply run again.
@@ -101,7 +107,7 @@ def _make(
     ledger = ledger_type(workspace)
     ledger.__dict__["chain"] = connected
     ledger.mirror.upgrade()
-    if chain == EMBEDDED and not contract:
+    if makes_admin_key(chain, contract):
         assert admin_passphrase is not None
         info = workspace.keys.new("admin", admin_passphrase)
         connected.fund(info.address, 100 * 10**18)

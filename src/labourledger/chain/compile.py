@@ -16,6 +16,7 @@ import re
 import shutil
 import stat
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -24,7 +25,15 @@ from solcx.exceptions import SolcError, SolcNotInstalled
 
 from labourledger.errors import InputError
 
-__all__ = ["CONTRACT", "SETTINGS", "build_artifact", "find_node_modules", "write_artifact"]
+__all__ = [
+    "CONTRACT",
+    "SETTINGS",
+    "BuiltArtifact",
+    "build_artifact",
+    "build_contract",
+    "find_node_modules",
+    "write_artifact",
+]
 
 CONTRACT = "LabourLedger"
 SOURCE_KEY = "contracts/LabourLedger.sol"
@@ -140,3 +149,22 @@ def write_artifact(artifact: dict[str, Any], path: Path) -> Path:
     """Write `artifact` as stable, diff-friendly JSON to `path`; returns it."""
     path.write_text(json.dumps(artifact, indent=2, sort_keys=True) + "\n", "utf-8")
     return path
+
+
+@dataclass(frozen=True)
+class BuiltArtifact:
+    """An artifact just compiled and written: where, and by which solc."""
+
+    path: Path
+    compiler: str
+
+
+def build_contract(source: Path, output: Path) -> BuiltArtifact:
+    """Compile the contract at `source` (in a labourledger checkout, whose tools/node_modules
+    holds OpenZeppelin) and write its artifact to `output`, making its folder if need be."""
+    contract = source.resolve()
+    if not contract.is_file():
+        raise InputError(f"source: {contract} not found; run this in a labourledger checkout")
+    output.parent.mkdir(parents=True, exist_ok=True)
+    artifact = build_artifact(contract, find_node_modules(contract.parent))
+    return BuiltArtifact(write_artifact(artifact, output), artifact["compiler"])

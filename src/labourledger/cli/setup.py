@@ -7,8 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from labourledger.cli.context import next_step, out, passphrase, progress_bar, state
-from labourledger.errors import InputError
+from labourledger.cli.context import next_step, options_for, out, passphrase, progress_bar, state
 
 if TYPE_CHECKING:
     from labourledger.status import WorkspaceStatus
@@ -51,11 +50,12 @@ def init(
     Example: labourledger init --chain http://127.0.0.1:8545 --db postgresql+psycopg://u@h/db
     """
     from labourledger.ledger import Ledger
+    from labourledger.opening import makes_admin_key
 
     st = state(ctx)
     admin_pass = (
         passphrase("Passphrase for the new admin key", confirm=True)
-        if chain == "embedded" and not contract
+        if makes_admin_key(chain, contract)
         else None
     )
     ledger = Ledger.init(
@@ -155,19 +155,13 @@ def contracts_build(
 
     Example: labourledger contracts build -o /tmp/LabourLedger.json
     """
-    from labourledger.chain.compile import build_artifact, find_node_modules, write_artifact
+    from labourledger.chain.compile import build_contract
 
     st = state(ctx)
-    contract = source.resolve()
-    if not contract.is_file():
-        raise InputError(f"--source: {contract} not found; run this in a labourledger checkout")
-    if output is None:
-        output = st.workspace / "contracts" / "LabourLedger.json"
-        output.parent.mkdir(parents=True, exist_ok=True)
-    artifact = build_artifact(contract, find_node_modules(contract.parent))
-    path = write_artifact(artifact, output)
-    data = {"path": str(path), "compiler": artifact["compiler"]}
-    st.emit(data, lambda: out.print(f"wrote {path} (solc {data['compiler']})"))
+    with options_for(source="--source"):
+        built = build_contract(source, output or st.workspace / "contracts" / "LabourLedger.json")
+    data = {"path": str(built.path), "compiler": built.compiler}
+    st.emit(data, lambda: out.print(f"wrote {built.path} (solc {built.compiler})"))
 
 
 def contracts_deploy(ctx: typer.Context) -> None:
