@@ -29,6 +29,7 @@ from labourledger.opening import makes_admin_key
 from labourledger.provenance import Document, record_batch, record_product, record_transformation
 from labourledger.report import export_report
 from labourledger.roles import Naming, RoleHolder, grant_named, role_holders
+from labourledger.schemas import schema_of
 from labourledger.suppliers import export_facility_csv
 from labourledger.vocabulary import Claim, FindingStatus, MissingAudit, VerificationMethod
 
@@ -372,3 +373,10 @@ def test_building_the_contract_needs_its_source(tmp_path: Path) -> None:
     with pytest.raises(InputError, match=r"source: .* not found"):
         build_contract(tmp_path / "LabourLedger.sol", tmp_path / "out" / "LabourLedger.json")
     assert not (tmp_path / "out").exists()
+
+
+def test_schema_of_a_published_format_or_an_entry_kind() -> None:
+    assert schema_of("trace")["$id"] == "urn:labourledger:schema:trace:1"
+    assert "findings" in schema_of("audit")["properties"]
+    with pytest.raises(InputError, match=r"published format \(entry-file.*entry kind \(facility"):
+        schema_of("invoice")

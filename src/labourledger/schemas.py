@@ -24,6 +24,7 @@ __all__ = [
     "TraceNode",
     "TraceProblem",
     "published",
+    "schema_of",
 ]
 
 _DRAFT = "https://json-schema.org/draft/2020-12/schema"
@@ -308,3 +309,18 @@ def published(name: str) -> dict[str, Any]:
         "version": version,
         **schema,
     }
+
+
+def schema_of(name: str) -> dict[str, Any]:
+    """The JSON Schema of a published format (`published`), else of the body of the entry
+    kind `name`; InputError listing both when it is neither."""
+    from labourledger import kinds
+
+    if name in _SCHEMAS:
+        return published(name)
+    if name in kinds.KINDS:
+        return kinds.json_schema(name)
+    raise InputError(
+        f"schema: expected a published format ({', '.join(PUBLISHED)}) "
+        f"or an entry kind ({', '.join(kinds.KINDS)}), got {name!r}"
+    )

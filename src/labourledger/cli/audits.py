@@ -25,7 +25,6 @@ from labourledger.cli.context import (
     pending_hint,
     state,
 )
-from labourledger.errors import InputError
 from labourledger.vocabulary import (
     OPEN_FINDING_STATUSES,
     Claim,
@@ -401,16 +400,6 @@ def schema(
 
     Example: labourledger schema trace
     """
-    from labourledger import kinds, schemas
+    from labourledger.schemas import schema_of
 
-    if kind in schemas.PUBLISHED:
-        found = schemas.published(kind)
-    else:
-        try:
-            found = kinds.json_schema(kind)
-        except InputError:
-            raise InputError(
-                f"schema: expected a published format ({', '.join(schemas.PUBLISHED)}) "
-                f"or an entry kind ({', '.join(kinds.KINDS)}), got {kind!r}"
-            ) from None
-    sys.stdout.write(json.dumps(found, indent=2) + "\n")
+    sys.stdout.write(json.dumps(schema_of(kind), indent=2) + "\n")
