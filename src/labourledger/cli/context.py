@@ -104,9 +104,8 @@ class State:
         return self.sender(name, purpose=purpose)
 
     def signer_as(self, role: str) -> HashSigner:
-        """`signer`, defaulting to the key named after `role` (AUDITOR: auditor,
-        GRIEVANCE_CHANNEL: channel), as keys here are named by convention."""
-        return self.signer(role.rsplit("_", 1)[-1].lower())
+        """`signer`, defaulting to the key named after `role` (`key_name`)."""
+        return self.signer(key_name(role))
 
     def _wallet(self, name: str) -> HashSigner:
         from labourledger.kinds import checksum_address
@@ -140,6 +139,12 @@ class State:
             sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
         else:
             human()
+
+
+def key_name(role: str) -> str:
+    """The name a key holding `role` has by convention: auditor for AUDITOR, channel for
+    GRIEVANCE_CHANNEL."""
+    return role.rsplit("_", 1)[-1].lower()
 
 
 @contextmanager

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from labourledger.cli.context import next_step, options_for, out, passphrase, state
+from labourledger.cli.context import key_name, next_step, options_for, out, passphrase, state
 
 keys_app = typer.Typer(help="Encrypted signing keys.", no_args_is_help=True)
 
@@ -42,10 +42,10 @@ def _role_hint(name: str, address: str, deployed: bool, *, held: set[str]) -> st
     from labourledger.authority import role_granters
     from labourledger.chain.ledger_contract import ROLES
 
-    role = next((r for r in ROLES if name.upper() in (r, r.split("_")[-1])), "ROLE")
+    role = next((r for r in ROLES if name.lower() in (r.lower(), key_name(r))), "ROLE")
     if role == "ADMIN" and not deployed:
         return "deploy the contract with it: `labourledger contracts deploy --key admin`"
-    granters = [g.lower() for g in role_granters(role)]
+    granters = [key_name(g) for g in role_granters(role)]
     granter = next((g for g in granters if g in held and g != name), None)
     if granter:
         return f"give it its role: `labourledger roles grant {role} {name} --key {granter}`"
