@@ -25,6 +25,7 @@ from labourledger.envelope import HashSigner, to_hex
 from labourledger.epcis import write_document
 from labourledger.errors import InputError
 from labourledger.ledger import Ledger
+from labourledger.links import record_link
 from labourledger.opening import makes_admin_key
 from labourledger.provenance import Document, record_batch, record_product, record_transformation
 from labourledger.report import export_report
@@ -380,3 +381,19 @@ def test_schema_of_a_published_format_or_an_entry_kind() -> None:
     assert "findings" in schema_of("audit")["properties"]
     with pytest.raises(InputError, match=r"published format \(entry-file.*entry kind \(facility"):
         schema_of("invoice")
+
+
+def test_a_supply_link_is_checked_before_a_brand_is_asked_for(ledger: Ledger) -> None:
+    brand = Account.create()
+    mill, knitter = (
+        to_hex(ledger.register_facility(brand, **MILL | {"name": name}).subject)
+        for name in ("Link Mill", "Link Knitter")
+    )
+    asked = Asked(brand)
+    yarn = {"supplier": mill, "material": "yarn"}
+    _refused(lambda: record_link(ledger, asked, buyer=mill, **yarn), "buyer", asked)
+    _refused(lambda: record_link(ledger, asked, buyer=knitter, **yarn,
+                                 valid_to=dt.date(2000, 1, 1)), "valid_to", asked)  # fmt: skip
+    entry = record_link(ledger, asked, buyer=knitter, **yarn)
+    assert asked.roles == ["BRAND"]
+    assert entry.body["valid_from"] == dt.date.today().isoformat() and "valid_to" not in entry.body

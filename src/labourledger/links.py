@@ -3,34 +3,36 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from labourledger.recording import record_checked
 
 if TYPE_CHECKING:
-    from labourledger.envelope import HashSigner, SignedEntry
+    from labourledger.envelope import SignedEntry
     from labourledger.ledger import Ledger
+    from labourledger.recording import Signer
 
 __all__ = ["record_link"]
 
 
 def record_link(
     ledger: Ledger,
-    signer: HashSigner,
+    signer: Signer,
     *,
     supplier: str,
     buyer: str,
     material: str,
-    valid_from: str | None = None,
-    valid_to: str | None = None,
+    valid_from: dt.date | None = None,
+    valid_to: dt.date | None = None,
 ) -> SignedEntry:
     """Sign and store (pending) a supply link between two facilities registered here (ids or
     OS ids); it holds from `valid_from` (default: today, when it is recorded) to `valid_to`
-    (default: open-ended)."""
-    body: dict[str, Any] = {
+    (default: open-ended). The body is checked before `signer` is asked for."""
+    given = {
         "supplier": ledger.facility_id(supplier, registered=True),
         "buyer": ledger.facility_id(buyer, registered=True),
         "material": material,
-        "valid_from": valid_from or dt.date.today().isoformat(),
+        "valid_from": valid_from or dt.date.today(),
+        "valid_to": valid_to,
     }
-    if valid_to:
-        body["valid_to"] = valid_to
-    return ledger.record("supply_link", body, signer)
+    return record_checked(ledger, "supply_link", given, signer)

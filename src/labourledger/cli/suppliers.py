@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from labourledger.cli.context import out, pending_hint, progress_bar, state
+from labourledger.cli.context import out, parse_date, pending_hint, progress_bar, state
 from labourledger.errors import InputError
 from labourledger.vocabulary import OPEN_FINDING_STATUSES, FacilityType
 
@@ -331,12 +331,12 @@ def link_add(
     st = state(ctx)
     entry = record_link(
         st.ledger,
-        st.signer("brand"),
+        st.signer_as,
         supplier=supplier,
         buyer=buyer,
         material=material,
-        valid_from=valid_from,
-        valid_to=valid_to,
+        valid_from=parse_date(valid_from, "--from") if valid_from else None,
+        valid_to=parse_date(valid_to, "--to") if valid_to else None,
     )
     data = entry.to_json_dict()
     st.emit(data, lambda: out.print(f"link recorded as {data['entry_id']}"))
