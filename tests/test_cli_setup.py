@@ -161,7 +161,7 @@ def test_a_mirror_at_an_older_revision_is_refused_until_db_upgrade(cli: Cli) -> 
     check = {c["check"]: c for c in json.loads(out)}["mirror"]
     assert code == 1 and check["outcome"] == "fail"
     assert (
-        "at revision 0002, the package has 0004: run `labourledger db upgrade`" in check["reason"]
+        "at revision 0002, the package has 0004; run `labourledger db upgrade`" in check["reason"]
     )
     code, _, err = cli.run("status")
     assert code == 2 and "schema revision 0002" in err and "db upgrade" in err

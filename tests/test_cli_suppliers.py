@@ -129,6 +129,8 @@ def test_bad_rows_exit_2_name_both_rows_and_store_nothing(
     assert code == 2
     assert "line 3:" in err and "country" in err
     assert "line 6:" in err and "os_id" in err
+    assert err.startswith(f"error: {tmp_path / 'bad.csv'}: 2 invalid row(s), nothing imported: ")
+    assert "pass --skip-invalid" in err.splitlines()[0]
     assert cli.json("status")["pending"] == 0
     assert cli.json("supplier", "list") == []
 

@@ -4,12 +4,13 @@ rather than a source, such as a grievance receipt check)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from labourledger import recording
 from labourledger.bundle import Bundle, BundleEntry
-from labourledger.errors import InputError
+from labourledger.errors import NextStep, WrongChain
 from labourledger.mirror.evidence import MirrorEvidence
 from labourledger.mirror.store import ENTRY_FIELDS, IN_MEMORY
 from labourledger.verify.evidence import collect_evidence
@@ -55,6 +56,7 @@ def verify_bundle(
     *,
     progress: Progress | None = None,
     all_checks: bool = False,
+    say: Callable[[NextStep], str] | None = None,
     **overrides: Any,
 ) -> dict[str, Any]:
     """Verify a bundle's batch against `chain`, as `Ledger.verify` does a workspace's. A
@@ -67,17 +69,14 @@ def verify_bundle(
     source = BundleEvidence(bundle, chain)
     policy = Policy(**{k: v for k, v in overrides.items() if v is not None})
     report = verify_batch(source, bundle.batch, policy, progress=progress, all_checks=all_checks)
-    return report.to_dict()
+    return report.to_dict(say)
 
 
 def from_bundle(cls: type[Ledger], bundle: Bundle, chain: LedgerChain) -> Ledger:
     """A ledger in memory (no workspace, no database file) holding just a bundle's
     entries and proofs, checked against `chain` (whose contract must be the bundle's)."""
     if chain.chain_id != bundle.chain_id:
-        raise InputError(
-            f"bundle: anchored on chain {bundle.chain_id}, but {chain.label} is chain "
-            f"{chain.chain_id}; pass --chain with an RPC URL of that chain"
-        )
+        raise WrongChain(bundle.chain_id, chain.label, chain.chain_id)
     chain.attach(bundle.contract)
     config = Config(
         chain=ChainConfig(

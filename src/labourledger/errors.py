@@ -1,8 +1,14 @@
-"""Errors raised by labourledger, each mapped to a CLI exit code."""
+"""Errors raised by labourledger, each mapped to a CLI exit code.
+
+An error says what is wrong and names the library's field or argument at fault; what to do
+about it is a `NextStep` (or a subclass carrying facts), which each front end words in its
+own terms: the CLI's are in `labourledger.cli.hints`.
+"""
 
 from __future__ import annotations
 
 import re
+from enum import StrEnum
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -13,10 +19,40 @@ if TYPE_CHECKING:
 _FIELD_PREFIX = re.compile(r"([a-z_]+): (.*)", re.DOTALL)
 
 
+class NextStep(StrEnum):
+    """A remedy an error or a check points to, left for the front end to word."""
+
+    #: Anchor the pending entries.
+    ANCHOR = "anchor"
+    #: Read the chain's anchors into the mirror again (after waiting, or a reorg).
+    SYNC = "sync"
+    #: Deploy a contract, or attach to one already deployed.
+    DEPLOY_CONTRACT = "deploy_contract"
+    #: Migrate the mirror to this version's schema.
+    UPGRADE_DB = "upgrade_db"
+    #: Register the facility here, or import its registration.
+    REGISTER_FACILITY = "register_facility"
+    #: Import the signed entry file that holds the entry.
+    IMPORT_ENTRY = "import_entry"
+    #: Skip the invalid rows and store the valid ones.
+    SKIP_INVALID = "skip_invalid"
+    #: Check against a chain, by its RPC URL, that the evidence was anchored on.
+    USE_CHAIN = "use_chain"
+    #: Sign with a key held here, which signs many entries at once.
+    SIGN_WITH_KEY = "sign_with_key"
+
+
 class LabourLedgerError(Exception):
     """Base class of every error labourledger raises on purpose."""
 
     exit_code = 1
+    #: What to do about it, when the remedy is another step rather than other input.
+    next_step: NextStep | None = None
+
+    def __init__(self, *args: object, next_step: NextStep | None = None) -> None:
+        super().__init__(*args)
+        if next_step is not None:
+            self.next_step = next_step
 
 
 class InputError(LabourLedgerError, ValueError):
@@ -51,6 +87,19 @@ class WorkspaceExists(InputError):
 
 class MirrorBehind(InputError):
     """A mirror whose schema is older than this labourledger's (or absent): migrate it."""
+
+    next_step = NextStep.UPGRADE_DB
+
+
+class WrongChain(InputError):
+    """Evidence anchored on one chain, to be checked against another."""
+
+    next_step = NextStep.USE_CHAIN
+
+    def __init__(self, anchored_on: int, label: str, chain_id: int) -> None:
+        super().__init__(
+            f"bundle: anchored on chain {anchored_on}, but {label} is chain {chain_id}"
+        )
 
 
 class InvalidSignature(InputError):

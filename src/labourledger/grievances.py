@@ -348,7 +348,7 @@ def record(
     }
     kinds.parse_body("grievance", body)
     if received_month > _this_month(issued_at):
-        raise InputError(f"--received: {received_month} is after the month it is recorded in")
+        raise InputError(f"received_month: {received_month} is after the month it is recorded in")
     entry = _keep(ledger, ledger.sign("grievance", body, signer, issued_at=issued_at), output)
     return RecordedGrievance(entry, format_receipt(secret), to_hex(salt))
 
@@ -393,13 +393,13 @@ def update(
     kinds.parse_body("grievance_update", body)
     if body["month"] < grievance.body["received_month"]:
         raise InputError(
-            f"--month: {body['month']} is before the grievance was received "
+            f"month: {body['month']} is before the grievance was received "
             f"({grievance.body['received_month']})"
         )
     auditor = functools.partial(ledger.chain.has_role, "AUDITOR", signer.address)
     if not may_update_grievance(signer.address, grievance.issuer, auditor):
         raise InputError(
-            f"--key: only the channel that recorded it ({grievance.issuer}) or an AUDITOR "
+            f"signer: only the channel that recorded it ({grievance.issuer}) or an AUDITOR "
             "may update a grievance"
         )
     return _keep(ledger, ledger.sign("grievance_update", body, signer, issued_at=issued_at), output)
@@ -411,7 +411,7 @@ def _keep(ledger: Ledger, entry: SignedEntry, output: Path | None) -> SignedEntr
         try:
             ledger.write_entries(output, [entry])
         except OSError as exc:
-            raise InputError(f"--output {output}: cannot write ({exc.strerror})") from None
+            raise InputError(f"output: cannot write {output} ({exc.strerror})") from None
     try:
         ledger.store([entry])
     except BaseException:
@@ -433,7 +433,7 @@ def export(ledger: Ledger, path: Path, facility_ids: Iterable[str] | None = None
     try:
         ledger.write_entries(path, [entries[i] for i in ids], with_proofs=True)
     except OSError as exc:
-        raise InputError(f"--output {path}: cannot write ({exc.strerror})") from None
+        raise InputError(f"path: cannot write {path} ({exc.strerror})") from None
     return len(ids)
 
 

@@ -22,7 +22,7 @@ from pydantic import ValidationError
 from sqlalchemy import Connection, Table, func, select
 
 from labourledger.envelope import Domain, SignedEntry
-from labourledger.errors import LabourLedgerError
+from labourledger.errors import LabourLedgerError, NextStep
 from labourledger.exchange import shape_problems
 from labourledger.merkle import verify_inclusion
 from labourledger.mirror import schema
@@ -49,14 +49,37 @@ class _Report:
     def __init__(self) -> None:
         self.results: list[CheckResult] = []
 
-    def add(self, check: str, ok: bool, good: str, bad: str, *, fail: bool = False) -> None:
-        outcome = Outcome.PASS if ok else Outcome.FAIL if fail else Outcome.ATTENTION
-        self.results.append(CheckResult(check, outcome, good if ok else bad))
+    def add(
+        self,
+        check: str,
+        ok: bool,
+        good: str,
+        bad: str,
+        *,
+        fail: bool = False,
+        next_step: NextStep | None = None,
+    ) -> None:
+        """A PASS saying `good`, else an ATTENTION (a FAIL with `fail`) saying `bad`, with
+        `next_step` to put it right."""
+        if ok:
+            self.results.append(CheckResult(check, Outcome.PASS, good))
+        else:
+            outcome = Outcome.FAIL if fail else Outcome.ATTENTION
+            self.results.append(CheckResult(check, outcome, bad, next_step=next_step))
 
-    def faults(self, check: str, good: str, faults: Sequence[str], what: str) -> None:
+    def faults(
+        self,
+        check: str,
+        good: str,
+        faults: Sequence[str],
+        what: str,
+        *,
+        next_step: NextStep | None = None,
+    ) -> None:
         """A FAIL naming the first few `faults` (one line each: an id and what is wrong)."""
         shown = "; ".join(faults[:SHOWN]) + ("; ..." if len(faults) > SHOWN else "")
-        self.add(check, not faults, good, f"{len(faults)} {what}: {shown}", fail=True)
+        bad = f"{len(faults)} {what}: {shown}"
+        self.add(check, not faults, good, bad, fail=True, next_step=next_step)
 
     @property
     def failed(self) -> bool:
@@ -114,14 +137,15 @@ def _setup(ledger: Ledger, report: _Report) -> int | None:
     try:
         revision, head = mirror.current_revision(), mirror.head_revision()
     except LabourLedgerError as exc:
-        report.add("mirror", False, "", str(exc), fail=True)
+        report.add("mirror", False, "", str(exc), fail=True, next_step=exc.next_step)
     else:
         report.add(
             "mirror",
             revision == head,
             f"{mirror.display_url} at revision {head}",
-            f"at revision {revision}, the package has {head}: run `labourledger db upgrade`",
+            f"at revision {revision}, the package has {head}",
             fail=True,  # nothing else reads a mirror at another revision
+            next_step=NextStep.UPGRADE_DB,
         )
     try:
         chain = ledger.chain
@@ -135,8 +159,9 @@ def _setup(ledger: Ledger, report: _Report) -> int | None:
         "contract",
         bool(cfg.contract),
         f"LabourLedger at {cfg.contract}",
-        "none configured: run `labourledger contracts deploy --key admin`",
+        "none configured",
         fail=True,
+        next_step=NextStep.DEPLOY_CONTRACT,
     )
     return latest
 
@@ -149,13 +174,15 @@ def _work(ledger: Ledger, report: _Report, latest: int) -> None:
         "anchors",
         not unfinished,
         "no batch left half-sent",
-        f"{len(unfinished)} batch(es) prepared but not confirmed: run `labourledger anchor`",
+        f"{len(unfinished)} batch(es) prepared but not confirmed",
+        next_step=NextStep.ANCHOR,
     )
     report.add(
         "pending",
         not counts["pending"],
         "every entry is anchored",
-        f"{counts['pending']} entries pending: run `labourledger anchor`",
+        f"{counts['pending']} entries pending",
+        next_step=NextStep.ANCHOR,
     )
     synced = mirror.get_sync_state("last_synced_block")
     behind = latest - int(synced) if synced is not None else None
@@ -163,8 +190,8 @@ def _work(ledger: Ledger, report: _Report, latest: int) -> None:
         "sync",
         behind is not None and behind <= REORG_WINDOW,
         f"synced to block {synced}",
-        ("never synced" if behind is None else f"{behind} blocks behind")
-        + "; run `labourledger sync`",
+        "never synced" if behind is None else f"{behind} blocks behind",
+        next_step=NextStep.SYNC,
     )
 
 
@@ -336,5 +363,6 @@ def _anchors(
         "chain anchors",
         f"all {count} anchors found on chain, in unchanged blocks",
         faults,
-        "anchors the chain does not confirm (run `labourledger sync` after a reorg)",
+        "anchors the chain does not confirm (as after a reorg)",
+        next_step=NextStep.SYNC,
     )

@@ -16,7 +16,7 @@ from labourledger.authority import (
     speaks_for_facility,
 )
 from labourledger.envelope import HashSigner, SignedEntry, to_hex
-from labourledger.errors import InputError
+from labourledger.errors import InputError, NextStep
 from labourledger.exchange import entry_from_file, read_entry_file, shape_problems
 from labourledger.progress import Progress
 from labourledger.revoking import refusal_now
@@ -52,10 +52,27 @@ class RowsInvalid(InputError):
     def __init__(self, path: Path, errors: Sequence[RowError]) -> None:
         lines = "\n".join(f"  {e}" for e in errors)
         super().__init__(
-            f"{path}: {len(errors)} invalid row(s), nothing imported "
-            f"(fix them, or pass --skip-invalid):\n{lines}"
+            f"{path}: {len(errors)} invalid row(s), nothing imported:\n{lines}",
+            next_step=NextStep.SKIP_INVALID,
         )
         self.errors = list(errors)
+
+
+@dataclass(frozen=True)
+class NotOperator:
+    """An entry stored that `verify` will fail until a brand names its issuer as an
+    operator of the facility it concerns (`suppliers.change_operators`)."""
+
+    #: The entry's place in the file, kind and id, as "entry 2 (audit 0x…)".
+    entry: str
+    issuer: str
+    facility: str
+
+    def __str__(self) -> str:
+        return (
+            f"{self.entry}: {self.issuer} is not an operator of facility {self.facility}, "
+            "so verify will fail it"
+        )
 
 
 @dataclass(frozen=True)
@@ -64,9 +81,7 @@ class ImportResult:
 
     entries: list[SignedEntry]
     new: int
-    #: Entries stored that `verify` will fail until a brand names their issuer as an
-    #: operator of the facility they concern, each with what to run.
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[NotOperator] = field(default_factory=list)
 
 
 class EntriesRefused(InputError):
@@ -157,7 +172,7 @@ def _proof_problems(
     return [] if result.passed else [f"its proof does not check: {result.reason}"]
 
 
-def _not_operators(ledger: Ledger, entries: Sequence[SignedEntry]) -> list[str]:
+def _not_operators(ledger: Ledger, entries: Sequence[SignedEntry]) -> list[NotOperator]:
     """Supplier-signed entries for a facility whose registrations do not name the signer."""
     warnings = []
     operators = functools.cache(ledger.operators)
@@ -167,11 +182,8 @@ def _not_operators(ledger: Ledger, entries: Sequence[SignedEntry]) -> list[str]:
         if speaks_for_facility(entry.kind, entry.body, held_brand) and (
             entry.issuer not in operators(facility)
         ):
-            warnings.append(
-                f"entry {number} ({entry.kind} {to_hex(entry.entry_id)}): {entry.issuer} is "
-                f"not an operator of facility {facility}, so verify will fail it; a brand "
-                f"can run `labourledger supplier operators {facility} --add {entry.issuer}`"
-            )
+            label = f"entry {number} ({entry.kind} {to_hex(entry.entry_id)})"
+            warnings.append(NotOperator(label, entry.issuer, facility))
     return warnings
 
 

@@ -6,7 +6,7 @@ The CLI is a thin layer over this class; so is any script a brand writes.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from functools import cached_property
 from pathlib import Path
@@ -28,7 +28,7 @@ from labourledger import (
 from labourledger.anchoring import AnchorResult
 from labourledger.chain import LedgerChain
 from labourledger.envelope import Domain, SignedEntry, to_hex
-from labourledger.errors import InputError
+from labourledger.errors import InputError, NextStep
 from labourledger.importing import EntriesRefused, FacilityImport, ImportResult, RowsInvalid
 from labourledger.kinds import EvidenceRef
 from labourledger.mirror import Mirror
@@ -97,10 +97,7 @@ class Ledger:
         """The EIP-712 domain every entry of this workspace is signed for."""
         cfg = self.config.chain
         if not cfg.contract:
-            raise InputError(
-                "no contract configured: run `labourledger contracts deploy --key admin` "
-                "or `labourledger init --contract ADDRESS`"
-            )
+            raise InputError("no contract configured", next_step=NextStep.DEPLOY_CONTRACT)
         return Domain(chain_id=cfg.chain_id, verifying_contract=cfg.contract)
 
     def deploy(self, admin: LocalAccount) -> str:
@@ -181,9 +178,11 @@ class Ledger:
         *,
         progress: Progress | None = None,
         all_checks: bool = False,
+        say: Callable[[NextStep], str] | None = None,
     ) -> dict[str, Any]:
         """Verify a batch end to end (`verify_batch` over this mirror); the report's `verdict`
-        is PASS, ATTENTION or FAIL."""
+        is PASS, ATTENTION or FAIL, and its reasons end with their next steps as `say`
+        words them."""
         report = verify_batch(
             MirrorEvidence(self),
             batch,
@@ -191,7 +190,7 @@ class Ledger:
             progress=progress,
             all_checks=all_checks,
         )
-        return report.to_dict()
+        return report.to_dict(say)
 
     export_bundle = bundling.export_bundle
     #: An in-memory ledger holding just a bundle's entries (see `bundling.from_bundle`).
@@ -225,8 +224,8 @@ class Ledger:
         for entry_id in entry_ids:
             if entry_id.lower() not in rows:
                 raise InputError(
-                    f"entry {entry_id}: not in this workspace's mirror "
-                    "(check the id, or `labourledger import` the signed entry file)"
+                    f"entry {entry_id}: not in this workspace's mirror",
+                    next_step=NextStep.IMPORT_ENTRY,
                 )
         return {i: SignedEntry.model_validate(row) for i, row in rows.items()}
 

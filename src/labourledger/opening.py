@@ -62,7 +62,7 @@ def create(
     contract. On a URL chain it records the chain and, with `contract`,
     attaches to an existing deployment."""
     if confirmations is not None and confirmations < 0:
-        raise InputError("--confirmations: must be 0 or more")
+        raise InputError("confirmations: must be 0 or more")
     chain_config = ChainConfig(
         url=chain,
         confirmations=confirmations
@@ -70,9 +70,7 @@ def create(
         else (0 if chain == EMBEDDED else 12),
     )
     if chain != EMBEDDED and not chain.startswith(("http://", "https://")):
-        raise InputError(
-            f"--chain: expected 'embedded' or an http(s) URL, got {redact_url(chain)!r}"
-        )
+        raise InputError(f"chain: expected 'embedded' or an http(s) URL, got {redact_url(chain)!r}")
     if makes_admin_key(chain, contract):
         if admin_passphrase is None:
             raise InputError("the embedded chain needs a passphrase for the admin key")

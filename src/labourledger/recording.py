@@ -23,7 +23,7 @@ from labourledger.envelope import (
     sign_entry,
     to_hex,
 )
-from labourledger.errors import InputError
+from labourledger.errors import InputError, NextStep
 from labourledger.exchange import write_entry_file
 from labourledger.kinds import EvidenceRef, evidence_ref
 from labourledger.progress import Progress
@@ -167,8 +167,8 @@ def record_many(
     """
     if isinstance(signer, ExternalSigner) and len(bodies) > 1:
         raise InputError(
-            f"an external signer signs one entry at a time; these are {len(bodies)}: "
-            "sign them with a key (--key NAME)"
+            f"an external signer signs one entry at a time; these are {len(bodies)}",
+            next_step=NextStep.SIGN_WITH_KEY,
         )
     key = _local_key(signer)
     entries = [_sign(ledger, kind, body, signer, key, issued_at) for body in bodies]

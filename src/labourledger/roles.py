@@ -158,7 +158,7 @@ def _sender_may(action: str, role: str, sender: LocalAccount) -> Iterator[None]:
         if exc.error_name != "AccessControlUnauthorizedAccount":
             raise
         raise InputError(
-            f"--key: {sender.address} may not {action} {role.upper()} (the contract says: {exc})"
+            f"sender: {sender.address} may not {action} {role.upper()} (the contract says: {exc})"
         ) from None
 
 

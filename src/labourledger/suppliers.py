@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from labourledger import kinds
 from labourledger.envelope import to_hex
-from labourledger.errors import InputError
+from labourledger.errors import InputError, NextStep
 from labourledger.identifiers import facility_id_from_os_id
 from labourledger.recording import record_checked
 
@@ -258,8 +258,9 @@ def facility_id(ledger: Ledger, ref: str, *, registered: bool = False) -> str:
         raise InputError(f"facility {ref}: expected a 0x id of 64 hex digits or an OS id")
     if registered and ledger.mirror.facility(ref.lower()) is None:
         raise InputError(
-            f"facility {ref}: no facility with this id is registered here; register it "
-            "with `labourledger supplier add`, import its registration, or give its OS id"
+            f"facility {ref}: no facility with this id is registered here (its OS id names "
+            "it wherever it is registered)",
+            next_step=NextStep.REGISTER_FACILITY,
         )
     return ref.lower()
 
@@ -286,7 +287,7 @@ def facility(ledger: Ledger, ref: str) -> dict[str, Any]:
         if entry is not None:
             raise InputError(f"{ref}: the id of a {entry['kind']} entry, not of a facility")
         raise InputError(
-            f"facility {ref}: not registered here; add it with `labourledger supplier add`"
+            f"facility {ref}: not registered here", next_step=NextStep.REGISTER_FACILITY
         )
     entries = [
         {**view, "body": None}
@@ -372,13 +373,13 @@ def change_operators(
     if not (own or shared):
         raise InputError(
             f"facility {ref}: nothing to amend: {signer.address} has not registered it and "
-            "it has no OS id to share another brand's registration; run "
-            "`labourledger supplier add` first"
+            "it has no OS id to share another brand's registration",
+            next_step=NextStep.REGISTER_FACILITY,
         )
     body = dict((own or shared)[-1])
     # The signer's list starts from its own last one, never from another brand's.
     named = own[-1].get("operators", []) if own else []
-    named = [*named, *(kinds.checksum_address(x, "--add") for x in add)]
-    gone = {kinds.checksum_address(x, "--remove") for x in remove}
+    named = [*named, *(kinds.checksum_address(x, "add") for x in add)]
+    gone = {kinds.checksum_address(x, "remove") for x in remove}
     body["operators"] = [a for a in dict.fromkeys(named) if a not in gone]
     return ledger.record("facility", body, signer)

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from labourledger.audits import attestation_views, audit_views
 from labourledger.envelope import SignedEntry, to_hex
-from labourledger.errors import InputError
+from labourledger.errors import InputError, NextStep
 from labourledger.mirror.store import proof_status
 from labourledger.mirror.sync import chain_status
 from labourledger.verify.integrity import IncludedInAnchor, InclusionProof
@@ -75,7 +75,7 @@ def proof(ledger: Ledger, entry_id: str) -> dict[str, Any]:
     view = describe(ledger, entry_id)
     proof = stored_proof(ledger, view["entry_id"])
     if proof is None:
-        raise InputError(f"entry {view['entry_id']} is pending: run `labourledger anchor`")
+        raise InputError(f"entry {view['entry_id']} is pending", next_step=NextStep.ANCHOR)
     leaf = bytes.fromhex(view["entry_id"][2:])
     local = IncludedInAnchor(proof, ledger.anchored_root(proof.root), 0)(ledger.entry(entry_id))
     by_contract = ledger.chain.verify_inclusion(

@@ -44,7 +44,9 @@ class WalletSigner(ExternalSigner):
         try:
             self.typed_data_out.write_text(typed, encoding="utf-8")
         except OSError as exc:
-            raise InputError(f"--typed-data-out {self.typed_data_out}: {exc.strerror}") from None
+            raise InputError(
+                f"typed_data_out: cannot write {self.typed_data_out} ({exc.strerror})"
+            ) from None
         self.drafts.mkdir(parents=True, exist_ok=True)
         (self.drafts / f"{entry_id}.json").write_text(
             draft.model_dump_json(indent=2) + "\n", encoding="utf-8"
@@ -57,7 +59,7 @@ def _signature(text: str) -> bytes:
     try:
         return bytes.fromhex(digits)
     except ValueError:
-        raise InputError("--signature: not a hex string") from None
+        raise InputError("signature: not a hex string") from None
 
 
 def complete_signature(

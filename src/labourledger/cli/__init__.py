@@ -189,6 +189,17 @@ def _usage_error(exc: Exception) -> None:
         show()
 
 
+def _with_hint(message: str, hint: str | None) -> str:
+    """The remedy ends the fault's line, so a copied error keeps both; rows the fault
+    lists (one per line) follow it."""
+    if hint is None:
+        return message
+    fault, newline, rows = message.partition("\n")
+    if not newline:
+        return f"{message}: {hint}"
+    return f"{fault.removesuffix(':')}: {hint}:\n{rows}"
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the `labourledger` console script."""
     args = _hoist_global_options(list(sys.argv[1:] if argv is None else argv))
@@ -199,9 +210,7 @@ def main(argv: list[str] | None = None) -> None:
         from labourledger.cli.hints import hint_for
 
         _hand_over(exc)
-        hint = hint_for(exc)
-        # One line, the remedy after the fault, so a copied error keeps both.
-        err.print(f"[red]error:[/red] {exc}" + (f": {hint}" if hint else ""), soft_wrap=True)
+        err.print(f"[red]error:[/red] {_with_hint(str(exc), hint_for(exc))}", soft_wrap=True)
         raise SystemExit(exc.exit_code) from None
     except KeyboardInterrupt:
         err.print("interrupted: nothing was half-written")

@@ -359,6 +359,8 @@ def import_files(
 
     Example: labourledger import audit-3f2a1b.json --json
     """
+    from labourledger.cli.hints import not_operator
+
     st = state(ctx)
     results: list[dict[str, Any]] = []
     for file in files:
@@ -369,7 +371,7 @@ def import_files(
                 "entries": ["0x" + e.entry_id.hex() for e in result.entries],
                 "new": result.new,
                 "already_present": len(result.entries) - result.new,
-                "warnings": result.warnings,
+                "warnings": [not_operator(w) for w in result.warnings],
             }
         )
 

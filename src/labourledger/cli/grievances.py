@@ -78,19 +78,20 @@ def grievance_record(
         raise InputError(f"--report {report}: cannot read ({exc.strerror})") from None
     # Its receipt is made for this one signing and shown once, so a wallet cannot sign later.
     signer = st.sender("channel", purpose="record a grievance")
-    recorded = grievances.record(
-        st.ledger,
-        signer,
-        facility=facility,
-        received_month=received,
-        channel=channel,
-        categories=category,
-        severity=severity,
-        workers=workers,
-        report=content,
-        issued_at=parse_when(issued_at),
-        output=output,
-    )
+    with options_for(received_month="--received", output="--output"):
+        recorded = grievances.record(
+            st.ledger,
+            signer,
+            facility=facility,
+            received_month=received,
+            channel=channel,
+            categories=category,
+            severity=severity,
+            workers=workers,
+            report=content,
+            issued_at=parse_when(issued_at),
+            output=output,
+        )
     entry_id = "0x" + recorded.entry.entry_id.hex()
     data = {
         "entry_id": entry_id,
@@ -141,16 +142,18 @@ def grievance_update(
 
     st = state(ctx)
     commitments = [grievances.evidence_commitment(path) for path in evidence or []]
-    entry = grievances.update(
-        st.ledger,
-        st.signer("channel"),
-        grievance_id,
-        status=status,
-        month=month,
-        evidence=commitments,
-        issued_at=parse_when(issued_at),
-        output=output,
-    )
+    signer = st.signer("channel")
+    with options_for(month="--month", signer="--key", output="--output"):
+        entry = grievances.update(
+            st.ledger,
+            signer,
+            grievance_id,
+            status=status,
+            month=month,
+            evidence=commitments,
+            issued_at=parse_when(issued_at),
+            output=output,
+        )
     data = {
         "entry_id": "0x" + entry.entry_id.hex(),
         "grievance": entry.body["grievance"],
@@ -253,7 +256,8 @@ def grievance_export(
 
     st = state(ctx)
     ids = [st.ledger.facility_id(f) for f in facility] if facility else None
-    written = grievances.export(st.ledger, output, ids)
+    with options_for(path="--output"):
+        written = grievances.export(st.ledger, output, ids)
     data = {"file": str(output), "entries": written}
     st.emit(data, lambda: out.print(f"wrote {output}: {written} entries"))
     next_step(f"send {output} to the brand, who runs `labourledger import {output}`")

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from labourledger.cli.context import State, next_step, out, parse_date, state
+from labourledger.cli.context import State, next_step, options_for, out, parse_date, state
 from labourledger.errors import InputError
 from labourledger.vocabulary import Role
 
@@ -68,13 +68,15 @@ def grant(
         parse_date(valid_until, "--valid-until") if valid_until else None,
     )
     st = state(ctx)
-    granted = grant_named(
-        st.ledger,
-        lambda: st.sender("admin", purpose="send the role transaction"),
-        role,
-        _address(st, who),
-        naming,
-    )
+    address = _address(st, who)
+    with options_for(sender="--key"):
+        granted = grant_named(
+            st.ledger,
+            lambda: st.sender("admin", purpose="send the role transaction"),
+            role,
+            address,
+            naming,
+        )
     data = {
         "role": granted.role,
         "account": granted.account,
@@ -109,7 +111,8 @@ def _change(ctx: typer.Context, role: str, who: str, *, grant: bool) -> None:
     address = _address(st, who)
     sender = st.sender("admin", purpose="send the role transaction")
     change = st.ledger.grant_role if grant else st.ledger.revoke_role
-    tx_hash = change(sender, role, address)
+    with options_for(sender="--key"):
+        tx_hash = change(sender, role, address)
     verb = "granted" if grant else "revoked"
     data = {"role": role.upper(), "account": address, "action": verb, "tx_hash": tx_hash}
     st.emit(data, lambda: out.print(f"{verb} {role.upper()} for {address} (tx {tx_hash})"))

@@ -58,14 +58,15 @@ def init(
         if makes_admin_key(chain, contract)
         else None
     )
-    ledger = Ledger.init(
-        st.workspace,
-        chain=chain,
-        contract=contract,
-        db=db,
-        confirmations=confirmations,
-        admin_passphrase=admin_pass,
-    )
+    with options_for(chain="--chain", confirmations="--confirmations", mirror="--db"):
+        ledger = Ledger.init(
+            st.workspace,
+            chain=chain,
+            contract=contract,
+            db=db,
+            confirmations=confirmations,
+            admin_passphrase=admin_pass,
+        )
     from labourledger.status import workspace_status
 
     st.opened = ledger
@@ -194,7 +195,9 @@ def doctor(
     st = state(ctx)
     with progress_bar(st, "re-verifying the mirror") as progress:
         results = st.ledger.doctor(quick=quick, progress=progress)
-    data = [r.to_dict() for r in results]
+    from labourledger.cli.hints import step
+
+    data = [r.to_dict(step) for r in results]
 
     def human() -> None:
         from rich.table import Table

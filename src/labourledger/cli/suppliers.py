@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from labourledger.cli.context import out, parse_date, pending_hint, progress_bar, state
+from labourledger.cli.context import options_for, out, parse_date, pending_hint, progress_bar, state
 from labourledger.errors import InputError
 from labourledger.vocabulary import OPEN_FINDING_STATUSES, FacilityType
 
@@ -119,9 +119,9 @@ def set_operators(
         named = st.ledger.operators(facility)
         st.emit({"operators": named}, lambda: out.print("\n".join(named) or "no operators named"))
         return
-    entry = st.ledger.change_operators(
-        facility, st.signer("brand"), add=add or [], remove=remove or []
-    )
+    signer = st.signer("brand")
+    with options_for(add="--add", remove="--remove"):
+        entry = st.ledger.change_operators(facility, signer, add=add or [], remove=remove or [])
     data = entry.to_json_dict()
     named = data["body"].get("operators", [])
     st.emit(

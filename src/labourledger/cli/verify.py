@@ -104,6 +104,8 @@ def verify(
         "look_ahead_months": look_ahead,
         "trusted_admins": tuple(trust_admin or ()) or None,
     }
+    from labourledger.cli.hints import step
+
     if bundle is not None:
         from labourledger.bundle import read_bundle
         from labourledger.bundling import verify_bundle
@@ -115,6 +117,7 @@ def verify(
                 chain_at(st, chain),
                 progress=progress,
                 all_checks=all_checks,
+                say=step,
                 **overrides,
             )
     elif batch is None:
@@ -122,7 +125,11 @@ def verify(
     else:
         with progress_bar(st, "verifying entries") as progress:
             report = st.ledger.verify(
-                batch, st.ledger.policy(**overrides), progress=progress, all_checks=all_checks
+                batch,
+                st.ledger.policy(**overrides),
+                progress=progress,
+                all_checks=all_checks,
+                say=step,
             )
     st.emit(report, lambda: print_report(report))
     raise typer.Exit(EXIT_CODES[report["verdict"]])

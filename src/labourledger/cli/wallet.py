@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from labourledger.cli.context import deliver, state
+from labourledger.cli.context import deliver, options_for, state
 
 
 def register(app: typer.Typer) -> None:
@@ -35,8 +35,9 @@ def sign_complete(
 
     st = state(ctx)
     ledger = st.ledger
-    entry, draft = complete_signature(
-        ledger.workspace.root / DRAFTS, read_json(file), signature, ledger.domain
-    )
+    with options_for(signature="--signature"):
+        entry, draft = complete_signature(
+            ledger.workspace.root / DRAFTS, read_json(file), signature, ledger.domain
+        )
     deliver(st, entry, output, record)
     draft.unlink()

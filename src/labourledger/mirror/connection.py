@@ -110,7 +110,7 @@ class Connected:
         try:
             parsed = make_url(_engine_url(self.url))
         except ArgumentError as exc:
-            raise InputError(f"--db: not a database URL: {self.display_url} ({exc})") from None
+            raise InputError(f"mirror: not a database URL: {self.display_url} ({exc})") from None
         if self.url == IN_MEMORY:
             # One connection for the mirror's life: each new one would be a new, empty database.
             engine = create_engine(

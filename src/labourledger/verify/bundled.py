@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from labourledger.bundle import Bundle, BundleEntry
 from labourledger.envelope import Domain, SignedEntry, to_hex
-from labourledger.errors import InputError
+from labourledger.errors import InputError, WrongChain
 from labourledger.redaction import redact_url
 from labourledger.revocations import RevocationFacts, Revocations, judge_revocations
 from labourledger.upstream import Edge, walk_upstream
@@ -40,10 +40,7 @@ class BundleEvidence:
 
     def __init__(self, bundle: Bundle, chain: LedgerChain) -> None:
         if chain.chain_id != bundle.chain_id:
-            raise InputError(
-                f"bundle: anchored on chain {bundle.chain_id}, but {chain.label} is chain "
-                f"{chain.chain_id}; pass --chain with an RPC URL of that chain"
-            )
+            raise WrongChain(bundle.chain_id, chain.label, chain.chain_id)
         chain.attach(bundle.contract)
         self._chain = chain
         self.bundle = bundle

@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from typing import Protocol
 
 from labourledger.envelope import Domain, SignedEntry, recover_address, to_hex
-from labourledger.errors import InvalidSignature
+from labourledger.errors import InvalidSignature, NextStep
 from labourledger.hashing import checksum_address
 from labourledger.merkle import verify_inclusion
 from labourledger.parallel import map_chunks
@@ -69,12 +69,15 @@ class EntryCheck(Protocol):
 
 
 # Callers choose the reason with `good if ok else bad`, so only the one shown is formatted.
-def _result(check: str, entry: SignedEntry, ok: bool, reason: str) -> CheckResult:
+def _result(
+    check: str, entry: SignedEntry, ok: bool, reason: str, next_step: NextStep | None = None
+) -> CheckResult:
     return CheckResult(
         check=check,
         outcome=Outcome.PASS if ok else Outcome.FAIL,
         reason=reason,
         entry_id=to_hex(entry.entry_id),
+        next_step=next_step,
     )
 
 
@@ -172,11 +175,11 @@ class IncludedInAnchor:
     def judge(self, entry: SignedEntry, included: bool) -> CheckResult:
         """The result, given whether the proof leads from the entry to its root."""
 
-        def fail(reason: str) -> CheckResult:
-            return _result(self.name, entry, False, reason)
+        def fail(reason: str, next_step: NextStep | None = None) -> CheckResult:
+            return _result(self.name, entry, False, reason, next_step)
 
         if self.proof is None:
-            return fail("pending: not yet anchored, so not verified (run `labourledger anchor`)")
+            return fail("pending: not yet anchored, so not verified", NextStep.ANCHOR)
         root_hex = to_hex(self.proof.root)
         if self.anchored is None:
             return fail(f"root {root_hex} is not anchored on this chain's contract")
@@ -195,8 +198,9 @@ class IncludedInAnchor:
                 outcome=Outcome.ATTENTION,
                 reason=f"pending: anchored in block {self.anchored.block_number}, "
                 f"{self.anchored.confirmations} of {self.min_confirmations} confirmations; "
-                f"wait {wait} more block{'s' if wait != 1 else ''}, then `labourledger sync`",
+                f"wait {wait} more block{'s' if wait != 1 else ''}",
                 entry_id=to_hex(entry.entry_id),
+                next_step=NextStep.SYNC,
             )
         return _result(
             self.name,

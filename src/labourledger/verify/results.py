@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any
+
+from labourledger.errors import NextStep
 
 __all__ = ["CheckResult", "Outcome", "worst"]
 
@@ -28,26 +30,32 @@ _RANK = {Outcome.PASS: 0, Outcome.ATTENTION: 1, Outcome.FAIL: 2}
 
 @dataclass(frozen=True)
 class CheckResult:
-    """What one named check found, about one entry or facility."""
+    """What one named check found, about one entry or facility, and what to do next when
+    that is a step to take (the front end words it, in `to_dict`'s reason or apart)."""
 
     check: str
     outcome: Outcome
     reason: str
     entry_id: str | None = None
     facility: str | None = None
+    next_step: NextStep | None = None
 
     @property
     def passed(self) -> bool:
         """Whether the outcome is PASS."""
         return self.outcome is Outcome.PASS
 
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form."""
+    def to_dict(self, say: Callable[[NextStep], str] | None = None) -> dict[str, Any]:
+        """JSON-ready form; with `say`, the reason ends with the next step as `say` words it
+        (a front end's command)."""
+        reason = self.reason
+        if say is not None and self.next_step is not None:
+            reason = f"{reason}; {say(self.next_step)}"
         # Not dataclasses.asdict: it deep-copies every field, and a report has 100,000s.
         return {
             "check": self.check,
             "outcome": self.outcome.value,
-            "reason": self.reason,
+            "reason": reason,
             "entry_id": self.entry_id,
             "facility": self.facility,
         }

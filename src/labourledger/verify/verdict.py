@@ -10,11 +10,14 @@ problems found, not with the entries.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from labourledger.verify.results import CheckResult, Outcome
+
+if TYPE_CHECKING:
+    from labourledger.errors import NextStep
 
 __all__ = ["REPORT_FORMAT", "CheckTally", "VerificationReport"]
 
@@ -77,8 +80,9 @@ class VerificationReport:
     ignored: list[CheckResult] = field(default_factory=list)
     trust: dict[str, Any] = field(default_factory=dict)
 
-    def to_dict(self) -> dict[str, Any]:
-        """The JSON form (`labourledger schema verify-report`)."""
+    def to_dict(self, say: Callable[[NextStep], str] | None = None) -> dict[str, Any]:
+        """The JSON form (`labourledger schema verify-report`); with `say`, each check's
+        reason ends with its next step as `say` words it."""
         return {
             "format": REPORT_FORMAT,
             "generated_at": self.generated_at,
@@ -88,11 +92,11 @@ class VerificationReport:
             "goods_list": self.goods_list,
             "counts": {o.value: self.counts.get(o.value, 0) for o in Outcome},
             "passed": self.passed,
-            "checks": [r.to_dict() for r in self.checks],
+            "checks": [r.to_dict(say) for r in self.checks],
             "stages": self.stages,
             "graph": self.graph,
             "entries": self.entries,
             "problems": self.problems,
-            "ignored": [r.to_dict() for r in self.ignored],
+            "ignored": [r.to_dict(say) for r in self.ignored],
             "trust": self.trust,
         }
