@@ -28,7 +28,7 @@ from labourledger.cli import (
     verify,
     wallet,
 )
-from labourledger.cli.context import SignWith, State, err, next_step
+from labourledger.cli.context import SignWith, State, err, next_step, options_for
 from labourledger.cli.lazy import lazy_root
 from labourledger.errors import LabourLedgerError
 
@@ -164,7 +164,8 @@ def _hand_over(exc: LabourLedgerError) -> None:
 
     if not isinstance(exc, SignatureRequested) or not isinstance(exc.signer, WalletSigner):
         return
-    entry_id = exc.signer.hand_over(exc)
+    with options_for(typed_data_out="--typed-data-out"):
+        entry_id = exc.signer.hand_over(exc)
     out_file = exc.signer.typed_data_out
     err.print(f"{exc.draft.kind} {entry_id} waits for {exc.draft.issuer}'s signature")
     next_step(
@@ -209,7 +210,10 @@ def main(argv: list[str] | None = None) -> None:
     except LabourLedgerError as exc:
         from labourledger.cli.hints import hint_for
 
-        _hand_over(exc)
+        try:
+            _hand_over(exc)
+        except LabourLedgerError as unwritten:  # the typed data for the wallet
+            exc = unwritten
         err.print(f"[red]error:[/red] {_with_hint(str(exc), hint_for(exc))}", soft_wrap=True)
         raise SystemExit(exc.exit_code) from None
     except KeyboardInterrupt:
