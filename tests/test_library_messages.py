@@ -9,6 +9,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import labourledger
+from labourledger.cli.hints import hint_for, step
+from labourledger.errors import NextStep, WrongChain
 
 PACKAGE = Path(labourledger.__file__).parent
 #: Front ends, whose words are commands and flags: the CLI and its `__main__` entry point,
@@ -63,3 +65,14 @@ def test_the_rule_catches_a_command_a_flag_and_spares_prose() -> None:
     assert _offending("name it (--output FILE)") == "--output"
     assert _offending("sender: may not grant BRAND; a well-formed 0x-prefixed id") is None
     assert _offending("install it with `npm install --prefix tools --no-package-lock`") is None
+
+
+def test_every_next_step_is_worded_as_a_command_or_a_flag() -> None:
+    for next_step in NextStep:
+        assert COMMAND in step(next_step) or FLAG.search(step(next_step)), next_step
+
+
+def test_a_bundle_from_another_chain_says_which_and_the_cli_how_to_reach_it() -> None:
+    error = WrongChain(1, "embedded", 31337)
+    assert str(error) == "bundle: anchored on chain 1, but embedded is chain 31337"
+    assert hint_for(error) == "pass --chain with an RPC URL of that chain"
