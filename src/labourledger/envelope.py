@@ -10,11 +10,10 @@ from __future__ import annotations
 import functools
 import secrets
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Annotated, Any, Final, Literal, Protocol
 
-import coincurve
 from eth_utils.address import to_checksum_address
 from pydantic import (
     BaseModel,
@@ -27,7 +26,14 @@ from pydantic import (
 )
 
 from labourledger.errors import InputError, InvalidSignature, LabourLedgerError, invalid_input
-from labourledger.hashing import canonical_json, checksum_address, content_hash, keccak256
+from labourledger.hashing import canonical_json, content_hash, keccak256
+from labourledger.signatures import (
+    SigningKey,
+    normalise_signature,
+    recover_address,
+    recover_signer,
+    sign_digest,
+)
 
 __all__ = [
     "DOMAIN_NAME",
@@ -41,6 +47,7 @@ __all__ = [
     "Kind",
     "SignatureRequested",
     "SignedEntry",
+    "SigningKey",
     "UnsignedEntry",
     "canonical_json",
     "content_hash",
@@ -98,10 +105,6 @@ Kind = Literal[
     "grievance_update",
     "accreditation",
 ]
-
-# secp256k1 group order; signatures with s above half of it are malleable twins.
-_SECP256K1_N: Final = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
-_HALF_N: Final = _SECP256K1_N // 2
 
 
 def _to_bytes(length: int) -> Callable[[Any], bytes]:
@@ -338,65 +341,6 @@ class SignedEntry(Entry):
         return self.compute_id(domain) == self.entry_id
 
 
-@dataclass(frozen=True)
-class SigningKey:
-    """A private key loaded once for signing many entries: libsecp256k1's key and the
-    address it derives (deriving both per entry was a quarter of `record`'s time)."""
-
-    key: coincurve.PrivateKey = field(repr=False)
-    address: str
-
-    @classmethod
-    def load(cls, private_key: bytes) -> SigningKey:
-        """The key for the 32 bytes `private_key`."""
-        key = coincurve.PrivateKey(private_key)
-        public = key.public_key.format(compressed=False)[1:]
-        return cls(key, checksum_address(keccak256(public)[-20:]))
-
-
-def sign_digest(digest: bytes, private_key: bytes | SigningKey) -> bytes:
-    """65-byte r ‖ s ‖ v signature (v in {27, 28}, low-s) over a 32-byte digest."""
-    key = (
-        private_key.key
-        if isinstance(private_key, SigningKey)
-        else coincurve.PrivateKey(private_key)
-    )
-    sig = key.sign_recoverable(digest, hasher=None)
-    # libsecp256k1 always produces low-s signatures.
-    return bytes(sig[:64]) + bytes([sig[64] + 27])
-
-
-def recover_address(digest: bytes, signature: bytes) -> bytes:
-    """The 20-byte address whose key made `signature` over `digest`.
-
-    Rejects wrong lengths, v outside {27, 28}, zero or out-of-range r and s,
-    and high-s signatures (their low-s twin is the only accepted form).
-    """
-    if len(signature) != 65:
-        raise InvalidSignature(f"signature: expected 65 bytes, got {len(signature)}")
-    r = int.from_bytes(signature[:32], "big")
-    s = int.from_bytes(signature[32:64], "big")
-    v = signature[64]
-    if v not in (27, 28):
-        raise InvalidSignature(f"signature: v must be 27 or 28, got {v}")
-    if not 0 < r < _SECP256K1_N:
-        raise InvalidSignature("signature: r is out of range")
-    if not 0 < s <= _HALF_N:
-        raise InvalidSignature("signature: s is not in the lower half of the curve order")
-    try:
-        public = coincurve.PublicKey.from_signature_and_message(
-            signature[:64] + bytes([v - 27]), digest, hasher=None
-        )
-    except Exception:
-        raise InvalidSignature("signature: no public key recovers from it") from None
-    return keccak256(public.format(compressed=False)[1:])[-20:]
-
-
-def recover_signer(digest: bytes, signature: bytes) -> str:
-    """The checksum address whose key made `signature` over `digest` (see `recover_address`)."""
-    return checksum_address(recover_address(digest, signature))
-
-
 class HashSigner(Protocol):
     """An Ethereum account that signs 32-byte digests: eth_account's `LocalAccount`, or
     any `BaseAccount`-like signer (a hardware wallet, a remote signer) that has `address`
@@ -458,13 +402,6 @@ class SignatureRequested(LabourLedgerError):
         self.draft = draft
         self.domain = domain
         self.signer = signer
-
-
-def normalise_signature(signature: bytes) -> bytes:
-    """A 65-byte signature with v as 27/28; some wallets return the recovery id 0/1."""
-    if len(signature) == 65 and signature[64] in (0, 1):
-        return signature[:64] + bytes([signature[64] + 27])
-    return bytes(signature)
 
 
 def sign_entry(
