@@ -9,6 +9,8 @@ from __future__ import annotations
 import socket
 import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import DeployedLedger, running_anvil
@@ -309,3 +311,46 @@ def test_rpc_race_lost_after_estimate_names_the_error() -> None:
     assert len(errors) == len(receipts) == 1
     assert errors[0].error_name == "RootAlreadyAnchored"
     assert f"in block {receipts[0].block_number}" in str(errors[0])
+
+
+def test_the_embedded_chain_answers_get_logs_as_eth_tester_does(tmp_path: Path) -> None:
+    # The embedded provider reads logs from py-evm's receipts itself (eth-tester's own
+    # eth_getLogs normalises every log before filtering); both must give the same logs.
+    from eth_tester import EthereumTester
+    from web3 import Web3
+    from web3.providers.eth_tester import EthereumTesterProvider
+
+    from labourledger.chain import open_embedded
+    from labourledger.chain.events import ANCHORED, INDEXED, ROLE_GRANTED
+
+    c = open_embedded(tmp_path / "embedded.sqlite")
+    admin = Account.create()
+    c.fund(admin.address, 10**20)
+    deployed = c.deploy(admin)
+    brand = Account.create()
+    c.grant_role(admin, "BRAND", brand.address)
+    c.fund(brand.address, 10**19)
+    for root, size in ((ROOT_A, 1), (ROOT_B, 2), (ROOT_C, 3)):
+        c.anchor(brand, root, size)
+    fast = c.w3
+    plain = Web3(EthereumTesterProvider(EthereumTester(fast.provider._backend)))  # type: ignore[attr-defined]
+    latest = c.latest_block()
+    hexed = ["0x" + t.hex() for t in (ANCHORED, INDEXED, ROLE_GRANTED, ROOT_B)]
+    queries = [
+        {"fromBlock": deployed.block_number, "toBlock": latest},
+        {"fromBlock": 0, "toBlock": "latest", "address": c.contract_address},
+        {"fromBlock": deployed.block_number + 2, "toBlock": latest - 1, "topics": [hexed[0]]},
+        {"fromBlock": 0, "toBlock": latest, "topics": [[hexed[0], hexed[2]]]},
+        {"fromBlock": 0, "toBlock": latest, "topics": [hexed[0], hexed[3]]},
+        {"fromBlock": 0, "toBlock": latest, "topics": [None, [hexed[3]]]},
+        {"fromBlock": latest, "toBlock": latest, "address": brand.address},
+    ]
+    fields = ("address", "topics", "data", "blockNumber", "blockHash", "transactionHash",
+              "transactionIndex", "logIndex")  # fmt: skip
+
+    def logs(w3: Web3, query: dict[str, Any]) -> list[tuple[Any, ...]]:
+        return [tuple(log[f] for f in fields) for log in w3.eth.get_logs(query)]  # type: ignore[arg-type]
+
+    for query in queries:
+        assert logs(fast, query) == logs(plain, query), query
+    assert len(logs(fast, queries[4])) == 1 and len(logs(fast, queries[0])) > 4

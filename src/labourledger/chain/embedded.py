@@ -20,7 +20,7 @@ import sqlite3
 import threading
 import time
 import weakref
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, cast
@@ -45,6 +45,7 @@ from eth_tester.backends.pyevm.serializers import (
 from eth_tester.exceptions import BlockNotFound, TransactionFailed
 from eth_tester.exceptions import ValidationError as TesterValidationError
 from eth_typing import BlockNumber, Hash32
+from eth_utils.address import to_checksum_address
 from eth_utils.exceptions import ValidationError as EVMValidationError
 from web3 import Web3
 from web3.providers.eth_tester import EthereumTesterProvider
@@ -206,12 +207,16 @@ class _EmbeddedProvider(EthereumTesterProvider):
         self._backend = backend
         self._lock = lock
         self._path = path
+        #: Logs by block hash, decoded once: a block's content never changes under its hash.
+        self._decoded: dict[bytes, list[_Log]] = {}
 
     def make_request(self, method: RPCEndpoint, params: Any) -> RPCResponse:
         """Serve one request against the chain as it is on disk now."""
         with self._lock.held():
             self._backend.reload()
             try:
+                if method == "eth_getLogs":
+                    return self._reply(self._logs(params[0]))
                 return super().make_request(method, params)
             except _Reverted as exc:
                 return self._error(3, "execution reverted", "0x" + exc.data.hex())
@@ -229,13 +234,91 @@ class _EmbeddedProvider(EthereumTesterProvider):
         error: dict[str, Any] = {"code": code, "message": message}
         if data is not None:
             error["data"] = data
-        response: dict[str, Any] = {
-            "jsonrpc": "2.0",
-            "id": repr(self._current_request_id),
-            "error": error,
-        }
+        return self._reply(error, key="error")
+
+    def _reply(self, value: Any, *, key: str = "result") -> RPCResponse:
+        response: dict[str, Any] = {"jsonrpc": "2.0", "id": repr(self._current_request_id)}
+        response[key] = value
         self._current_request_id += 1
         return response  # type: ignore[return-value]
+
+    def _logs(self, query: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """`eth_getLogs` answered as a node does, from py-evm's receipts (decoded once per
+        block): eth-tester normalises every log of the range before it filters, so reading
+        a large chain's logs took most of a large verify."""
+        chain = self._backend.chain
+        head = chain.get_canonical_head().block_number
+        # web3's eth-tester middleware has renamed the range to from_block and to_block.
+        first, last = (_block(query.get(k, "latest"), head) for k in ("from_block", "to_block"))
+        match = _LogFilter(query)
+        return [
+            dict(rendered)
+            for number in range(first, min(last, head) + 1)
+            for address, topics, rendered in self._block_logs(chain, number)
+            if match(address, topics)
+        ]
+
+    def _block_logs(self, chain: _EmbeddedChain, number: int) -> list[_Log]:
+        block = chain.get_canonical_block_by_number(BlockNumber(number))
+        if not block.transactions:
+            return []
+        if block.hash in self._decoded:
+            return self._decoded[block.hash]
+        logs: list[_Log] = []
+        receipts = block.get_receipts(chain.chaindb)
+        for tx_index, (tx, receipt) in enumerate(zip(block.transactions, receipts, strict=True)):
+            for log in receipt.logs:
+                topics = tuple(t.to_bytes(32, "big") for t in log.topics)
+                rendered = {
+                    "address": to_checksum_address(log.address),
+                    "topics": ["0x" + t.hex() for t in topics],
+                    "data": "0x" + log.data.hex(),
+                    "blockNumber": hex(number),
+                    "blockHash": "0x" + block.hash.hex(),
+                    "transactionHash": "0x" + tx.hash.hex(),
+                    "transactionIndex": hex(tx_index),
+                    "logIndex": hex(len(logs)),
+                    "removed": False,
+                }
+                logs.append((log.address, topics, rendered))
+        self._decoded[block.hash] = logs
+        return logs
+
+
+#: A log as matched (address, topics) and as answered (JSON-RPC fields).
+_Log = tuple[bytes, tuple[bytes, ...], dict[str, Any]]
+
+
+class _LogFilter:
+    """An `eth_getLogs` filter's address and topics (per position: any, one, or any of)."""
+
+    def __init__(self, query: Mapping[str, Any]) -> None:
+        address = query.get("address")
+        listed = [address] if isinstance(address, str) else address or []
+        self.addresses = {_raw(a) for a in listed}
+        self.topics = [
+            None if t is None else {_raw(x) for x in ([t] if isinstance(t, str) else t)}
+            for t in query.get("topics") or []
+        ]
+
+    def __call__(self, address: bytes, topics: Sequence[bytes]) -> bool:
+        if self.addresses and address not in self.addresses:
+            return False
+        if len(topics) < len(self.topics):
+            return False
+        return all(w is None or t in w for w, t in zip(self.topics, topics, strict=False))
+
+
+def _block(tag: str | int, head: int) -> int:
+    if isinstance(tag, int):
+        return tag
+    if tag == "earliest":
+        return 0
+    return int(tag, 16) if tag.startswith("0x") else head  # latest, safe, finalized, pending
+
+
+def _raw(hex_string: str) -> bytes:
+    return bytes.fromhex(hex_string.removeprefix("0x").lower())
 
 
 def dev_account(index: int = 0) -> LocalAccount:

@@ -300,13 +300,9 @@ class LedgerChain:
         return [r for c in self._reader(chunk).logs(topics, from_block, to_block) for r in c.roles]
 
     def _reader(self, chunk: int) -> LogReader:
-        return LogReader(
-            self.w3,
-            self._deployed.address,
-            self.label,
-            chunk=chunk,
-            subjects_here=self.is_embedded,
-        )
+        reader = LogReader(self.w3, self._deployed.address, self.label, chunk=chunk)
+        reader.subjects_here = self.is_embedded
+        return reader
 
     # Blocks and balances
 
