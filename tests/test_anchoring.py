@@ -71,7 +71,7 @@ def test_a_root_anchored_elsewhere_is_adopted(tmp_path: Path, synced: bool) -> N
         elsewhere.block_number,
     )
     assert _written(ledger) == (0, 1, 0)
-    assert ledger.proof(pending["entry_id"])["verified"]
+    assert ledger.proof(pending["entry_id"]).verified
     assert ledger.anchor(brand) == []
     ledger.sync()
     assert _written(ledger) == (0, 1, 0)

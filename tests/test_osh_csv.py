@@ -20,8 +20,8 @@ OPERATOR = "0x4B20993Bc481177ec7E8f571ceCaE8A9e22C02db"
 def _facilities(workspace: Path) -> dict[str, dict[str, Any]]:
     ledger = Ledger.open(workspace)
     rows = ledger.facilities()
-    bodies = ledger.entries([r["entry_id"] for r in rows])
-    return {r["facility_id"]: bodies[r["entry_id"]].body for r in rows}
+    bodies = ledger.entries([r.entry_id for r in rows])
+    return {r.facility_id: bodies[r.entry_id].body for r in rows}
 
 
 def test_osh_csv_round_trip(

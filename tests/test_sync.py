@@ -100,7 +100,7 @@ def test_sync_names_indexed_entries_the_mirror_lacks_and_a_reorg_takes_them_back
     [mine] = ledger.anchor(brand)
     assert ledger.sync().missing == []
     [mill, _] = ledger.facilities()
-    mill_id = bytes.fromhex(mill["facility_id"][2:])
+    mill_id = bytes.fromhex(mill.facility_id[2:])
     own = ledger.mirror.anchor_members(mine.root)[0][0]
     rpc = ledger.chain.w3.provider
     snapshot = rpc.make_request(RPCEndpoint("evm_snapshot"), [])["result"]
@@ -144,17 +144,17 @@ def test_entry_show_says_reorged_until_sync_and_as_of_a_block_offline(
     [mine] = ledger.anchor(brand)
     ledger.sync()
     [entry_id] = [e for e, _, _ in ledger.mirror.anchor_members(mine.root)]
-    assert ledger.describe(entry_id)["status"] == "submitted"
+    assert ledger.describe(entry_id).status == "submitted"
 
     rpc.make_request(RPCEndpoint("evm_revert"), [snapshot])
     rpc.make_request(RPCEndpoint("anvil_mine"), [3])
     view = ledger.describe(entry_id)
-    assert view["status"] == "reorged" and "sync" in view["status_note"]
+    assert view.status == "reorged" and view.status_note and "sync" in view.status_note
     assert workspace_status(ledger).reorged_anchors == 1
 
     assert ledger.sync().orphaned == 1
     assert workspace_status(ledger).reorged_anchors == 0
-    assert ledger.describe(entry_id)["status"] == "pending"
+    assert ledger.describe(entry_id).status == "pending"
     ledger.anchor(brand)
     synced = ledger.sync().to_block
 
@@ -162,8 +162,8 @@ def test_entry_show_says_reorged_until_sync_and_as_of_a_block_offline(
     ledger.workspace.config.chain.url = "http://127.0.0.1:9"
     del ledger.__dict__["chain"]
     offline = ledger.describe(entry_id)
-    assert offline["status"] == "submitted" and offline["as_of_block"] == synced
-    assert f"as of block {synced}" in offline["status_note"]
+    assert offline.status == "submitted" and offline.as_of_block == synced
+    assert f"as of block {synced}" in (offline.status_note or "")
     assert workspace_status(ledger).as_of_block == synced
     checks = {c.check: c for c in ledger.doctor()}
     assert checks["chain"].outcome is Outcome.FAIL

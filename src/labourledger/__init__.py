@@ -2,7 +2,8 @@
 
 The public API is small, and listed in `__all__`: `Ledger` (one workspace: record,
 anchor, sync, verify, query), the envelope models (`Entry`, `SignedEntry`, `Domain`,
-`sign_entry`), `verify_batch` with its `Policy`, the workspace's `WorkspaceStatus`, the
+`sign_entry`), the views its queries return (`EntryView`, `ProofCheck`, `FacilityView`, …),
+`verify_batch` with its `Policy`, the workspace's `WorkspaceStatus`, the
 vocabularies in `labourledger.vocabulary` and the errors in `labourledger.errors`.
 The subpackages `chain`, `mirror` and `cli` are internal.
 """
@@ -15,16 +16,34 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from labourledger.envelope import Domain, Entry, SignedEntry, sign_entry
     from labourledger.ledger import Ledger
+    from labourledger.models import (
+        Anchor,
+        EntryView,
+        FacilityRegistration,
+        FacilitySummary,
+        FacilityView,
+        Proof,
+        ProofCheck,
+        SupplyLinkView,
+    )
     from labourledger.status import WorkspaceStatus, workspace_status
     from labourledger.verify.batch import verify_batch
     from labourledger.verify.policy import Policy
 
 __all__ = [
+    "Anchor",
     "Domain",
     "Entry",
+    "EntryView",
+    "FacilityRegistration",
+    "FacilitySummary",
+    "FacilityView",
     "Ledger",
     "Policy",
+    "Proof",
+    "ProofCheck",
     "SignedEntry",
+    "SupplyLinkView",
     "WorkspaceStatus",
     "sign_entry",
     "verify_batch",
@@ -38,6 +57,14 @@ _HOME = {
     "SignedEntry": "labourledger.envelope",
     "sign_entry": "labourledger.envelope",
     "Ledger": "labourledger.ledger",
+    "Anchor": "labourledger.models",
+    "EntryView": "labourledger.models",
+    "FacilityRegistration": "labourledger.models",
+    "FacilitySummary": "labourledger.models",
+    "FacilityView": "labourledger.models",
+    "Proof": "labourledger.models",
+    "ProofCheck": "labourledger.models",
+    "SupplyLinkView": "labourledger.models",
     "Policy": "labourledger.verify.policy",
     "WorkspaceStatus": "labourledger.status",
     "workspace_status": "labourledger.status",

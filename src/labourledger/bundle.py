@@ -24,34 +24,11 @@ from labourledger import kinds
 from labourledger.envelope import SignedEntry, to_hex
 from labourledger.errors import InputError
 from labourledger.exchange import read_json
+from labourledger.models import Anchor, Hex32, Proof
 
-__all__ = ["BUNDLE_FORMAT", "Bundle", "BundleAnchor", "BundleEntry", "BundleProof", "read_bundle"]
+__all__ = ["BUNDLE_FORMAT", "Bundle", "BundleEntry", "read_bundle"]
 
 BUNDLE_FORMAT = "labourledger-bundle/1"
-
-Hex32 = Annotated[str, StringConstraints(pattern=r"^0x[0-9a-fA-F]{64}$")]
-
-
-class BundleProof(BaseModel):
-    """An entry's RFC 6962 audit path in its anchored Merkle tree."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
-
-    leaf_index: int = Field(ge=0)
-    tree_size: int = Field(ge=1)
-    path: list[Hex32]
-
-
-class BundleAnchor(BaseModel):
-    """Where the exporter saw the entry's root anchored (the verifier asks the chain again)."""
-
-    model_config = ConfigDict(extra="ignore", frozen=True, defer_build=True)
-
-    root: Hex32
-    tx_hash: Hex32 | None = None
-    block_number: int | None = Field(default=None, ge=0)
-    chain_id: int | None = None
-    contract: str | None = None
 
 
 class BundleEntry(SignedEntry):
@@ -59,8 +36,8 @@ class BundleEntry(SignedEntry):
 
     model_config = ConfigDict(frozen=True, extra="ignore", defer_build=True)
 
-    proof: BundleProof | None = None
-    anchor: BundleAnchor | None = None
+    proof: Proof | None = None
+    anchor: Anchor | None = None
 
     @model_validator(mode="after")
     def _body_follows_kind(self) -> BundleEntry:
@@ -68,11 +45,6 @@ class BundleEntry(SignedEntry):
         # that is not of its kind here keeps it out of every projection.
         kinds.parse_body(self.kind, self.body)
         return self
-
-    @property
-    def id_hex(self) -> str:
-        """The entry id, 0x and lower-case hex."""
-        return to_hex(self.entry_id)
 
     def signed(self) -> SignedEntry:
         """Just the signed entry."""

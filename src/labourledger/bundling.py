@@ -37,7 +37,10 @@ def export_bundle(ledger: Ledger, batch: str) -> Bundle:
         contract=cfg.contract,
         deploy_block=cfg.deploy_block,
         batch=evidence.trace["batch"],
-        entries=[BundleEntry.model_validate(view) for view in ledger.describe_many(ids)],
+        entries=[
+            BundleEntry.model_validate(view, from_attributes=True)
+            for view in ledger.describe_many(ids)
+        ],
     )
 
 

@@ -314,6 +314,11 @@ class SignedEntry(Entry):
         return Entry.model_validate(self.model_dump(include=set(Entry.model_fields)))
 
     @property
+    def id_hex(self) -> str:
+        """The entry id, 0x and lower-case hex."""
+        return to_hex(self.entry_id)
+
+    @property
     def issued_at_iso(self) -> str:
         """`issued_at` as an ISO 8601 UTC timestamp, for people."""
         return datetime.fromtimestamp(self.issued_at, tz=timezone.utc).isoformat()

@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from labourledger import kinds
 from labourledger.envelope import Domain, SignedEntry
 from labourledger.errors import InputError, invalid_input
+from labourledger.models import Anchor, Proof
 from labourledger.verify.integrity import (
     ContentHashMatches,
     EntryCheck,
@@ -63,18 +64,24 @@ def write_entry_file(
     path: Path,
     domain: Domain,
     entries: Sequence[SignedEntry],
-    proofs: Mapping[str, Mapping[str, Any]] | None = None,
+    proofs: Mapping[str, tuple[Proof, Anchor]] | None = None,
 ) -> Path:
     """Write signed entries to `path` as an entry file; returns the path. `proofs` (by entry
-    id: `proof` and `anchor` as `describe` gives them) travel with entries their signer
-    anchored, so the importer need not anchor them again."""
+    id) travel with entries their signer anchored, so the importer need not anchor them
+    again."""
     carried = proofs or {}
+
+    def written(entry: SignedEntry) -> dict[str, Any]:
+        data = entry.to_json_dict()
+        if entry.id_hex in carried:
+            proof, anchor = carried[entry.id_hex]
+            data |= {"proof": proof.model_dump(), "anchor": anchor.model_dump()}
+        return data
+
     data = EntryFile(
         chain_id=domain.chain_id,
         contract=domain.verifying_contract,
-        entries=[
-            (view := e.to_json_dict()) | dict(carried.get(view["entry_id"], {})) for e in entries
-        ],
+        entries=[written(e) for e in entries],
     )
     return write_output(path, json.dumps(data.model_dump(), indent=2) + "\n")
 

@@ -474,7 +474,7 @@ def check_receipt(ledger: Ledger, code: str) -> ReceiptCheck:
         )
     facility = ledger.entry(ids[0]).body["facility"]
     view = next(v for v in grievances_of(ledger, [facility])[facility] if v.entry_id == ids[0])
-    verified = view.state != "pending" and bool(ledger.proof(view.entry_id)["verified"])
+    verified = view.state != "pending" and ledger.proof(view.entry_id).verified
     return ReceiptCheck(
         received_month=view.received_month,
         anchored=view.state != "pending",

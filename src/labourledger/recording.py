@@ -21,7 +21,6 @@ from labourledger.envelope import (
     SignedEntry,
     SigningKey,
     sign_entry,
-    to_hex,
 )
 from labourledger.errors import InputError, NextStep
 from labourledger.exchange import write_entry_file
@@ -31,6 +30,7 @@ from labourledger.revoking import refusal_now
 
 if TYPE_CHECKING:
     from labourledger.ledger import Ledger
+    from labourledger.models import Anchor, Proof
 
 __all__ = [
     "EvidenceStore",
@@ -258,13 +258,12 @@ def write_entries(
 ) -> Path:
     """Write signed entries to a file another party can `import`; `with_proofs` adds the
     proof and anchor of each one anchored here, so the importer stores it as anchored."""
-    proofs: dict[str, dict[str, Any]] = {}
+    proofs: dict[str, tuple[Proof, Anchor]] = {}
     if with_proofs:
-        ids = [to_hex(e.entry_id) for e in entries]
-        loaded = {to_hex(e.entry_id): e for e in entries}
-        for view in ledger.describe_many(ids, loaded=loaded):
-            if view["proof"]:
-                proofs[view["entry_id"]] = {"proof": view["proof"], "anchor": view["anchor"]}
+        loaded = {e.id_hex: e for e in entries}
+        for view in ledger.describe_many(list(loaded), loaded=loaded):
+            if view.proof and view.anchor:
+                proofs[view.id_hex] = (view.proof, view.anchor)
     return write_entry_file(path, ledger.domain, entries, proofs)
 
 

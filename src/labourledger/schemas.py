@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from labourledger.envelope import SignedEntry
 from labourledger.errors import InputError
 from labourledger.exchange import FORMAT
+from labourledger.models import Anchor, Proof
 
 __all__ = [
     "PUBLISHED",
@@ -93,24 +94,6 @@ class TraceGraph(_Closed):
     nodes: list[TraceNode]
     edges: list[TraceEdge]
     problems: list[TraceProblem]
-
-
-class Proof(_Closed):
-    """Where an entry sits in its anchored Merkle tree (RFC 6962)."""
-
-    leaf_index: int = Field(ge=0)
-    tree_size: int = Field(ge=1)
-    path: list[str]
-
-
-class Anchor(_Closed):
-    """The on-chain anchor of an entry's Merkle root."""
-
-    root: str = Field(pattern=_HEX32)
-    tx_hash: str | None
-    block_number: int | None
-    chain_id: int
-    contract: str
 
 
 def _entry(**extra: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -19,6 +19,12 @@ from labourledger import kinds
 from labourledger.envelope import to_hex
 from labourledger.errors import InputError, NextStep
 from labourledger.identifiers import facility_id_from_os_id
+from labourledger.models import (
+    FacilityRegistration,
+    FacilitySummary,
+    FacilityView,
+    SupplyLinkView,
+)
 from labourledger.recording import record_checked
 
 if TYPE_CHECKING:
@@ -234,11 +240,11 @@ def export_facility_csv(
     live = [
         r
         for r in facilities(ledger, country=country, tier=tier, facility_type=facility_type)
-        if not r["revoked_by"]
+        if not r.revoked_by
     ]
-    bodies = ledger.entries([r["entry_id"] for r in live])
+    bodies = ledger.entries([r.entry_id for r in live])
     rows = [
-        facility_row(bodies[r["entry_id"]].body, operators=operators(ledger, r["facility_id"]))
+        facility_row(bodies[r.entry_id].body, operators=operators(ledger, r.facility_id))
         for r in live
     ]
     write_facility_csv(path, rows, osh_only=osh_only)
@@ -271,14 +277,17 @@ def facilities(
     country: str | None = None,
     tier: int | None = None,
     facility_type: str | None = None,
-) -> list[dict[str, Any]]:
+) -> list[FacilitySummary]:
     """Registered facilities, filtered, each with the revocations of its registration."""
     rows = ledger.mirror.facilities(country=country, tier=tier, facility_type=facility_type)
     revoked = ledger.revoked(r["entry_id"] for r in rows)
-    return [{**r, "revoked_by": revoked.get(r["entry_id"], [])} for r in rows]
+    return [
+        FacilitySummary.model_validate(r | {"revoked_by": revoked.get(r["entry_id"], [])})
+        for r in rows
+    ]
 
 
-def facility(ledger: Ledger, ref: str) -> dict[str, Any]:
+def facility(ledger: Ledger, ref: str) -> FacilityView:
     """A facility: its registration, every entry about it with status, and its links."""
     fid = facility_id(ledger, ref)
     row = ledger.mirror.facility(fid)
@@ -289,18 +298,14 @@ def facility(ledger: Ledger, ref: str) -> dict[str, Any]:
         raise InputError(
             f"facility {ref}: not registered here", next_step=NextStep.REGISTER_FACILITY
         )
-    entries = [
-        {**view, "body": None}
-        for view in ledger.describe_many([e["entry_id"] for e in ledger.mirror.entries_about(fid)])
-    ]
-    return {
-        "facility_id": fid,
-        "facility": row,
-        "entries": entries,
-        "links": ledger.mirror.links_of(fid),
-        "audits": ledger.audits_of([fid]).get(fid, []),
-        "attestations": ledger.attestations(fid),
-    }
+    return FacilityView(
+        facility_id=fid,
+        facility=FacilityRegistration.model_validate(row),
+        entries=ledger.describe_many([e["entry_id"] for e in ledger.mirror.entries_about(fid)]),
+        links=[SupplyLinkView.model_validate(link) for link in ledger.mirror.links_of(fid)],
+        audits=ledger.audits_of([fid]).get(fid, []),
+        attestations=ledger.attestations(fid),
+    )
 
 
 def operators(ledger: Ledger, ref: str) -> list[str]:

@@ -12,6 +12,7 @@ from labourledger.envelope import SignedEntry, to_hex
 from labourledger.errors import InputError, NextStep
 from labourledger.mirror.store import proof_status
 from labourledger.mirror.sync import chain_status
+from labourledger.models import Anchor, EntryView, Proof, ProofCheck
 from labourledger.verify.integrity import IncludedInAnchor, InclusionProof
 
 if TYPE_CHECKING:
@@ -31,15 +32,15 @@ __all__ = [
 ]
 
 
-def describe(ledger: Ledger, entry_id: str) -> dict[str, Any]:
-    """An entry in DESIGN.md's JSON shape, with `status`, `proof` and `anchor`; the status
-    re-checked against the chain (see `labourledger.mirror.sync.chain_status`)."""
+def describe(ledger: Ledger, entry_id: str) -> EntryView:
+    """An entry with its `status`, `proof` and `anchor`; the status re-checked against the
+    chain (see `labourledger.mirror.sync.chain_status`)."""
     return chain_status(ledger, describe_many(ledger, [entry_id])[0])
 
 
 def describe_many(
     ledger: Ledger, entry_ids: Sequence[str], *, loaded: Mapping[str, SignedEntry] | None = None
-) -> list[dict[str, Any]]:
+) -> list[EntryView]:
     """`describe` of many entries, in order, in a few queries; `loaded` are entries
     already read with `entries`, so they are not read again."""
     entries = loaded if loaded is not None else ledger.entries(entry_ids)
@@ -47,47 +48,47 @@ def describe_many(
     revoked = ledger.revoked(entry_ids)
     views = []
     for entry_id in entry_ids:
-        view = entries[entry_id.lower()].to_json_dict()
-        found = proofs.get(view["entry_id"])
-        view["status"] = proof_status(found)
-        view["revoked_by"] = revoked.get(view["entry_id"], [])
-        view["proof"] = view["anchor"] = None
-        if found and view["status"] != "pending":
-            anchor = found["anchor"]
-            view["proof"] = {
-                "leaf_index": found["leaf_index"],
-                "tree_size": found["tree_size"],
-                "path": found["path"],
-            }
-            view["anchor"] = {
-                "root": anchor["root"],
-                "tx_hash": anchor["tx_hash"],
-                "block_number": anchor["block_number"],
-                "chain_id": anchor["chain_id"],
-                "contract": anchor["contract"],
-            }
-        views.append(view)
+        entry = entries[entry_id.lower()]
+        found = proofs.get(entry.id_hex)
+        status = proof_status(found)
+        proof = anchor = None
+        if found is not None and status != "pending":
+            proof = Proof(
+                leaf_index=found["leaf_index"], tree_size=found["tree_size"], path=found["path"]
+            )
+            # The mirror's anchor row holds more than where the root was anchored.
+            anchor = Anchor.model_validate({k: found["anchor"][k] for k in Anchor.model_fields})
+        views.append(
+            EntryView.model_validate(
+                {
+                    **dict(entry),
+                    "status": status,
+                    "revoked_by": revoked.get(entry.id_hex, []),
+                    "proof": proof,
+                    "anchor": anchor,
+                }
+            )
+        )
     return views
 
 
-def proof(ledger: Ledger, entry_id: str) -> dict[str, Any]:
+def proof(ledger: Ledger, entry_id: str) -> ProofCheck:
     """The entry's proof and anchor, re-checked locally and by the contract itself."""
     view = describe(ledger, entry_id)
-    proof = stored_proof(ledger, view["entry_id"])
-    if proof is None:
-        raise InputError(f"entry {view['entry_id']} is pending", next_step=NextStep.ANCHOR)
-    leaf = bytes.fromhex(view["entry_id"][2:])
-    local = IncludedInAnchor(proof, ledger.anchored_root(proof.root), 0)(ledger.entry(entry_id))
+    proof = stored_proof(ledger, view.id_hex)
+    if proof is None or view.proof is None or view.anchor is None:
+        raise InputError(f"entry {view.id_hex} is pending", next_step=NextStep.ANCHOR)
+    local = IncludedInAnchor(proof, ledger.anchored_root(proof.root), 0)(view)
     by_contract = ledger.chain.verify_inclusion(
-        leaf, proof.leaf_index, proof.tree_size, proof.path, proof.root
+        view.entry_id, proof.leaf_index, proof.tree_size, proof.path, proof.root
     )
-    return {
-        "entry_id": view["entry_id"],
-        "proof": view["proof"],
-        "anchor": view["anchor"],
-        "verified": local.passed and by_contract,
-        "reason": local.reason if by_contract else "the contract rejects this proof",
-    }
+    return ProofCheck(
+        entry_id=view.entry_id,
+        proof=view.proof,
+        anchor=view.anchor,
+        verified=local.passed and by_contract,
+        reason=local.reason if by_contract else "the contract rejects this proof",
+    )
 
 
 def stored_proof(ledger: Ledger, entry_id: str) -> InclusionProof | None:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import asdict
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from labourledger.cli.context import next_step, out, progress_bar, state
+
+if TYPE_CHECKING:
+    from labourledger.models import EntryView
 
 EMBEDDED_NOTE = "embedded chain: a local development chain, not evidence for anyone else"
 
@@ -91,22 +94,30 @@ def sync(ctx: typer.Context) -> None:
         )
 
 
-def _print_entry(view: dict[str, Any]) -> None:
+def _print_entry(view: EntryView) -> None:
     from rich.table import Table
 
+    from labourledger.envelope import to_hex
+
     table = Table(show_header=False, box=None)
-    for key in ("entry_id", "kind", "issuer", "subject", "issued_at_iso", "status"):
-        table.add_row(f"[bold]{key}[/bold]", str(view.get(key)))
-    if view.get("as_of_block") is not None:
-        table.add_row("[bold]as of[/bold]", f"block {view['as_of_block']} (chain unreachable)")
-    for ref in view.get("refs", []):
-        table.add_row("[bold]ref[/bold]", ref)
-    anchor_info = view.get("anchor")
-    if anchor_info:
+    shown = {
+        "entry_id": view.id_hex,
+        "kind": view.kind,
+        "issuer": view.issuer,
+        "subject": to_hex(view.subject),
+        "issued_at_iso": view.issued_at_iso,
+        "status": view.status,
+    }
+    for key, value in shown.items():
+        table.add_row(f"[bold]{key}[/bold]", value)
+    if view.as_of_block is not None:
+        table.add_row("[bold]as of[/bold]", f"block {view.as_of_block} (chain unreachable)")
+    for ref in view.refs:
+        table.add_row("[bold]ref[/bold]", to_hex(ref))
+    if view.anchor:
         table.add_row(
             "[bold]anchor[/bold]",
-            f"root {anchor_info['root']}, tx {anchor_info['tx_hash']}, "
-            f"block {anchor_info['block_number']}",
+            f"root {view.anchor.root}, tx {view.anchor.tx_hash}, block {view.anchor.block_number}",
         )
     out.print(table)
 
@@ -123,12 +134,12 @@ def entry_show(
 
     def human() -> None:
         _print_entry(view)
-        out.print_json(data=view["body"])
+        out.print_json(data=view.body)
 
-    st.emit(view, human)
-    if view["status"] == "pending":
+    st.emit(view.model_dump(mode="json"), human)
+    if view.status == "pending":
         next_step("pending: run `labourledger anchor`")
-    elif view["status"] == "reorged":
+    elif view.status == "reorged":
         next_step("reorged — run `labourledger sync`")
 
 
@@ -143,13 +154,11 @@ def proof(
     data = st.ledger.proof(entry_id)
 
     def human() -> None:
-        p, a = data["proof"], data["anchor"]
-        out.print(f"leaf {p['leaf_index']} of {p['tree_size']}, root {a['root']}")
-        for i, h in enumerate(p["path"]):
+        p, a = data.proof, data.anchor
+        out.print(f"leaf {p.leaf_index} of {p.tree_size}, root {a.root}")
+        for i, h in enumerate(p.path):
             out.print(f"  {i}: {h}")
-        verdict = (
-            "[green]verified on chain[/green]" if data["verified"] else "[red]NOT verified[/red]"
-        )
-        out.print(f"tx {a['tx_hash']} block {a['block_number']}: {verdict}")
+        verdict = "[green]verified on chain[/green]" if data.verified else "[red]NOT verified[/red]"
+        out.print(f"tx {a.tx_hash} block {a.block_number}: {verdict}")
 
-    st.emit(data, human)
+    st.emit(data.model_dump(mode="json"), human)

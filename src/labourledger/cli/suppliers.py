@@ -227,17 +227,17 @@ def list_suppliers(
         table.columns[-1].min_width = 15
         for r in rows:
             table.add_row(
-                r["facility_id"][:10] + "…",
-                r["name"] + (" [red](revoked)[/red]" if r["revoked_by"] else ""),
-                r["country"],
-                str(r["tier"]),
-                r["facility_type"],
-                r.get("os_id") or "",
+                r.facility_id[:10] + "…",
+                r.name + (" [red](revoked)[/red]" if r.revoked_by else ""),
+                r.country,
+                str(r.tier),
+                r.facility_type,
+                r.os_id or "",
             )
         out.print(table)
         out.print(f"{len(rows)} facilities")
 
-    st.emit(rows, human)
+    st.emit([r.model_dump(mode="json") for r in rows], human)
 
 
 @supplier_app.command("show")
@@ -254,26 +254,23 @@ def show(
     def human() -> None:
         from rich.table import Table
 
-        f = view["facility"]
-        out.print(
-            f"[bold]{f['name']}[/bold]  ({f['country']}, tier {f['tier']}, {f['facility_type']})"
-        )
-        out.print(f"id {view['facility_id']}" + (f"  OS id {f['os_id']}" if f.get("os_id") else ""))
+        f = view.facility
+        out.print(f"[bold]{f.name}[/bold]  ({f.country}, tier {f.tier}, {f.facility_type})")
+        out.print(f"id {view.facility_id}" + (f"  OS id {f.os_id}" if f.os_id else ""))
         table = Table("entry", "kind", "issuer", "status", "tx", "block")
-        for e in view["entries"]:
-            anchor = e["anchor"] or {}
+        for e in view.entries:
             table.add_row(
-                e["entry_id"],
-                e["kind"],
-                e["issuer"],
-                "revoked" if e["revoked_by"] else e["status"],
-                anchor.get("tx_hash") or "",
-                str(anchor.get("block_number") or ""),
+                e.id_hex,
+                e.kind,
+                e.issuer,
+                "revoked" if e.revoked_by else e.status,
+                (e.anchor and e.anchor.tx_hash) or "",
+                str((e.anchor and e.anchor.block_number) or ""),
             )
         out.print(table)
-        if view["audits"]:
+        if view.audits:
             audits = Table("audit", "standard", "notice", "ended", "open findings", title="audits")
-            for a in view["audits"]:
+            for a in view.audits:
                 still_open = [
                     f"{f['id']} ({f['severity']})"
                     for f in a["findings"]
@@ -287,9 +284,9 @@ def show(
                     ", ".join(still_open) or "none",
                 )
             out.print(audits)
-        if view["attestations"]:
+        if view.attestations:
             attestations = Table("attestation", "claim", "valid", "state", title="attestations")
-            for a in view["attestations"]:
+            for a in view.attestations:
                 state_text = (
                     "revoked"
                     if a["revoked_by"]
@@ -302,12 +299,10 @@ def show(
                     state_text,
                 )
             out.print(attestations)
-        for link in view["links"]:
-            out.print(
-                f"link: {link['supplier'][:12]}… → {link['buyer'][:12]}… ({link['material']})"
-            )
+        for link in view.links:
+            out.print(f"link: {link.supplier[:12]}… → {link.buyer[:12]}… ({link.material})")
 
-    st.emit(view, human)
+    st.emit(view.model_dump(mode="json"), human)
 
 
 @link_app.command("add")

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from labourledger.chain import LedgerChain
     from labourledger.chain.events import EventChunk
     from labourledger.ledger import Ledger
+    from labourledger.models import EntryView
 
 __all__ = [
     "REORG_WINDOW",
@@ -334,25 +335,21 @@ def check_anchor_blocks(ledger: Ledger, blocks: Iterable[tuple[int, str]]) -> An
     return AnchorBlocks(True, head, as_of, frozenset(n for n, _ in wanted[changed:]))
 
 
-def chain_status(ledger: Ledger, view: dict[str, Any]) -> dict[str, Any]:
+def chain_status(ledger: Ledger, view: EntryView) -> EntryView:
     """An entry's `view` (as `describe` gives it) whose anchor's block the chain replaced
     says "reorged" until sync; when the chain cannot be reached, its status holds as of the
     last synced block (`as_of_block`). One request for the head, one for the block."""
-    anchor = view.get("anchor")
-    if view["status"] not in ON_CHAIN or not anchor:
+    if view.status not in ON_CHAIN or view.anchor is None:
         return view
-    row = ledger.mirror.get_anchor(anchor["root"])
+    row = ledger.mirror.get_anchor(view.anchor.root)
     if row is None or row["block_hash"] is None:
         return view
     checked = check_anchor_blocks(ledger, [(row["block_number"], row["block_hash"])])
     if not checked.reachable:
-        view["as_of_block"] = checked.as_of
-        view["status_note"] = (
-            f"{view['status']} as of block {checked.as_of}: the chain could not be reached"
-        )
-    elif checked.reorged:
-        view["status"] = "reorged"
-        view["status_note"] = REORGED
+        note = f"{view.status} as of block {checked.as_of}: the chain could not be reached"
+        return view.model_copy(update={"as_of_block": checked.as_of, "status_note": note})
+    if checked.reorged:
+        return view.model_copy(update={"status": "reorged", "status_note": REORGED})
     return view
 
 

@@ -374,7 +374,7 @@ def create_app(workspace: ReadOnlyWorkspace, *, base_url: str | None = None) -> 
     @app.get(f"{api}/facilities/{{facility}}", responses=problems, tags=["facilities"])
     def facility(facility: EntryRef) -> dict[str, Any]:
         """A facility by 0x id or OS ID: registration, entries, links, audits, attestations."""
-        return workspace.facility(facility)
+        return workspace.facility(facility).model_dump(mode="json")
 
     @app.post(f"{api}/receipts/check", response_model=ReceiptOut, responses=problems,
               tags=["grievances"])  # fmt: skip

@@ -28,6 +28,7 @@ from labourledger.workspace import Workspace
 
 if TYPE_CHECKING:
     from labourledger.grievances import ReceiptCheck
+    from labourledger.models import FacilityView
 
 __all__ = ["NotFound", "ReadOnlyWorkspace", "Verified", "read_only_url"]
 
@@ -178,7 +179,7 @@ class ReadOnlyWorkspace:
         """The batch's upstream graph."""
         return self.ledger.trace(batch_id)
 
-    def facility(self, ref: str) -> dict[str, Any]:
+    def facility(self, ref: str) -> FacilityView:
         """A facility by id or OS ID, with its entries, links, audits and attestations."""
         facility_id = self.ledger.facility_id(ref)  # a malformed reference stays an InputError
         if self.ledger.mirror.facility(facility_id) is None:
