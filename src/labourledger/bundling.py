@@ -100,7 +100,7 @@ def from_bundle(cls: type[Ledger], bundle: Bundle, chain: LedgerChain) -> Ledger
         for e in bundle.entries
     ]
     carried = [
-        {"entry_id": e.id_hex, "proof": e.proof.model_dump(), "anchor": e.anchor.model_dump()}
+        recording.CarriedProof(e.id_hex, e.proof, e.anchor)
         for e in bundle.entries
         if e.proof and e.anchor
     ]

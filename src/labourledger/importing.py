@@ -4,11 +4,12 @@ parties, each verified against this workspace's chain and stored whole or not at
 from __future__ import annotations
 
 import functools
-import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from pydantic import ValidationError
 
 from labourledger.authority import (
     issue_refusal,
@@ -16,9 +17,11 @@ from labourledger.authority import (
     speaks_for_facility,
 )
 from labourledger.envelope import HashSigner, SignedEntry, to_hex
-from labourledger.errors import InputError, NextStep
+from labourledger.errors import InputError, NextStep, invalid_input
 from labourledger.exchange import entry_from_file, read_entry_file, shape_problems
+from labourledger.models import Anchor, Proof
 from labourledger.progress import Progress
+from labourledger.recording import CarriedProof
 from labourledger.revoking import refusal_now
 from labourledger.suppliers import RowError, read_facility_csv
 from labourledger.verify.integrity import IncludedInAnchor, InclusionProof
@@ -34,8 +37,6 @@ __all__ = [
     "import_facilities",
     "import_file",
 ]
-
-_HASH = re.compile(r"0x[0-9a-fA-F]{64}")
 
 
 @dataclass(frozen=True)
@@ -132,7 +133,7 @@ def import_file(ledger: Ledger, path: Path) -> ImportResult:
         )
     entries: list[SignedEntry] = []
     problems: list[str] = []
-    carried: list[dict[str, Any]] = []
+    carried: list[CarriedProof] = []
     for number, raw in enumerate(file.entries, 1):
         try:
             entry = entry_from_file(raw)
@@ -141,8 +142,8 @@ def import_file(ledger: Ledger, path: Path) -> ImportResult:
             continue
         reasons = shape_problems(entry, domain) or _eligibility(ledger, entry, entries)
         if not reasons and raw.get("proof") and raw.get("anchor"):
-            reasons = _proof_problems(ledger, entry, raw["proof"], raw["anchor"])
-            carried.append(raw)
+            found, reasons = _carried(ledger, entry, raw["proof"], raw["anchor"])
+            carried += [found] if found else []
         label = f"entry {number} ({entry.kind} {to_hex(entry.entry_id)})"
         problems += [f"{label}: {reason}" for reason in reasons]
         entries.append(entry)
@@ -152,24 +153,30 @@ def import_file(ledger: Ledger, path: Path) -> ImportResult:
     return ImportResult(entries, new, _not_operators(ledger, entries))
 
 
-def _proof_problems(
-    ledger: Ledger, entry: SignedEntry, proof: Mapping[str, Any], anchor: Mapping[str, Any]
-) -> list[str]:
-    """Why a proof that came with an entry does not show it anchored on this chain."""
+def _carried(
+    ledger: Ledger, entry: SignedEntry, proof: Any, anchor: Any
+) -> tuple[CarriedProof | None, list[str]]:
+    """The proof and anchor that came with an entry, or why they do not show it anchored
+    on this chain."""
     try:
-        # The transaction hash is stored as carried: it must at least be one.
-        if not _HASH.fullmatch(anchor["tx_hash"]) or not _HASH.fullmatch(anchor["root"]):
-            return ["its anchor is malformed (root and tx_hash: 0x and 64 hex digits)"]
-        checked = InclusionProof(
-            root=bytes.fromhex(anchor["root"][2:]),
-            leaf_index=int(proof["leaf_index"]),
-            tree_size=int(proof["tree_size"]),
-            path=[bytes.fromhex(h[2:]) for h in proof["path"]],
+        found = CarriedProof(
+            entry.id_hex, Proof.model_validate(proof), Anchor.model_validate(anchor)
         )
-    except (KeyError, TypeError, ValueError):
-        return ["its proof is malformed"]
+    except ValidationError as exc:
+        # The model's name (Proof or Anchor) says which of the two is at fault.
+        problem = invalid_input(exc, exc.title.lower())
+        return None, [f"its proof or anchor is malformed: {problem}"]
+    if found.anchor.tx_hash is None:
+        # The transaction hash is stored as carried: it must at least be one.
+        return None, ["its anchor names no tx_hash"]
+    checked = InclusionProof(
+        root=bytes.fromhex(found.anchor.root[2:]),
+        leaf_index=found.proof.leaf_index,
+        tree_size=found.proof.tree_size,
+        path=[bytes.fromhex(h[2:]) for h in found.proof.path],
+    )
     result = IncludedInAnchor(checked, ledger.anchored_root(checked.root), 0)(entry)
-    return [] if result.passed else [f"its proof does not check: {result.reason}"]
+    return found, [] if result.passed else [f"its proof does not check: {result.reason}"]
 
 
 def _not_operators(ledger: Ledger, entries: Sequence[SignedEntry]) -> list[NotOperator]:

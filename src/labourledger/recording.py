@@ -4,10 +4,10 @@ their evidence files kept in the workspace and written to entry files for other 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from eth_account.signers.local import LocalAccount
 
@@ -25,14 +25,15 @@ from labourledger.envelope import (
 from labourledger.errors import InputError, NextStep
 from labourledger.exchange import write_entry_file
 from labourledger.kinds import EvidenceRef, evidence_ref
+from labourledger.models import Anchor, Proof
 from labourledger.progress import Progress
 from labourledger.revoking import refusal_now
 
 if TYPE_CHECKING:
     from labourledger.ledger import Ledger
-    from labourledger.models import Anchor, Proof
 
 __all__ = [
+    "CarriedProof",
     "EvidenceStore",
     "Signer",
     "add_proofs",
@@ -195,11 +196,10 @@ def store(
     *,
     source: str = "local",
     progress: Progress | None = None,
-    proofs: Sequence[Mapping[str, Any]] = (),
+    proofs: Sequence[CarriedProof] = (),
 ) -> int:
-    """Store signed entries as pending in one transaction, with the `proofs` (views with
-    entry_id, proof and anchor, already checked) of those anchored elsewhere; returns
-    how many entries were new."""
+    """Store signed entries as pending in one transaction, with the `proofs` (already
+    checked) of those anchored elsewhere; returns how many entries were new."""
     new = 0
     with ledger.mirror.transaction() as session:
         for start in range(0, len(entries), STORE_CHUNK):
@@ -215,34 +215,39 @@ def store(
     return new
 
 
-def add_proofs(ledger: Ledger, session: Any, views: Iterable[Mapping[str, Any]]) -> None:
-    """Store the proofs that come with entries anchored elsewhere (a bundle, an entry
-    file), recording their anchor when the mirror does not know it yet."""
+class CarriedProof(NamedTuple):
+    """The proof and anchor that came with an entry anchored elsewhere (a bundle, an
+    entry file)."""
+
+    entry_id: str
+    proof: Proof
+    anchor: Anchor
+
+
+def add_proofs(ledger: Ledger, session: Any, carried: Sequence[CarriedProof]) -> None:
+    """Store the proofs that come with entries anchored elsewhere, recording their anchor
+    when the mirror does not know it yet."""
     cfg = ledger.config.chain
-    carried = [v for v in views if v.get("anchor") and v.get("proof")]
-    known = ledger.mirror.proofs_for(v["entry_id"] for v in carried)
-    for view in carried:
-        anchor, proof = view["anchor"], view["proof"]
-        if view["entry_id"] in known:
+    known = ledger.mirror.proofs_for(c.entry_id for c in carried)
+    for entry_id, proof, anchor in carried:
+        if entry_id in known:
             continue
-        if ledger.mirror.get_anchor(anchor["root"]) is None:
+        if ledger.mirror.get_anchor(anchor.root) is None:
             # Block and time come from the contract, not the carrier: the policy dates
             # closures by them. A root the chain lacks keeps the claim and fails verify.
-            on_chain = ledger.chain.anchor_of(bytes.fromhex(anchor["root"][2:]))
+            on_chain = ledger.chain.anchor_of(bytes.fromhex(anchor.root[2:]))
             ledger.mirror.record_chain_anchor(
                 session,
-                root=anchor["root"],
-                size=proof["tree_size"],
+                root=anchor.root,
+                size=proof.tree_size,
                 status="submitted",
                 chain_id=cfg.chain_id,
                 contract=cfg.contract,
-                tx_hash=anchor["tx_hash"],
-                block_number=on_chain.block_number if on_chain else anchor["block_number"],
+                tx_hash=anchor.tx_hash,
+                block_number=on_chain.block_number if on_chain else anchor.block_number,
                 timestamp=on_chain.timestamp if on_chain else None,
             )
-        ledger.mirror.add_proof(
-            session, view["entry_id"], anchor["root"], proof["leaf_index"], proof["path"]
-        )
+        ledger.mirror.add_proof(session, entry_id, anchor.root, proof.leaf_index, proof.path)
 
 
 def _stored(ledger: Ledger, entry: SignedEntry) -> dict[str, Any]:

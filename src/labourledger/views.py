@@ -1,5 +1,6 @@
 """Views: entries, audits and attestations as the CLI, the service and bundles show them,
-each with its anchor, its proof and the revocations that count against it."""
+each with its anchor, its proof and the revocations that count against it. The entry
+views' models are in `labourledger.models`."""
 
 from __future__ import annotations
 
