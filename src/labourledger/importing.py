@@ -24,7 +24,7 @@ from labourledger.progress import Progress
 from labourledger.recording import CarriedProof
 from labourledger.revoking import refusal_now
 from labourledger.suppliers import RowError, read_facility_csv
-from labourledger.verify.integrity import IncludedInAnchor, InclusionProof
+from labourledger.verify.integrity import IncludedInAnchor
 
 if TYPE_CHECKING:
     from labourledger.ledger import Ledger
@@ -169,12 +169,7 @@ def _carried(
     if found.anchor.tx_hash is None:
         # The transaction hash is stored as carried: it must at least be one.
         return None, ["its anchor names no tx_hash"]
-    checked = InclusionProof(
-        root=bytes.fromhex(found.anchor.root[2:]),
-        leaf_index=found.proof.leaf_index,
-        tree_size=found.proof.tree_size,
-        path=[bytes.fromhex(h[2:]) for h in found.proof.path],
-    )
+    checked = found.proof.inclusion(found.anchor.root)
     result = IncludedInAnchor(checked, ledger.anchored_root(checked.root), 0)(entry)
     return found, [] if result.passed else [f"its proof does not check: {result.reason}"]
 

@@ -21,6 +21,7 @@ from pydantic import (
 )
 
 from labourledger.envelope import Bytes32, SignedEntry
+from labourledger.verify.integrity import InclusionProof
 
 __all__ = [
     "Anchor",
@@ -50,6 +51,15 @@ class Proof(BaseModel):
     leaf_index: int = Field(ge=0)
     tree_size: int = Field(ge=1)
     path: list[Hex32]
+
+    def inclusion(self, root: str) -> InclusionProof:
+        """This path up to the anchored `root` (0x hex), as verification checks it."""
+        return InclusionProof(
+            root=bytes.fromhex(root[2:]),
+            leaf_index=self.leaf_index,
+            tree_size=self.tree_size,
+            path=[bytes.fromhex(h[2:]) for h in self.path],
+        )
 
 
 class Anchor(BaseModel):

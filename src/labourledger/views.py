@@ -51,19 +51,12 @@ def describe_many(
     for entry_id in entry_ids:
         entry = entries[entry_id.lower()]
         found = proofs.get(entry.id_hex)
-        status = proof_status(found)
-        proof = anchor = None
-        if found is not None and status != "pending":
-            proof = Proof(
-                leaf_index=found["leaf_index"], tree_size=found["tree_size"], path=found["path"]
-            )
-            # The mirror's anchor row holds more than where the root was anchored.
-            anchor = Anchor.model_validate({k: found["anchor"][k] for k in Anchor.model_fields})
+        proof, anchor = _anchored(found) or (None, None)
         views.append(
             EntryView.model_validate(
                 {
                     **dict(entry),
-                    "status": status,
+                    "status": proof_status(found),
                     "revoked_by": revoked.get(entry.id_hex, []),
                     "proof": proof,
                     "anchor": anchor,
@@ -73,12 +66,23 @@ def describe_many(
     return views
 
 
+def _anchored(found: Mapping[str, Any] | None) -> tuple[Proof, Anchor] | None:
+    """An entry's proof and anchor from what the mirror's `proofs_for` found, once the
+    anchor was sent; None while pending."""
+    if found is None or proof_status(found) == "pending":
+        return None
+    proof = Proof(leaf_index=found["leaf_index"], tree_size=found["tree_size"], path=found["path"])
+    # The mirror's anchor row holds more than where the root was anchored.
+    anchor = Anchor.model_validate({k: found["anchor"][k] for k in Anchor.model_fields})
+    return proof, anchor
+
+
 def proof(ledger: Ledger, entry_id: str) -> ProofCheck:
     """The entry's proof and anchor, re-checked locally and by the contract itself."""
     view = describe(ledger, entry_id)
-    proof = stored_proof(ledger, view.id_hex)
-    if proof is None or view.proof is None or view.anchor is None:
+    if view.proof is None or view.anchor is None:
         raise InputError(f"entry {view.id_hex} is pending", next_step=NextStep.ANCHOR)
+    proof = view.proof.inclusion(view.anchor.root)
     local = IncludedInAnchor(proof, ledger.anchored_root(proof.root), 0)(view)
     by_contract = ledger.chain.verify_inclusion(
         view.entry_id, proof.leaf_index, proof.tree_size, proof.path, proof.root
@@ -99,16 +103,9 @@ def stored_proof(ledger: Ledger, entry_id: str) -> InclusionProof | None:
 
 def stored_proofs(ledger: Ledger, entry_ids: Iterable[str]) -> dict[str, InclusionProof]:
     """`stored_proof` of many entries; pending ones are absent."""
-    return {
-        entry_id: InclusionProof(
-            root=bytes.fromhex(found["anchor"]["root"][2:]),
-            leaf_index=found["leaf_index"],
-            tree_size=found["tree_size"],
-            path=[bytes.fromhex(h[2:]) for h in found["path"]],
-        )
-        for entry_id, found in ledger.mirror.proofs_for(entry_ids).items()
-        if proof_status(found) != "pending"
-    }
+    found = ledger.mirror.proofs_for(entry_ids)
+    anchored = {i: a for i, f in found.items() if (a := _anchored(f)) is not None}
+    return {i: proof.inclusion(anchor.root) for i, (proof, anchor) in anchored.items()}
 
 
 def audit(ledger: Ledger, audit_id: str) -> dict[str, Any]:

@@ -18,7 +18,7 @@ from labourledger.errors import InputError, WrongChain
 from labourledger.redaction import redact_url
 from labourledger.revocations import RevocationFacts, Revocations, judge_revocations
 from labourledger.upstream import Edge, walk_upstream
-from labourledger.verify.integrity import AnchoredRoot, InclusionProof
+from labourledger.verify.integrity import AnchoredRoot
 from labourledger.verify.results import CheckResult, Outcome
 from labourledger.verify.source import ChainFacts, Registered, StoredProof, anchored_root_on
 
@@ -163,13 +163,7 @@ class BundleEvidence:
             if entry is None or entry.proof is None or entry.anchor is None:
                 continue
             found[entry.id_hex] = StoredProof(
-                InclusionProof(
-                    root=bytes.fromhex(entry.anchor.root[2:]),
-                    leaf_index=entry.proof.leaf_index,
-                    tree_size=entry.proof.tree_size,
-                    path=[bytes.fromhex(h[2:]) for h in entry.proof.path],
-                ),
-                entry.anchor.tx_hash,
+                entry.proof.inclusion(entry.anchor.root), entry.anchor.tx_hash
             )
         return found
 
