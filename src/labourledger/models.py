@@ -46,7 +46,7 @@ EntryStatus = Literal["pending", "submitted", "final", "reorged"]
 class Proof(BaseModel):
     """Where an entry sits in its anchored Merkle tree (RFC 6962)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     leaf_index: int = Field(ge=0)
     tree_size: int = Field(ge=1)
@@ -65,7 +65,7 @@ class Proof(BaseModel):
 class Anchor(BaseModel):
     """The on-chain anchor of an entry's Merkle root (a verifier asks the chain again)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
     root: Hex32
     tx_hash: Hex32 | None
@@ -107,7 +107,7 @@ class EntryView(SignedEntry):
 class ProofCheck(BaseModel):
     """An entry's proof and anchor, checked locally and by the contract (`proof`)."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     entry_id: Bytes32
     proof: Proof
@@ -120,7 +120,7 @@ class ProofCheck(BaseModel):
 class FacilityRegistration(BaseModel):
     """A facility's first registration, as the mirror's facilities table holds it."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     entry_id: Hex32
     facility_id: Hex32
@@ -145,7 +145,7 @@ class FacilitySummary(FacilityRegistration):
 class SupplyLinkView(BaseModel):
     """A supply link as the mirror holds it: who supplies whom with what, and when."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     entry_id: Hex32
     supplier: Hex32
@@ -159,7 +159,7 @@ class FacilityView(BaseModel):
     """A facility as `facility` shows it: its registration, every entry about it (bodies
     left out of its JSON), its supply links, audits and attestations."""
 
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, defer_build=True)
 
     facility_id: Hex32
     facility: FacilityRegistration
