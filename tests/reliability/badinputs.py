@@ -292,7 +292,7 @@ OPTION_CASES += [
     ("link-bad-os-id", LINK_ADD, "--supplier", "IN2024007SPNC3X", "os"),
     ("link-material-empty", LINK_ADD, "--material", "", "material"),
     ("link-material-nul", LINK_ADD, "--material", "yarn\x00", "control character"),
-    ("link-from-date", LINK_ADD, "--from", "2026-13-01", "valid_from"),
+    ("link-from-date", LINK_ADD, "--from", "2026-13-01", "--from: expected a date"),
     ("link-to-before-from", (*LINK_ADD, "--from", "2026-05-01"), "--to", "2026-04-01", "valid_to"),
 ]
 
@@ -301,7 +301,7 @@ ATTEST = ("attest", "{mill}", "--claim", "no_recruitment_fees", "--from", "2026-
 OPTION_CASES += [
     ("attest-claim", ATTEST, "--claim", "no_problems_at_all", "--claim"),
     ("attest-until-before-from", ATTEST, "--until", "2025-12-31", "valid_until"),
-    ("attest-from-date", ATTEST, "--from", "01/01/2026", "valid_from"),
+    ("attest-from-date", ATTEST, "--from", "01/01/2026", "--from: expected a date"),
     ("attest-certificate-bare", ATTEST, "--claim", "certificate", "standard"),
     ("attest-other-bare", ATTEST, "--claim", "other", "statement"),
     ("attest-statement-nul", (*ATTEST, "--claim", "other"), "--statement", "x\x00", "control"),
@@ -322,7 +322,7 @@ OPTION_CASES += [
     ("batch-quantity-negative", BATCH_ADD, "--quantity", "-3", "quantity"),
     ("batch-quantity-text", BATCH_ADD, "--quantity", "many", "quantity"),
     ("batch-unknown-product", BATCH_ADD, "--product", "NO-SUCH-SKU", "not found"),
-    ("batch-date", BATCH_ADD, "--produced-at", "2026-02-30", "produced_at"),
+    ("batch-date", BATCH_ADD, "--produced-at", "2026-02-30", "--produced-at: expected a date"),
     ("batch-unregistered-facility", BATCH_ADD, "--facility", "{ghost_id}", "registered here"),
     ("batch-unit-long", BATCH_ADD, "--unit", "u" * 17, "unit"),
     ("batch-lot-nul", BATCH_ADD, "--lot", "L\x00", "control character"),
