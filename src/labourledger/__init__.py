@@ -2,9 +2,10 @@
 
 The public API is small, and listed in `__all__`: `Ledger` (one workspace: record,
 anchor, sync, verify, query), the envelope models (`Entry`, `SignedEntry`, `Domain`,
-`sign_entry`), the views its queries return (`EntryView`, `ProofCheck`, `FacilityView`, …),
-`verify_batch` with its `Policy`, the workspace's `WorkspaceStatus`, the
-vocabularies in `labourledger.vocabulary` and the errors in `labourledger.errors`.
+`sign_entry`), the views its queries return (`EntryView`, `ProofCheck`, `FacilityView`,
+`AuditView`, `FindingView`, `AttestationView`, …), `verify_batch` with its `Policy`, the
+workspace's `WorkspaceStatus`, the vocabularies in `labourledger.vocabulary` and the
+errors in `labourledger.errors`.
 The subpackages `chain`, `mirror` and `cli` are internal.
 """
 
@@ -14,6 +15,13 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from labourledger.audits import (
+        AnchorView,
+        AttestationView,
+        AuditView,
+        FindingStep,
+        FindingView,
+    )
     from labourledger.envelope import Domain, Entry, SignedEntry, sign_entry
     from labourledger.ledger import Ledger
     from labourledger.models import (
@@ -32,12 +40,17 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Anchor",
+    "AnchorView",
+    "AttestationView",
+    "AuditView",
     "Domain",
     "Entry",
     "EntryView",
     "FacilityRegistration",
     "FacilitySummary",
     "FacilityView",
+    "FindingStep",
+    "FindingView",
     "Ledger",
     "Policy",
     "Proof",
@@ -52,6 +65,10 @@ __all__ = [
 # The public names are loaded on first use: the CLI imports this package, and the
 # ledger's chain and database libraries would otherwise slow every command's start.
 _HOME = {
+    **dict.fromkeys(
+        ("AnchorView", "AttestationView", "AuditView", "FindingStep", "FindingView"),
+        "labourledger.audits",
+    ),
     "Domain": "labourledger.envelope",
     "Entry": "labourledger.envelope",
     "SignedEntry": "labourledger.envelope",

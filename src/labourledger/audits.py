@@ -4,35 +4,154 @@ anchored updates.
 Updates apply in anchor order (block, then leaf index), which no issuer can
 back-date; an update not yet anchored is shown as pending and changes nothing,
 and a revoked one is shown as revoked and changes nothing.
+
+The views are typed models; `model_dump(mode="json")` gives the JSON the CLI's `--json`,
+the web service and the verification report print, in which the signed fields appear
+as they were signed (absent optional ones stay absent).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, Literal
 
-__all__ = ["Revoked", "Timelines", "anchor_view", "attestation_views", "audit_views",
-           "finding_histories"]  # fmt: skip
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    SerializationInfo,
+    SerializerFunctionWrapHandler,
+    field_serializer,
+    model_serializer,
+)
+
+from labourledger.kinds.models import Audit, Finding
+from labourledger.vocabulary import Claim, FindingStatus, VerificationMethod
+
+__all__ = ["AnchorView", "AttestationView", "AuditView", "FindingStep", "FindingView",
+           "Revoked", "StepState", "Timelines", "anchor_view", "attestation_views",
+           "audit_views", "finding_histories"]  # fmt: skip
 
 #: `timelines(subjects, kind)`: entries of a kind about each subject, as `Mirror.timelines`.
 Timelines = Callable[[Iterable[str], str], Mapping[str, list[dict[str, Any]]]]
 #: `revoked(entry_ids)`: the revocations that count of each revoked entry, by target.
 Revoked = Callable[[Iterable[str]], Mapping[str, list[str]]]
+#: Where a step of a finding's history stands; only anchored steps change the status
+#: (verification marks a step whose entry failed a check as failed).
+StepState = Literal["anchored", "pending", "revoked", "failed"]
 
 
-def anchor_view(row: Mapping[str, Any]) -> dict[str, Any] | None:
+class _View(BaseModel):
+    model_config = ConfigDict(frozen=True, defer_build=True)
+
+
+class AnchorView(_View):
+    """When and in which block an entry was anchored, as its timeline row knows it: what
+    dates a finding update's effect. (`proof`'s anchor says where the root is instead.)"""
+
+    #: submitted (mined) or final (deep enough).
+    status: Literal["submitted", "final"]
+    #: None where a bundle's root is not on the chain it is checked against.
+    block_number: int | None
+    #: The block's time (Unix seconds); None where the chain does not hold the root.
+    timestamp: int | None
+    tx_hash: str | None
+
+
+class FindingStep(_View):
+    """One step of a finding's history: the audit itself, or a finding update."""
+
+    status: FindingStatus
+    by: Literal["audit", "finding_update"]
+    entry_id: str
+    issued_at: int
+    verification_method: VerificationMethod | None
+    verified_on: dt.date | None
+    state: StepState
+    anchor: AnchorView | None
+
+
+def _signed_shape(value: Any) -> Any:
+    """A signed body's JSON drops optional fields that are not set: so does its view."""
+    if isinstance(value, dict):
+        return {k: _signed_shape(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_signed_shape(v) for v in value]
+    return value
+
+
+class FindingView(Finding):
+    """A finding as its audit signed it, with its current `status` (the last anchored
+    update's, else the audit's) and its `history`, the audit first."""
+
+    # The enums hold their members here: a view is read, not signed.
+    model_config = ConfigDict(use_enum_values=False)
+
+    history: list[FindingStep]
+
+    @model_serializer(mode="wrap")
+    def _as_signed(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        data: dict[str, Any] = handler(self)
+        history = data.pop("history")
+        signed: dict[str, Any] = _signed_shape(data)
+        return signed | {"history": history}
+
+
+class AuditView(_View):
+    """An audit: its signed body, anchor, the revocations that count against it, and each
+    finding with its history and current status."""
+
+    entry_id: str
+    #: The auditor's account.
+    issuer: str
+    issued_at: int
+    facility: str
+    #: The signed body; its JSON leaves out the findings, which `findings` shows.
+    body: Audit
+    anchor: AnchorView | None
+    revoked_by: list[str]
+    findings: list[FindingView]
+
+    @field_serializer("body")
+    def _body_as_signed(self, body: Audit, info: SerializationInfo) -> dict[str, Any]:
+        return body.model_dump(mode=info.mode, exclude={"findings"}, exclude_none=True)
+
+    @property
+    def state(self) -> str:
+        """revoked, pending, or its anchor's status (submitted or final)."""
+        if self.revoked_by:
+            return "revoked"
+        return "pending" if self.anchor is None else self.anchor.status
+
+
+class AttestationView(_View):
+    """An attestation, with its anchor, the revocations that count against it, and whether
+    it is `in_force` on the day it was read for."""
+
+    entry_id: str
+    issuer: str
+    claim: Claim
+    valid_from: dt.date
+    valid_until: dt.date
+    anchor: AnchorView | None
+    revoked_by: list[str]
+    #: Valid on the day asked about, and not revoked.
+    in_force: bool
+
+
+def anchor_view(row: Mapping[str, Any]) -> AnchorView | None:
     """The anchor facts of a timeline row, or None while it is pending."""
     if not row.get("anchor_status"):
         return None
-    return {
-        "status": row["anchor_status"],
-        "block_number": row["block_number"],
-        "timestamp": row["anchor_timestamp"],
-        "tx_hash": row["tx_hash"],
-    }
+    return AnchorView(
+        status=row["anchor_status"],
+        block_number=row["block_number"],
+        timestamp=row["anchor_timestamp"],
+        tx_hash=row["tx_hash"],
+    )
 
 
-def _state(row: Mapping[str, Any], revoked: Collection[str]) -> str:
+def _state(row: Mapping[str, Any], revoked: Collection[str]) -> StepState:
     if row["entry_id"] in revoked:
         return "revoked"
     return "anchored" if row.get("anchor_status") else "pending"
@@ -40,52 +159,59 @@ def _state(row: Mapping[str, Any], revoked: Collection[str]) -> str:
 
 def finding_histories(
     audit: Mapping[str, Any], updates: Sequence[Mapping[str, Any]], revoked: Collection[str]
-) -> list[dict[str, Any]]:
+) -> list[FindingView]:
     """Each finding of `audit` (a timeline row) with its history and current status.
 
     `updates` are the audit's finding_update rows in timeline order.
     """
+    return _findings(audit, Audit.model_validate(audit["body"]), updates, revoked)
+
+
+def _findings(
+    row: Mapping[str, Any],
+    audit: Audit,
+    updates: Sequence[Mapping[str, Any]],
+    revoked: Collection[str],
+) -> list[FindingView]:
     findings = []
-    for finding in audit["body"].get("findings", []):
+    for finding in audit.findings:
         history = [
-            {
-                "status": finding.get("status", "open"),
-                "by": "audit",
-                "entry_id": audit["entry_id"],
-                "issued_at": audit["issued_at"],
-                "verification_method": None,
-                "verified_on": None,
-                "state": _state(audit, revoked),
-                "anchor": anchor_view(audit),
-            }
+            FindingStep(
+                status=finding.status,
+                by="audit",
+                entry_id=row["entry_id"],
+                issued_at=row["issued_at"],
+                verification_method=None,
+                verified_on=None,
+                state=_state(row, revoked),
+                anchor=anchor_view(row),
+            )
         ]
-        current = history[0]["status"]
         for update in updates:
             body = update["body"]
-            if body["finding_id"] != finding["id"]:
+            if body["finding_id"] != finding.id:
                 continue
-            state = _state(update, revoked)
             history.append(
-                {
-                    "status": body["status"],
-                    "by": "finding_update",
-                    "entry_id": update["entry_id"],
-                    "issued_at": update["issued_at"],
-                    "verification_method": body["verification_method"],
-                    "verified_on": body["verified_on"],
-                    "state": state,
-                    "anchor": anchor_view(update),
-                }
+                FindingStep(
+                    status=body["status"],
+                    by="finding_update",
+                    entry_id=update["entry_id"],
+                    issued_at=update["issued_at"],
+                    verification_method=body["verification_method"],
+                    verified_on=body["verified_on"],
+                    state=_state(update, revoked),
+                    anchor=anchor_view(update),
+                )
             )
-            if state == "anchored":
-                current = body["status"]
-        findings.append({**finding, "status": current, "history": history})
+        anchored = [step.status for step in history[1:] if step.state == "anchored"]
+        current = anchored[-1] if anchored else history[0].status
+        findings.append(FindingView(**{**dict(finding), "status": current, "history": history}))
     return findings
 
 
 def audit_views(
     timelines: Timelines, revoked: Revoked, facility_ids: Iterable[str]
-) -> dict[str, list[dict[str, Any]]]:
+) -> dict[str, list[AuditView]]:
     """Each facility's audits with their findings' histories, by end date; facilities
     without audits are absent."""
     by_facility = timelines(facility_ids, "audit")
@@ -93,45 +219,46 @@ def audit_views(
     updates = timelines(audit_ids, "finding_update")
     withdrawn = revoked([*audit_ids, *(u["entry_id"] for rows in updates.values() for u in rows)])
 
-    def view(row: Mapping[str, Any]) -> dict[str, Any]:
-        entry_id, body = row["entry_id"], row["body"]
-        return {
-            "entry_id": entry_id,
-            "issuer": row["issuer"],
-            "issued_at": row["issued_at"],
-            "facility": body["facility"],
-            "body": {k: v for k, v in body.items() if k != "findings"},
-            "anchor": anchor_view(row),
-            "revoked_by": withdrawn.get(entry_id, []),
-            "findings": finding_histories(row, updates.get(entry_id, []), withdrawn),
-        }
+    def view(row: Mapping[str, Any]) -> AuditView:
+        entry_id, body = row["entry_id"], Audit.model_validate(row["body"])
+        return AuditView(
+            entry_id=entry_id,
+            issuer=row["issuer"],
+            issued_at=row["issued_at"],
+            facility=body.facility,
+            body=body,
+            anchor=anchor_view(row),
+            revoked_by=withdrawn.get(entry_id, []),
+            findings=_findings(row, body, updates.get(entry_id, []), withdrawn),
+        )
 
     return {
-        facility: sorted(map(view, rows), key=lambda v: (v["body"]["end_date"], v["entry_id"]))
+        facility: sorted(map(view, rows), key=lambda v: (v.body.end_date, v.entry_id))
         for facility, rows in by_facility.items()
     }
 
 
 def attestation_views(
-    timelines: Timelines, revoked: Revoked, facility_ids: Iterable[str], day: str
-) -> dict[str, list[dict[str, Any]]]:
-    """Each facility's attestations; `in_force` when valid on `day` (ISO date) and not
-    revoked. Facilities without attestations are absent."""
+    timelines: Timelines, revoked: Revoked, facility_ids: Iterable[str], day: dt.date
+) -> dict[str, list[AttestationView]]:
+    """Each facility's attestations; `in_force` when valid on `day` and not revoked.
+    Facilities without attestations are absent."""
     by_facility = timelines(facility_ids, "attestation")
     withdrawn = revoked(r["entry_id"] for rows in by_facility.values() for r in rows)
 
-    def view(row: Mapping[str, Any]) -> dict[str, Any]:
+    def view(row: Mapping[str, Any]) -> AttestationView:
         body = row["body"]
-        return {
-            "entry_id": row["entry_id"],
-            "issuer": row["issuer"],
-            "claim": body["claim"],
-            "valid_from": body["valid_from"],
-            "valid_until": body["valid_until"],
-            "anchor": anchor_view(row),
-            "revoked_by": withdrawn.get(row["entry_id"], []),
-            "in_force": body["valid_from"] <= day <= body["valid_until"]
-            and row["entry_id"] not in withdrawn,
-        }
+        valid_from = dt.date.fromisoformat(body["valid_from"])
+        valid_until = dt.date.fromisoformat(body["valid_until"])
+        return AttestationView(
+            entry_id=row["entry_id"],
+            issuer=row["issuer"],
+            claim=body["claim"],
+            valid_from=valid_from,
+            valid_until=valid_until,
+            anchor=anchor_view(row),
+            revoked_by=withdrawn.get(row["entry_id"], []),
+            in_force=valid_from <= day <= valid_until and row["entry_id"] not in withdrawn,
+        )
 
     return {facility: list(map(view, rows)) for facility, rows in by_facility.items()}

@@ -20,6 +20,7 @@ from pydantic import (
     model_serializer,
 )
 
+from labourledger.audits import AttestationView, AuditView
 from labourledger.envelope import Bytes32, SignedEntry
 from labourledger.verify.integrity import InclusionProof
 
@@ -165,8 +166,8 @@ class FacilityView(BaseModel):
     facility: FacilityRegistration
     entries: list[EntryView]
     links: list[SupplyLinkView]
-    audits: list[dict[str, Any]]
-    attestations: list[dict[str, Any]]
+    audits: list[AuditView]
+    attestations: list[AttestationView]
 
     @field_serializer("entries", mode="wrap")
     def _without_bodies(

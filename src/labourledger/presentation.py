@@ -113,7 +113,7 @@ class Reason:
 
 
 @dataclass(frozen=True)
-class FindingView:
+class FindingCard:
     """An audit finding and the history of its status."""
 
     id: str
@@ -125,14 +125,14 @@ class FindingView:
 
 
 @dataclass(frozen=True)
-class AuditView:
+class AuditCard:
     """One audit of a facility, its firm named."""
 
     summary: str
     firm: Party
     anchored: str
     withdrawn: list[str]
-    findings: list[FindingView]
+    findings: list[FindingCard]
 
 
 @dataclass(frozen=True)
@@ -148,7 +148,7 @@ class FacilityCard:
     facility_id: str
     batches: list[tuple[str, str, str, str]]
     documents: list[tuple[str, str, str]]
-    audits: list[AuditView]
+    audits: list[AuditCard]
     attestations: list[tuple[str, str, str, Party]]
     extra: list[tuple[str, str]] = field(default_factory=list)
     #: Counts of worker grievances by status and category, and when received: never more.
@@ -308,7 +308,7 @@ def _card(stage: Mapping[str, Any], party: _Names, withdrawn: Mapping[str, str])
     for audit in stage.get("audits") or []:
         body = audit.get("body") or {}
         findings = [
-            FindingView(
+            FindingCard(
                 id=_s(x.get("id")),
                 severity=_s(x.get("severity")),
                 indicators=", ".join(x.get("ilo_indicators") or []),
@@ -322,7 +322,7 @@ def _card(stage: Mapping[str, Any], party: _Names, withdrawn: Mapping[str, str])
             for x in audit.get("findings") or []
         ]
         audits.append(
-            AuditView(
+            AuditCard(
                 summary=f"{_s(body.get('standard'))}, {_s(body.get('notice'))}, "
                 f"{_s(body.get('start_date'))} to {_s(body.get('end_date'))}, "
                 f"result {_s(body.get('result'))}",

@@ -18,6 +18,7 @@ from labourledger.upstream import upstream_graph
 from labourledger.verify.policy import audit_status_on, production_dates
 
 if TYPE_CHECKING:
+    from labourledger.audits import AuditView
     from labourledger.envelope import SignedEntry
     from labourledger.ledger import Ledger
     from labourledger.recording import Signer
@@ -146,7 +147,7 @@ def trace(ledger: Ledger, batch: str) -> dict[str, Any]:
 
 def trace_with_audits(
     ledger: Ledger, batch: str
-) -> tuple[dict[str, Any], dict[str, list[dict[str, Any]]]]:
+) -> tuple[dict[str, Any], dict[str, list[AuditView]]]:
     """`trace`, and the audits of its registered facilities as `audits_of` gives them,
     read once for callers that need both."""
     root_id = batch_id(ledger, batch)

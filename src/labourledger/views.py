@@ -4,11 +4,17 @@ views' models are in `labourledger.models`."""
 
 from __future__ import annotations
 
-import time
+import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from labourledger.audits import attestation_views, audit_views
+from labourledger.audits import (
+    AttestationView,
+    AuditView,
+    FindingView,
+    attestation_views,
+    audit_views,
+)
 from labourledger.envelope import SignedEntry, to_hex
 from labourledger.errors import InputError, NextStep
 from labourledger.mirror.store import proof_status
@@ -108,7 +114,7 @@ def stored_proofs(ledger: Ledger, entry_ids: Iterable[str]) -> dict[str, Inclusi
     return {i: proof.inclusion(anchor.root) for i, (proof, anchor) in anchored.items()}
 
 
-def audit(ledger: Ledger, audit_id: str) -> dict[str, Any]:
+def audit(ledger: Ledger, audit_id: str) -> AuditView:
     """An audit: its entry, anchor, and each finding with its history and current status."""
     entry = ledger.entry(audit_id)
     if entry.kind != "audit":
@@ -117,11 +123,11 @@ def audit(ledger: Ledger, audit_id: str) -> dict[str, Any]:
     return next(
         view
         for view in audits_of(ledger, [facility])[facility]
-        if view["entry_id"] == to_hex(entry.entry_id)
+        if view.entry_id == to_hex(entry.entry_id)
     )
 
 
-def audits_of(ledger: Ledger, facility_ids: Iterable[str]) -> dict[str, list[dict[str, Any]]]:
+def audits_of(ledger: Ledger, facility_ids: Iterable[str]) -> dict[str, list[AuditView]]:
     """Each facility's audits as `audit` shows them, by end date; a few queries whatever
     the number of facilities. Facilities without audits are absent."""
     return audit_views(ledger.mirror.timelines, ledger.revoked, facility_ids)
@@ -136,38 +142,38 @@ def audits(
     indicator: str | None = None,
     since: str | None = None,
     until: str | None = None,
-) -> list[dict[str, Any]]:
+) -> list[AuditView]:
     """Audits matching every filter given; status, severity and indicator select audits
     with at least one finding that has all of them (status = the current status)."""
     facility_id = ledger.facility_id(facility) if facility else None
     ids = ledger.mirror.audits(facility=facility_id, since=since, until=until)
     of = {r["facility"] for r in ledger.mirror.lookup("audits", "entry_id", ids).values()}
-    by_id = {v["entry_id"]: v for views in audits_of(ledger, of).values() for v in views}
+    by_id = {v.entry_id: v for views in audits_of(ledger, of).values() for v in views}
     views = [by_id[i] for i in ids]
     if status is None and severity is None and indicator is None:
         return views
 
-    def wanted(finding: Mapping[str, Any]) -> bool:
+    def wanted(finding: FindingView) -> bool:
         return (
-            (status is None or finding["status"] == status)
-            and (severity is None or finding["severity"] == severity)
-            and (indicator is None or indicator in finding.get("ilo_indicators", []))
+            (status is None or finding.status == status)
+            and (severity is None or finding.severity == severity)
+            and (indicator is None or indicator in finding.ilo_indicators)
         )
 
-    return [v for v in views if any(wanted(f) for f in v["findings"])]
+    return [v for v in views if any(wanted(f) for f in v.findings)]
 
 
 def attestations(
-    ledger: Ledger, facility_id: str, *, on: str | None = None
-) -> list[dict[str, Any]]:
-    """A facility's attestations; `in_force` when valid on `on` (ISO date, default today),
-    not revoked, and anchored or pending."""
+    ledger: Ledger, facility_id: str, *, on: dt.date | None = None
+) -> list[AttestationView]:
+    """A facility's attestations; `in_force` when valid on `on` (default today), not
+    revoked, and anchored or pending."""
     return attestations_of(ledger, [facility_id], on=on).get(facility_id.lower(), [])
 
 
 def attestations_of(
-    ledger: Ledger, facility_ids: Iterable[str], *, on: str | None = None
-) -> dict[str, list[dict[str, Any]]]:
+    ledger: Ledger, facility_ids: Iterable[str], *, on: dt.date | None = None
+) -> dict[str, list[AttestationView]]:
     """`attestations` of many facilities in a few queries; those with none are absent."""
-    day = on or time.strftime("%Y-%m-%d", time.gmtime())
+    day = on or dt.datetime.now(dt.timezone.utc).date()
     return attestation_views(ledger.mirror.timelines, ledger.revoked, facility_ids, day)

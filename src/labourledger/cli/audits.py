@@ -152,26 +152,19 @@ def audit_list(
 
         table = Table("audit", "facility", "standard", "notice", "ended", "findings", "state")
         for v in views:
-            open_count = sum(f["status"] in OPEN_FINDING_STATUSES for f in v["findings"])
+            open_count = sum(f.status in OPEN_FINDING_STATUSES for f in v.findings)
             table.add_row(
-                v["entry_id"][:14] + "…",
-                v["facility"][:14] + "…",
-                v["body"]["standard"],
-                v["body"]["notice"],
-                v["body"]["end_date"],
-                f"{len(v['findings'])} ({open_count} open)",
-                _state(v),
+                v.entry_id[:14] + "…",
+                v.facility[:14] + "…",
+                v.body.standard,
+                v.body.notice,
+                v.body.end_date.isoformat(),
+                f"{len(v.findings)} ({open_count} open)",
+                v.state,
             )
         out.print(table)
 
-    st.emit(views, human)
-
-
-def _state(view: dict[str, Any]) -> str:
-    if view.get("revoked_by"):
-        return "revoked"
-    anchor = view.get("anchor")
-    return "pending" if anchor is None else str(anchor["status"])
+    st.emit([v.model_dump(mode="json") for v in views], human)
 
 
 @audit_app.command("show")
@@ -187,44 +180,42 @@ def audit_show(
 
     st = state(ctx)
     view = st.ledger.audit(audit_id)
-    named = accredited(st.ledger, [view["issuer"]]).get(view["issuer"].lower())
-    firm = Party(view["issuer"], named.organisation, named.detail) if named else None
-    view = {**view, "issuer_organisation": named.organisation if named else None}
+    named = accredited(st.ledger, [view.issuer]).get(view.issuer.lower())
+    firm = Party(view.issuer, named.organisation, named.detail) if named else None
 
     def human() -> None:
         from rich.table import Table
 
-        b = view["body"]
+        b = view.body
         out.print(
-            f"[bold]{b['standard']}[/bold] {b['audit_type']} audit, {b['notice']}, "
-            f"{b['start_date']} to {b['end_date']}, {b['workers_interviewed']} workers interviewed"
+            f"[bold]{b.standard}[/bold] {b.audit_type} audit, {b.notice}, "
+            f"{b.start_date} to {b.end_date}, {b.workers_interviewed} workers interviewed"
         )
-        out.print(f"audit {view['entry_id']}: {_state(view)}")
+        out.print(f"audit {view.entry_id}: {view.state}")
         if firm is None:
-            out.print(f"by {Party(view['issuer']).label}")
+            out.print(f"by {Party(view.issuer).label}")
         else:
             out.print(f"by [bold]{firm.label}[/bold] ({firm.detail})\n   {firm.address}")
-        for f in view["findings"]:
-            indicators = ", ".join(f.get("ilo_indicators", [])) or "no ILO indicator"
-            out.print(
-                f"\n[bold]{f['id']}[/bold] {f['severity']}: {f['description']} ({indicators})"
-            )
-            out.print(f"  current status: [bold]{f['status']}[/bold]")
+        for f in view.findings:
+            indicators = ", ".join(f.ilo_indicators) or "no ILO indicator"
+            out.print(f"\n[bold]{f.id}[/bold] {f.severity}: {f.description} ({indicators})")
+            out.print(f"  current status: [bold]{f.status}[/bold]")
             table = Table("status", "by", "method", "state", "anchored at", "block")
-            for h in f["history"]:
-                anchor = h["anchor"] or {}
-                when = anchor.get("timestamp")
+            for h in f.history:
+                when = h.anchor.timestamp if h.anchor else None
+                block = h.anchor.block_number if h.anchor else None
                 table.add_row(
-                    h["status"],
-                    h["by"],
-                    h["verification_method"] or "",
-                    h["state"],
+                    h.status,
+                    h.by,
+                    h.verification_method or "",
+                    h.state,
                     _iso(when) if when else "",
-                    str(anchor.get("block_number") or ""),
+                    str(block or ""),
                 )
             out.print(table)
 
-    st.emit(view, human)
+    organisation = named.organisation if named else None
+    st.emit(view.model_dump(mode="json") | {"issuer_organisation": organisation}, human)
 
 
 def _iso(seconds: int) -> str:

@@ -272,31 +272,26 @@ def show(
             audits = Table("audit", "standard", "notice", "ended", "open findings", title="audits")
             for a in view.audits:
                 still_open = [
-                    f"{f['id']} ({f['severity']})"
-                    for f in a["findings"]
-                    if f["status"] in OPEN_FINDING_STATUSES
+                    f"{f.id} ({f.severity})"
+                    for f in a.findings
+                    if f.status in OPEN_FINDING_STATUSES
                 ]
                 audits.add_row(
-                    a["entry_id"],
-                    a["body"]["standard"],
-                    a["body"]["notice"],
-                    a["body"]["end_date"],
+                    a.entry_id,
+                    a.body.standard,
+                    a.body.notice,
+                    a.body.end_date.isoformat(),
                     ", ".join(still_open) or "none",
                 )
             out.print(audits)
         if view.attestations:
             attestations = Table("attestation", "claim", "valid", "state", title="attestations")
-            for a in view.attestations:
+            for t in view.attestations:
                 state_text = (
-                    "revoked"
-                    if a["revoked_by"]
-                    else ("in force" if a["in_force"] else "not in force")
+                    "revoked" if t.revoked_by else ("in force" if t.in_force else "not in force")
                 )
                 attestations.add_row(
-                    a["entry_id"],
-                    a["claim"],
-                    f"{a['valid_from']} to {a['valid_until']}",
-                    state_text,
+                    t.entry_id, t.claim, f"{t.valid_from} to {t.valid_until}", state_text
                 )
             out.print(attestations)
         for link in view.links:

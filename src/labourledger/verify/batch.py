@@ -9,8 +9,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
+from labourledger.audits import AttestationView, AuditView
 from labourledger.authority import roles_allowed, speaks_for_facility
 from labourledger.envelope import to_hex
 from labourledger.grievances import GrievanceView, count
@@ -65,20 +66,22 @@ def _operators(
     }
 
 
-def _checked_updates(audit: Mapping[str, Any], failed: set[str]) -> Mapping[str, Any]:
+def _checked_updates(audit: AuditView, failed: set[str]) -> AuditView:
     """The audit with every finding update that failed a check marked as not counting."""
     if not failed:
         return audit
     findings = [
-        {
-            **f,
-            "history": [
-                {**h, "state": "failed"} if h["entry_id"] in failed else h for h in f["history"]
-            ],
-        }
-        for f in audit["findings"]
+        f.model_copy(
+            update={
+                "history": [
+                    h.model_copy(update={"state": "failed"}) if h.entry_id in failed else h
+                    for h in f.history
+                ]
+            }
+        )
+        for f in audit.findings
     ]
-    return {**audit, "findings": findings}
+    return audit.model_copy(update={"findings": findings})
 
 
 def _missing(
@@ -92,14 +95,14 @@ def _missing(
     parents: dict[str, str] = {}
     for facility_id in evidence.facilities:
         for audit in evidence.audits[facility_id]:
-            parents[audit["entry_id"]] = facility_id
-            for finding in audit["findings"]:
-                relied_on.update((h["entry_id"], facility_id) for h in finding["history"])
+            parents[audit.entry_id] = facility_id
+            for finding in audit.findings:
+                relied_on.update((step.entry_id, facility_id) for step in finding.history)
         for grievance in evidence.grievances[facility_id]:
             parents[grievance.entry_id] = facility_id
             relied_on.update((step.entry_id, facility_id) for step in grievance.history)
         relied_on.update((i, facility_id) for i in evidence.registrations[facility_id])
-        relied_on.update((a["entry_id"], facility_id) for a in evidence.attestations[facility_id])
+        relied_on.update((a.entry_id, facility_id) for a in evidence.attestations[facility_id])
     subjects = index_subjects(evidence.facilities, relied_on, parents)
     events = source.index_events(subjects)
     held_ids = source.holds(to_hex(e.entry_id) for e in events)
@@ -112,15 +115,20 @@ def _missing(
     )
 
 
+View = TypeVar("View", AuditView, AttestationView)
+
+
 def _show_revoked(evidence: BatchEvidence, revoked: Mapping[str, list[str]]) -> None:
     """Mark audits and attestations revoked on chain alone as revoked in the report too."""
-    for views in (*evidence.audits.values(), *evidence.attestations.values()):
-        views[:] = [
-            {**v, "revoked_by": [*v["revoked_by"], *revoked[v["entry_id"]]]}
-            if v["entry_id"] in revoked
-            else v
-            for v in views
-        ]
+
+    def marked(view: View) -> View:
+        more: list[str] = revoked.get(view.entry_id, [])
+        return view.model_copy(update={"revoked_by": [*view.revoked_by, *more]}) if more else view
+
+    for audits in evidence.audits.values():
+        audits[:] = map(marked, audits)
+    for attestations in evidence.attestations.values():
+        attestations[:] = map(marked, attestations)
 
 
 def verify_batch(
@@ -263,12 +271,12 @@ def verify_batch(
             CheckResult("batch", Outcome.FAIL, f"batch {trace['batch']} is not a valid batch here")
         )
 
-    def counted(item: Mapping[str, Any]) -> bool:
+    def counted(item: AuditView | AttestationView) -> bool:
         return (
-            item.get("anchor") is not None
-            and not item["revoked_by"]
-            and item["entry_id"] not in revoked
-            and item["entry_id"] not in failed_integrity
+            item.anchor is not None
+            and not item.revoked_by
+            and item.entry_id not in revoked
+            and item.entry_id not in failed_integrity
         )
 
     def checked(entry_id: str) -> bool:
@@ -385,8 +393,10 @@ def _stages(
                     if t["facility"] == facility_id
                     for d in t.get("documents", [])
                 ],
-                "audits": evidence.audits.get(facility_id, []),
-                "attestations": evidence.attestations.get(facility_id, []),
+                "audits": [a.model_dump(mode="json") for a in evidence.audits[facility_id]],
+                "attestations": [
+                    a.model_dump(mode="json") for a in evidence.attestations[facility_id]
+                ],
                 # Counts only: a grievance's own entry is in `entries`, its report nowhere.
                 "grievances": count(facility_id, heard.get(facility_id, [])).to_dict(),
                 "outcome": worst(outcomes).value if outcomes else "pass",

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from labourledger.audits import attestation_views, audit_views
+from labourledger.audits import AttestationView, AuditView, attestation_views, audit_views
 from labourledger.envelope import to_hex
 from labourledger.grievances import GrievanceView, grievance_views
 from labourledger.upstream import upstream_graph
@@ -30,8 +30,8 @@ class BatchEvidence:
     counted: dict[str, None] = field(default_factory=dict)
     facilities: dict[str, dict[str, Any]] = field(default_factory=dict)
     dates: dict[str, dt.date] = field(default_factory=dict)
-    audits: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
-    attestations: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    audits: dict[str, list[AuditView]] = field(default_factory=dict)
+    attestations: dict[str, list[AttestationView]] = field(default_factory=dict)
     transformations: list[dict[str, Any]] = field(default_factory=list)
     #: Every registration of each facility, in anchor order: they name its operators.
     registrations: dict[str, list[str]] = field(default_factory=dict)
@@ -100,7 +100,7 @@ def collect_evidence(source: EvidenceSource, batch: str) -> BatchEvidence:
     registered = [f for f in evidence.dates if f in registrations]
     bodies = source.entries([registrations[f]["entry_id"] for f in registered])
     audits = audit_views(source.timelines, revoked, registered)
-    today = dt.datetime.now(dt.timezone.utc).date().isoformat()
+    today = dt.datetime.now(dt.timezone.utc).date()
     attestations = attestation_views(source.timelines, revoked, registered, today)
     timelines = source.timelines(registered, "facility")
     grievances = grievance_views(source.timelines, revoked, registered)
@@ -112,11 +112,11 @@ def collect_evidence(source: EvidenceSource, batch: str) -> BatchEvidence:
         evidence.add(*evidence.registrations[facility_id])
         evidence.audits[facility_id] = audits.get(facility_id, [])
         for audit in evidence.audits[facility_id]:
-            evidence.add(audit["entry_id"])
-            for finding in audit["findings"]:
-                evidence.add(*(h["entry_id"] for h in finding["history"]))
+            evidence.add(audit.entry_id)
+            for finding in audit.findings:
+                evidence.add(*(step.entry_id for step in finding.history))
         evidence.attestations[facility_id] = attestations.get(facility_id, [])
-        evidence.add(*(a["entry_id"] for a in evidence.attestations[facility_id]))
+        evidence.add(*(a.entry_id for a in evidence.attestations[facility_id]))
         evidence.grievances[facility_id] = grievances.get(facility_id, [])
         for grievance in evidence.grievances[facility_id]:
             evidence.add(*(step.entry_id for step in grievance.history))

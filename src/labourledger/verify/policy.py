@@ -18,9 +18,10 @@ from labourledger.errors import InputError
 from labourledger.kinds import SEVERITIES
 from labourledger.verify.goods import GoodsList, load_goods_list
 from labourledger.verify.results import CheckResult, Outcome
-from labourledger.vocabulary import OPEN_FINDING_STATUSES, MissingAudit, Notice
+from labourledger.vocabulary import OPEN_FINDING_STATUSES, FindingStatus, MissingAudit, Notice
 
 if TYPE_CHECKING:
+    from labourledger.audits import AttestationView, AuditView, FindingStep, FindingView
     from labourledger.workspace import PolicyConfig
 
 __all__ = [
@@ -107,8 +108,8 @@ class FacilityEvidence:
     name: str
     country: str
     tier: int | None
-    audits: list[Mapping[str, Any]]
-    attestations: list[Mapping[str, Any]]
+    audits: list[AuditView]
+    attestations: list[AttestationView]
     texts: list[str] = field(default_factory=list)
 
 
@@ -132,23 +133,22 @@ def _result(check: str, outcome: Outcome, reason: str, facility: FacilityEvidenc
     return CheckResult(check, outcome, reason, facility=facility.facility_id)
 
 
-def _effective(step: Mapping[str, Any]) -> dt.date | None:
+def _effective(step: FindingStep) -> dt.date | None:
     """When a finding update took effect: verified and anchored, whichever came later,
     so neither a back-dated verification nor an early anchor can clean earlier goods.
     None while it does not count (pending, revoked, failed a check)."""
-    anchor = step.get("anchor")
-    if step.get("state") != "anchored" or not anchor or anchor.get("timestamp") is None:
+    anchor = step.anchor
+    if step.state != "anchored" or anchor is None or anchor.timestamp is None:
         return None
-    anchored_on = dt.datetime.fromtimestamp(anchor["timestamp"], dt.timezone.utc).date()
-    verified = step.get("verified_on")
-    return max(anchored_on, dt.date.fromisoformat(verified)) if verified else anchored_on
+    anchored_on = dt.datetime.fromtimestamp(anchor.timestamp, dt.timezone.utc).date()
+    return max(anchored_on, step.verified_on) if step.verified_on else anchored_on
 
 
 @dataclass(frozen=True)
 class FindingOnDate:
     """A finding as it stood on one day, and when (if ever) it was closed later."""
 
-    status: str
+    status: FindingStatus
     closed_on: dt.date | None
 
     @property
@@ -157,21 +157,21 @@ class FindingOnDate:
         return self.status in OPEN_FINDING_STATUSES
 
 
-def finding_on(audit: Mapping[str, Any], finding: Mapping[str, Any], day: dt.date) -> FindingOnDate:
+def finding_on(audit: AuditView, finding: FindingView, day: dt.date) -> FindingOnDate:
     """A finding's status on `day`. An audit ending after `day` is evidence about it, so its
     findings stood then; otherwise the audit's status holds until an update took effect."""
-    history = finding["history"]
-    status = history[0]["status"]
-    if day < dt.date.fromisoformat(audit["body"]["end_date"]):
-        status = "open"
+    history = finding.history
+    status = history[0].status
+    if day < audit.body.end_date:
+        status = FindingStatus.OPEN
     closed_on = None
     for step in history[1:]:
         effective = _effective(step)
         if effective is None:
             continue
         if effective <= day:
-            status = step["status"]
-        elif closed_on is None and step["status"] not in OPEN_FINDING_STATUSES:
+            status = step.status
+        elif closed_on is None and step.status not in OPEN_FINDING_STATUSES:
             closed_on = effective
     return FindingOnDate(status, closed_on)
 
@@ -186,7 +186,7 @@ class RecentAudit:
     produced_on: dt.date
     name: str = "audit_valid"
 
-    def covering(self, facility: FacilityEvidence) -> list[Mapping[str, Any]]:
+    def covering(self, facility: FacilityEvidence) -> list[AuditView]:
         """The audits that are evidence about this production date."""
         return covering(facility.audits, self.produced_on, self.policy)
 
@@ -201,52 +201,50 @@ class RecentAudit:
                 f"(made) or the {self.policy.look_ahead_months} months after",
                 facility,
             )
-        latest = max(audits, key=lambda a: str(a["body"]["end_date"]))["body"]
+        latest = max(audits, key=lambda a: a.body.end_date).body
         after = (
             " (after production, within the look-ahead)"
-            if dt.date.fromisoformat(latest["end_date"]) > self.produced_on
+            if latest.end_date > self.produced_on
             else ""
         )
         return _result(
             self.name,
             Outcome.PASS,
-            f"{facility.name}: {latest['standard']} audit ({latest['notice']}) "
-            f"ended {latest['end_date']}{after}; made {self.produced_on}",
+            f"{facility.name}: {latest.standard} audit ({latest.notice}) "
+            f"ended {latest.end_date}{after}; made {self.produced_on}",
             facility,
         )
 
 
-def covering(
-    audits: Sequence[Mapping[str, Any]], produced_on: dt.date, policy: Policy
-) -> list[Mapping[str, Any]]:
+def covering(audits: Sequence[AuditView], produced_on: dt.date, policy: Policy) -> list[AuditView]:
     """The audits ended in the validity window before `produced_on` or the look-ahead after."""
     start = _months_before(produced_on, policy.audit_validity_months)
     end = _months_before(produced_on, -policy.look_ahead_months)
-    return [a for a in audits if start <= dt.date.fromisoformat(a["body"]["end_date"]) <= end]
+    return [a for a in audits if start <= a.body.end_date <= end]
 
 
-def _indicator_line(finding: Mapping[str, Any], day: dt.date, then: FindingOnDate) -> str:
-    indicators = ", ".join(i.replace("_", " ") for i in finding["ilo_indicators"])
-    later = f"closed {then.closed_on}" if then.closed_on else f"still {finding['status']}"
+def _indicator_line(finding: FindingView, day: dt.date, then: FindingOnDate) -> str:
+    indicators = ", ".join(i.replace("_", " ") for i in finding.ilo_indicators)
+    later = f"closed {then.closed_on}" if then.closed_on else f"still {finding.status}"
     return (
-        f"made {day} while {finding['id']} ({indicators}; {finding['severity']}) was "
-        f"{then.status.replace('_', ' ')}: {finding['description']}; {later}"
+        f"made {day} while {finding.id} ({indicators}; {finding.severity}) was "
+        f"{then.status.replace('_', ' ')}: {finding.description}; {later}"
     )
 
 
 def open_indicators(
-    audits: Sequence[Mapping[str, Any]], day: dt.date, policy: Policy
+    audits: Sequence[AuditView], day: dt.date, policy: Policy
 ) -> list[tuple[Outcome, str]]:
     """Each finding with an ILO indicator at a severity that counts, open on `day`, with
     the outcome it gives and a line saying which date was judged."""
     found = []
     for audit in covering(audits, day, policy):
-        for f in audit["findings"]:
-            if not f.get("ilo_indicators"):
+        for f in audit.findings:
+            if not f.ilo_indicators:
                 continue
-            if f["severity"] in policy.fail_severities:
+            if f.severity in policy.fail_severities:
                 outcome = Outcome.FAIL
-            elif f["severity"] in policy.attention_severities:
+            elif f.severity in policy.attention_severities:
                 outcome = Outcome.ATTENTION
             else:
                 continue
@@ -256,20 +254,20 @@ def open_indicators(
     return found
 
 
-def audit_status_on(audits: Sequence[Mapping[str, Any]], day: dt.date, policy: Policy) -> str:
+def audit_status_on(audits: Sequence[AuditView], day: dt.date, policy: Policy) -> str:
     """One line for `trace`: the audits that are evidence about `day`, and what was open
     then, judged as `verify` judges it."""
     # verify counts only anchored, unrevoked audits; trace names the others without judging.
-    counted = [a for a in audits if a.get("anchor") is not None and not a["revoked_by"]]
+    counted = [a for a in audits if a.anchor is not None and not a.revoked_by]
     relevant = covering(counted, day, policy)
     uncounted = len(covering(audits, day, policy)) - len(relevant)
     aside = f"; {uncounted} more not counted (not anchored yet, or revoked)" if uncounted else ""
     if not relevant:
         return f"no anchored audit covering {day} (made){aside}"
-    latest = max(relevant, key=lambda a: str(a["body"]["end_date"]))["body"]
+    latest = max(relevant, key=lambda a: a.body.end_date).body
     found = open_indicators(counted, day, policy)
     state = "; ".join(line for _, line in found) if found else f"no open indicator on {day}"
-    return f"{latest['standard']} ({latest['notice']}) ended {latest['end_date']}; {state}{aside}"
+    return f"{latest.standard} ({latest.notice}) ended {latest.end_date}; {state}{aside}"
 
 
 @dataclass(frozen=True)
@@ -310,10 +308,8 @@ class AttestationsInForce:
     name: str = "attestations_in_force"
 
     def __call__(self, facility: FacilityEvidence) -> CheckResult:
-        day = self.produced_on.isoformat()
-        valid = [
-            a["claim"] for a in facility.attestations if a["valid_from"] <= day <= a["valid_until"]
-        ]
+        day = self.produced_on
+        valid = [a.claim for a in facility.attestations if a.valid_from <= day <= a.valid_until]
         if valid:
             return _result(
                 self.name, Outcome.PASS, f"{facility.name}: in force: {', '.join(valid)}", facility
@@ -353,7 +349,7 @@ class HighRiskNotice:
                 f"{facility.name}: not on the DOL forced labour list ({self.goods.label})",
                 facility,
             )
-        notices = {a["body"]["notice"] for a in self.audits.covering(facility)}
+        notices = {a.body.notice for a in self.audits.covering(facility)}
         listed = f"{', '.join(flagged)} from {facility.country} is on the DOL forced labour list"
         if notices & set(self.policy.high_risk_notice):
             return _result(

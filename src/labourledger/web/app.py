@@ -387,6 +387,6 @@ def create_app(workspace: ReadOnlyWorkspace, *, base_url: str | None = None) -> 
     @app.get(f"{api}/audits/{{audit_id}}", responses=problems, tags=["audits"])
     def audit(audit_id: BatchId) -> dict[str, Any]:
         """An audit with each finding's history and current status."""
-        return workspace.audit(audit_id)
+        return workspace.audit(audit_id).model_dump(mode="json")
 
     return app

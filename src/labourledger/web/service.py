@@ -27,6 +27,7 @@ from labourledger.presentation import Annotations, BatchView, annotate, batch_vi
 from labourledger.workspace import Workspace
 
 if TYPE_CHECKING:
+    from labourledger.audits import AuditView
     from labourledger.grievances import ReceiptCheck
     from labourledger.models import FacilityView
 
@@ -197,7 +198,7 @@ class ReadOnlyWorkspace:
         except InputError as exc:
             raise NotFound(str(exc)) from None
 
-    def audit(self, audit_id: str) -> dict[str, Any]:
+    def audit(self, audit_id: str) -> AuditView:
         """An audit with its findings and their history."""
         try:
             return self.ledger.audit(audit_id)
