@@ -79,6 +79,18 @@ def test_a_finding_takes_the_last_anchored_update_and_shows_every_step() -> None
     assert finding.history[1].verified_on == dt.date(2026, 4, 1)
     assert view.body.end_date == dt.date(2026, 3, 12)
     assert view.state == "final"
+    assert view.open_findings == []  # closed by the anchored update
+
+
+def test_a_finding_is_open_until_an_anchored_update_closes_it() -> None:
+    # Only the update still pending: it does not close the finding.
+    only_pending = {**TIMELINES, "finding_update": {AUDIT: [_update(CLOSED, "closed", PENDING)]}}
+
+    def timelines(subjects: Iterable[str], kind: str) -> dict[str, list[dict[str, Any]]]:
+        return {s: rows for s, rows in only_pending[kind].items() if s in set(subjects)}
+
+    [view] = audit_views(timelines, _revoked, [FACILITY])[FACILITY]
+    assert [f.id for f in view.open_findings] == ["F-1"]
 
 
 def test_the_json_keeps_the_signed_shape() -> None:

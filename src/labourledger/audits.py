@@ -26,7 +26,12 @@ from pydantic import (
 )
 
 from labourledger.kinds.models import Audit, Finding
-from labourledger.vocabulary import Claim, FindingStatus, VerificationMethod
+from labourledger.vocabulary import (
+    OPEN_FINDING_STATUSES,
+    Claim,
+    FindingStatus,
+    VerificationMethod,
+)
 
 __all__ = ["AnchorView", "AttestationView", "AuditView", "FindingStep", "FindingView",
            "Revoked", "StepState", "Timelines", "anchor_view", "attestation_views",
@@ -122,6 +127,11 @@ class AuditView(_View):
         if self.revoked_by:
             return "revoked"
         return "pending" if self.anchor is None else self.anchor.status
+
+    @property
+    def open_findings(self) -> list[FindingView]:
+        """The findings whose current status is still open (see `OPEN_FINDING_STATUSES`)."""
+        return [f for f in self.findings if f.status in OPEN_FINDING_STATUSES]
 
 
 class AttestationView(_View):

@@ -26,7 +26,6 @@ from labourledger.cli.context import (
     state,
 )
 from labourledger.vocabulary import (
-    OPEN_FINDING_STATUSES,
     Claim,
     FindingStatus,
     IloIndicator,
@@ -152,14 +151,13 @@ def audit_list(
 
         table = Table("audit", "facility", "standard", "notice", "ended", "findings", "state")
         for v in views:
-            open_count = sum(f.status in OPEN_FINDING_STATUSES for f in v.findings)
             table.add_row(
                 v.entry_id[:14] + "…",
                 v.facility[:14] + "…",
                 v.body.standard,
                 v.body.notice,
                 v.body.end_date.isoformat(),
-                f"{len(v.findings)} ({open_count} open)",
+                f"{len(v.findings)} ({len(v.open_findings)} open)",
                 v.state,
             )
         out.print(table)

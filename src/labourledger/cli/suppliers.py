@@ -10,7 +10,7 @@ import typer
 
 from labourledger.cli.context import options_for, out, parse_date, pending_hint, progress_bar, state
 from labourledger.errors import InputError
-from labourledger.vocabulary import OPEN_FINDING_STATUSES, FacilityType
+from labourledger.vocabulary import FacilityType
 
 
 class ListFormat(StrEnum):
@@ -271,11 +271,7 @@ def show(
         if view.audits:
             audits = Table("audit", "standard", "notice", "ended", "open findings", title="audits")
             for a in view.audits:
-                still_open = [
-                    f"{f.id} ({f.severity})"
-                    for f in a.findings
-                    if f.status in OPEN_FINDING_STATUSES
-                ]
+                still_open = [f"{f.id} ({f.severity})" for f in a.open_findings]
                 audits.add_row(
                     a.entry_id,
                     a.body.standard,
