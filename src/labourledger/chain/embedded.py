@@ -62,6 +62,12 @@ __all__ = ["EMBEDDED_CHAIN_ID", "dev_account", "open_embedded"]
 EMBEDDED_CHAIN_ID = 131277322940537
 DEV_ACCOUNT_COUNT = 10
 LOCK_WAIT_SECONDS = 60.0
+#: Requests that change nothing: served by the loaded chain while its head is current.
+_READS = frozenset({
+    "eth_call", "eth_getLogs", "eth_blockNumber", "eth_chainId", "eth_getCode", "eth_getBalance",
+    "eth_getBlockByNumber", "eth_getBlockByHash", "eth_getTransactionReceipt",
+    "eth_getTransactionByHash",
+})  # fmt: skip
 
 
 class _EmbeddedChain(MiningChain):
@@ -110,14 +116,20 @@ class _PersistentBackend(PyEVMBackend):  # type: ignore[misc]
                 generate_genesis_state_for_keys(self.account_keys),
             )
             self.chain = cast(_EmbeddedChain, genesis)
+        self._head = self.chain.chaindb.get_canonical_head().hash
 
-    def reload(self) -> None:
+    def reload(self, *, reading: bool = False) -> None:
         """Start again from the canonical head on disk, with a fresh pending block.
 
         The fresh pending block also gets a current timestamp (py-evm uses
-        max(now, parent + 1)), instead of the time of the previous request.
+        max(now, parent + 1)), instead of the time of the previous request. A `reading`
+        request keeps the chain it has while no other process moved the head: its state
+        (the VM, the pending block) then serves a run of calls without being rebuilt.
         """
+        if reading and self.chain.chaindb.get_canonical_head().hash == self._head:
+            return
         self.chain = _EmbeddedChain(self._db)
+        self._head = self.chain.chaindb.get_canonical_head().hash
 
     def get_transaction_by_hash(self, transaction_hash: bytes) -> Any:
         """A mined transaction, found through py-evm's index (see `_mined`)."""
@@ -213,7 +225,7 @@ class _EmbeddedProvider(EthereumTesterProvider):
     def make_request(self, method: RPCEndpoint, params: Any) -> RPCResponse:
         """Serve one request against the chain as it is on disk now."""
         with self._lock.held():
-            self._backend.reload()
+            self._backend.reload(reading=method in _READS)
             try:
                 if method == "eth_getLogs":
                     return self._reply(self._logs(params[0]))
