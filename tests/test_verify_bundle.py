@@ -181,3 +181,20 @@ def test_an_altered_bundle_is_refused_in_one_line_or_fails_never_passes(
     signed_body = (len(path) >= 3 and path[2] in SIGNED) or operation == "duplicate"
     if signed_body:
         assert report.verdict.value == "fail", (operation, path, value, report.checks)
+
+
+def test_a_batch_body_without_a_defaulted_field_fails_verification_without_a_crash(
+    demo: tuple[DemoResult, Ledger], honest_bundle: dict[str, Any], tmp_path: Path
+) -> None:
+    # Found by the fuzz test above: `unit` has a default, so the body still validates, but
+    # the signed body had it; the trace must read the defaulted form and integrity must fail.
+    _, ledger = demo
+    bundle = json.loads(json.dumps(honest_bundle))
+    batch = next(e for e in bundle["entries"] if e["kind"] == "batch" and "unit" in e["body"])
+    del batch["body"]["unit"]
+    file = tmp_path / "altered.json"
+    file.write_text(json.dumps(bundle))
+    report = verify_batch(
+        BundleEvidence(read_bundle(file), ledger.chain), bundle["batch"], Policy()
+    )
+    assert report.verdict.value == "fail"

@@ -46,6 +46,11 @@ class BundleEntry(SignedEntry):
         kinds.parse_body(self.kind, self.body)
         return self
 
+    def fields(self) -> dict[str, Any]:
+        """The body as its kind reads it, defaults filled in (a signed body may leave out a
+        field that has a default): what projections of a bundle are built from."""
+        return kinds.canonical_body(self.kind, self.body)
+
     def signed(self) -> SignedEntry:
         """Just the signed entry."""
         return SignedEntry.model_validate(self.model_dump(include=set(SignedEntry.model_fields)))

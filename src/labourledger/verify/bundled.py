@@ -83,7 +83,7 @@ class BundleEvidence:
             subject = to_hex(entry.subject)
             if entry.kind == kind and subject in wanted and subject not in found:
                 found[subject] = {
-                    **entry.body,
+                    **entry.fields(),
                     _ID_COLUMN[kind]: subject,
                     "entry_id": entry.id_hex,
                 }
@@ -131,7 +131,7 @@ class BundleEvidence:
         for entry in self.bundle.entries:
             if entry.kind == "supply_link" and entry.body["supplier"] in wanted:
                 found.setdefault(entry.body["supplier"], []).append(
-                    {**entry.body, "entry_id": entry.id_hex}
+                    {**entry.fields(), "entry_id": entry.id_hex}
                 )
         return found
 
@@ -192,7 +192,7 @@ class BundleEvidence:
         edges: list[Edge] = []
         made: dict[str, list[str]] = {}
         for entry in self.bundle.entries:
-            body = entry.body
+            body = entry.body  # only fields without defaults, which a valid body holds
             if entry.kind == "transformation":
                 made.setdefault(body["output"], []).append(entry.id_hex)
                 edges += [Edge(body["output"], i, "batch", entry.id_hex) for i in body["inputs"]]
