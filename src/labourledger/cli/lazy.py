@@ -73,46 +73,47 @@ def lazy_root(app: typer.Typer) -> TyperGroup:
     finally:
         app.registered_commands, app.registered_groups = commands, groups
     assert isinstance(root, TyperGroup)
-    style = {"rich_markup_mode": app.rich_markup_mode}
+    short, markup = app.pretty_exceptions_short, app.rich_markup_mode
+    # (how to build it, its name, its help, and where its listing flags are)
+    listed: list[tuple[Callable[[], Any], str | None, str | None, Any]] = []
     for info in commands:
         assert info.callback is not None
-        name = info.name or get_command_name(info.callback.__name__)
-        help_text = inspect.cleandoc(info.help) if info.help else inspect.getdoc(info.callback)
-        root.add_command(
-            _Deferred(
-                partial(
-                    get_command_from_info,
-                    info,
-                    pretty_exceptions_short=app.pretty_exceptions_short,
-                    **style,
-                ),
-                name=name,
-                help=help_text,
-                short_help=info.short_help,
-                hidden=info.hidden,
-                deprecated=info.deprecated,
-                rich_help_panel=info.rich_help_panel,
-                **style,
-            )
-        )
+        listed.append((
+            partial(
+                get_command_from_info,
+                info,
+                pretty_exceptions_short=short,
+                rich_markup_mode=markup,
+            ),
+            info.name or get_command_name(info.callback.__name__),
+            inspect.cleandoc(info.help) if info.help else inspect.getdoc(info.callback),
+            info,
+        ))  # fmt: skip
     for group in groups:
         solved = solve_typer_info_defaults(group)
+        listed.append((
+            partial(
+                get_group_from_info,
+                group,
+                suggest_commands=app.suggest_commands,
+                pretty_exceptions_short=short,
+                rich_markup_mode=markup,
+            ),
+            solved.name,
+            solve_typer_info_help(group),
+            solved,
+        ))  # fmt: skip
+    for build, name, help_text, flags in listed:
         root.add_command(
             _Deferred(
-                partial(
-                    get_group_from_info,
-                    group,
-                    pretty_exceptions_short=app.pretty_exceptions_short,
-                    suggest_commands=app.suggest_commands,
-                    **style,
-                ),
-                name=solved.name,
-                help=solve_typer_info_help(group),
-                short_help=solved.short_help,
-                hidden=solved.hidden,
-                deprecated=solved.deprecated,
-                rich_help_panel=solved.rich_help_panel,
-                **style,
+                build,
+                name=name,
+                help=help_text,
+                short_help=flags.short_help,
+                hidden=flags.hidden,
+                deprecated=flags.deprecated,
+                rich_help_panel=flags.rich_help_panel,
+                rich_markup_mode=markup,
             )
         )
     return root
