@@ -230,6 +230,41 @@ def test_index_events_across_chunks_and_many_subjects(chain: DeployedLedger) -> 
     assert c.index_events([items[-1][0]], to_block=last.block_number - 1) == []
 
 
+def test_logs_are_asked_again_in_halves_when_a_node_refuses_a_range(
+    chain: DeployedLedger,
+) -> None:
+    """A node that refuses a range as too large is asked for halves until it answers; one
+    that refuses for any other reason fails the read with its own message."""
+    c = chain.chain
+    for root, size in ((ROOT_A, 1), (ROOT_B, 2), (ROOT_C, 3)):
+        c.anchor(chain.admin, root, size)
+    latest = c.latest_block()
+    expected = c.anchored_events(chain.deploy_block, latest)
+    provider = c.w3.provider
+    send = provider.make_request
+    asked: list[int] = []
+    refusal = {"code": -32005, "message": "query returned more than 10000 results"}
+
+    def refusing(method: RPCEndpoint, params: Any) -> Any:
+        if method == "eth_getLogs":
+            span = int(params[0]["toBlock"], 16) - int(params[0]["fromBlock"], 16) + 1
+            asked.append(span)
+            if span > 2:
+                return {"jsonrpc": "2.0", "id": 1, "error": refusal}
+        return send(method, params)
+
+    provider.make_request = refusing  # type: ignore[method-assign]
+    try:
+        assert c.anchored_events(chain.deploy_block, latest, chunk=64) == expected
+        assert asked[0] == latest - chain.deploy_block + 1 > 2 and max(asked[1:]) > 0
+        assert all(span <= 2 for span in asked[asked.index(2) :])
+        refusal = {"code": -32000, "message": "node is syncing"}
+        with pytest.raises(ChainError, match="node is syncing"):
+            c.anchored_events(chain.deploy_block, latest)
+    finally:
+        provider.make_request = send  # type: ignore[method-assign]
+
+
 def test_blocks_hashes_and_timestamps(chain: DeployedLedger) -> None:
     c = chain.chain
     latest = c.latest_block()

@@ -15,6 +15,7 @@ well-known defaults.
 from __future__ import annotations
 
 import fcntl
+import functools
 import os
 import sqlite3
 import threading
@@ -260,8 +261,11 @@ class _EmbeddedProvider(EthereumTesterProvider):
         a large chain's logs took most of a large verify."""
         chain = self._backend.chain
         head = chain.get_canonical_head().block_number
-        # web3's eth-tester middleware has renamed the range to from_block and to_block.
-        first, last = (_block(query.get(k, "latest"), head) for k in ("from_block", "to_block"))
+        # The range as a node names it, or as web3's eth-tester middleware renames it.
+        first, last = (
+            _block(query.get(k, query.get(renamed, "latest")), head)
+            for k, renamed in (("fromBlock", "from_block"), ("toBlock", "to_block"))
+        )
         match = _LogFilter(query)
         return [
             dict(rendered)
@@ -282,7 +286,7 @@ class _EmbeddedProvider(EthereumTesterProvider):
             for log in receipt.logs:
                 topics = tuple(t.to_bytes(32, "big") for t in log.topics)
                 rendered = {
-                    "address": to_checksum_address(log.address),
+                    "address": _checksummed(log.address),
                     "topics": ["0x" + t.hex() for t in topics],
                     "data": "0x" + log.data.hex(),
                     "blockNumber": hex(number),
@@ -327,6 +331,12 @@ def _block(tag: str | int, head: int) -> int:
     if tag == "earliest":
         return 0
     return int(tag, 16) if tag.startswith("0x") else head  # latest, safe, finalized, pending
+
+
+@functools.lru_cache(maxsize=64)
+def _checksummed(address: bytes) -> str:
+    # Every log comes from the one contract: checksum it once, not once per log.
+    return to_checksum_address(address)
 
 
 def _raw(hex_string: str) -> bytes:
