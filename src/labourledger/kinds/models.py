@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import mimetypes
 import os
+import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -78,12 +79,15 @@ def _checked(fn: Any) -> Any:
     return check
 
 
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
 def printable(value: str) -> str:
     """Text without control characters other than tab and line breaks: a NUL byte, say,
     is kept by SQLite, refused by PostgreSQL and invisible to a reader."""
-    bad = next((c for c in value if (c < " " and c not in "\t\n\r") or c == "\x7f"), None)
+    bad = _CONTROL.search(value)  # every text field of every body passes here
     if bad is not None:
-        raise ValueError(f"control character U+{ord(bad):04X} at position {value.index(bad)}")
+        raise ValueError(f"control character U+{ord(bad.group()):04X} at position {bad.start()}")
     return value
 
 

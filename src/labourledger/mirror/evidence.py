@@ -88,7 +88,7 @@ class MirrorEvidence:
 
     def holds(self, entry_ids: Iterable[str]) -> set[str]:
         """Which entries the mirror holds."""
-        return set(self._mirror.get_entries(entry_ids))
+        return self._mirror.held(entry_ids)
 
     def proofs(self, entry_ids: Iterable[str]) -> dict[str, StoredProof]:
         """Stored proofs of entries whose anchor was sent."""
