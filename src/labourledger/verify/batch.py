@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from labourledger.audits import AttestationView, AuditView
 from labourledger.authority import roles_allowed, speaks_for_facility
 from labourledger.envelope import to_hex
+from labourledger.gcpause import gc_paused
 from labourledger.grievances import GrievanceView, count
 from labourledger.kinds import operators_named
 from labourledger.verify.completeness import Missing, index_subjects, missing_from_evidence
@@ -131,6 +132,7 @@ def _show_revoked(evidence: BatchEvidence, revoked: Mapping[str, list[str]]) -> 
         attestations[:] = map(marked, attestations)
 
 
+@gc_paused()
 def verify_batch(
     source: EvidenceSource,
     batch: str,
