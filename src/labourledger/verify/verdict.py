@@ -32,15 +32,16 @@ class CheckTally:
         self.kept: list[CheckResult] = []
         #: Passes about single entries that were counted, not kept, by check name.
         self.passed: Counter[str] = Counter()
-        self.counts: Counter[str] = Counter()
-        self._worst: Outcome | None = None
+        # By identity, not through the enum: `add` runs six times per entry of a batch, and
+        # an enum member's hash and properties are Python calls.
+        self._outcomes = {id(o): o for o in Outcome}
+        self._counted: Counter[int] = Counter()
 
     def add(self, result: CheckResult) -> None:
         """Count one check in, keeping it when a reader needs its text."""
-        self.counts[result.outcome.value] += 1
-        if self._worst is None or result.outcome.rank > self._worst.rank:
-            self._worst = result.outcome
-        if self.all_checks or not result.passed or result.entry_id is None:
+        outcome = result.outcome
+        self._counted[id(outcome)] += 1
+        if outcome is not Outcome.PASS or self.all_checks or result.entry_id is None:
             self.kept.append(result)
         else:
             self.passed[result.check] += 1
@@ -51,9 +52,15 @@ class CheckTally:
             self.add(result)
 
     @property
+    def counts(self) -> dict[str, int]:
+        """How many checks had each outcome, by its value."""
+        return {o.value: self._counted[i] for i, o in self._outcomes.items()}
+
+    @property
     def verdict(self) -> Outcome:
         """The worst outcome counted; FAIL when nothing was checked (fail closed)."""
-        return self._worst or Outcome.FAIL
+        counted = [o for i, o in self._outcomes.items() if self._counted[i]]
+        return max(counted, key=lambda o: o.rank) if counted else Outcome.FAIL
 
 
 @dataclass
