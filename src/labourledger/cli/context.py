@@ -136,7 +136,10 @@ class State:
     def emit(self, data: Any, human: Callable[[], None]) -> None:
         """Print `data` as JSON under --json, else call `human` to draw rich output."""
         if self.json:
-            sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
+            # Indented for a person at a terminal; compact down a pipe, where the stdlib's
+            # C encoder writes a large report ten times faster than its indenting one.
+            indent = 2 if sys.stdout.isatty() else None
+            sys.stdout.write(json.dumps(data, indent=indent, default=str) + "\n")
         else:
             human()
 

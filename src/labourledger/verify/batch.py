@@ -146,9 +146,10 @@ def verify_batch(
     `all_checks`), and the evidence."""
     goods = goods or policy.goods()
     evidence = collect_evidence(source, batch)
+    entry_ids = evidence.entry_ids  # a fresh list on each read: read once
     trace = evidence.trace
-    revocations = source.revocations(evidence.entry_ids)
-    entries = source.entries(evidence.entry_ids)
+    revocations = source.revocations(entry_ids)
+    entries = source.entries(entry_ids)
     held = source.has_role
     missing = _missing(source, evidence, entries, held)
     revoked = {**revocations.counted}
@@ -173,23 +174,23 @@ def verify_batch(
         missing.results
         or [CheckResult("complete", Outcome.PASS, "the chain's index lists nothing missing here")]
     )
-    proofs = source.proofs(evidence.entry_ids)
+    proofs = source.proofs(entry_ids)
     blocks: dict[str, int] = {}
     anchored_at: dict[str, int] = {}
     roots: dict[str, AnchoredRoot | None] = {}
     integrity = check_integrity_many(
         [
             (entries[i], stored.proof if (stored := proofs.get(i)) else None)
-            for i in evidence.entry_ids
+            for i in entry_ids
             if i not in revoked
         ],
         source.domain,
         source.chain.confirmations,
         source.anchored_root,
     )
-    for done, entry_id in enumerate(evidence.entry_ids):
+    for done, entry_id in enumerate(entry_ids):
         if progress:
-            progress(done, len(evidence.entry_ids))  # the signature checks are the work
+            progress(done, len(entry_ids))  # the signature checks are the work
         entry = entries[entry_id]
         if entry_id in revoked:
             tally.add(
@@ -237,7 +238,7 @@ def verify_batch(
             )
         )  # fmt: skip
 
-    trusted = [i for i in evidence.entry_ids if i not in revoked and i not in failed_integrity]
+    trusted = [i for i in entry_ids if i not in revoked and i not in failed_integrity]
     accreditation = accrediting_admins(
         source.role_history(), {(entries[i].issuer, blocks[i]) for i in trusted if i in blocks}
     )
@@ -344,7 +345,7 @@ def verify_batch(
             "nodes": [_graph_node(n, evidence) for n in trace["nodes"]],
             "edges": trace["edges"],
         },
-        entries=_entries(evidence.entry_ids, entries, proofs, roots, revoked),
+        entries=_entries(entry_ids, entries, proofs, roots, revoked),
         problems=trace["problems"],
         ignored=ignored,
         trust={
