@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import pycountry
 from stdnum import ean, lei
 from stdnum.exceptions import ValidationError as StdnumError
@@ -25,16 +27,25 @@ CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 OS_ID_LENGTH = 15
 
 
+_CROCKFORD_VALUE = {c: n for n, c in enumerate(CROCKFORD)}
+
+
 def _os_check_char(first14: str) -> str:
     """Open Supply Hub's check character (as its own validator computes it)."""
-    total = ord(first14[0]) + ord(first14[1]) + sum(CROCKFORD.index(c) for c in first14[2:14])
+    total = ord(first14[0]) + ord(first14[1]) + sum(_CROCKFORD_VALUE[c] for c in first14[2:14])
     return CROCKFORD[total % 32]
+
+
+@functools.cache
+def _alpha_2() -> frozenset[str]:
+    # A set lookup, not pycountry's per-call search: facilities are validated by thousands.
+    return frozenset(country.alpha_2 for country in pycountry.countries)
 
 
 def validate_country(value: str, field: str = "country") -> str:
     """An ISO 3166-1 alpha-2 code, upper-cased."""
     code = value.strip().upper()
-    if len(code) != 2 or pycountry.countries.get(alpha_2=code) is None:
+    if code not in _alpha_2():
         raise InputError(f"{field}: {value!r} is not an ISO 3166-1 alpha-2 country code")
     return code
 
