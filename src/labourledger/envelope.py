@@ -12,7 +12,7 @@ import secrets
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Annotated, Any, Final, Literal, Protocol
+from typing import Annotated, Any, Final, Literal, Protocol, TypeVar
 
 from eth_utils.address import to_checksum_address
 from pydantic import (
@@ -24,6 +24,7 @@ from pydantic import (
     ValidationError,
     WithJsonSchema,
 )
+from pydantic_core import to_jsonable_python
 
 from labourledger.errors import InputError, InvalidSignature, LabourLedgerError, invalid_input
 from labourledger.hashing import canonical_json, content_hash, keccak256
@@ -66,6 +67,8 @@ ENTRY_TYPE: Final = (
     "Entry(address issuer,string kind,uint16 schemaVersion,bytes32 subject,"
     "bytes32[] refs,uint64 issuedAt,bytes32 contentHash)"
 )
+M = TypeVar("M", bound=BaseModel)
+
 _DOMAIN_TYPE: Final = (
     "EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"
 )
@@ -323,11 +326,26 @@ class SignedEntry(Entry):
         """`issued_at` as an ISO 8601 UTC timestamp, for people."""
         return datetime.fromtimestamp(self.issued_at, tz=timezone.utc).isoformat()
 
-    def to_json_dict(self) -> dict[str, Any]:
-        """DESIGN.md's field names, hex with 0x, plus a readable `issued_at_iso`."""
-        data = self.model_dump(mode="json")
-        data["refs"] = list(data["refs"])
-        data["issued_at_iso"] = self.issued_at_iso
+    def to_json_dict(self, *, with_iso: bool = True) -> dict[str, Any]:
+        """DESIGN.md's field names, hex with 0x, plus (`with_iso`) a readable
+        `issued_at_iso`."""
+        # Written out: pydantic's JSON dump calls back into Python for each hex field and
+        # takes twice as long, and the mirror stores one of these per entry.
+        data = {
+            "issuer": self.issuer,
+            "kind": self.kind,
+            "schema_version": self.schema_version,
+            "subject": to_hex(self.subject),
+            "refs": [to_hex(ref) for ref in self.refs],
+            "issued_at": self.issued_at,
+            "content_hash": to_hex(self.content_hash),
+            "entry_id": to_hex(self.entry_id),
+            "body": to_jsonable_python(self.body),
+            "salt": to_hex(self.salt),
+            "signature": to_hex(self.signature),
+        }
+        if with_iso:
+            data["issued_at_iso"] = self.issued_at_iso
         return data
 
     def content_hash_matches(self) -> bool:
@@ -409,6 +427,22 @@ class SignatureRequested(LabourLedgerError):
         self.signer = signer
 
 
+def _trusted(cls: type[M], fields: Mapping[str, Any], **more: Any) -> M:
+    """A model of values already checked, built as unpickling builds one: 1 µs against
+    `model_construct`'s 12 µs, a tenth of signing an entry."""
+    model = cls.__new__(cls)
+    values = {**fields, **more}
+    model.__setstate__(
+        {
+            "__dict__": values,
+            "__pydantic_fields_set__": set(values),
+            "__pydantic_extra__": None,
+            "__pydantic_private__": None,
+        }
+    )
+    return model
+
+
 def sign_entry(
     *,
     domain: Domain,
@@ -448,11 +482,17 @@ def sign_entry(
         content_hash=content_hash(body, salt),
     )
     entry_id = header.compute_id(domain)
-    draft = UnsignedEntry(**dict(header), entry_id=entry_id, body=dict(body), salt=salt)
     if private_key is not None:
-        # Every field was validated in `draft`; the signature is libsecp256k1's own.
-        signature = sign_digest(entry_id, private_key)
-        return SignedEntry.model_construct(**dict(draft), signature=signature)
+        # The signed fields were validated in `header`; the rest are made here.
+        return _trusted(
+            SignedEntry,
+            header.__dict__,
+            entry_id=entry_id,
+            body=dict(body),
+            salt=salt,
+            signature=sign_digest(entry_id, private_key),
+        )
+    draft = UnsignedEntry(**dict(header), entry_id=entry_id, body=dict(body), salt=salt)
     if isinstance(signer, ExternalSigner):
         raise SignatureRequested(draft, domain, signer)
     assert signer is not None

@@ -37,19 +37,27 @@ class EntryRecords(Connected):
         return self.add_entries(conn, [entry], source=source) == 1
 
     def add_entries(
-        self, conn: Connection, entries: Sequence[Mapping[str, Any]], *, source: str
+        self,
+        conn: Connection,
+        entries: Sequence[Mapping[str, Any]],
+        *,
+        source: str,
+        fresh: bool = False,
     ) -> int:
         """Store signed entries (dicts of ENTRY_FIELDS + chain_id, contract) and their
         projections in `conn`'s transaction, a few statements per batch; returns how many
-        were new. Entries already stored are skipped."""
+        were new. Entries already stored are skipped; `fresh` ones (just signed, each with
+        a new salt, so none can be stored yet) are not looked for."""
         e = schema.entries
-        ids = [entry["entry_id"] for entry in entries]
-        known = {
-            row["entry_id"]
-            for row in self._chunked_in(
-                conn, e.c.entry_id, ids, lambda among: select(e.c.entry_id).where(among)
-            )
-        }
+        known = set()
+        if not fresh:
+            ids = [entry["entry_id"] for entry in entries]
+            known = {
+                row["entry_id"]
+                for row in self._chunked_in(
+                    conn, e.c.entry_id, ids, lambda among: select(e.c.entry_id).where(among)
+                )
+            }
         new: dict[str, Mapping[str, Any]] = {}
         for entry in entries:
             if entry["entry_id"] not in known:
