@@ -12,7 +12,7 @@ import secrets
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Annotated, Any, Final, Literal, Protocol, TypeVar
+from typing import Annotated, Any, Final, Literal, Protocol
 
 from eth_utils.address import to_checksum_address
 from pydantic import (
@@ -67,8 +67,6 @@ ENTRY_TYPE: Final = (
     "Entry(address issuer,string kind,uint16 schemaVersion,bytes32 subject,"
     "bytes32[] refs,uint64 issuedAt,bytes32 contentHash)"
 )
-M = TypeVar("M", bound=BaseModel)
-
 _DOMAIN_TYPE: Final = (
     "EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"
 )
@@ -427,12 +425,11 @@ class SignatureRequested(LabourLedgerError):
         self.signer = signer
 
 
-def _trusted(cls: type[M], fields: Mapping[str, Any], **more: Any) -> M:
-    """A model of values already checked, built as unpickling builds one: 1 µs against
-    `model_construct`'s 12 µs, a tenth of signing an entry."""
-    model = cls.__new__(cls)
-    values = {**fields, **more}
-    model.__setstate__(
+def _unchecked(values: dict[str, Any]) -> SignedEntry:
+    """A SignedEntry of values already checked, built as unpickling builds one: 1 µs
+    against `model_construct`'s 12 µs, about a tenth of signing an entry."""
+    entry = SignedEntry.__new__(SignedEntry)
+    entry.__setstate__(
         {
             "__dict__": values,
             "__pydantic_fields_set__": set(values),
@@ -440,7 +437,7 @@ def _trusted(cls: type[M], fields: Mapping[str, Any], **more: Any) -> M:
             "__pydantic_private__": None,
         }
     )
-    return model
+    return entry
 
 
 def sign_entry(
@@ -484,14 +481,9 @@ def sign_entry(
     entry_id = header.compute_id(domain)
     if private_key is not None:
         # The signed fields were validated in `header`; the rest are made here.
-        return _trusted(
-            SignedEntry,
-            header.__dict__,
-            entry_id=entry_id,
-            body=dict(body),
-            salt=salt,
-            signature=sign_digest(entry_id, private_key),
-        )
+        signature = sign_digest(entry_id, private_key)
+        values = {**header.__dict__, "entry_id": entry_id, "body": dict(body), "salt": salt}
+        return _unchecked(values | {"signature": signature})
     draft = UnsignedEntry(**dict(header), entry_id=entry_id, body=dict(body), salt=salt)
     if isinstance(signer, ExternalSigner):
         raise SignatureRequested(draft, domain, signer)
