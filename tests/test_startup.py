@@ -49,6 +49,34 @@ def test_version_alone_imports_no_command_line() -> None:
     assert loaded.isdisjoint({"typer", "rich", "click"}), sorted(loaded)
 
 
+def test_a_command_runs_with_the_collector_off_and_serve_turns_it_back_on(
+    tmp_path: Path,
+) -> None:
+    from clihelp import PASSPHRASE
+
+    from labourledger.ledger import Ledger
+
+    Ledger.init(tmp_path / "ws", admin_passphrase=PASSPHRASE)
+    probe = (
+        "import gc, sys, uvicorn\n"
+        "from labourledger import __main__ as entry\n"
+        "seen = []\n"
+        "uvicorn.run = lambda *a, **k: seen.append(gc.isenabled())  # not serving for real\n"
+        "for argv in (['--help'], ['serve', '--port', '0']):\n"
+        f"    sys.argv = ['labourledger', '--workspace', {str(tmp_path / 'ws')!r}, *argv]\n"
+        "    try:\n"
+        "        entry.main()\n"
+        "    except SystemExit:\n"
+        "        pass\n"
+        "    seen.append(gc.isenabled())\n"
+        "print(seen, file=sys.stderr)\n"
+    )
+    argv = [sys.executable, "-c", probe]
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=120)
+    # Off after --help; on once serve starts its server (and after).
+    assert done.stderr.strip().splitlines()[-1] == "[False, True, True]", done.stderr
+
+
 def _module_name(path: Path) -> str:
     parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)

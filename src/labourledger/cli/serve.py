@@ -47,6 +47,8 @@ def serve(
 
 def run_server(root: Path, *, host: str, port: int, base_url: str | None = None) -> None:
     """Serve the workspace at `root` until interrupted."""
+    import gc
+
     import uvicorn
 
     from labourledger.web.app import API_VERSION, create_app
@@ -67,6 +69,10 @@ def run_server(root: Path, *, host: str, port: int, base_url: str | None = None)
         f"serving {workspace.ledger.workspace.root} read-only on http://{host}:{port} "
         f"(API: /api/{API_VERSION}/, OpenAPI: /api/{API_VERSION}/openapi.json)"
     )
+    # Long-lived, unlike the other commands (see labourledger.__main__): collect again,
+    # skipping what start-up loaded, which lives as long as the server.
+    gc.freeze()
+    gc.enable()
     uvicorn.run(
         create_app(workspace, base_url=base_url),
         host=host,
