@@ -9,6 +9,9 @@ from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+from labourledger.errors import InputError
 from labourledger.presentation import (
     Annotations,
     Party,
@@ -17,6 +20,7 @@ from labourledger.presentation import (
     is_development_chain,
 )
 from labourledger.report import render_report, write_report
+from labourledger.verify.verdict import REPORT_FORMAT
 
 EVIL = "<script>alert(1)</script>"
 FACILITY = "0x" + "aa" * 32
@@ -25,9 +29,9 @@ REVOCATION = "0x" + "99" * 32
 
 def _report() -> dict[str, Any]:
     facility = {"facility_id": FACILITY, "name": EVIL, "country": "IN", "os_id": "IN2024007SPNC3S"}
-    anchored = {"root": "0x" + "12" * 32, "tx_hash": "0x" + "ff" * 32, "block_number": 12}
+    root = "0x" + "12" * 32
     return {
-        "format": "labourledger-report/1",
+        "format": REPORT_FORMAT,
         "verdict": "FAIL",
         "batch": {
             "batch_id": "0x" + "bb" * 32,
@@ -40,10 +44,6 @@ def _report() -> dict[str, Any]:
         "checks": [
             {"check": "audit_valid", "outcome": "pass", "reason": f"{EVIL}: audit ended",
              "entry_id": None, "facility": FACILITY},
-            {"check": "signature", "outcome": "pass", "reason": "signed", "entry_id": "0x01",
-             "facility": None},
-            {"check": "signature", "outcome": "pass", "reason": "signed", "entry_id": "0x02",
-             "facility": None},
             {"check": "not_revoked", "outcome": "attention",
              "reason": f"audit withdrawn by {REVOCATION}: not counted", "entry_id": "0x03",
              "facility": None},
@@ -62,7 +62,8 @@ def _report() -> dict[str, Any]:
                         "body": {"standard": "SMETA 4-pillar", "notice": "unannounced"},
                         "anchor": {"block_number": 12, "timestamp": 1_767_225_600},
                         "revoked_by": [],
-                        "findings": [
+                        "findings_by_status": {"open": 1, "closed": 2},
+                        "open_findings": [
                             {
                                 "id": "F-1",
                                 "severity": "critical",
@@ -87,9 +88,13 @@ def _report() -> dict[str, Any]:
             ],
             "edges": [{"from": "0x" + "bb" * 32, "to": "0x" + "ee" * 32}],
         },
+        "counts": {"pass": 5, "attention": 1, "fail": 1},
+        "passed": {"signature": 2},
+        "anchors": [{"root": root, "tx_hash": "0x" + "ff" * 32, "block_number": 12, "entries": 5}],
+        "entry_counts": {"audit": 4, "facility": 2},
         "entries": [
-            {"entry_id": f"0x0{i}", "kind": "audit", "issuer": "0x" + "ab" * 20, "anchor": anchored}
-            for i in range(1, 4)
+            {"entry_id": "0x03", "kind": "audit", "issuer": "0x" + "ab" * 20, "root": root},
+            {"entry_id": "0x04", "kind": "facility", "issuer": "0x" + "ab" * 20, "root": None},
         ],
     }  # fmt: skip
 
@@ -177,8 +182,10 @@ def test_revocation_reason_shown_and_anchors_folded_with_their_count() -> None:
     )
     text = _text(html)
     assert 'reason given: "auditor\'s licence suspended"' in text
-    assert html.count("<details") == 1
-    assert f"Root {'0x' + '12' * 32}: 3 entries, block 12" in text
+    # Five entries under the root, one listed (it needs attention); one more not anchored.
+    assert html.count("<details") == 2
+    assert f"Root {'0x' + '12' * 32}: 5 entries, block 12, 1 listed" in text
+    assert "Not anchored: 1 entry entry kind signed by 0x04 facility" in text
 
 
 def test_accounts_show_the_organisation_with_the_address_beneath() -> None:
@@ -192,11 +199,22 @@ def test_accounts_show_the_organisation_with_the_address_beneath() -> None:
 
 
 def test_minimal_report_still_renders() -> None:
-    html = render_report(
-        {"format": "labourledger-report/1", "verdict": "PASS", "batch": {}, "checks": []}
-    )
+    html = render_report({"format": REPORT_FORMAT, "verdict": "PASS", "batch": {}, "checks": []})
     assert "Verdict: PASS" in html and "0 of 0 checks passed" in html
     assert "Nothing failed and nothing needs attention" in html
+
+
+def test_a_report_of_another_format_is_refused_in_one_line() -> None:
+    with pytest.raises(InputError, match=r"^report format: expected labourledger-report/3, got "
+                       r"'labourledger-report/2'; verify the batch again"):  # fmt: skip
+        render_report(_report() | {"format": "labourledger-report/2"})
+
+
+def test_a_summarised_audit_shows_its_open_findings_and_counts_the_rest() -> None:
+    text = _text(render_report(_report()))
+    assert "Findings by status: open 1, closed 2; only those still open are listed." in text
+    assert "F-1 critical debt_bondage fees open" in text
+    assert "6 of 7 checks passed" not in text and "5 of 7 checks passed" in text
 
 
 def test_long_facility_names_are_cut_in_the_graph_but_whole_in_its_tooltip() -> None:

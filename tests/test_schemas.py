@@ -56,8 +56,15 @@ def test_published_outputs_match_their_schemas(
     assert code == 5 and report["verdict"] == "FAIL" and report["stages"] and report["checks"]
     verify_report = _validator(cli, "verify-report")
     assert _errors(verify_report, report) == []
-    report["entries"][0]["salt"] = "0x" + "00" * 32  # a report never carries salts
-    assert _errors(verify_report, report)
+    # Nothing here was revoked or failed an entry's check: every entry is counted, none listed.
+    assert report["all_checks"] is False and report["entries"] == []
+    assert sum(a["entries"] for a in report["anchors"]) == sum(report["entry_counts"].values())
+    code, out, _ = cli.run("verify", "F-1", "--json", "--all-checks")
+    full = json.loads(out)
+    assert full["all_checks"] is True and _errors(verify_report, full) == []
+    assert len(full["entries"]) == sum(full["entry_counts"].values())
+    full["entries"][0]["salt"] = "0x" + "00" * 32  # a report never carries salts
+    assert _errors(verify_report, full)
 
     trace = _validator(cli, "trace")
     graph = cli.json("trace", "F-1")

@@ -9,6 +9,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
 from clihelp import FAST_ENV, PASSPHRASE, Cli
 from eth_account import Account
@@ -16,6 +17,7 @@ from eth_account import Account
 from labourledger.demo import DemoResult, run_demo
 from labourledger.errors import InputError
 from labourledger.ledger import Ledger
+from labourledger.schemas import published
 from labourledger.verify.goods import load_goods_list
 from labourledger.verify.policy import Policy
 
@@ -245,6 +247,10 @@ def test_revoked_evidence_is_not_counted(demo: DemoResult) -> None:
     report = ledger.verify(demo.batch)
     assert report["verdict"] == "FAIL"
     assert ("not_revoked", "attention") in _failing(report)
+    # The one entry a reader must look at is listed; the rest are counted.
+    [listed] = report["entries"]
+    assert (listed["entry_id"], listed["outcome"]) == (audit["entry_id"], "attention")
+    assert listed["revoked_by"] and listed["root"] in {a["root"] for a in report["anchors"]}
     # No audit is left for the spinning mill, whose yarn is on the DOL list.
     assert ("audit_valid", "attention") in _failing(report)
     assert ("high_risk_notice", "fail") in _failing(report)
@@ -377,3 +383,38 @@ def test_a_bad_goods_list_is_refused_naming_the_field(
     assert str(raised.value) == f"{path}.{message}"
     with pytest.raises(InputError, match="goods_list: cannot read"):
         Policy(goods_list=str(tmp_path / "missing.json"))
+
+
+def test_audits_are_summarised_with_open_findings_in_full_unless_all_checks(
+    demo: DemoResult,
+) -> None:
+    schema = jsonschema.Draft202012Validator(published("verify-report"))
+
+    def spinning(report: dict[str, Any]) -> dict[str, Any]:
+        [audit] = next(s for s in report["stages"] if s["tier"] == 3)["audits"]
+        return audit
+
+    open_one = spinning(demo.before)
+    assert "findings" not in open_one
+    [finding] = [f for f in open_one["open_findings"] if "debt_bondage" in f["ilo_indicators"]]
+    assert finding["status"] == "open" and finding["history"][0]["by"] == "audit"
+    assert finding["description"] and finding["severity"]
+    closed = spinning(demo.after)
+    assert "debt_bondage" not in {i for f in closed["open_findings"] for i in f["ilo_indicators"]}
+    assert closed["findings_by_status"]["closed"] >= 1 and closed["state"] == "final"
+
+    full = Ledger.open(demo.workspace).verify(demo.batch, all_checks=True)
+    audit = spinning(full)
+    assert "open_findings" not in audit
+    assert sum(audit["findings_by_status"].values()) == len(audit["findings"])
+    [closure] = [f for f in audit["findings"] if "debt_bondage" in f["ilo_indicators"]]
+    assert [step["status"] for step in closure["history"]] == ["open", "closed"]
+    # Every entry listed, each anchored under a root the report lists once.
+    assert (
+        len(full["entries"])
+        == sum(full["entry_counts"].values())
+        == sum(a["entries"] for a in full["anchors"])
+    )
+    assert {e["root"] for e in full["entries"]} == {a["root"] for a in full["anchors"]}
+    for report in (demo.before, demo.after, full):
+        assert [e.message for e in schema.iter_errors(report)] == []

@@ -14,7 +14,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
+from labourledger.check_words import HEADLINES, check_title
+from labourledger.errors import InputError
 from labourledger.tier_graph import GraphView, tier_graph
+from labourledger.verify.verdict import REPORT_FORMAT
 
 if TYPE_CHECKING:
     from labourledger.ledger import Ledger
@@ -37,51 +40,6 @@ __all__ = [
 #: Chain ids that local development nodes (anvil, hardhat, ganache) use.
 DEV_CHAIN_IDS = frozenset({31337, 1337})
 _ORDER = {"fail": 0, "attention": 1, "pass": 2}
-
-#: Each check in the words of someone who never saw the code.
-_TITLES = {
-    "content_hash": "Evidence unaltered since it was signed",
-    "entry_id": "Evidence identifier matches its content",
-    "signature": "Signed by the party it names",
-    "anchored": "Anchored on the blockchain",
-    "issued_before_anchor": "Signed before it was anchored",
-    "issuer_role": "Signer was accredited for this kind of evidence",
-    "issuer_operates_facility": "Declaration signed by the facility's own operator",
-    "not_revoked": "Evidence not withdrawn",
-    "batch": "Batch recorded in this ledger",
-    "audit_valid": "Recent independent audit",
-    "forced_labour_findings": "No open forced-labour finding",
-    "attestations_in_force": "Certificates and declarations in force",
-    "high_risk_notice": "Unannounced audit where goods are on the US forced-labour list",
-    "trace_complete": "Traced back to raw material",
-    "worker_grievances": "No substantiated or unresolved worker grievance of forced labour",
-    "complete": "Nothing the blockchain's index lists was left out",
-    "accredited_by": "Signers accredited by a trusted administrator",
-    "contract_code": "The ledger contract runs the published LabourLedger code",
-}
-
-#: How a failing or doubtful check reads in the verdict's headline.
-_HEADLINES = {
-    "forced_labour_findings": "forced-labour indicator open at {where}",
-    "audit_valid": "no recent independent audit at {where}",
-    "attestations_in_force": "a certificate or declaration not in force at {where}",
-    "high_risk_notice": "goods on the US forced-labour list without an unannounced audit "
-    "at {where}",
-    "issuer_operates_facility": "a declaration for {where} signed by someone who does not "
-    "operate it",
-    "trace_complete": "the supply chain is not traced back to raw material",
-    "worker_grievances": "a worker grievance of forced labour at {where}",
-    "not_revoked": "evidence behind this batch was withdrawn",
-    "batch": "this batch is not recorded in this ledger",
-    "complete": "evidence about {where} was left out",
-    "accredited_by": "a signer accredited by an administrator not trusted",
-    "contract_code": "the ledger contract does not run the published code",
-}
-
-
-def check_title(check: str) -> str:
-    """A check's plain-language name (the code name, spaced, for a check not known here)."""
-    return _TITLES.get(check, check.replace("_", " ").capitalize())
 
 
 @dataclass(frozen=True)
@@ -133,6 +91,8 @@ class AuditCard:
     anchored: str
     withdrawn: list[str]
     findings: list[FindingCard]
+    #: Its findings counted by status, when only the open ones are listed.
+    unlisted: str = ""
 
 
 @dataclass(frozen=True)
@@ -157,11 +117,12 @@ class FacilityCard:
 
 @dataclass(frozen=True)
 class AnchorGroup:
-    """The entries one Merkle root anchors, folded under the root."""
+    """A Merkle root, how many entries relied on it anchors, and those the report lists."""
 
     root: str
     tx_hash: str
     block: str
+    count: int
     entries: list[tuple[str, str, Party]]
 
 
@@ -195,7 +156,8 @@ class BatchView:
     goods_list: list[tuple[str, str]]
     chain: ChainView
     anchors: list[AnchorGroup]
-    unanchored: list[tuple[str, str, Party]]
+    #: The entries not anchored: how many, and those the report lists.
+    unanchored: AnchorGroup
     problems: list[str]
 
 
@@ -244,13 +206,15 @@ def _product_line(batch: Mapping[str, Any]) -> str:
 
 def _reasons(
     checks: Iterable[Mapping[str, Any]],
+    passed: Mapping[str, int],
     names: Mapping[str | None, str],
     withdrawn: Mapping[str, str],
 ) -> list[Reason]:
-    """Fail, then attention, then pass; passes about single entries fold into one line each.
-    A withdrawal's reason is quoted where the revocation is named."""
+    """Fail, then attention, then pass; passes about single entries, listed or counted in
+    `passed`, fold into one line each. A withdrawal's reason is quoted where the revocation
+    is named."""
     shown: list[Reason] = []
-    folded: dict[str, list[Mapping[str, Any]]] = {}
+    folded: dict[str, list[Mapping[str, Any]]] = {check: [] for check in passed}
     for c in checks:
         check, outcome = _s(c.get("check")), _s(c.get("outcome"))
         if outcome == "pass" and c.get("entry_id"):
@@ -264,10 +228,12 @@ def _reasons(
             text += " (reason given: " + "; ".join(quoted) + ")"
         shown.append(Reason(outcome, check, check_title(check), text, where))
     for check, items in folded.items():
-        text = f"all {len(items)} pieces of evidence" if len(items) > 1 else _s(items[0]["reason"])
-        shown.append(
-            Reason("pass", check, check_title(check), text, "Batch and evidence", len(items))
-        )
+        total = len(items) + passed.get(check, 0)
+        if total == 1:
+            text = _s(items[0]["reason"]) if items else "the one piece of evidence"
+        else:
+            text = f"all {total} pieces of evidence"
+        shown.append(Reason("pass", check, check_title(check), text, "Batch and evidence", total))
     return sorted(shown, key=lambda r: _ORDER.get(r.outcome, 0))
 
 
@@ -281,7 +247,7 @@ def _headline(
         count = len(stages)
         facilities = f"{count} facilit{'y' if count == 1 else 'ies'}"
         return f"{verdict} — no forced-labour indicator open at {facilities}{deepest}"
-    phrase = _HEADLINES.get(worst.check, f"{worst.title.lower()}: {worst.text}")
+    phrase = HEADLINES.get(worst.check, f"{worst.title.lower()}: {worst.text}")
     line = phrase.format(where=worst.where)
     made = next(
         (
@@ -307,6 +273,13 @@ def _card(stage: Mapping[str, Any], party: _Names, withdrawn: Mapping[str, str])
     audits = []
     for audit in stage.get("audits") or []:
         body = audit.get("body") or {}
+        # A summary lists the open findings only; `--all-checks` lists every one.
+        listed = audit["findings"] if "findings" in audit else audit.get("open_findings") or []
+        by_status = audit.get("findings_by_status") or {}
+        unlisted = ""
+        if len(listed) < sum(by_status.values()):
+            counts = ", ".join(f"{_s(k).replace('_', ' ')} {_s(n)}" for k, n in by_status.items())
+            unlisted = f"Findings by status: {counts}; only those still open are listed."
         findings = [
             FindingCard(
                 id=_s(x.get("id")),
@@ -319,7 +292,7 @@ def _card(stage: Mapping[str, Any], party: _Names, withdrawn: Mapping[str, str])
                     for h in x.get("history") or []
                 ],
             )
-            for x in audit.get("findings") or []
+            for x in listed
         ]
         audits.append(
             AuditCard(
@@ -330,6 +303,7 @@ def _card(stage: Mapping[str, Any], party: _Names, withdrawn: Mapping[str, str])
                 anchored=_when(audit.get("anchor")),
                 withdrawn=[withdrawn.get(r, r) for r in audit.get("revoked_by") or []],
                 findings=findings,
+                unlisted=unlisted,
             )
         )
     extra = [(_s(k), _s(v)) for k, v in (stage.get("extra") or {}).items()]
@@ -385,29 +359,31 @@ def _grievance_counts(counts: Mapping[str, Any]) -> list[tuple[str, str]]:
     ]
 
 
-def _anchors(
-    entries: Iterable[Mapping[str, Any]], party: _Names
-) -> tuple[list[AnchorGroup], list[tuple[str, str, Party]]]:
-    groups: dict[str, AnchorGroup] = {}
-    loose = []
-    for e in entries:
-        row = (_s(e.get("entry_id")), _s(e.get("kind")), party(e.get("issuer")))
-        anchor = e.get("anchor") or {}
-        if not anchor.get("root"):
-            loose.append(row)
-            continue
-        group = groups.setdefault(
-            anchor["root"],
-            AnchorGroup(
-                anchor["root"], _s(anchor.get("tx_hash")), _s(anchor.get("block_number")), []
-            ),
+def _anchors(report: Mapping[str, Any], party: _Names) -> tuple[list[AnchorGroup], AnchorGroup]:
+    """Each root with the listed entries under it, in the report's (block) order, and the
+    entries not anchored."""
+    groups = {
+        _s(a.get("root")): AnchorGroup(
+            _s(a.get("root")), _s(a.get("tx_hash")), _s(a.get("block_number")),
+            int(a.get("entries") or 0), [],
         )
-        group.entries.append(row)
-    return sorted(groups.values(), key=lambda g: g.block), loose
+        for a in report.get("anchors") or []
+    }  # fmt: skip
+    relied_on = sum((report.get("entry_counts") or {}).values())
+    loose = AnchorGroup("", "", "", relied_on - sum(g.count for g in groups.values()), [])
+    for e in report.get("entries") or []:
+        row = (_s(e.get("entry_id")), _s(e.get("kind")), party(e.get("issuer")))
+        groups.get(_s(e.get("root")), loose).entries.append(row)
+    return list(groups.values()), loose
 
 
 def batch_view(report: Mapping[str, Any], notes: Annotations | None = None) -> BatchView:
     """The report as a reader sees it, with the names and withdrawal reasons in `notes`."""
+    if report.get("format") != REPORT_FORMAT:
+        raise InputError(
+            f"report format: expected {REPORT_FORMAT}, got {report.get('format')!r}; "
+            "verify the batch again for a current report"
+        )
     notes = notes or Annotations()
     party = _Names(notes.names)
     why = {k: f"withdrawn by {k}: {v}" for k, v in notes.withdrawn.items()}
@@ -417,10 +393,11 @@ def batch_view(report: Mapping[str, Any], notes: Annotations | None = None) -> B
     names_by_id = {(s.get("facility") or {}).get("facility_id"): _s(s["facility"]["name"])
                    for s in stages if s.get("facility")}  # fmt: skip
     checks = list(report.get("checks") or [])
-    reasons = _reasons(checks, names_by_id, notes.withdrawn)
+    reasons = _reasons(checks, report.get("passed") or {}, names_by_id, notes.withdrawn)
     chain = report.get("chain") or {}
     goods = report.get("goods_list") or {}
-    anchors, loose = _anchors(report.get("entries") or [], party)
+    anchors, loose = _anchors(report, party)
+    counts = report.get("counts") or {}
     return BatchView(
         verdict=verdict,
         headline=_headline(verdict, reasons, stages, _s(batch.get("lot"))),
@@ -438,8 +415,8 @@ def batch_view(report: Mapping[str, Any], notes: Annotations | None = None) -> B
         batch_id=_s(batch.get("batch_id")),
         generated_at=_s(report.get("generated_at")),
         reasons=reasons,
-        passed=sum(c.get("outcome") == "pass" for c in checks),
-        total=len(checks),
+        passed=int(counts.get("pass") or 0),
+        total=sum(int(n) for n in counts.values()),
         cards=[_card(s, party, why) for s in stages],
         graph=tier_graph(report.get("graph") or {}),
         goods_list=[

@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from labourledger.audits import AnchorView
 from labourledger.envelope import SignedEntry
 from labourledger.errors import InputError
 from labourledger.exchange import FORMAT
@@ -179,15 +180,43 @@ class ReportChain(_Closed):
     embedded: bool
 
 
+class StageAudit(_Closed):
+    """An audit as both forms show it: who signed it when, its signed top-level fields
+    (`body`, without the findings), its anchor, the revocations that count against it,
+    its state, and its findings counted by their current status."""
+
+    entry_id: str = Field(pattern=_HEX32)
+    issuer: str
+    issued_at: int
+    body: dict[str, Any]
+    anchor: AnchorView | None
+    revoked_by: list[str]
+    state: Literal["revoked", "pending", "submitted", "final"]
+    findings_by_status: dict[str, int]
+
+
+class AuditSummary(StageAudit):
+    """An audit by default: the findings still open in full, each with its history."""
+
+    open_findings: list[dict[str, Any]]
+
+
+class FullAudit(StageAudit):
+    """An audit with `--all-checks`: every finding in full, each with its history."""
+
+    facility: str = Field(pattern=_HEX32)
+    findings: list[dict[str, Any]]
+
+
 class Stage(_Closed):
-    """One upstream facility: its registration, batches, documents, audits, attestations,
-    grievance counts and worst outcome."""
+    """One upstream facility: its registration, batches, documents, audits (summaries,
+    or in full with `--all-checks`), attestations, grievance counts and worst outcome."""
 
     tier: int | None
     facility: dict[str, Any]
     batches: list[dict[str, Any]]
     documents: list[dict[str, Any]]
-    audits: list[dict[str, Any]]
+    audits: list[AuditSummary] | list[FullAudit]
     attestations: list[dict[str, Any]]
     grievances: GrievanceCounts
     outcome: Literal["pass", "attention", "fail"]
@@ -222,30 +251,36 @@ class ReportTrust(_Closed):
 
 
 class ReportAnchor(_Closed):
-    """Where an entry's root is anchored: the root its proof leads to, the transaction the
-    evidence names, and the block the chain holds it in (None: the chain lacks it)."""
+    """A root the entries are anchored under: the transaction the evidence names, the
+    block the chain holds it in (None: the chain lacks it), and how many of the entries
+    the verdict relies on it holds."""
 
     root: str = Field(pattern=_HEX32)
     tx_hash: str | None
     block_number: int | None
+    entries: int = Field(ge=1)
 
 
 class ReportEntry(_Closed):
-    """An entry the verdict depends on: who signed which kind, and where it is anchored
-    (never its body or salt)."""
+    """An entry the verdict relies on: who signed which kind, its worst check, and the
+    root it is anchored under (see `anchors`; never its body or salt)."""
 
     entry_id: str = Field(pattern=_HEX32)
     kind: str
     issuer: str
+    outcome: Literal["pass", "attention", "fail"]
     revoked_by: list[str]
-    anchor: ReportAnchor | None
+    root: str | None = Field(pattern=_HEX32)
 
 
 class VerifyReport(_Closed):
-    """`labourledger verify BATCH --json`: the verdict, the checks (passes about single
-    entries counted per check name unless `--all-checks`), and the evidence."""
+    """`labourledger verify BATCH --json`: the verdict, the checks, and the evidence. By
+    default passes about single entries are counted per check name, audits summarised,
+    and only the entries a reader must look at listed (revoked, or with a check that is
+    not a pass); with `--all-checks` (`all_checks`) every check, audit and entry."""
 
-    format: Literal["labourledger-report/2"]
+    format: Literal["labourledger-report/3"]
+    all_checks: bool
     generated_at: str
     batch: ReportBatch
     verdict: Literal["PASS", "ATTENTION", "FAIL"]
@@ -258,6 +293,9 @@ class VerifyReport(_Closed):
     checks: list[CheckView]
     stages: list[Stage]
     graph: ReportGraph
+    anchors: list[ReportAnchor]
+    #: Every entry the verdict relies on, by kind.
+    entry_counts: dict[str, int]
     entries: list[ReportEntry]
     problems: list[TraceProblem]
     #: Failed checks on revocations that do not count, outside the verdict.
@@ -273,7 +311,7 @@ def _verify_report() -> dict[str, Any]:
 _SCHEMAS: dict[str, tuple[Callable[[], dict[str, Any]], int]] = {
     "entry-file": (_entry_file, 1),
     "bundle": (_bundle, 1),
-    "verify-report": (_verify_report, 2),
+    "verify-report": (_verify_report, 3),
     "trace": (lambda: TraceGraph.model_json_schema(by_alias=True, mode="serialization"), 1),
 }
 PUBLISHED = tuple(_SCHEMAS)

@@ -15,8 +15,9 @@ from labourledger.audits import AttestationView, AuditView
 from labourledger.authority import roles_allowed, speaks_for_facility
 from labourledger.envelope import to_hex
 from labourledger.gcpause import gc_paused
-from labourledger.grievances import GrievanceView, count
+from labourledger.grievances import GrievanceView
 from labourledger.kinds import operators_named
+from labourledger.verify import listing
 from labourledger.verify.completeness import Missing, index_subjects, missing_from_evidence
 from labourledger.verify.evidence import BatchEvidence, collect_evidence
 from labourledger.verify.goods import GoodsList
@@ -26,7 +27,6 @@ from labourledger.verify.grievances import (
     counted_grievances,
 )
 from labourledger.verify.integrity import (
-    AnchoredRoot,
     IssuerHeldRole,
     IssuerOperatesFacility,
     check_integrity,
@@ -41,8 +41,8 @@ from labourledger.verify.policy import (
     RecentAudit,
     TraceComplete,
 )
-from labourledger.verify.results import CheckResult, Outcome, worst
-from labourledger.verify.source import EvidenceSource, StoredProof
+from labourledger.verify.results import CheckResult, Outcome
+from labourledger.verify.source import EvidenceSource
 from labourledger.verify.trust import accrediting_admins, trust_checks
 from labourledger.verify.verdict import CheckTally, VerificationReport
 
@@ -177,7 +177,6 @@ def verify_batch(
     proofs = source.proofs(entry_ids)
     blocks: dict[str, int] = {}
     anchored_at: dict[str, int] = {}
-    roots: dict[str, AnchoredRoot | None] = {}
     integrity = check_integrity_many(
         [
             (entries[i], stored.proof if (stored := proofs.get(i)) else None)
@@ -205,7 +204,6 @@ def verify_batch(
         stored = proofs.get(entry_id)
         proof = stored.proof if stored else None
         anchored = source.anchored_root(proof.root) if proof else None
-        roots[entry_id] = anchored
         if anchored:
             blocks[entry_id] = anchored.block_number
             anchored_at[entry_id] = anchored.timestamp
@@ -324,8 +322,12 @@ def verify_batch(
         )
     tally.extend(TraceComplete(policy)(trace))
     tally.extend(chain_checks)
+    entry_counts, listed = listing.entry_listing(
+        entry_ids, entries, proofs, revoked, tally.entries, full=all_checks
+    )
     return VerificationReport(
         verdict=tally.verdict,
+        all_checks=all_checks,
         generated_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         batch=_batch(evidence),
         chain={
@@ -340,12 +342,14 @@ def verify_batch(
         checks=tally.kept,
         passed=dict(tally.passed),
         counts=dict(tally.counts),
-        stages=_stages(evidence, tally.kept, heard),
+        stages=listing.stages(evidence, tally.kept, heard, full=all_checks),
         graph={
             "nodes": [_graph_node(n, evidence) for n in trace["nodes"]],
             "edges": trace["edges"],
         },
-        entries=_entries(entry_ids, entries, proofs, roots, revoked),
+        anchors=listing.anchors(entry_ids, proofs, source.anchored_root),
+        entry_counts=entry_counts,
+        entries=listed,
         problems=trace["problems"],
         ignored=ignored,
         trust={
@@ -366,78 +370,6 @@ def _batch(evidence: BatchEvidence) -> dict[str, Any]:
         **{k: root.get(k) for k in ("lot", "quantity", "unit", "produced_at", "facility")},
         "product": product,
     }
-
-
-def _stages(
-    evidence: BatchEvidence,
-    kept: list[CheckResult],
-    heard: Mapping[str, list[GrievanceView]],
-) -> list[dict[str, Any]]:
-    """One stage per upstream facility, deepest tier first, with its worst outcome (passes
-    that were only counted cannot change it)."""
-    by_facility: dict[str | None, list[CheckResult]] = {}
-    for result in kept:
-        by_facility.setdefault(result.facility, []).append(result)
-    stages: list[dict[str, Any]] = []
-    for facility_id, facility in evidence.facilities.items():
-        outcomes = by_facility.get(facility_id, [])
-        stages.append(
-            {
-                "tier": facility.get("tier"),
-                "facility": facility,
-                "batches": [
-                    {k: b.get(k) for k in ("batch_id", "lot", "produced_at", "quantity", "unit")}
-                    for b in evidence.batches.values()
-                    if b["facility"] == facility_id
-                ],
-                "documents": [
-                    {**d, "transformation": t["entry_id"]}
-                    for t in evidence.transformations
-                    if t["facility"] == facility_id
-                    for d in t.get("documents", [])
-                ],
-                "audits": [a.model_dump(mode="json") for a in evidence.audits[facility_id]],
-                "attestations": [
-                    a.model_dump(mode="json") for a in evidence.attestations[facility_id]
-                ],
-                # Counts only: a grievance's own entry is in `entries`, its report nowhere.
-                "grievances": count(facility_id, heard.get(facility_id, [])).to_dict(),
-                "outcome": worst(outcomes).value if outcomes else "pass",
-            }
-        )
-    stages.sort(key=lambda s: -int(s["tier"] or 0))
-    return stages
-
-
-def _entries(
-    entry_ids: list[str],
-    entries: Mapping[str, SignedEntry],
-    proofs: Mapping[str, StoredProof],
-    roots: Mapping[str, AnchoredRoot | None],
-    revoked: Mapping[str, list[str]],
-) -> list[dict[str, Any]]:
-    """Who signed what, and where it is anchored: built from what the run already read."""
-    listed = []
-    for entry_id in entry_ids:
-        entry = entries[entry_id]
-        stored = proofs.get(entry_id)
-        anchored = roots.get(entry_id)
-        listed.append(
-            {
-                "entry_id": entry_id,
-                "kind": entry.kind,
-                "issuer": entry.issuer,
-                "revoked_by": revoked.get(entry_id, []),
-                "anchor": {
-                    "root": to_hex(stored.proof.root),
-                    "tx_hash": stored.tx_hash,
-                    "block_number": anchored.block_number if anchored else None,
-                }
-                if stored
-                else None,
-            }
-        )
-    return listed
 
 
 def _graph_node(node: Mapping[str, Any], evidence: BatchEvidence) -> dict[str, Any]:

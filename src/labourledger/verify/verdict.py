@@ -3,8 +3,9 @@
 Checks stream through a `CheckTally` as they are made: every check that is not a pass is
 kept with its full text, and so is every pass about a facility, the batch or the chain;
 passes about single entries (tens of thousands on a large batch) are counted per check
-name, unless all checks were asked for. Memory then grows with the facilities and the
-problems found, not with the entries.
+name, unless all checks were asked for, and each entry's worst outcome is kept only when
+it is not a pass. Memory then grows with the facilities and the problems found, not with
+the entries.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ if TYPE_CHECKING:
 
 __all__ = ["REPORT_FORMAT", "CheckTally", "VerificationReport"]
 
-REPORT_FORMAT = "labourledger-report/2"
+REPORT_FORMAT = "labourledger-report/3"
 
 
 class CheckTally:
@@ -36,11 +37,17 @@ class CheckTally:
         # an enum member's hash and properties are Python calls.
         self._outcomes = {id(o): o for o in Outcome}
         self._counted: Counter[int] = Counter()
+        #: The worst outcome of each entry with a check that is not a pass.
+        self.entries: dict[str, Outcome] = {}
 
     def add(self, result: CheckResult) -> None:
         """Count one check in, keeping it when a reader needs its text."""
         outcome = result.outcome
         self._counted[id(outcome)] += 1
+        if outcome is not Outcome.PASS and result.entry_id is not None:
+            before = self.entries.get(result.entry_id)
+            if before is None or outcome.rank > before.rank:
+                self.entries[result.entry_id] = outcome
         if outcome is not Outcome.PASS or self.all_checks or result.entry_id is None:
             self.kept.append(result)
         else:
@@ -66,10 +73,12 @@ class CheckTally:
 @dataclass
 class VerificationReport:
     """A batch's verification: verdict, the checks kept in full, counts of all checks, the
-    stages (one per upstream facility) and the graph, the evidence's entries and anchors,
-    and whose word the verdict rests on (`trust`)."""
+    stages (one per upstream facility) and the graph, the anchors and entries (see
+    `labourledger.verify.listing`), and whose word the verdict rests on (`trust`)."""
 
     verdict: Outcome
+    #: Every check, every audit in full and every entry listed (`--all-checks`).
+    all_checks: bool
     generated_at: str
     batch: dict[str, Any]
     chain: dict[str, Any]
@@ -81,6 +90,11 @@ class VerificationReport:
     counts: dict[str, int]
     stages: list[dict[str, Any]]
     graph: dict[str, Any]
+    #: Each root the entries are anchored under, with how many it holds.
+    anchors: list[dict[str, Any]]
+    #: Every entry relied on, counted by kind.
+    entry_counts: dict[str, int]
+    #: The entries listed: those a reader must look at, or every one with `all_checks`.
     entries: list[dict[str, Any]]
     problems: list[dict[str, Any]]
     #: Failed checks on revocations that do not count, outside the verdict.
@@ -92,6 +106,7 @@ class VerificationReport:
         reason ends with its next step as `say` words it."""
         return {
             "format": REPORT_FORMAT,
+            "all_checks": self.all_checks,
             "generated_at": self.generated_at,
             "batch": self.batch,
             "verdict": self.verdict.value.upper(),
@@ -102,6 +117,8 @@ class VerificationReport:
             "checks": [r.to_dict(say) for r in self.checks],
             "stages": self.stages,
             "graph": self.graph,
+            "anchors": self.anchors,
+            "entry_counts": self.entry_counts,
             "entries": self.entries,
             "problems": self.problems,
             "ignored": [r.to_dict(say) for r in self.ignored],

@@ -1,0 +1,148 @@
+"""What a verification report lists of the evidence: the stages with their audits, the
+anchors, and the entries.
+
+A batch relies on tens of thousands of entries; the report's size follows the facilities
+and the problems found, not the entries. By default an audit is a summary (its signed
+top-level fields, anchor, state, findings counted by status, and its open findings in
+full), an anchor is listed once with the number of entries under it, and only the entries
+a reader must look at are listed (revoked, or with a check that is not a pass), the rest
+counted by kind. `all_checks` lists every audit in full and every entry.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from labourledger.envelope import to_hex
+from labourledger.grievances import GrievanceView, count
+from labourledger.verify.results import CheckResult, Outcome, worst
+
+if TYPE_CHECKING:
+    from labourledger.audits import AuditView
+    from labourledger.envelope import SignedEntry
+    from labourledger.verify.evidence import BatchEvidence
+    from labourledger.verify.integrity import AnchoredRoot
+    from labourledger.verify.source import StoredProof
+
+__all__ = ["anchors", "audit_listing", "entry_listing", "stages"]
+
+#: An audit's fields shown in both forms; the summary adds `open_findings`, the full
+#: form `facility` and every finding.
+_SUMMARY_EXCLUDES = {"facility", "findings"}
+
+
+def audit_listing(audit: AuditView, *, full: bool) -> dict[str, Any]:
+    """An audit as the report lists it: a summary, or with `full` every finding."""
+    shown: dict[str, Any] = audit.model_dump(
+        mode="json", exclude=set() if full else _SUMMARY_EXCLUDES
+    )
+    shown["state"] = audit.state
+    shown["findings_by_status"] = dict(Counter(f.status.value for f in audit.findings))
+    if not full:
+        shown["open_findings"] = [f.model_dump(mode="json") for f in audit.open_findings]
+    return shown
+
+
+def stages(
+    evidence: BatchEvidence,
+    kept: list[CheckResult],
+    heard: Mapping[str, list[GrievanceView]],
+    *,
+    full: bool,
+) -> list[dict[str, Any]]:
+    """One stage per upstream facility, deepest tier first, with its worst outcome (passes
+    that were only counted cannot change it)."""
+    by_facility: dict[str | None, list[CheckResult]] = {}
+    for result in kept:
+        by_facility.setdefault(result.facility, []).append(result)
+    listed: list[dict[str, Any]] = []
+    for facility_id, facility in evidence.facilities.items():
+        outcomes = by_facility.get(facility_id, [])
+        listed.append(
+            {
+                "tier": facility.get("tier"),
+                "facility": facility,
+                "batches": [
+                    {k: b.get(k) for k in ("batch_id", "lot", "produced_at", "quantity", "unit")}
+                    for b in evidence.batches.values()
+                    if b["facility"] == facility_id
+                ],
+                "documents": [
+                    {**d, "transformation": t["entry_id"]}
+                    for t in evidence.transformations
+                    if t["facility"] == facility_id
+                    for d in t.get("documents", [])
+                ],
+                "audits": [audit_listing(a, full=full) for a in evidence.audits[facility_id]],
+                "attestations": [
+                    a.model_dump(mode="json") for a in evidence.attestations[facility_id]
+                ],
+                # Counts only: a grievance's own entry is in `entries`, its report nowhere.
+                "grievances": count(facility_id, heard.get(facility_id, [])).to_dict(),
+                "outcome": worst(outcomes).value if outcomes else "pass",
+            }
+        )
+    listed.sort(key=lambda s: -int(s["tier"] or 0))
+    return listed
+
+
+def anchors(
+    entry_ids: list[str],
+    proofs: Mapping[str, StoredProof],
+    anchored_root: Callable[[bytes], AnchoredRoot | None],
+) -> list[dict[str, Any]]:
+    """Each root the relied-on entries are anchored under, once: its transaction, the block
+    the chain holds it in (None: the chain lacks it) and how many of the entries it holds."""
+    under: Counter[bytes] = Counter()
+    tx_hashes: dict[bytes, str | None] = {}
+    for entry_id in entry_ids:
+        if stored := proofs.get(entry_id):
+            under[stored.proof.root] += 1
+            tx_hashes.setdefault(stored.proof.root, stored.tx_hash)
+    listed = []
+    for root, entries in under.items():
+        found = anchored_root(root)  # read once per root during the checks already
+        listed.append(
+            {
+                "root": to_hex(root),
+                "tx_hash": tx_hashes[root],
+                "block_number": found.block_number if found else None,
+                "entries": entries,
+            }
+        )
+    return sorted(listed, key=lambda a: (a["block_number"] is None, a["block_number"] or 0))
+
+
+def entry_listing(
+    entry_ids: list[str],
+    entries: Mapping[str, SignedEntry],
+    proofs: Mapping[str, StoredProof],
+    revoked: Mapping[str, list[str]],
+    outcomes: Mapping[str, Outcome],
+    *,
+    full: bool,
+) -> tuple[dict[str, int], list[dict[str, Any]]]:
+    """The relied-on entries counted by kind, and those listed: with `full` all, else only
+    those revoked or with a check that is not a pass. Each names its anchor by root."""
+    by_kind: Counter[str] = Counter()
+    listed = []
+    for entry_id in entry_ids:
+        entry = entries[entry_id]
+        by_kind[entry.kind] += 1
+        outcome = outcomes.get(entry_id, Outcome.PASS)
+        if not (full or outcome is not Outcome.PASS or entry_id in revoked):
+            continue
+        stored = proofs.get(entry_id)
+        listed.append(
+            {
+                "entry_id": entry_id,
+                "kind": entry.kind,
+                "issuer": entry.issuer,
+                "outcome": outcome.value,
+                "revoked_by": revoked.get(entry_id, []),
+                "root": to_hex(stored.proof.root) if stored else None,
+            }
+        )
+    return dict(sorted(by_kind.items())), listed
