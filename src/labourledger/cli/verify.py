@@ -84,7 +84,8 @@ def verify(
         bool,
         typer.Option(
             "--all-checks",
-            help="List every check; by default passes about single entries are counted.",
+            help="List every check, audit finding and entry; by default passes about single "
+            "entries are counted, audits summarised, and only entries needing attention listed.",
         ),
     ] = False,
 ) -> None:
