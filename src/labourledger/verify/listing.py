@@ -57,6 +57,18 @@ def stages(
     by_facility: dict[str | None, list[CheckResult]] = {}
     for result in kept:
         by_facility.setdefault(result.facility, []).append(result)
+    # Grouped once: scanning every batch for each facility made a 10,000-facility verify
+    # quadratic (22 of its 57 s).
+    batches: dict[str, list[dict[str, Any]]] = {}
+    for b in evidence.batches.values():
+        batches.setdefault(b["facility"], []).append(
+            {k: b.get(k) for k in ("batch_id", "lot", "produced_at", "quantity", "unit")}
+        )
+    documents: dict[str, list[dict[str, Any]]] = {}
+    for t in evidence.transformations:
+        documents.setdefault(t["facility"], []).extend(
+            {**d, "transformation": t["entry_id"]} for d in t.get("documents", [])
+        )
     listed: list[dict[str, Any]] = []
     for facility_id, facility in evidence.facilities.items():
         outcomes = by_facility.get(facility_id, [])
@@ -64,17 +76,8 @@ def stages(
             {
                 "tier": facility.get("tier"),
                 "facility": facility,
-                "batches": [
-                    {k: b.get(k) for k in ("batch_id", "lot", "produced_at", "quantity", "unit")}
-                    for b in evidence.batches.values()
-                    if b["facility"] == facility_id
-                ],
-                "documents": [
-                    {**d, "transformation": t["entry_id"]}
-                    for t in evidence.transformations
-                    if t["facility"] == facility_id
-                    for d in t.get("documents", [])
-                ],
+                "batches": batches.get(facility_id, []),
+                "documents": documents.get(facility_id, []),
                 "audits": [audit_listing(a, full=full) for a in evidence.audits[facility_id]],
                 "attestations": [
                     a.model_dump(mode="json") for a in evidence.attestations[facility_id]
