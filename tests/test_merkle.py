@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from labourledger.merkle import KECCAK, SHA256, MerkleTree, verify_inclusion
+from labourledger.merkle import KECCAK, SHA256, MerkleTree, merkle_root, verify_inclusion
 
 VECTORS = Path(__file__).parent / "vectors" / "rfc6962_sha256.json"
 
@@ -95,3 +95,10 @@ def test_any_alteration_fails(size: int, data: st.DataObject) -> None:
     ) == len(proof)
     if not same_shape:
         assert not verify_inclusion(leaf, index, other_size, proof, root)
+
+
+@pytest.mark.parametrize("size", [*range(71), 127, 128, 129, 1000, 4097])
+def test_the_root_alone_equals_the_trees(size: int) -> None:
+    leaves = _leaves(size)
+    assert merkle_root(leaves) == MerkleTree(leaves).root
+    assert merkle_root(leaves, SHA256) == MerkleTree(leaves, SHA256).root

@@ -14,6 +14,7 @@ from sqlalchemy import insert, inspect, select
 
 from labourledger.envelope import Domain, sign_entry
 from labourledger.errors import DatabaseUnavailable, InputError, MirrorBehind
+from labourledger.merkle import MerkleTree
 from labourledger.mirror import Mirror, schema
 from labourledger.mirror.projections import rows_for
 from labourledger.mirror.schema import metadata
@@ -52,7 +53,7 @@ def mirror(mirror_url: str) -> Mirror:
 
 
 def test_migrations_create_exactly_the_declared_schema(mirror: Mirror) -> None:
-    assert mirror.current_revision() == mirror.head_revision() == SCHEMA_REVISION == "0004"
+    assert mirror.current_revision() == mirror.head_revision() == SCHEMA_REVISION == "0005"
     with mirror.engine.connect() as conn:
         assert compare_metadata(MigrationContext.configure(conn), metadata) == []
 
@@ -72,7 +73,7 @@ def test_a_mirror_of_the_first_release_upgrades_with_its_entries(mirror_url: str
         old.timeline(entry["subject"])
     with pytest.raises(InputError, match="revision 0001"), old.transaction() as conn:
         old.add_entry(conn, _facility(2), source="local")
-    assert Mirror(mirror_url).upgrade() == "0004"
+    assert Mirror(mirror_url).upgrade() == "0005"
     with old.engine.connect() as conn:
         indexes = {i["name"] for i in inspect(conn).get_indexes("entries")}
         assert compare_metadata(MigrationContext.configure(conn), metadata) == []
@@ -163,7 +164,8 @@ def test_anchor_lifecycle_and_reorg_rewind(mirror: Mirror) -> None:
         mirror.add_entries(conn, entries, source="local")
     ids = [e["entry_id"] for e in mirror.pending_entries()]
     assert ids == [e["entry_id"] for e in entries]  # recording order = leaf order
-    root = "0x" + "ab" * 32
+    tree = MerkleTree([bytes.fromhex(i[2:]) for i in ids])
+    root = "0x" + tree.root.hex()
     with mirror.transaction() as conn:
         mirror.prepare_anchor(
             conn,
@@ -172,7 +174,6 @@ def test_anchor_lifecycle_and_reorg_rewind(mirror: Mirror) -> None:
             chain_id=1,
             contract=DOMAIN.verifying_contract,
             entry_ids=ids,
-            paths=[["0x" + "01" * 32], [], []],
         )
     assert mirror.pending_entries() == []  # in a prepared batch: not re-batched
     assert mirror.entry_status(ids[0]) == "pending"  # but not on chain yet
@@ -184,7 +185,8 @@ def test_anchor_lifecycle_and_reorg_rewind(mirror: Mirror) -> None:
     assert mirror.entry_status(ids[0]) == "submitted"
     proof = mirror.proof_for(ids[0])
     assert proof is not None
-    assert (proof["leaf_index"], proof["tree_size"], proof["path"]) == (0, 3, ["0x" + "01" * 32])
+    path = ["0x" + h.hex() for h in tree.inclusion_proof(0)]
+    assert (proof["leaf_index"], proof["tree_size"], proof["path"]) == (0, 3, path)
     with mirror.transaction() as conn:
         assert mirror.finalise_anchors(conn, 9) == 0
         assert mirror.finalise_anchors(conn, 10) == 1

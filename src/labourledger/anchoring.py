@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import fcntl
 import logging
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +20,7 @@ from labourledger.chain.ledger_contract import AnchorReceipt, TransactionNotSent
 from labourledger.envelope import to_hex
 from labourledger.errors import InputError
 from labourledger.index import INDEXED_KINDS, index_subject
-from labourledger.merkle import MerkleTree
+from labourledger.merkle import merkle_root
 from labourledger.mirror.store import ON_CHAIN
 from labourledger.mirror.sync import status_at
 from labourledger.progress import Progress
@@ -34,8 +34,6 @@ if TYPE_CHECKING:
 __all__ = ["AnchorResult", "anchor", "anchor_lock"]
 
 log = logging.getLogger(__name__)
-# Proofs computed between two progress reports.
-PROGRESS_EVERY = 250
 #: About 5 M gas of Indexed events (2,530 each): a fifth of a 30 M block, so a batch fits
 #: on mainnet and the common L2s with room to spare.
 MAX_INDEXED_PER_BATCH = 2_000
@@ -101,7 +99,7 @@ def anchor(
         results = [_finish(ledger, sender, a) for a in mirror.unfinished_anchors()]
         pending = mirror.pending_entries()
         batches = split_for_gas(pending)
-        # Units of work: each entry's proof computed, each proof stored, each transaction.
+        # Units of work: each entry hashed into the root, each proof stored, each transaction.
         total = 2 * len(pending) + len(batches)
         done = 0
         for batch in batches:
@@ -134,49 +132,41 @@ def _anchor_batch(
     total: int,
 ) -> AnchorResult:
     mirror = ledger.mirror
-    tree = MerkleTree([bytes.fromhex(e["entry_id"][2:]) for e in pending])
-    root = to_hex(tree.root)
-    # Asked before anything is written: an unreachable chain leaves the mirror untouched.
-    on_chain = ledger.chain.anchor_of(tree.root)
-    paths = []
-    for i in range(tree.size):
-        paths.append([to_hex(h) for h in tree.inclusion_proof(i)])
-        if progress and (i + 1) % PROGRESS_EVERY == 0:
-            progress(done + i + 1, total)
-    if progress:
-        progress(done + tree.size, total)
-    log.info("anchoring %d entries under root %s", tree.size, root)
     entry_ids = [e["entry_id"] for e in pending]
+    # The root alone: paths are derived from the stored leaves when read.
+    raw_root = merkle_root([bytes.fromhex(i[2:]) for i in entry_ids])
+    root, size = to_hex(raw_root), len(entry_ids)
+    # Asked before anything is written: an unreachable chain leaves the mirror untouched.
+    on_chain = ledger.chain.anchor_of(raw_root)
+    if progress:
+        progress(done + size, total)
+    log.info("anchoring %d entries under root %s", size, root)
     known = mirror.get_anchor(root)
     cfg = ledger.config.chain
+    stored = (lambda n: progress(done + size + n, total)) if progress else None
     with mirror.transaction() as session:
         if known is not None and known["status"] in ON_CHAIN:
             # Anchored by another workspace with these very leaves, and read by sync.
-            for i, (entry_id, path) in enumerate(zip(entry_ids, paths, strict=True)):
-                mirror.add_proof(session, entry_id, root, i, path)
+            mirror.add_leaves(session, root, entry_ids, stored)
         else:
             mirror.prepare_anchor(
                 session,
                 root=root,
-                size=tree.size,
+                size=size,
                 chain_id=cfg.chain_id,
                 contract=cfg.contract,
                 entry_ids=entry_ids,
-                paths=paths,
-                progress=(
-                    (lambda stored: progress(done + tree.size + stored, total))
-                    if progress
-                    else None
-                ),
+                progress=stored,
             )
     anchor_row = mirror.get_anchor(root)
     assert anchor_row is not None
     if anchor_row["status"] in ON_CHAIN:
         result = _adopted(anchor_row)
     else:
-        result = _finish(ledger, sender, anchor_row, fresh=on_chain is None)
+        members = [(e["entry_id"], e["kind"], e["subject"]) for e in pending]
+        result = _finish(ledger, sender, anchor_row, fresh=on_chain is None, members=members)
     if progress:
-        progress(done + 2 * tree.size + 1, total)
+        progress(done + 2 * size + 1, total)
     return result
 
 
@@ -193,12 +183,19 @@ def _adopted(row: Mapping[str, Any]) -> AnchorResult:
 
 
 def _finish(
-    ledger: Ledger, sender: LocalAccount, anchor_row: Mapping[str, Any], *, fresh: bool = False
+    ledger: Ledger,
+    sender: LocalAccount,
+    anchor_row: Mapping[str, Any],
+    *,
+    fresh: bool = False,
+    members: Sequence[tuple[str, str, str]] | None = None,
 ) -> AnchorResult:
     """Send a prepared batch, or rebuild its receipt if its root is on chain already.
 
     `fresh`: prepared by this run, so a transaction refused before it was sent (a revert at
     estimation, a node's refusal, too little gas money) takes the prepared batch back.
+    `members`: the batch's (entry id, kind, subject) in leaf order when the caller has them;
+    otherwise read back from the mirror.
     """
     chain, mirror = ledger.chain, ledger.mirror
     root = bytes.fromhex(anchor_row["root"][2:])
@@ -207,7 +204,9 @@ def _finish(
         receipt = receipt_of(ledger, root)
     else:
         try:
-            receipt = chain.anchor(sender, root, anchor_row["size"], index_of(ledger, root))
+            if members is None:
+                members = mirror.anchor_members(anchor_row["root"])
+            receipt = chain.anchor(sender, root, anchor_row["size"], index_of(members))
         except (TransactionNotSent, InputError):
             if fresh:
                 with mirror.transaction() as session:
@@ -237,11 +236,11 @@ def _finish(
     )
 
 
-def index_of(ledger: Ledger, root: bytes) -> list[tuple[bytes, bytes]]:
-    """The (subject, entry id) pairs a batch indexes on chain: its entries whose omission
-    from a bundle would change a verdict."""
+def index_of(members: Iterable[tuple[str, str, str]]) -> list[tuple[bytes, bytes]]:
+    """The (subject, entry id) pairs a batch of `members` (entry id, kind, subject) indexes on
+    chain: its entries whose omission from a bundle would change a verdict."""
     pairs = []
-    for entry_id, kind, subject in ledger.mirror.anchor_members(to_hex(root)):
+    for entry_id, kind, subject in members:
         indexed = index_subject(kind, bytes.fromhex(subject[2:]))
         if indexed is not None:
             pairs.append((indexed, bytes.fromhex(entry_id[2:])))

@@ -34,6 +34,7 @@ from labourledger.verify.results import CheckResult, Outcome
 
 if TYPE_CHECKING:
     from labourledger.ledger import Ledger
+    from labourledger.mirror import Mirror
 
 __all__ = ["QUICK_SAMPLE", "doctor"]
 
@@ -103,7 +104,7 @@ def doctor(
         rows = _entry_rows(conn, sample)
         checked = f"{len(rows)} of {len(everyone)}" if quick else f"all {len(rows)}"
         _entries(report, rows, checked, progress)
-        _proofs(report, conn, sample, checked)
+        _proofs(report, ledger.mirror, conn, sample, checked)
         _projections(report, conn, rows, sample, checked)
         anchors = _anchor_rows(conn)
     if latest is None:
@@ -230,7 +231,9 @@ def _entries(
     )
 
 
-def _proofs(report: _Report, conn: Connection, ids: Sequence[str] | None, checked: str) -> None:
+def _proofs(
+    report: _Report, mirror: Mirror, conn: Connection, ids: Sequence[str] | None, checked: str
+) -> None:
     """Each proof against its stored root; each sent anchor holding a proof per leaf."""
     p, a = schema.proofs, schema.anchors
     query = select(p.c.entry_id, p.c.leaf_index, p.c.path, a.c.root, a.c.size).join(
@@ -239,7 +242,9 @@ def _proofs(report: _Report, conn: Connection, ids: Sequence[str] | None, checke
     if ids is not None:
         query = query.where(p.c.entry_id.in_(ids))
     faults = []
-    for row in conn.execute(query).mappings():
+    rows = [dict(row) for row in conn.execute(query).mappings()]
+    mirror.fill_paths(conn, rows)
+    for row in rows:
         try:
             valid = verify_inclusion(
                 _bytes(row["entry_id"]),

@@ -113,11 +113,11 @@ class EntryRecords(Connected):
         }
 
     def pending_entries(self) -> list[dict[str, Any]]:
-        """Entries in no anchor yet, in the order they were recorded."""
+        """Entries in no anchor yet (id, kind and subject), in the order they were recorded."""
         e, p = schema.entries, schema.proofs
         with self._connect() as conn:
             rows = conn.execute(
-                select(e.c.entry_id, e.c.kind)
+                select(e.c.entry_id, e.c.kind, e.c.subject)
                 .outerjoin(p, p.c.entry_id == e.c.entry_id)
                 .where(p.c.entry_id.is_(None))
                 .order_by(e.c.seq)

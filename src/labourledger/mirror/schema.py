@@ -100,7 +100,7 @@ proofs = Table(
     _hex32("entry_id", ForeignKey("entries.entry_id", ondelete="CASCADE"), primary_key=True),
     _hex32("root", ForeignKey("anchors.root", ondelete="CASCADE"), nullable=False, index=True),
     Column("leaf_index", Integer, nullable=False),
-    Column("path", JSON, nullable=False),
+    Column("path", JSON),
 )
 
 role_events = Table(
