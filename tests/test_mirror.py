@@ -10,11 +10,11 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from eth_account import Account
 from eth_utils import keccak
-from sqlalchemy import insert, inspect, select
+from sqlalchemy import delete, insert, inspect, select, update
 
 from labourledger.envelope import Domain, sign_entry
 from labourledger.errors import DatabaseUnavailable, InputError, MirrorBehind
-from labourledger.merkle import MerkleTree
+from labourledger.merkle import MerkleTree, verify_inclusion
 from labourledger.mirror import Mirror, schema
 from labourledger.mirror.projections import rows_for
 from labourledger.mirror.schema import metadata
@@ -217,3 +217,139 @@ def test_unreachable_database_is_reported_as_such() -> None:
     with pytest.raises(DatabaseUnavailable, match="unreachable"):
         Mirror("postgresql://nobody:secret@127.0.0.1:1/none").check()
     assert "secret" not in Mirror("postgresql://nobody:secret@127.0.0.1:1/none").display_url
+
+
+def _anchored_here(mirror: Mirror, count: int) -> tuple[MerkleTree, list[str]]:
+    """`count` facilities in one batch prepared as anchoring does, then mined."""
+    with mirror.transaction() as conn:
+        mirror.add_entries(conn, [_facility(i) for i in range(count)], source="local")
+    ids = [e["entry_id"] for e in mirror.pending_entries()]
+    tree = MerkleTree([bytes.fromhex(i[2:]) for i in ids])
+    root = "0x" + tree.root.hex()
+    with mirror.transaction() as conn:
+        mirror.prepare_anchor(
+            conn,
+            root=root,
+            size=count,
+            chain_id=1,
+            contract=DOMAIN.verifying_contract,
+            entry_ids=ids,
+        )
+        mirror.mark_anchor(conn, root, "submitted", block_number=10, tx_hash="0x" + "cd" * 32)
+    return tree, ids
+
+
+def _stored_paths(mirror: Mirror) -> list[Any]:
+    with mirror.engine.connect() as conn:
+        return list(conn.execute(select(schema.proofs.c.path)).scalars())
+
+
+def test_an_anchor_made_here_stores_no_path_and_reads_its_trees(mirror: Mirror) -> None:
+    tree, ids = _anchored_here(mirror, 37)
+    assert _stored_paths(mirror) == [None] * 37
+    expected = {
+        entry_id: ["0x" + h.hex() for h in tree.inclusion_proof(i)]
+        for i, entry_id in enumerate(ids)
+    }
+    # Read once with the tree rebuilt from the rows, once by a mirror that kept it.
+    for reader in (Mirror(mirror.url), mirror, mirror):
+        found = reader.proofs_for(ids)
+        assert {i: f["path"] for i, f in found.items()} == expected
+    for i, entry_id in enumerate(ids):
+        path = [bytes.fromhex(h[2:]) for h in expected[entry_id]]
+        assert verify_inclusion(bytes.fromhex(entry_id[2:]), i, 37, path, tree.root)
+
+
+@pytest.mark.parametrize("alteration", ["deleted", "moved"])
+def test_leaves_that_do_not_rebuild_the_root_fail_closed(mirror: Mirror, alteration: str) -> None:
+    tree, ids = _anchored_here(mirror, 9)
+    p = schema.proofs
+    with mirror.transaction() as conn:
+        if alteration == "deleted":
+            conn.execute(delete(p).where(p.c.entry_id == ids[4]))
+        else:
+            conn.execute(update(p).where(p.c.entry_id == ids[4]).values(leaf_index=5))
+    found = Mirror(mirror.url).proofs_for(ids)
+    assert len(found) == (8 if alteration == "deleted" else 9)
+    for i, entry_id in enumerate(ids):
+        if entry_id in found:
+            assert found[entry_id]["path"] == []
+            leaf = bytes.fromhex(entry_id[2:])
+            assert not verify_inclusion(leaf, i, 9, [], tree.root)
+
+
+def test_a_carried_path_is_read_as_stored(mirror: Mirror) -> None:
+    entry = _facility(1)
+    carried = ["0x" + "01" * 32, "0x" + "02" * 32]
+    root = "0x" + "ab" * 32
+    with mirror.transaction() as conn:
+        mirror.add_entries(conn, [entry], source="import")
+        mirror.record_chain_anchor(
+            conn,
+            root=root,
+            size=4,
+            status="submitted",
+            chain_id=1,
+            contract=DOMAIN.verifying_contract,
+            block_number=3,
+        )
+        mirror.add_proof(conn, entry["entry_id"], root, 2, carried)
+    found = mirror.proof_for(entry["entry_id"])
+    assert found is not None
+    assert (found["leaf_index"], found["tree_size"], found["path"]) == (2, 4, carried)
+
+
+def test_upgrading_to_0005_keeps_stored_paths_and_downgrading_stores_derived_ones(
+    mirror_url: str,
+) -> None:
+    old = Mirror(mirror_url)
+    entries = [_facility(i) for i in range(5)]
+    ids = [e["entry_id"] for e in entries]
+    old_tree = MerkleTree([bytes.fromhex(i[2:]) for i in ids[:3]])
+    old_root = "0x" + old_tree.root.hex()
+    stored = {
+        i: ["0x" + h.hex() for h in old_tree.inclusion_proof(n)] for n, i in enumerate(ids[:3])
+    }
+    with old.transaction(schema_check=False) as conn:
+        command.upgrade(old._alembic(conn), "0004")
+        # As 0004's code stored an anchor: a path on every row.
+        conn.execute(insert(schema.entries), [e | {"source": "local"} for e in entries])
+        conn.execute(
+            insert(schema.anchors).values(
+                root=old_root,
+                size=3,
+                status="final",
+                chain_id=1,
+                contract=DOMAIN.verifying_contract,
+                block_number=1,
+            )
+        )
+        conn.execute(
+            insert(schema.proofs),
+            [
+                {"entry_id": i, "root": old_root, "leaf_index": n, "path": stored[i]}
+                for n, i in enumerate(ids[:3])
+            ],
+        )
+    assert Mirror(mirror_url).upgrade() == SCHEMA_REVISION
+    mirror = Mirror(mirror_url)
+    assert {i: f["path"] for i, f in mirror.proofs_for(ids).items()} == stored
+    new_tree = MerkleTree([bytes.fromhex(i[2:]) for i in ids[3:]])
+    with mirror.transaction() as conn:
+        mirror.prepare_anchor(
+            conn,
+            root="0x" + new_tree.root.hex(),
+            size=2,
+            chain_id=1,
+            contract=DOMAIN.verifying_contract,
+            entry_ids=ids[3:],
+        )
+    with mirror.transaction(schema_check=False) as conn:
+        command.downgrade(mirror._alembic(conn), "0004")
+    derived = {
+        i: ["0x" + h.hex() for h in new_tree.inclusion_proof(n)] for n, i in enumerate(ids[3:])
+    }
+    with mirror.engine.connect() as conn:
+        rows = conn.execute(select(schema.proofs.c.entry_id, schema.proofs.c.path))
+        assert dict(rows.all()) == stored | derived
+    assert mirror.upgrade() == SCHEMA_REVISION
