@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from labourledger.chain.ledger_contract import AnchorReceipt, TransactionNotSent
 from labourledger.envelope import to_hex
 from labourledger.errors import InputError
+from labourledger.gcpause import gc_paused
 from labourledger.index import INDEXED_KINDS, index_subject
 from labourledger.merkle import merkle_root
 from labourledger.mirror.store import ON_CHAIN
@@ -95,7 +96,9 @@ def anchor(
     """Anchor every pending entry of `ledger` as Merkle batches (see the module doc): one,
     unless it would index more entries than one transaction can carry."""
     mirror = ledger.mirror
-    with anchor_lock(mirror):
+    # Each pending entry becomes a few small objects; the collector's walks over them (and
+    # whatever else the process holds) would cost more than the anchoring.
+    with anchor_lock(mirror), gc_paused():
         results = [_finish(ledger, sender, a) for a in mirror.unfinished_anchors()]
         pending = mirror.pending_entries()
         batches = split_for_gas(pending)
@@ -241,6 +244,8 @@ def index_of(members: Iterable[tuple[str, str, str]]) -> list[tuple[bytes, bytes
     chain: its entries whose omission from a bundle would change a verdict."""
     pairs = []
     for entry_id, kind, subject in members:
+        if kind not in INDEXED_KINDS:  # most are not: their subjects are not decoded
+            continue
         indexed = index_subject(kind, bytes.fromhex(subject[2:]))
         if indexed is not None:
             pairs.append((indexed, bytes.fromhex(entry_id[2:])))

@@ -23,6 +23,10 @@ __all__ = [
 ]
 
 
+#: RFC 6962's domain separation: what a leaf's and an interior node's hash input start with.
+LEAF_PREFIX, NODE_PREFIX = b"\x00", b"\x01"
+
+
 @dataclass(frozen=True)
 class TreeHasher:
     """The RFC 6962 domain-separated hashes built on one hash function."""
@@ -35,11 +39,11 @@ class TreeHasher:
 
     def hash_leaf(self, data: bytes) -> bytes:
         """Leaf hash: H(0x00 ‖ data)."""
-        return self.digest(b"\x00" + data)
+        return self.digest(LEAF_PREFIX + data)
 
     def hash_children(self, left: bytes, right: bytes) -> bytes:
         """Interior node hash: H(0x01 ‖ left ‖ right)."""
-        return self.digest(b"\x01" + left + right)
+        return self.digest(NODE_PREFIX + left + right)
 
 
 # Proofs of one tree share their upper nodes: verifying thousands of them re-hashes the same
@@ -94,13 +98,16 @@ def merkle_root(leaves: Sequence[bytes], hasher: TreeHasher = KECCAK) -> bytes:
     Hashed level by level: pairing neighbours and carrying a level's odd last node up
     unhashed gives RFC 6962's tree, whose left subtrees are the largest powers of two.
     """
-    level = [hasher.hash_leaf(leaf) for leaf in leaves]
-    if not level:
+    if not leaves:
         return hasher.empty_root()
-    children = hasher.hash_children
+    # The digest called directly, not through hash_leaf and hash_children: at 100,000
+    # leaves the two method calls per node are a third of the time.
+    digest = hasher.digest
+    level = [digest(LEAF_PREFIX + leaf) for leaf in leaves]
     while len(level) > 1:
-        carried = [level[-1]] if len(level) % 2 else []
-        level = [children(level[i], level[i + 1]) for i in range(0, len(level) - 1, 2)] + carried
+        carried = level[-1:] if len(level) % 2 else []
+        pairs = zip(level[::2], level[1::2], strict=False)  # an odd last node has no pair
+        level = [digest(NODE_PREFIX + left + right) for left, right in pairs] + carried
     return level[0]
 
 

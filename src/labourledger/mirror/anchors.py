@@ -75,7 +75,8 @@ class AnchorRecords(Connected):
         # In key order, the inserts walk the primary key's index and the foreign key's (on
         # entries) once from end to end instead of jumping between their pages: on SQLite a
         # fifth of the time leaf order takes at 100,000 leaves.
-        rows = sorted((entry_id, root, i) for i, entry_id in enumerate(entry_ids))
+        leaf = {entry_id: i for i, entry_id in enumerate(entry_ids)}
+        rows = [(entry_id, root, leaf[entry_id]) for entry_id in sorted(entry_ids)]
         # The driver's own executemany: SQLAlchemy's handling of each row's parameters would
         # cost more than the database's insert.
         marks = ", ".join(["?" if conn.dialect.paramstyle == "qmark" else "%s"] * 3)
