@@ -3,8 +3,10 @@ a root another workspace already anchored is adopted, and concurrent runs serial
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 from clihelp import FAST_ENV, PASSPHRASE, brand_workspace
@@ -130,3 +132,63 @@ def test_a_batch_that_would_index_too_much_for_one_block_is_split(
         revocation_subject(bytes.fromhex(f[2:])) for f in facilities
     )
     assert len(indexed) == 5 and len({e.root for e in indexed}) == 3
+
+
+@pytest.mark.parametrize("db", ["sqlite", "postgresql"])
+def test_an_anchors_derived_proofs_verify_through_every_reader(
+    tmp_path: Path, db: str, request: pytest.FixtureRequest
+) -> None:
+    """The mirror stores no path for an anchor made here: each reader derives the same
+    paths the whole tree gives, and they verify locally, on chain and in a bundle."""
+    import json
+
+    from labourledger.bundling import verify_bundle
+    from labourledger.merkle import verify_inclusion
+    from labourledger.provenance import record_batch, record_product
+
+    url = None if db == "sqlite" else request.getfixturevalue("pg_url")
+    ledger = brand_workspace(tmp_path / "ws", 6, db=url)
+    brand = ledger.workspace.keys.unlock("brand", PASSPHRASE)
+    mill = ledger.mirror.pending_entries()[0]["subject"]
+    record_product(ledger, brand, name="Tee", brand="Acme", sku="TEE-D")
+    record_batch(ledger, brand, product="TEE-D", lot="D-1", quantity=5,
+                 produced_at=dt.date(2026, 4, 1), facility=mill)  # fmt: skip
+    ids = [e["entry_id"] for e in ledger.mirror.pending_entries()]
+    tree = MerkleTree([bytes.fromhex(i[2:]) for i in ids])
+    expected = {i: ["0x" + h.hex() for h in tree.inclusion_proof(n)] for n, i in enumerate(ids)}
+    [result] = ledger.anchor(brand)
+    assert result.root == "0x" + tree.root.hex()
+
+    views = Ledger.open(tmp_path / "ws").describe_many(ids)
+    assert {v.id_hex: v.proof.path for v in views if v.proof} == expected
+    assert all(ledger.proof(i).verified for i in ids[::3])  # locally and by the contract
+    path = ledger.write_entries(tmp_path / "anchored.json", list(ledger.entries(ids).values()),
+                                with_proofs=True)  # fmt: skip
+    carried = {e["entry_id"]: e["proof"]["path"] for e in json.loads(path.read_text())["entries"]}
+    assert carried == expected
+
+    bundle = ledger.export_bundle("D-1")
+    assert {e.id_hex: e.proof.path for e in bundle.entries if e.proof} == {
+        e.id_hex: expected[e.id_hex] for e in bundle.entries
+    }
+    for entry in bundle.entries:
+        assert entry.proof is not None and entry.anchor is not None
+        proof = entry.proof.inclusion(entry.anchor.root)
+        assert verify_inclusion(
+            entry.entry_id, proof.leaf_index, proof.tree_size, proof.path, proof.root
+        )
+    anchored = _anchored_checks(verify_bundle(bundle, ledger.chain, all_checks=True))
+    assert anchored == {e.id_hex: "pass" for e in bundle.entries}
+    first = bundle.entries[0]
+    assert first.proof is not None and first.proof.path
+    bent = first.proof.model_copy(update={"path": [first.proof.path[0][:-1] + "0"] * 3})
+    broken = bundle.model_copy(
+        update={"entries": [first.model_copy(update={"proof": bent}), *bundle.entries[1:]]}
+    )
+    anchored = _anchored_checks(verify_bundle(broken, ledger.chain, all_checks=True))
+    assert anchored[first.id_hex] == "fail"
+
+
+def _anchored_checks(report: dict[str, Any]) -> dict[str, str]:
+    """Each entry's outcome of the check that its proof leads to an anchored root."""
+    return {c["entry_id"]: c["outcome"] for c in report["checks"] if c["check"] == "anchored"}

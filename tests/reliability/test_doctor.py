@@ -51,10 +51,10 @@ def _column(table: str, column: str, key: str = "entry_id") -> Alteration:
 
 
 def _proof_path(db: sqlite3.Connection) -> str:
-    entry_id, path = _one(db, "SELECT entry_id, path FROM proofs WHERE path != '[]' LIMIT 1")
-    steps = json.loads(path)
-    steps[0] = _flip(steps[0])
-    db.execute("UPDATE proofs SET path = ? WHERE entry_id = ?", (json.dumps(steps), entry_id))
+    # Anchors made here store no path (it is derived from the root's rows): one written in
+    # beside the leaves is read as stored, and must lead to the root.
+    entry_id, root = _one(db, "SELECT entry_id, root FROM proofs WHERE path IS NULL LIMIT 1")
+    db.execute("UPDATE proofs SET path = ? WHERE entry_id = ?", (json.dumps([root]), entry_id))
     return str(entry_id)
 
 
