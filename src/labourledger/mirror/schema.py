@@ -2,7 +2,10 @@
 
 Ids, hashes and addresses are stored as the `0x` hex strings the CLI prints,
 so a person can query the mirror with plain SQL. Bodies, refs and proof paths
-are JSON text.
+are JSON text. An anchor made here stores no paths: its `proofs` rows, in `leaf_index`
+order, are its tree's leaves, and `Mirror.proofs_for` derives each path from them. Only a
+proof carried in with an imported entry, whose tree the mirror may hold in part, keeps
+its path.
 """
 
 from __future__ import annotations
