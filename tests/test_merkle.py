@@ -9,7 +9,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from labourledger.merkle import KECCAK, SHA256, MerkleTree, merkle_root, verify_inclusion
+from labourledger.merkle import (
+    KECCAK,
+    SHA256,
+    MerkleLevels,
+    MerkleTree,
+    merkle_root,
+    verify_inclusion,
+)
 
 VECTORS = Path(__file__).parent / "vectors" / "rfc6962_sha256.json"
 
@@ -102,3 +109,15 @@ def test_the_root_alone_equals_the_trees(size: int) -> None:
     leaves = _leaves(size)
     assert merkle_root(leaves) == MerkleTree(leaves).root
     assert merkle_root(leaves, SHA256) == MerkleTree(leaves, SHA256).root
+
+
+@pytest.mark.parametrize("size", [*range(1, 71), 127, 128, 129, 1000])
+def test_paths_read_from_the_levels_are_the_trees(size: int) -> None:
+    leaves = _leaves(size)
+    tree, levels = MerkleTree(leaves), MerkleLevels(leaves)
+    assert levels.root == tree.root and levels.size == size
+    assert [levels.inclusion_proof(i) for i in range(size)] == [
+        tree.inclusion_proof(i) for i in range(size)
+    ]
+    with pytest.raises(IndexError):
+        levels.inclusion_proof(size)

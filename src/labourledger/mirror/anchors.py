@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import cached_property
@@ -9,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, delete, insert, select, update
 
-from labourledger.merkle import MerkleTree
+from labourledger.merkle import MerkleLevels
 from labourledger.mirror import schema
 from labourledger.mirror.connection import Connected, as_dicts
 
@@ -20,7 +21,7 @@ ON_CHAIN = ("submitted", "final")
 #: Proof rows per INSERT while anchoring: stored progress is reported between them.
 LEAVES_PER_INSERT = 500
 #: Trees kept for deriving paths: verify reads a batch's proofs a chunk at a time, and a
-#: tree of 100,000 leaves takes half a second to rebuild and some 40 MB to keep.
+#: tree of 100,000 leaves takes some half a second to rebuild and 25 MB to keep.
 TREES_KEPT = 4
 
 
@@ -203,11 +204,14 @@ class AnchorRecords(Connected):
         without one: derived from its tree, rebuilt from the root's rows. Leaves that do not
         rebuild the root (a row missing or altered) get an empty path, which fails the
         inclusion check instead of raising."""
+        trees: dict[str, MerkleLevels | None] = {}
         for row in rows:
             if row["path"] is not None:
                 continue
-            tree = self._tree(conn, row["root"], row["size"])
-            index = row["leaf_index"]
+            root, index = row["root"], row["leaf_index"]
+            if root not in trees:
+                trees[root] = self._kept_trees.get(root) or self._rebuild(conn, root, row["size"])
+            tree = trees[root]
             row["path"] = (
                 ["0x" + h.hex() for h in tree.inclusion_proof(index)]
                 if tree is not None and 0 <= index < tree.size
@@ -215,30 +219,45 @@ class AnchorRecords(Connected):
             )
 
     @cached_property
-    def _trees(self) -> OrderedDict[str, MerkleTree]:
-        """Trees rebuilt by `fill_paths`, most recently used last."""
-        return OrderedDict()
+    def _kept_trees(self) -> _KeptTrees:
+        return _KeptTrees()
 
-    def _tree(self, conn: Connection, root: str, size: int) -> MerkleTree | None:
+    def _rebuild(self, conn: Connection, root: str, size: int) -> MerkleLevels | None:
         """The tree of `root` from its proof rows, or None if they are not its leaves."""
-        if (tree := self._trees.get(root)) is not None:
-            self._trees.move_to_end(root)
-            return tree
         p = schema.proofs
         leaves = conn.execute(
             select(p.c.entry_id, p.c.leaf_index).where(p.c.root == root).order_by(p.c.leaf_index)
         ).all()
         if len(leaves) != size or any(row.leaf_index != i for i, row in enumerate(leaves)):
             return None
-        tree = MerkleTree([bytes.fromhex(row.entry_id[2:]) for row in leaves])
+        tree = MerkleLevels([bytes.fromhex(row.entry_id[2:]) for row in leaves])
         if "0x" + tree.root.hex() != root:
             return None
-        # Kept by root, which commits to every leaf: a kept tree is never stale.
-        self._trees[root] = tree
-        if len(self._trees) > TREES_KEPT:
-            self._trees.popitem(last=False)
+        self._kept_trees.put(root, tree)
         return tree
 
     def entry_status(self, entry_id: str) -> str:
         """pending, submitted or final."""
         return proof_status(self.proof_for(entry_id))
+
+
+class _KeptTrees:
+    """The trees last rebuilt, by root (which commits to every leaf, so a kept tree is never
+    stale); `serve` reads the mirror from several threads."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._trees: OrderedDict[str, MerkleLevels] = OrderedDict()
+
+    def get(self, root: str) -> MerkleLevels | None:
+        with self._lock:
+            tree = self._trees.get(root)
+            if tree is not None:
+                self._trees.move_to_end(root)
+            return tree
+
+    def put(self, root: str, tree: MerkleLevels) -> None:
+        with self._lock:
+            self._trees[root] = tree
+            if len(self._trees) > TREES_KEPT:
+                self._trees.popitem(last=False)
