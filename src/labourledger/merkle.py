@@ -15,6 +15,7 @@ from labourledger.hashing import keccak256
 
 __all__ = [
     "KECCAK",
+    "KECCAK_BUILD",
     "SHA256",
     "MerkleLevels",
     "MerkleTree",
@@ -50,6 +51,9 @@ class TreeHasher:
 # Proofs of one tree share their upper nodes: verifying thousands of them re-hashes the same
 # few pairs, so the ledger's hasher remembers recent digests (a pure function of its input).
 KECCAK = TreeHasher(functools.lru_cache(maxsize=1 << 16)(keccak256))
+#: The same hashes uncached, for building a tree from its leaves: every node is new there,
+#: so remembering them would only cost (a third of the time of a root of 100,000 leaves).
+KECCAK_BUILD = TreeHasher(keccak256)
 SHA256 = TreeHasher(lambda data: hashlib.sha256(data).digest())
 
 
@@ -102,7 +106,7 @@ class MerkleLevels:
     the largest powers of two.
     """
 
-    def __init__(self, leaves: Sequence[bytes], hasher: TreeHasher = KECCAK) -> None:
+    def __init__(self, leaves: Sequence[bytes], hasher: TreeHasher = KECCAK_BUILD) -> None:
         # The digest called directly, not through hash_leaf and hash_children: at 100,000
         # leaves the two method calls per node are a third of the time.
         digest = hasher.digest
@@ -129,7 +133,7 @@ class MerkleLevels:
         return path
 
 
-def merkle_root(leaves: Sequence[bytes], hasher: TreeHasher = KECCAK) -> bytes:
+def merkle_root(leaves: Sequence[bytes], hasher: TreeHasher = KECCAK_BUILD) -> bytes:
     """The root `MerkleTree(leaves).root` has, in O(n) rather than O(n log n)."""
     return MerkleLevels(leaves, hasher).root
 
