@@ -322,7 +322,7 @@ def add_proofs(ledger: Ledger, session: Any, carried: Sequence[CarriedProof]) ->
     """Store the proofs that come with entries anchored elsewhere, recording their anchor
     when the mirror does not know it yet."""
     cfg = ledger.config.chain
-    known = ledger.mirror.proofs_for(c.entry_id for c in carried)
+    known = ledger.mirror.proven(c.entry_id for c in carried)
     for entry_id, proof, anchor in carried:
         if entry_id in known:
             continue

@@ -173,6 +173,10 @@ class AnchorRecords(Connected):
         with self._connect() as conn:
             return [(r.entry_id, r.kind, r.subject) for r in conn.execute(query)]
 
+    def proven(self, entry_ids: Iterable[str]) -> set[str]:
+        """Which of `entry_ids` are in a batch (ids only: no tree is rebuilt for a path)."""
+        return self._present(schema.proofs.c.entry_id, entry_ids)
+
     def proofs_for(self, entry_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
         """`proof_for` of many entries, keyed by entry id (absent if in no batch)."""
         p, a = schema.proofs, schema.anchors

@@ -237,6 +237,13 @@ class Connected:
         with self._connect() as conn:
             return self._chunked_in(conn, column, values, query)
 
+    def _present(self, column: Column[Any], ids: Iterable[str]) -> set[str]:
+        """Which of `ids` (lower-cased) are values of `column`, reading that column alone."""
+        found = self._chunked(
+            column, (i.lower() for i in ids), lambda among: select(column).where(among)
+        )
+        return {row[column.name] for row in found}
+
     def _chunked_in(
         self, conn: Connection, column: Column[Any], values: Iterable[str], query: Among
     ) -> list[dict[str, Any]]:

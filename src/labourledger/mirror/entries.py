@@ -102,15 +102,7 @@ class EntryRecords(Connected):
 
     def held(self, entry_ids: Iterable[str]) -> set[str]:
         """Which of `entry_ids` the mirror holds (their ids only: no body is read)."""
-        e = schema.entries
-        return {
-            row["entry_id"]
-            for row in self._chunked(
-                e.c.entry_id,
-                (i.lower() for i in entry_ids),
-                lambda among: select(e.c.entry_id).where(among),
-            )
-        }
+        return self._present(schema.entries.c.entry_id, entry_ids)
 
     def pending_entries(self) -> list[dict[str, Any]]:
         """Entries in no anchor yet (id, kind and subject), in the order they were recorded."""
