@@ -42,8 +42,6 @@ def _report() -> dict[str, Any]:
                   "embedded": True},
         "goods_list": {"edition": "2024 (as of September 5, 2024)", "coverage": "apparel only"},
         "checks": [
-            {"check": "audit_valid", "outcome": "pass", "reason": f"{EVIL}: audit ended",
-             "entry_id": None, "facility": FACILITY},
             {"check": "not_revoked", "outcome": "attention",
              "reason": f"audit withdrawn by {REVOCATION}: not counted", "entry_id": "0x03",
              "facility": None},
@@ -78,6 +76,7 @@ def _report() -> dict[str, Any]:
                         ],
                     }
                 ],
+                "audits_not_listed": 2,
                 "outcome": "fail",
             }
         ],
@@ -89,7 +88,7 @@ def _report() -> dict[str, Any]:
             "edges": [{"from": "0x" + "bb" * 32, "to": "0x" + "ee" * 32}],
         },
         "counts": {"pass": 5, "attention": 1, "fail": 1},
-        "passed": {"signature": 2},
+        "passed": {"signature": 2, "audit_valid": 1, "contract_code": 1},
         "anchors": [{"root": root, "tx_hash": "0x" + "ff" * 32, "block_number": 12, "entries": 5}],
         "entry_counts": {"audit": 4, "facility": 2},
         "entries": [
@@ -163,10 +162,12 @@ def test_verdict_first_in_words_then_reasons_worst_first() -> None:
     attention = reasons.index("attention Evidence not withdrawn")
     passed = reasons.index("pass Recent independent audit")
     assert fail < attention < passed
-    # Code names are not what a reader gets; passes of single entries fold into one line.
+    # Code names are not what a reader gets; counted passes read by what they counted.
     assert "forced_labour_findings" not in text and "not_revoked" not in text
     assert "pass Signed by the party it names (Batch and evidence): all 2 pieces" in text
     assert reasons.count("Signed by the party it names") == 1
+    assert "pass Recent independent audit (Upstream facilities): all 1 facility" in text
+    assert "code (Batch and evidence): passed" in text
 
 
 def test_product_line_has_no_empty_sku_and_the_goods_list_is_named() -> None:
@@ -212,8 +213,9 @@ def test_a_report_of_another_format_is_refused_in_one_line() -> None:
 
 def test_a_summarised_audit_shows_its_open_findings_and_counts_the_rest() -> None:
     text = _text(render_report(_report()))
-    assert "Findings by status: open 1, closed 2; only those still open are listed." in text
+    assert "Findings by status: open 1, closed 2; only the open findings the policy weighs" in text
     assert "F-1 critical debt_bondage fees open" in text
+    assert "2 more audits of this facility ended outside the window the verdict weighs" in text
     assert "6 of 7 checks passed" not in text and "5 of 7 checks passed" in text
 
 

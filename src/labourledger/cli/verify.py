@@ -84,8 +84,9 @@ def verify(
         bool,
         typer.Option(
             "--all-checks",
-            help="List every check, audit finding and entry; by default passes about single "
-            "entries are counted, audits summarised, and only entries needing attention listed.",
+            help="List every check, audit, finding and entry; by default passes are counted "
+            "per check, only the audits the verdict weighs or does not count are summarised, "
+            "and only entries needing attention listed.",
         ),
     ] = False,
 ) -> None:

@@ -284,6 +284,9 @@ def verify_batch(
         return entry_id not in revoked and entry_id not in failed_integrity
 
     heard: dict[str, list[GrievanceView]] = {}
+    # The audits a default report lists: those the verdict weighs, and those not counted,
+    # so a reader sees why.
+    weighed: dict[str, set[str]] = {}
     supplies = source.supplies(evidence.facilities)
     for facility_id, facility in evidence.facilities.items():
         produced_on = evidence.dates[facility_id]
@@ -305,6 +308,9 @@ def verify_batch(
             texts=texts,
         )
         recent = RecentAudit(policy, produced_on)
+        weighed[facility_id] = {a.entry_id for a in recent.covering(fe)} | {
+            a.entry_id for a in evidence.audits[facility_id] if not counted(a)
+        }
         for check in (
             recent,
             NoForcedLabourFindings(policy, recent),
@@ -342,7 +348,12 @@ def verify_batch(
         checks=tally.kept,
         passed=dict(tally.passed),
         counts=dict(tally.counts),
-        stages=listing.stages(evidence, tally.kept, heard, full=all_checks),
+        stages=listing.stages(
+            evidence,
+            tally.kept,
+            heard,
+            None if all_checks else listing.Summary(weighed, policy.weighs),
+        ),
         graph={
             "nodes": [_graph_node(n, evidence) for n in trace["nodes"]],
             "edges": trace["edges"],

@@ -2,17 +2,20 @@
 anchors, and the entries.
 
 A batch relies on tens of thousands of entries; the report's size follows the facilities
-and the problems found, not the entries. By default an audit is a summary (its signed
-top-level fields, anchor, state, findings counted by status, and its open findings in
-full), an anchor is listed once with the number of entries under it, and only the entries
-a reader must look at are listed (revoked, or with a check that is not a pass), the rest
-counted by kind. `all_checks` lists every audit in full and every entry.
+and the problems found, not the entries. By default a stage lists only the audits its
+verdict weighs and those that do not count (revoked, pending, failing a check), counting
+the others; a listed audit is a summary (its signed top-level fields, anchor, state,
+findings counted by status, and in full the open findings the policy weighs). An anchor is
+listed once with the number of entries under it, and only the entries a reader must look
+at are listed (revoked, or with a check that is not a pass), the rest counted by kind.
+`all_checks` lists every audit in full and every entry.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from labourledger.envelope import to_hex
@@ -20,40 +23,57 @@ from labourledger.grievances import GrievanceView, count
 from labourledger.verify.results import CheckResult, Outcome, worst
 
 if TYPE_CHECKING:
-    from labourledger.audits import AuditView
+    from labourledger.audits import AuditView, FindingView
     from labourledger.envelope import SignedEntry
     from labourledger.verify.evidence import BatchEvidence
     from labourledger.verify.integrity import AnchoredRoot
     from labourledger.verify.source import StoredProof
 
-__all__ = ["anchors", "audit_listing", "entry_listing", "stages"]
+__all__ = ["Summary", "anchors", "audit_listing", "entry_listing", "stages"]
 
-#: An audit's fields shown in both forms; the summary adds `open_findings`, the full
-#: form `facility` and every finding.
+#: An audit's fields shown in both forms; the summary adds `open_findings` (and leaves
+#: the facility, the stage's, out of the body), the full form `facility` and every finding.
 _SUMMARY_EXCLUDES = {"facility", "findings"}
 
 
-def audit_listing(audit: AuditView, *, full: bool) -> dict[str, Any]:
-    """An audit as the report lists it: a summary, or with `full` every finding."""
-    shown: dict[str, Any] = audit.model_dump(
-        mode="json", exclude=set() if full else _SUMMARY_EXCLUDES
+@dataclass(frozen=True)
+class Summary:
+    """What a default report lists of each stage's audits: the rules are the verifier's
+    (`verify_batch` and its policy), applied here."""
+
+    #: By facility, the audits listed: those the verdict weighs and those not counted.
+    audits: Mapping[str, Collection[str]]
+    #: Whether an open finding is shown in full (the others are in `findings_by_status`).
+    finding: Callable[[FindingView], bool]
+
+
+def audit_listing(
+    audit: AuditView, shown: Callable[[FindingView], bool] | None = None
+) -> dict[str, Any]:
+    """An audit as the report lists it: every finding in full, or with `shown` a summary
+    with the open findings it shows in full."""
+    listed: dict[str, Any] = audit.model_dump(
+        mode="json", exclude=_SUMMARY_EXCLUDES if shown else set()
     )
-    shown["state"] = audit.state
-    shown["findings_by_status"] = dict(Counter(f.status.value for f in audit.findings))
-    if not full:
-        shown["open_findings"] = [f.model_dump(mode="json") for f in audit.open_findings]
-    return shown
+    listed["state"] = audit.state
+    listed["findings_by_status"] = dict(Counter(f.status.value for f in audit.findings))
+    if shown:
+        del listed["body"]["facility"]  # the stage's
+        listed["open_findings"] = [
+            f.model_dump(mode="json") for f in audit.open_findings if shown(f)
+        ]
+    return listed
 
 
 def stages(
     evidence: BatchEvidence,
     kept: list[CheckResult],
     heard: Mapping[str, list[GrievanceView]],
-    *,
-    full: bool,
+    summary: Summary | None,
 ) -> list[dict[str, Any]]:
     """One stage per upstream facility, deepest tier first, with its worst outcome (passes
-    that were only counted cannot change it)."""
+    that were only counted cannot change it). Its audits are summarised as `summary` says,
+    the others counted; without one, every audit is listed in full."""
     by_facility: dict[str | None, list[CheckResult]] = {}
     for result in kept:
         by_facility.setdefault(result.facility, []).append(result)
@@ -72,13 +92,20 @@ def stages(
     listed: list[dict[str, Any]] = []
     for facility_id, facility in evidence.facilities.items():
         outcomes = by_facility.get(facility_id, [])
+        audits = evidence.audits[facility_id]
+        if summary:
+            weighed = summary.audits.get(facility_id, ())
+            shown = [audit_listing(a, summary.finding) for a in audits if a.entry_id in weighed]
+        else:
+            shown = [audit_listing(a) for a in audits]
         listed.append(
             {
                 "tier": facility.get("tier"),
                 "facility": facility,
                 "batches": batches.get(facility_id, []),
                 "documents": documents.get(facility_id, []),
-                "audits": [audit_listing(a, full=full) for a in evidence.audits[facility_id]],
+                "audits": shown,
+                "audits_not_listed": len(audits) - len(shown),
                 "attestations": [
                     a.model_dump(mode="json") for a in evidence.attestations[facility_id]
                 ],

@@ -99,6 +99,15 @@ class Policy:
         """The DOL goods list this policy applies."""
         return load_goods_list(self.goods_list or None)
 
+    def weighs(self, finding: FindingView) -> bool:
+        """Whether a finding bears on verdicts under this policy, so a report shows it in
+        full: it names an ILO forced labour indicator, or its severity fails or needs
+        attention."""
+        return bool(finding.ilo_indicators) or finding.severity in (
+            *self.fail_severities,
+            *self.attention_severities,
+        )
+
 
 @dataclass(frozen=True)
 class FacilityEvidence:
@@ -236,8 +245,9 @@ def open_indicators(
     audits: Sequence[AuditView], day: dt.date, policy: Policy
 ) -> list[tuple[Outcome, str]]:
     """Each finding with an ILO indicator at a severity that counts, open on `day`, with
-    the outcome it gives and a line saying which date was judged."""
-    found = []
+    the outcome it gives and a line saying which date was judged; once, though several
+    audits covering `day` found it again."""
+    found: dict[tuple[Outcome, str], None] = {}
     for audit in covering(audits, day, policy):
         for f in audit.findings:
             if not f.ilo_indicators:
@@ -250,8 +260,8 @@ def open_indicators(
                 continue
             then = finding_on(audit, f, day)
             if then.open:
-                found.append((outcome, _indicator_line(f, day, then)))
-    return found
+                found[outcome, _indicator_line(f, day, then)] = None
+    return list(found)
 
 
 def audit_status_on(audits: Sequence[AuditView], day: dt.date, policy: Policy) -> str:

@@ -1,11 +1,10 @@
 """The verification report: the verdict, the checks a reader must see, counts of the rest.
 
 Checks stream through a `CheckTally` as they are made: every check that is not a pass is
-kept with its full text, and so is every pass about a facility, the batch or the chain;
-passes about single entries (tens of thousands on a large batch) are counted per check
-name, unless all checks were asked for, and each entry's worst outcome is kept only when
-it is not a pass. Memory then grows with the facilities and the problems found, not with
-the entries.
+kept with its full text; passes (tens of thousands about single entries on a large batch,
+five per facility) are counted per check name, unless all checks were asked for, and each
+entry's worst outcome is kept only when it is not a pass. Memory and the report then grow
+with the problems found, not with the entries.
 """
 
 from __future__ import annotations
@@ -31,7 +30,7 @@ class CheckTally:
     def __init__(self, *, all_checks: bool = False) -> None:
         self.all_checks = all_checks
         self.kept: list[CheckResult] = []
-        #: Passes about single entries that were counted, not kept, by check name.
+        #: Passes counted, not kept, by check name.
         self.passed: Counter[str] = Counter()
         # By identity, not through the enum: `add` runs six times per entry of a batch, and
         # an enum member's hash and properties are Python calls.
@@ -48,7 +47,7 @@ class CheckTally:
             before = self.entries.get(result.entry_id)
             if before is None or outcome.rank > before.rank:
                 self.entries[result.entry_id] = outcome
-        if outcome is not Outcome.PASS or self.all_checks or result.entry_id is None:
+        if outcome is not Outcome.PASS or self.all_checks:
             self.kept.append(result)
         else:
             self.passed[result.check] += 1
@@ -84,7 +83,7 @@ class VerificationReport:
     chain: dict[str, Any]
     goods_list: dict[str, Any]
     checks: list[CheckResult]
-    #: Passes about single entries, counted per check name rather than listed.
+    #: Passes counted per check name rather than listed (none with `all_checks`).
     passed: dict[str, int]
     #: Every check made, by outcome.
     counts: dict[str, int]
