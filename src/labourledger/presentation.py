@@ -240,7 +240,9 @@ def _reasons(
         if quoted:
             text += " (reason given: " + "; ".join(quoted) + ")"
         shown.append(Reason(outcome, check, check_title(check), text, where))
-    for check, items in folded.items():
+    # What the facilities showed first, then the batch and chain, then single entries.
+    order = sorted(folded.items(), key=lambda f: (f[0] not in PER_FACILITY, f[0] not in PER_BATCH))
+    for check, items in order:
         total = len(items) + passed.get(check, 0)
         if total == 1 and items:
             where, text = "Batch and evidence", _s(items[0]["reason"])
