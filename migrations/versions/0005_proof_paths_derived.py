@@ -39,7 +39,11 @@ def downgrade() -> None:
         conn.execute(
             sa.text("UPDATE proofs SET path = :path WHERE root = :r AND leaf_index = :i"),
             [
-                {"path": json.dumps(["0x" + h.hex() for h in tree.inclusion_proof(i)]), "r": root, "i": i}
+                {
+                    "path": json.dumps(["0x" + h.hex() for h in tree.inclusion_proof(i)]),
+                    "r": root,
+                    "i": i,
+                }
                 for i in range(tree.size)
             ],
         )
