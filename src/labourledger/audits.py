@@ -111,7 +111,8 @@ class AuditView(_View):
     issuer: str
     issued_at: int
     facility: str
-    #: The signed body; its JSON leaves out the findings, which `findings` shows.
+    #: The signed body without its findings, which `findings` holds with their histories
+    #: (held once: a large verification keeps thousands of audits).
     body: Audit
     anchor: AnchorView | None
     revoked_by: list[str]
@@ -236,7 +237,8 @@ def audit_views(
             issuer=row["issuer"],
             issued_at=row["issued_at"],
             facility=body.facility,
-            body=body,
+            # Its findings live on in `findings`, with their histories: not held twice.
+            body=body.model_copy(update={"findings": []}),
             anchor=anchor_view(row),
             revoked_by=withdrawn.get(entry_id, []),
             findings=_findings(row, body, updates.get(entry_id, []), withdrawn),
