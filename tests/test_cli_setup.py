@@ -12,6 +12,7 @@ from clihelp import PASSPHRASE, Cli
 from labourledger.chain.artifacts import artifact_path, load_artifact
 from labourledger.keys import KeyStore
 from labourledger.ledger import Ledger
+from labourledger.mirror.connection import SCHEMA_REVISION
 
 pytestmark = pytest.mark.integration
 
@@ -73,7 +74,7 @@ def test_roles_grant_list_revoke(cli: Cli) -> None:
 
 
 def test_db_upgrade_and_bad_input_exit_codes(cli: Cli) -> None:
-    assert cli.json("db", "upgrade")["revision"] == "0004"
+    assert cli.json("db", "upgrade")["revision"] == SCHEMA_REVISION
     code, _, err = cli.run(
         "supplier", "add", "--name", "X", "--country", "ZZ", "--address", "Y", "--tier", "1"
     )
@@ -161,11 +162,12 @@ def test_a_mirror_at_an_older_revision_is_refused_until_db_upgrade(cli: Cli) -> 
     check = {c["check"]: c for c in json.loads(out)}["mirror"]
     assert code == 1 and check["outcome"] == "fail"
     assert (
-        "at revision 0002, the package has 0004; run `labourledger db upgrade`" in check["reason"]
+        f"at revision 0002, the package has {SCHEMA_REVISION}; run `labourledger db upgrade`"
+        in check["reason"]
     )
     code, _, err = cli.run("status")
     assert code == 2 and "schema revision 0002" in err and "db upgrade" in err
-    assert cli.json("db", "upgrade")["revision"] == "0004"
+    assert cli.json("db", "upgrade")["revision"] == SCHEMA_REVISION
     assert cli.json("status")["pending"] == 0
 
 
