@@ -32,6 +32,26 @@ def proof_status(found: Mapping[str, Any] | None) -> str:
     return str(found["anchor"]["status"])
 
 
+def _copy_leaves(
+    conn: Connection,
+    rows: Sequence[tuple[str, str, int]],
+    progress: Callable[[int], None] | None,
+) -> None:
+    """The rows in one COPY, PostgreSQL's bulk path, inside `conn`'s transaction."""
+    driver = conn.connection.driver_connection
+    assert driver is not None
+    with (
+        driver.cursor() as cursor,
+        cursor.copy("COPY proofs (entry_id, root, leaf_index) FROM STDIN") as copy,
+    ):
+        for done, row in enumerate(rows, 1):
+            copy.write_row(row)
+            if progress and done % LEAVES_PER_INSERT == 0:
+                progress(done)
+    if progress:
+        progress(len(rows))
+
+
 class AnchorRecords(Connected):
     """The mirror's anchors and the proofs of the entries in them."""
 
@@ -78,6 +98,9 @@ class AnchorRecords(Connected):
         # fifth of the time leaf order takes at 100,000 leaves.
         leaf = {entry_id: i for i, entry_id in enumerate(entry_ids)}
         rows = [(entry_id, root, leaf[entry_id]) for entry_id in sorted(entry_ids)]
+        if conn.dialect.name == "postgresql":
+            _copy_leaves(conn, rows, progress)
+            return
         # The driver's own executemany: SQLAlchemy's handling of each row's parameters would
         # cost more than the database's insert.
         marks = ", ".join(["?" if conn.dialect.paramstyle == "qmark" else "%s"] * 3)
