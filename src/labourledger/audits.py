@@ -13,6 +13,7 @@ as they were signed (absent optional ones stay absent).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from typing import Any, Literal
 
@@ -154,11 +155,22 @@ def anchor_view(row: Mapping[str, Any]) -> AnchorView | None:
     """The anchor facts of a timeline row, or None while it is pending."""
     if not row.get("anchor_status"):
         return None
+    return _anchor_view(
+        row["anchor_status"], row["block_number"], row["anchor_timestamp"], row["tx_hash"]
+    )
+
+
+# One view per anchor, shared (views are frozen): a batch's thousands of audits and finding
+# steps sit under a handful of anchors, and a view apiece was megabytes of copies.
+@functools.lru_cache(maxsize=1024)
+def _anchor_view(
+    status: str, block_number: int | None, timestamp: int | None, tx_hash: str | None
+) -> AnchorView:
     return AnchorView(
-        status=row["anchor_status"],
-        block_number=row["block_number"],
-        timestamp=row["anchor_timestamp"],
-        tx_hash=row["tx_hash"],
+        status=status,
+        block_number=block_number,
+        timestamp=timestamp,
+        tx_hash=tx_hash,
     )
 
 
