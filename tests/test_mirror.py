@@ -160,21 +160,9 @@ def test_failure_midway_leaves_nothing(mirror: Mirror) -> None:
 
 def test_anchor_lifecycle_and_reorg_rewind(mirror: Mirror) -> None:
     entries = [_facility(i) for i in range(3)]
-    with mirror.transaction() as conn:
-        mirror.add_entries(conn, entries, source="local")
-    ids = [e["entry_id"] for e in mirror.pending_entries()]
-    assert ids == [e["entry_id"] for e in entries]  # recording order = leaf order
-    tree = MerkleTree([bytes.fromhex(i[2:]) for i in ids])
+    tree, ids = _prepared(mirror, entries)
     root = "0x" + tree.root.hex()
-    with mirror.transaction() as conn:
-        mirror.prepare_anchor(
-            conn,
-            root=root,
-            size=3,
-            chain_id=1,
-            contract=DOMAIN.verifying_contract,
-            entry_ids=ids,
-        )
+    assert ids == [e["entry_id"] for e in entries]  # recording order = leaf order
     assert mirror.pending_entries() == []  # in a prepared batch: not re-batched
     assert mirror.entry_status(ids[0]) == "pending"  # but not on chain yet
     assert [a["root"] for a in mirror.unfinished_anchors()] == [root]
@@ -219,22 +207,30 @@ def test_unreachable_database_is_reported_as_such() -> None:
     assert "secret" not in Mirror("postgresql://nobody:secret@127.0.0.1:1/none").display_url
 
 
-def _anchored_here(mirror: Mirror, count: int) -> tuple[MerkleTree, list[str]]:
-    """`count` facilities in one batch prepared as anchoring does, then mined."""
+def _prepared(mirror: Mirror, entries: list[dict[str, Any]]) -> tuple[MerkleTree, list[str]]:
+    """`entries` stored, then the pending ones prepared as one batch, as anchoring does: the
+    tree and its leaves' ids, in the order they were read back as pending."""
     with mirror.transaction() as conn:
-        mirror.add_entries(conn, [_facility(i) for i in range(count)], source="local")
+        mirror.add_entries(conn, entries, source="local")
     ids = [e["entry_id"] for e in mirror.pending_entries()]
     tree = MerkleTree([bytes.fromhex(i[2:]) for i in ids])
-    root = "0x" + tree.root.hex()
     with mirror.transaction() as conn:
         mirror.prepare_anchor(
             conn,
-            root=root,
-            size=count,
+            root="0x" + tree.root.hex(),
+            size=len(ids),
             chain_id=1,
             contract=DOMAIN.verifying_contract,
             entry_ids=ids,
         )
+    return tree, ids
+
+
+def _anchored_here(mirror: Mirror, count: int) -> tuple[MerkleTree, list[str]]:
+    """`count` facilities in one batch prepared as anchoring does, then mined."""
+    tree, ids = _prepared(mirror, [_facility(i) for i in range(count)])
+    with mirror.transaction() as conn:
+        root = "0x" + tree.root.hex()
         mirror.mark_anchor(conn, root, "submitted", block_number=10, tx_hash="0x" + "cd" * 32)
     return tree, ids
 
