@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, delete, insert, select, update
 
+from labourledger.envelope import to_hex
 from labourledger.merkle import MerkleLevels
 from labourledger.mirror import schema
 from labourledger.mirror.connection import Connected, as_dicts
@@ -240,7 +241,7 @@ class AnchorRecords(Connected):
                 trees[root] = self._kept_trees.get(root) or self._rebuild(conn, root, row["size"])
             tree = trees[root]
             row["path"] = (
-                ["0x" + h.hex() for h in tree.inclusion_proof(index)]
+                [to_hex(h) for h in tree.inclusion_proof(index)]
                 if tree is not None and 0 <= index < tree.size
                 else []
             )
@@ -258,7 +259,7 @@ class AnchorRecords(Connected):
         if len(leaves) != size or any(row.leaf_index != i for i, row in enumerate(leaves)):
             return None
         tree = MerkleLevels([bytes.fromhex(row.entry_id[2:]) for row in leaves])
-        if "0x" + tree.root.hex() != root:
+        if to_hex(tree.root) != root:
             return None
         self._kept_trees.put(root, tree)
         return tree
