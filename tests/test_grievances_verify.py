@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
+from chunking import assert_same_in_chunks
 from clihelp import Cli
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
@@ -159,7 +160,7 @@ def test_a_grievance_anchored_without_the_channel_role_does_not_count(
 
 
 def test_only_the_channel_or_an_auditor_may_update_a_grievance(
-    story: tuple[Ledger, LocalAccount, str, str], tmp_path: Path
+    story: tuple[Ledger, LocalAccount, str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     ledger, hotline, mill, batch = story
     admin = ledger.workspace.keys.unlock("admin", PASSPHRASE)
@@ -197,6 +198,8 @@ def test_only_the_channel_or_an_auditor_may_update_a_grievance(
     ledger.anchor(hotline)
     _, reasons, counts = _verdict(ledger, batch, mill)
     assert counts["by_status"] == {"substantiated": 1} and "(debt_bondage)" in reasons[0]
+    # Each update judged with its grievance in another chunk, the rival's still named.
+    assert_same_in_chunks(ledger, batch, monkeypatch)
 
 
 def test_a_brand_cannot_revoke_a_channels_grievance(

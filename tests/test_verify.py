@@ -11,6 +11,7 @@ from typing import Any
 
 import jsonschema
 import pytest
+from chunking import assert_same_in_chunks
 from clihelp import FAST_ENV, PASSPHRASE, Cli
 from eth_account import Account
 
@@ -183,7 +184,9 @@ def test_issuer_must_hold_the_role_at_the_anchor_block_and_pending_fails(demo: D
     assert "held no AUDITOR role" in bad["reason"]
 
 
-def test_a_supplier_signs_only_for_facilities_that_name_its_key(demo: DemoResult) -> None:
+def test_a_supplier_signs_only_for_facilities_that_name_its_key(
+    demo: DemoResult, monkeypatch: pytest.MonkeyPatch
+) -> None:
     ledger = Ledger.open(demo.workspace)
     admin = ledger.workspace.keys.unlock("admin", PASSPHRASE)
     brand, supplier = Account.create(), Account.create()
@@ -233,9 +236,10 @@ def test_a_supplier_signs_only_for_facilities_that_name_its_key(demo: DemoResult
     assert report["verdict"] == "ATTENTION" and {c["facility"] for c in named} == {garment}
     assert all("a supplier signs only for its own" in c["reason"] for c in named)
     assert all(c["reason"].endswith("not counted") for c in named)
+    assert_same_in_chunks(ledger, demo.batch, monkeypatch)
 
 
-def test_revoked_evidence_is_not_counted(demo: DemoResult) -> None:
+def test_revoked_evidence_is_not_counted(demo: DemoResult, monkeypatch: pytest.MonkeyPatch) -> None:
     ledger = Ledger.open(demo.workspace)
     admin = ledger.workspace.keys.unlock("admin", PASSPHRASE)
     spinning = next(s for s in demo.after["stages"] if s["tier"] == 3)
@@ -254,6 +258,7 @@ def test_revoked_evidence_is_not_counted(demo: DemoResult) -> None:
     # No audit is left for the spinning mill, whose yarn is on the DOL list.
     assert ("audit_valid", "attention") in _failing(report)
     assert ("high_risk_notice", "fail") in _failing(report)
+    assert_same_in_chunks(ledger, demo.batch, monkeypatch)
 
 
 def test_an_entry_dated_after_its_anchor_fails(demo: DemoResult) -> None:

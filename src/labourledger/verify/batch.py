@@ -12,7 +12,6 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from labourledger.audits import AttestationView, AuditView
-from labourledger.authority import roles_allowed, speaks_for_facility
 from labourledger.envelope import to_hex
 from labourledger.gcpause import gc_paused
 from labourledger.grievances import GrievanceView
@@ -27,10 +26,8 @@ from labourledger.verify.grievances import (
     counted_grievances,
 )
 from labourledger.verify.integrity import (
-    IssuerHeldRole,
     IssuerOperatesFacility,
     check_integrity,
-    check_integrity_many,
 )
 from labourledger.verify.policy import (
     AttestationsInForce,
@@ -41,6 +38,7 @@ from labourledger.verify.policy import (
     RecentAudit,
     TraceComplete,
 )
+from labourledger.verify.relied import check_relied
 from labourledger.verify.results import CheckResult, Outcome
 from labourledger.verify.source import EvidenceSource
 from labourledger.verify.trust import accrediting_admins, trust_checks
@@ -86,10 +84,7 @@ def _checked_updates(audit: AuditView, failed: set[str]) -> AuditView:
 
 
 def _missing(
-    source: EvidenceSource,
-    evidence: BatchEvidence,
-    entries: Mapping[str, SignedEntry],
-    held: Callable[[str, str, int], bool],
+    source: EvidenceSource, evidence: BatchEvidence, held: Callable[[str, str, int], bool]
 ) -> Missing:
     """What the chain's completeness index lists about this batch that the evidence lacks."""
     relied_on: dict[str, str | None] = dict.fromkeys(evidence.entry_ids)
@@ -111,7 +106,8 @@ def _missing(
         events,
         subjects,
         held_ids,
-        lambda target: entries[target].issuer,
+        # Read only for revocations on chain alone, which are few.
+        lambda target: source.entries([target])[target].issuer,
         lambda account, block: held("ADMIN", account, block),
     )
 
@@ -149,9 +145,8 @@ def verify_batch(
     entry_ids = evidence.entry_ids  # a fresh list on each read: read once
     trace = evidence.trace
     revocations = source.revocations(entry_ids)
-    entries = source.entries(entry_ids)
     held = source.has_role
-    missing = _missing(source, evidence, entries, held)
+    missing = _missing(source, evidence, held)
     revoked = {**revocations.counted}
     for target, chain_only in missing.revoked.items():
         revoked[target] = revoked.get(target, []) + chain_only
@@ -168,59 +163,35 @@ def verify_batch(
         )
         for item in revocations.ignored
     ]
-    failed_integrity: set[str] = set()
     # Checks of the chain and its index, reported after those of the facilities.
     chain_checks = source.chain_checks() + (
         missing.results
         or [CheckResult("complete", Outcome.PASS, "the chain's index lists nothing missing here")]
     )
-    proofs = source.proofs(entry_ids)
-    blocks: dict[str, int] = {}
-    anchored_at: dict[str, int] = {}
-    integrity = check_integrity_many(
-        [
-            (entries[i], stored.proof if (stored := proofs.get(i)) else None)
-            for i in entry_ids
-            if i not in revoked
-        ],
-        source.domain,
-        source.chain.confirmations,
-        source.anchored_root,
+    registrations = {i for ids in evidence.registrations.values() for i in ids}
+    checked = check_relied(
+        source, entry_ids, revoked, held, tally, keep=registrations, progress=progress
     )
-    for done, entry_id in enumerate(entry_ids):
-        if progress:
-            progress(done, len(entry_ids))  # the signature checks are the work
-        entry = entries[entry_id]
+    relied, blocks, failed_integrity = checked.relied, checked.blocks, checked.failed
+    for entry_id in entry_ids:
         if entry_id in revoked:
             tally.add(
                 CheckResult(
                     "not_revoked",
                     Outcome.ATTENTION,
-                    f"{entry.kind} withdrawn by {', '.join(revoked[entry_id])}: not counted",
+                    f"{relied[entry_id].kind} withdrawn by {', '.join(revoked[entry_id])}: "
+                    "not counted",
                     entry_id=entry_id,
                 )
             )
             continue
-        stored = proofs.get(entry_id)
-        proof = stored.proof if stored else None
-        anchored = source.anchored_root(proof.root) if proof else None
-        if anchored:
-            blocks[entry_id] = anchored.block_number
-            anchored_at[entry_id] = anchored.timestamp
-        checks = next(integrity)
-        role_check = IssuerHeldRole(
-            roles_allowed(entry.kind, entry.body),
-            anchored.block_number if anchored else None,
-            held,
-        )
-        checks.append(role_check(entry))
-        if entry.kind == "grievance_update":
-            channel = entries[entry.body["grievance"]].issuer
-            block = anchored.block_number if anchored else None
-            checks.append(UpdatedByChannelOrAuditor(channel, block, held)(entry))
-        # A pending anchor (too few confirmations) needs attention; the entry still counts.
-        if any(c.outcome is Outcome.FAIL for c in checks):
-            failed_integrity.add(entry_id)
+        checks = checked.results.pop(entry_id, [])
+        if relied[entry_id].kind == "grievance_update":
+            update = checked.full[entry_id]
+            channel = relied[update.body["grievance"]].issuer
+            checks.append(UpdatedByChannelOrAuditor(channel, blocks.get(entry_id), held)(update))
+            if any(c.outcome is Outcome.FAIL for c in checks):
+                failed_integrity.add(entry_id)
         tally.extend(checks)
 
     # Carried but not relied on: still signed evidence, so tampering with it fails too.
@@ -238,7 +209,7 @@ def verify_batch(
 
     trusted = [i for i in entry_ids if i not in revoked and i not in failed_integrity]
     accreditation = accrediting_admins(
-        source.role_history(), {(entries[i].issuer, blocks[i]) for i in trusted if i in blocks}
+        source.role_history(), {(relied[i].issuer, blocks[i]) for i in trusted if i in blocks}
     )
     chain_checks += trust_checks(accreditation, policy.trusted_admins)
     shipped = source.runtime_code_matches()
@@ -251,21 +222,17 @@ def verify_batch(
             + ("the LabourLedger code this package ships" if shipped else "some other code"),
         )
     )
-    operates = IssuerOperatesFacility(_operators(evidence, entries, set(trusted)))
-    for entry_id in trusted:
-        entry = entries[entry_id]
-        if speaks_for_facility(
-            entry.kind,
-            entry.body,
-            lambda: held("BRAND", entry.issuer, blocks[entry_id]),  # noqa: B023 - called now
-        ):
-            spoke = operates(entry)
-            if not spoke.passed:
-                # Not counted, and named; failing the batch would let any key with a
-                # role fail any batch by signing for a facility it does not operate.
-                spoke = replace(spoke, outcome=Outcome.ATTENTION, reason=spoke.reason + NOT_COUNTED)
-                failed_integrity.add(entry_id)
-            tally.add(spoke)
+    operates = IssuerOperatesFacility(_operators(evidence, checked.full, set(trusted)))
+    for entry_id in checked.speakers:
+        if entry_id in failed_integrity:
+            continue
+        spoke = operates(checked.full[entry_id])
+        if not spoke.passed:
+            # Not counted, and named; failing the batch would let any key with a
+            # role fail any batch by signing for a facility it does not operate.
+            spoke = replace(spoke, outcome=Outcome.ATTENTION, reason=spoke.reason + NOT_COUNTED)
+            failed_integrity.add(entry_id)
+        tally.add(spoke)
 
     if trace["batch"] not in evidence.batches or trace["batch"] in revoked:
         tally.add(
@@ -280,7 +247,7 @@ def verify_batch(
             and item.entry_id not in failed_integrity
         )
 
-    def checked(entry_id: str) -> bool:
+    def counts(entry_id: str) -> bool:
         return entry_id not in revoked and entry_id not in failed_integrity
 
     heard: dict[str, list[GrievanceView]] = {}
@@ -319,7 +286,7 @@ def verify_batch(
         ):
             tally.add(check(fe))
         heard[facility_id] = counted_grievances(
-            evidence.grievances[facility_id], checked, anchored_at
+            evidence.grievances[facility_id], counts, checked.anchored_at
         )
         tally.add(
             WorkerGrievances(policy.fail_severities, policy.attention_severities, produced_on)(
@@ -329,7 +296,7 @@ def verify_batch(
     tally.extend(TraceComplete(policy)(trace))
     tally.extend(chain_checks)
     entry_counts, listed = listing.entry_listing(
-        entry_ids, entries, proofs, revoked, tally.entries, full=all_checks
+        entry_ids, relied, revoked, tally.entries, full=all_checks
     )
     return VerificationReport(
         verdict=tally.verdict,
@@ -358,7 +325,7 @@ def verify_batch(
             "nodes": [_graph_node(n, evidence) for n in trace["nodes"]],
             "edges": trace["edges"],
         },
-        anchors=listing.anchors(entry_ids, proofs, source.anchored_root),
+        anchors=listing.anchors(entry_ids, relied, source.anchored_root),
         entry_counts=entry_counts,
         entries=listed,
         problems=trace["problems"],

@@ -24,10 +24,9 @@ from labourledger.verify.results import CheckResult, Outcome, worst
 
 if TYPE_CHECKING:
     from labourledger.audits import AuditView, FindingView
-    from labourledger.envelope import SignedEntry
     from labourledger.verify.evidence import BatchEvidence
     from labourledger.verify.integrity import AnchoredRoot
-    from labourledger.verify.source import StoredProof
+    from labourledger.verify.relied import ReliedEntry
 
 __all__ = ["Summary", "anchors", "audit_listing", "entry_listing", "stages"]
 
@@ -120,7 +119,7 @@ def stages(
 
 def anchors(
     entry_ids: list[str],
-    proofs: Mapping[str, StoredProof],
+    relied: Mapping[str, ReliedEntry],
     anchored_root: Callable[[bytes], AnchoredRoot | None],
 ) -> list[dict[str, Any]]:
     """Each root the relied-on entries are anchored under, once: its transaction, the block
@@ -128,9 +127,10 @@ def anchors(
     under: Counter[bytes] = Counter()
     tx_hashes: dict[bytes, str | None] = {}
     for entry_id in entry_ids:
-        if stored := proofs.get(entry_id):
-            under[stored.proof.root] += 1
-            tx_hashes.setdefault(stored.proof.root, stored.tx_hash)
+        entry = relied[entry_id]
+        if entry.root is not None:
+            under[entry.root] += 1
+            tx_hashes.setdefault(entry.root, entry.tx_hash)
     listed = []
     for root, entries in under.items():
         found = anchored_root(root)  # read once per root during the checks already
@@ -147,8 +147,7 @@ def anchors(
 
 def entry_listing(
     entry_ids: list[str],
-    entries: Mapping[str, SignedEntry],
-    proofs: Mapping[str, StoredProof],
+    relied: Mapping[str, ReliedEntry],
     revoked: Mapping[str, list[str]],
     outcomes: Mapping[str, Outcome],
     *,
@@ -159,12 +158,11 @@ def entry_listing(
     by_kind: Counter[str] = Counter()
     listed = []
     for entry_id in entry_ids:
-        entry = entries[entry_id]
+        entry = relied[entry_id]
         by_kind[entry.kind] += 1
         outcome = outcomes.get(entry_id, Outcome.PASS)
         if not (full or outcome is not Outcome.PASS or entry_id in revoked):
             continue
-        stored = proofs.get(entry_id)
         listed.append(
             {
                 "entry_id": entry_id,
@@ -172,7 +170,7 @@ def entry_listing(
                 "issuer": entry.issuer,
                 "outcome": outcome.value,
                 "revoked_by": revoked.get(entry_id, []),
-                "root": to_hex(stored.proof.root) if stored else None,
+                "root": None if entry.root is None else to_hex(entry.root),
             }
         )
     return dict(sorted(by_kind.items())), listed

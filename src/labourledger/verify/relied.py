@@ -1,0 +1,140 @@
+"""The entries a batch relies on, checked a chunk at a time: integrity (hash, id, signature,
+inclusion, anchor time) and the issuer's role at the anchor block.
+
+A large batch relies on tens of thousands of entries; holding all of them with their
+bodies and proof paths was most of a large verify's memory. Here each chunk's entries and
+proofs are read, checked and let go. What stays is what the later checks and the report
+read: each entry's kind, issuer and anchor, in full only the entries whose bodies later
+checks read (`keep`), and the results a reader must see.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, NamedTuple
+
+from labourledger.authority import roles_allowed, speaks_for_facility
+from labourledger.verify.integrity import IssuerHeldRole, check_integrity_many
+from labourledger.verify.results import CheckResult, Outcome
+
+if TYPE_CHECKING:
+    from labourledger.envelope import SignedEntry
+    from labourledger.progress import Progress
+    from labourledger.verify.source import EvidenceSource
+    from labourledger.verify.verdict import CheckTally
+
+__all__ = ["CHUNK_ENTRIES", "CheckedEntries", "ReliedEntry", "check_relied"]
+
+#: Entries read and checked together: big enough that each chunk's signatures are spread
+#: over the cores, small enough that one chunk's bodies are a few MB.
+CHUNK_ENTRIES = 4096
+
+#: Kinds later checks read in full: a grievance update's grievance names its channel.
+_READ_IN_FULL = frozenset({"grievance_update"})
+
+
+class ReliedEntry(NamedTuple):
+    """What the report and the later checks read of a relied-on entry."""
+
+    kind: str
+    issuer: str
+    #: The root its stored proof leads to, and the transaction that anchored it (if known).
+    root: bytes | None
+    tx_hash: str | None
+
+
+@dataclass
+class CheckedEntries:
+    """Relied-on entries after their own checks."""
+
+    #: Every relied-on entry, revoked ones included.
+    relied: dict[str, ReliedEntry] = field(default_factory=dict)
+    #: The block, and its time, of the anchor holding each entry whose root the chain holds.
+    blocks: dict[str, int] = field(default_factory=dict)
+    anchored_at: dict[str, int] = field(default_factory=dict)
+    #: By entry, in order, its results a reader sees (those not passing, or every one when
+    #: all checks are kept); the passes were counted as they were made.
+    results: dict[str, list[CheckResult]] = field(default_factory=dict)
+    #: Entries that failed a check here.
+    failed: set[str] = field(default_factory=set)
+    #: Entries held in full: those asked for, grievance updates, and those that speak for a
+    #: facility (their issuer must operate it), unless they failed.
+    full: dict[str, SignedEntry] = field(default_factory=dict)
+    #: Of `full`, the entries that speak for a facility.
+    speakers: list[str] = field(default_factory=list)
+
+
+def _chunks(ids: Sequence[str]) -> Iterator[Sequence[str]]:
+    # Even chunks: a short last one would fall below the size worth spreading over cores.
+    size = -(-len(ids) // -(-len(ids) // CHUNK_ENTRIES)) if ids else 1
+    for start in range(0, len(ids), size):
+        yield ids[start : start + size]
+
+
+def _speaks(entry: SignedEntry, block: int, held: Callable[[str, str, int], bool]) -> bool:
+    return speaks_for_facility(entry.kind, entry.body, lambda: held("BRAND", entry.issuer, block))
+
+
+def check_relied(
+    source: EvidenceSource,
+    entry_ids: Sequence[str],
+    revoked: Collection[str],
+    held: Callable[[str, str, int], bool],
+    tally: CheckTally,
+    *,
+    keep: Collection[str],
+    progress: Progress | None = None,
+) -> CheckedEntries:
+    """Check every entry of `entry_ids` that is not `revoked`, a chunk at a time, counting
+    passes into `tally` as they are made; entries in `keep` are held in full."""
+    checked = CheckedEntries()
+    issuers: dict[str, str] = {}  # one string per issuer, not one per entry
+    done = 0
+    for ids in _chunks(entry_ids):
+        entries, proofs = source.entries(ids), source.proofs(ids)
+        for entry_id in ids:
+            entry, stored = entries[entry_id], proofs.get(entry_id)
+            issuer = issuers.setdefault(entry.issuer, entry.issuer)
+            checked.relied[entry_id] = ReliedEntry(
+                entry.kind,
+                issuer,
+                stored.proof.root if stored else None,
+                stored.tx_hash if stored else None,
+            )
+        todo = [i for i in ids if i not in revoked]
+        done += len(ids) - len(todo)
+        integrity = check_integrity_many(
+            [(entries[i], stored.proof if (stored := proofs.get(i)) else None) for i in todo],
+            source.domain,
+            source.chain.confirmations,
+            source.anchored_root,
+        )
+        for entry_id, checks in zip(todo, integrity, strict=True):
+            if progress:
+                progress(done, len(entry_ids))  # the signature checks are the work
+            done += 1
+            entry = entries[entry_id]
+            root = checked.relied[entry_id].root
+            anchored = source.anchored_root(root) if root else None
+            block = anchored.block_number if anchored else None
+            if anchored:
+                checked.blocks[entry_id] = anchored.block_number
+                checked.anchored_at[entry_id] = anchored.timestamp
+            checks.append(IssuerHeldRole(roles_allowed(entry.kind, entry.body), block, held)(entry))
+            # A pending anchor (too few confirmations) needs attention; the entry still counts.
+            failed = any(c.outcome is Outcome.FAIL for c in checks)
+            if failed:
+                checked.failed.add(entry_id)
+            speaks = not failed and block is not None and _speaks(entry, block, held)
+            if speaks:
+                checked.speakers.append(entry_id)
+            if speaks or entry_id in keep or entry.kind in _READ_IN_FULL:
+                checked.full[entry_id] = entry
+            if tally.all_checks:
+                checked.results[entry_id] = checks
+                continue
+            tally.extend(c for c in checks if c.outcome is Outcome.PASS)
+            if shown := [c for c in checks if c.outcome is not Outcome.PASS]:
+                checked.results[entry_id] = shown
+    return checked
