@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 from eth_account.signers.local import LocalAccount
 
@@ -29,6 +29,7 @@ from labourledger.errors import InputError, NextStep
 from labourledger.exchange import write_entry_file
 from labourledger.gcpause import gc_paused
 from labourledger.kinds import EvidenceRef, evidence_ref
+from labourledger.mirror.rows import EntryRows, entry_rows
 from labourledger.models import Anchor, Proof
 from labourledger.parallel import map_chunks
 from labourledger.progress import Progress
@@ -65,6 +66,8 @@ SIGN_CHUNK = 250
 STORE_CHUNK = 250
 #: New entries in one store after which the mirror's planner statistics are refreshed.
 ANALYZE_AFTER = 5_000
+
+T = TypeVar("T")
 
 #: What signs an entry: a signer, or a callable that returns one for the role the entry needs
 #: (`authority.roles_allowed`), called only once the input is checked, so a typo costs no
@@ -185,10 +188,10 @@ def record_many(
             f"an external signer signs one entry at a time; these are {len(bodies)}",
             next_step=NextStep.SIGN_WITH_KEY,
         )
-    signed = _sign_all(ledger.domain, kind, bodies, signer, issued_at)
+    signed = _sign_all(ledger, kind, bodies, signer, issued_at)
     if kind == "revocation":
         signed = list(signed)
-        _check_revocations(ledger, signed, signer.address)
+        _check_revocations(ledger, [entry for entry, _ in signed], signer.address)
     entries: list[SignedEntry] = []
     batches = _collected(_batches(signed), entries)
     _store(ledger, batches, len(bodies), progress=progress, fresh=True)
@@ -196,18 +199,28 @@ def record_many(
 
 
 def _sign_all(
-    domain: Domain,
+    ledger: Ledger,
     kind: Kind,
     bodies: Sequence[Mapping[str, Any]],
     signer: HashSigner,
     issued_at: int | None,
-) -> Iterable[SignedEntry]:
-    """`bodies` validated and signed, in order, as each chunk is done; with a key held here,
-    in a forked worker per core from POOL_MIN_BODIES on (the workers inherit the key; only
-    entries come back). A bad body among several raises InputError naming its row (1 for
-    the first)."""
+) -> Iterable[tuple[SignedEntry, EntryRows]]:
+    """`bodies` validated and signed, with the mirror rows of each, in order, as each chunk
+    is done; with a key held here, in a forked worker per core from POOL_MIN_BODIES on (the
+    workers inherit the key; only entries and rows come back). A bad body among several
+    raises InputError naming its row (1 for the first)."""
     key = _local_key(signer)
-    job = functools.partial(_sign_rows, domain, kind, signer, key, issued_at, len(bodies) > 1)
+    chain = ledger.config.chain
+    job = functools.partial(
+        _sign_rows,
+        ledger.domain,
+        (chain.chain_id, chain.contract),
+        kind,
+        signer,
+        key,
+        issued_at,
+        len(bodies) > 1,
+    )
     rows = list(enumerate(bodies, 1))
     if key is None:
         # A signer holding its own key is asked here, one entry at a time, all before the
@@ -218,21 +231,23 @@ def _sign_all(
 
 def _sign_rows(
     domain: Domain,
+    chain: tuple[int, str],
     kind: Kind,
     signer: HashSigner,
     key: SigningKey | None,
     issued_at: int | None,
     numbered: bool,
     rows: Sequence[tuple[int, Mapping[str, Any]]],
-) -> list[SignedEntry]:
+) -> list[tuple[SignedEntry, EntryRows]]:
     signed = []
     for row, body in rows:
         try:
-            signed.append(_sign(domain, kind, body, signer, key, issued_at))
+            entry = _sign(domain, kind, body, signer, key, issued_at)
         except InputError as exc:
             if not numbered:
                 raise
             raise InputError(f"row {row}: {exc}", next_step=exc.next_step) from None
+        signed.append((entry, _rows(entry, *chain)))
     return signed
 
 
@@ -257,30 +272,32 @@ def store(
 ) -> int:
     """Store signed entries as pending in one transaction, with the `proofs` (already
     checked) of those anchored elsewhere; returns how many entries were new."""
+    chain = ledger.config.chain
+    rows = (_rows(e, chain.chain_id, chain.contract) for e in entries)
     return _store(
-        ledger, _batches(entries), len(entries), source=source, progress=progress, proofs=proofs
+        ledger, _batches(rows), len(entries), source=source, progress=progress, proofs=proofs
     )
 
 
-def _batches(entries: Iterable[SignedEntry]) -> Iterator[list[SignedEntry]]:
-    """`entries` in lists of STORE_CHUNK, the last shorter."""
-    it = iter(entries)
+def _batches(items: Iterable[T]) -> Iterator[list[T]]:
+    """`items` in lists of STORE_CHUNK, the last shorter."""
+    it = iter(items)
     while batch := list(itertools.islice(it, STORE_CHUNK)):
         yield batch
 
 
 def _collected(
-    batches: Iterable[list[SignedEntry]], into: list[SignedEntry]
-) -> Iterator[list[SignedEntry]]:
-    """`batches`, each added to `into` as it passes."""
+    batches: Iterable[list[tuple[SignedEntry, EntryRows]]], into: list[SignedEntry]
+) -> Iterator[list[EntryRows]]:
+    """The rows of `batches`, their entries added to `into` as they pass."""
     for batch in batches:
-        into += batch
-        yield batch
+        into += [entry for entry, _ in batch]
+        yield [rows for _, rows in batch]
 
 
 def _store(
     ledger: Ledger,
-    batches: Iterator[list[SignedEntry]],
+    batches: Iterator[list[EntryRows]],
     total: int,
     *,
     source: str = "local",
@@ -288,17 +305,15 @@ def _store(
     proofs: Sequence[CarriedProof] = (),
     fresh: bool = False,
 ) -> int:
-    """`store` of entries arriving in `batches`, `total` of them, stored as each arrives;
-    `fresh` when they were just signed here (see `add_entries`)."""
+    """`store` of entries' rows arriving in `batches`, `total` of them, stored as each
+    arrives; `fresh` when they were just signed here (see `add_rows`)."""
     new = done = 0
-    chain = ledger.config.chain
     # Taken before the transaction opens, so that workers signing the batches fork from a
     # process without an open write transaction.
     batch = next(batches, None)
     with ledger.mirror.transaction() as session:
         while batch is not None:
-            rows = [_stored(e, chain.chain_id, chain.contract) for e in batch]
-            new += ledger.mirror.add_entries(session, rows, source=source, fresh=fresh)
+            new += ledger.mirror.add_rows(session, batch, source=source, fresh=fresh)
             done += len(batch)
             if progress:
                 progress(done, total)
@@ -344,8 +359,10 @@ def add_proofs(ledger: Ledger, session: Any, carried: Sequence[CarriedProof]) ->
         ledger.mirror.add_proof(session, entry_id, anchor.root, proof.leaf_index, proof.path)
 
 
-def _stored(entry: SignedEntry, chain_id: int, contract: str) -> dict[str, Any]:
-    return entry.to_json_dict(with_iso=False) | {"chain_id": chain_id, "contract": contract}
+def _rows(entry: SignedEntry, chain_id: int, contract: str) -> EntryRows:
+    return entry_rows(
+        entry.to_json_dict(with_iso=False) | {"chain_id": chain_id, "contract": contract}
+    )
 
 
 def write_entries(

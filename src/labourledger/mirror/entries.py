@@ -5,28 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Select, Table, and_, func, insert, or_, select
+from sqlalchemy import ColumnElement, Connection, Select, and_, func, or_, select
 
 from labourledger.mirror import schema
 from labourledger.mirror.anchors import ON_CHAIN
 from labourledger.mirror.connection import Connected, as_dicts
-from labourledger.mirror.projections import rows_for
+from labourledger.mirror.rows import ENTRY_FIELDS, EntryRows, entry_rows, insert_rows
 
 __all__ = ["ENTRY_FIELDS", "EntryRecords"]
-
-ENTRY_FIELDS = (
-    "entry_id",
-    "issuer",
-    "kind",
-    "schema_version",
-    "subject",
-    "refs",
-    "issued_at",
-    "content_hash",
-    "signature",
-    "body",
-    "salt",
-)
 
 
 class EntryRecords(Connected):
@@ -45,42 +31,37 @@ class EntryRecords(Connected):
         fresh: bool = False,
     ) -> int:
         """Store signed entries (dicts of ENTRY_FIELDS + chain_id, contract) and their
-        projections in `conn`'s transaction, a few statements per batch; returns how many
-        were new. Entries already stored are skipped; `fresh` ones (just signed, each with
-        a new salt, so none can be stored yet) are not looked for."""
+        projections in `conn`'s transaction; returns how many were new (see `add_rows`)."""
+        return self.add_rows(conn, [entry_rows(x) for x in entries], source=source, fresh=fresh)
+
+    def add_rows(
+        self,
+        conn: Connection,
+        rows: Sequence[EntryRows],
+        *,
+        source: str,
+        fresh: bool = False,
+    ) -> int:
+        """Store entries' `rows` in `conn`'s transaction, a few statements per batch;
+        returns how many were new. Entries already stored are skipped; `fresh` ones (just
+        signed, each with a new salt, so none can be stored yet) are not looked for."""
         e = schema.entries
         known = set()
         if not fresh:
-            ids = [entry["entry_id"] for entry in entries]
             known = {
                 row["entry_id"]
                 for row in self._chunked_in(
-                    conn, e.c.entry_id, ids, lambda among: select(e.c.entry_id).where(among)
+                    conn,
+                    e.c.entry_id,
+                    [r.entry_id for r in rows],
+                    lambda among: select(e.c.entry_id).where(among),
                 )
             }
-        new: dict[str, Mapping[str, Any]] = {}
-        for entry in entries:
-            if entry["entry_id"] not in known:
-                new.setdefault(entry["entry_id"], entry)
-        if not new:
-            return 0
-        fields = (*ENTRY_FIELDS, "chain_id", "contract")
-        conn.execute(
-            insert(e), [{k: x[k] for k in fields} | {"source": source} for x in new.values()]
-        )
-        refs = [
-            {"entry_id": entry_id, "ref": ref}
-            for entry_id, x in new.items()
-            for ref in dict.fromkeys(x["refs"])
-        ]
-        if refs:
-            conn.execute(insert(schema.entry_refs), refs)
-        by_table: dict[Table, list[dict[str, Any]]] = {}
-        for entry_id, x in new.items():
-            for table, row in rows_for(entry_id, x["kind"], x["body"], x["subject"]):
-                by_table.setdefault(table, []).append(row)
-        for table, rows in by_table.items():
-            conn.execute(insert(table), rows)
+        new: dict[str, EntryRows] = {}
+        for row in rows:
+            if row.entry_id not in known:
+                new.setdefault(row.entry_id, row)
+        insert_rows(conn, new.values(), source=source)
         return len(new)
 
     def get_entry(self, entry_id: str) -> dict[str, Any] | None:
