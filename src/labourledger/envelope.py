@@ -346,6 +346,22 @@ class SignedEntry(Entry):
             data["issued_at_iso"] = self.issued_at_iso
         return data
 
+    @classmethod
+    def of_checked(cls, values: dict[str, Any]) -> SignedEntry:
+        """The entry of field `values` already checked (by `sign_entry`, maybe in another
+        process), built as unpickling builds one: 1 µs against `model_construct`'s 12 µs,
+        about a tenth of signing an entry."""
+        entry = cls.__new__(cls)
+        entry.__setstate__(
+            {
+                "__dict__": values,
+                "__pydantic_fields_set__": set(values),
+                "__pydantic_extra__": None,
+                "__pydantic_private__": None,
+            }
+        )
+        return entry
+
     def content_hash_matches(self) -> bool:
         """Whether `content_hash` is keccak256(salt ‖ JCS(body))."""
         try:
@@ -425,21 +441,6 @@ class SignatureRequested(LabourLedgerError):
         self.signer = signer
 
 
-def _unchecked(values: dict[str, Any]) -> SignedEntry:
-    """A SignedEntry of values already checked, built as unpickling builds one: 1 µs
-    against `model_construct`'s 12 µs, about a tenth of signing an entry."""
-    entry = SignedEntry.__new__(SignedEntry)
-    entry.__setstate__(
-        {
-            "__dict__": values,
-            "__pydantic_fields_set__": set(values),
-            "__pydantic_extra__": None,
-            "__pydantic_private__": None,
-        }
-    )
-    return entry
-
-
 def sign_entry(
     *,
     domain: Domain,
@@ -483,7 +484,7 @@ def sign_entry(
         # The signed fields were validated in `header`; the rest are made here.
         signature = sign_digest(entry_id, private_key)
         values = {**header.__dict__, "entry_id": entry_id, "body": dict(body), "salt": salt}
-        return _unchecked(values | {"signature": signature})
+        return SignedEntry.of_checked(values | {"signature": signature})
     draft = UnsignedEntry(**dict(header), entry_id=entry_id, body=dict(body), salt=salt)
     if isinstance(signer, ExternalSigner):
         raise SignatureRequested(draft, domain, signer)

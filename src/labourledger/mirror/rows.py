@@ -37,6 +37,8 @@ ENTRY_FIELDS = (
 )
 #: The columns of an entry's row, in its tuple's order; the store adds `source`.
 _ENTRY_COLUMNS = (*ENTRY_FIELDS, "chain_id", "contract")
+#: `json.dumps` with its defaults (as SQLAlchemy calls it), less its per-call argument checks.
+_dumps = json.JSONEncoder().encode
 _ENTRY_JSON = frozenset(c.name for c in schema.entries.columns if isinstance(c.type, JSON))
 
 
@@ -59,10 +61,10 @@ def _columns(table: Table) -> tuple[tuple[str, bool], ...]:
 def entry_rows(entry: Mapping[str, Any]) -> EntryRows:
     """The rows of a signed entry given as a dict of ENTRY_FIELDS + chain_id, contract."""
     entry_id = entry["entry_id"]
-    values = tuple(json.dumps(entry[f]) if f in _ENTRY_JSON else entry[f] for f in _ENTRY_COLUMNS)
+    values = tuple(_dumps(entry[f]) if f in _ENTRY_JSON else entry[f] for f in _ENTRY_COLUMNS)
     refs = [("entry_refs", (entry_id, ref)) for ref in dict.fromkeys(entry["refs"])]
     projected = [
-        (table.name, tuple(json.dumps(row[n]) if js else row[n] for n, js in _columns(table)))
+        (table.name, tuple(_dumps(row[n]) if js else row[n] for n, js in _columns(table)))
         for table, row in rows_for(entry_id, entry["kind"], entry["body"], entry["subject"])
     ]
     return EntryRows(entry_id, values, (*refs, *projected))
