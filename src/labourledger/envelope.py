@@ -72,6 +72,8 @@ _DOMAIN_TYPE: Final = (
 )
 _ENTRY_TYPEHASH: Final = keccak256(ENTRY_TYPE.encode())
 _DOMAIN_TYPEHASH: Final = keccak256(_DOMAIN_TYPE.encode())
+#: keccak256 of no refs (most kinds have none): a microsecond an entry, the call's own cost.
+_NO_REFS_HASH: Final = keccak256(b"")
 
 #: The EIP-712 `types` object, as wallets and `eth_account` expect it.
 EIP712_TYPES: Final[dict[str, list[dict[str, str]]]] = {
@@ -231,7 +233,7 @@ class Entry(BaseModel):
             + _kind_hash(self.kind)
             + self.schema_version.to_bytes(32, "big")
             + self.subject
-            + keccak256(b"".join(self.refs))
+            + (keccak256(b"".join(self.refs)) if self.refs else _NO_REFS_HASH)
             + self.issued_at.to_bytes(32, "big")
             + self.content_hash
         )
@@ -484,7 +486,8 @@ def sign_entry(
         # The signed fields were validated in `header`; the rest are made here.
         signature = sign_digest(entry_id, private_key)
         values = {**header.__dict__, "entry_id": entry_id, "body": dict(body), "salt": salt}
-        return SignedEntry.of_checked(values | {"signature": signature})
+        values["signature"] = signature
+        return SignedEntry.of_checked(values)
     draft = UnsignedEntry(**dict(header), entry_id=entry_id, body=dict(body), salt=salt)
     if isinstance(signer, ExternalSigner):
         raise SignatureRequested(draft, domain, signer)

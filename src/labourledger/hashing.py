@@ -39,6 +39,7 @@ _json_dumps = json.JSONEncoder(
 
 
 _SCALARS: Final = frozenset({str, bool, type(None)})
+_STR: Final = frozenset({str})
 
 
 def _plain(value: Any) -> bool:
@@ -50,7 +51,7 @@ def _plain(value: Any) -> bool:
     """
     kind = type(value)
     if kind is dict:
-        if not all(type(k) is str for k in value):
+        if not set(map(type, value)) <= _STR:  # half the time of all(... for k in value)
             return False
         keys = "".join(value)
         if not (keys.isascii() or max(keys) <= "\uffff"):
