@@ -3,23 +3,31 @@
 Workers are forked, not spawned: they inherit the items and the function instead of
 receiving them pickled (entries carry their bodies; nothing of a key or account is sent
 anywhere), and they start in milliseconds rather than re-importing the library. Only
-results travel, pickled, so they should be small.
+results travel, pickled, each worker's through its own pipe, so they should be small.
 """
 
 from __future__ import annotations
 
 import os
+import signal
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, NoReturn, TypeVar
+
+if TYPE_CHECKING:
+    from multiprocessing.connection import Connection
 
 __all__ = ["cores", "map_chunks"]
 
 T = TypeVar("T")
 R = TypeVar("R")
 
-# The job the workers were forked with; None in any process not running one.
-_job: tuple[Callable[[Sequence[Any]], list[Any]], Sequence[Any]] | None = None
+#: Bytes a worker's pipe holds (Linux lets a process ask up to 1 MiB): with the default
+#: 64 KiB a worker waits, mid-result, for this process to finish with the chunk before.
+_PIPE_BYTES = 1 << 20
+
+# True in a worker: a job inside a job runs serially rather than fork from a worker.
+_in_worker = False
 
 
 def cores() -> int:
@@ -31,21 +39,9 @@ def cores() -> int:
 
 
 def _can_fork() -> bool:
-    import multiprocessing
-
     # Forking a process with other threads can copy a lock some thread holds (a web server's
-    # worker thread, say); a job inside a job would fork from a worker. Both run serially.
-    return (
-        "fork" in multiprocessing.get_all_start_methods()
-        and threading.active_count() == 1
-        and _job is None
-    )
-
-
-def _run(start: int, stop: int) -> list[Any]:
-    assert _job is not None, "a worker runs only the job it was forked with"
-    fn, items = _job
-    return fn(items[start:stop])
+    # worker thread, say). Such a process, and a worker, run jobs serially.
+    return hasattr(os, "fork") and threading.active_count() == 1 and not _in_worker
 
 
 def map_chunks(
@@ -56,26 +52,90 @@ def map_chunks(
     process can fork, else in this process.
 
     Results are yielded as their chunk finishes, so a caller can use them while the
-    workers go on.
+    workers go on. An exception `fn` raises in a worker is raised here, in its turn.
     """
     starts = range(0, len(items), chunk)
-    workers = cores()
+    workers = min(cores(), len(starts))
     if len(items) < min_items or workers < 2 or not _can_fork():
         for start in starts:
             yield from fn(items[start : start + chunk])
         return
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
+    yield from _forked(fn, items, chunk, [starts[n::workers] for n in range(workers)])
 
-    global _job
-    _job = (fn, items)
+
+def _forked(
+    fn: Callable[[Sequence[T]], list[R]],
+    items: Sequence[T],
+    chunk: int,
+    shares: list[range],
+) -> Iterator[R]:
+    """`map_chunks` in a forked worker per share of chunk starts, dealt round-robin, so the
+    chunks come back in order by reading the workers in turn."""
+    import multiprocessing
+
+    pipes: list[Connection] = []
+    pids: list[int] = []
+    done = False
     try:
-        context = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(workers, mp_context=context) as pool:
-            # The pool forks all its workers on the first submission, while `_job` is set.
-            done = pool.map(_run, starts, [start + chunk for start in starts])
-            _job = None
-            for results in done:
-                yield from results
+        for share in shares:
+            receive, send = multiprocessing.Pipe(duplex=False)
+            _widen(send)
+            pid = os.fork()
+            if pid == 0:
+                _work(fn, items, chunk, share, send)
+            send.close()
+            pipes.append(receive)
+            pids.append(pid)
+        for turn in range(sum(len(share) for share in shares)):
+            pipe = pipes[turn % len(pipes)]
+            try:
+                ok, results = pipe.recv()
+            except EOFError:
+                raise ChildProcessError("a worker ended without sending its results") from None
+            if not ok:
+                raise results
+            yield from results
+        done = True
     finally:
-        _job = None
+        for pid in pids:
+            if not done:
+                os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+        for pipe in pipes:
+            pipe.close()
+
+
+def _widen(pipe: Connection) -> None:
+    try:
+        import fcntl
+
+        fcntl.fcntl(pipe.fileno(), fcntl.F_SETPIPE_SZ, _PIPE_BYTES)
+    except (ImportError, AttributeError, OSError):
+        pass  # not Linux, or a lower limit: results wait a little more for the reader
+
+
+def _work(
+    fn: Callable[[Sequence[T]], list[R]],
+    items: Sequence[T],
+    chunk: int,
+    share: range,
+    pipe: Connection,
+) -> NoReturn:
+    """A worker's life: `fn` of each chunk of its share sent back in order, or the first
+    exception; then it exits at once, running nothing of the parent's (no atexit, no
+    flushing of inherited buffers)."""
+    global _in_worker
+    _in_worker = True
+    code = 0
+    try:
+        for start in share:
+            try:
+                results = fn(items[start : start + chunk])
+            except Exception as exc:
+                pipe.send((False, exc))
+                break
+            pipe.send((True, results))
+    except BaseException:
+        code = 1  # the parent sees the pipe close without the results
+    finally:
+        os._exit(code)

@@ -11,8 +11,9 @@ serialiser is configured), so the stored text is the same.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import cache
+from operator import itemgetter
 from typing import Any, NamedTuple
 
 from sqlalchemy import JSON, Connection, Table
@@ -35,11 +36,10 @@ ENTRY_FIELDS = (
     "body",
     "salt",
 )
-#: The columns of an entry's row, in its tuple's order; the store adds `source`.
-_ENTRY_COLUMNS = (*ENTRY_FIELDS, "chain_id", "contract")
 #: `json.dumps` with its defaults (as SQLAlchemy calls it), less its per-call argument checks.
 _dumps = json.JSONEncoder().encode
-_ENTRY_JSON = frozenset(c.name for c in schema.entries.columns if isinstance(c.type, JSON))
+#: Columns of `entries` not in an entry's row: numbered by the database, given by the store.
+_NOT_IN_ROW = ("seq", "source")
 
 
 class EntryRows(NamedTuple):
@@ -52,22 +52,41 @@ class EntryRows(NamedTuple):
     children: tuple[tuple[str, tuple[Any, ...]], ...]
 
 
+class _Layout(NamedTuple):
+    names: tuple[str, ...]
+    values: Callable[[Mapping[str, Any]], tuple[Any, ...]]  # a row's, in `names` order
+    json_at: tuple[int, ...]  # positions of the JSON columns
+
+
 @cache
-def _columns(table: Table) -> tuple[tuple[str, bool], ...]:
-    """The table's columns in order, each with whether it holds JSON."""
-    return tuple((c.name, isinstance(c.type, JSON)) for c in table.columns)
+def _layout(table: Table) -> _Layout:
+    columns = [c for c in table.columns if table is not schema.entries or c.name not in _NOT_IN_ROW]
+    names = tuple(c.name for c in columns)
+    json_at = tuple(i for i, c in enumerate(columns) if isinstance(c.type, JSON))
+    return _Layout(names, itemgetter(*names), json_at)
+
+
+def _row(table: Table, row: Mapping[str, Any]) -> tuple[Any, ...]:
+    """`row`'s values in `table`'s column order, JSON columns as text."""
+    layout = _layout(table)
+    values = layout.values(row)
+    if not layout.json_at:
+        return values
+    serialised = list(values)
+    for i in layout.json_at:
+        serialised[i] = _dumps(serialised[i])
+    return tuple(serialised)
 
 
 def entry_rows(entry: Mapping[str, Any]) -> EntryRows:
     """The rows of a signed entry given as a dict of ENTRY_FIELDS + chain_id, contract."""
     entry_id = entry["entry_id"]
-    values = tuple(_dumps(entry[f]) if f in _ENTRY_JSON else entry[f] for f in _ENTRY_COLUMNS)
     refs = [("entry_refs", (entry_id, ref)) for ref in dict.fromkeys(entry["refs"])]
     projected = [
-        (table.name, tuple(_dumps(row[n]) if js else row[n] for n, js in _columns(table)))
+        (table.name, _row(table, row))
         for table, row in rows_for(entry_id, entry["kind"], entry["body"], entry["subject"])
     ]
-    return EntryRows(entry_id, values, (*refs, *projected))
+    return EntryRows(entry_id, _row(schema.entries, entry), (*refs, *projected))
 
 
 def _insert(conn: Connection, table: str, columns: Sequence[str]) -> str:
@@ -93,7 +112,8 @@ def insert_rows(conn: Connection, rows: Iterable[EntryRows], *, source: str) -> 
             by_table.setdefault(table, []).append(child)
     if not entries:
         return
-    conn.exec_driver_sql(_insert(conn, "entries", (*_ENTRY_COLUMNS, "source")), entries)
+    columns = (*_layout(schema.entries).names, "source")
+    conn.exec_driver_sql(_insert(conn, "entries", columns), entries)
     for table, values in by_table.items():
-        columns = [name for name, _ in _columns(schema.metadata.tables[table])]
+        columns = _layout(schema.metadata.tables[table]).names
         conn.exec_driver_sql(_insert(conn, table, columns), values)
