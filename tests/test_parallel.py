@@ -1,0 +1,59 @@
+"""Forked workers fail as the same work would here: the first failing chunk's exception, in
+its turn, and a worker that dies is reported rather than waited for."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+# Run in a fresh interpreter: a thread some other test left running would keep the pool unused.
+_FAILING = """
+import os
+from labourledger import parallel
+
+def pids(chunk):
+    return [os.getpid()] * len(chunk)
+
+assert set(parallel.map_chunks(pids, range(40), chunk=5, min_items=10)) - {os.getpid()}
+
+def failing(chunk):
+    # Chunks 3 (items 15-19) and 4 (20-24) go to different workers; both fail.
+    bad = [x for x in chunk if x in (17, 23)]
+    if bad:
+        raise ValueError(f"item {bad[0]}")
+    return list(chunk)
+
+got = []
+try:
+    for x in parallel.map_chunks(failing, range(40), chunk=5, min_items=10):
+        got.append(x)
+except ValueError as exc:
+    assert str(exc) == "item 17", exc
+    assert got == list(range(15)), got  # everything before the failing chunk, in order
+else:
+    raise AssertionError("no error")
+
+def dying(chunk):
+    if 12 in chunk:
+        os._exit(3)
+    return list(chunk)
+
+try:
+    list(parallel.map_chunks(dying, range(40), chunk=5, min_items=10))
+except ChildProcessError:
+    pass
+else:
+    raise AssertionError("a dead worker went unnoticed")
+# No worker is left behind: every child was reaped.
+try:
+    os.waitpid(-1, os.WNOHANG)
+except ChildProcessError:
+    print("ok")
+"""
+
+
+def test_workers_fail_in_order_and_a_dead_worker_is_reported() -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", _FAILING], capture_output=True, text=True, timeout=120
+    )
+    assert done.stdout.strip() == "ok", done.stderr
