@@ -54,11 +54,13 @@ __all__ = [
     "write_entries",
 ]
 
-#: Bodies from which `record_many` validates and signs in a worker per core while this
-#: process stores. Measured on 2 cores with 3,000 facilities into SQLite: serially 125 µs
-#: of CPU a body; pooled, 65 µs here and 100 µs in the workers, plus 20-60 ms to start and
-#: stop them. With both cores free that pays from about 500 bodies; with both busy (load
-#: 4) pooling took 1.2-1.9 times as long as serial signing at 250 to 3,000 bodies.
+#: Bodies from which `record_many` validates and signs (and makes the mirror rows) in a
+#: worker per core while this process stores. Measured on 2 cores with 3,000 facilities into
+#: SQLite: serially ~100 µs of CPU a body; pooled, ~35 µs here and ~100 µs in the workers,
+#: plus ~5 ms to start and stop them. With both cores free those costs pay from about 500
+#: bodies (3,000: 214-242 ms against 310-330 serially); with both busy pooling loses, as the
+#: scheduler shares the cores among sessions, not processes (load 3.5: 1,000 bodies in 227
+#: ms against 187 ms, 3,000 in 747 ms against 441 ms). 1,000 keeps small batches serial.
 POOL_MIN_BODIES = 1000
 #: Bodies a worker validates and signs at a time.
 SIGN_CHUNK = 250
