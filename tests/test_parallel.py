@@ -1,10 +1,16 @@
 """Forked workers fail as the same work would here: the first failing chunk's exception, in
-its turn, and a worker that dies is reported rather than waited for."""
+its turn, and a worker that dies is reported rather than waited for. A core counts as spare
+for a worker while the load average is under the number of cores."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+
+import pytest
+
+from labourledger import parallel
 
 # Run in a fresh interpreter: a thread some other test left running would keep the pool unused.
 _FAILING = """
@@ -57,3 +63,12 @@ def test_workers_fail_in_order_and_a_dead_worker_is_reported() -> None:
         [sys.executable, "-c", _FAILING], capture_output=True, text=True, timeout=120
     )
     assert done.stdout.strip() == "ok", done.stderr
+
+
+@pytest.mark.parametrize(("load", "spare"), [(0.3, True), (1.9, True), (2.0, False), (4.5, False)])
+def test_a_core_is_spare_while_the_load_is_under_the_cores(
+    monkeypatch: pytest.MonkeyPatch, load: float, spare: bool
+) -> None:
+    monkeypatch.setattr(parallel, "cores", lambda: 2)
+    monkeypatch.setattr(os, "getloadavg", lambda: (load, load, load))
+    assert parallel.spare_core() is spare

@@ -64,13 +64,20 @@ def signing(
     """In workers, a few bodies go to a chunk and are stored a few at a time, so a batch is
     stored before a later chunk fails."""
     found = Signing(request.param, tmp_path / "signers")
-    found.log.touch()
     if found.where == "workers":
         # Two workers even on a one-core machine: the test is about where signing happens.
         monkeypatch.setattr(parallel, "cores", lambda: 2)
+        monkeypatch.setattr(recording, "spare_core", lambda: True)
         monkeypatch.setattr(recording, "POOL_MIN_BODIES", 4)
         monkeypatch.setattr(recording, "SIGN_CHUNK", 3)
         monkeypatch.setattr(recording, "STORE_CHUNK", 4)
+    _note_signers(found, monkeypatch)
+    return found
+
+
+def _note_signers(found: Signing, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Have each process that signs a chunk write its id to `found.log`."""
+    found.log.touch()
     sign_rows = recording._sign_rows
 
     def noted(*args: Any) -> Any:
@@ -79,7 +86,6 @@ def signing(
         return sign_rows(*args)
 
     monkeypatch.setattr(recording, "_sign_rows", noted)
-    return found
 
 
 def _facility(n: int) -> dict[str, Any]:
@@ -131,4 +137,17 @@ def test_a_bad_body_stores_nothing_and_is_named_by_its_row(
     assert message.startswith("row 10: body.country: 'XX' is not an ISO 3166-1")
     assert "\n" not in message
     assert ledger.mirror.counts()["entries"] == 0
+    signing.check()
+
+
+def test_a_busy_machine_signs_here(
+    ledger: Ledger, brand: LocalAccount, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(parallel, "cores", lambda: 2)
+    monkeypatch.setattr(recording, "POOL_MIN_BODIES", 4)
+    monkeypatch.setattr(recording, "spare_core", lambda: False)
+    signing = Signing("here", tmp_path / "signers")
+    _note_signers(signing, monkeypatch)
+    entries = ledger.record_many("facility", [_facility(n) for n in range(10)], brand)
+    assert ledger.mirror.counts()["entries"] == len(entries) == 10
     signing.check()

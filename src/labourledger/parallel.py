@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, NoReturn, TypeVar
 if TYPE_CHECKING:
     from multiprocessing.connection import Connection
 
-__all__ = ["cores", "map_chunks"]
+__all__ = ["cores", "map_chunks", "spare_core"]
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -36,6 +36,17 @@ def cores() -> int:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # not Linux
         return os.cpu_count() or 1
+
+
+def spare_core() -> bool:
+    """Whether a core looks free for a worker: the 1-minute load average (this process
+    included) is under the number of cores. Linux shares the cores among sessions, not
+    processes, so on a busy machine workers get no more CPU than this process alone and
+    only add the cost of forking and sending their results back."""
+    try:
+        return os.getloadavg()[0] < cores()
+    except (AttributeError, OSError):  # no load average here
+        return True
 
 
 def _can_fork() -> bool:

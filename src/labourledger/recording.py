@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import sys
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -31,7 +32,7 @@ from labourledger.gcpause import gc_paused
 from labourledger.kinds import EvidenceRef, evidence_ref
 from labourledger.mirror.rows import EntryRows, entry_rows
 from labourledger.models import Anchor, Proof
-from labourledger.parallel import map_chunks
+from labourledger.parallel import map_chunks, spare_core
 from labourledger.progress import Progress
 from labourledger.revoking import refusal_now
 
@@ -55,12 +56,12 @@ __all__ = [
 ]
 
 #: Bodies from which `record_many` validates and signs (and makes the mirror rows) in a
-#: worker per core while this process stores. Measured on 2 cores with 3,000 facilities into
-#: SQLite: serially ~100 µs of CPU a body; pooled, ~35 µs here and ~100 µs in the workers,
-#: plus ~5 ms to start and stop them. With both cores free those costs pay from about 500
-#: bodies (3,000: 214-242 ms against 310-330 serially); with both busy pooling loses, as the
-#: scheduler shares the cores among sessions, not processes (load 3.5: 1,000 bodies in 227
-#: ms against 187 ms, 3,000 in 747 ms against 441 ms). 1,000 keeps small batches serial.
+#: worker per core while this process stores, when a core is free (`parallel.spare_core`).
+#: Measured on 2 cores with 3,000 facilities into SQLite: serially ~100 µs of CPU a body;
+#: pooled, ~35 µs here and ~100 µs in the workers, plus ~5 ms to start and stop them. With
+#: both cores free those costs pay from about 500 bodies (3,000: 214-242 ms against 310-330
+#: serially); with both busy pooling loses (load 3.5: 1,000 bodies in 227 ms against 187 ms,
+#: 3,000 in 747 ms against 441 ms). 1,000 keeps small batches serial.
 POOL_MIN_BODIES = 1000
 #: Bodies a worker validates and signs at a time.
 SIGN_CHUNK = 250
@@ -228,7 +229,8 @@ def _sign_all(
         # A signer holding its own key is asked here, one entry at a time, all before the
         # mirror's transaction opens: it may take its time.
         return job(rows)
-    return map_chunks(job, rows, chunk=SIGN_CHUNK, min_items=POOL_MIN_BODIES)
+    pooled = POOL_MIN_BODIES if spare_core() else sys.maxsize
+    return map_chunks(job, rows, chunk=SIGN_CHUNK, min_items=pooled)
 
 
 def _sign_rows(
