@@ -267,11 +267,30 @@ def _among(conn: Connection, column: Column[Any], values: list[str]) -> ColumnEl
     return column.in_(values)
 
 
+#: SQLite's page cache for bulk writes, and its default (both in KiB, as negative numbers).
+_WRITE_CACHE, _DEFAULT_CACHE = -65536, -2000
+
+
+@contextmanager
+def write_cache(conn: Connection) -> Iterator[None]:
+    """On SQLite, a 64 MiB page cache for a bulk write in `conn`: at the default 2 MiB,
+    inserts slow down as the mirror outgrows it (71 -> 176 ms for 3,000 facilities over
+    four runs). Reads keep the default: a verify would otherwise hold a 50 MB mirror's pages
+    on top of its evidence."""
+    if conn.dialect.name != "sqlite":
+        yield
+        return
+    conn.exec_driver_sql(f"PRAGMA cache_size={_WRITE_CACHE}")
+    try:
+        yield
+    finally:
+        conn.exec_driver_sql(f"PRAGMA cache_size={_DEFAULT_CACHE}")
+
+
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cursor = dbapi_conn.cursor()
     # Foreign keys are off by default in SQLite; WAL lets readers work while a writer commits.
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=30000")
-    cursor.execute("PRAGMA cache_size=-65536")
     cursor.close()

@@ -9,7 +9,7 @@ from sqlalchemy import ColumnElement, Connection, Select, and_, func, or_, selec
 
 from labourledger.mirror import schema
 from labourledger.mirror.anchors import ON_CHAIN
-from labourledger.mirror.connection import Connected, as_dicts
+from labourledger.mirror.connection import Connected, as_dicts, write_cache
 from labourledger.mirror.rows import ENTRY_FIELDS, EntryRows, entry_rows, insert_rows
 
 __all__ = ["ENTRY_FIELDS", "EntryRecords"]
@@ -61,7 +61,8 @@ class EntryRecords(Connected):
         for row in rows:
             if row.entry_id not in known:
                 new.setdefault(row.entry_id, row)
-        insert_rows(conn, new.values(), source=source)
+        with write_cache(conn):
+            insert_rows(conn, new.values(), source=source)
         return len(new)
 
     def get_entry(self, entry_id: str) -> dict[str, Any] | None:
