@@ -194,7 +194,7 @@ def record_many(
     signed = _sign_all(ledger, kind, bodies, signer, issued_at)
     if kind == "revocation":
         signed = list(signed)
-        _check_revocations(ledger, [str(e["body"]["target"]) for e, _ in signed], signer.address)
+        _check_revocations(ledger, [entry for entry, _ in signed], signer.address)
     entries: list[SignedEntry] = []
     batches = _collected(_batches(signed), entries)
     _store(ledger, batches, len(bodies), progress=progress, fresh=True)
@@ -207,8 +207,8 @@ def _sign_all(
     bodies: Sequence[Mapping[str, Any]],
     signer: HashSigner,
     issued_at: int | None,
-) -> Iterable[tuple[dict[str, Any], EntryRows]]:
-    """The field values of `bodies` validated and signed, with the mirror rows of each, in
+) -> Iterable[tuple[SignedEntry, EntryRows]]:
+    """`bodies` validated and signed, with the mirror rows of each, in
     order, as each chunk is done; with a key held here, in a forked worker per core from
     POOL_MIN_BODIES on (the workers inherit the key; only entries and rows come back). A
     bad body among several raises InputError naming its row (1 for the first)."""
@@ -242,9 +242,7 @@ def _sign_rows(
     issued_at: int | None,
     numbered: bool,
     rows: Sequence[tuple[int, Mapping[str, Any]]],
-) -> list[tuple[dict[str, Any], EntryRows]]:
-    # An entry goes back as its field values: pickled, a third of the pydantic model's
-    # pickle, and rebuilt without checks (`SignedEntry.of_checked`) by the process storing it.
+) -> list[tuple[SignedEntry, EntryRows]]:
     signed = []
     for row, body in rows:
         try:
@@ -253,13 +251,13 @@ def _sign_rows(
             if not numbered:
                 raise
             raise InputError(f"row {row}: {exc}", next_step=exc.next_step) from None
-        signed.append((entry.__dict__, _rows(entry, *chain)))
+        signed.append((entry, _rows(entry, *chain)))
     return signed
 
 
-def _check_revocations(ledger: Ledger, targets: Sequence[str], signer: str) -> None:
-    """Refuse, before anything is stored, a revocation (of `targets`) its signer may not
-    issue."""
+def _check_revocations(ledger: Ledger, entries: Sequence[SignedEntry], signer: str) -> None:
+    """Refuse, before anything is stored, a revocation its signer may not issue."""
+    targets = [str(e.body["target"]) for e in entries]
     held = ledger.mirror.get_entries(targets)
     for target in targets:
         issuer = held[target]["issuer"] if target in held else None
@@ -293,11 +291,11 @@ def _batches(items: Iterable[T]) -> Iterator[list[T]]:
 
 
 def _collected(
-    batches: Iterable[list[tuple[dict[str, Any], EntryRows]]], into: list[SignedEntry]
+    batches: Iterable[list[tuple[SignedEntry, EntryRows]]], into: list[SignedEntry]
 ) -> Iterator[list[EntryRows]]:
     """The rows of `batches`, their entries added to `into` as they pass."""
     for batch in batches:
-        into += [SignedEntry.of_checked(values) for values, _ in batch]
+        into += [entry for entry, _ in batch]
         yield [rows for _, rows in batch]
 
 
