@@ -47,7 +47,18 @@ _BODY = st.dictionaries(
     max_size=6,
 )
 _TAMPER = st.sampled_from(
-    ["none", "none", "body", "issuer", "entry_id", "other_key", "proof", "pending", "shallow"]
+    [
+        "none",
+        "none",
+        "body",
+        "issuer",
+        "entry_id",
+        "other_key",
+        "proof",
+        "pending",
+        "shallow",
+        "size",
+    ]
 )
 
 
@@ -89,6 +100,8 @@ def _case(
             proof = InclusionProof(proof.root, proof.leaf_index, proof.tree_size, [keccak(b"x")])
         elif how == "pending":
             proof = None
+        elif how == "size" and proof is not None:  # same root, another claimed size
+            proof = InclusionProof(proof.root, proof.leaf_index, proof.tree_size + 1, proof.path)
         elif how == "shallow" and proof is not None:
             proof = InclusionProof(shallow, proof.leaf_index, proof.tree_size, proof.path)
         items.append((entry, proof))

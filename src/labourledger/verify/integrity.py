@@ -337,30 +337,33 @@ def _facts(
 
 
 _DomainChecks = tuple[ContentHashMatches, EntryIdMatches, SignatureMatchesIssuer]
+_AnchorChecks = tuple[IncludedInAnchor, SignedBeforeAnchor]
 
 
 def _judged(
-    entry: SignedEntry,
-    proof: InclusionProof | None,
-    anchored: AnchoredRoot | None,
-    checks: _DomainChecks,
-    min_confirmations: int,
-    facts: _Facts,
+    entry: SignedEntry, checks: _DomainChecks, anchor: _AnchorChecks, facts: _Facts
 ) -> list[CheckResult]:
     content_ok, id_ok, signer, included = facts
     content, ident, signature = checks
+    inclusion, timing = anchor
     entry_id = to_hex(entry.entry_id)
     return [
         content.judge(entry_id, content_ok),
         ident.judge(entry_id, id_ok),
         signature.judge(entry_id, entry.issuer, signer),
-        IncludedInAnchor(proof, anchored, min_confirmations).judge(entry_id, included),
-        SignedBeforeAnchor(anchored).judge(entry_id, entry),
+        inclusion.judge(entry_id, included),
+        timing.judge(entry_id, entry),
     ]
 
 
 def _domain_checks(domain: Domain) -> _DomainChecks:
     return ContentHashMatches(), EntryIdMatches(domain), SignatureMatchesIssuer(domain)
+
+
+def _anchor_checks(
+    proof: InclusionProof | None, anchored: AnchoredRoot | None, min_confirmations: int
+) -> _AnchorChecks:
+    return IncludedInAnchor(proof, anchored, min_confirmations), SignedBeforeAnchor(anchored)
 
 
 def check_integrity(
@@ -373,7 +376,8 @@ def check_integrity(
     """Content hash, entry id, signature, inclusion and anchor time of one entry: the
     results of those five checks, with each digest computed once."""
     [facts] = _facts(domain, [(entry, proof)])
-    return _judged(entry, proof, anchored, _domain_checks(domain), min_confirmations, facts)
+    anchor = _anchor_checks(proof, anchored, min_confirmations)
+    return _judged(entry, _domain_checks(domain), anchor, facts)
 
 
 def check_integrity_many(
@@ -385,12 +389,20 @@ def check_integrity_many(
     """`check_integrity` of each (entry, proof), in order, as each is done.
 
     From POOL_MIN_ENTRIES entries on, the hashing and signature recovery run in a forked
-    worker per core; `anchored_root` (what the chain holds for a root) is asked only here.
+    worker per core; `anchored_root` (what the chain holds for a root) is asked only here,
+    once per root and claimed tree size.
     """
     facts = map_chunks(
         functools.partial(_facts, domain), items, chunk=_CHUNK, min_items=POOL_MIN_ENTRIES
     )
     checks = _domain_checks(domain)
+    # Judging an entry's anchoring reads only its proof's root and claimed size (whether the
+    # path leads there is in its facts): the two checks are made once for each such pair.
+    anchors: dict[tuple[bytes, int] | None, _AnchorChecks] = {}
     for (entry, proof), found in zip(items, facts, strict=True):
-        anchored = anchored_root(proof.root) if proof else None
-        yield _judged(entry, proof, anchored, checks, min_confirmations, found)
+        key = (proof.root, proof.tree_size) if proof else None
+        anchor = anchors.get(key)
+        if anchor is None:
+            anchored = anchored_root(proof.root) if proof else None
+            anchor = anchors[key] = _anchor_checks(proof, anchored, min_confirmations)
+        yield _judged(entry, checks, anchor, found)
