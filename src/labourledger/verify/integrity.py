@@ -68,15 +68,17 @@ class EntryCheck(Protocol):
     def __call__(self, entry: SignedEntry) -> CheckResult: ...
 
 
+# Read once: a member read off an Enum class goes through its metaclass, slowly.
+_PASS, _FAIL = Outcome.PASS, Outcome.FAIL
+
+
 # Callers choose the reason with `good if ok else bad`, so only the one shown is formatted.
 # Judges take the entry's id as hex: `check_integrity_many` writes it once for five results.
 def _result(
     check: str, entry_id: str, ok: bool, reason: str, next_step: NextStep | None = None
 ) -> CheckResult:
     # Positional: keyword arguments cost a fifth of making a result, five per entry.
-    return CheckResult(
-        check, Outcome.PASS if ok else Outcome.FAIL, reason, entry_id, None, next_step
-    )
+    return CheckResult(check, _PASS if ok else _FAIL, reason, entry_id, None, next_step)
 
 
 @dataclass(frozen=True)
