@@ -115,3 +115,15 @@ def test_an_attestation_is_in_force_only_within_its_dates() -> None:
         [view] = attestation_views(_timelines, _revoked, [FACILITY], day)[FACILITY]
         assert view.in_force is in_force
         assert view.model_dump(mode="json")["valid_until"] == "2026-12-31"
+
+
+def test_views_share_their_field_name_sets_and_a_copy_changes_no_other() -> None:
+    [view] = audit_views(_timelines, _revoked, [FACILITY])[FACILITY]
+    [again] = audit_views(_timelines, _revoked, [FACILITY])[FACILITY]
+    # One set per distinct set of names, not one per view (728 bytes for 8 names).
+    assert view.body.model_fields_set is again.body.model_fields_set
+    first, closed, _ = view.findings[0].history
+    assert first.model_fields_set is closed.model_fields_set
+    graded = view.body.model_copy(update={"grade": "A"})
+    assert "grade" in graded.model_fields_set
+    assert "grade" not in again.body.model_fields_set

@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from pydantic import (
     BaseModel,
@@ -45,6 +45,24 @@ Revoked = Callable[[Iterable[str]], Mapping[str, list[str]]]
 #: Where a step of a finding's history stands; only anchored steps change the status
 #: (verification marks a step whose entry failed a check as failed).
 StepState = Literal["anchored", "pending", "revoked", "failed"]
+
+
+Model = TypeVar("Model", bound=BaseModel)
+
+#: One `__pydantic_fields_set__` per distinct set of field names (see `_slim`).
+_FIELD_SETS: dict[frozenset[str], set[str]] = {}
+
+
+def _slim(model: Model) -> Model:
+    """`model` with its set of given field names shared with every model given the same
+    names: pydantic makes a set per instance (728 bytes for 8 names, more than the values
+    take), and a batch's evidence holds tens of thousands of views. The models here are
+    frozen, so nothing changes the set in place (`model_copy` copies it before updating)."""
+    names = model.__pydantic_fields_set__
+    object.__setattr__(
+        model, "__pydantic_fields_set__", _FIELD_SETS.setdefault(frozenset(names), names)
+    )
+    return model
 
 
 class _View(BaseModel):
@@ -199,15 +217,17 @@ def _findings(
     findings = []
     for finding in audit.findings:
         history = [
-            FindingStep(
-                status=finding.status,
-                by="audit",
-                entry_id=row["entry_id"],
-                issued_at=row["issued_at"],
-                verification_method=None,
-                verified_on=None,
-                state=_state(row, revoked),
-                anchor=anchor_view(row),
+            _slim(
+                FindingStep(
+                    status=finding.status,
+                    by="audit",
+                    entry_id=row["entry_id"],
+                    issued_at=row["issued_at"],
+                    verification_method=None,
+                    verified_on=None,
+                    state=_state(row, revoked),
+                    anchor=anchor_view(row),
+                )
             )
         ]
         for update in updates:
@@ -215,20 +235,23 @@ def _findings(
             if body["finding_id"] != finding.id:
                 continue
             history.append(
-                FindingStep(
-                    status=body["status"],
-                    by="finding_update",
-                    entry_id=update["entry_id"],
-                    issued_at=update["issued_at"],
-                    verification_method=body["verification_method"],
-                    verified_on=body["verified_on"],
-                    state=_state(update, revoked),
-                    anchor=anchor_view(update),
+                _slim(
+                    FindingStep(
+                        status=body["status"],
+                        by="finding_update",
+                        entry_id=update["entry_id"],
+                        issued_at=update["issued_at"],
+                        verification_method=body["verification_method"],
+                        verified_on=body["verified_on"],
+                        state=_state(update, revoked),
+                        anchor=anchor_view(update),
+                    )
                 )
             )
         anchored = [step.status for step in history[1:] if step.state == "anchored"]
         current = anchored[-1] if anchored else history[0].status
-        findings.append(FindingView(**{**dict(finding), "status": current, "history": history}))
+        view = FindingView(**{**dict(finding), "status": current, "history": history})
+        findings.append(_slim(view))
     return findings
 
 
@@ -244,17 +267,18 @@ def audit_views(
 
     def view(row: Mapping[str, Any]) -> AuditView:
         entry_id, body = row["entry_id"], Audit.model_validate(row["body"])
-        return AuditView(
+        view = AuditView(
             entry_id=entry_id,
             issuer=row["issuer"],
             issued_at=row["issued_at"],
             facility=body.facility,
             # Its findings live on in `findings`, with their histories: not held twice.
-            body=body.model_copy(update={"findings": []}),
+            body=_slim(body.model_copy(update={"findings": []})),
             anchor=anchor_view(row),
             revoked_by=withdrawn.get(entry_id, []),
             findings=_findings(row, body, updates.get(entry_id, []), withdrawn),
         )
+        return _slim(view)
 
     return {
         facility: sorted(map(view, rows), key=lambda v: (v.body.end_date, v.entry_id))
@@ -274,7 +298,7 @@ def attestation_views(
         body = row["body"]
         valid_from = dt.date.fromisoformat(body["valid_from"])
         valid_until = dt.date.fromisoformat(body["valid_until"])
-        return AttestationView(
+        view = AttestationView(
             entry_id=row["entry_id"],
             issuer=row["issuer"],
             claim=body["claim"],
@@ -284,5 +308,6 @@ def attestation_views(
             revoked_by=withdrawn.get(row["entry_id"], []),
             in_force=valid_from <= day <= valid_until and row["entry_id"] not in withdrawn,
         )
+        return _slim(view)
 
     return {facility: list(map(view, rows)) for facility, rows in by_facility.items()}
