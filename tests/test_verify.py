@@ -19,6 +19,7 @@ from labourledger.demo import DemoResult, run_demo
 from labourledger.errors import InputError
 from labourledger.ledger import Ledger
 from labourledger.schemas import published
+from labourledger.verify import evidence
 from labourledger.verify.goods import load_goods_list
 from labourledger.verify.policy import Policy
 
@@ -424,3 +425,16 @@ def test_audits_are_summarised_with_open_findings_in_full_unless_all_checks(
     assert {e["root"] for e in full["entries"]} == {a["root"] for a in full["anchors"]}
     for report in (demo.before, demo.after, full):
         assert [e.message for e in schema.iter_errors(report)] == []
+
+
+def test_facilities_gathered_a_few_at_a_time_give_the_same_report(
+    demo: DemoResult, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def report() -> dict[str, Any]:
+        found = Ledger.open(demo.workspace).verify(demo.batch, all_checks=True)
+        return {k: v for k, v in found.items() if k != "generated_at"}
+
+    at_once = report()
+    monkeypatch.setattr(evidence, "FACILITY_CHUNK", 1)  # each of the demo's 4 on its own
+    assert len(at_once["stages"]) == 4
+    assert report() == at_once
