@@ -127,3 +127,19 @@ def test_views_share_their_field_name_sets_and_a_copy_changes_no_other() -> None
     graded = view.body.model_copy(update={"grade": "A"})
     assert "grade" in graded.model_fields_set
     assert "grade" not in again.body.model_fields_set
+
+
+def test_findings_signed_with_one_status_share_the_audits_step() -> None:
+    second = {**AUDIT_BODY["findings"][0], "id": "F-2", "description": "Passports held"}
+    body = {**AUDIT_BODY, "findings": [*AUDIT_BODY["findings"], second]}
+    rows = {**TIMELINES, "audit": {FACILITY: [_row(AUDIT, FACILITY, body, ANCHORED)]}}
+
+    def timelines(subjects: Iterable[str], kind: str) -> dict[str, list[dict[str, Any]]]:
+        return {s: found for s, found in rows[kind].items() if s in set(subjects)}
+
+    [view] = audit_views(timelines, _revoked, [FACILITY])[FACILITY]
+    first, other = view.findings
+    assert first.history[0] is other.history[0]
+    assert [s.entry_id for s in first.history] == [AUDIT, CLOSED, REOPENED]
+    assert [s.entry_id for s in other.history] == [AUDIT]  # the updates name F-1 alone
+    assert other.model_dump(mode="json")["history"] == [first.model_dump(mode="json")["history"][0]]

@@ -215,9 +215,12 @@ def _findings(
     revoked: Collection[str],
 ) -> list[FindingView]:
     findings = []
+    # The audit's own step differs between its findings by status alone: one per status
+    # (views are frozen, so findings may share it).
+    signed: dict[str, FindingStep] = {}
     for finding in audit.findings:
-        history = [
-            _slim(
+        if finding.status not in signed:
+            signed[finding.status] = _slim(
                 FindingStep(
                     status=finding.status,
                     by="audit",
@@ -229,7 +232,7 @@ def _findings(
                     anchor=anchor_view(row),
                 )
             )
-        ]
+        history = [signed[finding.status]]
         for update in updates:
             body = update["body"]
             if body["finding_id"] != finding.id:
