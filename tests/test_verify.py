@@ -15,6 +15,8 @@ from chunking import assert_same_in_chunks
 from clihelp import FAST_ENV, PASSPHRASE, Cli
 from eth_account import Account
 
+from labourledger.bundle import read_bundle
+from labourledger.bundling import verify_bundle
 from labourledger.demo import DemoResult, run_demo
 from labourledger.errors import InputError
 from labourledger.ledger import Ledger
@@ -427,14 +429,18 @@ def test_audits_are_summarised_with_open_findings_in_full_unless_all_checks(
         assert [e.message for e in schema.iter_errors(report)] == []
 
 
-def test_facilities_gathered_a_few_at_a_time_give_the_same_report(
+def test_facilities_gathered_a_few_at_a_time_give_the_same_reports(
     demo: DemoResult, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def report() -> dict[str, Any]:
-        found = Ledger.open(demo.workspace).verify(demo.batch, all_checks=True)
-        return {k: v for k, v in found.items() if k != "generated_at"}
+    def reports() -> list[dict[str, Any]]:
+        ledger = Ledger.open(demo.workspace)
+        found = [
+            ledger.verify(demo.batch, all_checks=True),
+            verify_bundle(read_bundle(demo.bundle), ledger.chain, all_checks=True),
+        ]
+        return [{k: v for k, v in r.items() if k != "generated_at"} for r in found]
 
-    at_once = report()
+    at_once = reports()
     monkeypatch.setattr(evidence, "FACILITY_CHUNK", 1)  # each of the demo's 4 on its own
-    assert len(at_once["stages"]) == 4
-    assert report() == at_once
+    assert [len(r["stages"]) for r in at_once] == [4, 4]
+    assert reports() == at_once
