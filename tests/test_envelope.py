@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import coincurve
 import pytest
 from eth_account import Account
 from eth_account.messages import encode_typed_data
@@ -15,7 +14,6 @@ from labourledger.envelope import (
     SignedEntry,
     canonical_json,
     content_hash,
-    recover_address,
     recover_signer,
     sign_entry,
 )
@@ -136,35 +134,6 @@ def test_malformed_signatures_are_rejected(account) -> None:  # type: ignore[no-
         recover_signer(digest, sig[:64] + bytes([v - 27]))
     with pytest.raises(InvalidSignature, match="r is out of range"):
         recover_signer(digest, bytes(32) + sig[32:])
-
-
-@pytest.mark.parametrize(
-    ("r", "s", "digest", "refused"),
-    [
-        (_N, 1, bytes(32), "r is out of range"),
-        (_N - 1, 0, bytes(32), "lower half"),
-        (_N - 1, 1, bytes(32), "no public key recovers"),
-        (1, _N // 2 + 1, bytes(32), "lower half"),
-        (5, 1, bytes(32), "no public key recovers"),  # no curve point has x = 5
-        (1, 1, bytes(31), "no public key recovers"),  # not a 32-byte digest
-        (1, _N // 2, bytes(32), None),
-        (_N - 2, 1, keccak(b"digest"), None),  # the largest r below n with a curve point
-    ],
-)
-def test_recovery_at_the_range_limits_is_coincurves(
-    r: int, s: int, digest: bytes, refused: str | None
-) -> None:
-    # recover_address calls libsecp256k1 directly; coincurve's public API is the reference.
-    for v in (27, 28):
-        sig = r.to_bytes(32, "big") + s.to_bytes(32, "big") + bytes([v])
-        if refused is not None:
-            with pytest.raises(InvalidSignature, match=refused):
-                recover_address(digest, sig)
-            continue
-        public = coincurve.PublicKey.from_signature_and_message(
-            sig[:64] + bytes([v - 27]), digest, hasher=None
-        )
-        assert recover_address(digest, sig) == keccak(public.format(compressed=False)[1:])[-20:]
 
 
 def test_json_form_uses_design_field_names(account) -> None:  # type: ignore[no-untyped-def]
