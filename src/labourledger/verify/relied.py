@@ -76,6 +76,76 @@ def _speaks(entry: SignedEntry, block: int, held: Callable[[str, str, int], bool
     return speaks_for_facility(entry.kind, entry.body, lambda: held("BRAND", entry.issuer, block))
 
 
+@dataclass
+class _Checking:
+    """One verification's pass over its relied-on entries."""
+
+    source: EvidenceSource
+    revoked: Collection[str]
+    held: Callable[[str, str, int], bool]
+    tally: CheckTally
+    keep: Collection[str]
+    progress: Progress | None
+    total: int
+    checked: CheckedEntries = field(default_factory=CheckedEntries)
+    issuers: dict[str, str] = field(default_factory=dict)  # one string per issuer
+    done: int = 0
+
+    def chunk(self, ids: Sequence[str]) -> None:
+        """Read and check `ids`; their entries and proofs are let go on return (a loop's
+        locals would hold one chunk while the next is read)."""
+        source, checked = self.source, self.checked
+        entries, proofs = source.entries(ids), source.proofs(ids)
+        for entry_id in ids:
+            entry, stored = entries[entry_id], proofs.get(entry_id)
+            checked.relied[entry_id] = ReliedEntry(
+                entry.kind,
+                self.issuers.setdefault(entry.issuer, entry.issuer),
+                stored.proof.root if stored else None,
+                stored.tx_hash if stored else None,
+            )
+        todo = [i for i in ids if i not in self.revoked]
+        self.done += len(ids) - len(todo)
+        integrity = check_integrity_many(
+            [(entries[i], stored.proof if (stored := proofs.get(i)) else None) for i in todo],
+            source.domain,
+            source.chain.confirmations,
+            source.anchored_root,
+        )
+        for entry_id, checks in zip(todo, integrity, strict=True):
+            if self.progress:
+                self.progress(self.done, self.total)  # the signature checks are the work
+            self.done += 1
+            self.judge(entries[entry_id], entry_id, checks)
+
+    def judge(self, entry: SignedEntry, entry_id: str, checks: list[CheckResult]) -> None:
+        """Add the issuer's role to an entry's integrity `checks`, and keep what later
+        checks read of it."""
+        checked, held = self.checked, self.held
+        root = checked.relied[entry_id].root
+        anchored = self.source.anchored_root(root) if root else None
+        block = anchored.block_number if anchored else None
+        if anchored:
+            checked.blocks[entry_id] = anchored.block_number
+            checked.anchored_at[entry_id] = anchored.timestamp
+        checks.append(IssuerHeldRole(roles_allowed(entry.kind, entry.body), block, held)(entry))
+        # A pending anchor (too few confirmations) needs attention; the entry still counts.
+        failed = any(c.outcome is Outcome.FAIL for c in checks)
+        if failed:
+            checked.failed.add(entry_id)
+        speaks = not failed and block is not None and _speaks(entry, block, held)
+        if speaks:
+            checked.speakers.append(entry_id)
+        if speaks or entry_id in self.keep or entry.kind in _READ_IN_FULL:
+            checked.full[entry_id] = entry
+        if self.tally.all_checks:
+            checked.results[entry_id] = checks
+            return
+        self.tally.extend(c for c in checks if c.outcome is Outcome.PASS)
+        if shown := [c for c in checks if c.outcome is not Outcome.PASS]:
+            checked.results[entry_id] = shown
+
+
 def check_relied(
     source: EvidenceSource,
     entry_ids: Sequence[str],
@@ -88,53 +158,7 @@ def check_relied(
 ) -> CheckedEntries:
     """Check every entry of `entry_ids` that is not `revoked`, a chunk at a time, counting
     passes into `tally` as they are made; entries in `keep` are held in full."""
-    checked = CheckedEntries()
-    issuers: dict[str, str] = {}  # one string per issuer, not one per entry
-    done = 0
+    checking = _Checking(source, revoked, held, tally, keep, progress, len(entry_ids))
     for ids in _chunks(entry_ids):
-        entries, proofs = source.entries(ids), source.proofs(ids)
-        for entry_id in ids:
-            entry, stored = entries[entry_id], proofs.get(entry_id)
-            issuer = issuers.setdefault(entry.issuer, entry.issuer)
-            checked.relied[entry_id] = ReliedEntry(
-                entry.kind,
-                issuer,
-                stored.proof.root if stored else None,
-                stored.tx_hash if stored else None,
-            )
-        todo = [i for i in ids if i not in revoked]
-        done += len(ids) - len(todo)
-        integrity = check_integrity_many(
-            [(entries[i], stored.proof if (stored := proofs.get(i)) else None) for i in todo],
-            source.domain,
-            source.chain.confirmations,
-            source.anchored_root,
-        )
-        for entry_id, checks in zip(todo, integrity, strict=True):
-            if progress:
-                progress(done, len(entry_ids))  # the signature checks are the work
-            done += 1
-            entry = entries[entry_id]
-            root = checked.relied[entry_id].root
-            anchored = source.anchored_root(root) if root else None
-            block = anchored.block_number if anchored else None
-            if anchored:
-                checked.blocks[entry_id] = anchored.block_number
-                checked.anchored_at[entry_id] = anchored.timestamp
-            checks.append(IssuerHeldRole(roles_allowed(entry.kind, entry.body), block, held)(entry))
-            # A pending anchor (too few confirmations) needs attention; the entry still counts.
-            failed = any(c.outcome is Outcome.FAIL for c in checks)
-            if failed:
-                checked.failed.add(entry_id)
-            speaks = not failed and block is not None and _speaks(entry, block, held)
-            if speaks:
-                checked.speakers.append(entry_id)
-            if speaks or entry_id in keep or entry.kind in _READ_IN_FULL:
-                checked.full[entry_id] = entry
-            if tally.all_checks:
-                checked.results[entry_id] = checks
-                continue
-            tally.extend(c for c in checks if c.outcome is Outcome.PASS)
-            if shown := [c for c in checks if c.outcome is not Outcome.PASS]:
-                checked.results[entry_id] = shown
-    return checked
+        checking.chunk(ids)
+    return checking.checked
