@@ -62,7 +62,7 @@ def test_a_root_anchored_elsewhere_is_adopted(tmp_path: Path, synced: bool) -> N
     ledger = brand_workspace(tmp_path / "ws", 1)
     brand = ledger.workspace.keys.unlock("brand", PASSPHRASE)
     [pending] = ledger.mirror.pending_entries()
-    root = MerkleTree([bytes.fromhex(pending["entry_id"][2:])]).root
+    root = MerkleTree([bytes.fromhex(pending.entry_id[2:])]).root
     elsewhere = ledger.chain.anchor(brand, root, 1)
     if synced:
         assert ledger.sync().anchors == 1
@@ -73,7 +73,7 @@ def test_a_root_anchored_elsewhere_is_adopted(tmp_path: Path, synced: bool) -> N
         elsewhere.block_number,
     )
     assert _written(ledger) == (0, 1, 0)
-    assert ledger.proof(pending["entry_id"]).verified
+    assert ledger.proof(pending.entry_id).verified
     assert ledger.anchor(brand) == []
     ledger.sync()
     assert _written(ledger) == (0, 1, 0)
@@ -119,7 +119,7 @@ def test_a_batch_that_would_index_too_much_for_one_block_is_split(
 
     ledger = brand_workspace(tmp_path / "ws", 5)
     brand = ledger.workspace.keys.unlock("brand", PASSPHRASE)
-    facilities = [e["entry_id"] for e in ledger.mirror.pending_entries()]
+    facilities = [e.entry_id for e in ledger.mirror.pending_entries()]
     ledger.record_many(
         "revocation", [{"target": f, "reason": "registered twice"} for f in facilities], brand
     )
@@ -149,11 +149,11 @@ def test_an_anchors_derived_proofs_verify_through_every_reader(
     url = None if db == "sqlite" else request.getfixturevalue("pg_url")
     ledger = brand_workspace(tmp_path / "ws", 6, db=url)
     brand = ledger.workspace.keys.unlock("brand", PASSPHRASE)
-    mill = ledger.mirror.pending_entries()[0]["subject"]
+    mill = ledger.mirror.pending_entries()[0].subject
     record_product(ledger, brand, name="Tee", brand="Acme", sku="TEE-D")
     record_batch(ledger, brand, product="TEE-D", lot="D-1", quantity=5,
                  produced_at=dt.date(2026, 4, 1), facility=mill)  # fmt: skip
-    ids = [e["entry_id"] for e in ledger.mirror.pending_entries()]
+    ids = [e.entry_id for e in ledger.mirror.pending_entries()]
     tree = MerkleTree([bytes.fromhex(i[2:]) for i in ids])
     expected = {i: ["0x" + h.hex() for h in tree.inclusion_proof(n)] for n, i in enumerate(ids)}
     [result] = ledger.anchor(brand)

@@ -10,13 +10,14 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from eth_account import Account
 from eth_utils import keccak
-from sqlalchemy import delete, insert, inspect, select, update
+from sqlalchemy import delete, insert, inspect, select
 
 from labourledger.envelope import Domain, sign_entry
 from labourledger.errors import DatabaseUnavailable, InputError, MirrorBehind
 from labourledger.merkle import MerkleTree, verify_inclusion
 from labourledger.mirror import Mirror, schema
 from labourledger.mirror.projections import rows_for
+from labourledger.mirror.runs import runs_of, uncovered
 from labourledger.mirror.schema import metadata
 from labourledger.mirror.store import SCHEMA_REVISION
 
@@ -53,7 +54,7 @@ def mirror(mirror_url: str) -> Mirror:
 
 
 def test_migrations_create_exactly_the_declared_schema(mirror: Mirror) -> None:
-    assert mirror.current_revision() == mirror.head_revision() == SCHEMA_REVISION == "0005"
+    assert mirror.current_revision() == mirror.head_revision() == SCHEMA_REVISION
     with mirror.engine.connect() as conn:
         assert compare_metadata(MigrationContext.configure(conn), metadata) == []
 
@@ -73,7 +74,7 @@ def test_a_mirror_of_the_first_release_upgrades_with_its_entries(mirror_url: str
         old.timeline(entry["subject"])
     with pytest.raises(InputError, match="revision 0001"), old.transaction() as conn:
         old.add_entry(conn, _facility(2), source="local")
-    assert Mirror(mirror_url).upgrade() == "0005"
+    assert Mirror(mirror_url).upgrade() == SCHEMA_REVISION
     with old.engine.connect() as conn:
         indexes = {i["name"] for i in inspect(conn).get_indexes("entries")}
         assert compare_metadata(MigrationContext.configure(conn), metadata) == []
@@ -183,7 +184,7 @@ def test_anchor_lifecycle_and_reorg_rewind(mirror: Mirror) -> None:
 
     with mirror.transaction() as conn:
         assert mirror.rewind(conn, 10, keep_roots=set()) == 1
-    assert [e["entry_id"] for e in mirror.pending_entries()] == ids
+    assert [e.entry_id for e in mirror.pending_entries()] == ids
     assert mirror.get_anchor(root)["status"] == "orphaned"  # type: ignore[index]
     assert mirror.blocks_since(0) == []
 
@@ -212,7 +213,8 @@ def _prepared(mirror: Mirror, entries: list[dict[str, Any]]) -> tuple[MerkleTree
     tree and its leaves' ids, in the order they were read back as pending."""
     with mirror.transaction() as conn:
         mirror.add_entries(conn, entries, source="local")
-    ids = [e["entry_id"] for e in mirror.pending_entries()]
+    pending = mirror.pending_entries()
+    ids = [e.entry_id for e in pending]
     tree = MerkleTree([bytes.fromhex(i[2:]) for i in ids])
     with mirror.transaction() as conn:
         mirror.prepare_anchor(
@@ -221,7 +223,7 @@ def _prepared(mirror: Mirror, entries: list[dict[str, Any]]) -> tuple[MerkleTree
             size=len(ids),
             chain_id=1,
             contract=DOMAIN.verifying_contract,
-            entry_ids=ids,
+            seqs=[e.seq for e in pending],
         )
     return tree, ids
 
@@ -235,36 +237,56 @@ def _anchored_here(mirror: Mirror, count: int) -> tuple[MerkleTree, list[str]]:
     return tree, ids
 
 
-def _stored_paths(mirror: Mirror) -> list[Any]:
+def _stored(mirror: Mirror) -> tuple[list[Any], list[tuple[int, int, str, int]]]:
+    """The `proofs` rows' paths, and the leaf runs (first_seq, last_seq, root, first_leaf)."""
+    r = schema.leaf_runs
     with mirror.engine.connect() as conn:
-        return list(conn.execute(select(schema.proofs.c.path)).scalars())
+        paths = list(conn.execute(select(schema.proofs.c.path)).scalars())
+        runs = conn.execute(
+            select(r.c.first_seq, r.c.last_seq, r.c.root, r.c.first_leaf).order_by(r.c.first_seq)
+        )
+        return paths, [tuple(run) for run in runs]
 
 
-def test_an_anchor_made_here_stores_no_path_and_reads_its_trees(mirror: Mirror) -> None:
+def test_an_anchor_made_here_stores_one_run_and_reads_its_trees(mirror: Mirror) -> None:
     tree, ids = _anchored_here(mirror, 37)
-    assert _stored_paths(mirror) == [None] * 37
+    root = "0x" + tree.root.hex()
+    paths, [(first, last, run_root, first_leaf)] = _stored(mirror)
+    assert (paths, last - first, run_root, first_leaf) == ([], 36, root, 0)
     expected = {
         entry_id: ["0x" + h.hex() for h in tree.inclusion_proof(i)]
         for i, entry_id in enumerate(ids)
     }
-    # Read once with the tree rebuilt from the rows, once by a mirror that kept it.
+    # Read once with the tree rebuilt from the run, once by a mirror that kept it.
     for reader in (Mirror(mirror.url), mirror, mirror):
         found = reader.proofs_for(ids)
         assert {i: f["path"] for i, f in found.items()} == expected
+        assert [found[i]["leaf_index"] for i in ids] == list(range(37))
     for i, entry_id in enumerate(ids):
         path = [bytes.fromhex(h[2:]) for h in expected[entry_id]]
         assert verify_inclusion(bytes.fromhex(entry_id[2:]), i, 37, path, tree.root)
+    assert mirror.proven([*ids, "0x" + "00" * 32]) == set(ids)
+    assert mirror.anchor_members(root) == [
+        (e, "facility", _facility(i)["subject"]) for i, e in enumerate(ids)
+    ]
+    assert mirror.counts()["anchored"] == 37
 
 
 @pytest.mark.parametrize("alteration", ["deleted", "moved"])
 def test_leaves_that_do_not_rebuild_the_root_fail_closed(mirror: Mirror, alteration: str) -> None:
     tree, ids = _anchored_here(mirror, 9)
-    p = schema.proofs
+    _, [(first, last, root, _)] = _stored(mirror)
+    r = schema.leaf_runs
+    # The run split around the fifth entry: left out, or placed one leaf further on.
+    split = [(first, first + 3, 0), (first + 5, last, 5)]
+    if alteration == "moved":
+        split.append((first + 4, first + 4, 5))
     with mirror.transaction() as conn:
-        if alteration == "deleted":
-            conn.execute(delete(p).where(p.c.entry_id == ids[4]))
-        else:
-            conn.execute(update(p).where(p.c.entry_id == ids[4]).values(leaf_index=5))
+        conn.execute(delete(r))
+        conn.execute(
+            insert(r),
+            [{"first_seq": f, "last_seq": t, "root": root, "first_leaf": n} for f, t, n in split],
+        )
     found = Mirror(mirror.url).proofs_for(ids)
     assert len(found) == (8 if alteration == "deleted" else 9)
     for i, entry_id in enumerate(ids):
@@ -272,6 +294,32 @@ def test_leaves_that_do_not_rebuild_the_root_fail_closed(mirror: Mirror, alterat
             assert found[entry_id]["path"] == []
             leaf = bytes.fromhex(entry_id[2:])
             assert not verify_inclusion(leaf, i, 9, [], tree.root)
+
+
+def test_a_batch_breaks_into_runs_around_an_entry_anchored_elsewhere(mirror: Mirror) -> None:
+    entries = [_facility(i) for i in range(7)]
+    carried = entries[3]["entry_id"]
+    with mirror.transaction() as conn:
+        mirror.add_entries(conn, entries[:3], source="local")
+        mirror.add_entries(conn, [entries[3]], source="import")
+        mirror.record_chain_anchor(
+            conn, root="0x" + "ab" * 32, size=4, status="final", chain_id=1,
+            contract=DOMAIN.verifying_contract, block_number=3,
+        )  # fmt: skip
+        mirror.add_proof(conn, carried, "0x" + "ab" * 32, 2, ["0x" + "01" * 32])
+    tree, ids = _prepared(mirror, entries[4:])
+    assert ids == [e["entry_id"] for e in entries if e["entry_id"] != carried]
+    _, runs = _stored(mirror)
+    first = runs[0][0]
+    assert [(f - first, t - first, n) for f, t, _, n in runs] == [(0, 2, 0), (4, 6, 3)]
+    assert mirror.pending_entries() == []
+    assert mirror.proven([carried, *ids]) == {carried, *ids}
+    found = mirror.proofs_for([carried, *ids])
+    assert [found[i]["leaf_index"] for i in ids] == list(range(6))
+    assert [found[i]["path"] for i in ids] == [
+        ["0x" + h.hex() for h in tree.inclusion_proof(n)] for n in range(6)
+    ]
+    assert (found[carried]["leaf_index"], found[carried]["path"]) == (2, ["0x" + "01" * 32])
 
 
 def test_a_carried_path_is_read_as_stored(mirror: Mirror) -> None:
@@ -331,6 +379,8 @@ def test_upgrading_to_0005_keeps_stored_paths_and_downgrading_stores_derived_one
     mirror = Mirror(mirror_url)
     assert {i: f["path"] for i, f in mirror.proofs_for(ids).items()} == stored
     new_tree = MerkleTree([bytes.fromhex(i[2:]) for i in ids[3:]])
+    pending = mirror.pending_entries()
+    assert [e.entry_id for e in pending] == ids[3:]
     with mirror.transaction() as conn:
         mirror.prepare_anchor(
             conn,
@@ -338,7 +388,7 @@ def test_upgrading_to_0005_keeps_stored_paths_and_downgrading_stores_derived_one
             size=2,
             chain_id=1,
             contract=DOMAIN.verifying_contract,
-            entry_ids=ids[3:],
+            seqs=[e.seq for e in pending],
         )
     with mirror.transaction(schema_check=False) as conn:
         command.downgrade(mirror._alembic(conn), "0004")
@@ -349,3 +399,56 @@ def test_upgrading_to_0005_keeps_stored_paths_and_downgrading_stores_derived_one
         rows = conn.execute(select(schema.proofs.c.entry_id, schema.proofs.c.path))
         assert dict(rows.all()) == stored | derived
     assert mirror.upgrade() == SCHEMA_REVISION
+
+
+def test_upgrading_to_0006_turns_derived_rows_into_runs_and_downgrading_back(
+    mirror_url: str,
+) -> None:
+    old = Mirror(mirror_url)
+    entries = [_facility(i) for i in range(6)]
+    ids = [e["entry_id"] for e in entries]
+    # As 0005's code stored them: a batch of the first five without paths, in an order that
+    # is not recording order (two runs), and the last entry with a carried path.
+    order = [ids[0], ids[1], ids[3], ids[4], ids[2]]
+    tree = MerkleTree([bytes.fromhex(i[2:]) for i in order])
+    root, carried = "0x" + tree.root.hex(), ["0x" + "01" * 32]
+    derived = [{"entry_id": i, "root": root, "leaf_index": n} for n, i in enumerate(order)]
+    kept = {"entry_id": ids[5], "root": "0x" + "ab" * 32, "leaf_index": 1, "path": carried}
+    with old.transaction(schema_check=False) as conn:
+        command.upgrade(old._alembic(conn), "0005")
+        conn.execute(insert(schema.entries), [e | {"source": "local"} for e in entries])
+        for r, size in ((root, 5), ("0x" + "ab" * 32, 2)):
+            conn.execute(
+                insert(schema.anchors).values(
+                    root=r, size=size, status="final", chain_id=1,
+                    contract=DOMAIN.verifying_contract, block_number=1,
+                )
+            )  # fmt: skip
+        conn.execute(insert(schema.proofs), derived)  # path NULL, not JSON null
+        conn.execute(insert(schema.proofs), [kept])
+    assert Mirror(mirror_url).upgrade() == SCHEMA_REVISION
+    mirror = Mirror(mirror_url)
+    paths, runs = _stored(mirror)
+    assert paths == [carried]
+    first = runs[0][0]
+    assert [(f - first, t - first, n) for f, t, _, n in runs] == [(0, 1, 0), (2, 2, 4), (3, 4, 2)]
+    found = mirror.proofs_for(ids)
+    expected = {i: ["0x" + h.hex() for h in tree.inclusion_proof(n)] for n, i in enumerate(order)}
+    assert {i: f["path"] for i, f in found.items()} == expected | {ids[5]: carried}
+    assert mirror.pending_entries() == []
+    with mirror.transaction(schema_check=False) as conn:
+        command.downgrade(mirror._alembic(conn), "0005")
+    with mirror.engine.connect() as conn:
+        p = schema.proofs
+        back = conn.execute(select(p.c.entry_id, p.c.root, p.c.leaf_index, p.c.path))
+        assert sorted(back.mappings(), key=lambda r: r["entry_id"]) == sorted(
+            [r | {"path": None} for r in derived] + [kept], key=lambda r: r["entry_id"]
+        )
+
+
+def test_runs_of_consecutive_entries_and_the_gaps_between_them() -> None:
+    # Leaf order need not be seq order: a run breaks wherever the next leaf's seq does not
+    # follow the last one's.
+    assert runs_of([5, 6, 7, 9, 3, 4]) == [(5, 7, 0), (9, 9, 3), (3, 4, 4)]
+    assert uncovered([(1, 3), (4, 6), (9, 9)]) == [(None, 0), (7, 8), (10, None)]
+    assert uncovered([]) == [(None, None)]

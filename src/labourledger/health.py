@@ -27,6 +27,7 @@ from labourledger.exchange import shape_problems
 from labourledger.merkle import verify_inclusion
 from labourledger.mirror import schema
 from labourledger.mirror.projections import rows_for
+from labourledger.mirror.runs import member_rows
 from labourledger.mirror.store import ENTRY_FIELDS
 from labourledger.mirror.sync import REORG_WINDOW
 from labourledger.progress import Progress
@@ -235,15 +236,9 @@ def _proofs(
     report: _Report, mirror: Mirror, conn: Connection, ids: Sequence[str] | None, checked: str
 ) -> None:
     """Each proof against its stored root; each sent anchor holding a proof per leaf."""
-    p, a = schema.proofs, schema.anchors
-    query = select(p.c.entry_id, p.c.leaf_index, p.c.path, a.c.root, a.c.size).join(
-        a, a.c.root == p.c.root
-    )
-    if ids is not None:
-        query = query.where(p.c.entry_id.in_(ids))
+    p, a, r = schema.proofs, schema.anchors, schema.leaf_runs
     faults = []
-    rows = [dict(row) for row in conn.execute(query).mappings()]
-    mirror.fill_paths(conn, rows)
+    rows = mirror.proof_rows(conn, ids)
     for row in rows:
         try:
             valid = verify_inclusion(
@@ -257,11 +252,17 @@ def _proofs(
             valid = False
         if not valid:
             faults.append(f"{row['entry_id']}: proof does not lead to root {row['root']}")
-    counted = select(p.c.root, func.count()).group_by(p.c.root)
-    held: dict[str, int] = {root: int(n) for root, n in conn.execute(counted)}
+    held: Counter[str] = Counter()
+    for root, n in conn.execute(select(p.c.root, func.count()).group_by(p.c.root)):
+        held[root] += int(n)
+    # A run's entries counted as they are held, not as the run claims.
+    in_runs = member_rows(r.c.root).subquery()
+    counted = select(in_runs.c.root, func.count()).group_by(in_runs.c.root)
+    for root, n in conn.execute(counted):
+        held[root] += int(n)
     for root, size in conn.execute(select(a.c.root, a.c.size).where(a.c.status != "orphaned")):
-        if held.get(root, 0) != size:
-            faults.append(f"anchor {root}: {size} leaves, {held.get(root, 0)} proofs stored")
+        if held[root] != size:
+            faults.append(f"anchor {root}: {size} leaves, {held[root]} proofs stored")
     report.faults(
         "proofs",
         f"proofs of {checked} entries lead to their anchored roots; no proof missing",

@@ -50,10 +50,25 @@ def mirror_counts(workspace: Path, tables: tuple[str, ...]) -> dict[str, int]:
         return {t: int(db.execute(f"SELECT count(*) FROM {t}").fetchone()[0]) for t in tables}
 
 
+def anchored_entries(workspace: Path) -> int:
+    """How many of the mirror's entries are in an anchor: in a leaf run (an anchor made
+    here) or with a stored proof (carried in)."""
+    uri = f"file:{workspace / 'mirror.sqlite'}?mode=ro"
+    with sqlite3.connect(uri, uri=True) as db:
+        (in_runs,) = db.execute(
+            "SELECT count(*) FROM entries e"
+            " JOIN leaf_runs r ON e.seq BETWEEN r.first_seq AND r.last_seq"
+        ).fetchone()
+        (carried,) = db.execute("SELECT count(*) FROM proofs").fetchone()
+    return int(in_runs) + int(carried)
+
+
 def footprint(workspace: Path) -> dict[str, object]:
     """What a command could have written: mirror rows, evidence, keys and config."""
     found: dict[str, object] = dict(
-        mirror_counts(workspace, ("entries", "anchors", "proofs", "facilities", "entry_refs"))
+        mirror_counts(
+            workspace, ("entries", "anchors", "leaf_runs", "proofs", "facilities", "entry_refs")
+        )
     )
     found["evidence files"] = sorted(os.listdir(workspace / "evidence"))
     found["keys"] = sorted(os.listdir(workspace / "keys"))

@@ -51,22 +51,30 @@ def _column(table: str, column: str, key: str = "entry_id") -> Alteration:
 
 
 def _proof_path(db: sqlite3.Connection) -> str:
-    # Anchors made here store no path (it is derived from the root's rows): one written in
-    # beside the leaves is read as stored, and must lead to the root.
-    entry_id, root = _one(db, "SELECT entry_id, root FROM proofs WHERE path IS NULL LIMIT 1")
-    db.execute("UPDATE proofs SET path = ? WHERE entry_id = ?", (json.dumps([root]), entry_id))
+    # Anchors made here store no path (it is derived from the root's leaf runs): one written
+    # in beside the leaves is read as stored, and must lead to the root.
+    entry_id, root, leaf = _one(
+        db,
+        "SELECT e.entry_id, r.root, r.first_leaf FROM leaf_runs r"
+        " JOIN entries e ON e.seq = r.first_seq LIMIT 1",
+    )
+    db.execute(
+        "INSERT INTO proofs (entry_id, root, leaf_index, path) VALUES (?, ?, ?, ?)",
+        (entry_id, root, leaf, json.dumps([root])),
+    )
     return str(entry_id)
 
 
 def _leaf_index(db: sqlite3.Connection) -> str:
-    entry_id, index = _one(db, "SELECT entry_id, leaf_index FROM proofs LIMIT 1")
-    db.execute("UPDATE proofs SET leaf_index = ? WHERE entry_id = ?", (index + 1, entry_id))
-    return str(entry_id)
+    first, root = _one(db, "SELECT first_seq, root FROM leaf_runs LIMIT 1")
+    db.execute("UPDATE leaf_runs SET first_leaf = first_leaf + 1 WHERE first_seq = ?", (first,))
+    return str(root)
 
 
 def _deleted_proof(db: sqlite3.Connection) -> str:
-    entry_id, root = _one(db, "SELECT entry_id, root FROM proofs LIMIT 1")
-    db.execute("DELETE FROM proofs WHERE entry_id = ?", (entry_id,))
+    # The last leaf of a run left out of it.
+    first, root = _one(db, "SELECT first_seq, root FROM leaf_runs WHERE last_seq > first_seq")
+    db.execute("UPDATE leaf_runs SET last_seq = last_seq - 1 WHERE first_seq = ?", (first,))
     return str(root)
 
 

@@ -8,19 +8,18 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import cached_property
 from typing import Any
 
-from sqlalchemy import Connection, and_, delete, insert, select, update
+from sqlalchemy import Connection, Select, and_, delete, insert, null, select, update
 
 from labourledger.envelope import to_hex
 from labourledger.merkle import MerkleLevels
 from labourledger.mirror import schema
 from labourledger.mirror.connection import Connected, as_dicts
+from labourledger.mirror.runs import member_rows, run_rows, runs_of
 
 __all__ = ["ON_CHAIN", "AnchorRecords", "proof_status"]
 
 #: Anchor states under which an entry counts as on chain.
 ON_CHAIN = ("submitted", "final")
-#: Proof rows per INSERT while anchoring: stored progress is reported between them.
-LEAVES_PER_INSERT = 500
 #: Trees kept for deriving paths: verify reads a batch's proofs a chunk at a time, and a
 #: tree of 100,000 leaves takes some half a second to rebuild and 25 MB to keep.
 TREES_KEPT = 4
@@ -31,26 +30,6 @@ def proof_status(found: Mapping[str, Any] | None) -> str:
     if found is None or found["anchor"]["status"] not in ON_CHAIN:
         return "pending"
     return str(found["anchor"]["status"])
-
-
-def _copy_leaves(
-    conn: Connection,
-    rows: Sequence[tuple[str, str, int]],
-    progress: Callable[[int], None] | None,
-) -> None:
-    """The rows in one COPY, PostgreSQL's bulk path, inside `conn`'s transaction."""
-    driver = conn.connection.driver_connection
-    assert driver is not None
-    with (
-        driver.cursor() as cursor,
-        cursor.copy("COPY proofs (entry_id, root, leaf_index) FROM STDIN") as copy,
-    ):
-        for done, row in enumerate(rows, 1):
-            copy.write_row(row)
-            if progress and done % LEAVES_PER_INSERT == 0:
-                progress(done)
-    if progress:
-        progress(len(rows))
 
 
 class AnchorRecords(Connected):
@@ -64,13 +43,14 @@ class AnchorRecords(Connected):
         size: int,
         chain_id: int,
         contract: str,
-        entry_ids: Sequence[str],
+        seqs: Sequence[int],
         progress: Callable[[int], None] | None = None,
     ) -> None:
-        """Store a batch before its transaction is sent, so a crash can resume it;
-        `progress` is told how many proofs are stored so far."""
-        if len(entry_ids) != size:
-            raise ValueError("one entry id per leaf")
+        """Store a batch before its transaction is sent, so a crash can resume it: its leaves
+        are the entries whose `seqs` are given, in leaf order; `progress` is told how many
+        are stored."""
+        if len(seqs) != size:
+            raise ValueError("one entry per leaf")
         # A root orphaned by a reorg may be prepared again on the new fork.
         conn.execute(
             delete(schema.anchors).where(
@@ -82,40 +62,33 @@ class AnchorRecords(Connected):
                 root=root, size=size, status="prepared", chain_id=chain_id, contract=contract
             )
         )
-        self.add_leaves(conn, root, entry_ids, progress)
+        self.add_leaves(conn, root, seqs, progress)
 
     def add_leaves(
         self,
         conn: Connection,
         root: str,
-        entry_ids: Sequence[str],
+        seqs: Sequence[int],
         progress: Callable[[int], None] | None = None,
     ) -> None:
-        """Store the proofs of a whole tree, `entry_ids` in leaf order, without paths: these
-        rows are the tree's leaves, so `proofs_for` derives each path from them. A stored
-        path would cost a hundred times the row (twenty hashes in hex at a million leaves)."""
-        # In key order, the inserts walk the primary key's index and the foreign key's (on
-        # entries) once from end to end instead of jumping between their pages: on SQLite a
-        # fifth of the time leaf order takes at 100,000 leaves.
-        leaf = {entry_id: i for i, entry_id in enumerate(entry_ids)}
-        rows = [(entry_id, root, leaf[entry_id]) for entry_id in sorted(entry_ids)]
-        if conn.dialect.name == "postgresql":
-            _copy_leaves(conn, rows, progress)
-            return
-        # The driver's own executemany: SQLAlchemy's handling of each row's parameters would
-        # cost more than the database's insert.
-        marks = ", ".join(["?" if conn.dialect.paramstyle == "qmark" else "%s"] * 3)
-        statement = f"INSERT INTO proofs (entry_id, root, leaf_index) VALUES ({marks})"
-        for start in range(0, len(rows), LEAVES_PER_INSERT):
-            conn.exec_driver_sql(statement, rows[start : start + LEAVES_PER_INSERT])
-            if progress:
-                progress(min(start + LEAVES_PER_INSERT, len(rows)))
+        """Store the leaves of a whole tree: the entries whose `seqs` are given, in leaf
+        order, as runs (see mirror/runs.py), from which `proofs_for` derives each path."""
+        runs = runs_of(seqs)
+        conn.execute(
+            insert(schema.leaf_runs),
+            [
+                {"first_seq": first, "last_seq": last, "root": root, "first_leaf": leaf}
+                for first, last, leaf in runs
+            ],
+        )
+        if progress:
+            progress(len(seqs))
 
     def drop_prepared(self, conn: Connection, root: str) -> None:
-        """Take back a prepared batch whose transaction was never sent: its proofs and row."""
+        """Take back a prepared batch whose transaction was never sent: its leaves and row."""
         a = schema.anchors
         prepared = select(a.c.root).where(and_(a.c.root == root, a.c.status == "prepared"))
-        conn.execute(delete(schema.proofs).where(schema.proofs.c.root.in_(prepared)))
+        conn.execute(delete(schema.leaf_runs).where(schema.leaf_runs.c.root.in_(prepared)))
         conn.execute(delete(a).where(and_(a.c.root == root, a.c.status == "prepared")))
 
     def add_proof(
@@ -187,35 +160,26 @@ class AnchorRecords(Connected):
 
     def anchor_members(self, root: str) -> list[tuple[str, str, str]]:
         """(entry id, kind, subject) of every entry in the batch `root`, in leaf order."""
-        p, e = schema.proofs, schema.entries
+        e = schema.entries
         query = (
-            select(e.c.entry_id, e.c.kind, e.c.subject)
-            .join(p, p.c.entry_id == e.c.entry_id)
-            .where(p.c.root == root)
-            .order_by(p.c.leaf_index)
+            member_rows(e.c.entry_id, e.c.kind, e.c.subject)
+            .where(schema.leaf_runs.c.root == root)
+            .order_by("leaf_index")
         )
         with self._connect() as conn:
             return [(r.entry_id, r.kind, r.subject) for r in conn.execute(query)]
 
     def proven(self, entry_ids: Iterable[str]) -> set[str]:
         """Which of `entry_ids` are in a batch (ids only: no tree is rebuilt for a path)."""
-        return self._present(schema.proofs.c.entry_id, entry_ids)
+        wanted = [i.lower() for i in entry_ids]
+        found = self._present(schema.proofs.c.entry_id, wanted)
+        in_runs = self._chunked(schema.entries.c.entry_id, wanted, run_rows)
+        return found | {row["entry_id"] for row in in_runs}
 
     def proofs_for(self, entry_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
         """`proof_for` of many entries, keyed by entry id (absent if in no batch)."""
-        p, a = schema.proofs, schema.anchors
         with self._connect() as conn:
-            rows = self._chunked_in(
-                conn,
-                p.c.entry_id,
-                (i.lower() for i in entry_ids),
-                lambda among: (
-                    select(p.c.entry_id, p.c.leaf_index, p.c.path, a)
-                    .join(a, a.c.root == p.c.root)
-                    .where(among)
-                ),
-            )
-            self.fill_paths(conn, rows)
+            rows = self.proof_rows(conn, [i.lower() for i in entry_ids])
         found = {}
         for data in rows:
             entry_id, leaf_index, path = (data.pop(k) for k in ("entry_id", "leaf_index", "path"))
@@ -227,9 +191,38 @@ class AnchorRecords(Connected):
             }
         return found
 
+    def proof_rows(self, conn: Connection, entry_ids: Sequence[str] | None) -> list[dict[str, Any]]:
+        """entry_id, leaf_index and path (derived where not stored), and the anchor's columns,
+        of each of `entry_ids` in a batch, or of every entry in one when None. An entry
+        with a stored proof beside its run (a row written in by hand) is read twice, its
+        stored proof last."""
+        a = schema.anchors
+
+        def with_anchor(placed: Select[Any]) -> Select[Any]:
+            found = placed.subquery()
+            return select(found.c.entry_id, found.c.leaf_index, found.c.path, a).join(
+                a, a.c.root == found.c.root
+            )
+
+        p, e = schema.proofs, schema.entries
+        stored = select(p.c.entry_id, p.c.root, p.c.leaf_index, p.c.path)
+        if entry_ids is None:
+            e_all = member_rows(e.c.entry_id, schema.leaf_runs.c.root, null().label("path"))
+            rows = as_dicts(conn.execute(with_anchor(e_all)))
+            rows += as_dicts(conn.execute(with_anchor(stored)))
+        else:
+            rows = self._chunked_in(
+                conn, e.c.entry_id, entry_ids, lambda m: with_anchor(run_rows(m))
+            )
+            rows += self._chunked_in(
+                conn, p.c.entry_id, entry_ids, lambda m: with_anchor(stored.where(m))
+            )
+        self.fill_paths(conn, rows)
+        return rows
+
     def fill_paths(self, conn: Connection, rows: Iterable[dict[str, Any]]) -> None:
         """Set the `path` of each proof row (entry_id, root, size, leaf_index, path) stored
-        without one: derived from its tree, rebuilt from the root's rows. Leaves that do not
+        without one: derived from its tree, rebuilt from the root's runs. Leaves that do not
         rebuild the root (a row missing or altered) get an empty path, which fails the
         inclusion check instead of raising."""
         trees: dict[str, MerkleLevels | None] = {}
@@ -251,10 +244,11 @@ class AnchorRecords(Connected):
         return _KeptTrees()
 
     def _rebuild(self, conn: Connection, root: str, size: int) -> MerkleLevels | None:
-        """The tree of `root` from its proof rows, or None if they are not its leaves."""
-        p = schema.proofs
+        """The tree of `root` from its runs, or None if they are not its leaves."""
         leaves = conn.execute(
-            select(p.c.entry_id, p.c.leaf_index).where(p.c.root == root).order_by(p.c.leaf_index)
+            member_rows(schema.entries.c.entry_id)
+            .where(schema.leaf_runs.c.root == root)
+            .order_by("leaf_index")
         ).all()
         if len(leaves) != size or any(row.leaf_index != i for i, row in enumerate(leaves)):
             return None

@@ -65,6 +65,7 @@ class ChainRecords(Connected):
         ]
         if lost:
             conn.execute(delete(p).where(p.c.root.in_(lost)))
+            conn.execute(delete(schema.leaf_runs).where(schema.leaf_runs.c.root.in_(lost)))
             conn.execute(update(a).where(a.c.root.in_(lost)).values(status="orphaned"))
         conn.execute(delete(schema.role_events).where(schema.role_events.c.block_number >= fork))
         conn.execute(delete(schema.blocks).where(schema.blocks.c.number >= fork))

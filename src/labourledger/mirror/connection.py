@@ -50,7 +50,7 @@ IN_MEMORY = "sqlite://"
 #: The schema revision this code reads and writes (a test holds it equal to the migrations'
 #: head): a mirror found at it is ready without loading Alembic, which would add a sixth to
 #: the start-up of every command that opens the mirror.
-SCHEMA_REVISION = "0005"
+SCHEMA_REVISION = "0006"
 
 
 def migrations_dir() -> Path:

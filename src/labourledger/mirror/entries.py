@@ -5,14 +5,18 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Select, and_, func, or_, select
+from sqlalchemy import ColumnElement, Connection, Row, Select, and_, func, or_, select
 
 from labourledger.mirror import schema
 from labourledger.mirror.anchors import ON_CHAIN
 from labourledger.mirror.connection import Connected, as_dicts, write_cache
 from labourledger.mirror.rows import ENTRY_FIELDS, EntryRows, entry_rows, insert_rows
+from labourledger.mirror.runs import GAPS_PER_QUERY, gaps_test, uncovered
 
-__all__ = ["ENTRY_FIELDS", "EntryRecords"]
+__all__ = ["ENTRY_FIELDS", "EntryRecords", "Pending"]
+
+#: A pending entry: its seq, entry_id, kind and subject (as attributes, or by position).
+Pending = Row[int, str, str, str]
 
 
 class EntryRecords(Connected):
@@ -86,17 +90,25 @@ class EntryRecords(Connected):
         """Which of `entry_ids` the mirror holds (their ids only: no body is read)."""
         return self._present(schema.entries.c.entry_id, entry_ids)
 
-    def pending_entries(self) -> list[dict[str, Any]]:
-        """Entries in no anchor yet (id, kind and subject), in the order they were recorded."""
-        e, p = schema.entries, schema.proofs
+    def pending_entries(self) -> list[Pending]:
+        """Entries in no anchor yet, as rows of seq, entry_id, kind and subject, in the order
+        they were recorded (rows, not dicts: anchoring reads 100,000 at a time). Only the
+        ranges of seq outside every run are read (see mirror/runs.py)."""
+        e, p, r = schema.entries, schema.proofs, schema.leaf_runs
+        rows: list[Pending] = []
         with self._connect() as conn:
-            rows = conn.execute(
-                select(e.c.entry_id, e.c.kind, e.c.subject)
-                .outerjoin(p, p.c.entry_id == e.c.entry_id)
-                .where(p.c.entry_id.is_(None))
-                .order_by(e.c.seq)
-            )
-            return as_dicts(rows)
+            runs = conn.execute(select(r.c.first_seq, r.c.last_seq).order_by(r.c.first_seq))
+            gaps = uncovered([(first, last) for first, last in runs])
+            for start in range(0, len(gaps), GAPS_PER_QUERY):
+                query = (
+                    select(e.c.seq, e.c.entry_id, e.c.kind, e.c.subject)
+                    .outerjoin(p, p.c.entry_id == e.c.entry_id)
+                    .where(gaps_test(gaps[start : start + GAPS_PER_QUERY]))
+                    .where(p.c.entry_id.is_(None))
+                    .order_by(e.c.seq)
+                )
+                rows += conn.execute(query).all()
+        return rows
 
     def entries_about(self, subject: str) -> list[dict[str, Any]]:
         """Entries whose subject is `subject` or which refer to it, oldest first."""
@@ -123,24 +135,32 @@ class EntryRecords(Connected):
         self, subjects: Iterable[str], kind: str | None = None
     ) -> dict[str, list[dict[str, Any]]]:
         """`timeline` of many subjects in a few queries, keyed by subject (absent if none)."""
-        e, p, a = schema.entries, schema.proofs, schema.anchors
+        e, p, a, r = schema.entries, schema.proofs, schema.anchors, schema.leaf_runs
 
         def query(among: ColumnElement[bool]) -> Select[Any]:
-            found = (
-                select(
-                    *(e.c[f] for f in ENTRY_FIELDS),
-                    e.c.seq,
-                    a.c.status.label("anchor_status"),
-                    a.c.block_number,
-                    a.c.timestamp.label("anchor_timestamp"),
-                    a.c.tx_hash,
-                    p.c.leaf_index,
-                )
-                .outerjoin(p, p.c.entry_id == e.c.entry_id)
-                .outerjoin(a, and_(a.c.root == p.c.root, a.c.status.in_(ON_CHAIN)))
-                .where(among)
+            # The entries first, each with the start of the run it may lie in (an index
+            # seek), then their proof or run and its anchor.
+            start = select(func.max(r.c.first_seq)).where(r.c.first_seq <= e.c.seq)
+            picked = select(
+                *(e.c[f] for f in ENTRY_FIELDS), e.c.seq, start.scalar_subquery().label("run")
+            ).where(among)
+            found = (picked if kind is None else picked.where(e.c.kind == kind)).subquery()
+            in_run = and_(r.c.first_seq == found.c.run, found.c.seq <= r.c.last_seq)
+            leaf_index = r.c.first_leaf + found.c.seq - r.c.first_seq
+            root = func.coalesce(p.c.root, r.c.root)
+            return select(
+                *(found.c[f] for f in ENTRY_FIELDS),
+                found.c.seq,
+                a.c.status.label("anchor_status"),
+                a.c.block_number,
+                a.c.timestamp.label("anchor_timestamp"),
+                a.c.tx_hash,
+                func.coalesce(p.c.leaf_index, leaf_index).label("leaf_index"),
+            ).select_from(
+                found.outerjoin(p, p.c.entry_id == found.c.entry_id)
+                .outerjoin(r, in_run)
+                .outerjoin(a, and_(a.c.root == root, a.c.status.in_(ON_CHAIN)))
             )
-            return found if kind is None else found.where(e.c.kind == kind)
 
         rows = self._chunked(e.c.subject, (s.lower() for s in subjects), query)
         for row in rows:
@@ -167,14 +187,19 @@ class EntryRecords(Connected):
 
     def counts(self) -> dict[str, int]:
         """Entries pending and on chain, and anchors by status."""
-        e, p, a = schema.entries, schema.proofs, schema.anchors
+        e, p, a, r = schema.entries, schema.proofs, schema.anchors, schema.leaf_runs
+        on_chain = a.c.status.in_(ON_CHAIN)
         with self._connect() as conn:
             total = conn.execute(select(func.count()).select_from(e)).scalar_one()
-            anchored = conn.execute(
-                select(func.count())
-                .select_from(p.join(a, a.c.root == p.c.root))
-                .where(a.c.status.in_(ON_CHAIN))
+            carried = conn.execute(
+                select(func.count()).select_from(p.join(a, a.c.root == p.c.root)).where(on_chain)
             ).scalar_one()
+            in_runs = conn.execute(
+                select(func.coalesce(func.sum(r.c.last_seq - r.c.first_seq + 1), 0))
+                .select_from(r.join(a, a.c.root == r.c.root))
+                .where(on_chain)
+            ).scalar_one()
+            anchored = int(carried) + int(in_runs)
             by_status = dict(
                 (str(s), int(n))
                 for s, n in conn.execute(select(a.c.status, func.count()).group_by(a.c.status))

@@ -2,10 +2,10 @@
 
 Ids, hashes and addresses are stored as the `0x` hex strings the CLI prints,
 so a person can query the mirror with plain SQL. Bodies, refs and proof paths
-are JSON text. An anchor made here stores no paths: its `proofs` rows, in `leaf_index`
-order, are its tree's leaves, and `Mirror.proofs_for` derives each path from them. Only a
-proof carried in with an imported entry, whose tree the mirror may hold in part, keeps
-its path.
+are JSON text. An anchor made here stores neither paths nor a row per entry: its
+`leaf_runs` say which entries are its leaves, in order, and `Mirror.proofs_for` derives
+each path from them (see mirror/runs.py). A `proofs` row is a proof carried in with an
+imported entry, whose tree the mirror may hold in part: it keeps its path.
 """
 
 from __future__ import annotations
@@ -104,6 +104,16 @@ proofs = Table(
     _hex32("root", ForeignKey("anchors.root", ondelete="CASCADE"), nullable=False, index=True),
     Column("leaf_index", Integer, nullable=False),
     Column("path", JSON),
+)
+
+# Runs of consecutive entries (by seq) that are consecutive leaves of an anchor made here.
+leaf_runs = Table(
+    "leaf_runs",
+    metadata,
+    Column("first_seq", Integer, primary_key=True, autoincrement=False),
+    Column("last_seq", Integer, nullable=False),
+    _hex32("root", ForeignKey("anchors.root", ondelete="CASCADE"), nullable=False, index=True),
+    Column("first_leaf", Integer, nullable=False),
 )
 
 role_events = Table(
