@@ -8,13 +8,23 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import cached_property
 from typing import Any
 
-from sqlalchemy import Connection, Select, and_, delete, insert, null, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Select,
+    and_,
+    delete,
+    insert,
+    null,
+    select,
+    update,
+)
 
 from labourledger.envelope import to_hex
 from labourledger.merkle import MerkleLevels
 from labourledger.mirror import schema
 from labourledger.mirror.connection import Connected, as_dicts
-from labourledger.mirror.runs import member_rows, run_rows, runs_of
+from labourledger.mirror.runs import member_rows, placed, runs_of
 
 __all__ = ["ON_CHAIN", "AnchorRecords", "proof_status"]
 
@@ -171,10 +181,14 @@ class AnchorRecords(Connected):
 
     def proven(self, entry_ids: Iterable[str]) -> set[str]:
         """Which of `entry_ids` are in a batch (ids only: no tree is rebuilt for a path)."""
-        wanted = [i.lower() for i in entry_ids]
-        found = self._present(schema.proofs.c.entry_id, wanted)
-        in_runs = self._chunked(schema.entries.c.entry_id, wanted, run_rows)
-        return found | {row["entry_id"] for row in in_runs}
+        e = schema.entries
+
+        def query(among: ColumnElement[bool]) -> Select[Any]:
+            found = placed(select(e.c.entry_id, e.c.seq).where(among)).subquery()
+            return select(found.c.entry_id).where(found.c.root.is_not(None))
+
+        wanted = (i.lower() for i in entry_ids)
+        return {row["entry_id"] for row in self._chunked(e.c.entry_id, wanted, query)}
 
     def proofs_for(self, entry_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
         """`proof_for` of many entries, keyed by entry id (absent if in no batch)."""
@@ -193,29 +207,28 @@ class AnchorRecords(Connected):
 
     def proof_rows(self, conn: Connection, entry_ids: Sequence[str] | None) -> list[dict[str, Any]]:
         """entry_id, leaf_index and path (derived where not stored), and the anchor's columns,
-        of each of `entry_ids` in a batch, or of every entry in one when None. An entry
-        with a stored proof beside its run (a row written in by hand) is read twice, its
-        stored proof last."""
-        a = schema.anchors
+        of each of `entry_ids` in a batch (see `placed`), or of every run's entry and every
+        stored proof when None (both, for an entry that has both)."""
+        a, e = schema.anchors, schema.entries
 
-        def with_anchor(placed: Select[Any]) -> Select[Any]:
-            found = placed.subquery()
+        def with_anchor(rows: Select[Any]) -> Select[Any]:
+            found = rows.subquery()
             return select(found.c.entry_id, found.c.leaf_index, found.c.path, a).join(
                 a, a.c.root == found.c.root
             )
 
-        p, e = schema.proofs, schema.entries
-        stored = select(p.c.entry_id, p.c.root, p.c.leaf_index, p.c.path)
         if entry_ids is None:
-            e_all = member_rows(e.c.entry_id, schema.leaf_runs.c.root, null().label("path"))
-            rows = as_dicts(conn.execute(with_anchor(e_all)))
+            p = schema.proofs
+            in_runs = member_rows(e.c.entry_id, schema.leaf_runs.c.root, null().label("path"))
+            stored = select(p.c.entry_id, p.c.root, p.c.leaf_index, p.c.path)
+            rows = as_dicts(conn.execute(with_anchor(in_runs)))
             rows += as_dicts(conn.execute(with_anchor(stored)))
         else:
             rows = self._chunked_in(
-                conn, e.c.entry_id, entry_ids, lambda m: with_anchor(run_rows(m))
-            )
-            rows += self._chunked_in(
-                conn, p.c.entry_id, entry_ids, lambda m: with_anchor(stored.where(m))
+                conn,
+                e.c.entry_id,
+                entry_ids,
+                lambda among: with_anchor(placed(select(e.c.entry_id, e.c.seq).where(among))),
             )
         self.fill_paths(conn, rows)
         return rows

@@ -11,7 +11,7 @@ from labourledger.mirror import schema
 from labourledger.mirror.anchors import ON_CHAIN
 from labourledger.mirror.connection import Connected, as_dicts, write_cache
 from labourledger.mirror.rows import ENTRY_FIELDS, EntryRows, entry_rows, insert_rows
-from labourledger.mirror.runs import GAPS_PER_QUERY, gaps_test, uncovered
+from labourledger.mirror.runs import GAPS_PER_QUERY, gaps_test, placed, uncovered
 
 __all__ = ["ENTRY_FIELDS", "EntryRecords", "Pending"]
 
@@ -135,19 +135,13 @@ class EntryRecords(Connected):
         self, subjects: Iterable[str], kind: str | None = None
     ) -> dict[str, list[dict[str, Any]]]:
         """`timeline` of many subjects in a few queries, keyed by subject (absent if none)."""
-        e, p, a, r = schema.entries, schema.proofs, schema.anchors, schema.leaf_runs
+        e, a = schema.entries, schema.anchors
 
         def query(among: ColumnElement[bool]) -> Select[Any]:
-            # The entries first, each with the start of the run it may lie in (an index
-            # seek), then their proof or run and its anchor.
-            start = select(func.max(r.c.first_seq)).where(r.c.first_seq <= e.c.seq)
-            picked = select(
-                *(e.c[f] for f in ENTRY_FIELDS), e.c.seq, start.scalar_subquery().label("run")
-            ).where(among)
-            found = (picked if kind is None else picked.where(e.c.kind == kind)).subquery()
-            in_run = and_(r.c.first_seq == found.c.run, found.c.seq <= r.c.last_seq)
-            leaf_index = r.c.first_leaf + found.c.seq - r.c.first_seq
-            root = func.coalesce(p.c.root, r.c.root)
+            picked = select(*(e.c[f] for f in ENTRY_FIELDS), e.c.seq).where(among)
+            if kind is not None:
+                picked = picked.where(e.c.kind == kind)
+            found = placed(picked).subquery()
             return select(
                 *(found.c[f] for f in ENTRY_FIELDS),
                 found.c.seq,
@@ -155,11 +149,9 @@ class EntryRecords(Connected):
                 a.c.block_number,
                 a.c.timestamp.label("anchor_timestamp"),
                 a.c.tx_hash,
-                func.coalesce(p.c.leaf_index, leaf_index).label("leaf_index"),
+                found.c.leaf_index,
             ).select_from(
-                found.outerjoin(p, p.c.entry_id == found.c.entry_id)
-                .outerjoin(r, in_run)
-                .outerjoin(a, and_(a.c.root == root, a.c.status.in_(ON_CHAIN)))
+                found.outerjoin(a, and_(a.c.root == found.c.root, a.c.status.in_(ON_CHAIN)))
             )
 
         rows = self._chunked(e.c.subject, (s.lower() for s in subjects), query)

@@ -13,11 +13,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, func, null, or_, select, true
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select, true
 
 from labourledger.mirror import schema
 
-__all__ = ["GAPS_PER_QUERY", "gaps_test", "member_rows", "run_rows", "runs_of", "uncovered"]
+__all__ = ["GAPS_PER_QUERY", "gaps_test", "member_rows", "placed", "runs_of", "uncovered"]
 
 #: Gaps between runs per pending query: a few hundred bound values, far under the limits.
 GAPS_PER_QUERY = 200
@@ -34,18 +34,22 @@ def runs_of(seqs: Sequence[int]) -> list[tuple[int, int, int]]:
     return runs
 
 
-def run_rows(among: ColumnElement[bool]) -> Select[Any]:
-    """(entry_id, root, leaf_index, path) of the entries `among` picks (a test on `entries`)
-    that lie in a run; path is NULL, derived from the tree when read."""
-    e, r = schema.entries, schema.leaf_runs
+def placed(picked: Select[Any]) -> Select[Any]:
+    """The columns of `picked` (a select of entries that includes seq and entry_id) with
+    each entry's root, leaf_index and path: from its `proofs` row if it has one (a carried
+    proof), else from its run (path NULL, derived when read); all three NULL if neither."""
+    e, p, r = schema.entries, schema.proofs, schema.leaf_runs
     start = select(func.max(r.c.first_seq)).where(r.c.first_seq <= e.c.seq).scalar_subquery()
-    located = select(e.c.entry_id, e.c.seq, start.label("run_start")).where(among).subquery()
+    found = picked.add_columns(start.label("run_start")).subquery()
+    in_run = and_(r.c.first_seq == found.c.run_start, found.c.seq <= r.c.last_seq)
     return select(
-        located.c.entry_id,
-        r.c.root,
-        (r.c.first_leaf + located.c.seq - r.c.first_seq).label("leaf_index"),
-        null().label("path"),
-    ).join(r, and_(r.c.first_seq == located.c.run_start, located.c.seq <= r.c.last_seq))
+        *(c for c in found.c if c.name != "run_start"),
+        func.coalesce(p.c.root, r.c.root).label("root"),
+        func.coalesce(p.c.leaf_index, r.c.first_leaf + found.c.seq - r.c.first_seq).label(
+            "leaf_index"
+        ),
+        p.c.path,
+    ).select_from(found.outerjoin(p, p.c.entry_id == found.c.entry_id).outerjoin(r, in_run))
 
 
 def member_rows(*columns: Any) -> Select[Any]:
