@@ -29,6 +29,8 @@ def test_init_status_and_the_embedded_label(cli: Cli) -> None:
     assert status["chain"] == "embedded" and status["contract"].startswith("0x")
     assert (status["pending"], status["anchored"], status["last_synced_block"]) == (0, 0, None)
     assert [(k["name"], k["roles"]) for k in status["keys"]] == [("admin", ["ADMIN"])]
+    # Down a pipe (not a terminal), --json is one compact line, written a member at a time.
+    assert cli.ok("status", "--json") == json.dumps(status, separators=(",", ":")) + "\n"
     assert "local development chain" in cli.ok("status")
     for sub in ("keys", "chain", "evidence"):
         assert (cli.workspace / sub).is_dir()

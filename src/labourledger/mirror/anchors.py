@@ -190,10 +190,13 @@ class AnchorRecords(Connected):
         wanted = (i.lower() for i in entry_ids)
         return {row["entry_id"] for row in self._chunked(e.c.entry_id, wanted, query)}
 
-    def proofs_for(self, entry_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
-        """`proof_for` of many entries, keyed by entry id (absent if in no batch)."""
+    def proofs_for(
+        self, entry_ids: Iterable[str], *, as_bytes: bool = False
+    ) -> dict[str, dict[str, Any]]:
+        """`proof_for` of many entries, keyed by entry id (absent if in no batch); with
+        `as_bytes`, each path's hashes as bytes rather than hex."""
         with self._connect() as conn:
-            rows = self.proof_rows(conn, [i.lower() for i in entry_ids])
+            rows = self.proof_rows(conn, [i.lower() for i in entry_ids], as_bytes=as_bytes)
         found = {}
         for data in rows:
             entry_id, leaf_index, path = (data.pop(k) for k in ("entry_id", "leaf_index", "path"))
@@ -205,10 +208,13 @@ class AnchorRecords(Connected):
             }
         return found
 
-    def proof_rows(self, conn: Connection, entry_ids: Sequence[str] | None) -> list[dict[str, Any]]:
-        """entry_id, leaf_index and path (derived where not stored), and the anchor's columns,
-        of each of `entry_ids` in a batch (see `placed`), or of every run's entry and every
-        stored proof when None (both, for an entry that has both)."""
+    def proof_rows(
+        self, conn: Connection, entry_ids: Sequence[str] | None, *, as_bytes: bool = False
+    ) -> list[dict[str, Any]]:
+        """entry_id, leaf_index and path (derived where not stored; see `fill_paths` for
+        `as_bytes`), and the anchor's columns, of each of `entry_ids` in a batch (see
+        `placed`), or of every run's entry and every stored proof when None (both, for an
+        entry that has both)."""
         a, e = schema.anchors, schema.entries
 
         def with_anchor(rows: Select[Any]) -> Select[Any]:
@@ -230,27 +236,33 @@ class AnchorRecords(Connected):
                 entry_ids,
                 lambda among: with_anchor(placed(select(e.c.entry_id, e.c.seq).where(among))),
             )
-        self.fill_paths(conn, rows)
+        self.fill_paths(conn, rows, as_bytes=as_bytes)
         return rows
 
-    def fill_paths(self, conn: Connection, rows: Iterable[dict[str, Any]]) -> None:
+    def fill_paths(
+        self, conn: Connection, rows: Iterable[dict[str, Any]], *, as_bytes: bool = False
+    ) -> None:
         """Set the `path` of each proof row (entry_id, root, size, leaf_index, path) stored
         without one: derived from its tree, rebuilt from the root's runs. Leaves that do not
         rebuild the root (a row missing or altered) get an empty path, which fails the
-        inclusion check instead of raising."""
+        inclusion check instead of raising.
+
+        With `as_bytes`, every path is a list of bytes: a derived one holds the kept tree's
+        own hashes, shared by the paths through them (a verify reads tens of thousands; as
+        hex, then bytes again, they were most of reading its proofs)."""
         trees: dict[str, MerkleLevels | None] = {}
         for row in rows:
             if row["path"] is not None:
+                if as_bytes:
+                    row["path"] = [bytes.fromhex(h[2:]) for h in row["path"]]
                 continue
             root, index = row["root"], row["leaf_index"]
             if root not in trees:
                 trees[root] = self._kept_trees.get(root) or self._rebuild(conn, root, row["size"])
             tree = trees[root]
-            row["path"] = (
-                [to_hex(h) for h in tree.inclusion_proof(index)]
-                if tree is not None and 0 <= index < tree.size
-                else []
-            )
+            whole = tree is not None and 0 <= index < tree.size
+            path = tree.inclusion_proof(index) if tree is not None and whole else []
+            row["path"] = path if as_bytes else [to_hex(h) for h in path]
 
     @cached_property
     def _kept_trees(self) -> _KeptTrees:

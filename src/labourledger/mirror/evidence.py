@@ -92,28 +92,20 @@ class MirrorEvidence:
 
     def proofs(self, entry_ids: Iterable[str]) -> dict[str, StoredProof]:
         """Stored proofs of entries whose anchor was sent."""
-        # One bytes object per distinct hash: the paths of one tree share their upper nodes
-        # (18,101 paths of a 20,000-leaf batch hold 270,000 hashes, 40,000 of them distinct).
-        hashes: dict[str, bytes] = {}
-
-        def raw(hex_hash: str) -> bytes:
-            if hex_hash not in hashes:
-                hashes[hex_hash] = bytes.fromhex(hex_hash[2:])
-            return hashes[hex_hash]
-
-        return {
-            entry_id: StoredProof(
-                InclusionProof(
-                    root=raw(found["anchor"]["root"]),
-                    leaf_index=found["leaf_index"],
-                    tree_size=found["tree_size"],
-                    path=[raw(h) for h in found["path"]],
-                ),
-                found["anchor"]["tx_hash"],
+        roots: dict[str, bytes] = {}  # one bytes object per root, not one per entry
+        proofs = {}
+        for entry_id, found in self._mirror.proofs_for(entry_ids, as_bytes=True).items():
+            if proof_status(found) == "pending":
+                continue
+            root = found["anchor"]["root"]
+            proof = InclusionProof(
+                root=roots.get(root) or roots.setdefault(root, bytes.fromhex(root[2:])),
+                leaf_index=found["leaf_index"],
+                tree_size=found["tree_size"],
+                path=found["path"],
             )
-            for entry_id, found in self._mirror.proofs_for(entry_ids).items()
-            if proof_status(found) != "pending"
-        }
+            proofs[entry_id] = StoredProof(proof, found["anchor"]["tx_hash"])
+        return proofs
 
     def revocations(self, entry_ids: Iterable[str]) -> Revocations:
         """Stored revocations, judged."""
