@@ -235,6 +235,7 @@ class AnchorRecords(Connected):
                 e.c.entry_id,
                 entry_ids,
                 lambda among: with_anchor(placed(select(e.c.entry_id, e.c.seq).where(among))),
+                reuse="proof_rows",
             )
         self.fill_paths(conn, rows, as_bytes=as_bytes)
         return rows

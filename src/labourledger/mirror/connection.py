@@ -6,7 +6,7 @@ through `_connect`, `transaction` and `_chunked`.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Hashable, Iterable, Iterator
 from contextlib import contextmanager
 from functools import cache, cached_property
 from pathlib import Path
@@ -231,11 +231,17 @@ class Connected:
             )
 
     def _chunked(
-        self, column: Column[Any], values: Iterable[str], query: Among
+        self,
+        column: Column[Any],
+        values: Iterable[str],
+        query: Among,
+        *,
+        reuse: Hashable | None = None,
     ) -> list[dict[str, Any]]:
-        """Rows of `query(column IN chunk)` over `values`, a chunk at a time."""
+        """Rows of `query(column IN chunk)` over `values`, a chunk at a time. A `reuse` key
+        names the statement `query` builds, so it is built once (see `_chunked_in`)."""
         with self._connect() as conn:
-            return self._chunked_in(conn, column, values, query)
+            return self._chunked_in(conn, column, values, query, reuse=reuse)
 
     def _present(self, column: Column[Any], ids: Iterable[str]) -> set[str]:
         """Which of `ids` (lower-cased) are values of `column`, reading that column alone."""
@@ -245,17 +251,34 @@ class Connected:
         return {row[column.name] for row in found}
 
     def _chunked_in(
-        self, conn: Connection, column: Column[Any], values: Iterable[str], query: Among
+        self,
+        conn: Connection,
+        column: Column[Any],
+        values: Iterable[str],
+        query: Among,
+        *,
+        reuse: Hashable | None = None,
     ) -> list[dict[str, Any]]:
         """`_chunked` in `conn`: its transaction, say."""
         wanted = list(dict.fromkeys(values))
-        statement = query(_among(conn, column))
+        if reuse is None:
+            statement = query(_among(conn, column))
+        else:
+            # Its values are bound as it runs, so a statement is the same on every call, and
+            # building one with subqueries (a timeline's) cost more than running it on a trace.
+            key = (reuse, conn.dialect.name)
+            known = _built.get(key)
+            statement = known if known is not None else query(_among(conn, column))
+            _built.setdefault(key, statement)
         rows: list[dict[str, Any]] = []
         for start in range(0, len(wanted), self.in_chunk):
             chunk = wanted[start : start + self.in_chunk]
             rows += as_dicts(conn.execute(statement, {_AMONG: chunk}))
         return rows
 
+
+#: Statements `_chunked_in` built, by their `reuse` key and dialect.
+_built: dict[tuple[Hashable, str], Select[Any]] = {}
 
 #: The name `_among`'s values are bound to. They are given as each statement runs, not
 #: written into it: SQLAlchemy caches a statement's compiled form with the values written

@@ -83,6 +83,7 @@ class EntryRecords(Connected):
                 e.c.entry_id,
                 (i.lower() for i in entry_ids),
                 lambda among: select(*columns).where(among),
+                reuse="entries",
             )
         }
 
@@ -154,7 +155,9 @@ class EntryRecords(Connected):
                 found.outerjoin(a, and_(a.c.root == found.c.root, a.c.status.in_(ON_CHAIN)))
             )
 
-        rows = self._chunked(e.c.subject, (s.lower() for s in subjects), query)
+        rows = self._chunked(
+            e.c.subject, (s.lower() for s in subjects), query, reuse=("timelines", kind)
+        )
         for row in rows:
             if row["anchor_status"] is None:
                 row["block_number"] = row["anchor_timestamp"] = row["tx_hash"] = None

@@ -117,6 +117,7 @@ class ProjectionQueries(Connected):
                 .join(schema.entries, schema.entries.c.entry_id == t.c.entry_id)
                 .where(among)
             ),
+            reuse=("lookup", table, column),
         )
         found: dict[str, dict[str, Any]] = {}
         for row in sorted(rows, key=lambda r: r.pop("seq")):
