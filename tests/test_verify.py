@@ -20,8 +20,10 @@ from labourledger.bundling import verify_bundle
 from labourledger.demo import DemoResult, run_demo
 from labourledger.errors import InputError
 from labourledger.ledger import Ledger
+from labourledger.mirror import anchors
+from labourledger.mirror.anchors import AnchorRecords
 from labourledger.schemas import published
-from labourledger.verify import evidence
+from labourledger.verify import evidence, relied
 from labourledger.verify.goods import load_goods_list
 from labourledger.verify.policy import Policy
 
@@ -444,3 +446,23 @@ def test_facilities_gathered_a_few_at_a_time_give_the_same_reports(
     monkeypatch.setattr(evidence, "FACILITY_CHUNK", 1)  # each of the demo's 4 on its own
     assert [len(r["stages"]) for r in at_once] == [4, 4]
     assert reports() == at_once
+
+
+def test_a_verification_rebuilds_each_roots_tree_once(
+    demo: DemoResult, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Proofs read a chunk at a time under more roots than the mirror keeps trees for."""
+    ledger = Ledger.open(demo.workspace)
+    rebuilt: list[str] = []
+    rebuild = AnchorRecords._rebuild
+
+    def counted(self: AnchorRecords, conn: Any, root: str, size: int) -> Any:
+        rebuilt.append(root)
+        return rebuild(self, conn, root, size)
+
+    monkeypatch.setattr(AnchorRecords, "_rebuild", counted)
+    monkeypatch.setattr(anchors, "TREES_KEPT", 1)
+    monkeypatch.setattr(relied, "CHUNK_ENTRIES", 1)
+    report = ledger.verify(demo.batch)
+    assert len(report["anchors"]) > 1  # more roots than trees kept
+    assert sorted(rebuilt) == sorted({a["root"] for a in report["anchors"]})

@@ -26,7 +26,10 @@ from labourledger.mirror import schema
 from labourledger.mirror.connection import Connected, as_dicts
 from labourledger.mirror.runs import member_rows, placed, runs_of
 
-__all__ = ["ON_CHAIN", "AnchorRecords", "proof_status"]
+__all__ = ["ON_CHAIN", "AnchorRecords", "Trees", "proof_status"]
+
+#: Trees rebuilt from their leaves, by root (None: the leaves do not rebuild it).
+Trees = dict[str, MerkleLevels | None]
 
 #: Anchor states under which an entry counts as on chain.
 ON_CHAIN = ("submitted", "final")
@@ -191,12 +194,15 @@ class AnchorRecords(Connected):
         return {row["entry_id"] for row in self._chunked(e.c.entry_id, wanted, query)}
 
     def proofs_for(
-        self, entry_ids: Iterable[str], *, as_bytes: bool = False
+        self, entry_ids: Iterable[str], *, as_bytes: bool = False, trees: Trees | None = None
     ) -> dict[str, dict[str, Any]]:
         """`proof_for` of many entries, keyed by entry id (absent if in no batch); with
-        `as_bytes`, each path's hashes as bytes rather than hex."""
+        `as_bytes`, each path's hashes as bytes rather than hex (see `fill_paths` for
+        `trees`)."""
         with self._connect() as conn:
-            rows = self.proof_rows(conn, [i.lower() for i in entry_ids], as_bytes=as_bytes)
+            rows = self.proof_rows(
+                conn, [i.lower() for i in entry_ids], as_bytes=as_bytes, trees=trees
+            )
         found = {}
         for data in rows:
             entry_id, leaf_index, path = (data.pop(k) for k in ("entry_id", "leaf_index", "path"))
@@ -209,7 +215,12 @@ class AnchorRecords(Connected):
         return found
 
     def proof_rows(
-        self, conn: Connection, entry_ids: Sequence[str] | None, *, as_bytes: bool = False
+        self,
+        conn: Connection,
+        entry_ids: Sequence[str] | None,
+        *,
+        as_bytes: bool = False,
+        trees: Trees | None = None,
     ) -> list[dict[str, Any]]:
         """entry_id, leaf_index and path (derived where not stored; see `fill_paths` for
         `as_bytes`), and the anchor's columns, of each of `entry_ids` in a batch (see
@@ -237,11 +248,16 @@ class AnchorRecords(Connected):
                 lambda among: with_anchor(placed(select(e.c.entry_id, e.c.seq).where(among))),
                 reuse="proof_rows",
             )
-        self.fill_paths(conn, rows, as_bytes=as_bytes)
+        self.fill_paths(conn, rows, as_bytes=as_bytes, trees=trees)
         return rows
 
     def fill_paths(
-        self, conn: Connection, rows: Iterable[dict[str, Any]], *, as_bytes: bool = False
+        self,
+        conn: Connection,
+        rows: Iterable[dict[str, Any]],
+        *,
+        as_bytes: bool = False,
+        trees: Trees | None = None,
     ) -> None:
         """Set the `path` of each proof row (entry_id, root, size, leaf_index, path) stored
         without one: derived from its tree, rebuilt from the root's runs. Leaves that do not
@@ -250,8 +266,12 @@ class AnchorRecords(Connected):
 
         With `as_bytes`, every path is a list of bytes: a derived one holds the kept tree's
         own hashes, shared by the paths through them (a verify reads tens of thousands; as
-        hex, then bytes again, they were most of reading its proofs)."""
-        trees: dict[str, MerkleLevels | None] = {}
+        hex, then bytes again, they were most of reading its proofs).
+
+        `trees` holds the trees used, by root, across calls: a reader of many chunks of
+        proofs under more roots than the mirror keeps (`TREES_KEPT`) would rebuild each
+        root's tree once a chunk."""
+        trees = {} if trees is None else trees
         for row in rows:
             if row["path"] is not None:
                 if as_bytes:

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from labourledger.chain.ledger_contract import IndexEvent, RoleEvent
     from labourledger.envelope import Domain, SignedEntry
     from labourledger.ledger import Ledger
+    from labourledger.mirror.anchors import Trees
     from labourledger.revocations import Revocations
     from labourledger.verify.integrity import AnchoredRoot
     from labourledger.verify.results import CheckResult
@@ -37,6 +38,10 @@ class MirrorEvidence:
     def __init__(self, ledger: Ledger) -> None:
         self._ledger = ledger
         self._mirror = ledger.mirror
+        # The trees of the roots read, kept for the run: verify reads its proofs a chunk at
+        # a time, and a batch anchored under more roots than the mirror keeps rebuilt each
+        # tree once a chunk (10,000 facilities under 20 roots: 7.6 s reading proofs).
+        self._trees: Trees = {}
 
     @functools.cached_property
     def chain(self) -> ChainFacts:
@@ -94,7 +99,9 @@ class MirrorEvidence:
         """Stored proofs of entries whose anchor was sent."""
         roots: dict[str, bytes] = {}  # one bytes object per root, not one per entry
         proofs = {}
-        for entry_id, found in self._mirror.proofs_for(entry_ids, as_bytes=True).items():
+        for entry_id, found in self._mirror.proofs_for(
+            entry_ids, as_bytes=True, trees=self._trees
+        ).items():
             if proof_status(found) == "pending":
                 continue
             root = found["anchor"]["root"]
