@@ -40,9 +40,10 @@ def cores() -> int:
 
 def spare_core() -> bool:
     """Whether a core looks free for a worker: the 1-minute load average (this process
-    included) is under the number of cores. Linux shares the cores among sessions, not
-    processes, so on a busy machine workers get no more CPU than this process alone and
-    only add the cost of forking and sending their results back."""
+    included) is under the number of cores. On a busy machine, and more so where the
+    scheduler shares the cores among sessions rather than processes (Linux's autogroup),
+    workers get little more CPU than this process alone and only add the cost of forking
+    and sending their results back."""
     try:
         return os.getloadavg()[0] < cores()
     except (AttributeError, OSError):  # no load average here
