@@ -12,7 +12,7 @@ import secrets
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Annotated, Any, Final, Literal, Protocol
+from typing import Annotated, Any, Literal, Protocol
 
 from eth_utils.address import to_checksum_address
 from pydantic import (
@@ -26,6 +26,14 @@ from pydantic import (
 )
 from pydantic_core import to_jsonable_python
 
+from labourledger.eip712 import (
+    DOMAIN_NAME,
+    DOMAIN_VERSION,
+    EIP712_TYPES,
+    ENTRY_TYPE,
+    domain_separator,
+    entry_struct_hash,
+)
 from labourledger.errors import InputError, InvalidSignature, LabourLedgerError, invalid_input
 from labourledger.hashing import canonical_json, content_hash, keccak256
 from labourledger.signatures import (
@@ -60,39 +68,6 @@ __all__ = [
     "sign_entry",
     "to_hex",
 ]
-
-DOMAIN_NAME: Final = "LabourLedger"
-DOMAIN_VERSION: Final = "1"
-ENTRY_TYPE: Final = (
-    "Entry(address issuer,string kind,uint16 schemaVersion,bytes32 subject,"
-    "bytes32[] refs,uint64 issuedAt,bytes32 contentHash)"
-)
-_DOMAIN_TYPE: Final = (
-    "EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"
-)
-_ENTRY_TYPEHASH: Final = keccak256(ENTRY_TYPE.encode())
-_DOMAIN_TYPEHASH: Final = keccak256(_DOMAIN_TYPE.encode())
-#: keccak256 of no refs (most kinds have none): a microsecond an entry, the call's own cost.
-_NO_REFS_HASH: Final = keccak256(b"")
-
-#: The EIP-712 `types` object, as wallets and `eth_account` expect it.
-EIP712_TYPES: Final[dict[str, list[dict[str, str]]]] = {
-    "EIP712Domain": [
-        {"name": "name", "type": "string"},
-        {"name": "version", "type": "string"},
-        {"name": "chainId", "type": "uint256"},
-        {"name": "verifyingContract", "type": "address"},
-    ],
-    "Entry": [
-        {"name": "issuer", "type": "address"},
-        {"name": "kind", "type": "string"},
-        {"name": "schemaVersion", "type": "uint16"},
-        {"name": "subject", "type": "bytes32"},
-        {"name": "refs", "type": "bytes32[]"},
-        {"name": "issuedAt", "type": "uint64"},
-        {"name": "contentHash", "type": "bytes32"},
-    ],
-}
 
 Kind = Literal[
     "facility",
@@ -179,7 +154,7 @@ class Domain(BaseModel):
     @property
     def separator(self) -> bytes:
         """hashStruct(EIP712Domain)."""
-        return _separator(self.chain_id, self.verifying_contract)
+        return domain_separator(self.chain_id, self.verifying_contract)
 
     def as_eip712(self) -> dict[str, Any]:
         """The `domain` object of EIP-712 typed data."""
@@ -189,30 +164,6 @@ class Domain(BaseModel):
             "chainId": self.chain_id,
             "verifyingContract": self.verifying_contract,
         }
-
-
-@functools.lru_cache(maxsize=64)
-def _kind_hash(kind: str) -> bytes:
-    return keccak256(kind.encode())
-
-
-# An address as an ABI word (left-padded to 32 bytes), once per issuer rather than per entry.
-@functools.lru_cache(maxsize=4096)
-def _address_word(address: str) -> bytes:
-    return bytes(12) + bytes.fromhex(address[2:])
-
-
-# Cached by value, not per Domain object: callers build a fresh Domain for every check.
-@functools.lru_cache(maxsize=64)
-def _separator(chain_id: int, verifying_contract: str) -> bytes:
-    return keccak256(
-        _DOMAIN_TYPEHASH
-        + keccak256(DOMAIN_NAME.encode())
-        + keccak256(DOMAIN_VERSION.encode())
-        + chain_id.to_bytes(32, "big")
-        + bytes(12)
-        + bytes.fromhex(verifying_contract[2:])
-    )
 
 
 class Entry(BaseModel):
@@ -232,20 +183,14 @@ class Entry(BaseModel):
 
     def struct_hash(self) -> bytes:
         """hashStruct(Entry) per EIP-712."""
-        # Joined once rather than added up piece by piece: a seventh of computing an id.
-        return keccak256(
-            b"".join(
-                (
-                    _ENTRY_TYPEHASH,
-                    _address_word(self.issuer),
-                    _kind_hash(self.kind),
-                    self.schema_version.to_bytes(32, "big"),
-                    self.subject,
-                    keccak256(b"".join(self.refs)) if self.refs else _NO_REFS_HASH,
-                    self.issued_at.to_bytes(32, "big"),
-                    self.content_hash,
-                )
-            )
+        return entry_struct_hash(
+            self.issuer,
+            self.kind,
+            self.schema_version,
+            self.subject,
+            self.refs,
+            self.issued_at,
+            self.content_hash,
         )
 
     def compute_id(self, domain: Domain) -> bytes:
