@@ -281,8 +281,9 @@ class AnchorRecords(Connected):
             if root not in trees:
                 trees[root] = self._kept_trees.get(root) or self._rebuild(conn, root, row["size"])
             tree = trees[root]
-            whole = tree is not None and 0 <= index < tree.size
-            path = tree.inclusion_proof(index) if tree is not None and whole else []
+            path = (
+                tree.inclusion_proof(index) if tree is not None and 0 <= index < tree.size else []
+            )
             row["path"] = path if as_bytes else [to_hex(h) for h in path]
 
     @cached_property
