@@ -208,10 +208,10 @@ def _sign_all(
     signer: HashSigner,
     issued_at: int | None,
 ) -> Iterable[tuple[SignedEntry, EntryRows]]:
-    """`bodies` validated and signed, with the mirror rows of each, in
-    order, as each chunk is done; with a key held here, in a forked worker per core from
-    POOL_MIN_BODIES on (the workers inherit the key; only entries and rows come back). A
-    bad body among several raises InputError naming its row (1 for the first)."""
+    """`bodies` validated and signed, with the mirror rows of each, in order, as each chunk
+    is done; with a key held here, in a forked worker per core from POOL_MIN_BODIES on (the
+    workers inherit the key; only entries and rows come back). A bad body among several
+    raises InputError naming its row (1 for the first)."""
     key = _local_key(signer)
     chain = ledger.config.chain
     job = functools.partial(
