@@ -389,3 +389,29 @@ def test_the_embedded_chain_answers_get_logs_as_eth_tester_does(tmp_path: Path) 
     for query in queries:
         assert logs(fast, query) == logs(plain, query), query
     assert len(logs(fast, queries[4])) == 1 and len(logs(fast, queries[0])) > 4
+
+
+def test_receipt_logs_reads_what_py_evm_decodes() -> None:
+    from eth.rlp.logs import Log
+    from eth.rlp.receipts import Receipt
+    from eth.vm.forks.prague import PragueVM
+
+    from labourledger.chain.receipt_logs import receipt_logs
+
+    logs = [
+        Log(b"\x01" * 20, (), b""),
+        Log(b"\x02" * 20, (1, 2**256 - 1), b"\x7f"),
+        Log(b"\x03" * 20, (0, 5, 6, 7), bytes(range(256)) * 300),  # long lengths
+    ]
+    legacy = Receipt(b"\x01", 21000, logs)
+    builder = PragueVM.get_receipt_builder()
+    typed = builder.typed_receipt_class
+    for receipt in (legacy, typed(1, legacy), typed(2, legacy), typed(4, legacy)):
+        encoded = receipt.encode()
+        expected = [
+            (log.address, tuple(t.to_bytes(32, "big") for t in log.topics), log.data)
+            for log in builder.decode(encoded).logs
+        ]
+        assert receipt_logs(encoded) == expected
+    with pytest.raises(ValueError):
+        receipt_logs(legacy.encode() + b"\x00")

@@ -54,6 +54,7 @@ from web3.types import RPCEndpoint, RPCResponse
 
 from labourledger.chain.kvstore import SQLiteAtomicDB
 from labourledger.chain.ledger_contract import LedgerChain
+from labourledger.chain.receipt_logs import RawReceipt, receipt_logs
 from labourledger.errors import ChainUnavailable
 
 __all__ = ["EMBEDDED_CHAIN_ID", "dev_account", "open_embedded"]
@@ -281,18 +282,18 @@ class _EmbeddedProvider(EthereumTesterProvider):
         if block.hash in self._decoded:
             return self._decoded[block.hash]
         logs: list[_Log] = []
-        receipts = block.get_receipts(chain.chaindb)
+        # Each as stored: `receipt_logs` reads the logs from it.
+        receipts = cast(tuple[bytes, ...], chain.chaindb.get_receipts(block.header, RawReceipt))
         # Held for the provider's life, so compact: a log's JSON-RPC form is written when
         # it is asked for, and what many logs share (block, transaction, an event's topic)
         # is one object (a large verify holds 14,000 logs; rendered, they were 24 MB).
-        topics: dict[int, bytes] = {}
+        topics: dict[bytes, bytes] = {}
         where = (hex(number), "0x" + block.hash.hex())
         for tx_index, (tx, receipt) in enumerate(zip(block.transactions, receipts, strict=True)):
             tx_where = (*where, "0x" + tx.hash.hex(), hex(tx_index))
-            for log in receipt.logs:
-                raw = tuple(topics.get(t) or topics.setdefault(t, t.to_bytes(32, "big"))
-                            for t in log.topics)  # fmt: skip
-                logs.append(_Log(log.address, raw, log.data, tx_where, len(logs)))
+            for address, raw, data in receipt_logs(receipt):
+                shared = tuple(topics.setdefault(t, t) for t in raw)
+                logs.append(_Log(address, shared, data, tx_where, len(logs)))
         self._decoded[block.hash] = logs
         return logs
 
