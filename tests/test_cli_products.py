@@ -58,3 +58,9 @@ def test_product_batches_transform_and_trace(
     assert "tier 3 lot Y-1: Coimbatore Spinning Co (IN)" in tree
     code, out, _ = cli.run("verify", "F-1")
     assert code == 5 and "FAIL" in out
+    # A well-formed id nothing here registers: no "None" where its lot would be.
+    unknown = "0x" + "ab" * 32
+    tree = cli.ok("trace", unknown)
+    assert "tier ? batch: 0xabab" in tree and "None" not in tree
+    code, out, _ = cli.run("verify", unknown)
+    assert code == 5 and "batch 0xabababababab..." in out and "None" not in out

@@ -149,7 +149,8 @@ def trace(
             children.setdefault(edge["from"], []).append(edge["to"])
 
         def label(node: dict[str, Any]) -> str:
-            what = f"lot {node['lot']}" if node["kind"] == "batch" else "facility"
+            lot = node.get("lot")  # None for a batch not registered here
+            what = f"lot {lot}" if lot is not None else str(node["kind"])
             where = node.get("facility_name") or node.get("facility") or node["id"]
             tier = node.get("tier", "?")
             status = node.get("audit_status", "not registered here")

@@ -144,7 +144,9 @@ def print_report(report: dict[str, Any]) -> None:
     verdict = report["verdict"]
     counts = report["counts"]
     batch = report["batch"]
-    summary = Table(title=f"batch {batch.get('lot')} ({batch['batch_id'][:14]}...)")
+    lot = batch.get("lot")  # None for a batch not registered here
+    short = f"{batch['batch_id'][:14]}..."
+    summary = Table(title=f"batch {lot} ({short})" if lot is not None else f"batch {short}")
     for column in ("verdict", "pass", "attention", "fail"):
         summary.add_column(column)
     summary.add_row(
