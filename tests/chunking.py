@@ -1,5 +1,6 @@
-"""Verification reads and checks relied-on entries a chunk at a time: the report must not
-depend on where the chunks fall."""
+"""Verification reads and checks relied-on entries a chunk at a time, in forked workers
+when there are many: the report must not depend on where the chunks fall, nor on where
+they are read."""
 
 from __future__ import annotations
 
@@ -10,12 +11,20 @@ from labourledger.verify import relied
 
 
 def assert_same_in_chunks(ledger: Ledger, batch: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Checking one entry at a time gives the report that checking all at once gives, by
-    default and with every check listed."""
+    """Checking one entry at a time, and reading entries in forked workers a few at a
+    time, give the report that checking all at once in this process gives, by default and
+    with every check listed."""
     for all_checks in (False, True):
-        whole = ledger.verify(batch, all_checks=all_checks)
+        with monkeypatch.context() as patched:
+            patched.setattr(relied, "POOL_MIN_ENTRIES", 10**9)  # never forked
+            whole = ledger.verify(batch, all_checks=all_checks)
         with monkeypatch.context() as patched:
             patched.setattr(relied, "CHUNK_ENTRIES", 1)
             chunked = ledger.verify(batch, all_checks=all_checks)
+        with monkeypatch.context() as patched:
+            patched.setattr(relied, "POOL_MIN_ENTRIES", 1)
+            patched.setattr(relied, "FACTS_CHUNK", 2)
+            forked = ledger.verify(batch, all_checks=all_checks)
         assert sum(whole["entry_counts"].values()) > 1  # more than one chunk
         assert {**chunked, "generated_at": ""} == {**whole, "generated_at": ""}
+        assert {**forked, "generated_at": ""} == {**whole, "generated_at": ""}

@@ -144,7 +144,7 @@ def test_many_matches_one_by_one_and_independent_implementations(
 ) -> None:
     items, roots = _case([body for body, _ in cases], [how for _, how in cases])
     monkeypatch.setattr(integrity, "POOL_MIN_ENTRIES", 8)  # the forked path for most lists
-    monkeypatch.setattr(integrity, "_CHUNK", 3)
+    monkeypatch.setattr(integrity, "FACTS_CHUNK", 3)
     many = list(check_integrity_many(items, DOMAIN, MIN_CONFIRMATIONS, roots.get))
     assert len(many) == len(items)
     for (entry, proof), found in zip(items, many, strict=True):

@@ -6,6 +6,7 @@ through `_connect`, `transaction` and `_chunked`.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Hashable, Iterable, Iterator
 from contextlib import contextmanager
 from functools import cache, cached_property
@@ -103,6 +104,7 @@ class Connected:
         self.url = url
         self._schema_checked = False
         self._open: Connection | None = None
+        self._pid = os.getpid()  # the process whose connections the pool holds
 
     @cached_property
     def engine(self) -> Engine:
@@ -144,6 +146,12 @@ class Connected:
             # In memory, a read during a transaction must see it, and must not end it.
             yield self._open
             return
+        if self._pid != os.getpid() and self.url != IN_MEMORY:
+            # A forked worker (verify's read entries) must not use its parent's pooled
+            # connections: a SQLite file's locks, or a server's session, are the parent's.
+            # It opens its own; an in-memory database's copy is the worker's own already.
+            self.engine.dispose(close=False)
+            self._pid = os.getpid()
         try:
             with self.engine.connect() as conn:
                 if schema_check and not self._schema_checked:

@@ -9,7 +9,7 @@ does so for many entries, on every core when there are enough of them.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Protocol
 
@@ -25,6 +25,7 @@ __all__ = [
     "ContentHashMatches",
     "EntryCheck",
     "EntryIdMatches",
+    "Facts",
     "IncludedInAnchor",
     "InclusionProof",
     "IssuerHeldRole",
@@ -33,6 +34,8 @@ __all__ = [
     "SignedBeforeAnchor",
     "check_integrity",
     "check_integrity_many",
+    "integrity_facts",
+    "judge_integrity",
 ]
 
 
@@ -315,18 +318,21 @@ class SignedBeforeAnchor:
 #: From this many entries on, `check_integrity_many` spreads the cryptography over a worker
 #: per core; below it, forking and collecting costs more than the second core gives.
 POOL_MIN_ENTRIES = 2000
-# Entries handled together, phase by phase (see `_facts`), and sent to a worker at a time.
-_CHUNK = 256
+#: Entries handled together, phase by phase (see `integrity_facts`), and sent to a worker
+#: at a time.
+FACTS_CHUNK = 256
 
-# What the cryptography says about one entry: whether body and salt hash to the content
-# hash, whether the stored id is the computed one, who signed the computed id (or why
-# nobody recovers), whether the proof leads to its root. Small: workers send it back pickled.
-_Facts = tuple[bool, bool, bytes | str, bool]
+#: What the cryptography says about one entry: whether body and salt hash to the content
+#: hash, whether the stored id is the computed one, who signed the computed id (or why
+#: nobody recovers), whether the proof leads to its root. Small: workers send it back pickled.
+Facts = tuple[bool, bool, bytes | str, bool]
 
 
-def _facts(
+def integrity_facts(
     domain: Domain, items: Sequence[tuple[SignedEntry, InclusionProof | None]]
-) -> list[_Facts]:
+) -> list[Facts]:
+    """The cryptographic `Facts` of each (entry, proof), in order: the costly part of
+    `check_integrity_many`, which `judge_integrity` turns into results."""
     # One kind of work at a time over the chunk: interleaving JSON, keccak and curve
     # arithmetic per entry keeps evicting each other's tables from the CPU's caches.
     entries = [entry for entry, _ in items]
@@ -343,7 +349,7 @@ _AnchorChecks = tuple[IncludedInAnchor, SignedBeforeAnchor]
 
 
 def _judged(
-    entry: SignedEntry, checks: _DomainChecks, anchor: _AnchorChecks, facts: _Facts
+    entry: SignedEntry, checks: _DomainChecks, anchor: _AnchorChecks, facts: Facts
 ) -> list[CheckResult]:
     content_ok, id_ok, signer, included = facts
     content, ident, signature = checks
@@ -377,7 +383,7 @@ def check_integrity(
 ) -> list[CheckResult]:
     """Content hash, entry id, signature, inclusion and anchor time of one entry: the
     results of those five checks, with each digest computed once."""
-    [facts] = _facts(domain, [(entry, proof)])
+    [facts] = integrity_facts(domain, [(entry, proof)])
     anchor = _anchor_checks(proof, anchored, min_confirmations)
     return _judged(entry, _domain_checks(domain), anchor, facts)
 
@@ -395,16 +401,30 @@ def check_integrity_many(
     once per root and claimed tree size.
     """
     facts = map_chunks(
-        functools.partial(_facts, domain), items, chunk=_CHUNK, min_items=POOL_MIN_ENTRIES
+        functools.partial(integrity_facts, domain),
+        items,
+        chunk=FACTS_CHUNK,
+        min_items=POOL_MIN_ENTRIES,
     )
+    return judge_integrity(zip(items, facts, strict=True), domain, min_confirmations, anchored_root)
+
+
+def judge_integrity(
+    found: Iterable[tuple[tuple[SignedEntry, InclusionProof | None], Facts]],
+    domain: Domain,
+    min_confirmations: int,
+    anchored_root: Callable[[bytes], AnchoredRoot | None],
+) -> Iterator[list[CheckResult]]:
+    """The results of the five checks of `check_integrity` for each ((entry, proof),
+    facts) `found`, in order; `anchored_root` is asked once per root and claimed size."""
     checks = _domain_checks(domain)
     # Judging an entry's anchoring reads only its proof's root and claimed size (whether the
     # path leads there is in its facts): the two checks are made once for each such pair.
     anchors: dict[tuple[bytes, int] | None, _AnchorChecks] = {}
-    for (entry, proof), found in zip(items, facts, strict=True):
+    for (entry, proof), facts in found:
         key = (proof.root, proof.tree_size) if proof else None
         anchor = anchors.get(key)
         if anchor is None:
             anchored = anchored_root(proof.root) if proof else None
             anchor = anchors[key] = _anchor_checks(proof, anchored, min_confirmations)
-        yield _judged(entry, checks, anchor, found)
+        yield _judged(entry, checks, anchor, facts)

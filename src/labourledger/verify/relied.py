@@ -3,25 +3,36 @@ inclusion, anchor time) and the issuer's role at the anchor block.
 
 A large batch relies on tens of thousands of entries; holding all of them with their
 bodies and proof paths was most of a large verify's memory. Here each chunk's entries and
-proofs are read, checked and let go. What stays is what the later checks and the report
+proofs are read, checked and let go (a large chunk's entries are read in the forked
+workers that check their signatures). What stays is what the later checks and the report
 read: each entry's kind, issuer and anchor, in full only the entries whose bodies later
 checks read (`keep`), and the results a reader must see.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterator, Sequence
+import functools
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, NamedTuple
 
 from labourledger.authority import roles_allowed, speaks_for_facility
-from labourledger.verify.integrity import IssuerHeldRole, check_integrity_many
+from labourledger.envelope import SignedEntry
+from labourledger.parallel import map_chunks
+from labourledger.verify.integrity import (
+    FACTS_CHUNK,
+    POOL_MIN_ENTRIES,
+    Facts,
+    InclusionProof,
+    IssuerHeldRole,
+    integrity_facts,
+    judge_integrity,
+)
 from labourledger.verify.results import CheckResult, Outcome
 
 if TYPE_CHECKING:
-    from labourledger.envelope import SignedEntry
     from labourledger.progress import Progress
-    from labourledger.verify.source import EvidenceSource
+    from labourledger.verify.source import EvidenceSource, StoredProof
     from labourledger.verify.verdict import CheckTally
 
 __all__ = ["CHUNK_ENTRIES", "CheckedEntries", "ReliedEntry", "check_relied"]
@@ -94,35 +105,53 @@ class _Checking:
     def chunk(self, ids: Sequence[str]) -> None:
         """Read and check `ids`; their entries and proofs are let go on return (a loop's
         locals would hold one chunk while the next is read)."""
-        source, checked = self.source, self.checked
-        entries, proofs = source.entries(ids), source.proofs(ids)
-        for entry_id in ids:
-            entry, stored = entries[entry_id], proofs.get(entry_id)
-            checked.relied[entry_id] = ReliedEntry(
-                entry.kind,
-                self.issuers.setdefault(entry.issuer, entry.issuer),
-                stored.proof.root if stored else None,
-                stored.tx_hash if stored else None,
-            )
+        source = self.source
+        proofs = source.proofs(ids)
         todo = [i for i in ids if i not in self.revoked]
-        self.done += len(ids) - len(todo)
-        integrity = check_integrity_many(
-            [(entries[i], stored.proof if (stored := proofs.get(i)) else None) for i in todo],
-            source.domain,
-            source.chain.confirmations,
-            source.anchored_root,
+        # Revoked entries are not checked, only reported.
+        entries = source.entries([i for i in ids if i in self.revoked])
+        relied = {i: self._relied(entries[i], proofs.get(i)) for i in entries}
+        self.done += len(entries)
+        # The entries are read where their signatures are checked (on every core, for
+        # many): what comes back is each entry and its facts, noted here as it passes.
+        read = map_chunks(
+            functools.partial(_read, source, proofs),
+            todo,
+            chunk=FACTS_CHUNK,
+            min_items=POOL_MIN_ENTRIES,
+        )
+
+        def noted() -> Iterator[tuple[tuple[SignedEntry, InclusionProof | None], Facts]]:
+            for entry_id, (entry, facts) in zip(todo, read, strict=True):
+                stored = proofs.get(entry_id)
+                entries[entry_id] = entry
+                relied[entry_id] = self._relied(entry, stored)
+                yield (entry, stored.proof if stored else None), facts
+
+        integrity = judge_integrity(
+            noted(), source.domain, source.chain.confirmations, source.anchored_root
         )
         for entry_id, checks in zip(todo, integrity, strict=True):
             if self.progress:
                 self.progress(self.done, self.total)  # the signature checks are the work
             self.done += 1
-            self.judge(entries[entry_id], entry_id, checks)
+            self.judge(entries[entry_id], entry_id, relied[entry_id].root, checks)
+        self.checked.relied.update((i, relied[i]) for i in ids)
 
-    def judge(self, entry: SignedEntry, entry_id: str, checks: list[CheckResult]) -> None:
-        """Add the issuer's role to an entry's integrity `checks`, and keep what later
-        checks read of it."""
+    def _relied(self, entry: SignedEntry, stored: StoredProof | None) -> ReliedEntry:
+        return ReliedEntry(
+            entry.kind,
+            self.issuers.setdefault(entry.issuer, entry.issuer),
+            stored.proof.root if stored else None,
+            stored.tx_hash if stored else None,
+        )
+
+    def judge(
+        self, entry: SignedEntry, entry_id: str, root: bytes | None, checks: list[CheckResult]
+    ) -> None:
+        """Add the issuer's role to an entry's integrity `checks` (its proof leads to
+        `root`), and keep what later checks read of it."""
         checked, held = self.checked, self.held
-        root = checked.relied[entry_id].root
         anchored = self.source.anchored_root(root) if root else None
         block = anchored.block_number if anchored else None
         if anchored:
@@ -144,6 +173,16 @@ class _Checking:
         self.tally.extend(c for c in checks if c.outcome is Outcome.PASS)
         if shown := [c for c in checks if c.outcome is not Outcome.PASS]:
             checked.results[entry_id] = shown
+
+
+def _read(
+    source: EvidenceSource, proofs: Mapping[str, StoredProof], ids: Sequence[str]
+) -> list[tuple[SignedEntry, Facts]]:
+    """The entries `ids` and their integrity facts (in a worker, for many)."""
+    entries = source.entries(ids)
+    items = [(entries[i], stored.proof if (stored := proofs.get(i)) else None) for i in ids]
+    facts = integrity_facts(source.domain, items)
+    return [(entry, found) for (entry, _), found in zip(items, facts, strict=True)]
 
 
 def check_relied(
