@@ -253,7 +253,9 @@ def _findings(
             )
         anchored = [step.status for step in history[1:] if step.state == "anchored"]
         current = anchored[-1] if anchored else history[0].status
-        view = FindingView(**{**dict(finding), "status": current, "history": history})
+        # `__dict__`, not `dict()`: the same fields (findings allow no extras), without
+        # pydantic's iterator, a tenth of building the views.
+        view = FindingView(**{**finding.__dict__, "status": current, "history": history})
         findings.append(_slim(view))
     return findings
 
