@@ -41,6 +41,9 @@ __all__ = ["CHUNK_ENTRIES", "CheckedEntries", "ReliedEntry", "check_relied"]
 #: over the cores, small enough that one chunk's bodies are a few MB.
 CHUNK_ENTRIES = 4096
 
+# Read once: a member read off an Enum class goes through its metaclass, slowly.
+_PASS, _FAIL = Outcome.PASS, Outcome.FAIL
+
 #: Kinds later checks read in full: a grievance update's grievance names its channel.
 _READ_IN_FULL = frozenset({"grievance_update"})
 
@@ -158,8 +161,9 @@ class _Checking:
             checked.blocks[entry_id] = anchored.block_number
             checked.anchored_at[entry_id] = anchored.timestamp
         checks.append(IssuerHeldRole(roles_allowed(entry.kind, entry.body), block, held)(entry))
+        passes = [c for c in checks if c.outcome is _PASS]
         # A pending anchor (too few confirmations) needs attention; the entry still counts.
-        failed = any(c.outcome is Outcome.FAIL for c in checks)
+        failed = len(passes) < len(checks) and any(c.outcome is _FAIL for c in checks)
         if failed:
             checked.failed.add(entry_id)
         speaks = not failed and block is not None and _speaks(entry, block, held)
@@ -170,9 +174,9 @@ class _Checking:
         if self.tally.all_checks:
             checked.results[entry_id] = checks
             return
-        self.tally.extend(c for c in checks if c.outcome is Outcome.PASS)
-        if shown := [c for c in checks if c.outcome is not Outcome.PASS]:
-            checked.results[entry_id] = shown
+        self.tally.add_passes(passes)
+        if len(passes) < len(checks):
+            checked.results[entry_id] = [c for c in checks if c.outcome is not _PASS]
 
 
 def _read(
