@@ -1,6 +1,6 @@
-"""Verification reads and checks relied-on entries a chunk at a time, in forked workers
-when there are many: the report must not depend on where the chunks fall, nor on where
-they are read."""
+"""Verification reads and checks relied-on entries a few at a time, in forked workers when
+there are many: the report must not depend on where the parts fall, nor on where they are
+read."""
 
 from __future__ import annotations
 
@@ -17,14 +17,15 @@ def assert_same_in_chunks(ledger: Ledger, batch: str, monkeypatch: pytest.Monkey
     for all_checks in (False, True):
         with monkeypatch.context() as patched:
             patched.setattr(relied, "POOL_MIN_ENTRIES", 10**9)  # never forked
+            patched.setattr(relied, "FACTS_CHUNK", 10**9)
             whole = ledger.verify(batch, all_checks=all_checks)
         with monkeypatch.context() as patched:
-            patched.setattr(relied, "CHUNK_ENTRIES", 1)
+            patched.setattr(relied, "FACTS_CHUNK", 1)
             chunked = ledger.verify(batch, all_checks=all_checks)
         with monkeypatch.context() as patched:
             patched.setattr(relied, "POOL_MIN_ENTRIES", 1)
             patched.setattr(relied, "FACTS_CHUNK", 2)
             forked = ledger.verify(batch, all_checks=all_checks)
-        assert sum(whole["entry_counts"].values()) > 1  # more than one chunk
+        assert sum(whole["entry_counts"].values()) > 1  # more than one part
         assert {**chunked, "generated_at": ""} == {**whole, "generated_at": ""}
         assert {**forked, "generated_at": ""} == {**whole, "generated_at": ""}

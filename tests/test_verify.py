@@ -462,7 +462,7 @@ def test_a_verification_rebuilds_each_roots_tree_once(
 
     monkeypatch.setattr(AnchorRecords, "_rebuild", counted)
     monkeypatch.setattr(anchors, "TREES_KEPT", 1)
-    monkeypatch.setattr(relied, "CHUNK_ENTRIES", 1)
+    monkeypatch.setattr(relied, "FACTS_CHUNK", 1)
     report = ledger.verify(demo.batch)
     assert len(report["anchors"]) > 1  # more roots than trees kept
     assert sorted(rebuilt) == sorted({a["root"] for a in report["anchors"]})

@@ -406,7 +406,10 @@ def check_integrity_many(
         chunk=FACTS_CHUNK,
         min_items=POOL_MIN_ENTRIES,
     )
-    return judge_integrity(zip(items, facts, strict=True), domain, min_confirmations, anchored_root)
+    judged = judge_integrity(
+        zip(items, facts, strict=True), domain, min_confirmations, anchored_root
+    )
+    return (checks for _, checks in judged)
 
 
 def judge_integrity(
@@ -414,9 +417,10 @@ def judge_integrity(
     domain: Domain,
     min_confirmations: int,
     anchored_root: Callable[[bytes], AnchoredRoot | None],
-) -> Iterator[list[CheckResult]]:
-    """The results of the five checks of `check_integrity` for each ((entry, proof),
-    facts) `found`, in order; `anchored_root` is asked once per root and claimed size."""
+) -> Iterator[tuple[SignedEntry, list[CheckResult]]]:
+    """Each entry of `found` ((entry, proof), facts), in order, with the results of the
+    five checks of `check_integrity`; `anchored_root` is asked once per root and claimed
+    size."""
     checks = _domain_checks(domain)
     # Judging an entry's anchoring reads only its proof's root and claimed size (whether the
     # path leads there is in its facts): the two checks are made once for each such pair.
@@ -427,4 +431,4 @@ def judge_integrity(
         if anchor is None:
             anchored = anchored_root(proof.root) if proof else None
             anchor = anchors[key] = _anchor_checks(proof, anchored, min_confirmations)
-        yield _judged(entry, checks, anchor, facts)
+        yield entry, _judged(entry, checks, anchor, facts)

@@ -1,19 +1,19 @@
-"""The entries a batch relies on, checked a chunk at a time: integrity (hash, id, signature,
+"""The entries a batch relies on, checked as they are read: integrity (hash, id, signature,
 inclusion, anchor time) and the issuer's role at the anchor block.
 
 A large batch relies on tens of thousands of entries; holding all of them with their
-bodies and proof paths was most of a large verify's memory. Here each chunk's entries and
-proofs are read, checked and let go (a large chunk's entries are read in the forked
-workers that check their signatures). What stays is what the later checks and the report
-read: each entry's kind, issuer and anchor, in full only the entries whose bodies later
-checks read (`keep`), and the results a reader must see.
+bodies and proof paths was most of a large verify's memory. Here they are read a few
+hundred at a time where their signatures and paths are checked (in forked workers, for
+many), and what comes back is judged and let go. What stays is what the later checks and
+the report read: each entry's kind, issuer and anchor, in full only the entries whose
+bodies later checks read (`keep`), and the results a reader must see.
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Collection, Iterator, Sequence
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, NamedTuple
 
 from labourledger.authority import roles_allowed, speaks_for_facility
@@ -35,11 +35,7 @@ if TYPE_CHECKING:
     from labourledger.verify.source import EvidenceSource, StoredProof
     from labourledger.verify.verdict import CheckTally
 
-__all__ = ["CHUNK_ENTRIES", "CheckedEntries", "ReliedEntry", "check_relied"]
-
-#: Entries read and checked together: big enough that each chunk's signatures are spread
-#: over the cores, small enough that one chunk's bodies are a few MB.
-CHUNK_ENTRIES = 4096
+__all__ = ["CheckedEntries", "ReliedEntry", "check_relied"]
 
 # Read once: a member read off an Enum class goes through its metaclass, slowly.
 _PASS, _FAIL = Outcome.PASS, Outcome.FAIL
@@ -79,13 +75,6 @@ class CheckedEntries:
     speakers: list[str] = field(default_factory=list)
 
 
-def _chunks(ids: Sequence[str]) -> Iterator[Sequence[str]]:
-    # Even chunks: a short last one would fall below the size worth spreading over cores.
-    size = -(-len(ids) // -(-len(ids) // CHUNK_ENTRIES)) if ids else 1
-    for start in range(0, len(ids), size):
-        yield ids[start : start + size]
-
-
 def _speaks(entry: SignedEntry, block: int, held: Callable[[str, str, int], bool]) -> bool:
     return speaks_for_facility(entry.kind, entry.body, lambda: held("BRAND", entry.issuer, block))
 
@@ -103,49 +92,49 @@ class _Checking:
     total: int
     checked: CheckedEntries = field(default_factory=CheckedEntries)
     issuers: dict[str, str] = field(default_factory=dict)  # one string per issuer
+    roots: dict[bytes, bytes] = field(default_factory=dict)  # one bytes object per root
     done: int = 0
 
-    def chunk(self, ids: Sequence[str]) -> None:
-        """Read and check `ids`; their entries and proofs are let go on return (a loop's
-        locals would hold one chunk while the next is read)."""
+    def check(self, ids: Sequence[str]) -> None:
+        """Read and check `ids`, keeping what `CheckedEntries` holds of them."""
         source = self.source
-        proofs = source.proofs(ids)
         todo = [i for i in ids if i not in self.revoked]
         # Revoked entries are not checked, only reported.
-        entries = source.entries([i for i in ids if i in self.revoked])
-        relied = {i: self._relied(entries[i], proofs.get(i)) for i in entries}
-        self.done += len(entries)
-        # The entries are read where their signatures are checked (on every core, for
-        # many): what comes back is each entry and its facts, noted here as it passes.
+        withdrawn = [i for i in ids if i in self.revoked]
+        relied: dict[str, ReliedEntry] = {}
+        for start in range(0, len(withdrawn), FACTS_CHUNK):
+            some = withdrawn[start : start + FACTS_CHUNK]
+            entries, proofs = source.entries(some), source.proofs(some)
+            relied.update((i, self._relied(entries[i], proofs.get(i))) for i in some)
+        self.done += len(withdrawn)
+        # One pass over all of them, in one set of workers: each rebuilds a root's tree
+        # (for the paths it derives) once, not once per part.
         read = map_chunks(
-            functools.partial(_read, source, proofs),
-            todo,
-            chunk=FACTS_CHUNK,
-            min_items=POOL_MIN_ENTRIES,
+            functools.partial(_read, source), todo, chunk=FACTS_CHUNK, min_items=POOL_MIN_ENTRIES
         )
 
         def noted() -> Iterator[tuple[tuple[SignedEntry, InclusionProof | None], Facts]]:
-            for entry_id, (entry, facts) in zip(todo, read, strict=True):
-                stored = proofs.get(entry_id)
-                entries[entry_id] = entry
+            for entry_id, (entry, stored, facts) in zip(todo, read, strict=True):
                 relied[entry_id] = self._relied(entry, stored)
                 yield (entry, stored.proof if stored else None), facts
 
         integrity = judge_integrity(
             noted(), source.domain, source.chain.confirmations, source.anchored_root
         )
-        for entry_id, checks in zip(todo, integrity, strict=True):
+        for entry_id, (entry, checks) in zip(todo, integrity, strict=True):
             if self.progress:
                 self.progress(self.done, self.total)  # the signature checks are the work
             self.done += 1
-            self.judge(entries[entry_id], entry_id, relied[entry_id].root, checks)
-        self.checked.relied.update((i, relied[i]) for i in ids)
+            self.judge(entry, entry_id, relied[entry_id].root, checks)
+        self.checked.relied = {i: relied[i] for i in ids}
 
     def _relied(self, entry: SignedEntry, stored: StoredProof | None) -> ReliedEntry:
+        root = stored.proof.root if stored else None
         return ReliedEntry(
             entry.kind,
             self.issuers.setdefault(entry.issuer, entry.issuer),
-            stored.proof.root if stored else None,
+            # One bytes object per root: each came back from a worker as a copy of its own.
+            self.roots.setdefault(root, root) if root else None,
             stored.tx_hash if stored else None,
         )
 
@@ -180,13 +169,23 @@ class _Checking:
 
 
 def _read(
-    source: EvidenceSource, proofs: Mapping[str, StoredProof], ids: Sequence[str]
-) -> list[tuple[SignedEntry, Facts]]:
-    """The entries `ids` and their integrity facts (in a worker, for many)."""
-    entries = source.entries(ids)
+    source: EvidenceSource, ids: Sequence[str]
+) -> list[tuple[SignedEntry, StoredProof | None, Facts]]:
+    """The entries `ids`, their stored proofs and their integrity facts (in a worker, for
+    many). A proof comes back without its path: whether it leads to its root is a fact."""
+    entries, proofs = source.entries(ids), source.proofs(ids)
     items = [(entries[i], stored.proof if (stored := proofs.get(i)) else None) for i in ids]
     facts = integrity_facts(source.domain, items)
-    return [(entry, found) for (entry, _), found in zip(items, facts, strict=True)]
+    return [
+        (entry, _pathless(proofs.get(entry_id)), found)
+        for entry_id, (entry, _), found in zip(ids, items, facts, strict=True)
+    ]
+
+
+def _pathless(stored: StoredProof | None) -> StoredProof | None:
+    if stored is None:
+        return None
+    return replace(stored, proof=replace(stored.proof, path=()))
 
 
 def check_relied(
@@ -199,9 +198,8 @@ def check_relied(
     keep: Collection[str],
     progress: Progress | None = None,
 ) -> CheckedEntries:
-    """Check every entry of `entry_ids` that is not `revoked`, a chunk at a time, counting
-    passes into `tally` as they are made; entries in `keep` are held in full."""
+    """Check every entry of `entry_ids` that is not `revoked`, counting passes into
+    `tally` as they are made; entries in `keep` are held in full."""
     checking = _Checking(source, revoked, held, tally, keep, progress, len(entry_ids))
-    for ids in _chunks(entry_ids):
-        checking.chunk(ids)
+    checking.check(entry_ids)
     return checking.checked
