@@ -1,19 +1,19 @@
-"""Verification reads and checks relied-on entries a few at a time, in forked workers when
-there are many: the report must not depend on where the parts fall, nor on where they are
-read."""
+"""Verification gathers facilities' evidence, and reads and checks relied-on entries, a few
+at a time, in forked workers when there are many: the report must not depend on where the
+parts fall, nor on where they are read."""
 
 from __future__ import annotations
 
 import pytest
 
 from labourledger.ledger import Ledger
-from labourledger.verify import relied
+from labourledger.verify import evidence, relied
 
 
 def assert_same_in_chunks(ledger: Ledger, batch: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Checking one entry at a time, and reading entries in forked workers a few at a
-    time, give the report that checking all at once in this process gives, by default and
-    with every check listed."""
+    """Checking one entry at a time, and gathering facilities and reading entries in forked
+    workers a few at a time, give the report that checking all at once in this process
+    gives, by default and with every check listed."""
     for all_checks in (False, True):
         with monkeypatch.context() as patched:
             patched.setattr(relied, "POOL_MIN_ENTRIES", 10**9)  # never forked
@@ -25,6 +25,8 @@ def assert_same_in_chunks(ledger: Ledger, batch: str, monkeypatch: pytest.Monkey
         with monkeypatch.context() as patched:
             patched.setattr(relied, "POOL_MIN_ENTRIES", 1)
             patched.setattr(relied, "FACTS_CHUNK", 2)
+            patched.setattr(evidence, "POOL_MIN_FACILITIES", 1)
+            patched.setattr(evidence, "FACILITY_CHUNK", 1)
             forked = ledger.verify(batch, all_checks=all_checks)
         assert sum(whole["entry_counts"].values()) > 1  # more than one part
         assert {**chunked, "generated_at": ""} == {**whole, "generated_at": ""}

@@ -446,6 +446,8 @@ def test_facilities_gathered_a_few_at_a_time_give_the_same_reports(
     monkeypatch.setattr(evidence, "FACILITY_CHUNK", 1)  # each of the demo's 4 on its own
     assert [len(r["stages"]) for r in at_once] == [4, 4]
     assert reports() == at_once
+    monkeypatch.setattr(evidence, "POOL_MIN_FACILITIES", 1)  # in forked workers
+    assert reports() == at_once
 
 
 def test_a_verification_rebuilds_each_roots_tree_once(

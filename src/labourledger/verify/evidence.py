@@ -4,13 +4,21 @@ verdict depends on, with the facilities, audits, attestations and grievances the
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+import functools
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from labourledger.audits import AttestationView, AuditView, attestation_views, audit_views
+from labourledger.audits import (
+    AttestationView,
+    AuditView,
+    Revoked,
+    attestation_views,
+    audit_views,
+)
 from labourledger.envelope import to_hex
 from labourledger.grievances import GrievanceView, grievance_views
+from labourledger.parallel import map_chunks
 from labourledger.upstream import upstream_graph
 from labourledger.verify.policy import production_dates
 from labourledger.verify.source import EvidenceSource
@@ -19,6 +27,8 @@ __all__ = ["FACILITY_CHUNK", "BatchEvidence", "collect_evidence"]
 
 #: How many facilities' evidence is gathered at a time.
 FACILITY_CHUNK = 100
+#: From this many facilities on, their evidence is gathered in a forked worker per core.
+POOL_MIN_FACILITIES = 2 * FACILITY_CHUNK
 
 
 @dataclass
@@ -50,7 +60,7 @@ class BatchEvidence:
         self.counted.update((entry_id, None) for entry_id in ids if entry_id)
 
 
-def _revoked(source: EvidenceSource) -> Any:
+def _revoked(source: EvidenceSource) -> Revoked:
     def revoked(entry_ids: Iterable[str]) -> Mapping[str, list[str]]:
         return source.revocations(entry_ids).counted
 
@@ -102,47 +112,111 @@ def collect_evidence(source: EvidenceSource, batch: str) -> BatchEvidence:
     registered = [f for f in evidence.dates if f in registrations]
     today = dt.datetime.now(dt.timezone.utc).date()
     # A hundred facilities at a time: their timeline rows, bodies parsed, are dropped once
-    # their views are built (all 1,000 of a large batch at once peaked 47 MB higher).
-    for start in range(0, len(registered), FACILITY_CHUNK):
-        chunk = registered[start : start + FACILITY_CHUNK]
-        _gather_facilities(source, evidence, {f: registrations[f] for f in chunk}, today)
+    # their views are built (all 1,000 of a large batch at once peaked 47 MB higher). Many
+    # are gathered in forked workers, which send back the views.
+    gather = functools.partial(_gathered, source, registrations, today)
+    chunks = map_chunks(gather, registered, chunk=FACILITY_CHUNK, min_items=POOL_MIN_FACILITIES)
+    for gathered in chunks:
+        # A worker judges no revocation (that reads the chain): it took every entry it was
+        # asked about as not revoked, and gathers again here if one was.
+        if gathered.asked and source.revocations(gathered.asked).counted:
+            ids = [f.facility_id for f in gathered.facilities]
+            gathered = _gather(source, {f: registrations[f] for f in ids}, today, _revoked(source))
+        for facility in gathered.facilities:
+            facility.count_in(evidence)
     made = [e["via"] for e in trace["edges"] if e["kind"] == "transformation"]
     for entry_id, entry in source.entries(made).items():
         evidence.transformations.append({"entry_id": entry_id, **entry.body})
     return evidence
 
 
-def _gather_facilities(
+@dataclass
+class _Facility:
+    """A registered facility's evidence, as `collect_evidence` counts it in."""
+
+    facility_id: str
+    #: The first registration's entry id, and its body.
+    entry_id: str
+    body: dict[str, Any]
+    registrations: list[str]
+    audits: list[AuditView]
+    attestations: list[AttestationView]
+    grievances: list[GrievanceView]
+
+    def count_in(self, evidence: BatchEvidence) -> None:
+        """Count in the facility's registrations, audits, attestations and grievances."""
+        facility_id = self.facility_id
+        evidence.facilities[facility_id] = {"facility_id": facility_id, **self.body}
+        evidence.add(self.entry_id)
+        evidence.registrations[facility_id] = self.registrations
+        evidence.add(*self.registrations)
+        evidence.audits[facility_id] = self.audits
+        for audit in self.audits:
+            evidence.add(audit.entry_id)
+            for finding in audit.findings:
+                evidence.add(*(step.entry_id for step in finding.history))
+        evidence.attestations[facility_id] = self.attestations
+        evidence.add(*(a.entry_id for a in self.attestations))
+        evidence.grievances[facility_id] = self.grievances
+        for grievance in self.grievances:
+            evidence.add(*(step.entry_id for step in grievance.history))
+
+
+@dataclass
+class _Gathered:
+    """Some facilities' evidence, and every entry whose revocations it took as none."""
+
+    facilities: list[_Facility]
+    asked: list[str]
+
+
+def _gathered(
     source: EvidenceSource,
-    evidence: BatchEvidence,
     registrations: Mapping[str, Mapping[str, Any]],
     today: dt.date,
-) -> None:
-    """Count in the registered facilities' registrations, audits, attestations and
-    grievances, facility by facility."""
+    facility_ids: Sequence[str],
+) -> list[_Gathered]:
+    """The evidence of `facility_ids`, every entry taken as not revoked (in a worker, for
+    many: judging a revocation reads the chain, which a worker must not)."""
+    asked: list[str] = []
+
+    def unrevoked(entry_ids: Iterable[str]) -> Mapping[str, list[str]]:
+        asked.extend(entry_ids)
+        return {}
+
+    found = _gather(source, {f: registrations[f] for f in facility_ids}, today, unrevoked)
+    return [_Gathered(found.facilities, asked)]
+
+
+def _gather(
+    source: EvidenceSource,
+    registrations: Mapping[str, Mapping[str, Any]],
+    today: dt.date,
+    revoked: Revoked,
+) -> _Gathered:
+    """The registered facilities' registrations, audits, attestations and grievances,
+    facility by facility, with the revocations `revoked` says count."""
     registered = list(registrations)
-    revoked = _revoked(source)
     bodies = source.entries([registrations[f]["entry_id"] for f in registered])
     audits = audit_views(source.timelines, revoked, registered)
     attestations = attestation_views(source.timelines, revoked, registered, today)
     timelines = source.timelines(registered, "facility")
     grievances = grievance_views(source.timelines, revoked, registered)
-    for facility_id in registered:
-        entry_id = registrations[facility_id]["entry_id"]
-        evidence.facilities[facility_id] = {"facility_id": facility_id, **bodies[entry_id].body}
-        evidence.add(entry_id)
-        evidence.registrations[facility_id] = [r["entry_id"] for r in timelines[facility_id]]
-        evidence.add(*evidence.registrations[facility_id])
-        evidence.audits[facility_id] = audits.get(facility_id, [])
-        for audit in evidence.audits[facility_id]:
-            evidence.add(audit.entry_id)
-            for finding in audit.findings:
-                evidence.add(*(step.entry_id for step in finding.history))
-        evidence.attestations[facility_id] = attestations.get(facility_id, [])
-        evidence.add(*(a.entry_id for a in evidence.attestations[facility_id]))
-        evidence.grievances[facility_id] = grievances.get(facility_id, [])
-        for grievance in evidence.grievances[facility_id]:
-            evidence.add(*(step.entry_id for step in grievance.history))
+    return _Gathered(
+        [
+            _Facility(
+                facility_id,
+                registrations[facility_id]["entry_id"],
+                bodies[registrations[facility_id]["entry_id"]].body,
+                [r["entry_id"] for r in timelines[facility_id]],
+                audits.get(facility_id, []),
+                attestations.get(facility_id, []),
+                grievances.get(facility_id, []),
+            )
+            for facility_id in registered
+        ],
+        [],
+    )
 
 
 def _hex(value: bytes) -> str:
