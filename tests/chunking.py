@@ -4,6 +4,8 @@ parts fall, nor on where they are read."""
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from labourledger.ledger import Ledger
@@ -14,6 +16,9 @@ def assert_same_in_chunks(ledger: Ledger, batch: str, monkeypatch: pytest.Monkey
     """Checking one entry at a time, and gathering facilities and reading entries in forked
     workers a few at a time, give the report that checking all at once in this process
     gives, by default and with every check listed."""
+    forks: list[int] = []
+    fork = os.fork
+    monkeypatch.setattr(os, "fork", lambda: forks.append(1) or fork())
     for all_checks in (False, True):
         with monkeypatch.context() as patched:
             patched.setattr(relied, "POOL_MIN_ENTRIES", 10**9)  # never forked
@@ -27,7 +32,9 @@ def assert_same_in_chunks(ledger: Ledger, batch: str, monkeypatch: pytest.Monkey
             patched.setattr(relied, "FACTS_CHUNK", 2)
             patched.setattr(evidence, "POOL_MIN_FACILITIES", 1)
             patched.setattr(evidence, "FACILITY_CHUNK", 1)
+            before = len(forks)
             forked = ledger.verify(batch, all_checks=all_checks)
+        assert len(forks) - before >= 4  # two workers each for evidence and for entries
         assert sum(whole["entry_counts"].values()) > 1  # more than one part
         assert {**chunked, "generated_at": ""} == {**whole, "generated_at": ""}
         assert {**forked, "generated_at": ""} == {**whole, "generated_at": ""}
