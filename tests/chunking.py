@@ -8,6 +8,7 @@ import os
 
 import pytest
 
+from labourledger import parallel
 from labourledger.ledger import Ledger
 from labourledger.verify import evidence, relied
 
@@ -19,6 +20,7 @@ def assert_same_in_chunks(ledger: Ledger, batch: str, monkeypatch: pytest.Monkey
     forks: list[int] = []
     fork = os.fork
     monkeypatch.setattr(os, "fork", lambda: forks.append(1) or fork())
+    monkeypatch.setattr(parallel, "cores", lambda: 2)  # forks on a one-core machine too
     for all_checks in (False, True):
         with monkeypatch.context() as patched:
             patched.setattr(relied, "POOL_MIN_ENTRIES", 10**9)  # never forked
