@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from sqlalchemy import create_engine, insert, select
 
+from labourledger import parallel
 from labourledger.demo import run_demo
 from labourledger.ledger import Ledger
 from labourledger.mirror import schema
@@ -51,6 +52,7 @@ def test_a_postgresql_mirror_verifies_as_sqlite_does_forked_or_not(
     assert _comparable(ledger.verify(demo.batch)) == expected
     monkeypatch.setattr(relied, "POOL_MIN_ENTRIES", 1)  # read in workers, two at a time
     monkeypatch.setattr(relied, "FACTS_CHUNK", 2)
+    monkeypatch.setattr(parallel, "cores", lambda: 2)
     forks = []
     fork = os.fork
     monkeypatch.setattr(os, "fork", lambda: forks.append(1) or fork())
