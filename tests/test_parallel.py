@@ -1,12 +1,14 @@
 """Forked workers fail as the same work would here: the first failing chunk's exception, in
 its turn, and a worker that dies is reported rather than waited for. A core counts as spare
-for a worker while the load average is under the number of cores."""
+for a worker while fewer tasks than cores run (or, where that count cannot be read, while
+the load average is under the number of cores)."""
 
 from __future__ import annotations
 
 import os
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -65,10 +67,37 @@ def test_workers_fail_in_order_and_a_dead_worker_is_reported() -> None:
     assert done.stdout.strip() == "ok", done.stderr
 
 
+_RUNNING = [([1, 1, 1], True), ([3, 1, 2], True), ([2, 2, 3], False), ([5] * 3, False)]
+
+
+@pytest.mark.parametrize(("running", "spare"), _RUNNING)
+def test_a_core_is_spare_while_fewer_tasks_than_cores_run(
+    monkeypatch: pytest.MonkeyPatch, running: list[int], spare: bool
+) -> None:
+    monkeypatch.setattr(parallel, "cores", lambda: 2)
+    reads = iter(running)
+    monkeypatch.setattr(parallel, "_running", lambda: next(reads))
+    # The load average lags; it is not what decides where the count can be read.
+    monkeypatch.setattr(os, "getloadavg", lambda: (0.0, 0.0, 0.0) if not spare else (9.0,) * 3)
+    assert parallel.spare_core() is spare
+
+
 @pytest.mark.parametrize(("load", "spare"), [(0.3, True), (1.9, True), (2.0, False), (4.5, False)])
-def test_a_core_is_spare_while_the_load_is_under_the_cores(
+def test_without_the_count_a_core_is_spare_while_the_load_is_under_the_cores(
     monkeypatch: pytest.MonkeyPatch, load: float, spare: bool
 ) -> None:
     monkeypatch.setattr(parallel, "cores", lambda: 2)
+    monkeypatch.setattr(parallel, "_running", lambda: None)
     monkeypatch.setattr(os, "getloadavg", lambda: (load, load, load))
     assert parallel.spare_core() is spare
+
+
+def test_the_running_count_is_read_from_the_kernel() -> None:
+    busy = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        time.sleep(0.2)
+        counts = [parallel._running() for _ in range(5)]
+    finally:
+        busy.kill()
+        busy.wait()
+    assert all(count is not None and count >= 2 for count in counts)  # this test and the loop

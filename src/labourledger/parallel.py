@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import signal
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, NoReturn, TypeVar
 
@@ -26,6 +27,9 @@ R = TypeVar("R")
 #: 64 KiB a worker waits, mid-result, for this process to finish with the chunk before.
 _PIPE_BYTES = 1 << 20
 
+#: Reads of the running-task count `spare_core` takes the least of, and the pause between.
+_READS, _READ_GAP = 3, 0.001
+
 # True in a worker: a job inside a job runs serially rather than fork from a worker.
 _in_worker = False
 
@@ -39,15 +43,39 @@ def cores() -> int:
 
 
 def spare_core() -> bool:
-    """Whether a core looks free for a worker: the 1-minute load average (this process
-    included) is under the number of cores. On a busy machine, and more so where the
-    scheduler shares the cores among sessions rather than processes (Linux's autogroup),
-    workers get little more CPU than this process alone and only add the cost of forking
-    and sending their results back."""
+    """Whether a core looks free for a worker now: fewer tasks running or ready to run than
+    cores, this process included (Linux's count, the least of a few reads, so a task
+    passing through is not taken for load); elsewhere, the 1-minute load average.
+
+    On a busy machine, and more so where the scheduler shares the cores among sessions
+    rather than processes (Linux's autogroup), workers get little more CPU than this
+    process alone and only add the cost of forking and sending their results back. The
+    count is read now rather than averaged: a minute's average still counted a verify that
+    had finished seconds before, and kept the next import serial.
+    """
+    counts = []
+    for _ in range(_READS):
+        count = _running()
+        if count is None:
+            break
+        counts.append(count)
+        time.sleep(_READ_GAP)
+    else:
+        return min(counts) < cores()
     try:
         return os.getloadavg()[0] < cores()
     except (AttributeError, OSError):  # no load average here
         return True
+
+
+def _running() -> int | None:
+    """Tasks running or ready to run on the machine now, this process included (the fourth
+    field of /proc/loadavg), or None where it cannot be read."""
+    try:
+        with open("/proc/loadavg", "rb") as loadavg:
+            return int(loadavg.read().split()[3].split(b"/")[0])
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 def _can_fork() -> bool:
