@@ -1,7 +1,8 @@
-"""Forked workers fail as the same work would here: the first failing chunk's exception, in
-its turn, and a worker that dies is reported rather than waited for. A core counts as spare
-for a worker while fewer tasks than cores run (or, where that count cannot be read, while
-the load average is under the number of cores)."""
+"""Forked workers fail as the same work would here: the first failing chunk's exception, in its
+turn, a worker that dies is reported rather than waited for, and workers start at once and
+are stopped when their results are dropped unread. A core counts as spare for a worker while
+fewer tasks than cores run (or, where that count cannot be read, while the load average is
+under the number of cores)."""
 
 from __future__ import annotations
 
@@ -58,6 +59,32 @@ try:
 except ChildProcessError:
     print("ok")
 """
+
+
+_DROPPED = """
+import os, time
+from labourledger import parallel
+
+def slow(chunk):
+    time.sleep(0.05)
+    return list(chunk)
+
+results = parallel.map_chunks(slow, range(400), chunk=5, min_items=10)
+assert os.waitpid(-1, os.WNOHANG) == (0, 0)  # workers run before anything is read
+assert next(results) == 0
+del results  # dropped half read: its workers are stopped and reaped
+try:
+    os.waitpid(-1, os.WNOHANG)
+except ChildProcessError:
+    print("ok")
+"""
+
+
+def test_workers_start_at_once_and_stop_when_dropped_unread() -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", _DROPPED], capture_output=True, text=True, timeout=120
+    )
+    assert done.stdout.strip() == "ok", done.stderr
 
 
 def test_workers_fail_in_order_and_a_dead_worker_is_reported() -> None:

@@ -13,7 +13,7 @@ import signal
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from typing import TYPE_CHECKING, NoReturn, TypeVar
+from typing import TYPE_CHECKING, NoReturn, TypeVar, cast
 
 if TYPE_CHECKING:
     from multiprocessing.connection import Connection
@@ -89,18 +89,20 @@ def map_chunks(
 ) -> Iterator[R]:
     """The results of `fn` over consecutive chunks of at most `chunk` items, flattened and
     in order: in one worker per core when there are at least `min_items` items and the
-    process can fork, else in this process.
+    process can fork, else in this process, as they are read.
 
-    Results are yielded as their chunk finishes, so a caller can use them while the
-    workers go on. An exception `fn` raises in a worker is raised here, in its turn.
+    Workers start at once: a caller may do other work before reading their results (they
+    go on until their pipes are full), which are yielded as their chunk finishes. An
+    exception `fn` raises in a worker is raised here, in its turn. Workers left unread are
+    stopped when the iterator is closed or dropped.
     """
     starts = range(0, len(items), chunk)
     workers = min(cores(), len(starts))
     if len(items) < min_items or workers < 2 or not _can_fork():
-        for start in starts:
-            yield from fn(items[start : start + chunk])
-        return
-    yield from _forked(fn, items, chunk, [starts[n::workers] for n in range(workers)])
+        return (result for start in starts for result in fn(items[start : start + chunk]))
+    forked = _forked(fn, items, chunk, [starts[n::workers] for n in range(workers)])
+    next(forked)  # forks them
+    return cast(Iterator[R], forked)
 
 
 def _forked(
@@ -108,9 +110,10 @@ def _forked(
     items: Sequence[T],
     chunk: int,
     shares: list[range],
-) -> Iterator[R]:
+) -> Iterator[R | None]:
     """`map_chunks` in a forked worker per share of chunk starts, dealt round-robin, so the
-    chunks come back in order by reading the workers in turn."""
+    chunks come back in order by reading the workers in turn; first None, once they are
+    started (a started generator's `finally` runs when it is closed or dropped)."""
     import multiprocessing
 
     pipes: list[Connection] = []
@@ -126,6 +129,7 @@ def _forked(
             send.close()
             pipes.append(receive)
             pids.append(pid)
+        yield None
         for turn in range(sum(len(share) for share in shares)):
             pipe = pipes[turn % len(pipes)]
             try:

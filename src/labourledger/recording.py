@@ -312,8 +312,8 @@ def _store(
     """`store` of entries' rows arriving in `batches`, `total` of them, stored as each
     arrives; `fresh` when they were just signed here (see `add_rows`)."""
     new = done = 0
-    # Taken before the transaction opens, so that workers signing the batches fork from a
-    # process without an open write transaction.
+    # Taken before the transaction opens: the mirror is not held while the first batch is
+    # signed (workers signing the batches forked before, from a process without one open).
     batch = next(batches, None)
     with ledger.mirror.transaction() as session:
         while batch is not None:
