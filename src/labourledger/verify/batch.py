@@ -38,7 +38,7 @@ from labourledger.verify.policy import (
     RecentAudit,
     TraceComplete,
 )
-from labourledger.verify.relied import check_relied
+from labourledger.verify.relied import check_relied, read_relied
 from labourledger.verify.results import CheckResult, Outcome
 from labourledger.verify.source import EvidenceSource
 from labourledger.verify.trust import accrediting_admins, trust_checks
@@ -144,6 +144,9 @@ def verify_batch(
     evidence = collect_evidence(source, batch)
     entry_ids = evidence.entry_ids  # a fresh list on each read: read once
     trace = evidence.trace
+    # Read and hashed (in workers, for many) while this process reads the chain's index
+    # and the revocations, which say which entries are checked at all.
+    read = read_relied(source, entry_ids)
     revocations = source.revocations(entry_ids)
     held = source.has_role
     missing = _missing(source, evidence, held)
@@ -170,7 +173,7 @@ def verify_batch(
     )
     registrations = {i for ids in evidence.registrations.values() for i in ids}
     checked = check_relied(
-        source, entry_ids, revoked, held, tally, keep=registrations, progress=progress
+        source, entry_ids, revoked, held, tally, keep=registrations, read=read, progress=progress
     )
     relied, blocks, failed_integrity = checked.relied, checked.blocks, checked.failed
     for entry_id in entry_ids:

@@ -29,13 +29,18 @@ from labourledger.verify.integrity import (
     judge_integrity,
 )
 from labourledger.verify.results import CheckResult, Outcome
+from labourledger.verify.source import StoredProof
 
 if TYPE_CHECKING:
     from labourledger.progress import Progress
-    from labourledger.verify.source import EvidenceSource, StoredProof
+    from labourledger.verify.source import EvidenceSource
     from labourledger.verify.verdict import CheckTally
 
-__all__ = ["CheckedEntries", "ReliedEntry", "check_relied"]
+__all__ = ["CheckedEntries", "Read", "ReliedEntry", "check_relied", "read_relied"]
+
+#: A relied-on entry as read: the entry, its stored proof (without its path: whether the
+#: path leads to the root is among the facts) and its integrity facts.
+Read = tuple[SignedEntry, StoredProof | None, Facts]
 
 # Read once: a member read off an Enum class goes through its metaclass, slowly.
 _PASS, _FAIL = Outcome.PASS, Outcome.FAIL
@@ -95,32 +100,23 @@ class _Checking:
     roots: dict[bytes, bytes] = field(default_factory=dict)  # one bytes object per root
     done: int = 0
 
-    def check(self, ids: Sequence[str]) -> None:
-        """Read and check `ids`, keeping what `CheckedEntries` holds of them."""
-        source = self.source
-        todo = [i for i in ids if i not in self.revoked]
-        # Revoked entries are not checked, only reported.
-        withdrawn = [i for i in ids if i in self.revoked]
+    def check(self, ids: Sequence[str], read: Iterator[Read]) -> None:
+        """Check `ids` as `read` brings them, keeping what `CheckedEntries` holds of them."""
+        source, revoked = self.source, self.revoked
         relied: dict[str, ReliedEntry] = {}
-        for start in range(0, len(withdrawn), FACTS_CHUNK):
-            some = withdrawn[start : start + FACTS_CHUNK]
-            entries, proofs = source.entries(some), source.proofs(some)
-            relied.update((i, self._relied(entries[i], proofs.get(i))) for i in some)
-        self.done += len(withdrawn)
-        # One pass over all of them, in one set of workers: each rebuilds a root's tree
-        # (for the paths it derives) once, not once per part.
-        read = map_chunks(
-            functools.partial(_read, source), todo, chunk=FACTS_CHUNK, min_items=POOL_MIN_ENTRIES
-        )
 
         def noted() -> Iterator[tuple[tuple[SignedEntry, InclusionProof | None], Facts]]:
-            for entry_id, (entry, stored, facts) in zip(todo, read, strict=True):
+            for entry_id, (entry, stored, facts) in zip(ids, read, strict=True):
                 relied[entry_id] = self._relied(entry, stored)
+                if entry_id in revoked:
+                    self.done += 1  # not checked, only reported
+                    continue
                 yield (entry, stored.proof if stored else None), facts
 
         integrity = judge_integrity(
             noted(), source.domain, source.chain.confirmations, source.anchored_root
         )
+        todo = [i for i in ids if i not in revoked]
         for entry_id, (entry, checks) in zip(todo, integrity, strict=True):
             if self.progress:
                 self.progress(self.done, self.total)  # the signature checks are the work
@@ -168,9 +164,7 @@ class _Checking:
             checked.results[entry_id] = [c for c in checks if c.outcome is not _PASS]
 
 
-def _read(
-    source: EvidenceSource, ids: Sequence[str]
-) -> list[tuple[SignedEntry, StoredProof | None, Facts]]:
+def _read(source: EvidenceSource, ids: Sequence[str]) -> list[Read]:
     """The entries `ids`, their stored proofs and their integrity facts (in a worker, for
     many). A proof comes back without its path: whether it leads to its root is a fact."""
     entries, proofs = source.entries(ids), source.proofs(ids)
@@ -188,6 +182,16 @@ def _pathless(stored: StoredProof | None) -> StoredProof | None:
     return replace(stored, proof=replace(stored.proof, path=()))
 
 
+def read_relied(source: EvidenceSource, entry_ids: Sequence[str]) -> Iterator[Read]:
+    """Each of `entry_ids`' entry, stored proof (without its path) and integrity facts, in
+    order: for many, read in forked workers that start at once, so the caller may do other
+    work (the chain's index, revocations) before `check_relied` takes them. One pass over
+    all of them, in one set of workers: each rebuilds a root's tree once."""
+    return map_chunks(
+        functools.partial(_read, source), entry_ids, chunk=FACTS_CHUNK, min_items=POOL_MIN_ENTRIES
+    )
+
+
 def check_relied(
     source: EvidenceSource,
     entry_ids: Sequence[str],
@@ -196,10 +200,12 @@ def check_relied(
     tally: CheckTally,
     *,
     keep: Collection[str],
+    read: Iterator[Read] | None = None,
     progress: Progress | None = None,
 ) -> CheckedEntries:
     """Check every entry of `entry_ids` that is not `revoked`, counting passes into
-    `tally` as they are made; entries in `keep` are held in full."""
+    `tally` as they are made; entries in `keep` are held in full. `read` is what
+    `read_relied` gives for `entry_ids`, if it was started already."""
     checking = _Checking(source, revoked, held, tally, keep, progress, len(entry_ids))
-    checking.check(entry_ids)
+    checking.check(entry_ids, read_relied(source, entry_ids) if read is None else read)
     return checking.checked
