@@ -3,8 +3,6 @@ and what independent implementations (rfc8785, eth_hash, eth_account) say about 
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from typing import Any
 
 import pytest
@@ -12,6 +10,7 @@ import rfc8785
 from eth_account import Account
 from eth_account.messages import _hash_eip191_message, encode_typed_data
 from eth_hash.auto import keccak
+from fresh import assert_prints_ok
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -157,7 +156,7 @@ def test_many_matches_one_by_one_and_independent_implementations(
             assert verdicts[name] == ok, (name, found)
 
 
-# Run in a fresh interpreter: a thread some other test left running would keep the pool unused.
+# Run in a fresh interpreter (`fresh`).
 _FORKED = """
 import multiprocessing, os, threading
 from labourledger import parallel
@@ -183,10 +182,7 @@ print("ok")
 
 
 def test_large_lists_are_checked_in_forked_workers_only_when_safe() -> None:
-    done = subprocess.run(
-        [sys.executable, "-c", _FORKED], capture_output=True, text=True, timeout=120
-    )
-    assert done.stdout.strip() == "ok", done.stderr
+    assert_prints_ok(_FORKED)
 
 
 def test_results_keep_the_order_of_the_items() -> None:

@@ -12,10 +12,11 @@ import sys
 import time
 
 import pytest
+from fresh import assert_prints_ok
 
 from labourledger import parallel
 
-# Run in a fresh interpreter: a thread some other test left running would keep the pool unused.
+# Run in a fresh interpreter (`fresh`).
 _FAILING = """
 import os
 from labourledger import parallel
@@ -81,17 +82,11 @@ except ChildProcessError:
 
 
 def test_workers_start_at_once_and_stop_when_dropped_unread() -> None:
-    done = subprocess.run(
-        [sys.executable, "-c", _DROPPED], capture_output=True, text=True, timeout=120
-    )
-    assert done.stdout.strip() == "ok", done.stderr
+    assert_prints_ok(_DROPPED)
 
 
 def test_workers_fail_in_order_and_a_dead_worker_is_reported() -> None:
-    done = subprocess.run(
-        [sys.executable, "-c", _FAILING], capture_output=True, text=True, timeout=120
-    )
-    assert done.stdout.strip() == "ok", done.stderr
+    assert_prints_ok(_FAILING)
 
 
 _RUNNING = [([1, 1, 1], True), ([3, 1, 2], True), ([2, 2, 3], False), ([5] * 3, False)]
