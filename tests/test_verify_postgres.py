@@ -1,21 +1,20 @@
 """Verify on a PostgreSQL mirror: the report the SQLite mirror gives, whether the relied-on
-entries are read in this process or in forked workers (each opening its own connection)."""
+entries and facilities' evidence are read in this process or in forked workers (each opening
+its own connection)."""
 
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 from typing import Any
 
 import pytest
+from chunking import assert_same_in_chunks
 from sqlalchemy import create_engine, insert, select
 
-from labourledger import parallel
 from labourledger.demo import run_demo
 from labourledger.ledger import Ledger
 from labourledger.mirror import schema
-from labourledger.verify import relied
 
 pytestmark = pytest.mark.integration
 
@@ -48,16 +47,8 @@ def test_a_postgresql_mirror_verifies_as_sqlite_does_forked_or_not(
     expected = _comparable(Ledger.open(demo.workspace).verify(demo.batch))
     ledger = _on_postgresql(demo.workspace, tmp_path / "pg", pg_url)
     assert ledger.mirror.engine.dialect.name == "postgresql"
-    monkeypatch.setattr(relied, "POOL_MIN_ENTRIES", 10**9)  # read here
-    assert _comparable(ledger.verify(demo.batch)) == expected
-    monkeypatch.setattr(relied, "POOL_MIN_ENTRIES", 1)  # read in workers, two at a time
-    monkeypatch.setattr(relied, "FACTS_CHUNK", 2)
-    monkeypatch.setattr(parallel, "cores", lambda: 2)
-    forks = []
-    fork = os.fork
-    monkeypatch.setattr(os, "fork", lambda: forks.append(1) or fork())
-    assert _comparable(ledger.verify(demo.batch)) == expected
-    assert forks
-    # The workers' connections were their own: this process's still serves.
     assert _comparable(ledger.verify(demo.batch)) == expected
     assert expected["verdict"] == "PASS" and sum(expected["entry_counts"].values()) > 4
+    # Read here and in forked workers (each opening its own connection; this process's
+    # still serves the runs after), the same report.
+    assert_same_in_chunks(ledger, demo.batch, monkeypatch)
