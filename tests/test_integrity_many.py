@@ -19,21 +19,26 @@ from labourledger.envelope import Domain, SignedEntry, sign_digest, sign_entry
 from labourledger.merkle import MerkleTree
 from labourledger.verify import integrity
 from labourledger.verify.integrity import (
+    SKEW_SECONDS,
     AnchoredRoot,
     ContentHashMatches,
     EntryIdMatches,
     IncludedInAnchor,
     InclusionProof,
+    IntegrityJudge,
     SignatureMatchesIssuer,
     SignedBeforeAnchor,
     check_integrity,
     check_integrity_many,
+    integrity_facts,
 )
+from labourledger.verify.issuers import IssuerHeldRole
 
 DOMAIN = Domain(chain_id=31337, verifying_contract="0x5FbDB2315678afecb367f032d93F642f64180aa3")
 KEYS = [keccak(f"integrity test key {i}".encode()) for i in range(3)]
 ISSUERS = [Account.from_key(k).address for k in KEYS]
 MIN_CONFIRMATIONS = 2
+ANCHORED_AT = 1_800_000_000
 
 _BODY = st.dictionaries(
     st.text(max_size=8),
@@ -57,11 +62,13 @@ _TAMPER = st.sampled_from(
         "pending",
         "shallow",
         "size",
+        "late",
+        "just_in_time",
     ]
 )
 
 
-def _entry(i: int, body: dict[str, Any]) -> SignedEntry:
+def _entry(i: int, body: dict[str, Any], issued_at: int | None = None) -> SignedEntry:
     return sign_entry(
         private_key=KEYS[i % len(KEYS)],
         domain=DOMAIN,
@@ -69,16 +76,21 @@ def _entry(i: int, body: dict[str, Any]) -> SignedEntry:
         subject=keccak(b"subject %d" % i),
         refs=[keccak(b"ref %d" % i)] * (i % 3),
         body=body,
-        issued_at=1_700_000_000 + i,
+        issued_at=1_700_000_000 + i if issued_at is None else issued_at,
     )
 
 
 def _case(
     bodies: list[dict[str, Any]], tampering: list[str]
 ) -> tuple[list[tuple[SignedEntry, InclusionProof | None]], dict[bytes, AnchoredRoot]]:
-    entries = [_entry(i, body) for i, body in enumerate(bodies)]
+    # Signed claiming a time just past, or just within, the skew allowed after the anchor.
+    late = {"late": ANCHORED_AT + SKEW_SECONDS + 1, "just_in_time": ANCHORED_AT + SKEW_SECONDS}
+    entries = [
+        _entry(i, body, late.get(how))
+        for i, (body, how) in enumerate(zip(bodies, tampering, strict=True))
+    ]
     tree = MerkleTree([e.entry_id for e in entries])
-    deep = AnchoredRoot(tree.root, tree.size, 100, 1_800_000_000, ISSUERS[0], MIN_CONFIRMATIONS)
+    deep = AnchoredRoot(tree.root, tree.size, 100, ANCHORED_AT, ISSUERS[0], MIN_CONFIRMATIONS)
     shallow = keccak(b"shallow root")
     roots = {tree.root: deep, shallow: AnchoredRoot(shallow, tree.size, 99, 0, ISSUERS[0], 1)}
     items: list[tuple[SignedEntry, InclusionProof | None]] = []
@@ -88,6 +100,7 @@ def _case(
         )
         if how == "body":
             entry = entry.model_copy(update={"body": {**entry.body, "x": 1}})
+
         elif how == "issuer":
             entry = entry.model_copy(update={"issuer": ISSUERS[(i + 1) % len(ISSUERS)]})
         elif how == "entry_id":
@@ -146,10 +159,14 @@ def test_many_matches_one_by_one_and_independent_implementations(
     monkeypatch.setattr(integrity, "FACTS_CHUNK", 3)
     many = list(check_integrity_many(items, DOMAIN, MIN_CONFIRMATIONS, roots.get))
     assert len(many) == len(items)
-    for (entry, proof), found in zip(items, many, strict=True):
+    # Verify counts an entry's passes without making them when it says all would pass.
+    judge = IntegrityJudge(DOMAIN, MIN_CONFIRMATIONS, roots.get)
+    facts = integrity_facts(DOMAIN, items)
+    for (entry, proof), found, known in zip(items, many, facts, strict=True):
         expected = _one_by_one(entry, proof, roots)
         anchored = roots.get(proof.root) if proof else None
         assert found == expected
+        assert judge.all_pass(entry, proof, known) == all(r.passed for r in expected)
         assert check_integrity(entry, proof, anchored, DOMAIN, MIN_CONFIRMATIONS) == expected
         verdicts = {r.check: r.passed for r in found}
         for name, ok in _oracle(entry).items():
@@ -188,3 +205,19 @@ def test_large_lists_are_checked_in_forked_workers_only_when_safe() -> None:
 def test_results_keep_the_order_of_the_items() -> None:
     squares = parallel.map_chunks(lambda c: [x * x for x in c], range(1000), chunk=7, min_items=10)
     assert list(squares) == [x * x for x in range(1000)]
+
+
+@pytest.mark.parametrize("block", [None, 100])
+@pytest.mark.parametrize("held", [(), ("SUPPLIER",), ("BRAND",), ("AUDITOR", "SUPPLIER")])
+def test_the_role_check_passes_exactly_when_its_quick_answer_says_so(
+    block: int | None, held: tuple[str, ...]
+) -> None:
+    def holds(role: str, account: str, at: int) -> bool:
+        return role in held and account == ISSUERS[0] and at == block
+
+    check = IssuerHeldRole(("AUDITOR", "SUPPLIER"), block, holds)
+    entry = _entry(0, {})
+    for issuer in ISSUERS[:2]:
+        expected = block is not None and issuer == ISSUERS[0] and bool(set(held) - {"BRAND"})
+        assert check.holds(issuer) is expected
+        assert check(entry.model_copy(update={"issuer": issuer})).passed is expected

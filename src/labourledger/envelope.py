@@ -60,6 +60,7 @@ __all__ = [
     "UnsignedEntry",
     "canonical_json",
     "content_hash",
+    "iso_utc",
     "new_salt",
     "normalise_signature",
     "recover_address",
@@ -258,7 +259,8 @@ class Entry(BaseModel):
 # Entries are signed in batches, many in the same second: each second is formatted once
 # (a quarter of judging an entry's integrity checks when done for each).
 @functools.lru_cache(maxsize=1024)
-def _iso_utc(seconds: int) -> str:
+def iso_utc(seconds: int) -> str:
+    """Seconds since the epoch as an ISO 8601 UTC timestamp."""
     return datetime.fromtimestamp(seconds, tz=timezone.utc).isoformat()
 
 
@@ -286,7 +288,7 @@ class SignedEntry(Entry):
     @property
     def issued_at_iso(self) -> str:
         """`issued_at` as an ISO 8601 UTC timestamp, for people."""
-        return _iso_utc(self.issued_at)
+        return iso_utc(self.issued_at)
 
     def to_json_dict(self, *, with_iso: bool = True) -> dict[str, Any]:
         """DESIGN.md's field names, hex with 0x, plus (`with_iso`) a readable

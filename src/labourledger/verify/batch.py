@@ -25,10 +25,8 @@ from labourledger.verify.grievances import (
     WorkerGrievances,
     counted_grievances,
 )
-from labourledger.verify.integrity import (
-    IssuerOperatesFacility,
-    check_integrity,
-)
+from labourledger.verify.integrity import check_integrity
+from labourledger.verify.issuers import IssuerOperatesFacility
 from labourledger.verify.policy import (
     AttestationsInForce,
     FacilityEvidence,
@@ -146,7 +144,8 @@ def verify_batch(
     trace = evidence.trace
     # Read and hashed (in workers, for many) while this process reads the chain's index
     # and the revocations, which say which entries are checked at all.
-    read = read_relied(source, entry_ids)
+    registrations = {i for ids in evidence.registrations.values() for i in ids}
+    read = read_relied(source, entry_ids, registrations)
     revocations = source.revocations(entry_ids)
     held = source.has_role
     missing = _missing(source, evidence, held)
@@ -171,7 +170,6 @@ def verify_batch(
         missing.results
         or [CheckResult("complete", Outcome.PASS, "the chain's index lists nothing missing here")]
     )
-    registrations = {i for ids in evidence.registrations.values() for i in ids}
     checked = check_relied(
         source, entry_ids, revoked, held, tally, keep=registrations, read=read, progress=progress
     )

@@ -9,16 +9,16 @@ does so for many entries, on every core when there are enough of them.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, replace
-from typing import Protocol
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import NamedTuple, Protocol
 
 from labourledger.envelope import Domain, SignedEntry, recover_address, to_hex
 from labourledger.errors import InvalidSignature, NextStep
 from labourledger.hashing import checksum_address
 from labourledger.merkle import verify_inclusion
 from labourledger.parallel import map_chunks
-from labourledger.verify.results import CheckResult, Outcome
+from labourledger.verify.results import CheckResult, Outcome, pass_or_fail
 
 __all__ = [
     "AnchoredRoot",
@@ -28,14 +28,13 @@ __all__ = [
     "Facts",
     "IncludedInAnchor",
     "InclusionProof",
-    "IssuerHeldRole",
-    "IssuerOperatesFacility",
+    "IntegrityJudge",
     "SignatureMatchesIssuer",
+    "Signed",
     "SignedBeforeAnchor",
     "check_integrity",
     "check_integrity_many",
     "integrity_facts",
-    "judge_integrity",
 ]
 
 
@@ -61,6 +60,27 @@ class AnchoredRoot:
     confirmations: int
 
 
+class Signed(Protocol):
+    """What judging an entry's integrity reads of it besides its facts: a `SignedEntry`
+    has it, and so does the little a worker sends back of one."""
+
+    @property
+    def entry_id(self) -> bytes:
+        """The stored entry id."""
+
+    @property
+    def issuer(self) -> str:
+        """The claimed issuer, checksummed."""
+
+    @property
+    def issued_at(self) -> int:
+        """The claimed signing time, in seconds."""
+
+    @property
+    def issued_at_iso(self) -> str:
+        """`issued_at` for people."""
+
+
 class EntryCheck(Protocol):
     """A named check of one entry."""
 
@@ -75,15 +95,6 @@ class EntryCheck(Protocol):
 _PASS, _FAIL = Outcome.PASS, Outcome.FAIL
 
 
-# Callers choose the reason with `good if ok else bad`, so only the one shown is formatted.
-# Judges take the entry's id as hex: `check_integrity_many` writes it once for five results.
-def _result(
-    check: str, entry_id: str, ok: bool, reason: str, next_step: NextStep | None = None
-) -> CheckResult:
-    # Positional: keyword arguments cost a fifth of making a result, five per entry.
-    return CheckResult(check, _PASS if ok else _FAIL, reason, entry_id, None, next_step)
-
-
 @dataclass(frozen=True)
 class ContentHashMatches:
     """keccak256(salt ‖ JCS(body)) equals the signed content hash."""
@@ -96,7 +107,7 @@ class ContentHashMatches:
     def judge(self, entry_id: str, matches: bool) -> CheckResult:
         """The result for the entry `entry_id` (hex), given whether its body and salt hash
         to its content hash."""
-        return _result(
+        return pass_or_fail(
             self.name,
             entry_id,
             matches,
@@ -119,7 +130,7 @@ class EntryIdMatches:
     def judge(self, entry_id: str, matches: bool) -> CheckResult:
         """The result for the entry `entry_id` (hex), given whether it is the id computed
         from the entry's fields."""
-        return _result(
+        return pass_or_fail(
             self.name,
             entry_id,
             matches,
@@ -145,10 +156,10 @@ class SignatureMatchesIssuer:
         """The result for the entry `entry_id` (hex) claiming `issuer`, given the 20-byte
         address recovered from the signature over the computed id, or why none recovers."""
         if isinstance(signer, str):
-            return _result(self.name, entry_id, False, signer)
+            return pass_or_fail(self.name, entry_id, False, signer)
         address = checksum_address(signer)
-        ok = address == issuer
-        return _result(
+        ok = self.matches(issuer, signer)
+        return pass_or_fail(
             self.name,
             entry_id,
             ok,
@@ -156,6 +167,11 @@ class SignatureMatchesIssuer:
             if ok
             else f"signature recovers to {address}, not to the claimed issuer {issuer}",
         )
+
+    @staticmethod
+    def matches(issuer: str, signer: bytes | str) -> bool:
+        """Whether `signer` (an address recovered, or why none was) is `issuer`."""
+        return not isinstance(signer, str) and checksum_address(signer) == issuer
 
 
 def _signer(entry: SignedEntry, digest: bytes) -> bytes | str:
@@ -183,7 +199,7 @@ class IncludedInAnchor:
         it to its root."""
 
         def fail(reason: str, next_step: NextStep | None = None) -> CheckResult:
-            return _result(self.name, entry_id, False, reason, next_step)
+            return pass_or_fail(self.name, entry_id, False, reason, next_step)
 
         if self.proof is None:
             return fail("pending: not yet anchored, so not verified", NextStep.ANCHOR)
@@ -209,7 +225,7 @@ class IncludedInAnchor:
                 entry_id=entry_id,
                 next_step=NextStep.SYNC,
             )
-        return _result(
+        return pass_or_fail(
             self.name,
             entry_id,
             True,
@@ -221,63 +237,6 @@ def _included(entry: SignedEntry, proof: InclusionProof | None) -> bool:
     return proof is not None and verify_inclusion(
         entry.entry_id, proof.leaf_index, proof.tree_size, proof.path, proof.root
     )
-
-
-@dataclass(frozen=True)
-class IssuerHeldRole:
-    """The issuer held a role allowed for the kind at the block of the anchor including it.
-
-    `held` answers whether an account held a role at a block (the contract, asked
-    at that block). Pending entries fail: there is no anchor block to judge by.
-    """
-
-    roles: tuple[str, ...]
-    block: int | None
-    held: Callable[[str, str, int], bool]
-    name: str = "issuer_role"
-
-    def __call__(self, entry: SignedEntry) -> CheckResult:
-        wanted = " or ".join(self.roles)
-        entry_id = to_hex(entry.entry_id)
-        if self.block is None:
-            return _result(self.name, entry_id, False, "pending: no anchor block to judge by")
-        ok = any(self.held(role, entry.issuer, self.block) for role in self.roles)
-        return _result(
-            self.name,
-            entry_id,
-            ok,
-            f"issuer held {wanted} at block {self.block}"
-            if ok
-            else f"issuer {entry.issuer} held no {wanted} role at block {self.block}, "
-            "where the entry was anchored",
-        )
-
-
-@dataclass(frozen=True)
-class IssuerOperatesFacility:
-    """A supplier signs only for its own facilities: the issuer of a self-declaration,
-    or of a transformation it signed without a BRAND role, is named among the facility's
-    operators by a brand's latest registration of it.
-
-    `operators` maps a facility id to the accounts its registrations name (checksummed).
-    """
-
-    operators: Mapping[str, frozenset[str]]
-    name: str = "issuer_operates_facility"
-
-    def __call__(self, entry: SignedEntry) -> CheckResult:
-        facility = str(entry.body["facility"])
-        ok = entry.issuer in self.operators.get(facility, frozenset())
-        result = _result(
-            self.name,
-            to_hex(entry.entry_id),
-            ok,
-            f"issuer is an operator of facility {facility}"
-            if ok
-            else f"issuer {entry.issuer} is not an operator of facility {facility} in any "
-            "brand's latest registration of it; a supplier signs only for its own facilities",
-        )
-        return replace(result, facility=facility)  # reported with the facility it concerns
 
 
 #: Clock skew allowed between a signer's clock and the anchoring block's timestamp.
@@ -298,13 +257,13 @@ class SignedBeforeAnchor:
     def __call__(self, entry: SignedEntry) -> CheckResult:
         return self.judge(to_hex(entry.entry_id), entry)
 
-    def judge(self, entry_id: str, entry: SignedEntry) -> CheckResult:
+    def judge(self, entry_id: str, entry: Signed) -> CheckResult:
         """The result for `entry`, whose id is `entry_id` (hex)."""
         if self.anchored is None:
-            return _result(self.name, entry_id, False, "pending: no anchor time to judge by")
+            return pass_or_fail(self.name, entry_id, False, "pending: no anchor time to judge by")
         late = entry.issued_at - self.anchored.timestamp
-        ok = late <= SKEW_SECONDS
-        return _result(
+        ok = self.in_time(entry.issued_at)
+        return pass_or_fail(
             self.name,
             entry_id,
             ok,
@@ -313,6 +272,10 @@ class SignedBeforeAnchor:
             else f"claims to be signed {entry.issued_at_iso}, {late} s after the block "
             f"{self.anchored.block_number} that anchored it",
         )
+
+    def in_time(self, issued_at: int) -> bool:
+        """Whether an entry claiming `issued_at` was signed before its anchor (with skew)."""
+        return self.anchored is not None and issued_at - self.anchored.timestamp <= SKEW_SECONDS
 
 
 #: From this many entries on, `check_integrity_many` spreads the cryptography over a worker
@@ -332,7 +295,7 @@ def integrity_facts(
     domain: Domain, items: Sequence[tuple[SignedEntry, InclusionProof | None]]
 ) -> list[Facts]:
     """The cryptographic `Facts` of each (entry, proof), in order: the costly part of
-    `check_integrity_many`, which `judge_integrity` turns into results."""
+    `check_integrity_many`, which `IntegrityJudge` turns into results."""
     # One kind of work at a time over the chunk: interleaving JSON, keccak and curve
     # arithmetic per entry keeps evicting each other's tables from the CPU's caches.
     entries = [entry for entry, _ in items]
@@ -345,33 +308,87 @@ def integrity_facts(
 
 
 _DomainChecks = tuple[ContentHashMatches, EntryIdMatches, SignatureMatchesIssuer]
-_AnchorChecks = tuple[IncludedInAnchor, SignedBeforeAnchor]
 
 
-def _judged(
-    entry: SignedEntry, checks: _DomainChecks, anchor: _AnchorChecks, facts: Facts
-) -> list[CheckResult]:
-    content_ok, id_ok, signer, included = facts
-    content, ident, signature = checks
-    inclusion, timing = anchor
-    entry_id = to_hex(entry.entry_id)
-    return [
-        content.judge(entry_id, content_ok),
-        ident.judge(entry_id, id_ok),
-        signature.judge(entry_id, entry.issuer, signer),
-        inclusion.judge(entry_id, included),
-        timing.judge(entry_id, entry),
-    ]
-
-
-def _domain_checks(domain: Domain) -> _DomainChecks:
-    return ContentHashMatches(), EntryIdMatches(domain), SignatureMatchesIssuer(domain)
+class _Anchor(NamedTuple):
+    inclusion: IncludedInAnchor
+    timing: SignedBeforeAnchor
+    #: Whether an entry whose path leads to the root passes the inclusion check.
+    settled: bool
 
 
 def _anchor_checks(
     proof: InclusionProof | None, anchored: AnchoredRoot | None, min_confirmations: int
-) -> _AnchorChecks:
-    return IncludedInAnchor(proof, anchored, min_confirmations), SignedBeforeAnchor(anchored)
+) -> _Anchor:
+    inclusion = IncludedInAnchor(proof, anchored, min_confirmations)
+    settled = inclusion.judge("", True).outcome is _PASS
+    return _Anchor(inclusion, SignedBeforeAnchor(anchored), settled)
+
+
+class IntegrityJudge:
+    """Turns an entry's `Facts` into the results of the five checks of `check_integrity`,
+    asking `anchored_root` (what the chain holds for a root) once per root and claimed
+    tree size."""
+
+    def __init__(
+        self,
+        domain: Domain,
+        min_confirmations: int,
+        anchored_root: Callable[[bytes], AnchoredRoot | None],
+    ) -> None:
+        self.checks: _DomainChecks = (
+            ContentHashMatches(),
+            EntryIdMatches(domain),
+            SignatureMatchesIssuer(domain),
+        )
+        #: The checks' names, in the order `results` gives them.
+        self.names = (
+            *(c.name for c in self.checks),
+            IncludedInAnchor.name,
+            SignedBeforeAnchor.name,
+        )
+        self._min_confirmations = min_confirmations
+        self._anchored_root = anchored_root
+        # Judging an entry's anchoring reads only its proof's root and claimed size (whether
+        # the path leads there is in its facts): the checks are made once for each pair.
+        self._anchors: dict[tuple[bytes, int] | None, _Anchor] = {}
+
+    def _anchor(self, proof: InclusionProof | None) -> _Anchor:
+        key = (proof.root, proof.tree_size) if proof else None
+        anchor = self._anchors.get(key)
+        if anchor is None:
+            anchored = self._anchored_root(proof.root) if proof else None
+            anchor = self._anchors[key] = _anchor_checks(proof, anchored, self._min_confirmations)
+        return anchor
+
+    def all_pass(self, entry: Signed, proof: InclusionProof | None, facts: Facts) -> bool:
+        """Whether every result `results` would give is a pass, without making them (a
+        large batch's entries nearly all pass, and their passes are only counted)."""
+        content_ok, id_ok, signer, included = facts
+        if not (content_ok and id_ok and included):
+            return False
+        anchor = self._anchor(proof)
+        return (
+            anchor.settled
+            and SignatureMatchesIssuer.matches(entry.issuer, signer)
+            and anchor.timing.in_time(entry.issued_at)
+        )
+
+    def results(
+        self, entry: Signed, proof: InclusionProof | None, facts: Facts
+    ) -> list[CheckResult]:
+        """The five results for `entry`, whose proof is `proof`, given its `facts`."""
+        content_ok, id_ok, signer, included = facts
+        content, ident, signature = self.checks
+        inclusion, timing, _ = self._anchor(proof)
+        entry_id = to_hex(entry.entry_id)
+        return [
+            content.judge(entry_id, content_ok),
+            ident.judge(entry_id, id_ok),
+            signature.judge(entry_id, entry.issuer, signer),
+            inclusion.judge(entry_id, included),
+            timing.judge(entry_id, entry),
+        ]
 
 
 def check_integrity(
@@ -384,8 +401,9 @@ def check_integrity(
     """Content hash, entry id, signature, inclusion and anchor time of one entry: the
     results of those five checks, with each digest computed once."""
     [facts] = integrity_facts(domain, [(entry, proof)])
-    anchor = _anchor_checks(proof, anchored, min_confirmations)
-    return _judged(entry, _domain_checks(domain), anchor, facts)
+    return IntegrityJudge(domain, min_confirmations, lambda _root: anchored).results(
+        entry, proof, facts
+    )
 
 
 def check_integrity_many(
@@ -406,29 +424,8 @@ def check_integrity_many(
         chunk=FACTS_CHUNK,
         min_items=POOL_MIN_ENTRIES,
     )
-    judged = judge_integrity(
-        zip(items, facts, strict=True), domain, min_confirmations, anchored_root
+    judge = IntegrityJudge(domain, min_confirmations, anchored_root)
+    return (
+        judge.results(entry, proof, found)
+        for (entry, proof), found in zip(items, facts, strict=True)
     )
-    return (checks for _, checks in judged)
-
-
-def judge_integrity(
-    found: Iterable[tuple[tuple[SignedEntry, InclusionProof | None], Facts]],
-    domain: Domain,
-    min_confirmations: int,
-    anchored_root: Callable[[bytes], AnchoredRoot | None],
-) -> Iterator[tuple[SignedEntry, list[CheckResult]]]:
-    """Each entry of `found` ((entry, proof), facts), in order, with the results of the
-    five checks of `check_integrity`; `anchored_root` is asked once per root and claimed
-    size."""
-    checks = _domain_checks(domain)
-    # Judging an entry's anchoring reads only its proof's root and claimed size (whether the
-    # path leads there is in its facts): the two checks are made once for each such pair.
-    anchors: dict[tuple[bytes, int] | None, _AnchorChecks] = {}
-    for (entry, proof), facts in found:
-        key = (proof.root, proof.tree_size) if proof else None
-        anchor = anchors.get(key)
-        if anchor is None:
-            anchored = anchored_root(proof.root) if proof else None
-            anchor = anchors[key] = _anchor_checks(proof, anchored, min_confirmations)
-        yield entry, _judged(entry, checks, anchor, facts)

@@ -66,8 +66,15 @@ class CheckTally:
         if self.all_checks:
             self.extend(results)
             return
-        self._counted[id(Outcome.PASS)] += len(results)
-        self.passed.update(map(_check_name, results))  # in order, as `add` counts them
+        self.add_passes_named(list(map(_check_name, results)))
+
+    def add_passes_named(self, checks: Sequence[str]) -> None:
+        """Count a pass of each of `checks` (names) without the results: an entry whose
+        checks all pass, judged from its facts, makes none unless all checks are kept."""
+        if self.all_checks:
+            raise ValueError("every check is kept: add the results")
+        self._counted[id(Outcome.PASS)] += len(checks)
+        self.passed.update(checks)  # in order, as `add` counts them
 
     @property
     def counts(self) -> dict[str, int]:
