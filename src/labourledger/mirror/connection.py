@@ -269,15 +269,14 @@ class Connected:
     ) -> list[dict[str, Any]]:
         """`_chunked` in `conn`: its transaction, say."""
         wanted = list(dict.fromkeys(values))
-        if reuse is None:
+        # Its values are bound as it runs, so a statement is the same on every call, and
+        # building one with subqueries (a timeline's) cost more than running it on a trace.
+        key = None if reuse is None else (reuse, conn.dialect.name)
+        statement = _built.get(key) if key is not None else None
+        if statement is None:
             statement = query(_among(conn, column))
-        else:
-            # Its values are bound as it runs, so a statement is the same on every call, and
-            # building one with subqueries (a timeline's) cost more than running it on a trace.
-            key = (reuse, conn.dialect.name)
-            known = _built.get(key)
-            statement = known if known is not None else query(_among(conn, column))
-            _built.setdefault(key, statement)
+            if key is not None:
+                _built[key] = statement
         rows: list[dict[str, Any]] = []
         for start in range(0, len(wanted), self.in_chunk):
             chunk = wanted[start : start + self.in_chunk]
