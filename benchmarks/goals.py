@@ -74,6 +74,28 @@ def median_time(fn: Callable[[], object], runs: int) -> float:
     return statistics.median(timed(fn) for _ in range(runs))
 
 
+def interleaved(runs: int, *measures: Callable[[], float]) -> list[float]:
+    """The median of what each of `measures` returns (seconds it measured), run in turn
+    `runs` times (A B A B ...): a slow spell of a shared machine, which here can stretch
+    the same work by half for seconds at a time, then falls on a real path and its floor
+    alike instead of on one of them, and their ratio holds."""
+    seen: list[list[float]] = [[] for _ in measures]
+    for _ in range(runs):
+        for measure, times in zip(measures, seen, strict=True):
+            times.append(measure())
+    return [statistics.median(times) for times in seen]
+
+
+def pinned(fn: Callable[[], object]) -> Callable[[], float]:
+    """A measure of `fn` run on one core."""
+
+    def measure() -> float:
+        with one_core():
+            return timed(fn)
+
+    return measure
+
+
 @contextmanager
 def one_core() -> Iterator[None]:
     """Run the block on core 0 only: the single-core floors and per-entry rates."""
@@ -97,17 +119,12 @@ def raw_recover(pairs: Sequence[tuple[bytes, bytes]]) -> int:
     return len(pairs)
 
 
-def recovery_floors(entries: Sequence[SignedEntry], runs: int) -> tuple[float, float]:
-    """Seconds to recover every signature of `entries` on one core, and split over two
-    processes (a pool started before timing, as a long-lived verifier would keep one)."""
-    pairs = [_recoverable(e) for e in entries]
-    with one_core():
-        single = median_time(lambda: raw_recover(pairs), runs)
+def two_core_recovery(pool: Any, pairs: Sequence[tuple[bytes, bytes]]) -> Callable[[], float]:
+    """A measure of recovering `pairs` split over the two processes of `pool` (started before
+    timing, as a long-lived verifier would keep one)."""
     half = len(pairs) // 2
-    with multiprocessing.get_context("fork").Pool(2) as pool:
-        pool.map(raw_recover, [pairs[:10], pairs[10:20]])
-        double = median_time(lambda: pool.map(raw_recover, [pairs[:half], pairs[half:]]), runs)
-    return single, double
+    pool.map(raw_recover, [pairs[:10], pairs[10:20]])
+    return lambda: timed(lambda: pool.map(raw_recover, [pairs[:half], pairs[half:]]))
 
 
 # -- verify a large batch -------------------------------------------------------------
@@ -142,15 +159,21 @@ def build_verify_ledger(
     return VerifyLedger(path, tree.top, len(tree.facilities), relied, len(relied) + len(filler))
 
 
+def verify_once(built: VerifyLedger, verdicts: set[str]) -> float:
+    """Seconds of one `Ledger.verify` of the batch in a freshly opened ledger, its verdict
+    added to `verdicts`."""
+    ledger = Ledger.open(built.path)
+    report: dict[str, Any] = {}
+    elapsed = timed(lambda: report.update(ledger.verify(built.batch)))
+    verdicts.add(str(report["verdict"]))
+    return elapsed
+
+
 def verify_library(built: VerifyLedger, runs: int) -> tuple[float, str]:
     """Median seconds of `Ledger.verify` of the batch, each in a freshly opened ledger."""
-    times, verdicts = [], set()
-    for _ in range(runs):
-        ledger = Ledger.open(built.path)
-        report: dict[str, Any] = {}
-        times.append(timed(lambda: report.update(ledger.verify(built.batch))))  # noqa: B023
-        verdicts.add(str(report["verdict"]))
-    return statistics.median(times), "/".join(sorted(verdicts))
+    verdicts: set[str] = set()
+    [elapsed] = interleaved(runs, lambda: verify_once(built, verdicts))
+    return elapsed, "/".join(sorted(verdicts))
 
 
 #: Runs the CLI as `python -m labourledger` does and, at exit, writes the process's own
@@ -192,8 +215,16 @@ def verify_cli(built: VerifyLedger) -> tuple[float, int, int, str]:
 
 def verify_goals(built: VerifyLedger, runs: int) -> dict[str, Goal]:
     """verify_large_vs_floor, verify_peak_rss_mb and verify_json_mb."""
-    elapsed, verdict = verify_library(built, runs)
-    single, double = recovery_floors(built.relied, runs)
+    pairs = [_recoverable(e) for e in built.relied]
+    verdicts: set[str] = set()
+    with multiprocessing.get_context("fork").Pool(2) as pool:
+        elapsed, single, double = interleaved(
+            runs,
+            lambda: verify_once(built, verdicts),
+            pinned(lambda: raw_recover(pairs)),
+            two_core_recovery(pool, pairs),
+        )
+    verdict = "/".join(sorted(verdicts))
     cli_s, size, rss, cli_verdict = verify_cli(built)
     where = {
         "facilities": built.facilities,
@@ -241,9 +272,9 @@ def integrity_goal(built: VerifyLedger, sample: int, runs: int) -> Goal:
         for results in ledger.check_integrity_many(todo):  # as verify checks them
             failed.extend(r.check for r in results if not r.passed)
 
-    with one_core():
-        elapsed = median_time(check_all, runs)
-        raw = median_time(lambda: raw_recover([_recoverable(e) for e, _ in todo]), runs)
+    elapsed, raw = interleaved(
+        runs, pinned(check_all), pinned(lambda: raw_recover([_recoverable(e) for e, _ in todo]))
+    )
     if failed:
         raise RuntimeError(f"integrity checks failed on good entries: {sorted(set(failed))}")
     rate, reference = len(todo) / elapsed, len(todo) / raw
@@ -262,19 +293,22 @@ def record_goal(path: Path, count: int, runs: int) -> Goal:
     transaction; all cores available) against raw libsecp256k1 signing on one core."""
     ledger = Ledger.init(path, admin_passphrase=PASS)
     who = provenance.parties(ledger, ledger.workspace.keys.unlock("admin", PASS))
-    times = []
-    for run in range(runs):
-        start = 5_000_000 + run * count
+    key = coincurve.PrivateKey(who.brand.key)
+    digests = [keccak(n.to_bytes(8, "big")) for n in range(count)]
+    starts = iter(range(5_000_000, 5_000_000 + runs * count, count))
+
+    def record_once() -> float:
+        start = next(starts)
         bodies = [
             facility_body_from_row(provenance.facility_row(n, 1 + n % 4))
             for n in range(start, start + count)
         ]
-        times.append(timed(lambda: ledger.record_many("facility", bodies, who.brand)))  # noqa: B023
-    key = coincurve.PrivateKey(who.brand.key)
-    digests = [keccak(n.to_bytes(8, "big")) for n in range(count)]
-    with one_core():
-        raw = median_time(lambda: [key.sign_recoverable(d, hasher=None) for d in digests], runs)
-    rate, reference = count / statistics.median(times), count / raw
+        return timed(lambda: ledger.record_many("facility", bodies, who.brand))
+
+    elapsed, raw = interleaved(
+        runs, record_once, pinned(lambda: [key.sign_recoverable(d, hasher=None) for d in digests])
+    )
+    rate, reference = count / elapsed, count / raw
     return Goal(
         value=rate, reference=reference, ratio=rate / reference, unit="entries/s", goal=0.5,
         op=">=", detail={"entries_per_run": count, "runs": runs},
