@@ -3,6 +3,8 @@ and what independent implementations (rfc8785, eth_hash, eth_account) say about 
 
 from __future__ import annotations
 
+from dataclasses import replace
+from itertools import compress
 from typing import Any
 
 import pytest
@@ -16,7 +18,7 @@ from hypothesis import strategies as st
 
 from labourledger import parallel
 from labourledger.envelope import Domain, SignedEntry, sign_digest, sign_entry
-from labourledger.merkle import MerkleTree
+from labourledger.merkle import MerkleLevels, MerkleTree
 from labourledger.verify import integrity
 from labourledger.verify.integrity import (
     SKEW_SECONDS,
@@ -80,9 +82,14 @@ def _entry(i: int, body: dict[str, Any], issued_at: int | None = None) -> Signed
     )
 
 
+Items = list[tuple[SignedEntry, InclusionProof | None]]
+
+
 def _case(
     bodies: list[dict[str, Any]], tampering: list[str]
-) -> tuple[list[tuple[SignedEntry, InclusionProof | None]], dict[bytes, AnchoredRoot]]:
+) -> tuple[Items, Items, dict[bytes, AnchoredRoot]]:
+    """The entries, tampered with as told, with proofs as paths, the same with proofs as the
+    tree of the root (as a mirror's verifier reads them), and the roots the chain holds."""
     # Signed claiming a time just past, or just within, the skew allowed after the anchor.
     late = {"late": ANCHORED_AT + SKEW_SECONDS + 1, "just_in_time": ANCHORED_AT + SKEW_SECONDS}
     entries = [
@@ -93,7 +100,11 @@ def _case(
     deep = AnchoredRoot(tree.root, tree.size, 100, ANCHORED_AT, ISSUERS[0], MIN_CONFIRMATIONS)
     shallow = keccak(b"shallow root")
     roots = {tree.root: deep, shallow: AnchoredRoot(shallow, tree.size, 99, 0, ISSUERS[0], 1)}
-    items: list[tuple[SignedEntry, InclusionProof | None]] = []
+    levels = MerkleLevels([e.entry_id for e in entries])
+    # Another tree of the same size: its root is not the anchored one.
+    other = MerkleLevels([keccak(b"x")] * tree.size)
+    items: Items = []
+    as_trees: Items = []
     for i, (entry, how) in enumerate(zip(entries, tampering, strict=False)):
         proof: InclusionProof | None = InclusionProof(
             tree.root, i, tree.size, tree.inclusion_proof(i)
@@ -117,7 +128,9 @@ def _case(
         elif how == "shallow" and proof is not None:
             proof = InclusionProof(shallow, proof.leaf_index, proof.tree_size, proof.path)
         items.append((entry, proof))
-    return items, roots
+        kept = other if how == "proof" else levels
+        as_trees.append((entry, proof and replace(proof, path=(), tree=kept)))
+    return items, as_trees, roots
 
 
 def _one_by_one(
@@ -154,7 +167,7 @@ def _oracle(entry: SignedEntry) -> dict[str, bool]:
 def test_many_matches_one_by_one_and_independent_implementations(
     monkeypatch: pytest.MonkeyPatch, cases: list[tuple[dict[str, Any], str]]
 ) -> None:
-    items, roots = _case([body for body, _ in cases], [how for _, how in cases])
+    items, as_trees, roots = _case([body for body, _ in cases], [how for _, how in cases])
     monkeypatch.setattr(integrity, "POOL_MIN_ENTRIES", 8)  # the forked path for most lists
     monkeypatch.setattr(integrity, "FACTS_CHUNK", 3)
     many = list(check_integrity_many(items, DOMAIN, MIN_CONFIRMATIONS, roots.get))
@@ -171,6 +184,13 @@ def test_many_matches_one_by_one_and_independent_implementations(
         verdicts = {r.check: r.passed for r in found}
         for name, ok in _oracle(entry).items():
             assert verdicts[name] == ok, (name, found)
+    # A proof given as the root's tree rebuilt here, not as a path, is judged the same.
+    # (But for a claimed size that is not the tree's: a path's walk depends on it, the
+    # tree's leaf does not; the size is judged against the anchored one either way.)
+    sized = [how != "size" for _, how in cases]
+    tree_facts = integrity_facts(DOMAIN, as_trees)
+    assert list(compress(tree_facts, sized)) == list(compress(facts, sized))
+    assert list(check_integrity_many(as_trees, DOMAIN, MIN_CONFIRMATIONS, roots.get)) == many
 
 
 # Run in a fresh interpreter (`fresh`).

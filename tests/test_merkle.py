@@ -121,3 +121,8 @@ def test_paths_read_from_the_levels_are_the_trees(size: int) -> None:
     ]
     with pytest.raises(IndexError):
         levels.inclusion_proof(size)
+    # Each leaf is where it is, and nowhere else; nothing is outside the tree.
+    assert all(levels.includes(leaf, i) for i, leaf in enumerate(leaves))
+    assert not any(levels.includes(leaves[i], (i + 1) % size) for i in range(size) if size > 1)
+    assert not levels.includes(leaves[0], size) and not levels.includes(leaves[0], -1)
+    assert not levels.includes(b"not a leaf", 0)

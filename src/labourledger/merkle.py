@@ -119,6 +119,12 @@ class MerkleLevels:
             level = [digest(NODE_PREFIX + left + right) for left, right in pairs] + carried
             self.levels.append(level)
         self.root = level[0] if level else hasher.empty_root()
+        self._digest = digest
+
+    def includes(self, leaf: bytes, index: int) -> bool:
+        """Whether `leaf` is the leaf at `index`: then it leads to `root`, whose every node
+        was hashed here, and no path need be derived and walked (one hash, not one a level)."""
+        return 0 <= index < self.size and self.levels[0][index] == self._digest(LEAF_PREFIX + leaf)
 
     def inclusion_proof(self, index: int) -> list[bytes]:
         """The audit path of leaf `index`, leaf-side first (as `MerkleTree`'s)."""

@@ -197,8 +197,8 @@ class AnchorRecords(Connected):
         self, entry_ids: Iterable[str], *, as_bytes: bool = False, trees: Trees | None = None
     ) -> dict[str, dict[str, Any]]:
         """`proof_for` of many entries, keyed by entry id (absent if in no batch); with
-        `as_bytes`, each path's hashes as bytes rather than hex (see `fill_paths` for
-        `trees`)."""
+        `as_bytes`, each stored path's hashes as bytes rather than hex, and in place of a
+        derived path, its `tree` (see `fill_paths`, also for `trees`)."""
         with self._connect() as conn:
             rows = self.proof_rows(
                 conn, [i.lower() for i in entry_ids], as_bytes=as_bytes, trees=trees
@@ -210,6 +210,7 @@ class AnchorRecords(Connected):
                 "leaf_index": leaf_index,
                 "tree_size": data["size"],
                 "path": path,
+                "tree": data.pop("tree", None),
                 "anchor": data,
             }
         return found
@@ -264,9 +265,11 @@ class AnchorRecords(Connected):
         rebuild the root (a row missing or altered) get an empty path, which fails the
         inclusion check instead of raising.
 
-        With `as_bytes`, every path is a list of bytes: a derived one holds the kept tree's
-        own hashes, shared by the paths through them (a verify reads tens of thousands; as
-        hex, then bytes again, they were most of reading its proofs).
+        With `as_bytes`, for a verifier, a stored path is a list of bytes, and a path that
+        would be derived is not: the row's `tree` is the tree it would be read from (None
+        where the leaves do not rebuild the root), its every node hashed here, whose leaf
+        at the index a verifier compares (a verify reads tens of thousands of proofs;
+        deriving their paths and walking them was a tenth of checking its entries).
 
         `trees` holds the trees used, by root, across calls: a reader of many chunks of
         proofs under more roots than the mirror keeps (`TREES_KEPT`) would rebuild each
@@ -281,10 +284,13 @@ class AnchorRecords(Connected):
             if root not in trees:
                 trees[root] = self._kept_trees.get(root) or self._rebuild(conn, root, row["size"])
             tree = trees[root]
+            if as_bytes:
+                row["path"], row["tree"] = [], tree
+                continue
             path = (
                 tree.inclusion_proof(index) if tree is not None and 0 <= index < tree.size else []
             )
-            row["path"] = path if as_bytes else [to_hex(h) for h in path]
+            row["path"] = [to_hex(h) for h in path]
 
     @cached_property
     def _kept_trees(self) -> _KeptTrees:

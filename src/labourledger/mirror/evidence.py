@@ -110,6 +110,7 @@ class MirrorEvidence:
                 leaf_index=found["leaf_index"],
                 tree_size=found["tree_size"],
                 path=found["path"],
+                tree=found["tree"],
             )
             proofs[entry_id] = StoredProof(proof, found["anchor"]["tx_hash"])
         return proofs

@@ -16,7 +16,7 @@ from typing import NamedTuple, Protocol
 from labourledger.envelope import Domain, SignedEntry, recover_address, to_hex
 from labourledger.errors import InvalidSignature, NextStep
 from labourledger.hashing import checksum_address
-from labourledger.merkle import verify_inclusion
+from labourledger.merkle import MerkleLevels, verify_inclusion
 from labourledger.parallel import map_chunks
 from labourledger.verify.results import CheckResult, Outcome, pass_or_fail
 
@@ -40,12 +40,14 @@ __all__ = [
 
 @dataclass(frozen=True)
 class InclusionProof:
-    """An RFC 6962 audit path of one entry in one anchored root."""
+    """An RFC 6962 audit path of one entry in one anchored root; or, instead of the path,
+    the `tree` of that root, rebuilt in this process from the leaves a mirror holds."""
 
     root: bytes
     leaf_index: int
     tree_size: int
     path: Sequence[bytes]
+    tree: MerkleLevels | None = None
 
 
 @dataclass(frozen=True)
@@ -234,7 +236,12 @@ class IncludedInAnchor:
 
 
 def _included(entry: SignedEntry, proof: InclusionProof | None) -> bool:
-    return proof is not None and verify_inclusion(
+    if proof is None:
+        return False
+    if (tree := proof.tree) is not None:
+        # The claimed size is judged against the anchored one, as with a path.
+        return tree.root == proof.root and tree.includes(entry.entry_id, proof.leaf_index)
+    return verify_inclusion(
         entry.entry_id, proof.leaf_index, proof.tree_size, proof.path, proof.root
     )
 

@@ -234,7 +234,7 @@ def _in_full(entry_id: str, entry: SignedEntry, keep: Collection[str]) -> bool:
 def _pathless(stored: StoredProof | None) -> StoredProof | None:
     if stored is None:
         return None
-    return replace(stored, proof=replace(stored.proof, path=()))
+    return replace(stored, proof=replace(stored.proof, path=(), tree=None))
 
 
 def read_relied(
