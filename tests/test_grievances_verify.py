@@ -87,6 +87,11 @@ def test_a_hotline_grievance_through_verify_trace_and_a_bundle(
     assert counts["by_status"] == {"acknowledged": 1} and counts["total"] == 1
     node = next(n for n in ledger.trace(batch)["nodes"] if n.get("facility") == mill)
     assert node["grievances"]["by_category"] == {"withholding_of_wages": 1, "wages": 1}
+    # A facility without any: zero counts, in the same shape.
+    quiet = [n for n in ledger.trace(batch)["nodes"] if "grievances" in n and n["facility"] != mill]
+    zero = {"total": 0, "by_status": {}, "by_category": {}, "received_from": None,
+            "received_to": None, "name": None, "summary": "no worker grievances"}  # fmt: skip
+    assert quiet and all(n["grievances"] == {"facility": n["facility"], **zero} for n in quiet)
     shown = " ".join(Cli(ledger.workspace.root, capsys, monkeypatch).ok("trace", batch).split())
     assert "1 worker grievance (acknowledged 1; withholding_of_wages 1, wages 1)" in shown
     assert recorded.receipt not in shown

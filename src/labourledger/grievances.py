@@ -256,13 +256,17 @@ def count(
     facility: str, views: Sequence[GrievanceView], name: str | None = None
 ) -> FacilityGrievances:
     """Counts by status and category (categories in the schema's order) of `views`."""
+    if not views:  # most facilities of a trace: its Counters cost 14 µs a facility
+        return FacilityGrievances(facility, 0, {}, {}, None, None, name)
     by_category = Counter(c for v in views for c in v.categories)
     months = sorted(v.received_month for v in views)
     return FacilityGrievances(
         facility=facility,
         total=len(views),
         by_status=dict(sorted(Counter(v.status for v in views).items())),
-        by_category={c: by_category[c] for c in CATEGORIES if by_category[c]},
+        # `get`, not `[]`: a Counter's missing key is a Python call (`__missing__`), one per
+        # category a facility has no grievance in, most of a trace's counting.
+        by_category={c: n for c in CATEGORIES if (n := by_category.get(c))},
         received_from=months[0] if months else None,
         received_to=months[-1] if months else None,
         name=name,
