@@ -28,12 +28,12 @@ from labourledger import keys
 pytestmark = pytest.mark.integration
 
 ROWS = 100
-IMPORT_TRIALS = 8
-ANCHOR_TRIALS = 6
-SYNC_TRIALS = 6
+IMPORT_TRIALS = 6
+ANCHOR_TRIALS = 4
+SYNC_TRIALS = 4
 #: Facilities each anchor trial adds as pending entries.
 ANCHORED_ROWS = 10
-MIN_TRIALS = 20
+MIN_TRIALS = 14
 TIME_BUDGET = 240.0
 PROCESS_SECONDS = 120
 
