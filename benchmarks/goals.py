@@ -169,13 +169,6 @@ def verify_once(built: VerifyLedger, verdicts: set[str]) -> float:
     return elapsed
 
 
-def verify_library(built: VerifyLedger, runs: int) -> tuple[float, str]:
-    """Median seconds of `Ledger.verify` of the batch, each in a freshly opened ledger."""
-    verdicts: set[str] = set()
-    elapsed = statistics.median(verify_once(built, verdicts) for _ in range(runs))
-    return elapsed, "/".join(sorted(verdicts))
-
-
 #: Runs the CLI as `python -m labourledger` does and, at exit, writes the process's own
 #: peak RSS (VmHWM: this address space's high-water mark) to the file named by argv[1].
 #: Not wait4's ru_maxrss: Linux carries that across fork and exec, so a CLI started from

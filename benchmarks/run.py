@@ -29,6 +29,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -239,25 +240,33 @@ def measure_goals(tmp: Path, sizes: Sizes, *, only_verify: bool) -> dict[str, Go
     return found
 
 
-def growth(tmp: Path) -> dict[str, Goal]:
+def growth(tmp: Path, runs: int = 3) -> dict[str, Goal]:
     """Verify time per upstream facility at 1,000 and at 10,000 facilities (same evidence
-    per facility): the ratio of the two is 1 when verify is linear in the tree."""
+    per facility): the ratio of the two is 1 when verify is linear in the tree. The two
+    sizes are verified in turn, `runs` times each, and their medians compared: on a shared
+    machine a single run of each gave 1.22 and 1.31 where their CPU time per facility
+    differed by under 10%."""
+    sizes = {"1k": provenance.FANOUT, "10k": LARGE_FANOUT}
+    built = {
+        label: goals.build_verify_ledger(
+            tmp / f"growth-{label}", audits_each=LARGE_AUDITS_EACH, entries_total=0, fanout=fanout
+        )
+        for label, fanout in sizes.items()
+    }
+    verdicts: dict[str, set[str]] = {label: set() for label in built}
+    measures = [partial(goals.verify_once, b, verdicts[label]) for label, b in built.items()]
     per_facility, detail = {}, {}
-    for label, fanout, total in (("1k", provenance.FANOUT, 0), ("10k", LARGE_FANOUT, 0)):
-        built = goals.build_verify_ledger(
-            tmp / f"growth-{label}", audits_each=LARGE_AUDITS_EACH, entries_total=total,
-            fanout=fanout,
-        )  # fmt: skip
-        elapsed, verdict = goals.verify_library(built, 1)
-        per_facility[label] = elapsed / built.facilities
-        detail[label] = {"facilities": built.facilities, "entries": built.total,
+    for (label, b), elapsed in zip(built.items(), goals.interleaved(runs, *measures), strict=True):
+        per_facility[label] = elapsed / b.facilities
+        verdict = "/".join(sorted(verdicts[label]))
+        detail[label] = {"facilities": b.facilities, "entries": b.total,
                          "verify_s": round(elapsed, 2), "verdict": verdict,
                          "ms_per_facility": round(per_facility[label] * 1000, 3)}  # fmt: skip
     ratio = per_facility["10k"] / per_facility["1k"]
     return {
         "verify_growth_1k_to_10k": Goal(
             value=per_facility["10k"] * 1000, reference=per_facility["1k"] * 1000, ratio=ratio,
-            unit="ms/facility", goal=1.3, op="<=", detail=detail,
+            unit="ms/facility", goal=1.3, op="<=", detail=detail | {"runs": runs},
         )
     }  # fmt: skip
 
