@@ -7,9 +7,10 @@ import subprocess
 import sys
 
 
-def assert_prints_ok(script: str) -> None:
-    """Run `script` in a new Python process and expect it to print only "ok"."""
+def assert_prints_ok(script: str, *args: str) -> None:
+    """Run `script` in a new Python process (`args` in its sys.argv[1:]) and expect it to
+    print only "ok"."""
     done = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120
+        [sys.executable, "-c", script, *args], capture_output=True, text=True, timeout=120
     )
     assert done.stdout.strip() == "ok", done.stderr

@@ -14,6 +14,7 @@ import pytest
 from chunking import assert_same_in_chunks
 from clihelp import FAST_ENV, PASSPHRASE, Cli
 from eth_account import Account
+from fresh import assert_prints_ok
 
 from labourledger.bundle import read_bundle
 from labourledger.bundling import verify_bundle
@@ -468,3 +469,46 @@ def test_a_verification_rebuilds_each_roots_tree_once(
     report = ledger.verify(demo.batch)
     assert len(report["anchors"]) > 1  # more roots than trees kept
     assert sorted(rebuilt) == sorted({a["root"] for a in report["anchors"]})
+
+
+# Run in a fresh interpreter (see fresh.py). Large batches are checked in forked workers
+# only from a single-threaded process: a dependency that left a thread behind (a pool's
+# handler, a client's keep-alive) would make every large verify serial without a sign.
+_WORKERS = """
+import os, sys, threading
+from pathlib import Path
+from labourledger import parallel
+from labourledger.ledger import Ledger
+from labourledger.verify import evidence, relied
+
+forked = []
+fork = os.fork
+def counted():
+    pid = fork()
+    if pid:
+        forked.append(pid)
+    return pid
+os.fork = counted
+
+workspace, batch = Path(sys.argv[1]), sys.argv[2]
+def report():
+    found = Ledger.open(workspace).verify(batch, all_checks=True)
+    assert threading.active_count() == 1, threading.enumerate()
+    return {k: v for k, v in found.items() if k != "generated_at"}
+
+serial = report()
+assert forked == [], forked  # the demo's batch is small
+evidence.FACILITY_CHUNK, evidence.POOL_MIN_FACILITIES = 1, 1
+relied.FACTS_CHUNK, relied.POOL_MIN_ENTRIES = 1, 1
+pooled = report()
+# A worker per core for the facilities' histories, and again for the relied-on entries.
+assert len(forked) == (2 * min(parallel.cores(), 4) if parallel.cores() > 1 else 0), forked
+assert pooled == serial
+print("ok")
+"""
+
+
+def test_opening_and_verifying_leave_one_thread_so_large_batches_use_the_cores(
+    demo: DemoResult,
+) -> None:
+    assert_prints_ok(_WORKERS, str(demo.workspace), demo.batch)
