@@ -14,7 +14,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -26,6 +25,7 @@ import coincurve
 import provenance
 from eth_utils import keccak
 
+from labourledger import parallel
 from labourledger.envelope import SignedEntry
 from labourledger.ledger import Ledger
 from labourledger.merkle import MerkleTree
@@ -172,8 +172,7 @@ def build_verify_ledger(
 def verify_once(built: VerifyLedger, verdicts: set[str]) -> float:
     """Seconds of one `Ledger.verify` of the batch in a freshly opened ledger, its verdict
     added to `verdicts`."""
-    if threading.active_count() > 1:
-        # The library forks its workers only from a single-threaded process.
+    if not parallel._can_fork():  # the library's own rule for forking its workers
         raise RuntimeError("verify would run serially here: this process has other threads")
     ledger = Ledger.open(built.path)
     report: dict[str, Any] = {}

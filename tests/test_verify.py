@@ -501,8 +501,12 @@ assert forked == [], forked  # the demo's batch is small
 evidence.FACILITY_CHUNK, evidence.POOL_MIN_FACILITIES = 1, 1
 relied.FACTS_CHUNK, relied.POOL_MIN_ENTRIES = 1, 1
 pooled = report()
-# A worker per core for the facilities' histories, and again for the relied-on entries.
-assert len(forked) == (2 * min(parallel.cores(), 4) if parallel.cores() > 1 else 0), forked
+def workers(chunks):  # as map_chunks starts them: one per core, none for a single one
+    started = min(parallel.cores(), chunks)
+    return started if started > 1 else 0
+# Workers for the facilities' histories (a facility a chunk, a stage each), then for the
+# relied-on entries (an entry a chunk, each listed with all_checks).
+assert len(forked) == workers(len(serial["stages"])) + workers(len(serial["entries"])), forked
 assert pooled == serial
 print("ok")
 """
