@@ -359,6 +359,11 @@ def test_exports_are_written_whole_or_not_at_all(ledger: Ledger, tmp_path: Path)
     report = export_report(ledger, "C-EXP", tmp_path / "report.html")
     assert report["verdict"] in (tmp_path / "report.html").read_text()
     assert not list(tmp_path.glob(".*partial"))
+    # An id nobody registered as a batch (here a facility's) is refused, as a lot would be.
+    for write in (write_bundle, write_document):
+        with pytest.raises(InputError, match=f"batch {farm}: not registered here"):
+            write(ledger, farm, tmp_path / "ghost.json")
+    assert not (tmp_path / "ghost.json").exists()
 
 
 def test_init_makes_an_admin_key_on_the_embedded_chain_unless_attaching(tmp_path: Path) -> None:

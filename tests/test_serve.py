@@ -155,6 +155,9 @@ def test_api_answers_as_the_page_does_and_the_openapi_document_validates(served:
         ("/01/00000000000000/10/x", 404, "not found here"),
         ("/batches/..%2F..%2Fconfig.toml", 404, "batch ../../config.toml: not found"),
         ("/api/v1/batches/0x12/bundle", 422, "batch_id"),
+        # An id nobody registered as a batch: a facility's, or none at all.
+        ("/api/v1/batches/" + "0x" + "00" * 32 + "/bundle", 404, "not registered here"),
+        ("/batches/" + "0x" + "00" * 32, 404, "not registered here"),
         ("/api/v1/audits/" + "0x" + "ab" * 32, 404, "not in this workspace"),
         ("/api/v1/facilities/nowhere", 422, "os_id"),
         ("/api/v1/facilities/IN0052118SPN03F", 404, "not registered here"),

@@ -28,7 +28,7 @@ def export_bundle(ledger: Ledger, batch: str) -> Bundle:
     """Everything a verifier needs besides chain access: every entry the verdict depends
     on and every revocation of them that counts, with bodies, salts, signatures, proofs
     and anchors."""
-    evidence = collect_evidence(MirrorEvidence(ledger), batch)
+    evidence = collect_evidence(MirrorEvidence(ledger), ledger.registered_batch_id(batch))
     revocations = ledger.revoked(evidence.entry_ids)
     ids = evidence.entry_ids + [r for rs in revocations.values() for r in rs]
     cfg = ledger.config.chain

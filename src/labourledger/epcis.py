@@ -169,7 +169,7 @@ def _with_id(event: dict[str, Any]) -> dict[str, Any]:
 def export_document(ledger: Ledger, batch: str) -> dict[str, Any]:
     """The EPCISDocument of a batch's upstream lineage: a commissioning ObjectEvent per
     registered batch, then a TransformationEvent per transformation, each in date order."""
-    graph = ledger.trace(batch)
+    graph = ledger.trace(ledger.registered_batch_id(batch))
     mirror = ledger.mirror
     batch_ids = [n["id"] for n in graph["nodes"] if n["kind"] == "batch"]
     made = list(dict.fromkeys(e["via"] for e in graph["edges"] if e["kind"] == "transformation"))

@@ -129,6 +129,7 @@ class Ledger:
     register_facility = suppliers.register_facility
     product_id = provenance.product_id
     batch_id = provenance.batch_id
+    registered_batch_id = provenance.registered_batch_id
     trace = provenance.trace
     trace_with_audits = provenance.trace_with_audits
     describe = views.describe

@@ -30,6 +30,7 @@ __all__ = [
     "record_batch",
     "record_product",
     "record_transformation",
+    "registered_batch_id",
     "trace",
     "trace_with_audits",
 ]
@@ -136,6 +137,15 @@ def product_id(ledger: Ledger, ref: str) -> str:
 def batch_id(ledger: Ledger, ref: str) -> str:
     """A batch id from its 0x id or its lot (when only one batch has that lot)."""
     return _resolve(ledger, ref, "batches", "batch_id", ("lot",), "batch")
+
+
+def registered_batch_id(ledger: Ledger, ref: str) -> str:
+    """`batch_id`, of a batch registered here: what is exported or served must exist, where
+    a trace or verify of an id nobody registered reports it so."""
+    found = batch_id(ledger, ref)
+    if found not in ledger.mirror.lookup("batches", "batch_id", [found]):
+        raise InputError(f"batch {ref}: not registered here; give the lot or 0x id of a batch")
+    return found
 
 
 def trace(ledger: Ledger, batch: str) -> dict[str, Any]:

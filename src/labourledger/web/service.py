@@ -128,7 +128,7 @@ class ReadOnlyWorkspace:
     def _find_batch(self, lot: str, gtin: str | None) -> str:
         if gtin is None:
             try:
-                return self.ledger.batch_id(lot)
+                return self.ledger.registered_batch_id(lot)
             except InputError as exc:
                 raise NotFound(str(exc)) from None
         b, p = schema.batches, schema.products
