@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -206,6 +207,22 @@ def test_unreachable_database_is_reported_as_such() -> None:
     with pytest.raises(DatabaseUnavailable, match="unreachable"):
         Mirror("postgresql://nobody:secret@127.0.0.1:1/none").check()
     assert "secret" not in Mirror("postgresql://nobody:secret@127.0.0.1:1/none").display_url
+
+
+def test_a_damaged_mirror_file_or_another_database_is_one_line_not_a_traceback(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "mirror.sqlite"
+    made = Mirror(f"sqlite:///{path}")
+    made.upgrade()
+    made.engine.dispose()  # closed, so the file holds the whole database (no WAL beside it)
+    whole = path.read_bytes()
+    for damage in (b"not a database at all", whole[:100]):  # another file; cut short
+        path.write_bytes(damage)
+        with pytest.raises(DatabaseUnavailable, match=r"cannot be read .*restore it from a backup"):
+            Mirror(f"sqlite:///{path}").pending_entries()
+    with pytest.raises(InputError, match=r"runs on SQLite .* or PostgreSQL"):
+        Mirror("mysql://root@127.0.0.1/test").check()
 
 
 def _prepared(mirror: Mirror, entries: list[dict[str, Any]]) -> tuple[MerkleTree, list[str]]:

@@ -32,7 +32,7 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, DatabaseError, OperationalError
 from sqlalchemy.pool import QueuePool, StaticPool
 
 from labourledger._resources import shipped_dir
@@ -113,6 +113,11 @@ class Connected:
             parsed = make_url(_engine_url(self.url))
         except ArgumentError as exc:
             raise InputError(f"mirror: not a database URL: {self.display_url} ({exc})") from None
+        if parsed.get_backend_name() not in ("sqlite", "postgresql"):
+            raise InputError(
+                f"mirror: {self.display_url}: the mirror runs on SQLite (sqlite:///PATH) or "
+                "PostgreSQL (postgresql://...), not on this database"
+            )
         if self.url == IN_MEMORY:
             # One connection for the mirror's life: each new one would be a new, empty database.
             engine = create_engine(
@@ -164,6 +169,14 @@ class Connected:
                 raise DatabaseUnavailable(
                     f"mirror {self.display_url} is unreachable ({str(exc.orig).strip()}); "
                     "check the database is running and the URL is right"
+                ) from None
+            raise
+        except DatabaseError as exc:
+            if "not a database" in str(exc.orig) or "malformed" in str(exc.orig):
+                # A damaged file: no command can read it, and none may write to it.
+                raise DatabaseUnavailable(
+                    f"mirror {self.display_url} cannot be read ({str(exc.orig).strip()}); "
+                    "restore it from a backup"
                 ) from None
             raise
 
