@@ -132,6 +132,11 @@ def test_bundle_verifies_in_an_empty_workspace_and_tampering_fails(
     assert all(e["salt"] and e["signature"] and e["proof"] for e in bundle["entries"])
     code, _, _ = cli.run("verify", "--bundle", str(demo.bundle))
     assert code == 0
+    # A batch named beside a bundle is not silently ignored, nor a chain without one.
+    code, _, err = cli.run("verify", "NO-SUCH-LOT", "--bundle", str(demo.bundle))
+    assert code == 2 and "not both" in err
+    code, _, err = cli.run("verify", "NO-SUCH-LOT", "--chain", "http://127.0.0.1:1")
+    assert code == 2 and "--chain: only with --bundle" in err
 
     audit = next(i for i, e in enumerate(bundle["entries"]) if e["kind"] == "audit")
 

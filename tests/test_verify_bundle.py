@@ -97,8 +97,14 @@ def test_a_bundles_deploy_block_is_checked_against_the_chain(
     honest = _honest(demo)
     checks = {c.check: c for c in _verify(ledger, honest, all_checks=True).checks}
     assert checks["deploy_block"].outcome.value == "pass"
-    for shift, says in ((1, "already existed before"), (-1, "did not exist yet at")):
-        bundle = honest | {"deploy_block": honest["deploy_block"] + shift}
+    head = ledger.chain.latest_block()
+    for block, says in (
+        (honest["deploy_block"] + 1, "already existed before"),
+        (honest["deploy_block"] - 1, "did not exist yet at"),
+        (head + 1, "already existed before"),
+        (10**30, f"exists on a chain whose newest block, {head}, comes before"),
+    ):
+        bundle = honest | {"deploy_block": block}
         report = _verify(ledger, bundle)
         [failed] = [c for c in report.checks if c.check == "deploy_block"]
         assert report.verdict.value == "fail" and failed.outcome.value == "fail"

@@ -108,6 +108,10 @@ def verify(
     }
     from labourledger.cli.hints import step
 
+    if bundle is not None and batch is not None:
+        raise InputError("BATCH: give a batch or --bundle FILE, not both (a bundle names its own)")
+    if bundle is None and chain is not None:
+        raise InputError("--chain: only with --bundle; a workspace's batch is checked on its chain")
     if bundle is not None:
         from labourledger.bundle import read_bundle
         from labourledger.bundling import verify_bundle

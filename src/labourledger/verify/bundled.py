@@ -266,8 +266,10 @@ class BundleEvidence:
         address = self._chain.contract_address
         assert address is not None  # attach() set it
         code = functools.partial(self._chain.w3.eth.get_code, address)
-        at = bool(code(block_identifier=block))
-        before = block > 0 and bool(code(block_identifier=block - 1))
+        head = self._chain.latest_block()
+        # A block the chain has yet to make holds no code, and a node refuses to be asked.
+        at = block <= head and bool(code(block_identifier=block))
+        before = 0 < block <= head + 1 and bool(code(block_identifier=block - 1))
         if at and not before:
             return [
                 CheckResult(
@@ -276,7 +278,12 @@ class BundleEvidence:
                     f"the contract at {address} was deployed in block {block}, as the bundle says",
                 )
             ]
-        where = "already existed before" if before else "did not exist yet at"
+        if before:
+            where = "already existed before"
+        elif block <= head:
+            where = "did not exist yet at"
+        else:
+            where = f"exists on a chain whose newest block, {head}, comes before"
         return [
             CheckResult(
                 "deploy_block",
