@@ -19,7 +19,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
-from sqlalchemy import Connection, Table, func, select
+from sqlalchemy import Connection, Table, Text, func, select, type_coerce
 
 from labourledger.envelope import Domain, SignedEntry
 from labourledger.errors import LabourLedgerError, NextStep
@@ -203,10 +203,32 @@ def _work(ledger: Ledger, report: _Report, latest: int) -> None:
 def _entry_rows(conn: Connection, ids: Sequence[str] | None) -> list[dict[str, Any]]:
     """Stored entries as rows, in recording order: all, or those of `ids`."""
     e = schema.entries
-    query = select(*(e.c[f] for f in (*ENTRY_FIELDS, "chain_id", "contract"))).order_by(e.c.seq)
+    # JSON read as text and parsed here: text that does not parse is one entry's fault (its
+    # body left a string, which no entry validates with), not the end of the check.
+    columns = [
+        type_coerce(e.c[f], Text).label(f) if f in _JSON_FIELDS else e.c[f]
+        for f in (*ENTRY_FIELDS, "chain_id", "contract")
+    ]
+    query = select(*columns).order_by(e.c.seq)
     if ids is not None:
         query = query.where(e.c.entry_id.in_(ids))
-    return [dict(r) for r in conn.execute(query).mappings()]
+    return [
+        {k: _json(v) if k in _JSON_FIELDS else v for k, v in r.items()}
+        for r in conn.execute(query).mappings()
+    ]
+
+
+_JSON_FIELDS = ("body", "refs")
+
+
+def _json(text: Any) -> Any:
+    """Stored JSON text parsed (a driver may have parsed it already), or left as it is."""
+    if not isinstance(text, str):
+        return text
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
 
 
 def _entries(

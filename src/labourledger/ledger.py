@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from eth_account.signers.local import LocalAccount
+from pydantic import ValidationError
 
 from labourledger import (
     anchoring,
@@ -28,7 +29,7 @@ from labourledger import (
 from labourledger.anchoring import AnchorResult
 from labourledger.chain import LedgerChain
 from labourledger.envelope import Domain, SignedEntry, to_hex
-from labourledger.errors import InputError, NextStep
+from labourledger.errors import InputError, NextStep, invalid_input
 from labourledger.importing import EntriesRefused, FacilityImport, ImportResult, RowsInvalid
 from labourledger.kinds import EvidenceRef
 from labourledger.mirror import Mirror
@@ -228,7 +229,20 @@ class Ledger:
                     f"entry {entry_id}: not in this workspace's mirror",
                     next_step=NextStep.IMPORT_ENTRY,
                 )
-        return {i: SignedEntry.model_validate(row) for i, row in rows.items()}
+        try:
+            return {i: SignedEntry.model_validate(row) for i, row in rows.items()}
+        except ValidationError:
+            # Only a row changed outside labourledger fails here: name the first.
+            for entry_id, row in rows.items():
+                try:
+                    SignedEntry.model_validate(row)
+                except ValidationError as exc:
+                    problem = invalid_input(exc, "row")
+                    raise InputError(
+                        f"entry {entry_id}: its row in the mirror was altered or damaged "
+                        f"({problem}); nothing can rely on it"
+                    ) from None
+            raise
 
     # -- integrity ---------------------------------------------------------
 

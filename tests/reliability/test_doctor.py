@@ -41,6 +41,17 @@ def _body(db: sqlite3.Connection) -> str:
     return str(entry_id)
 
 
+def _set(column: str, value: str, kind: str) -> Alteration:
+    """`column` of the first entry of `kind` set to `value`, which no entry could hold."""
+
+    def alter(db: sqlite3.Connection) -> str:
+        (entry_id,) = _one(db, f"SELECT entry_id FROM entries WHERE kind = '{kind}' LIMIT 1")
+        db.execute(f"UPDATE entries SET {column} = ? WHERE entry_id = ?", (value, entry_id))
+        return str(entry_id)
+
+    return alter
+
+
 def _column(table: str, column: str, key: str = "entry_id") -> Alteration:
     def alter(db: sqlite3.Connection) -> str:
         owner, value = _one(db, f"SELECT {key}, {column} FROM {table} ORDER BY {key} LIMIT 1")
@@ -108,6 +119,8 @@ ALTERATIONS: dict[str, tuple[Alteration, str]] = {
     "salt": (_column("entries", "salt"), "entries"),
     "signature": (_column("entries", "signature"), "entries"),
     "content-hash": (_column("entries", "content_hash"), "entries"),
+    "body-not-json": (_set("body", "not json", "audit"), "entries"),
+    "signature-cut-short": (_set("signature", "0x12", "batch"), "entries"),
     "proof-path": (_proof_path, "proofs"),
     "leaf-index": (_leaf_index, "proofs"),
     "deleted-proof": (_deleted_proof, "proofs"),
@@ -119,7 +132,7 @@ ALTERATIONS: dict[str, tuple[Alteration, str]] = {
 
 
 @pytest.fixture(scope="module")
-def demo_workspace(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+def demo_workspace(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, str]]:
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(keys, "SCRYPT_N", 2**10)
         mp.setenv("LABOURLEDGER_PASSPHRASE", PASSPHRASE)
@@ -127,7 +140,7 @@ def demo_workspace(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
         result = run_demo(root, admin_passphrase=PASSPHRASE)
         code, _, err = run(result.workspace, ["sync"])
         assert code == 0, err
-        yield result.workspace
+        yield result.workspace, result.batch
 
 
 def _doctor(workspace: Path, *flags: str) -> tuple[int, dict[str, dict[str, Any]]]:
@@ -136,9 +149,9 @@ def _doctor(workspace: Path, *flags: str) -> tuple[int, dict[str, dict[str, Any]
     return code, {c["check"]: c for c in json.loads(out)}
 
 
-def test_an_untouched_mirror_is_healthy(demo_workspace: Path, tmp_path: Path) -> None:
+def test_an_untouched_mirror_is_healthy(demo_workspace: tuple[Path, str], tmp_path: Path) -> None:
     copy = tmp_path / "ws"
-    shutil.copytree(demo_workspace, copy)
+    shutil.copytree(demo_workspace[0], copy)
     code, checks = _doctor(copy)
     assert code == 0, checks
     for name in ("entries", "proofs", "projections", "chain anchors"):
@@ -147,10 +160,12 @@ def test_an_untouched_mirror_is_healthy(demo_workspace: Path, tmp_path: Path) ->
 
 
 @pytest.mark.parametrize("name", ALTERATIONS)
-def test_doctor_finds_the_alteration(demo_workspace: Path, tmp_path: Path, name: str) -> None:
+def test_doctor_finds_the_alteration(
+    demo_workspace: tuple[Path, str], tmp_path: Path, name: str
+) -> None:
     alteration, check = ALTERATIONS[name]
     copy = tmp_path / "ws"
-    shutil.copytree(demo_workspace, copy)
+    shutil.copytree(demo_workspace[0], copy)
     with sqlite3.connect(copy / "mirror.sqlite") as db:
         changed = alteration(db)
     code, checks = _doctor(copy)
@@ -161,11 +176,28 @@ def test_doctor_finds_the_alteration(demo_workspace: Path, tmp_path: Path, name:
     assert check in failed
 
 
-def test_quick_samples_and_says_so(demo_workspace: Path, tmp_path: Path) -> None:
+def test_quick_samples_and_says_so(demo_workspace: tuple[Path, str], tmp_path: Path) -> None:
     copy = tmp_path / "ws"
-    shutil.copytree(demo_workspace, copy)
+    shutil.copytree(demo_workspace[0], copy)
     code, checks = _doctor(copy, "--quick")
     assert code == 0
     assert " of " in checks["entries"]["reason"] and not checks["entries"]["reason"].startswith(
         "all"
     )
+
+
+@pytest.mark.parametrize("name", ["body-not-json", "signature-cut-short"])
+def test_a_row_no_entry_could_hold_stops_verify_in_one_line(
+    demo_workspace: tuple[Path, str], tmp_path: Path, name: str
+) -> None:
+    copy = tmp_path / "ws"
+    shutil.copytree(demo_workspace[0], copy)
+    with sqlite3.connect(copy / "mirror.sqlite") as db:
+        changed = ALTERATIONS[name][0](db)
+    says = "not JSON" if name == "body-not-json" else f"entry {changed}: its row in the mirror"
+    for command in (["verify", demo_workspace[1]], ["export", demo_workspace[1], "-o", "b.json"]):
+        code, _, err = run(copy, command)
+        assert code == 2 and "Traceback" not in err, err
+        assert err.strip().startswith("error: ") and says in err and "altered or damaged" in err, (
+            err
+        )

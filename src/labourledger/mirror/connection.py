@@ -6,6 +6,7 @@ through `_connect`, `transaction` and `_chunked`.
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable, Hashable, Iterable, Iterator
 from contextlib import contextmanager
@@ -88,7 +89,15 @@ def as_dicts(result: Result[Any]) -> list[dict[str, Any]]:
     """A result's rows as plain dicts, column name to value (read at once: a row's
     `_mapping` costs more than the query on a trace of a hundred facilities)."""
     keys = list(result.keys())
-    return [dict(zip(keys, row, strict=True)) for row in result.all()]
+    try:
+        rows = result.all()
+    except json.JSONDecodeError as exc:
+        # labourledger writes only JSON there: the row was changed outside it.
+        raise InputError(
+            f"mirror: a stored row holds text that is not JSON ({exc}); it was altered or "
+            "damaged, and nothing can rely on it"
+        ) from None
+    return [dict(zip(keys, row, strict=True)) for row in rows]
 
 
 class Connected:
