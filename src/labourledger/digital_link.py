@@ -26,6 +26,9 @@ __all__ = [
 
 #: GTIN-8, -12, -13 and -14: the lengths a GTIN may have before padding.
 GTIN_LENGTHS = (8, 12, 13, 14)
+#: The suffixes (less the dot) `write_qr` writes: segno's other formats are not images a
+#: label or page can take, and some need options of their own.
+QR_FORMATS = ("svg", "png", "pdf")
 
 
 def gtin14(gtin: str) -> str:
@@ -59,14 +62,20 @@ def qr_svg(url: str) -> str:
 
 
 def write_qr(url: str, path: Path) -> Path:
-    """Write the QR code of `url` to `path`; the suffix chooses the format (svg, png, pdf…)."""
+    """Write the QR code of `url` to `path`, whole or not at all; its suffix (.svg, .png or
+    .pdf) chooses the format."""
+    import io
+
     import segno
 
-    try:
-        segno.make_qr(url, error="m").save(str(path), scale=8, border=4)
-    except ValueError as exc:
-        raise InputError(f"-o: cannot write a QR code as {path.suffix or 'that'} ({exc})") from None
-    return path
+    from labourledger.exchange import write_output
+
+    kind = path.suffix.lower().removeprefix(".")
+    if kind not in QR_FORMATS:
+        raise InputError(f"path: expected a .svg, .png or .pdf file name, got {str(path)!r}")
+    code = io.BytesIO()
+    segno.make_qr(url, error="m").save(code, kind=kind, scale=8, border=4)
+    return write_output(path, code.getvalue())
 
 
 def check_base_url(base_url: str) -> str:

@@ -13,6 +13,7 @@ import contextlib
 import itertools
 import json
 import re
+import stat
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
@@ -86,13 +87,35 @@ def write_entry_file(
     return write_output(path, json.dumps(data.model_dump(), indent=2) + "\n")
 
 
-def write_output(path: Path, text: str) -> Path:
-    """Write a file the user asked for (-o), whole or not at all: InputError naming the path
-    when it cannot be written, and no partial file when writing stops half-way."""
-    partial = path.with_name(f".{path.name}.partial")
+def _output_target(path: Path) -> Path:
+    """The file to write for `path`: the file a link points at, so the link stays a link;
+    InputError when `path` names no file, or names one that is not a regular file (a FIFO
+    or device would be replaced by a regular file)."""
+    target = path
     try:
-        partial.write_text(text, encoding="utf-8")
-        partial.replace(path)
+        if path.is_symlink():
+            target = path.resolve()
+        mode = target.stat().st_mode
+    except RuntimeError:  # a loop of links (Python < 3.13 raises this, not OSError)
+        raise InputError(f"{path}: cannot write (a loop of symbolic links)") from None
+    except OSError:  # absent, or out of reach: writing it says why
+        mode = stat.S_IFREG
+    if not target.name:
+        raise InputError(f"{path}: cannot write (not a file name)")
+    if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+        raise InputError(f"{path}: cannot write (not a regular file)")
+    return target
+
+
+def write_output(path: Path, data: str | bytes) -> Path:
+    """Write a file the user asked for (-o), text as UTF-8, whole or not at all: InputError
+    naming the path when it cannot be written, and no partial file when writing stops
+    half-way. A link is followed: the file it points at is written."""
+    target = _output_target(path)
+    partial = target.with_name(f".{target.name}.partial")
+    try:
+        partial.write_bytes(data.encode() if isinstance(data, str) else data)
+        partial.replace(target)
     except OSError as exc:
         with contextlib.suppress(OSError):
             partial.unlink(missing_ok=True)

@@ -26,6 +26,8 @@ __all__ = ["SCRYPT_N", "KeyInfo", "KeyStore"]
 #: product lowers it; only the test suite patches it, for speed.
 SCRYPT_N = 2**18
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+#: A keystore's address: 40 hex digits, "0x" optional (eth-account writes it without).
+_ADDRESS = re.compile(r"(0x)?[0-9a-fA-F]{40}")
 
 
 @dataclass(frozen=True)
@@ -108,7 +110,7 @@ class KeyStore:
 
     @staticmethod
     def _keystore(data: Any, path: Path) -> dict[str, Any]:
-        if not isinstance(data, dict) or not isinstance(data.get("address"), str):
+        if not isinstance(data, dict) or not _ADDRESS.fullmatch(str(data.get("address"))):
             raise InputError(f"{path}: not a keystore (a JSON object with an address)")
         return data
 

@@ -398,6 +398,9 @@ OPTION_CASES += [
         "bundle",
         "not found",
     ),
+    ("export-output-empty", ("export", "{lot_out}"), "-o", "", "not a file name"),
+    ("export-output-dot", ("export", "{lot_out}"), "-o", ".", "not a file name"),
+    ("export-output-root", ("export", "{lot_out}"), "-o", "/", "not a file name"),
     ("entry-show-unknown", ("entry", "show", "0x" + "55" * 32), "--json", None, "not in this"),
     ("proof-unknown", ("proof", "0x" + "55" * 32), "--json", None, "not in this"),
     (
@@ -413,6 +416,24 @@ OPTION_CASES += [
     ("trace-unknown", ("trace", "NO-SUCH-LOT"), "--json", None, "not found"),
     ("verify-unknown", ("verify", "NO-SUCH-LOT"), "--json", None, "not found"),
 ]
+
+VERIFY = ("verify", "{lot_out}")
+OPTION_CASES += [
+    ("verify-audit-months-huge", VERIFY, "--audit-months", "100000", "audit_validity_months"),
+    ("verify-audit-months-overflow", VERIFY, "--audit-months", "9" * 20, "audit_validity_months"),
+]
+
+QR = ("qr", "{lot_out}", "--base-url", "https://verify.example.com", "-o", "{dir}/q.svg")
+QR_FORMATS = "-o: expected a .svg, .png or .pdf"
+OPTION_CASES += [
+    *((f"qr-output-{kind}", QR, "-o", f"{{dir}}/q.{kind}", QR_FORMATS)
+      for kind in ("txt", "ans", "eps", "xbm", "tex", "svgz")),
+    ("qr-output-no-suffix", QR, "-o", "{dir}/q", QR_FORMATS),
+    ("qr-output-folder", QR, "-o", "{dir}", QR_FORMATS),
+    ("qr-output-dir-missing", QR, "-o", "/nonexistent/dir/q.svg", "cannot write"),
+    ("qr-output-under-a-file", QR, "-o", "{dir}/invoice.txt/q.svg", "cannot write"),
+    ("qr-unknown-batch", ("qr", "{ghost_id}", *QR[2:]), "-o", "{dir}/q.svg", "batch 0x6666"),
+]  # fmt: skip
 
 
 def option_cases() -> Iterator[Case]:

@@ -15,6 +15,7 @@ import os
 import re
 import shutil
 import stat
+import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -99,10 +100,26 @@ def _sources(contract: Path, node_modules: Path) -> dict[str, dict[str, str]]:
     return dict(sorted(sources.items()))
 
 
+def _configured_solc(configured: str) -> Path:
+    """LABOURLEDGER_SOLC's solc, once it answers `--version` as solc does: a path that is
+    wrong is then refused naming the variable, not found out half-way through a build."""
+    try:
+        solcx.wrapper.get_solc_version(configured)
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+    except subprocess.CalledProcessError as exc:
+        reason = f"--version exited with status {exc.returncode}"
+    except (SolcError, ValueError):
+        reason = "--version named no solc version"
+    else:
+        return Path(configured)
+    raise InputError(f"LABOURLEDGER_SOLC: cannot run {configured} as solc ({reason})")
+
+
 def _solc_binary(node_modules: Path, workdir: Path) -> Path:
     configured = os.environ.get("LABOURLEDGER_SOLC")
     if configured:
-        return Path(configured)
+        return _configured_solc(configured)
     try:
         return Path(solcx.install.get_executable())
     except SolcNotInstalled:
@@ -165,6 +182,6 @@ def build_contract(source: Path, output: Path) -> BuiltArtifact:
     contract = source.resolve()
     if not contract.is_file():
         raise InputError(f"source: {contract} not found; run this in a labourledger checkout")
-    output.parent.mkdir(parents=True, exist_ok=True)
     artifact = build_artifact(contract, find_node_modules(contract.parent))
+    output.parent.mkdir(parents=True, exist_ok=True)
     return BuiltArtifact(write_artifact(artifact, output), artifact["compiler"])

@@ -107,7 +107,7 @@ def qr(
     from labourledger.digital_link import write_batch_qr
 
     st = state(ctx)
-    with options_for(base_url="--base-url"):
+    with options_for(base_url="--base-url", path="-o"):
         link = write_batch_qr(st.workspace, lot, base_url, output)
     url = link.url
     data = {"file": str(output), "url": url}

@@ -75,8 +75,13 @@ class Policy:
         for admin in self.trusted_admins:
             if not re.fullmatch(r"0x[0-9a-fA-F]{40}", admin):
                 raise InputError(f"policy trusted_admins: {admin!r} is not a 0x address")
-        if self.audit_validity_months < 1:
-            raise InputError("policy audit_validity_months: must be 1 or more")
+        for name in ("audit_validity_months", "look_ahead_months", "required_tier"):
+            value = getattr(self, name)
+            if type(value) is not int:  # config.toml can hold any type; True is an int too
+                raise InputError(f"policy {name}: expected a whole number, got {value!r}")
+        # Bounded so the window's start stays a real date (and a plausible one).
+        if not 1 <= self.audit_validity_months <= 120:
+            raise InputError("policy audit_validity_months: must be 1 to 120")
         if not 0 <= self.look_ahead_months <= 24:
             raise InputError("policy look_ahead_months: must be 0 to 24")
         if not self.fail_severities:
