@@ -79,6 +79,26 @@ def test_well_formed_audit_is_imported_once(ledger: Ledger, tmp_path: Path) -> N
     assert ledger.import_file(path).new == 0
 
 
+def test_files_imported_together_are_stored_all_or_none(ledger: Ledger, tmp_path: Path) -> None:
+    audit = _signed(ledger, "auditor", "audit", AUDIT)
+    good = ledger.write_entries(tmp_path / "good.json", [audit])
+    target = "0x" + audit.entry_id.hex()
+    withdrawn = _signed(
+        ledger, "auditor", "revocation", {"target": target, "reason": "wrong facility"},
+        subject=audit.entry_id, refs=[audit.entry_id],
+    )  # fmt: skip
+    revoked = ledger.write_entries(tmp_path / "revoked.json", [withdrawn])
+    bad = ledger.write_entries(tmp_path / "bad.json", [_signed(ledger, "brand", "audit", AUDIT)])
+    with pytest.raises(EntriesRefused, match=r"bad\.json: refused, nothing imported"):
+        ledger.import_files([good, revoked, bad])
+    assert ledger.mirror.counts()["entries"] == 0  # the good files were not stored either
+    # A later file may rest on an earlier one (a revocation of the audit before it); an
+    # entry in two files is new once.
+    results = ledger.import_files([good, revoked, good])
+    assert [r.new for r in results] == [1, 1, 0]
+    assert ledger.mirror.counts()["entries"] == 2
+
+
 def test_subject_refs_and_canonical_form_are_checked(ledger: Ledger, tmp_path: Path) -> None:
     other = keccak(b"another facility")
     wrong_subject = _signed(ledger, "auditor", "audit", AUDIT, subject=other)

@@ -36,6 +36,7 @@ __all__ = [
     "RowsInvalid",
     "import_facilities",
     "import_file",
+    "import_files",
 ]
 
 
@@ -118,6 +119,35 @@ def import_facilities(
 def import_file(ledger: Ledger, path: Path) -> ImportResult:
     """Verify every entry of a signed entry file against this workspace's chain, then
     store them all as pending, or refuse the file (EntriesRefused) storing nothing."""
+    return import_files(ledger, [path])[0]
+
+
+def import_files(ledger: Ledger, paths: Sequence[Path]) -> list[ImportResult]:
+    """`import_file` of several files as one: every entry of every file verified (a later
+    file's entries may rest on an earlier one's), then all stored in one transaction, or
+    the first file refused (EntriesRefused) and nothing from any of them stored."""
+    checked = []
+    earlier: list[SignedEntry] = []
+    for path in paths:
+        entries, carried = _checked_file(ledger, path, earlier)
+        earlier += entries
+        checked.append((entries, carried))
+    seen = ledger.mirror.held(e.id_hex for e in earlier)
+    ledger.store(earlier, source="import", proofs=[c for _, carried in checked for c in carried])
+    results = []
+    for entries, _ in checked:
+        new = {e.id_hex for e in entries} - seen
+        seen |= new
+        results.append(ImportResult(entries, len(new), _not_operators(ledger, entries)))
+    return results
+
+
+def _checked_file(
+    ledger: Ledger, path: Path, earlier: Sequence[SignedEntry]
+) -> tuple[list[SignedEntry], list[CarriedProof]]:
+    """The entries of a signed entry file and the proofs they carry, each verified against
+    this workspace's chain (`earlier`: entries about to be stored with them); else
+    EntriesRefused listing every problem."""
     file = read_entry_file(path)
     domain = ledger.domain
     if (file.chain_id, file.contract.lower()) != (
@@ -132,6 +162,7 @@ def import_file(ledger: Ledger, path: Path) -> ImportResult:
             ],
         )
     entries: list[SignedEntry] = []
+    known = list(earlier)  # and this file's entries, as they are read
     problems: list[str] = []
     carried: list[CarriedProof] = []
     for number, raw in enumerate(file.entries, 1):
@@ -140,17 +171,17 @@ def import_file(ledger: Ledger, path: Path) -> ImportResult:
         except InputError as exc:
             problems.append(f"entry {number}: malformed ({exc})")
             continue
-        reasons = shape_problems(entry, domain) or _eligibility(ledger, entry, entries)
+        reasons = shape_problems(entry, domain) or _eligibility(ledger, entry, known)
         if not reasons and raw.get("proof") and raw.get("anchor"):
             found, reasons = _carried(ledger, entry, raw["proof"], raw["anchor"])
             carried += [found] if found else []
         label = f"entry {number} ({entry.kind} {to_hex(entry.entry_id)})"
         problems += [f"{label}: {reason}" for reason in reasons]
         entries.append(entry)
+        known.append(entry)
     if problems:
         raise EntriesRefused(path, problems)
-    new = ledger.store(entries, source="import", proofs=carried)
-    return ImportResult(entries, new, _not_operators(ledger, entries))
+    return entries, carried
 
 
 def _carried(

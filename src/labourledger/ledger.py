@@ -121,6 +121,7 @@ class Ledger:
     store = recording.store
     write_entries = recording.write_entries
     import_file = importing.import_file
+    import_files = importing.import_files
     import_facilities = importing.import_facilities
     facility_id = suppliers.facility_id
     facilities = suppliers.facilities

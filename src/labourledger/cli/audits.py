@@ -344,25 +344,24 @@ def import_files(
     ctx: typer.Context,
     files: Annotated[list[Path], typer.Argument(help="Signed entry files from other parties.")],
 ) -> None:
-    """Verify signed entry files (signature, hash, schema, the issuer's role) and store them.
+    """Verify signed entry files (signature, hash, schema, the issuer's role) and store them
+    all, or none of them if one is refused.
 
     Example: labourledger import audit-3f2a1b.json --json
     """
     from labourledger.cli.hints import not_operator
 
     st = state(ctx)
-    results: list[dict[str, Any]] = []
-    for file in files:
-        result = st.ledger.import_file(file)
-        results.append(
-            {
-                "file": str(file),
-                "entries": ["0x" + e.entry_id.hex() for e in result.entries],
-                "new": result.new,
-                "already_present": len(result.entries) - result.new,
-                "warnings": [not_operator(w) for w in result.warnings],
-            }
-        )
+    results: list[dict[str, Any]] = [
+        {
+            "file": str(file),
+            "entries": ["0x" + e.entry_id.hex() for e in result.entries],
+            "new": result.new,
+            "already_present": len(result.entries) - result.new,
+            "warnings": [not_operator(w) for w in result.warnings],
+        }
+        for file, result in zip(files, st.ledger.import_files(files), strict=True)
+    ]
 
     def human() -> None:
         for r in results:
