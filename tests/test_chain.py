@@ -307,6 +307,12 @@ def test_rpc_unreachable_node_names_the_url() -> None:
             open_rpc(url, timeout=2)
 
 
+@pytest.mark.parametrize("url", ["not a url", "", "embedded", "127.0.0.1:8545", "ftp://x/"])
+def test_rpc_url_that_names_no_node_is_bad_input(url: str) -> None:
+    with pytest.raises(InputError, match="chain: expected a JSON-RPC URL"):
+        open_rpc(url)
+
+
 def test_rpc_fund_without_dev_accounts_asks_for_external_funding() -> None:
     with running_anvil("--accounts", "0") as url:
         c = open_rpc(url)

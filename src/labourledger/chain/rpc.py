@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 from web3 import HTTPProvider, Web3
@@ -10,7 +11,7 @@ from web3.types import RPCEndpoint, RPCResponse
 
 from labourledger.chain.events import NodeTimedOut
 from labourledger.chain.ledger_contract import LedgerChain
-from labourledger.errors import ChainUnavailable
+from labourledger.errors import ChainUnavailable, InputError
 from labourledger.redaction import redact_text, redact_url
 
 __all__ = ["open_rpc"]
@@ -41,5 +42,11 @@ class _LedgerHTTPProvider(HTTPProvider):
 
 def open_rpc(url: str, *, timeout: float = 10) -> LedgerChain:
     """Connect to the node at `url`; each request gives up after `timeout` seconds."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        # Not a node that failed to answer (exit 3), but no node named at all.
+        raise InputError(
+            f"chain: expected a JSON-RPC URL such as http://127.0.0.1:8545, got {redact_url(url)!r}"
+        )
     provider = _LedgerHTTPProvider(url, request_kwargs={"timeout": timeout})
     return LedgerChain(Web3(provider), label=redact_url(url), is_embedded=False)
