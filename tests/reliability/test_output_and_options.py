@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 from pathlib import Path
 
 import pytest
@@ -102,3 +103,20 @@ def test_a_solc_that_will_not_run_is_named_by_its_variable(
         _refused(code, err, f"LABOURLEDGER_SOLC: cannot run {solc} as solc")
         assert expect in err
     assert sorted(os.listdir(tmp_path)) == ["failing-solc"]
+
+
+def test_serve_refuses_a_port_in_use_or_a_host_it_cannot_listen_on_before_saying_it_serves(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LABOURLEDGER_PASSPHRASE", PASSPHRASE)
+    workspace = tmp_path / "ws"
+    assert run(workspace, ["init"])[0] == 0
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        code, out, err = run(workspace, ["serve", "--port", str(port)])
+        _refused(code, err, f"--port: {port} is in use")
+        assert "serving" not in out
+    code, out, err = run(workspace, ["serve", "--host", "999.1.1.1"])
+    _refused(code, err, "--host: cannot listen on '999.1.1.1'")

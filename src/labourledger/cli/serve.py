@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import ipaddress
+import socket
 from pathlib import Path
 from typing import Annotated
 
@@ -63,6 +65,9 @@ def run_server(root: Path, *, host: str, port: int, base_url: str | None = None)
             check_base_url(base_url)
     workspace = ReadOnlyWorkspace(root)
     workspace.check()
+    # Bound before saying where: a port in use is refused first, and port 0's pick is named.
+    listening = _listening(host, port)
+    port = listening.getsockname()[1]
     if not _loopback(host):
         out.print(f"[yellow]listening on {host}: reachable from other machines[/yellow]")
     out.print(
@@ -73,7 +78,7 @@ def run_server(root: Path, *, host: str, port: int, base_url: str | None = None)
     # skipping what start-up loaded, which lives as long as the server.
     gc.freeze()
     gc.enable()
-    uvicorn.run(
+    config = uvicorn.Config(
         create_app(workspace, base_url=base_url),
         host=host,
         port=port,
@@ -84,6 +89,28 @@ def run_server(root: Path, *, host: str, port: int, base_url: str | None = None)
         limit_concurrency=200,
         h11_max_incomplete_event_size=16 * 1024,
     )
+    uvicorn.Server(config).run(sockets=[listening])
+
+
+def _listening(host: str, port: int) -> socket.socket:
+    """A socket listening on `host`:`port`; InputError naming the option at fault."""
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    except (socket.gaierror, UnicodeError) as exc:
+        raise InputError(f"--host: cannot listen on {host!r} ({exc})") from None
+    listening = socket.socket(family, kind, proto)
+    listening.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        listening.bind(address)
+        listening.listen(2048)
+    except OSError as exc:
+        listening.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise InputError(
+                f"--port: {port} is in use; choose another (0 picks a free one)"
+            ) from None
+        raise InputError(f"--host: cannot listen on {host}:{port} ({exc.strerror})") from None
+    return listening
 
 
 def qr(
