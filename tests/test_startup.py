@@ -61,7 +61,7 @@ def test_a_command_runs_with_the_collector_off_and_serve_turns_it_back_on(
         "import gc, sys, uvicorn\n"
         "from labourledger import __main__ as entry\n"
         "seen = []\n"
-        "uvicorn.run = lambda *a, **k: seen.append(gc.isenabled())  # not serving for real\n"
+        "uvicorn.Server.run = lambda *a, **k: seen.append(gc.isenabled())  # not serving for real\n"
         "for argv in (['--help'], ['serve', '--port', '0']):\n"
         f"    sys.argv = ['labourledger', '--workspace', {str(tmp_path / 'ws')!r}, *argv]\n"
         "    try:\n"

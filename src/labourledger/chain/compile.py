@@ -108,9 +108,9 @@ def _configured_solc(configured: str) -> Path:
     except OSError as exc:
         reason = exc.strerror or str(exc)
     except subprocess.CalledProcessError as exc:
-        reason = f"--version exited with status {exc.returncode}"
+        reason = f"asked its version, it exited with status {exc.returncode}"
     except (SolcError, ValueError):
-        reason = "--version named no solc version"
+        reason = "asked its version, it named none"
     else:
         return Path(configured)
     raise InputError(f"LABOURLEDGER_SOLC: cannot run {configured} as solc ({reason})")
