@@ -152,7 +152,7 @@ def test_a_brand_names_and_drops_the_supplier_keys_of_a_facility(
     mill = ("--name", "Mill", "--country", "IN", "--address", "Road 1", "--tier", "3",
             "--os-id", "IN2024002CTNM1H")  # fmt: skip
     code, _, err = cli.run("supplier", "add", *mill, "--operator", "0x12")
-    assert code == 2 and "body.operators.0: '0x12' is not an Ethereum address" in err
+    assert code == 2 and "body.operators[0]: '0x12' is not an Ethereum address" in err
     assert cli.json("status")["pending"] == 0
     cli.ok("supplier", "add", *mill, "--operator", one)
     named = [Web3.to_checksum_address(a) for a in (one, two)]

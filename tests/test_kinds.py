@@ -180,9 +180,9 @@ def test_cross_field_rejections_name_the_field_at_fault(
 def test_nested_errors_carry_the_full_path() -> None:
     finding = VALID["audit"]["findings"][0]
     twice = {**finding, "ilo_indicators": ["deception", "deception"]}
-    assert _bad("audit", findings=[twice]).startswith("body.findings.0.ilo_indicators:")
+    assert _bad("audit", findings=[twice]).startswith("body.findings[0].ilo_indicators:")
     unknown = {**finding, "ilo_indicators": ["overwork"]}
-    assert _bad("audit", findings=[unknown]).startswith("body.findings.0.ilo_indicators.0:")
+    assert _bad("audit", findings=[unknown]).startswith("body.findings[0].ilo_indicators[0]:")
 
 
 def test_error_stays_on_one_line_and_counts_the_rest() -> None:

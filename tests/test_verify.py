@@ -383,11 +383,11 @@ def test_reasons_say_when_the_goods_list_is_only_part_of_the_dol_list(
         ({"edition": ""}, "edition: String should have at least 1 character"),
         (
             {"goods": [{"good": "Yarn", "keywords": ["yarn"], "countries": {"XX": ["forced"]}}]},
-            "goods.0.countries: 'XX' is not an ISO 3166-1 alpha-2 country code",
+            "goods[0].countries: 'XX' is not an ISO 3166-1 alpha-2 country code",
         ),
         (
             {"goods": [{"good": "Yarn", "keywords": ["yarn"], "countries": {"IN": ["slave"]}}]},
-            "goods.0.countries.IN.0: Input should be 'child' or 'forced'",
+            "goods[0].countries.IN[0]: 'slave' is not one of: 'child', 'forced'",
         ),
     ],
 )

@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 __all__ = [
     "AuditTemplate",
     "EvidenceFor",
+    "TemplateExists",
     "attach_evidence",
     "audit_template",
     "read_audit",
@@ -97,13 +98,32 @@ def audit_template(facility_id: str, facility_name: str) -> dict[str, Any]:
     }
 
 
+class TemplateExists(InputError):
+    """The template's file exists already, perhaps filled in by an auditor."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(
+            f"output: {path} exists already (perhaps filled in): choose another path, "
+            "or overwrite it"
+        )
+        self.path = path
+
+
 def write_audit_template(
-    ledger: Ledger, facility: str, output: Path, *, name: str | None = None
+    ledger: Ledger,
+    facility: str,
+    output: Path,
+    *,
+    name: str | None = None,
+    overwrite: bool = False,
 ) -> AuditTemplate:
     """Write the template for `facility` (an id or OS id) to `output`; `name` names a facility
-    not registered in this workspace."""
+    not registered in this workspace. An existing `output` is kept (TemplateExists) unless
+    `overwrite`."""
     from labourledger.exchange import write_output
 
+    if output.exists() and not overwrite:
+        raise TemplateExists(output)
     facility_id = ledger.facility_id(facility)
     known = ledger.mirror.facility(facility_id)
     facility_name = known["name"] if known else name

@@ -441,15 +441,18 @@ def sign_entry(
         assert signer is not None
         issuer = signer.address
     salt = new_salt() if salt is None else salt
-    header = Entry(
-        issuer=issuer,
-        kind=kind,
-        schema_version=schema_version,
-        subject=subject,
-        refs=tuple(refs),
-        issued_at=issued_at,
-        content_hash=content_hash(body, salt),
-    )
+    try:
+        header = Entry(
+            issuer=issuer,
+            kind=kind,
+            schema_version=schema_version,
+            subject=subject,
+            refs=tuple(refs),
+            issued_at=issued_at,
+            content_hash=content_hash(body, salt),
+        )
+    except ValidationError as exc:
+        raise invalid_input(exc, "entry") from None
     entry_id = header.compute_id(domain)
     if private_key is not None:
         # The signed fields were validated in `header`; the rest are made here.

@@ -47,7 +47,8 @@ class _Quantity(BaseModel):
     model_config = ConfigDict(extra="forbid", defer_build=True)
 
     epc_class: str = Field(alias="epcClass")
-    quantity: float | None = None
+    # Strict and finite: JSON's true is no number, and Infinity, NaN or 1e400 no count.
+    quantity: float | None = Field(default=None, strict=True, allow_inf_nan=False)
     uom: str | None = None
 
 

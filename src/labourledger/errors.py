@@ -8,15 +8,19 @@ own terms: the CLI's are in `labourledger.cli.hints`.
 from __future__ import annotations
 
 import re
+import reprlib
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from pydantic import ValidationError
+    from pydantic_core import ErrorDetails
 
 # Cross-field validators lead their message with the field at fault ("output: ...");
 # the reported path takes that name.
 _FIELD_PREFIX = re.compile(r"([a-z_]+): (.*)", re.DOTALL)
+#: pydantic's name for one choice of a union, in an error's location: "str-enum[Severity]".
+_CHOICE = re.compile(r"[a-z-]+\[.*\]", re.DOTALL)
 
 
 class NextStep(StrEnum):
@@ -132,13 +136,35 @@ def invalid_input(exc: ValidationError, root: str) -> InputError:
     """One line naming the first field pydantic refused, under `root` ("body", a file name)."""
     errors = exc.errors()
     first = errors[0]
-    loc = [root, *map(str, first["loc"])]
+    path = _path(first)
+    # A union reports the value once per choice: one problem, whose choices all count.
+    same = [e for e in errors if _path(e) == path]
     message = first["msg"]
-    if first["type"] == "value_error":
+    where = root + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in path)
+    if all(e["type"] in ("enum", "literal_error") for e in same):
+        choices = ", ".join(_choices(e["ctx"]["expected"]) for e in same)
+        message = f"{reprlib.repr(first['input'])} is not one of: {choices}"
+    elif first["type"] == "value_error":
         message = message.removeprefix("Value error, ")
         if named := _FIELD_PREFIX.fullmatch(message):
-            loc.append(named[1])
+            where += f".{named[1]}"
             message = named[2]
-    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+    problems = len({_path(e) for e in errors})
+    more = f" (and {problems - 1} more)" if problems > 1 else ""
     # One line, whatever a value's repr or a validator's message contains.
-    return InputError(" ".join(f"{'.'.join(loc)}: {message}{more}".splitlines()))
+    return InputError(" ".join(f"{where}: {message}{more}".splitlines()))
+
+
+def _path(error: ErrorDetails) -> tuple[int | str, ...]:
+    """Where an error is, without the names pydantic gives a union's choices."""
+    return tuple(
+        p
+        for p in error["loc"]
+        if not (isinstance(p, str) and _CHOICE.fullmatch(p) and error["type"] != "extra_forbidden")
+    )
+
+
+def _choices(expected: str) -> str:
+    # pydantic words the values of an enum or literal as "'a', 'b' or 'c'".
+    head, _, last = expected.rpartition(" or ")
+    return f"{head}, {last}" if head else last

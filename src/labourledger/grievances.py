@@ -390,13 +390,16 @@ def update(
     grievance = ledger.entry(grievance_id)
     if grievance.kind != "grievance":
         raise InputError(f"entry {grievance_id}: a {grievance.kind}, not a grievance")
+    signed_in = _this_month(issued_at)
     body = {
         "grievance": to_hex(grievance.entry_id),
         "status": status,
-        "month": month or _this_month(issued_at),
+        "month": month or signed_in,
         "evidence": [e.hash for e in evidence],
     }
     kinds.parse_body("grievance_update", body)
+    if month is not None and month > signed_in:
+        raise InputError(f"month: {month} is after the month it is recorded in")
     if body["month"] < grievance.body["received_month"]:
         raise InputError(
             f"month: {body['month']} is before the grievance was received "

@@ -61,8 +61,6 @@ def create(
     `admin_passphrase`), funds it from a dev account and deploys the
     contract. On a URL chain it records the chain and, with `contract`,
     attaches to an existing deployment."""
-    if confirmations is not None and confirmations < 0:
-        raise InputError("confirmations: must be 0 or more")
     chain_config = ChainConfig(
         url=chain,
         confirmations=confirmations

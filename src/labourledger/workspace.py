@@ -29,6 +29,9 @@ SQLITE = "sqlite:///"
 PRIVATE_DIR = 0o700
 PRIVATE_FILE = 0o600
 SUBDIRS = ("keys", "chain", "evidence")
+#: Deeper than any chain reorganises (Ethereum finalises in under 100 blocks): more is a
+#: slip that would keep every anchor pending.
+MAX_CONFIRMATIONS = 1000
 
 
 @dataclass
@@ -40,6 +43,15 @@ class ChainConfig:
     contract: str = ""
     deploy_block: int = 0
     confirmations: int = 0
+
+    def __post_init__(self) -> None:
+        value = self.confirmations
+        # A hand-edited config may hold true (an int to isinstance) or "12".
+        if type(value) is not int or not 0 <= value <= MAX_CONFIRMATIONS:
+            raise InputError(
+                f"confirmations: expected a whole number from 0 to {MAX_CONFIRMATIONS}, "
+                f"got {value!r}"
+            )
 
     @property
     def is_embedded(self) -> bool:
@@ -91,6 +103,8 @@ class Config:
             )
         except TypeError as exc:
             raise InputError(f"{source}: unexpected setting ({exc})") from None
+        except InputError as exc:
+            raise InputError(f"{source}: {exc}") from None
 
 
 class Workspace:

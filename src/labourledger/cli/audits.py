@@ -25,6 +25,7 @@ from labourledger.cli.context import (
     pending_hint,
     state,
 )
+from labourledger.errors import InputError
 from labourledger.vocabulary import (
     Claim,
     FindingStatus,
@@ -64,15 +65,24 @@ def audit_new(
     output: Annotated[Path, typer.Option("-o", "--output", help="Template file.")] = Path(
         "audit.json"
     ),
+    force: Annotated[
+        bool, typer.Option("--force", help="Overwrite --output if it exists (filled in or not).")
+    ] = False,
 ) -> None:
     """Write a fillable audit template for a facility.
 
     Example: labourledger audit new IN2024007SPNC3S -o audit.json
     """
-    from labourledger.audit_template import write_audit_template
+    from labourledger.audit_template import TemplateExists, write_audit_template
 
     st = state(ctx)
-    written = write_audit_template(st.ledger, facility, output, name=name)
+    try:
+        written = write_audit_template(st.ledger, facility, output, name=name, overwrite=force)
+    except TemplateExists:
+        raise InputError(
+            f"--output: {output} exists already (perhaps filled in): choose another path, "
+            "or pass --force to overwrite it"
+        ) from None
     st.emit(
         {"file": str(output), "facility": written.facility, "facility_name": written.facility_name},
         lambda: out.print(f"wrote {output} for {written.facility_name}"),

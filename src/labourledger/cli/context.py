@@ -257,17 +257,29 @@ def parse_when(value: str | None) -> int | None:
     """`--issued-at`: Unix seconds, an ISO date (midnight UTC) or an ISO date-time."""
     if value is None:
         return None
-    if value.isdigit():
-        return int(value)
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
+    from labourledger.envelope import LAST_READABLE_SECOND
+
+    seconds: int | None
+    if value.isdecimal():
+        # More digits are past year 9999, and int() refuses over 4,300 of them.
+        seconds = int(value) if len(value.lstrip("0")) <= 12 else None
+    else:
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError:
+            raise InputError(
+                "--issued-at: expected Unix seconds or an ISO date such as 2026-03-01, "
+                f"got {value!r}"
+            ) from None
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=timezone.utc)
+        seconds = int(moment.timestamp())
+    if seconds is None or not 0 <= seconds <= LAST_READABLE_SECOND:
         raise InputError(
-            f"--issued-at: expected Unix seconds or an ISO date such as 2026-03-01, got {value!r}"
-        ) from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return int(moment.timestamp())
+            f"--issued-at: {value[:40]!r} is not between 1970-01-01 and 9999-12-31, "
+            "the times an entry can be signed at"
+        )
+    return seconds
 
 
 def chain_at(st: State, url: str | None) -> LedgerChain:

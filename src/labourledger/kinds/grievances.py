@@ -52,12 +52,16 @@ WORKER_BANDS: tuple[str, ...] = tuple(WorkersBand)
 
 _MONTH_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
 _MONTH = re.compile(_MONTH_PATTERN)
+#: Earlier is a typing slip (0000-01), not a month any channel took a grievance in.
+_FIRST_YEAR = 1900
 
 
 def _month(value: str) -> str:
     # A day (or anything finer) could narrow a report down to the worker who made it.
-    if not _MONTH.match(value):
+    if not _MONTH.fullmatch(value):
         raise ValueError(f"{value!r} is not a month YYYY-MM (a grievance never records a day)")
+    if int(value[:4]) < _FIRST_YEAR:
+        raise ValueError(f"{value!r} is before {_FIRST_YEAR}")
     return value
 
 

@@ -15,6 +15,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    StrictInt,
     StringConstraints,
     model_validator,
 )
@@ -96,6 +97,10 @@ Text = Annotated[
 ]
 
 
+#: The largest whole number canonical JSON (RFC 8785) holds exactly; a body with more
+#: could not be hashed.
+MAX_WHOLE = 2**53 - 1
+
 #: Short codes the mirror keeps in columns of 16 and 64 characters.
 Code16 = Annotated[Text, StringConstraints(max_length=16)]
 Code64 = Annotated[Text, StringConstraints(max_length=64)]
@@ -139,7 +144,8 @@ TIER_BY_TYPE: dict[str, int] = {
 class Body(BaseModel):
     """Base of every body: unknown fields are errors, values are immutable."""
 
-    # Enum fields hold their plain string values, as the signed JSON does.
+    # Enum fields hold their plain string values, as the signed JSON does. Whole numbers
+    # are StrictInt: JSON's true is no count, though Python takes it for 1.
     # Validators are built on first use (as in every model here): a command that validates
     # no entry, such as `status`, starts without building them.
     model_config = ConfigDict(extra="forbid", frozen=True, use_enum_values=True, defer_build=True)
@@ -157,7 +163,7 @@ class EvidenceRef(Body):
 
     name: Text
     media_type: Text
-    size: int = Field(ge=0)
+    size: StrictInt = Field(ge=0, le=MAX_WHOLE)
     salt: Hex32
     hash: Hex32
 
@@ -200,8 +206,8 @@ class Facility(Body):
     lei: Lei | None = None
     facility_type: FacilityType | None = None
     processing_types: list[Text] = []
-    tier: int = Field(ge=1, le=4)
-    worker_count: int | None = Field(default=None, ge=0)
+    tier: StrictInt = Field(ge=1, le=4)
+    worker_count: StrictInt | None = Field(default=None, ge=0, le=MAX_WHOLE)
     worker_band: Annotated[Text, StringConstraints(pattern=WORKER_BAND)] | None = None
     parent_company: Text | None = None
     #: SUPPLIER keys that speak for this facility: only their self-declarations and
@@ -296,7 +302,7 @@ class Audit(Body):
     notice: Notice
     start_date: dt.date
     end_date: dt.date
-    workers_interviewed: int = Field(ge=0)
+    workers_interviewed: StrictInt = Field(ge=0, le=MAX_WHOLE)
     grade: Text | None = None
     result: Literal["pass", "conditional", "fail"] | None = None
     valid_until: dt.date | None = None
@@ -354,7 +360,7 @@ class Batch(Body):
 
     product: Hex32
     lot: Text
-    quantity: int = Field(ge=1)
+    quantity: StrictInt = Field(ge=1, le=MAX_WHOLE)
     unit: Code16 = "pcs"
     produced_at: dt.date
     facility: Hex32
