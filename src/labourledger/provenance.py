@@ -65,7 +65,7 @@ def record_batch(
     """Register (pending) a batch of `product` (its id, GTIN or SKU) made at a facility
     registered here (its id or OS id)."""
     given = {
-        "product": product_id(ledger, product),
+        "product": product_id(ledger, product, registered=True),
         "lot": lot,
         "quantity": quantity,
         "unit": unit,
@@ -104,8 +104,10 @@ def record_transformation(
         for d in documents
     ]
     given = {
-        "inputs": [batch_id(ledger, b) for b in inputs],
-        "output": batch_id(ledger, output),
+        "inputs": [
+            batch_id(ledger, b, registered=True, field=f"inputs[{i}]") for i, b in enumerate(inputs)
+        ],
+        "output": batch_id(ledger, output, registered=True, field="output"),
         "facility": ledger.facility_id(facility, registered=True),
         "date": date,
         "documents": docs,
@@ -113,39 +115,55 @@ def record_transformation(
     return record_checked(ledger, "transformation", given, signer)
 
 
-def _resolve(ledger: Ledger, ref: str, table: str, key: str, by: tuple[str, ...], what: str) -> str:
-    """An id from a 0x id, or from a unique value of one of the `by` columns."""
+#: Each kind `_resolve` finds: its projection table (named as the kind's plural), id column
+#: and the columns naming it.
+_NAMED_BY = {
+    "product": ("products", "product_id", ("gtin", "sku")),
+    "batch": ("batches", "batch_id", ("lot",)),
+}
+
+
+def _resolve(ledger: Ledger, ref: str, what: str, registered: bool, field: str | None) -> str:
+    """An id from a 0x id (with `registered`, of one registered here), or from a value of
+    one of the columns naming `what` that a single id has."""
+    table, key, by = _NAMED_BY[what]
+    named = f"{field}: {what} {ref}" if field else f"{what} {ref}"
     if ref.startswith("0x") and len(ref) == 66:
-        return ref.lower()
-    matches: set[str] = {
-        str(row[key])
-        for column in by
-        for row in ledger.mirror.lookup(table, column, [ref]).values()
-    }
+        found = ref.lower()
+        # Nothing catches a typo in a 0x id, or another kind's id, before verify would.
+        if registered and found not in ledger.mirror.lookup(table, key, [found]):
+            raise InputError(
+                f"{named}: not registered here; give the {', '.join(by)} or 0x id of a {what}"
+            )
+        return found
+    matches = ledger.mirror.ids_with(table, key, by, ref)
     if len(matches) == 1:
         return matches.pop()
     if not matches:
-        raise InputError(f"{what} {ref}: not found here; give its 0x id or add it first")
-    raise InputError(f"{what} {ref}: matches {len(matches)} {what}s; give its 0x id")
+        raise InputError(f"{named}: not found here; give its 0x id or add it first")
+    raise InputError(f"{named}: matches {len(matches)} {table}; give its 0x id")
 
 
-def product_id(ledger: Ledger, ref: str) -> str:
-    """A product id from its 0x id, GTIN or SKU."""
-    return _resolve(ledger, ref, "products", "product_id", ("gtin", "sku"), "product")
+def product_id(
+    ledger: Ledger, ref: str, *, registered: bool = False, field: str | None = None
+) -> str:
+    """A product id from its 0x id, GTIN or SKU; with `registered`, of a product registered
+    here. A `field` names the input in errors."""
+    return _resolve(ledger, ref, "product", registered, field)
 
 
-def batch_id(ledger: Ledger, ref: str) -> str:
-    """A batch id from its 0x id or its lot (when only one batch has that lot)."""
-    return _resolve(ledger, ref, "batches", "batch_id", ("lot",), "batch")
+def batch_id(
+    ledger: Ledger, ref: str, *, registered: bool = False, field: str | None = None
+) -> str:
+    """A batch id from its 0x id or its lot (when only one batch has that lot); with
+    `registered`, of a batch registered here. A `field` names the input in errors."""
+    return _resolve(ledger, ref, "batch", registered, field)
 
 
 def registered_batch_id(ledger: Ledger, ref: str) -> str:
     """`batch_id`, of a batch registered here: what is exported or served must exist, where
     a trace or verify of an id nobody registered reports it so."""
-    found = batch_id(ledger, ref)
-    if found not in ledger.mirror.lookup("batches", "batch_id", [found]):
-        raise InputError(f"batch {ref}: not registered here; give the lot or 0x id of a batch")
-    return found
+    return batch_id(ledger, ref, registered=True)
 
 
 def trace(ledger: Ledger, batch: str) -> dict[str, Any]:

@@ -123,3 +123,11 @@ class ProjectionQueries(Connected):
         for row in sorted(rows, key=lambda r: r.pop("seq")):
             found.setdefault(row[column], row)
         return found
+
+    def ids_with(self, table: str, key: str, columns: Iterable[str], value: str) -> set[str]:
+        """The distinct `key` of every row of a projection table with `value` in any of
+        `columns`: all the entries sharing a value, of which `lookup` keeps the first."""
+        t = schema.metadata.tables[table]
+        query = select(t.c[key]).distinct().where(or_(*(t.c[c] == value for c in columns)))
+        with self._connect() as conn:
+            return {str(found) for found in conn.execute(query).scalars()}
