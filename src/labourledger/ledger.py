@@ -99,7 +99,10 @@ class Ledger:
         cfg = self.config.chain
         if not cfg.contract:
             raise InputError("no contract configured", next_step=NextStep.DEPLOY_CONTRACT)
-        return Domain(chain_id=cfg.chain_id, verifying_contract=cfg.contract)
+        try:
+            return Domain(chain_id=cfg.chain_id, verifying_contract=cfg.contract)
+        except ValidationError as exc:  # a config.toml edited by hand
+            raise invalid_input(exc, f"{self.workspace.config_path} [chain]") from None
 
     def deploy(self, admin: LocalAccount) -> str:
         """Deploy the LabourLedger contract with `admin` as DEFAULT_ADMIN and remember it."""

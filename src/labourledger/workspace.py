@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -45,12 +46,11 @@ class ChainConfig:
     confirmations: int = 0
 
     def __post_init__(self) -> None:
-        value = self.confirmations
-        # A hand-edited config may hold true (an int to isinstance) or "12".
-        if type(value) is not int or not 0 <= value <= MAX_CONFIRMATIONS:
+        _check_types(self)
+        if not 0 <= self.confirmations <= MAX_CONFIRMATIONS:
             raise InputError(
                 f"confirmations: expected a whole number from 0 to {MAX_CONFIRMATIONS}, "
-                f"got {value!r}"
+                f"got {self.confirmations!r}"
             )
 
     @property
@@ -75,6 +75,30 @@ class PolicyConfig:
     #: contract has, named in the report.
     trusted_admins: list[str] = field(default_factory=list)
 
+    def __post_init__(self) -> None:
+        _check_types(self)
+
+
+#: The types a setting may have, by its annotation, and how to name each in an error.
+_SETTING_TYPES: dict[str, tuple[Callable[[Any], bool], str]] = {
+    # A hand-edited config may hold true, which Python counts as an int, or "12".
+    "int": (lambda v: type(v) is int, "a whole number"),
+    "str": (lambda v: isinstance(v, str), "a string"),
+    "list[str]": (
+        lambda v: isinstance(v, list) and all(isinstance(i, str) for i in v),
+        "a list of strings",
+    ),
+}
+
+
+def _check_types(settings: ChainConfig | PolicyConfig) -> None:
+    """InputError naming the first setting whose value is not of its annotated type."""
+    for setting in fields(settings):
+        value = getattr(settings, setting.name)
+        holds, named = _SETTING_TYPES[str(setting.type)]
+        if not holds(value):
+            raise InputError(f"{setting.name}: expected {named}, got {value!r}")
+
 
 @dataclass
 class Config:
@@ -95,16 +119,16 @@ class Config:
     @classmethod
     def from_toml(cls, data: dict[str, Any], source: Path) -> Config:
         """Parse `config.toml`, naming the section of any bad value."""
-        try:
-            return cls(
-                chain=ChainConfig(**data.get("chain", {})),
-                mirror_url=str(data.get("mirror", {}).get("url", "")),
-                policy=PolicyConfig(**data.get("policy", {})),
-            )
-        except TypeError as exc:
-            raise InputError(f"{source}: unexpected setting ({exc})") from None
-        except InputError as exc:
-            raise InputError(f"{source}: {exc}") from None
+        sections: dict[str, Any] = {}
+        for name, settings in (("chain", ChainConfig), ("policy", PolicyConfig)):
+            try:
+                sections[name] = settings(**data.get(name, {}))
+            except TypeError as exc:
+                raise InputError(f"{source} [{name}]: unexpected setting ({exc})") from None
+            except InputError as exc:
+                raise InputError(f"{source} [{name}] {exc}") from None
+        mirror_url = str(data.get("mirror", {}).get("url", ""))
+        return cls(chain=sections["chain"], mirror_url=mirror_url, policy=sections["policy"])
 
 
 class Workspace:

@@ -16,7 +16,7 @@ from harness import run
 from labourledger.errors import InputError
 from labourledger.exchange import write_output
 from labourledger.verify.policy import Policy
-from labourledger.workspace import PolicyConfig
+from labourledger.workspace import Config, PolicyConfig
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -67,9 +67,41 @@ def test_the_audit_validity_is_bounded_in_config_as_by_flag(tmp_path: Path, mont
 def test_a_policy_number_in_config_must_be_a_whole_number(
     tmp_path: Path, name: str, value: object
 ) -> None:
-    config = PolicyConfig(**{name: value})
+    with pytest.raises(InputError, match=f"{name}: expected a whole number"):
+        Policy.from_config(PolicyConfig(**{name: value}), tmp_path)
     with pytest.raises(InputError, match=f"policy {name}: expected a whole number"):
-        Policy.from_config(config, tmp_path)
+        Policy(**{name: value})  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("section", "setting", "value", "says"),
+    [
+        ("chain", "url", 5, "[chain] url: expected a string, got 5"),
+        ("chain", "deploy_block", "two", "[chain] deploy_block: expected a whole number"),
+        ("policy", "goods_list", 5, "[policy] goods_list: expected a string, got 5"),
+        ("policy", "fail_severities", "critical", "[policy] fail_severities: expected a list"),
+        ("policy", "trusted_admins", "0x12", "[policy] trusted_admins: expected a list"),
+    ],
+)
+def test_a_config_setting_of_the_wrong_type_is_named_with_its_section(
+    tmp_path: Path, section: str, setting: str, value: object, says: str
+) -> None:
+    source = tmp_path / "config.toml"
+    with pytest.raises(InputError) as refused:
+        Config.from_toml({section: {setting: value}}, source)
+    assert str(refused.value).startswith(f"{source} {says}")
+
+
+def test_the_cli_prints_a_message_s_brackets_as_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LABOURLEDGER_PASSPHRASE", PASSPHRASE)
+    workspace = tmp_path / "ws"
+    assert run(workspace, ["init"])[0] == 0
+    config = workspace / "config.toml"
+    config.write_text(config.read_text().replace("confirmations = 0", 'confirmations = "0"'))
+    code, _, err = run(workspace, ["status"])
+    _refused(code, err, f"{config} [chain] confirmations: expected a whole number, got '0'")
 
 
 @pytest.mark.integration

@@ -201,7 +201,7 @@ def test_a_hand_edited_confirmations_is_refused(world: World, tmp_path: Path, se
     config.write_text(re.sub(r"(?m)^confirmations = .*$", f"confirmations = {setting}", text))
     code, _, err = run(copy, ["sync"])
     assert code == 2 and "Traceback" not in err
-    assert err.strip().startswith(f"error: {config}: confirmations: expected a whole"), err
+    assert err.strip().startswith(f"error: {config} [chain] confirmations: expected a whole"), err
 
 
 # audit new -------------------------------------------------------------------------------

@@ -214,7 +214,12 @@ def main(argv: list[str] | None = None) -> None:
             _hand_over(exc)
         except LabourLedgerError as unwritten:  # the typed data for the wallet
             exc = unwritten
-        err.print(f"[red]error:[/red] {_with_hint(str(exc), hint_for(exc))}", soft_wrap=True)
+        from rich.markup import escape
+
+        # Escaped: a message may hold brackets ("[chain]") that rich would take for markup.
+        err.print(
+            f"[red]error:[/red] {escape(_with_hint(str(exc), hint_for(exc)))}", soft_wrap=True
+        )
         raise SystemExit(exc.exit_code) from None
     except KeyboardInterrupt:
         err.print("interrupted: nothing was half-written")
