@@ -152,3 +152,9 @@ def test_serve_refuses_a_port_in_use_or_a_host_it_cannot_listen_on_before_saying
         assert "serving" not in out
     code, out, err = run(workspace, ["serve", "--host", "999.1.1.1"])
     _refused(code, err, "--host: cannot listen on '999.1.1.1'")
+
+
+def test_the_demo_refuses_a_workspace_it_would_not_use(tmp_path: Path) -> None:
+    code, _, err = run(tmp_path / "ws", ["demo"])
+    _refused(code, err, "--workspace: the demo makes its own workspace; choose where with --dir")
+    assert not (tmp_path / "ws").exists()

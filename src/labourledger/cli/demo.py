@@ -10,6 +10,7 @@ import typer
 
 from labourledger.cli.context import next_step, out, state
 from labourledger.cli.verify import print_report
+from labourledger.errors import InputError
 
 
 def register(app: typer.Typer) -> None:
@@ -37,6 +38,10 @@ def demo(
     from labourledger.demo import run_demo
 
     st = state(ctx)
+    given = ctx.find_root().get_parameter_source("workspace")
+    if given is not None and given.name == "COMMANDLINE":
+        # The demo makes a workspace of its own, beside its report and bundle.
+        raise InputError("--workspace: the demo makes its own workspace; choose where with --dir")
     root = directory or Path(tempfile.mkdtemp(prefix="labourledger-demo-"))
 
     def say(line: str) -> None:
