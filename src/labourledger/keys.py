@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import reprlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,13 @@ SCRYPT_N = 2**18
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 #: A keystore's address: 40 hex digits, "0x" optional (eth-account writes it without).
 _ADDRESS = re.compile(r"(0x)?[0-9a-fA-F]{40}")
+#: Bounds on a keystore's key-derivation settings, checked before decrypting so a crafted
+#: file cannot hold a command for minutes or take gigabytes. geth, ethers and eth-account
+#: write scrypt n of at most 2**18 with r*p of 8, pbkdf2 c of at most 262144, dklen 32.
+_SCRYPT_BOUNDS = {"n": (2, 2**20), "r": (1, 32), "p": (1, 32), "dklen": (32, 32)}
+_PBKDF2_BOUNDS = {"c": (1, 10**7), "dklen": (32, 32)}
+#: Bounds scrypt's time (proportional to n*r*p) and memory (128*n*r bytes: 1 GiB at most).
+_MAX_SCRYPT_WORK = 2**23
 
 
 @dataclass(frozen=True)
@@ -78,7 +86,8 @@ class KeyStore:
         return KeyInfo(name, account.address)
 
     def import_keystore(self, name: str, keystore_file: Path, passphrase: str) -> KeyInfo:
-        """Store an existing Web3 Secret Storage file, after checking `passphrase` opens it."""
+        """Store an existing Web3 Secret Storage file, after checking `passphrase` opens it
+        to the key its address field names."""
         keystore = self._keystore(read_json(keystore_file), keystore_file)
         account = self._decrypt(keystore, passphrase, str(keystore_file))
         self._write(name, keystore)
@@ -105,7 +114,7 @@ class KeyStore:
         return {info.address: info.name for info in self.list()}
 
     def unlock(self, name: str, passphrase: str) -> LocalAccount:
-        """Decrypt a key for signing."""
+        """Decrypt a key for signing, refusing one whose file's address field was edited."""
         return self._decrypt(self._read(name), passphrase, f"key {name!r}")
 
     @staticmethod
@@ -116,11 +125,24 @@ class KeyStore:
 
     @staticmethod
     def _decrypt(keystore: dict[str, Any], passphrase: str, label: str) -> LocalAccount:
+        from eth_keyfile.exceptions import EthKeyfileValueError
+
+        _check_decryptable(keystore, label)
         try:
-            key = Account.decrypt(keystore, passphrase)
-        except (ValueError, KeyError, TypeError):
+            account: LocalAccount = Account.from_key(Account.decrypt(keystore, passphrase))
+        # Once _check_decryptable has passed, eth-keyfile raises this only for a MAC mismatch.
+        except EthKeyfileValueError:
             raise InputError(f"{label}: wrong passphrase or damaged keystore") from None
-        account: LocalAccount = Account.from_key(key)
+        except KeyError as exc:
+            raise InputError(f"{label}: damaged keystore ({exc.args[0]!r} missing)") from None
+        except (ValueError, TypeError):
+            raise InputError(f"{label}: damaged keystore (unreadable crypto fields)") from None
+        claimed = to_checksum_address(keystore["address"])
+        if account.address != claimed:
+            raise InputError(
+                f"{label}: address field {claimed} is not the address of the key it holds "
+                f"({account.address}); edited keystore refused"
+            )
         return account
 
     @staticmethod
@@ -128,3 +150,36 @@ class KeyStore:
         """Refuse a passphrase too short to protect a key (InputError naming it)."""
         if len(passphrase) < 8:
             raise InputError("passphrase: use at least 8 characters")
+
+
+def _check_decryptable(keystore: dict[str, Any], label: str) -> None:
+    """Refuse, naming the setting, a keystore eth-keyfile cannot decrypt as version 3 or
+    whose key derivation asks for more work than any wallet's."""
+    from eth_keyfile.keyfile import normalize_keys
+
+    data = normalize_keys(keystore)  # as eth-keyfile reads it: geth once wrote "Crypto"
+    if data.get("version") != 3:
+        raise InputError(f"{label}: not a supported keystore (version 3 only)")
+    crypto = data.get("crypto")
+    if not isinstance(crypto, dict) or not isinstance(crypto.get("kdfparams"), dict):
+        raise InputError(f"{label}: crypto.kdfparams: missing, so a damaged keystore")
+    params = crypto["kdfparams"]
+    # eth-keyfile decrypts as aes-128-ctr whatever the file names.
+    if crypto.get("cipher") != "aes-128-ctr":
+        raise InputError(f"{label}: crypto.cipher: only aes-128-ctr is supported")
+    kdf = crypto.get("kdf")
+    if kdf == "scrypt":
+        bounds = _SCRYPT_BOUNDS
+    elif kdf == "pbkdf2" and params.get("prf") == "hmac-sha256":
+        bounds = _PBKDF2_BOUNDS
+    else:
+        raise InputError(f"{label}: crypto.kdf: only scrypt or pbkdf2 (hmac-sha256) is supported")
+    for field, (low, high) in bounds.items():
+        value = params.get(field)
+        if type(value) is not int or not low <= value <= high:
+            allowed = str(low) if low == high else f"{low} to {high}"
+            raise InputError(
+                f"{label}: crypto.kdfparams.{field}: {reprlib.repr(value)} is not {allowed}"
+            )
+    if kdf == "scrypt" and params["n"] * params["r"] * params["p"] > _MAX_SCRYPT_WORK:
+        raise InputError(f"{label}: crypto.kdfparams: scrypt work n*r*p above {_MAX_SCRYPT_WORK}")
