@@ -237,6 +237,20 @@ def test_role_granters_is_the_contracts_rule(ledger: Ledger) -> None:
     assert ledger.roles_of([supplier])[supplier] == ["SUPPLIER"]
 
 
+def test_the_last_admin_is_kept(tmp_path: Path) -> None:
+    ledger = Ledger.init(tmp_path / "ws", admin_passphrase=PASSPHRASE)
+    admin = ledger.workspace.keys.unlock("admin", PASSPHRASE)
+    with pytest.raises(InputError, match=f"role: {admin.address} is the contract's only ADMIN"):
+        ledger.revoke_role(admin, "ADMIN", admin.address)
+    successor = Account.create().address
+    ledger.grant_role(admin, "ADMIN", successor)
+    ledger.revoke_role(admin, "ADMIN", admin.address)  # another admin remains: allowed
+    assert ledger.roles_of([admin.address, successor]) == {
+        admin.address: [],
+        successor: ["ADMIN"],
+    }
+
+
 def test_grievance_listing_selects_by_current_status_and_names_the_facility(
     ledger: Ledger,
 ) -> None:

@@ -41,7 +41,15 @@ def grant_role(ledger: Ledger, admin: LocalAccount, role: str, account: str) -> 
 
 
 def revoke_role(ledger: Ledger, admin: LocalAccount, role: str, account: str) -> str:
-    """Revoke a role; returns the tx hash."""
+    """Revoke a role; returns the tx hash. The last ADMIN is kept: without one, nobody could
+    grant or revoke a role again, nor accredit an organisation."""
+    if _role(role) == "ADMIN" and [a.lower() for a in role_members(ledger)["ADMIN"]] == [
+        account.lower()
+    ]:
+        raise InputError(
+            f"role: {account} is the contract's only ADMIN; grant ADMIN to another account "
+            "before revoking it"
+        )
     with _sender_may("revoke", role, admin):
         return to_hex(ledger.chain.revoke_role(admin, _role(role), account).tx_hash)
 
