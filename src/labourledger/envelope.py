@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Annotated, Any, Literal, Protocol
 
-from eth_utils.address import to_checksum_address
 from pydantic import (
     BaseModel,
     BeforeValidator,
@@ -35,7 +34,7 @@ from labourledger.eip712 import (
     entry_struct_hash,
 )
 from labourledger.errors import InputError, InvalidSignature, LabourLedgerError, invalid_input
-from labourledger.hashing import canonical_json, content_hash, keccak256
+from labourledger.hashing import canonical_json, content_hash, keccak256, parse_address
 from labourledger.signatures import (
     SigningKey,
     normalise_signature,
@@ -120,16 +119,7 @@ Signature = Annotated[bytes, BeforeValidator(_to_bytes(65)), _HEX, _hex_schema(6
 def _checksum(value: Any) -> str:
     if not isinstance(value, str):
         raise ValueError("expected a 0x-prefixed address")
-    return _checksummed(value)
-
-
-@functools.lru_cache(maxsize=4096)
-def _checksummed(value: str) -> str:
-    # A ledger has few issuers and many entries: each address is hashed once, not per entry.
-    try:
-        return str(to_checksum_address(value))
-    except ValueError:
-        raise ValueError(f"{value!r} is not an Ethereum address") from None
+    return parse_address(value)
 
 
 Address = Annotated[str, BeforeValidator(_checksum)]

@@ -35,6 +35,7 @@ __all__ = [
     "FORMAT",
     "EntryFile",
     "entry_from_file",
+    "parse_json",
     "read_entry_file",
     "read_json",
     "shape_problems",
@@ -140,27 +141,33 @@ def json_depth(text: str) -> int:
 
 
 def read_json(path: Path) -> Any:
-    """A JSON file's content; InputError naming the file when it cannot be read, is too
-    large or too deeply nested, is not UTF-8 text or is not JSON."""
+    """A JSON file's content; InputError naming the file when it cannot be read, or as
+    `parse_json`."""
     try:
         with path.open("rb") as handle:
             raw = handle.read(MAX_JSON_BYTES + 1)
     except OSError as exc:
         raise InputError(f"{path}: cannot read ({exc.strerror})") from None
+    return parse_json(raw, str(path))
+
+
+def parse_json(raw: bytes, name: str) -> Any:
+    """The JSON in the bytes of file `name`; InputError naming it when they are too many or
+    too deeply nested, are not UTF-8 text or are not JSON."""
     if len(raw) > MAX_JSON_BYTES:
-        raise InputError(f"{path}: larger than {MAX_JSON_BYTES // 2**20} MiB, not read")
+        raise InputError(f"{name}: larger than {MAX_JSON_BYTES // 2**20} MiB, not read")
     try:
-        text = raw.decode("utf-8")
+        text = raw.decode("utf-8-sig")  # Windows tools start a file with a byte-order mark
     except UnicodeDecodeError as exc:
-        raise InputError(f"{path}: not UTF-8 text (byte {exc.start}), so not JSON") from None
+        raise InputError(f"{name}: not UTF-8 text (byte {exc.start}), so not JSON") from None
     if json_depth(text) > MAX_JSON_DEPTH:
-        raise InputError(f"{path}: JSON nested more than {MAX_JSON_DEPTH} levels deep, not read")
+        raise InputError(f"{name}: JSON nested more than {MAX_JSON_DEPTH} levels deep, not read")
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise InputError(f"{path}: not JSON ({exc.msg} at line {exc.lineno})") from None
+        raise InputError(f"{name}: not JSON ({exc.msg} at line {exc.lineno})") from None
     except RecursionError:  # nesting hidden from json_depth, e.g. by an unbalanced quote
-        raise InputError(f"{path}: JSON nested too deeply, not read") from None
+        raise InputError(f"{name}: JSON nested too deeply, not read") from None
 
 
 def read_entry_file(path: Path) -> EntryFile:

@@ -15,11 +15,11 @@ from typing import Any, Final
 
 import rfc8785
 import sha3
-from eth_utils.address import to_checksum_address
+from eth_utils.address import is_hex_address, to_checksum_address
 
 from labourledger.errors import InputError
 
-__all__ = ["canonical_json", "checksum_address", "content_hash", "keccak256"]
+__all__ = ["canonical_json", "checksum_address", "content_hash", "keccak256", "parse_address"]
 
 # safe-pysha3's C keccak: about a fifth of the per-call time of eth_hash's pycryptodome
 # backend, which builds a hash object through ctypes on every call.
@@ -110,3 +110,18 @@ def content_hash(body: Mapping[str, Any], salt: bytes) -> bytes:
 def checksum_address(address: bytes) -> str:
     """The EIP-55 checksum form of a 20-byte address."""
     return str(to_checksum_address(address))
+
+
+# Every entry names its issuer: each issuer's address is checked once, not per entry.
+@functools.lru_cache(maxsize=4096)
+def parse_address(value: str) -> str:
+    """A written address in its EIP-55 checksum form; ValueError when it is not 0x and 40 hex
+    digits, or mixes cases (so claims a checksum) and the checksum is wrong: a typo, most
+    likely, which would send a role or trust to an account nobody holds."""
+    if not is_hex_address(value):
+        raise ValueError(f"{value!r} is not an Ethereum address (0x and 40 hex digits)")
+    checksummed = str(to_checksum_address(value))
+    digits = value[-40:]
+    if digits not in (digits.lower(), digits.upper(), checksummed[2:]):
+        raise ValueError(f"{value!r} fails its EIP-55 checksum (mixed case); check it for a typo")
+    return checksummed

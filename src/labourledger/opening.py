@@ -69,6 +69,9 @@ def create(
     )
     if chain != EMBEDDED and not chain.startswith(("http://", "https://")):
         raise InputError(f"chain: expected 'embedded' or an http(s) URL, got {redact_url(chain)!r}")
+    nearest = next(p for p in (root, *root.absolute().parents) if p.exists())
+    if not nearest.is_dir():
+        raise InputError(f"workspace: {nearest} is a file, not a folder")
     if makes_admin_key(chain, contract):
         if admin_passphrase is None:
             raise InputError("the embedded chain needs a passphrase for the admin key")

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from labourledger.chain.ledger_contract import ROLES, RoleEvent
 from labourledger.envelope import to_hex
 from labourledger.errors import ChainError, InputError
+from labourledger.kinds import checksum_address
 from labourledger.recording import checked
 
 if TYPE_CHECKING:
@@ -36,6 +37,7 @@ __all__ = [
 
 def grant_role(ledger: Ledger, admin: LocalAccount, role: str, account: str) -> str:
     """Grant BRAND, AUDITOR, SUPPLIER or ADMIN; returns the tx hash."""
+    account = checksum_address(account, "account")
     with _sender_may("grant", role, admin):
         return to_hex(ledger.chain.grant_role(admin, _role(role), account).tx_hash)
 
@@ -43,6 +45,7 @@ def grant_role(ledger: Ledger, admin: LocalAccount, role: str, account: str) -> 
 def revoke_role(ledger: Ledger, admin: LocalAccount, role: str, account: str) -> str:
     """Revoke a role; returns the tx hash. The last ADMIN is kept: without one, nobody could
     grant or revoke a role again, nor accredit an organisation."""
+    account = checksum_address(account, "account")
     if _role(role) == "ADMIN" and [a.lower() for a in role_members(ledger)["ADMIN"]] == [
         account.lower()
     ]:

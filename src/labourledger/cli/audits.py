@@ -375,6 +375,8 @@ def import_files(
 
     def human() -> None:
         for r in results:
+            if not r["entries"]:
+                out.print(f"{r['file']}: no entries in it, nothing imported")
             if r["new"]:
                 out.print(f"{r['file']}: imported {r['new']} entries, verified")
             if r["already_present"]:

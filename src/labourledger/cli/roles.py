@@ -23,7 +23,11 @@ def register(app: typer.Typer) -> None:
 
 def _address(st: State, who: str) -> str:
     """An address given directly, or the address of a local key of that name."""
-    return who if who.startswith("0x") else st.ledger.workspace.keys.address(who)
+    from labourledger.kinds import checksum_address
+
+    if who.startswith("0x"):
+        return checksum_address(who, "WHO")
+    return st.ledger.workspace.keys.address(who)
 
 
 @roles_app.command("grant")

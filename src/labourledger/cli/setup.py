@@ -58,7 +58,9 @@ def init(
         if makes_admin_key(chain, contract)
         else None
     )
-    with options_for(chain="--chain", confirmations="--confirmations", mirror="--db"):
+    with options_for(
+        chain="--chain", confirmations="--confirmations", mirror="--db", workspace="--workspace"
+    ):
         ledger = Ledger.init(
             st.workspace,
             chain=chain,

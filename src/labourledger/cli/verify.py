@@ -94,6 +94,10 @@ def verify(
 
     Example: labourledger verify TEE-L7 --audit-months 12 --json
     """
+    from labourledger.kinds import checksum_address
+
+    for admin in trust_admin or ():  # named as the option, not as the policy setting
+        checksum_address(admin, "--trust-admin")
     st = state(ctx)
     overrides: dict[str, Any] = {
         "audit_validity_months": audit_months,

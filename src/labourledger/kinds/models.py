@@ -9,7 +9,6 @@ import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from eth_utils.address import is_hex_address, to_checksum_address
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -21,7 +20,7 @@ from pydantic import (
 )
 
 from labourledger.errors import InputError
-from labourledger.hashing import keccak256
+from labourledger.hashing import keccak256, parse_address
 from labourledger.identifiers import (
     validate_country,
     validate_gln,
@@ -107,6 +106,16 @@ Code64 = Annotated[Text, StringConstraints(max_length=64)]
 
 #: Open Supply Hub's worker ranges: "1001-5000", "Less than 1000", "More than 10000".
 WORKER_BAND = r"^(\d{1,9} ?- ?\d{1,9}|Less than \d{1,9}|More than \d{1,9})$"
+
+
+def _band_in_order(band: str) -> str:
+    low, dash, high = band.partition("-")
+    if dash and int(low) > int(high):
+        raise ValueError(f"{band!r}: the low end exceeds the high end")
+    return band
+
+
+WorkerBand = Annotated[Text, StringConstraints(pattern=WORKER_BAND), AfterValidator(_band_in_order)]
 Hex32 = Annotated[
     str,
     StringConstraints(strip_whitespace=True, to_lower=True, pattern=r"^0x[0-9a-fA-F]{64}$"),
@@ -120,10 +129,7 @@ Gtin = Annotated[str, AfterValidator(_checked(validate_gtin))]
 
 def address(value: str) -> str:
     """An account, checksummed; ValueError when it is not one."""
-    value = value.strip()
-    if not is_hex_address(value):
-        raise ValueError(f"{value!r} is not an Ethereum address (0x and 40 hex digits)")
-    return str(to_checksum_address(value))
+    return parse_address(value.strip())
 
 
 #: An account, stored checksummed so one key is always spelled one way.
@@ -208,7 +214,7 @@ class Facility(Body):
     processing_types: list[Text] = []
     tier: StrictInt = Field(ge=1, le=4)
     worker_count: StrictInt | None = Field(default=None, ge=0, le=MAX_WHOLE)
-    worker_band: Annotated[Text, StringConstraints(pattern=WORKER_BAND)] | None = None
+    worker_band: WorkerBand | None = None
     parent_company: Text | None = None
     #: SUPPLIER keys that speak for this facility: only their self-declarations and
     #: transformations count for it. Each brand's latest registration sets its list.

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import json
 from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
@@ -96,18 +95,18 @@ class GoodsList(BaseModel):
 @functools.cache
 def load_goods_list(path: str | None = None) -> GoodsList:
     """The snapshot at `path`, or the one shipped with labourledger."""
+    from labourledger.exchange import parse_json
+
     if path is None:
         name = SHIPPED
-        text = resources.files("labourledger").joinpath("data", SHIPPED).read_text()
+        raw = resources.files("labourledger").joinpath("data", SHIPPED).read_bytes()
     else:
         name = path
         try:
-            text = Path(path).read_text(encoding="utf-8")
+            raw = Path(path).read_bytes()
         except OSError as exc:
             raise InputError(f"goods_list: cannot read {path} ({exc.strerror})") from None
     try:
-        return GoodsList.model_validate(json.loads(text))
-    except json.JSONDecodeError as exc:
-        raise InputError(f"{name}: not JSON (line {exc.lineno}: {exc.msg})") from None
+        return GoodsList.model_validate(parse_json(raw, name))
     except ValidationError as exc:
         raise invalid_input(exc, name) from None

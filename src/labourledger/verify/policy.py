@@ -8,14 +8,13 @@ policy is refused, so verification cannot pass by configuring nothing.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from labourledger.errors import InputError
-from labourledger.kinds import SEVERITIES
+from labourledger.kinds import SEVERITIES, checksum_address
 from labourledger.verify.goods import GoodsList, load_goods_list
 from labourledger.verify.results import CheckResult, Outcome
 from labourledger.vocabulary import OPEN_FINDING_STATUSES, FindingStatus, MissingAudit, Notice
@@ -72,9 +71,9 @@ class Policy:
         return cls(**values)
 
     def __post_init__(self) -> None:
-        for admin in self.trusted_admins:
-            if not re.fullmatch(r"0x[0-9a-fA-F]{40}", admin):
-                raise InputError(f"policy trusted_admins: {admin!r} is not a 0x address")
+        # Kept as parsed: one written without 0x, or with spaces, must still match its admin.
+        admins = tuple(checksum_address(a, "policy trusted_admins") for a in self.trusted_admins)
+        object.__setattr__(self, "trusted_admins", admins)
         for name in ("audit_validity_months", "look_ahead_months", "required_tier"):
             value = getattr(self, name)
             if type(value) is not int:  # config.toml can hold any type; True is an int too
