@@ -27,6 +27,7 @@ from labourledger.epcis import (
 )
 from labourledger.errors import InputError, invalid_input
 from labourledger.identifiers import facility_id_from_os_id
+from labourledger.provenance import made_by_transformation
 
 if TYPE_CHECKING:
     from labourledger.ledger import Ledger
@@ -258,9 +259,7 @@ class _Importer:
         facility = self.facility(event)
         inputs = [self.existing_batch(q) for q in event.inputs]
         output = self.existing_batch(event.outputs[0])
-        if output in self.outputs or self.ledger.mirror.lookup(
-            "transformations", "output", [output]
-        ):
+        if output in self.outputs or made_by_transformation(self.ledger, output):
             raise _Skip(f"{event.outputs[0].epc_class}: a transformation making it is recorded")
         body = {
             "inputs": inputs,

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from labourledger.errors import InputError
 from labourledger.grievances import counts_of
-from labourledger.recording import record_checked
+from labourledger.recording import checked, record, record_checked, signer_for
 from labourledger.upstream import upstream_graph
 from labourledger.verify.policy import audit_status_on, production_dates
 
@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 __all__ = [
     "Document",
     "batch_id",
+    "made_by_transformation",
     "product_id",
     "record_batch",
     "record_product",
@@ -97,7 +98,8 @@ def record_transformation(
 ) -> SignedEntry:
     """Record (pending) that input batches became an output batch (ids or lots) at a
     facility registered here, with each document's file stored (call inside
-    `ledger.evidence_staged()`) and its salted hash signed."""
+    `ledger.evidence_staged()`) and its salted hash signed. Refused naming `output` when a
+    transformation not revoked already makes it."""
     docs = [
         ledger.store_evidence(d.file).model_dump()
         | {"type": d.type, **({"number": d.number} if d.number else {})}
@@ -112,7 +114,20 @@ def record_transformation(
         "date": date,
         "documents": docs,
     }
-    return record_checked(ledger, "transformation", given, signer)
+    body = checked("transformation", given)
+    if made_by_transformation(ledger, body["output"]):
+        raise InputError(
+            f"output: batch {output} is already made by a transformation recorded here; "
+            "revoke that one first"
+        )
+    return record(ledger, "transformation", body, signer_for(signer, "transformation", body))
+
+
+def made_by_transformation(ledger: Ledger, batch: str) -> bool:
+    """Whether a transformation recorded here and not revoked makes `batch` (its id): a
+    batch is made once, so a second would give its trace two pasts."""
+    made = ledger.mirror.ids_with("transformations", "entry_id", ("output",), batch)
+    return bool(made - ledger.revoked(made).keys())
 
 
 #: Each kind `_resolve` finds: its projection table (named as the kind's plural), id column

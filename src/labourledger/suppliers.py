@@ -157,7 +157,12 @@ def read_facility_csv(path: Path) -> FacilityRows:
     with handle:
         reader = csv.DictReader(handle, restkey=_EXTRA)
         try:
-            columns = set(reader.fieldnames or [])
+            header = [c for c in reader.fieldnames or [] if c]  # unnamed columns are not read
+            # DictReader keeps the last of two same-named columns and drops the other unseen.
+            twice = next((c for i, c in enumerate(header) if c in header[:i]), None)
+            if twice is not None:
+                raise InputError(f"{path}: column {twice!r} appears more than once in the header")
+            columns = set(header)
             missing = {"name", "address"} - columns
             if not {"facility_type", "facility_type_processing_type"} & columns:
                 missing.add("facility_type")
@@ -371,7 +376,8 @@ def change_operators(
 ) -> SignedEntry:
     """Register a facility again with operators added or removed: the SUPPLIER keys
     whose ledger-declarations and transformations count for it. Once anchored, the new
-    registration replaces the signer's earlier list; other brands' lists stay."""
+    registration replaces the signer's earlier list; other brands' lists stay. Refused naming
+    `add` or `remove` for an address whose change would leave that list as it is."""
     live = _live_registrations(ledger, facility_id(ledger, ref))
     own = [body for issuer, body in live if issuer == signer.address]
     shared = [body for _, body in live if body.get("os_id")]
@@ -384,7 +390,17 @@ def change_operators(
     body = dict((own or shared)[-1])
     # The signer's list starts from its own last one, never from another brand's.
     named = own[-1].get("operators", []) if own else []
-    named = [*named, *(kinds.checksum_address(x, "add") for x in add)]
-    gone = {kinds.checksum_address(x, "remove") for x in remove}
-    body["operators"] = [a for a in dict.fromkeys(named) if a not in gone]
+    added = [kinds.checksum_address(x, "add") for x in add]
+    gone = [kinds.checksum_address(x, "remove") for x in remove]
+    # A registration that changes nothing would still be signed, anchored and read as a change.
+    for given, no_op, state in (
+        ("add", [a for a in added if a in named], "is already"),
+        ("remove", [a for a in gone if a not in named], "is not"),
+    ):
+        if no_op:
+            raise InputError(
+                f"{given}: {no_op[0]} {state} an operator in {signer.address}'s registration "
+                f"of facility {ref}"
+            )
+    body["operators"] = [a for a in dict.fromkeys([*named, *added]) if a not in gone]
     return ledger.record("facility", body, signer)
