@@ -116,9 +116,12 @@ def subprocess_env() -> dict[str, str]:
 
 
 def brand_with_facilities(cli: Cli) -> None:
-    """A fresh workspace with a brand key and the example facilities registered."""
+    """A fresh workspace with a funded brand key holding BRAND, and the example facilities
+    registered."""
     cli.ok("init")
     cli.ok("keys", "new", "brand")
+    cli.ok("keys", "fund", "brand")
+    cli.ok("roles", "grant", "BRAND", "brand", "--key", "admin")
     cli.ok(
         "supplier",
         "import",

@@ -5,11 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from clihelp import Cli
+from clihelp import Cli, brand_with_facilities
 
 pytestmark = pytest.mark.integration
 
-REPO = Path(__file__).resolve().parents[1]
 SPINNER, KNITTER = "IN2024007SPNC3S", "IN2024002CTNM1H"  # in examples/facilities.csv
 
 
@@ -17,11 +16,7 @@ def test_product_batches_transform_and_trace(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     cli = Cli(tmp_path / "ws", capsys, monkeypatch)
-    cli.ok("init")
-    cli.ok("keys", "new", "brand")
-    cli.ok("keys", "fund", "brand")
-    cli.ok("roles", "grant", "BRAND", "brand", "--key", "admin")
-    cli.ok("supplier", "import", str(REPO / "examples" / "facilities.csv"))
+    brand_with_facilities(cli)
     product = cli.json(
         "product", "add", "--sku", "YARN-30S", "--name", "30s yarn", "--brand", "Acme"
     )

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from clihelp import PASSPHRASE, Cli
+from clihelp import PASSPHRASE, Cli, brand_with_facilities
 from eth_account import Account
 
 from labourledger.envelope import HashSigner, to_hex
@@ -135,15 +135,7 @@ def test_the_cli_refuses_an_ambiguous_gtin_and_an_unregistered_product_on_one_li
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     cli = Cli(tmp_path / "ws", capsys, monkeypatch)
-    cli.ok("init")
-    cli.ok("keys", "new", "brand")
-    cli.ok("keys", "fund", "brand")
-    cli.ok("roles", "grant", "BRAND", "brand", "--key", "admin")
-    cli.ok(
-        "supplier",
-        "import",
-        str(Path(__file__).resolve().parents[1] / "examples" / "facilities.csv"),
-    )
+    brand_with_facilities(cli)
     cli.ok("keys", "new", "other")
     cli.ok("roles", "grant", "BRAND", "other", "--key", "admin")
     for brand in ("brand", "other"):

@@ -8,11 +8,14 @@ import io
 import os
 import sqlite3
 import subprocess
-from contextlib import redirect_stderr, redirect_stdout
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, redirect_stderr, redirect_stdout
 from pathlib import Path
 
-from clihelp import console_script, subprocess_env
+import pytest
+from clihelp import PASSPHRASE, console_script, subprocess_env
 
+from labourledger import keys
 from labourledger.cli import main
 
 SUBPROCESS_SECONDS = 120
@@ -28,6 +31,27 @@ def run(workspace: Path, args: list[str]) -> tuple[int, str, str]:
         except SystemExit as exc:
             code = exc.code if isinstance(exc.code, int) else 1
     return code, out.getvalue(), err.getvalue()
+
+
+def succeeding(workspace: Path) -> Callable[..., str]:
+    """`run` in `workspace` of a command that must succeed: its stdout."""
+
+    def ok(*args: str) -> str:
+        code, out, err = run(workspace, list(args))
+        assert code == 0, f"{args}: {err}"
+        return out
+
+    return ok
+
+
+@contextmanager
+def cheap_keys() -> Iterator[None]:
+    """The passphrase set and scrypt cheap while the block runs: for a module's fixture,
+    which cannot take monkeypatch."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("LABOURLEDGER_PASSPHRASE", PASSPHRASE)
+        mp.setattr(keys, "SCRYPT_N", 2**10)
+        yield
 
 
 def run_process(workspace: Path, args: list[str]) -> tuple[int, str, str]:

@@ -29,10 +29,7 @@ from badinputs import (
     all_cases,
     entry_file_edits,
 )
-from clihelp import PASSPHRASE
-from harness import footprint, run, run_process
-
-from labourledger import keys
+from harness import cheap_keys, footprint, run, run_process, succeeding
 
 pytestmark = pytest.mark.integration
 
@@ -54,16 +51,10 @@ class World:
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("LABOURLEDGER_PASSPHRASE", PASSPHRASE)
-        mp.setattr(keys, "SCRYPT_N", 2**10)
+    with cheap_keys():
         root = tmp_path_factory.mktemp("bad-inputs")
         ws = root / "ws"
-
-        def ok(*args: str) -> str:
-            code, out, err = run(ws, list(args))
-            assert code == 0, f"{args}: {err}"
-            return out
+        ok = succeeding(ws)
 
         ok("init")
         for name in ("brand", "supplier", "auditor"):

@@ -13,9 +13,8 @@ from typing import Any
 
 import pytest
 from clihelp import PASSPHRASE
-from harness import run
+from harness import cheap_keys, run
 
-from labourledger import keys
 from labourledger.demo import run_demo
 
 pytestmark = pytest.mark.integration
@@ -133,9 +132,7 @@ ALTERATIONS: dict[str, tuple[Alteration, str]] = {
 
 @pytest.fixture(scope="module")
 def demo_workspace(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, str]]:
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(keys, "SCRYPT_N", 2**10)
-        mp.setenv("LABOURLEDGER_PASSPHRASE", PASSPHRASE)
+    with cheap_keys():
         root = tmp_path_factory.mktemp("doctor") / "demo"
         result = run_demo(root, admin_passphrase=PASSPHRASE)
         code, _, err = run(result.workspace, ["sync"])

@@ -21,6 +21,15 @@ from labourledger.workspace import Config, PolicyConfig
 REPO = Path(__file__).resolve().parents[2]
 
 
+@pytest.fixture
+def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A workspace made by `init` (the passphrase set for the test)."""
+    monkeypatch.setenv("LABOURLEDGER_PASSPHRASE", PASSPHRASE)
+    made = tmp_path / "ws"
+    assert run(made, ["init"])[0] == 0
+    return made
+
+
 def _refused(code: int, err: str, expect: str) -> None:
     assert code == 2, err
     assert "Traceback" not in err
@@ -92,12 +101,7 @@ def test_a_config_setting_of_the_wrong_type_is_named_with_its_section(
     assert str(refused.value).startswith(f"{source} {says}")
 
 
-def test_the_cli_prints_a_message_s_brackets_as_written(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("LABOURLEDGER_PASSPHRASE", PASSPHRASE)
-    workspace = tmp_path / "ws"
-    assert run(workspace, ["init"])[0] == 0
+def test_the_cli_prints_a_message_s_brackets_as_written(workspace: Path) -> None:
     config = workspace / "config.toml"
     config.write_text(config.read_text().replace("confirmations = 0", 'confirmations = "0"'))
     code, _, err = run(workspace, ["status"])
@@ -105,12 +109,7 @@ def test_the_cli_prints_a_message_s_brackets_as_written(
 
 
 @pytest.mark.integration
-def test_a_keystore_with_a_non_hex_address_is_not_a_keystore(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("LABOURLEDGER_PASSPHRASE", PASSPHRASE)
-    workspace = tmp_path / "ws"
-    assert run(workspace, ["init"])[0] == 0
+def test_a_keystore_with_a_non_hex_address_is_not_a_keystore(workspace: Path) -> None:
     for address in ("0xzz", "0x12", 12):
         (workspace / "keys" / "bad.json").write_text(json.dumps({"address": address}))
         code, _, err = run(workspace, ["status"])
@@ -138,11 +137,8 @@ def test_a_solc_that_will_not_run_is_named_by_its_variable(
 
 
 def test_serve_refuses_a_port_in_use_or_a_host_it_cannot_listen_on_before_saying_it_serves(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    workspace: Path,
 ) -> None:
-    monkeypatch.setenv("LABOURLEDGER_PASSPHRASE", PASSPHRASE)
-    workspace = tmp_path / "ws"
-    assert run(workspace, ["init"])[0] == 0
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()

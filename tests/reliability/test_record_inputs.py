@@ -14,9 +14,8 @@ from typing import Any
 
 import pytest
 from clihelp import PASSPHRASE
-from harness import footprint, run
+from harness import cheap_keys, footprint, run, succeeding
 
-from labourledger import keys
 from labourledger.envelope import LAST_READABLE_SECOND, Domain, sign_entry
 from labourledger.errors import InputError
 
@@ -39,16 +38,10 @@ class World:
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("LABOURLEDGER_PASSPHRASE", PASSPHRASE)
-        mp.setattr(keys, "SCRYPT_N", 2**10)
+    with cheap_keys():
         root = tmp_path_factory.mktemp("record-inputs")
         ws = root / "ws"
-
-        def ok(*args: str) -> str:
-            code, out, err = run(ws, list(args))
-            assert code == 0, f"{args}: {err}"
-            return out
+        ok = succeeding(ws)
 
         ok("init")
         for name in ("brand", "auditor", "channel"):

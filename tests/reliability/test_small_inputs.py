@@ -13,10 +13,10 @@ from typing import Any
 
 import pytest
 from clihelp import PASSPHRASE
-from harness import footprint, run
+from harness import cheap_keys, footprint, run, succeeding
 from pydantic import ValidationError
 
-from labourledger import keys, kinds
+from labourledger import kinds
 from labourledger.envelope import Domain
 from labourledger.errors import InputError
 from labourledger.exchange import read_json
@@ -45,21 +45,14 @@ class World:
 
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("LABOURLEDGER_PASSPHRASE", PASSPHRASE)
-        mp.setattr(keys, "SCRYPT_N", 2**10)
+    with cheap_keys():
         ws = tmp_path_factory.mktemp("small-inputs") / "ws"
-        for args in (
-            ["init"],
-            ["keys", "new", "brand"],
-            ["keys", "fund", "brand"],
-            ["roles", "grant", "BRAND", "brand", "--key", "admin"],
-        ):
-            code, _, err = run(ws, args)
-            assert code == 0, f"{args}: {err}"
-        code, out, err = run(ws, ["status", "--json"])
-        assert code == 0, err
-        status = json.loads(out)
+        ok = succeeding(ws)
+        ok("init")
+        ok("keys", "new", "brand")
+        ok("keys", "fund", "brand")
+        ok("roles", "grant", "BRAND", "brand", "--key", "admin")
+        status = json.loads(ok("status", "--json"))
         yield World(ws, status["chain_id"], status["contract"])
 
 
