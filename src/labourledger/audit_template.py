@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from labourledger.errors import InputError
+from labourledger.errors import InputError, NextStep
 from labourledger.vocabulary import (
     AuditStandard,
     AuditType,
@@ -103,8 +103,7 @@ class TemplateExists(InputError):
 
     def __init__(self, path: Path) -> None:
         super().__init__(
-            f"output: {path} exists already (perhaps filled in): choose another path, "
-            "or overwrite it"
+            f"output: {path} exists already (perhaps filled in)", next_step=NextStep.OVERWRITE
         )
         self.path = path
 

@@ -44,6 +44,8 @@ class NextStep(StrEnum):
     USE_CHAIN = "use_chain"
     #: Sign with a key held here, which signs many entries at once.
     SIGN_WITH_KEY = "sign_with_key"
+    #: Write elsewhere, or say that the existing file may be replaced.
+    OVERWRITE = "overwrite"
 
 
 class LabourLedgerError(Exception):

@@ -19,13 +19,13 @@ import typer
 from labourledger.cli.context import (
     deliver,
     next_step,
+    options_for,
     out,
     parse_date,
     parse_when,
     pending_hint,
     state,
 )
-from labourledger.errors import InputError
 from labourledger.vocabulary import (
     Claim,
     FindingStatus,
@@ -73,16 +73,11 @@ def audit_new(
 
     Example: labourledger audit new IN2024007SPNC3S -o audit.json
     """
-    from labourledger.audit_template import TemplateExists, write_audit_template
+    from labourledger.audit_template import write_audit_template
 
     st = state(ctx)
-    try:
+    with options_for(output="--output"):
         written = write_audit_template(st.ledger, facility, output, name=name, overwrite=force)
-    except TemplateExists:
-        raise InputError(
-            f"--output: {output} exists already (perhaps filled in): choose another path, "
-            "or pass --force to overwrite it"
-        ) from None
     st.emit(
         {"file": str(output), "facility": written.facility, "facility_name": written.facility_name},
         lambda: out.print(f"wrote {output} for {written.facility_name}"),

@@ -36,6 +36,7 @@ _STEPS = {
     NextStep.SKIP_INVALID: "fix them, or pass --skip-invalid",
     NextStep.USE_CHAIN: "pass --chain with an RPC URL of that chain",
     NextStep.SIGN_WITH_KEY: "sign them with a key held here (--key NAME)",
+    NextStep.OVERWRITE: "choose another path, or pass --force to overwrite it",
 }
 
 
