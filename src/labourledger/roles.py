@@ -46,9 +46,8 @@ def revoke_role(ledger: Ledger, admin: LocalAccount, role: str, account: str) ->
     """Revoke a role; returns the tx hash. The last ADMIN is kept: without one, nobody could
     grant or revoke a role again, nor accredit an organisation."""
     account = checksum_address(account, "account")
-    if _role(role) == "ADMIN" and [a.lower() for a in role_members(ledger)["ADMIN"]] == [
-        account.lower()
-    ]:
+    # Both checksummed: the account just now, the members as the events are decoded.
+    if _role(role) == "ADMIN" and role_members(ledger)["ADMIN"] == [account]:
         raise InputError(
             f"role: {account} is the contract's only ADMIN; grant ADMIN to another account "
             "before revoking it"
