@@ -154,3 +154,29 @@ def test_the_demo_refuses_a_workspace_it_would_not_use(tmp_path: Path) -> None:
     code, _, err = run(tmp_path / "ws", ["demo"])
     _refused(code, err, "--workspace: the demo makes its own workspace; choose where with --dir")
     assert not (tmp_path / "ws").exists()
+
+
+def test_under_json_an_error_is_an_object_on_stdout_as_well(workspace: Path) -> None:
+    code, out, err = run(workspace, ["trace", "NO-SUCH-LOT", "--json"])
+    _refused(code, err, "NO-SUCH-LOT")
+    said = json.loads(out)
+    assert said["exit_code"] == 2 and "NO-SUCH-LOT" in said["error"]
+    # The remedy comes as its own member, not glued to the message.
+    code, out, err = run(workspace.parent / "none", ["--json", "status"])
+    said = json.loads(out)
+    assert code == said["exit_code"] == 2 and "labourledger init" in said["hint"]
+    assert said["hint"] not in said["error"] and said["hint"] in err
+
+
+def test_under_json_a_usage_error_is_an_object_too_and_json_as_a_value_is_no_flag(
+    workspace: Path,
+) -> None:
+    code, out, err = run(workspace, ["trace", "--bogus", "--json"])
+    assert code == 2 and json.loads(out) == {
+        "error": "No such option: --bogus",
+        "hint": None,
+        "exit_code": 2,
+    }
+    # "--json" as the value of --key names a key; nothing asked for JSON.
+    code, out, err = run(workspace, ["--key", "--json", "trace", "NO-SUCH-LOT"])
+    assert code == 2 and out == "" and "NO-SUCH-LOT" in err

@@ -135,10 +135,12 @@ _GLOBAL_FLAGS = ("--json", "--verbose", "-v")
 INTERRUPTED = 130  # the shell's code for a process stopped by Ctrl-C
 
 
-def _hoist_global_options(argv: list[str]) -> list[str]:
-    """Let global options stand anywhere, e.g. `audit sign a.json --key auditor --json`."""
+def _hoist_global_options(argv: list[str]) -> tuple[list[str], bool]:
+    """Let global options stand anywhere, e.g. `audit sign a.json --key auditor --json`:
+    the arguments with those options first, and whether --json is among them."""
     front: list[str] = []
     rest: list[str] = []
+    wants_json = False
     i = 0
     while i < len(argv):
         arg = argv[i]
@@ -147,13 +149,14 @@ def _hoist_global_options(argv: list[str]) -> list[str]:
             break
         if arg in _GLOBAL_FLAGS or arg.startswith(tuple(f"{o}=" for o in _GLOBAL_WITH_VALUE)):
             front.append(arg)
+            wants_json = wants_json or arg == "--json"
         elif arg in _GLOBAL_WITH_VALUE and i + 1 < len(argv):
             front.extend(argv[i : i + 2])
             i += 1
         else:
             rest.append(arg)
         i += 1
-    return front + rest
+    return front + rest, wants_json
 
 
 def _hand_over(exc: LabourLedgerError) -> None:
@@ -175,7 +178,7 @@ def _hand_over(exc: LabourLedgerError) -> None:
     raise SystemExit(0)
 
 
-def _usage_error(exc: Exception) -> None:
+def _usage_error(exc: Exception, code: int, wants_json: bool) -> None:
     """A bad option or argument as one line naming it, like every other bad input; the help
     that a command given no arguments prints stays whole."""
     from rich.markup import escape
@@ -184,10 +187,20 @@ def _usage_error(exc: Exception) -> None:
     message = format_message() if callable(format_message) else ""
     if message and "\n" not in message:
         err.print(f"[red]error:[/red] {escape(message)}", soft_wrap=True)
+        if wants_json:
+            _json_error(message, None, code)
         return
     show = getattr(exc, "show", None)
     if callable(show):
         show()
+
+
+def _json_error(message: str, hint: str | None, code: int) -> None:
+    """Under --json, the error as JSON on stdout too, so a script reading stdout gets an
+    object saying why rather than nothing."""
+    import json
+
+    sys.stdout.write(json.dumps({"error": message, "hint": hint, "exit_code": code}) + "\n")
 
 
 def _with_hint(message: str, hint: str | None) -> str:
@@ -203,7 +216,7 @@ def _with_hint(message: str, hint: str | None) -> str:
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the `labourledger` console script."""
-    args = _hoist_global_options(list(sys.argv[1:] if argv is None else argv))
+    args, wants_json = _hoist_global_options(list(sys.argv[1:] if argv is None else argv))
     try:
         # Outside standalone mode typer returns an Exit's code (130 for Ctrl-C) instead of raising.
         code = lazy_root(app).main(args=args, prog_name="labourledger", standalone_mode=False)
@@ -216,10 +229,11 @@ def main(argv: list[str] | None = None) -> None:
             exc = unwritten
         from rich.markup import escape
 
+        hint = hint_for(exc)
         # Escaped: a message may hold brackets ("[chain]") that rich would take for markup.
-        err.print(
-            f"[red]error:[/red] {escape(_with_hint(str(exc), hint_for(exc)))}", soft_wrap=True
-        )
+        err.print(f"[red]error:[/red] {escape(_with_hint(str(exc), hint))}", soft_wrap=True)
+        if wants_json:
+            _json_error(str(exc), hint, exc.exit_code)
         raise SystemExit(exc.exit_code) from None
     except KeyboardInterrupt:
         err.print("interrupted: nothing was half-written")
@@ -233,7 +247,7 @@ def main(argv: list[str] | None = None) -> None:
         code = getattr(exc, "exit_code", None)
         if code is None:
             raise
-        _usage_error(exc)
+        _usage_error(exc, code, wants_json)
         raise SystemExit(code) from None
     if code == INTERRUPTED:
         err.print("interrupted: nothing was half-written")
