@@ -125,3 +125,31 @@ def test_the_demos_closing_hint_works_as_printed_from_anywhere(tmp_path: Path) -
     checked = subprocess.run(argv, cwd=elsewhere, capture_output=True, text=True, env=env)
     assert checked.returncode == 0, checked.stderr
     assert "PASS" in checked.stdout
+
+
+FACILITY = ("supplier", "add", "--name", "Mill", "--country", "IN", "--address", "1 Road")
+
+
+def test_a_key_without_the_role_is_warned_when_it_signs_and_told_who_grants_it(cli: Cli) -> None:
+    cli.ok("keys", "new", "nobody")
+    address = cli.json("keys", "list")[1]["address"]
+    code, out, err = cli.run(*FACILITY, "--tier", "2", "--key", "nobody")
+    assert code == 0 and "recorded as" in out
+    assert f"warning: issuer {address} holds no BRAND role" in err
+    assert "a brand importing the entry refuses it" in err
+    assert f"`labourledger roles grant BRAND {address} --key admin`" in err
+    # A certificate, signed for a brand to import, is warned about the same way.
+    facility = cli.json("supplier", "list")[0]["facility_id"]
+    code, _, err = cli.run("attest", facility, *CERTIFICATE, "--key", "nobody")
+    assert code == 0 and f"issuer {address} holds no AUDITOR role" in err, err
+    cli.ok("roles", "grant", "BRAND", "nobody", "--key", "admin")
+    code, _, err = cli.run(*FACILITY, "--tier", "3", "--key", "nobody")
+    assert code == 0 and "warning" not in err, err
+
+
+def test_signing_offline_warns_of_nothing_it_cannot_ask(cli: Cli) -> None:
+    cli.ok("keys", "new", "nobody")
+    config = cli.workspace / "config.toml"
+    config.write_text(config.read_text().replace('url = "embedded"', 'url = "http://127.0.0.1:9"'))
+    code, out, err = cli.run(*FACILITY, "--tier", "2", "--key", "nobody")
+    assert code == 0 and "recorded as" in out and "warning" not in err, err

@@ -34,6 +34,7 @@ __all__ = [
     "FacilityImport",
     "ImportResult",
     "RowsInvalid",
+    "eligibility",
     "import_facilities",
     "import_file",
     "import_files",
@@ -171,7 +172,7 @@ def _checked_file(
         except InputError as exc:
             problems.append(f"entry {number}: malformed ({exc})")
             continue
-        reasons = shape_problems(entry, domain) or _eligibility(ledger, entry, known)
+        reasons = shape_problems(entry, domain) or eligibility(ledger, entry, known)
         if not reasons and raw.get("proof") and raw.get("anchor"):
             found, reasons = _carried(ledger, entry, raw["proof"], raw["anchor"])
             carried += [found] if found else []
@@ -220,8 +221,11 @@ def _not_operators(ledger: Ledger, entries: Sequence[SignedEntry]) -> list[NotOp
     return warnings
 
 
-def _eligibility(ledger: Ledger, entry: SignedEntry, earlier: Sequence[SignedEntry]) -> list[str]:
-    """Why the issuer may not issue this entry, judged by the contract's roles now."""
+def eligibility(
+    ledger: Ledger, entry: SignedEntry, earlier: Sequence[SignedEntry] = ()
+) -> list[str]:
+    """Why the issuer may not issue this entry, judged by the contract's roles now (with
+    `earlier` entries of the same file taken as held); empty when it may."""
     if entry.kind == "revocation":
         target_id = str(entry.body["target"])
         issuer = _issuer_of(ledger, target_id, earlier)

@@ -6,7 +6,7 @@ import json
 import os
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
@@ -244,6 +244,39 @@ def pending_hint(st: State) -> None:
         )
 
 
+def role_warning(st: State, entries: Sequence[SignedEntry]) -> None:
+    """Warn when the contract's roles, now, would not let a signed entry's issuer issue it:
+    a brand importing it refuses it, and verify counts it only if the role is held when it
+    is anchored. Silent when the chain cannot be asked: signing works offline."""
+    from rich.markup import escape
+
+    from labourledger.authority import role_granters, roles_allowed
+    from labourledger.importing import eligibility
+
+    asked: set[tuple[str, str, tuple[str, ...]]] = set()
+    for entry in entries:
+        roles = roles_allowed(entry.kind, entry.body)
+        if (entry.kind, entry.issuer, roles) in asked:
+            continue  # one question per signer and kind, not per row of an import
+        asked.add((entry.kind, entry.issuer, roles))
+        try:
+            refusals = eligibility(st.ledger, entry)
+        except LabourLedgerError:
+            return
+        for refusal in refusals:
+            err.print(
+                f"[yellow]warning:[/yellow] {escape(refusal)}: a brand importing the entry "
+                "refuses it, and verify counts it only if the role is held when it is anchored",
+                soft_wrap=True,
+            )
+        if refusals and entry.kind != "revocation":
+            granter = role_granters(roles[0])[0]
+            next_step(
+                f"before it is imported or anchored, ask the holder of {granter} to run "
+                f"`labourledger roles grant {roles[0]} {entry.issuer} --key {key_name(granter)}`"
+            )
+
+
 def _holds_ether(st: State, name: str) -> bool:
     """Whether key `name` can pay for an anchor (False when the chain cannot be asked:
     signing works offline, anchoring does not)."""
@@ -317,6 +350,7 @@ def deliver(st: State, entry: SignedEntry, output: Path | None, record: bool) ->
             out.print(f"wrote {output}")
 
     st.emit(data, human)
+    role_warning(st, [entry])
     if output:
         next_step(f"send {output} to the brand, who runs `labourledger import {output}`")
     if record:

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from labourledger.cli.context import out, pending_hint, state
+from labourledger.cli.context import out, pending_hint, role_warning, state
 
 
 def register(app: typer.Typer) -> None:
@@ -49,4 +49,5 @@ def import_epcis(
             )
 
     st.emit(data, human)
+    role_warning(st, result.entries)
     pending_hint(st)

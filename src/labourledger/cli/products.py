@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from labourledger.cli.context import State, out, parse_date, pending_hint, state
+from labourledger.cli.context import State, out, parse_date, pending_hint, role_warning, state
 from labourledger.errors import InputError
 
 if TYPE_CHECKING:
@@ -30,6 +30,7 @@ def register(app: typer.Typer) -> None:
 def _recorded(st: State, entry: SignedEntry) -> None:
     data = entry.to_json_dict() | {"id": "0x" + entry.subject.hex()}
     st.emit(data, lambda: out.print(f"{entry.kind} {data['id']} recorded as {data['entry_id']}"))
+    role_warning(st, [entry])
     pending_hint(st)
 
 

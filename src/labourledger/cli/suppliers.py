@@ -8,7 +8,15 @@ from typing import Annotated
 
 import typer
 
-from labourledger.cli.context import options_for, out, parse_date, pending_hint, progress_bar, state
+from labourledger.cli.context import (
+    options_for,
+    out,
+    parse_date,
+    pending_hint,
+    progress_bar,
+    role_warning,
+    state,
+)
 from labourledger.errors import InputError
 from labourledger.vocabulary import FacilityType
 
@@ -92,6 +100,7 @@ def add(
     st.emit(
         data, lambda: out.print(f"facility 0x{entry.subject.hex()} recorded as {data['entry_id']}")
     )
+    role_warning(st, [entry])
     pending_hint(st)
 
 
@@ -131,6 +140,7 @@ def set_operators(
             + (", ".join(named) or "none")
         ),
     )
+    role_warning(st, [entry])
     pending_hint(st)
 
 
@@ -165,6 +175,7 @@ def import_csv(
             out.print(f"[yellow]skipped[/yellow] {e}")
 
     st.emit(data, human)
+    role_warning(st, result.entries)
     pending_hint(st)
 
 
@@ -326,4 +337,5 @@ def link_add(
     )
     data = entry.to_json_dict()
     st.emit(data, lambda: out.print(f"link recorded as {data['entry_id']}"))
+    role_warning(st, [entry])
     pending_hint(st)
