@@ -26,6 +26,7 @@ from pydantic import (
     model_serializer,
 )
 
+from labourledger.damage import as_model
 from labourledger.kinds.models import Audit, Finding
 from labourledger.vocabulary import (
     OPEN_FINDING_STATUSES,
@@ -192,6 +193,11 @@ def _anchor_view(
     )
 
 
+def _audit(row: Mapping[str, Any]) -> Audit:
+    """The signed audit body of a timeline row."""
+    return as_model(Audit, row["body"], table="entries", key=row["entry_id"], column="body")
+
+
 def _state(row: Mapping[str, Any], revoked: Collection[str]) -> StepState:
     if row["entry_id"] in revoked:
         return "revoked"
@@ -205,7 +211,7 @@ def finding_histories(
 
     `updates` are the audit's finding_update rows in timeline order.
     """
-    return _findings(audit, Audit.model_validate(audit["body"]), updates, revoked)
+    return _findings(audit, _audit(audit), updates, revoked)
 
 
 def _findings(
@@ -271,7 +277,7 @@ def audit_views(
     withdrawn = revoked([*audit_ids, *(u["entry_id"] for rows in updates.values() for u in rows)])
 
     def view(row: Mapping[str, Any]) -> AuditView:
-        entry_id, body = row["entry_id"], Audit.model_validate(row["body"])
+        entry_id, body = row["entry_id"], _audit(row)
         view = AuditView(
             entry_id=entry_id,
             issuer=row["issuer"],

@@ -46,6 +46,8 @@ class NextStep(StrEnum):
     SIGN_WITH_KEY = "sign_with_key"
     #: Write elsewhere, or say that the existing file may be replaced.
     OVERWRITE = "overwrite"
+    #: Re-check the mirror, to list every row altered outside labourledger.
+    DOCTOR = "doctor"
 
 
 class LabourLedgerError(Exception):
@@ -106,6 +108,28 @@ class WrongChain(InputError):
         super().__init__(
             f"bundle: anchored on chain {anchored_on}, but {label} is chain {chain_id}"
         )
+
+
+class DamagedRow(InputError):
+    """A mirror row changed outside labourledger (SQLite stores any value in any column),
+    so that it no longer reads as one labourledger wrote: named by its table and key."""
+
+    next_step = NextStep.DOCTOR
+
+    def __init__(
+        self, problem: str, *, table: str | None = None, key: object = None, noun: str = "entry"
+    ) -> None:
+        # The entry's own row is "its row"; a row derived from it (or an anchor's) names its
+        # table. Without a table (a row that did not even parse), the mirror is named.
+        if table is None:
+            row = "mirror: a stored row"
+        else:
+            own = "its row" if table == "entries" else f"its {table} row"
+            row = f"{noun} {key}: {own} in the mirror"
+        super().__init__(
+            " ".join(f"{row} was altered or damaged ({problem}); nothing can rely on it".split())
+        )
+        self.table, self.key = table, key
 
 
 class InvalidSignature(InputError):

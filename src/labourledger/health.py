@@ -19,13 +19,24 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
-from sqlalchemy import Connection, Table, Text, func, select, type_coerce
+from sqlalchemy import (
+    JSON,
+    Connection,
+    RowMapping,
+    Select,
+    Table,
+    Text,
+    func,
+    select,
+    type_coerce,
+)
 
 from labourledger.envelope import Domain, SignedEntry
 from labourledger.errors import LabourLedgerError, NextStep
 from labourledger.exchange import shape_problems
 from labourledger.merkle import verify_inclusion
 from labourledger.mirror import schema
+from labourledger.mirror.checked import row_problem
 from labourledger.mirror.projections import rows_for
 from labourledger.mirror.runs import member_rows
 from labourledger.mirror.store import ENTRY_FIELDS
@@ -203,22 +214,26 @@ def _work(ledger: Ledger, report: _Report, latest: int) -> None:
 def _entry_rows(conn: Connection, ids: Sequence[str] | None) -> list[dict[str, Any]]:
     """Stored entries as rows, in recording order: all, or those of `ids`."""
     e = schema.entries
-    # JSON read as text and parsed here: text that does not parse is one entry's fault (its
-    # body left a string, which no entry validates with), not the end of the check.
-    columns = [
-        type_coerce(e.c[f], Text).label(f) if f in _JSON_FIELDS else e.c[f]
-        for f in (*ENTRY_FIELDS, "chain_id", "contract")
-    ]
-    query = select(*columns).order_by(e.c.seq)
+    query = _stored(e, (*ENTRY_FIELDS, "chain_id", "contract")).order_by(e.c.seq)
     if ids is not None:
         query = query.where(e.c.entry_id.in_(ids))
-    return [
-        {k: _json(v) if k in _JSON_FIELDS else v for k, v in r.items()}
-        for r in conn.execute(query).mappings()
-    ]
+    return _parsed(e, conn.execute(query).mappings())
 
 
-_JSON_FIELDS = ("body", "refs")
+def _stored(table: Table, names: Iterable[str] | None = None) -> Select[Any]:
+    """A select of `table`'s columns (those `names`, or all), JSON ones as the text stored:
+    parsed by `_parsed`, so text that does not parse is one row's fault (a body left a
+    string, which no entry validates with), not the end of the check."""
+    columns = list(table.columns) if names is None else [table.c[n] for n in names]
+    return select(
+        *(type_coerce(c, Text).label(c.name) if isinstance(c.type, JSON) else c for c in columns)
+    )
+
+
+def _parsed(table: Table, rows: Iterable[RowMapping]) -> list[dict[str, Any]]:
+    """Rows of `table` read with `_stored`, their JSON text parsed where it parses."""
+    json_columns = {c.name for c in table.columns if isinstance(c.type, JSON)}
+    return [{k: _json(v) if k in json_columns else v for k, v in r.items()} for r in rows]
 
 
 def _json(text: Any) -> Any:
@@ -260,7 +275,7 @@ def _proofs(
     """Each proof against its stored root; each sent anchor holding a proof per leaf."""
     p, a, r = schema.proofs, schema.anchors, schema.leaf_runs
     faults = []
-    rows = mirror.proof_rows(conn, ids)
+    rows = mirror.proof_rows(conn, ids, checked=False)  # judged here, each row a fault
     for row in rows:
         try:
             valid = verify_inclusion(
@@ -321,7 +336,9 @@ def _projections(
         return tuple(_comparable(row.get(c)) for c in columns[table])
 
     for row in rows:
-        refs = [{"entry_id": row["entry_id"], "ref": r} for r in dict.fromkeys(row["refs"])]
+        # Refs that are not a list are already an "entries" fault: no row derives from them.
+        listed = row["refs"] if isinstance(row["refs"], list) else []
+        refs = [{"entry_id": row["entry_id"], "ref": r} for r in dict.fromkeys(listed)]
         derived = [(schema.entry_refs, r) for r in refs]
         # A body too broken to project is already an "entries" fault.
         with contextlib.suppress(KeyError, TypeError, AttributeError):
@@ -330,10 +347,10 @@ def _projections(
             expected.setdefault(table.name, Counter())[key(table.name, values)] += 1
     faults = []
     for table, owner in tables:
-        query = select(table)
+        query = _stored(table)
         if ids is not None:
             query = query.where(table.c[owner].in_(ids))
-        stored = Counter(key(table.name, dict(r)) for r in conn.execute(query).mappings())
+        stored = Counter(key(table.name, r) for r in _parsed(table, conn.execute(query).mappings()))
         want = expected.get(table.name, Counter())
         position = columns[table.name].index(owner)
         for extra in sorted(stored - want, key=repr):
@@ -369,21 +386,30 @@ def _anchor_rows(conn: Connection) -> list[dict[str, Any]]:
 def _anchors(
     ledger: Ledger, report: _Report, anchors: Iterable[Mapping[str, Any]], latest: int
 ) -> None:
-    """Each anchor the mirror holds as sent: on chain with its size, in its block, and that
-    block still the chain's (one contract call and one block per anchor)."""
+    """Each anchor the mirror holds as sent: a row of the types its columns hold, on chain
+    with its size, in its block at its time, and that block still the chain's (one contract
+    call and one block per anchor)."""
     chain = ledger.chain
     faults = []
     count = 0
     for anchor in anchors:
         count += 1
         root, number = anchor["root"], anchor["block_number"]
+        if (problem := row_problem("anchors", anchor)) is not None:
+            faults.append(f"{root}: {problem}")
+            continue
         record = chain.anchor_of(_bytes(root))
         if record is None:
             faults.append(f"{root}: not anchored on chain")
-        elif (record.size, record.block_number) != (anchor["size"], number):
+        elif (record.size, record.block_number, record.timestamp) != (
+            anchor["size"],
+            number,
+            anchor["timestamp"],
+        ):
             faults.append(
-                f"{root}: chain has {record.size} leaves in block {record.block_number}, "
-                f"the mirror {anchor['size']} in block {number}"
+                f"{root}: chain has {record.size} leaves in block {record.block_number} at "
+                f"{record.timestamp}, the mirror {anchor['size']} in block {number} at "
+                f"{anchor['timestamp']}"
             )
         elif number > latest or "0x" + chain.block_hash(number).hex() != anchor["block_hash"]:
             faults.append(f"{root}: block {number} is no longer the one it was anchored in")

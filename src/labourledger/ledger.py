@@ -28,6 +28,7 @@ from labourledger import (
 )
 from labourledger.anchoring import AnchorResult
 from labourledger.chain import LedgerChain
+from labourledger.damage import as_model
 from labourledger.envelope import Domain, SignedEntry, to_hex
 from labourledger.errors import InputError, NextStep, invalid_input
 from labourledger.importing import EntriesRefused, FacilityImport, ImportResult, RowsInvalid
@@ -238,14 +239,7 @@ class Ledger:
         except ValidationError:
             # Only a row changed outside labourledger fails here: name the first.
             for entry_id, row in rows.items():
-                try:
-                    SignedEntry.model_validate(row)
-                except ValidationError as exc:
-                    problem = invalid_input(exc, "row")
-                    raise InputError(
-                        f"entry {entry_id}: its row in the mirror was altered or damaged "
-                        f"({problem}); nothing can rely on it"
-                    ) from None
+                as_model(SignedEntry, row, table="entries", key=entry_id)
             raise
 
     # -- integrity ---------------------------------------------------------

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from labourledger import kinds
+from labourledger.damage import as_model
 from labourledger.envelope import to_hex
 from labourledger.errors import InputError, NextStep
 from labourledger.identifiers import facility_id_from_os_id
@@ -287,7 +288,12 @@ def facilities(
     rows = ledger.mirror.facilities(country=country, tier=tier, facility_type=facility_type)
     revoked = ledger.revoked(r["entry_id"] for r in rows)
     return [
-        FacilitySummary.model_validate(r | {"revoked_by": revoked.get(r["entry_id"], [])})
+        as_model(
+            FacilitySummary,
+            r | {"revoked_by": revoked.get(r["entry_id"], [])},
+            table="facilities",
+            key=r["entry_id"],
+        )
         for r in rows
     ]
 
@@ -305,9 +311,12 @@ def facility(ledger: Ledger, ref: str) -> FacilityView:
         )
     return FacilityView(
         facility_id=fid,
-        facility=FacilityRegistration.model_validate(row),
+        facility=as_model(FacilityRegistration, row, table="facilities", key=row["entry_id"]),
         entries=ledger.describe_many([e["entry_id"] for e in ledger.mirror.entries_about(fid)]),
-        links=[SupplyLinkView.model_validate(link) for link in ledger.mirror.links_of(fid)],
+        links=[
+            as_model(SupplyLinkView, link, table="supply_links", key=link["entry_id"])
+            for link in ledger.mirror.links_of(fid)
+        ],
         audits=ledger.audits_of([fid]).get(fid, []),
         attestations=ledger.attestations(fid),
     )

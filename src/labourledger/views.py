@@ -15,6 +15,7 @@ from labourledger.audits import (
     attestation_views,
     audit_views,
 )
+from labourledger.damage import as_model, damaged
 from labourledger.envelope import SignedEntry, to_hex
 from labourledger.errors import InputError, NextStep
 from labourledger.mirror.store import proof_status
@@ -77,9 +78,19 @@ def _anchored(found: Mapping[str, Any] | None) -> tuple[Proof, Anchor] | None:
     anchor was sent; None while pending."""
     if found is None or proof_status(found) == "pending":
         return None
-    proof = Proof(leaf_index=found["leaf_index"], tree_size=found["tree_size"], path=found["path"])
+    row = found["anchor"]
+    # The mirror checked the anchor row's columns, and the leaf index's type; a proof
+    # refused here holds values of the right types that no proof could.
+    proof = as_model(
+        Proof,
+        {k: found[k] for k in ("leaf_index", "tree_size", "path")},
+        table="anchors",
+        key=row["root"],
+    )
     # The mirror's anchor row holds more than where the root was anchored.
-    anchor = Anchor.model_validate({k: found["anchor"][k] for k in Anchor.model_fields})
+    anchor = as_model(
+        Anchor, {k: row[k] for k in Anchor.model_fields}, table="anchors", key=row["root"]
+    )
     return proof, anchor
 
 
@@ -149,6 +160,11 @@ def audits(
     ids = ledger.mirror.audits(facility=facility_id, since=since, until=until)
     of = {r["facility"] for r in ledger.mirror.lookup("audits", "entry_id", ids).values()}
     by_id = {v.entry_id: v for views in audits_of(ledger, of).values() for v in views}
+    # An audit row is its entry's body copied: its facility's audits are the entries of
+    # kind audit about it, unless one of the two rows was changed since.
+    if lost := next((i for i in ids if i not in by_id), None):
+        problem = "audits.facility: its entry is not an audit about that facility"
+        raise damaged("audits", lost, problem)
     views = [by_id[i] for i in ids]
     if status is None and severity is None and indicator is None:
         return views

@@ -37,6 +37,7 @@ _STEPS = {
     NextStep.USE_CHAIN: "pass --chain with an RPC URL of that chain",
     NextStep.SIGN_WITH_KEY: "sign them with a key held here (--key NAME)",
     NextStep.OVERWRITE: "choose another path, or pass --force to overwrite it",
+    NextStep.DOCTOR: "run `labourledger doctor` to list every row that was altered",
 }
 
 

@@ -20,9 +20,12 @@ from sqlalchemy import (
     update,
 )
 
+from labourledger.damage import damaged
 from labourledger.envelope import to_hex
+from labourledger.errors import DamagedRow
 from labourledger.merkle import MerkleLevels
 from labourledger.mirror import schema
+from labourledger.mirror.checked import check_rows
 from labourledger.mirror.connection import Connected, as_dicts
 from labourledger.mirror.runs import member_rows, placed, runs_of
 
@@ -138,10 +141,14 @@ class AnchorRecords(Connected):
             self.mark_anchor(conn, root, status, **fields)
 
     def get_anchor(self, root: str) -> dict[str, Any] | None:
-        """One anchor row, or None."""
+        """One anchor row, or None; DamagedRow if it holds what no anchor could."""
         with self._connect() as conn:
             row = conn.execute(select(schema.anchors).where(schema.anchors.c.root == root)).first()
-        return None if row is None else dict(row._mapping)
+        if row is None:
+            return None
+        found = dict(row._mapping)
+        check_rows("anchors", [found], key="root")
+        return found
 
     def unfinished_anchors(self) -> list[dict[str, Any]]:
         """Anchors stored but not yet seen mined: their transaction may or may not be sent."""
@@ -150,12 +157,14 @@ class AnchorRecords(Connected):
             return as_dicts(rows)
 
     def anchors_since(self, block: int) -> list[dict[str, Any]]:
-        """Anchors mined in `block` or later."""
+        """Anchors mined in `block` or later; DamagedRow for one that holds what no anchor
+        could."""
         with self._connect() as conn:
-            rows = conn.execute(
-                select(schema.anchors).where(schema.anchors.c.block_number >= block)
+            rows = as_dicts(
+                conn.execute(select(schema.anchors).where(schema.anchors.c.block_number >= block))
             )
-            return as_dicts(rows)
+        check_rows("anchors", rows, key="root")
+        return rows
 
     def finalise_anchors(self, conn: Connection, max_block: int) -> int:
         """Mark submitted anchors mined at or below `max_block` final; returns how many."""
@@ -222,11 +231,13 @@ class AnchorRecords(Connected):
         *,
         as_bytes: bool = False,
         trees: Trees | None = None,
+        checked: bool = True,
     ) -> list[dict[str, Any]]:
         """entry_id, leaf_index and path (derived where not stored; see `fill_paths` for
         `as_bytes`), and the anchor's columns, of each of `entry_ids` in a batch (see
         `placed`), or of every run's entry and every stored proof when None (both, for an
-        entry that has both)."""
+        entry that has both). Rows a proof cannot be read from are refused (see
+        `fill_paths`), unless `checked` is False (for `doctor`, which judges them itself)."""
         a, e = schema.anchors, schema.entries
 
         def with_anchor(rows: Select[Any]) -> Select[Any]:
@@ -249,7 +260,7 @@ class AnchorRecords(Connected):
                 lambda among: with_anchor(placed(select(e.c.entry_id, e.c.seq).where(among))),
                 reuse="proof_rows",
             )
-        self.fill_paths(conn, rows, as_bytes=as_bytes, trees=trees)
+        self.fill_paths(conn, rows, as_bytes=as_bytes, trees=trees, checked=checked)
         return rows
 
     def fill_paths(
@@ -259,6 +270,7 @@ class AnchorRecords(Connected):
         *,
         as_bytes: bool = False,
         trees: Trees | None = None,
+        checked: bool = True,
     ) -> None:
         """Set the `path` of each proof row (entry_id, root, size, leaf_index, path) stored
         without one: derived from its tree, rebuilt from the root's runs. Leaves that do not
@@ -273,12 +285,24 @@ class AnchorRecords(Connected):
 
         `trees` holds the trees used, by root, across calls: a reader of many chunks of
         proofs under more roots than the mirror keeps (`TREES_KEPT`) would rebuild each
-        root's tree once a chunk."""
+        root's tree once a chunk.
+
+        With `checked`, a row altered outside labourledger is refused as a DamagedRow: its
+        anchor's columns checked once per root, its leaf index by type (verify reads a
+        proof per entry, and a wrong index only fails the inclusion check)."""
         trees = {} if trees is None else trees
+        anchors: set[str] = set()
         for row in rows:
+            if checked:
+                if row["root"] not in anchors:
+                    check_rows("anchors", [row], key="root")
+                    anchors.add(row["root"])
+                index = row["leaf_index"]
+                if type(index) is not int or index < 0:
+                    raise _bad_index(row)
             if row["path"] is not None:
                 if as_bytes:
-                    row["path"] = [bytes.fromhex(h[2:]) for h in row["path"]]
+                    row["path"] = _path_bytes(row)
                 continue
             root, index = row["root"], row["leaf_index"]
             if root not in trees:
@@ -298,12 +322,17 @@ class AnchorRecords(Connected):
 
     def _rebuild(self, conn: Connection, root: str, size: int) -> MerkleLevels | None:
         """The tree of `root` from its runs, or None if they are not its leaves."""
+        r = schema.leaf_runs
         leaves = conn.execute(
-            member_rows(schema.entries.c.entry_id)
-            .where(schema.leaf_runs.c.root == root)
+            member_rows(schema.entries.c.entry_id, r.c.first_leaf)
+            .where(r.c.root == root)
             .order_by("leaf_index")
         ).all()
-        if len(leaves) != size or any(row.leaf_index != i for i, row in enumerate(leaves)):
+        # SQLite's arithmetic reads a run's first leaf of 'abc' as 0: a run altered so is
+        # none of the root's, whatever index it happens to give.
+        if len(leaves) != size or any(
+            row.leaf_index != i or type(row.first_leaf) is not int for i, row in enumerate(leaves)
+        ):
             return None
         tree = MerkleLevels([bytes.fromhex(row.entry_id[2:]) for row in leaves])
         if to_hex(tree.root) != root:
@@ -314,6 +343,25 @@ class AnchorRecords(Connected):
     def entry_status(self, entry_id: str) -> str:
         """pending, submitted or final."""
         return proof_status(self.proof_for(entry_id))
+
+
+def _bad_index(row: Mapping[str, Any]) -> DamagedRow:
+    """The error for a proof row whose leaf index is no index."""
+    index = row["leaf_index"]
+    if row["path"] is not None:  # a proof carried in, stored with its index
+        problem = f"proofs.leaf_index: {index!r} is not a leaf index"
+        return damaged("proofs", row["entry_id"], problem)
+    problem = f"leaf_runs.first_leaf: puts the entry at leaf {index!r}"
+    return damaged("leaf_runs", row["entry_id"], problem)
+
+
+def _path_bytes(row: Mapping[str, Any]) -> list[bytes]:
+    """A stored path's hashes as bytes; DamagedRow if it is not a list of 0x hashes."""
+    try:
+        return [bytes.fromhex(h[2:]) for h in row["path"]]
+    except (TypeError, ValueError):  # not a list, not text, not hex: only these
+        problem = f"proofs.path: expected a list of 0x hashes, got {row['path']!r:.80}"
+        raise damaged("proofs", row["entry_id"], problem) from None
 
 
 class _KeptTrees:

@@ -37,7 +37,7 @@ from sqlalchemy.exc import ArgumentError, DatabaseError, OperationalError
 from sqlalchemy.pool import QueuePool, StaticPool
 
 from labourledger._resources import shipped_dir
-from labourledger.errors import DatabaseUnavailable, InputError, MirrorBehind
+from labourledger.errors import DamagedRow, DatabaseUnavailable, InputError, MirrorBehind
 
 if TYPE_CHECKING:
     from alembic.config import Config as AlembicConfig
@@ -92,11 +92,9 @@ def as_dicts(result: Result[Any]) -> list[dict[str, Any]]:
     try:
         rows = result.all()
     except json.JSONDecodeError as exc:
-        # labourledger writes only JSON there: the row was changed outside it.
-        raise InputError(
-            f"mirror: a stored row holds text that is not JSON ({exc}); it was altered or "
-            "damaged, and nothing can rely on it"
-        ) from None
+        # labourledger writes only JSON there: the row was changed outside it (which one,
+        # the driver does not say; doctor finds it).
+        raise DamagedRow(f"it holds text that is not JSON: {exc}") from None
     return [dict(zip(keys, row, strict=True)) for row in rows]
 
 

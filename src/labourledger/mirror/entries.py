@@ -7,6 +7,8 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Row, Select, and_, func, or_, select
 
+from labourledger.damage import damaged
+from labourledger.errors import DamagedRow
 from labourledger.mirror import schema
 from labourledger.mirror.anchors import ON_CHAIN
 from labourledger.mirror.connection import Connected, as_dicts, write_cache
@@ -17,6 +19,29 @@ __all__ = ["ENTRY_FIELDS", "EntryRecords", "Pending"]
 
 #: A pending entry: its seq, entry_id, kind and subject (as attributes, or by position).
 Pending = Row[int, str, str, str]
+
+
+#: The types of a number the mirror may hold, or its absence.
+_NUMBER = (int, type(None))
+
+
+def _damaged_entry(row: Mapping[str, Any]) -> DamagedRow:
+    if type(row["issued_at"]) is not int:
+        problem = f"entries.issued_at: expected an integer, got {row['issued_at']!r:.40}"
+    else:
+        problem = f"entries.body: expected a JSON object, got {row['body']!r:.40}"
+    return damaged("entries", row["entry_id"], problem)
+
+
+def _damaged_anchor(row: Mapping[str, Any]) -> DamagedRow:
+    """The error for a timeline row whose anchor (its block or time) is no number."""
+    column, value = next(
+        (c, row[k])
+        for c, k in (("block_number", "block_number"), ("timestamp", "anchor_timestamp"))
+        if type(row[k]) not in _NUMBER
+    )
+    problem = f"anchors.{column}: expected an integer, got {value!r:.40}"
+    return damaged("anchors", row["entry_id"], problem, noun="entry")
 
 
 class EntryRecords(Connected):
@@ -159,9 +184,17 @@ class EntryRecords(Connected):
             e.c.subject, (s.lower() for s in subjects), query, reuse=("timelines", kind)
         )
         for row in rows:
+            # A row per entry (verify reads tens of thousands): checked by type alone, and
+            # only what is sorted, compared or read as a body here and by the views.
+            if type(row["issued_at"]) is not int or type(row["body"]) is not dict:
+                raise _damaged_entry(row)
             if row["anchor_status"] is None:
                 row["block_number"] = row["anchor_timestamp"] = row["tx_hash"] = None
                 row["leaf_index"] = None
+            elif not (
+                type(row["block_number"]) in _NUMBER and type(row["anchor_timestamp"]) in _NUMBER
+            ):
+                raise _damaged_anchor(row)
         on_chain = sorted(
             (r for r in rows if r["anchor_status"]),
             key=lambda r: (r["block_number"], r["leaf_index"]),

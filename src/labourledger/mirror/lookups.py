@@ -1,4 +1,8 @@
-"""Queries of the typed projections: facilities, links, audits, revocations, lookups by value."""
+"""Queries of the typed projections: facilities, links, audits, revocations, lookups by value.
+
+Each read that hands rows on checks them (`labourledger.mirror.checked`): a row altered
+outside labourledger is refused as a DamagedRow naming it, not met later as a TypeError.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from typing import Any
 from sqlalchemy import func, or_, select
 
 from labourledger.mirror import schema
+from labourledger.mirror.checked import check_rows
 from labourledger.mirror.connection import Connected, as_dicts
 
 __all__ = ["ProjectionQueries"]
@@ -43,7 +48,9 @@ class ProjectionQueries(Connected):
         if facility_type:
             query = query.where(f.c.facility_type == facility_type)
         with self._connect() as conn:
-            return as_dicts(conn.execute(query))
+            rows = as_dicts(conn.execute(query))
+        check_rows("facilities", rows)
+        return rows
 
     def facility(self, facility_id: str) -> dict[str, Any] | None:
         """The first registration of a facility, or None."""
@@ -55,24 +62,33 @@ class ProjectionQueries(Connected):
                 .where(f.c.facility_id == facility_id.lower())
                 .order_by(schema.entries.c.seq)
             ).first()
-        return None if row is None else dict(row._mapping)
+        if row is None:
+            return None
+        found = dict(row._mapping)
+        check_rows("facilities", [found])
+        return found
 
     def links_of(self, facility_id: str) -> list[dict[str, Any]]:
         """Supply links where the facility is supplier or buyer."""
         s = schema.supply_links
         with self._connect() as conn:
-            rows = conn.execute(
-                select(s).where(or_(s.c.supplier == facility_id, s.c.buyer == facility_id))
+            rows = as_dicts(
+                conn.execute(
+                    select(s).where(or_(s.c.supplier == facility_id, s.c.buyer == facility_id))
+                )
             )
-            return as_dicts(rows)
+        check_rows("supply_links", rows)
+        return rows
 
     def supplies(self, facility_ids: Iterable[str]) -> dict[str, list[dict[str, Any]]]:
         """Supply links by supplier, for each of `facility_ids` that supplies anyone."""
         s = schema.supply_links
         found: dict[str, list[dict[str, Any]]] = {}
-        for row in self._chunked(
+        rows = self._chunked(
             s.c.supplier, (f.lower() for f in facility_ids), lambda among: select(s).where(among)
-        ):
+        )
+        check_rows("supply_links", rows)
+        for row in rows:
             found.setdefault(row["supplier"], []).append(row)
         return found
 
@@ -119,6 +135,7 @@ class ProjectionQueries(Connected):
             ),
             reuse=("lookup", table, column),
         )
+        check_rows(table, rows)
         found: dict[str, dict[str, Any]] = {}
         for row in sorted(rows, key=lambda r: r.pop("seq")):
             found.setdefault(row[column], row)
@@ -128,6 +145,10 @@ class ProjectionQueries(Connected):
         """The distinct `key` of every row of a projection table with `value` in any of
         `columns`: all the entries sharing a value, of which `lookup` keeps the first."""
         t = schema.metadata.tables[table]
-        query = select(t.c[key]).distinct().where(or_(*(t.c[c] == value for c in columns)))
+        # With each row's entry, which names a row found damaged.
+        picked = dict.fromkeys((t.c.entry_id, t.c[key]))
+        query = select(*picked).where(or_(*(t.c[c] == value for c in columns)))
         with self._connect() as conn:
-            return {str(found) for found in conn.execute(query).scalars()}
+            rows = as_dicts(conn.execute(query))
+        check_rows(table, rows)
+        return {row[key] for row in rows}
