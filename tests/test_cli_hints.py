@@ -140,7 +140,8 @@ def test_a_key_without_the_role_is_warned_when_it_signs_and_told_who_grants_it(c
     assert f"`labourledger roles grant BRAND {address} --key admin`" in err
     # A certificate, signed for a brand to import, is warned about the same way.
     facility = cli.json("supplier", "list")[0]["facility_id"]
-    code, _, err = cli.run("attest", facility, *CERTIFICATE, "--key", "nobody")
+    certificate = str(cli.workspace.parent / "certificate.json")
+    code, _, err = cli.run("attest", facility, *CERTIFICATE, "-o", certificate, "--key", "nobody")
     assert code == 0 and f"issuer {address} holds no AUDITOR role" in err, err
     cli.ok("roles", "grant", "BRAND", "nobody", "--key", "admin")
     code, _, err = cli.run(*FACILITY, "--tier", "3", "--key", "nobody")
