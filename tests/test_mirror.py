@@ -225,6 +225,25 @@ def test_a_damaged_mirror_file_or_another_database_is_one_line_not_a_traceback(
         Mirror("mysql://root@127.0.0.1/test").check()
 
 
+def test_upgrade_does_not_say_done_over_a_damaged_page(tmp_path: Path) -> None:
+    path = tmp_path / "mirror.sqlite"
+    made = Mirror(f"sqlite:///{path}")
+    made.upgrade()
+    with made.engine.connect() as conn:
+        page_size = conn.exec_driver_sql("PRAGMA page_size").scalar()
+        root = conn.exec_driver_sql(
+            "SELECT rootpage FROM sqlite_master WHERE name = 'facilities'"
+        ).scalar()
+    made.engine.dispose()
+    assert made.upgrade() == made.head_revision()  # an intact file upgrades, and says so
+    made.engine.dispose()
+    with path.open("r+b") as file:  # one table's root page overwritten; the header intact
+        file.seek(page_size * (root - 1))
+        file.write(b"\x07" * 64)
+    with pytest.raises(DatabaseUnavailable, match=r"is damaged \(.*Page \d+.*restore it"):
+        Mirror(f"sqlite:///{path}").upgrade()
+
+
 def _prepared(mirror: Mirror, entries: list[dict[str, Any]]) -> tuple[MerkleTree, list[str]]:
     """`entries` stored, then the pending ones prepared as one batch, as anchoring does: the
     tree and its leaves' ids, in the order they were read back as pending."""

@@ -220,6 +220,15 @@ class Connected:
 
         with self.transaction(schema_check=False) as conn:
             command.upgrade(self._alembic(conn), "head")
+            if conn.dialect.name == "sqlite":
+                # A damaged page is met only by a query that reads it: say so now, not
+                # "upgraded" over a file some later command cannot read.
+                found = conn.exec_driver_sql("PRAGMA quick_check(1)").scalar()
+                if found != "ok":
+                    raise DatabaseUnavailable(
+                        f"mirror {self.display_url} is damaged ({' '.join(str(found).split())}); "
+                        "restore it from a backup"
+                    )
         return self.current_revision()
 
     def current_revision(self) -> str | None:
