@@ -255,13 +255,12 @@ def verify_batch(
     # The audits a default report lists: those the verdict weighs, and those not counted,
     # so a reader sees why.
     weighed: dict[str, set[str]] = {}
-    supplies = source.supplies(evidence.facilities)
     for facility_id, facility in evidence.facilities.items():
         produced_on = evidence.dates[facility_id]
         # Not the facility type: Open Supply Hub's "Textile or Material Production" names
         # any material maker, and would put a battery cell maker's goods on the textile list.
         texts = list(facility.get("processing_types", []))
-        texts += [link["material"] for link in supplies.get(facility_id, [])]
+        texts += evidence.materials.get(facility_id, [])
         fe = FacilityEvidence(
             facility_id=facility_id,
             name=facility["name"],

@@ -49,6 +49,9 @@ class BatchEvidence:
     #: Every registration of each facility, in anchor order: they name its operators.
     registrations: dict[str, list[str]] = field(default_factory=dict)
     grievances: dict[str, list[GrievanceView]] = field(default_factory=dict)
+    #: What each facility supplies, from the signed bodies of its supply links as supplier
+    #: (counted in, so a bundle carries them and both sources judge the same texts).
+    materials: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def entry_ids(self) -> list[str]:
@@ -142,6 +145,8 @@ class _Facility:
     audits: list[AuditView]
     attestations: list[AttestationView]
     grievances: list[GrievanceView]
+    #: Its supply links as supplier: entry id and material, from their signed bodies.
+    supplies: list[tuple[str, str]]
 
     def count_in(self, evidence: BatchEvidence) -> None:
         """Count in the facility's registrations, audits, attestations and grievances."""
@@ -160,6 +165,8 @@ class _Facility:
         evidence.grievances[facility_id] = self.grievances
         for grievance in self.grievances:
             evidence.add(*(step.entry_id for step in grievance.history))
+        evidence.materials[facility_id] = [material for _, material in self.supplies]
+        evidence.add(*(entry_id for entry_id, _ in self.supplies))
 
 
 @dataclass
@@ -202,6 +209,15 @@ def _gather(
     attestations = attestation_views(source.timelines, revoked, registered, today)
     timelines = source.timelines(registered, "facility")
     grievances = grievance_views(source.timelines, revoked, registered)
+    links = source.supplies(registered)
+    # The mirror's rows only find the links: what they say comes from their signed bodies.
+    said = source.entries([row["entry_id"] for rows in links.values() for row in rows])
+    supplies = {
+        facility_id: [
+            (row["entry_id"], str(said[row["entry_id"]].body["material"])) for row in rows
+        ]
+        for facility_id, rows in links.items()
+    }
     return _Gathered(
         [
             _Facility(
@@ -212,6 +228,7 @@ def _gather(
                 audits.get(facility_id, []),
                 attestations.get(facility_id, []),
                 grievances.get(facility_id, []),
+                supplies.get(facility_id, []),
             )
             for facility_id in registered
         ],
