@@ -34,6 +34,14 @@ def _exported(tmp_path: Path, **changes: Any) -> tuple[KeyStore, Path]:
     return store, path
 
 
+def _import_refused(tmp_path: Path, path: Path) -> str:
+    """Why importing the keystore file at `path` into another store was refused; the
+    message names the file."""
+    with pytest.raises(InputError, match=r"brand-keystore\.json: ") as caught:
+        KeyStore(tmp_path / "other").import_keystore("x", path, PASSPHRASE)
+    return str(caught.value)
+
+
 def test_import_refuses_an_address_field_that_is_not_the_keys(tmp_path: Path) -> None:
     _, path = _exported(tmp_path, address=ZERO)
     other = KeyStore(tmp_path / "other")
@@ -68,9 +76,8 @@ def test_undecryptable_keystores_are_one_line_errors_naming_the_file(
     tmp_path: Path, changes: dict[str, Any], message: str
 ) -> None:
     _, path = _exported(tmp_path, **changes)
-    with pytest.raises(InputError, match=r"brand-keystore\.json: ") as caught:
-        KeyStore(tmp_path / "other").import_keystore("x", path, PASSPHRASE)
-    assert message in str(caught.value) and "\n" not in str(caught.value)
+    refused = _import_refused(tmp_path, path)
+    assert message in refused and "\n" not in refused
 
 
 @pytest.mark.parametrize(
@@ -98,9 +105,7 @@ def test_costly_key_derivation_is_refused_before_decrypting(
     tmp_path: Path, changes: dict[str, Any], field: str
 ) -> None:
     store, path = _exported(tmp_path, **changes)
-    with pytest.raises(InputError, match=r"brand-keystore\.json: ") as caught:
-        KeyStore(tmp_path / "other").import_keystore("x", path, PASSPHRASE)
-    assert field in str(caught.value)
+    assert field in _import_refused(tmp_path, path)
     stored = tmp_path / "here" / "brand.json"
     stored.write_text(path.read_text())
     with pytest.raises(InputError, match=r"key 'brand': ") as caught:
