@@ -149,7 +149,8 @@ class _Facility:
     supplies: list[tuple[str, str]]
 
     def count_in(self, evidence: BatchEvidence) -> None:
-        """Count in the facility's registrations, audits, attestations and grievances."""
+        """Count in the facility's registrations, audits, attestations, grievances and the
+        supply links it supplies through."""
         facility_id = self.facility_id
         evidence.facilities[facility_id] = {"facility_id": facility_id, **self.body}
         evidence.add(self.entry_id)
