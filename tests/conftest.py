@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from clihelp import FAST_ENV
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 
@@ -38,6 +39,13 @@ ACCOUNT_FUNDS_WEI = 10 * 10**18
 def _fast_keys(monkeypatch: pytest.MonkeyPatch) -> None:
     """Throwaway test keys encrypted at a low scrypt cost (subprocesses: clihelp.FAST_KEYS)."""
     monkeypatch.setattr(keys, "SCRYPT_N", 2**10)
+
+
+@pytest.fixture
+def passphrase_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The passphrase in the environment, where a script's CLI run reads it."""
+    for name, value in FAST_ENV.items():
+        monkeypatch.setenv(name, value)
 
 
 # Chains

@@ -8,10 +8,10 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from clihelp import FAST_ENV, PASSPHRASE, brand_workspace
+from clihelp import PASSPHRASE, brand_workspace
 from web3.types import RPCEndpoint
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("passphrase_env")]
 
 CRASHING_ANCHOR = textwrap.dedent(
     """
@@ -33,12 +33,6 @@ CRASHING_ANCHOR = textwrap.dedent(
     ledger.anchor(ledger.workspace.keys.unlock("brand", os.environ["LABOURLEDGER_PASSPHRASE"]))
     """
 )
-
-
-@pytest.fixture(autouse=True)
-def _fast_keys(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name, value in FAST_ENV.items():
-        monkeypatch.setenv(name, value)
 
 
 @pytest.mark.parametrize("crash", ["before", "after"])

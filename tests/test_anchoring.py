@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from clihelp import FAST_ENV, PASSPHRASE, brand_workspace
+from clihelp import PASSPHRASE, brand_workspace
 from conftest import running_anvil
 
 from labourledger.anchoring import AnchorResult
@@ -18,13 +18,7 @@ from labourledger.errors import ChainUnavailable, UnreachableError
 from labourledger.ledger import Ledger
 from labourledger.merkle import MerkleTree
 
-pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(autouse=True)
-def _fast_keys(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name, value in FAST_ENV.items():
-        monkeypatch.setenv(name, value)
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("passphrase_env")]
 
 
 def _written(ledger: Ledger) -> tuple[int, int, int]:

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from clihelp import FAST_ENV, PASSPHRASE, brand_workspace
+from clihelp import PASSPHRASE, brand_workspace
 from eth_account import Account
 from web3.types import RPCEndpoint
 
@@ -18,16 +18,10 @@ from labourledger.ledger import Ledger
 from labourledger.status import workspace_status
 from labourledger.verify.results import Outcome
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("passphrase_env")]
 
 #: Anchors sent for the counting test: far more than the requests a sync may make.
 ANCHORS = 40
-
-
-@pytest.fixture(autouse=True)
-def _fast_keys(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name, value in FAST_ENV.items():
-        monkeypatch.setenv(name, value)
 
 
 def count_requests(ledger: Ledger) -> Counter[str]:
