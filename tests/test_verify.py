@@ -17,7 +17,7 @@ from eth_account import Account
 from fresh import assert_prints_ok
 
 from labourledger.bundle import read_bundle
-from labourledger.bundling import verify_bundle
+from labourledger.bundling import export_bundle, verify_bundle
 from labourledger.demo import DemoResult, run_demo
 from labourledger.errors import InputError
 from labourledger.ledger import Ledger
@@ -270,6 +270,37 @@ def test_revoked_evidence_is_not_counted(demo: DemoResult, monkeypatch: pytest.M
     assert ("audit_valid", "attention") in _failing(report)
     assert ("high_risk_notice", "fail") in _failing(report)
     assert_same_in_chunks(ledger, demo.batch, monkeypatch)
+
+
+def test_a_withdrawn_lineage_needs_attention_from_the_mirror_and_its_bundle(
+    demo: DemoResult,
+) -> None:
+    ledger = Ledger.open(demo.workspace)
+    admin = ledger.workspace.keys.unlock("admin", PASSPHRASE)
+    before = ledger.verify(demo.batch)
+    assert before["verdict"] == "PASS"
+    made = next(e["via"] for e in before["graph"]["edges"]
+                if e["kind"] == "transformation" and e["from"] == demo.batch)  # fmt: skip
+    ledger.record("revocation", {"target": made, "reason": "wrong lot"}, admin)
+    ledger.anchor(admin)
+
+    report = ledger.verify(demo.batch)
+    # The lot's own inputs are gone from the trace, which goes on over the supply links;
+    # the verdict says so rather than passing as if nothing had been taken back.
+    assert made not in {e["via"] for e in report["graph"]["edges"]}
+    assert "supply_link" in {e["kind"] for e in report["graph"]["edges"]}
+    assert report["verdict"] == "ATTENTION"
+    [withdrawn] = [c for c in report["checks"] if c["check"] == "not_revoked"]
+    assert (withdrawn["entry_id"], withdrawn["outcome"]) == (made, "attention")
+    assert "traced over the facility's supply links instead" in withdrawn["reason"]
+
+    # A bundle carries the withdrawn transformation and its revocation: judged alike.
+    bundle = export_bundle(ledger, demo.batch)
+    carried = {"0x" + e.entry_id.hex(): e.kind for e in bundle.entries}
+    assert carried[made] == "transformation" and "revocation" in carried.values()
+    from_bundle = verify_bundle(bundle, ledger.chain)
+    assert from_bundle["verdict"] == "ATTENTION"
+    assert [c for c in from_bundle["checks"] if c["check"] == "not_revoked"] == [withdrawn]
 
 
 def test_an_entry_dated_after_its_anchor_fails(demo: DemoResult) -> None:

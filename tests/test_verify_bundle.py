@@ -93,6 +93,8 @@ def test_only_a_revocation_that_verifies_cuts_a_bundles_trace(
     assert transformation in {e["via"] for e in before.graph["edges"]}
     assert "supply_link" in {e["kind"] for e in cut.graph["edges"]}
     assert "supply_link" not in {e["kind"] for e in before.graph["edges"]}
+    # Lineage withdrawn: the verdict wants a reader's look, not a silent pass.
+    assert (before.verdict.value, cut.verdict.value) == ("pass", "attention")
 
 
 def test_a_bundles_deploy_block_is_checked_against_the_chain(

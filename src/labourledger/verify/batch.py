@@ -81,6 +81,13 @@ def _checked_updates(audit: AuditView, failed: set[str]) -> AuditView:
     return audit.model_copy(update={"findings": findings})
 
 
+#: What a withdrawn entry's kind means for the verdict, where more than "not counted".
+_NOT_COUNTED = {
+    "transformation": "not counted; its lot's inputs are traced over the facility's supply "
+    "links instead, as if the lot had no lineage of its own",
+}
+
+
 def _missing(
     source: EvidenceSource, evidence: BatchEvidence, held: Callable[[str, str, int], bool]
 ) -> Missing:
@@ -181,7 +188,7 @@ def verify_batch(
                     "not_revoked",
                     Outcome.ATTENTION,
                     f"{relied[entry_id].kind} withdrawn by {', '.join(revoked[entry_id])}: "
-                    "not counted",
+                    + _NOT_COUNTED.get(relied[entry_id].kind, "not counted"),
                     entry_id=entry_id,
                 )
             )

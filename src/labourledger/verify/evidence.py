@@ -130,7 +130,23 @@ def collect_evidence(source: EvidenceSource, batch: str) -> BatchEvidence:
     made = [e["via"] for e in trace["edges"] if e["kind"] == "transformation"]
     for entry_id, entry in source.entries(made).items():
         evidence.transformations.append({"entry_id": entry_id, **entry.body})
+    evidence.add(*_withdrawn_lineage(source, batch_nodes, trace["edges"]))
     return evidence
+
+
+def _withdrawn_lineage(
+    source: EvidenceSource, batch_nodes: Sequence[str], edges: Iterable[Mapping[str, Any]]
+) -> list[str]:
+    """The transformations that made batches of the trace but were revoked, so the walk
+    went on over their facilities' supply links. Counted in, each gets the verdict's
+    attention as withdrawn (a lot's own lineage, not just a supplier, was taken back), and
+    a bundle carries it with its revocation, so both sources judge the fallback alike."""
+    followed = {e["from"] for e in edges if e["kind"] == "transformation"}
+    unmade = [b for b in batch_nodes if b not in followed]
+    found = source.timelines(unmade, "transformation") if unmade else {}
+    made = [row["entry_id"] for rows in found.values() for row in rows]
+    counted = source.revocations(made).counted if made else {}
+    return [entry_id for entry_id in made if entry_id in counted]
 
 
 @dataclass
