@@ -297,6 +297,26 @@ def test_a_bundle_leaving_out_the_failing_audit_fails_naming_it(
     assert complete[failing]["facility"] == _stage(story.demo.after, 3)["facility"]["facility_id"]
 
 
+def test_a_bundle_leaving_out_a_lots_transformation_fails_naming_it(
+    story: Story, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: Any
+) -> None:
+    # Left out, the lot's lineage would fall back to its facility's supply links, which
+    # the brand chooses: the transformation is indexed under the lot it made.
+    bundle = story.ledger.export_bundle(story.demo.batch).model_dump(mode="json")
+    [made] = [
+        e
+        for e in bundle["entries"]
+        if e["kind"] == "transformation" and e["body"]["output"] == bundle["batch"]
+    ]
+    bundle["entries"].remove(made)
+    code, report = _verify_bundle(story, bundle, tmp_path / "no-lineage.json", capsys, monkeypatch)
+    assert (code, report["verdict"]) == (5, "FAIL")
+    [missed] = [c for c in report["checks"] if c["check"] == "complete"]
+    assert (missed["entry_id"], missed["outcome"]) == (made["entry_id"], "fail")
+    assert f"block {made['anchor']['block_number']}, anchored by" in missed["reason"]
+    assert missed["facility"] == made["body"]["facility"]
+
+
 def test_an_audit_its_auditor_anchored_is_missed_until_imported(story: Story) -> None:
     garment = _stage(story.demo.after, 1)["facility"]["facility_id"]
     entry = story.auditor_ws.record("audit", _clean_audit(garment), story.auditor)

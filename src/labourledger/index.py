@@ -1,10 +1,15 @@
 """The completeness index: which entries are indexed on chain, under which subject.
 
 An entry whose omission would change a verdict (an audit, a finding update, a
-revocation, a grievance and its updates) is anchored with an `Indexed` event
-naming a subject, so a verifier holding only a bundle and chain access can ask
-the chain what exists about a facility or an entry, and notice what was left out.
-The event reveals that such an entry exists and when; never its content.
+revocation, a grievance and its updates, a transformation) is anchored with an
+`Indexed` event naming a subject, so a verifier holding only a bundle and chain
+access can ask the chain what exists about a facility, a lot or an entry, and
+notice what was left out. The event reveals that such an entry exists and when;
+never its content.
+
+A transformation is indexed under the lot it made: left out of a bundle, the lot's
+inputs would be traced over its facility's supply links instead, which the brand
+chooses.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ from labourledger.hashing import keccak256
 __all__ = ["INDEXED_KINDS", "index_subject", "revocation_subject"]
 
 INDEXED_KINDS = frozenset(
-    {"audit", "finding_update", "revocation", "grievance", "grievance_update"}
+    {"audit", "finding_update", "revocation", "grievance", "grievance_update", "transformation"}
 )
 
 
@@ -27,7 +32,8 @@ def revocation_subject(target: bytes) -> bytes:
 def index_subject(kind: str, subject: bytes) -> bytes | None:
     """The subject an entry of `kind` with envelope `subject` is indexed under, or None for
     kinds that are not indexed. Audits and grievances are indexed by facility, updates by
-    what they update: each is already the envelope's subject."""
+    what they update, transformations by the lot they made: each is already the
+    envelope's subject."""
     if kind not in INDEXED_KINDS:
         return None
     return revocation_subject(subject) if kind == "revocation" else subject

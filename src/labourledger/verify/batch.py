@@ -83,8 +83,8 @@ def _checked_updates(audit: AuditView, failed: set[str]) -> AuditView:
 
 #: What a withdrawn entry's kind means for the verdict, where more than "not counted".
 _NOT_COUNTED = {
-    "transformation": "not counted; its lot's inputs are traced over the facility's supply "
-    "links instead, as if the lot had no lineage of its own",
+    "transformation": "not counted; the lot it made is traced without these inputs (over "
+    "its facility's supply links, if nothing else made the lot)",
 }
 
 
@@ -104,7 +104,12 @@ def _missing(
             relied_on.update((step.entry_id, facility_id) for step in grievance.history)
         relied_on.update((i, facility_id) for i in evidence.registrations[facility_id])
         relied_on.update((a.entry_id, facility_id) for a in evidence.attestations[facility_id])
-    subjects = index_subjects(evidence.facilities, relied_on, parents)
+    lots = {
+        n["id"]: evidence.batches.get(n["id"], {}).get("facility")
+        for n in evidence.trace["nodes"]
+        if n["kind"] == "batch"
+    }
+    subjects = index_subjects(evidence.facilities, relied_on, parents, lots)
     events = source.index_events(subjects)
     held_ids = source.holds(to_hex(e.entry_id) for e in events)
     return missing_from_evidence(

@@ -1,12 +1,13 @@
 """Nothing left out: what the chain's completeness index says exists, against the evidence.
 
-Audits, finding updates, revocations and grievances are anchored with an `Indexed(subject,
-entryId)` event (`labourledger.index`). For every upstream facility, every audit and
-grievance relied on, and every entry relied on (for its revocations), the verifier reads
-those events with chain access alone: an indexed entry the evidence does not hold fails its
-facility, naming the entry, its block and who anchored it; a revocation of a relied-on
-entry that the evidence lacks is applied from the chain alone when whoever anchored it may
-revoke the target (its issuer, or an admin at that block), and fails otherwise.
+Audits, finding updates, revocations, grievances and transformations are anchored with an
+`Indexed(subject, entryId)` event (`labourledger.index`). For every upstream facility, every
+lot of the trace, every audit and grievance relied on, and every entry relied on (for its
+revocations), the verifier reads those events with chain access alone: an indexed entry the
+evidence does not hold fails its facility, naming the entry, its block and who anchored it;
+a revocation of a relied-on entry that the evidence lacks is applied from the chain alone
+when whoever anchored it may revoke the target (its issuer, or an admin at that block), and
+fails otherwise.
 """
 
 from __future__ import annotations
@@ -52,14 +53,17 @@ def index_subjects(
     facilities: Collection[str],
     relied_on: Mapping[str, str | None],
     parents: Mapping[str, str],
+    lots: Mapping[str, str | None],
 ) -> dict[bytes, tuple[str | None, str | None]]:
     """Every subject to read, with the facility it concerns and, for a revocation subject,
     the target entry. `relied_on` maps each entry the verdict depends on to its facility
     (None for the batch itself); `parents` are the audits and grievances relied on, with
-    their facility (their updates are indexed under them)."""
+    their facility (their updates are indexed under them); `lots` are the trace's batches,
+    with their facility when known (transformations are indexed under the lot they made)."""
     subjects: dict[bytes, tuple[str | None, str | None]] = {
         _bytes(f): (f, None) for f in facilities
     }
+    subjects |= {_bytes(b): (f, None) for b, f in lots.items()}
     subjects |= {_bytes(p): (f, None) for p, f in parents.items()}
     subjects |= {
         revocation_subject(_bytes(entry_id)): (facility, entry_id)

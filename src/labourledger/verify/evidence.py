@@ -138,15 +138,16 @@ def _withdrawn_lineage(
     source: EvidenceSource, batch_nodes: Sequence[str], edges: Iterable[Mapping[str, Any]]
 ) -> list[str]:
     """The transformations that made batches of the trace but were revoked, so the walk
-    went on over their facilities' supply links. Counted in, each gets the verdict's
-    attention as withdrawn (a lot's own lineage, not just a supplier, was taken back), and
-    a bundle carries it with its revocation, so both sources judge the fallback alike."""
-    followed = {e["from"] for e in edges if e["kind"] == "transformation"}
-    unmade = [b for b in batch_nodes if b not in followed]
-    found = source.timelines(unmade, "transformation") if unmade else {}
+    left them out (and went on over the facility's supply links if nothing else made the
+    lot). Counted in, each gets the verdict's attention as withdrawn (a lot's own lineage,
+    not just a supplier, was taken back); a bundle carries it with its revocation, so both
+    sources judge it alike, and the chain's index, which lists it under the lot, finds it."""
+    followed = {e["via"] for e in edges if e["kind"] == "transformation"}
+    found = source.timelines(batch_nodes, "transformation") if batch_nodes else {}
     made = [row["entry_id"] for rows in found.values() for row in rows]
-    counted = source.revocations(made).counted if made else {}
-    return [entry_id for entry_id in made if entry_id in counted]
+    unfollowed = [entry_id for entry_id in made if entry_id not in followed]
+    counted = source.revocations(unfollowed).counted if unfollowed else {}
+    return [entry_id for entry_id in unfollowed if entry_id in counted]
 
 
 @dataclass
