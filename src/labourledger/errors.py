@@ -129,7 +129,7 @@ class DamagedRow(InputError):
         super().__init__(
             " ".join(f"{row} was altered or damaged ({problem}); nothing can rely on it".split())
         )
-        self.table, self.key = table, key
+        self.table, self.key, self.problem = table, key, problem
 
 
 class InvalidSignature(InputError):

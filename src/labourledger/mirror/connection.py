@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from sqlalchemy import (
     ARRAY,
+    JSON,
     Column,
     ColumnElement,
     Connection,
@@ -23,6 +24,7 @@ from sqlalchemy import (
     Result,
     Select,
     String,
+    Text,
     bindparam,
     cast,
     create_engine,
@@ -37,6 +39,7 @@ from sqlalchemy.exc import ArgumentError, DatabaseError, OperationalError
 from sqlalchemy.pool import QueuePool, StaticPool
 
 from labourledger._resources import shipped_dir
+from labourledger.damage import damaged
 from labourledger.errors import DamagedRow, DatabaseUnavailable, InputError, MirrorBehind
 
 if TYPE_CHECKING:
@@ -309,8 +312,35 @@ class Connected:
         rows: list[dict[str, Any]] = []
         for start in range(0, len(wanted), self.in_chunk):
             chunk = wanted[start : start + self.in_chunk]
-            rows += as_dicts(conn.execute(statement, {_AMONG: chunk}))
+            try:
+                rows += as_dicts(conn.execute(statement, {_AMONG: chunk}))
+            except DamagedRow as exc:
+                if exc.table is not None:
+                    raise
+                raise _named(conn, statement, column, chunk, exc) from None
         return rows
+
+
+def _named(
+    conn: Connection, statement: Select[Any], column: Column[Any], chunk: list[str], exc: DamagedRow
+) -> DamagedRow:
+    """`exc` (JSON text that does not parse, which the driver reports for a whole result)
+    naming the row that holds it: the rows of `column`'s table among `chunk` are read with
+    their JSON columns as text, on this rare path only."""
+    table = column.table
+    texts = [c for c in table.c if isinstance(c.type, JSON)]
+    # An entry's id names its row better than the sequence number that is its key.
+    key = table.c["entry_id"] if "entry_id" in table.c else next(iter(table.primary_key))
+    query = select(key, *(cast(c, Text).label(c.name) for c in texts)).where(column.in_(chunk))
+    for row in conn.execute(query):
+        for name, value in zip((c.name for c in texts), row[1:], strict=True):
+            try:
+                if value is not None:  # NULL, where allowed, is no JSON text
+                    json.loads(value)
+            except json.JSONDecodeError:
+                noun = "entry" if key.name == "entry_id" else key.name
+                return damaged(table.name, row[0], f"{table.name}.{name} is not JSON", noun=noun)
+    return exc
 
 
 #: Statements `_chunked_in` built, by their `reuse` key and dialect.
