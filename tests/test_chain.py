@@ -421,3 +421,31 @@ def test_receipt_logs_reads_what_py_evm_decodes() -> None:
         assert receipt_logs(encoded) == expected
     with pytest.raises(ValueError):
         receipt_logs(legacy.encode() + b"\x00")
+
+
+def test_the_embedded_chain_estimates_gas_from_one_measured_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """py-evm's binary search ran a transaction a dozen times per estimate; the embedded
+    chain measures it once (and confirms), and keeps the search only for failures."""
+    from labourledger.chain import embedded, open_embedded
+
+    c = open_embedded(tmp_path / "embedded.sqlite")
+    admin = Account.create()
+    c.fund(admin.address, 10**20)
+    c.deploy(admin)
+    searched: list[object] = []
+    search = embedded.binary_gas_search_intrinsic_tolerance
+    monkeypatch.setattr(
+        embedded,
+        "binary_gas_search_intrinsic_tolerance",
+        lambda *args: searched.append(args) or search(*args),
+    )
+    items = [(keccak(text=f"f {i}"), keccak(text=f"a {i}")) for i in range(300)]
+    receipt = c.anchor(admin, ROOT_A, 300, items)
+    assert receipt.gas_used > 300 * 2_000 and not searched
+    assert len(c.index_events([s for s, _ in items], receipt.block_number)) == 300
+    # A transaction that fails at any gas is searched as before, and names its error.
+    with pytest.raises(ChainError) as duplicate:
+        c.anchor(admin, ROOT_A, 1)
+    assert duplicate.value.error_name == "RootAlreadyAnchored" and searched
