@@ -26,7 +26,14 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, NamedTuple, cast
 
-from eth.abc import AtomicDatabaseAPI, BlockAPI, BlockHeaderAPI, SignedTransactionAPI, StateAPI
+from eth.abc import (
+    AtomicDatabaseAPI,
+    BlockAPI,
+    BlockHeaderAPI,
+    ComputationAPI,
+    SignedTransactionAPI,
+    StateAPI,
+)
 from eth.chains.base import MiningChain
 from eth.estimators.gas import binary_gas_search_intrinsic_tolerance
 from eth.exceptions import CanonicalHeadNotFound
@@ -80,25 +87,23 @@ def _measured_gas(state: StateAPI, transaction: SignedTransactionAPI) -> int:
     of anchoring thousands of indexed entries here; it stays the fallback (and names the
     error of a transaction that fails whatever its gas)."""
     limit = state.gas_limit
-    snapshot = state.snapshot()
-    try:
-        computation = state.apply_transaction(_with_gas(transaction, limit))
-        used = None if computation.is_error else limit - computation.get_gas_remaining()
-    finally:
-        state.revert(snapshot)
-    if used is not None:
-        snapshot = state.snapshot()
-        try:
-            if not state.apply_transaction(_with_gas(transaction, used)).is_error:
-                return used
-        finally:
-            state.revert(snapshot)
+    computation = _trial(state, transaction, limit)
+    if not computation.is_error:
+        used = limit - computation.get_gas_remaining()
+        if not _trial(state, transaction, used).is_error:
+            return used
     estimate: int = binary_gas_search_intrinsic_tolerance(state, transaction)
     return estimate
 
 
-def _with_gas(transaction: SignedTransactionAPI, gas: int) -> SignedTransactionAPI:
-    return cast(SignedTransactionAPI, SpoofTransaction(transaction, gas=gas, gas_price=0))
+def _trial(state: StateAPI, transaction: SignedTransactionAPI, gas: int) -> ComputationAPI:
+    """A run of `transaction` given `gas`, its effects undone."""
+    snapshot = state.snapshot()
+    try:
+        spoofed = cast(SignedTransactionAPI, SpoofTransaction(transaction, gas=gas, gas_price=0))
+        return state.apply_transaction(spoofed)
+    finally:
+        state.revert(snapshot)
 
 
 class _EmbeddedChain(MiningChain):
