@@ -17,6 +17,9 @@ from typing import Annotated, Any
 import typer
 
 from labourledger.cli.context import (
+    IssuedAtOption,
+    OutputOption,
+    RecordOption,
     deliver,
     next_step,
     options_for,
@@ -37,9 +40,9 @@ from labourledger.vocabulary import (
 audit_app = typer.Typer(help="Auditors' inspection results.", no_args_is_help=True)
 finding_app = typer.Typer(help="Follow-up of audit findings.", no_args_is_help=True)
 
-RECORD_HELP = "Store the entry in this workspace (pending) as well as, or instead of, a file."
-OUTPUT_HELP = "Write the signed entry file here (default: KIND-ID.json unless --record)."
-ISSUED_AT_HELP = "When it was signed, if not now: Unix seconds or ISO date (offline work)."
+EvidenceOption = Annotated[
+    list[Path] | None, typer.Option("--evidence", help="Evidence file. Repeat.")
+]
 
 
 def register(app: typer.Typer) -> None:
@@ -95,9 +98,9 @@ def audit_sign(
             "--evidence", help="Evidence file; FINDING=FILE attaches it to a finding. Repeat."
         ),
     ] = None,
-    record: Annotated[bool, typer.Option("--record", help=RECORD_HELP)] = False,
-    output: Annotated[Path | None, typer.Option("-o", "--output", help=OUTPUT_HELP)] = None,
-    issued_at: Annotated[str | None, typer.Option("--issued-at", help=ISSUED_AT_HELP)] = None,
+    record: RecordOption = False,
+    output: OutputOption = None,
+    issued_at: IssuedAtOption = None,
 ) -> None:
     """Validate and sign an audit (with --key, default auditor); evidence is stored by hash.
 
@@ -241,12 +244,10 @@ def finding_update(
         str | None, typer.Option("--on", help="Verified on (YYYY-MM-DD; default today).")
     ] = None,
     note: Annotated[str | None, typer.Option("--note", help="What was verified.")] = None,
-    evidence: Annotated[
-        list[Path] | None, typer.Option("--evidence", help="Evidence file. Repeat.")
-    ] = None,
-    record: Annotated[bool, typer.Option("--record", help=RECORD_HELP)] = False,
-    output: Annotated[Path | None, typer.Option("-o", "--output", help=OUTPUT_HELP)] = None,
-    issued_at: Annotated[str | None, typer.Option("--issued-at", help=ISSUED_AT_HELP)] = None,
+    evidence: EvidenceOption = None,
+    record: RecordOption = False,
+    output: OutputOption = None,
+    issued_at: IssuedAtOption = None,
 ) -> None:
     """Sign a new status for one finding of an audit (with --key, default auditor).
 
@@ -294,12 +295,10 @@ def attest(
     number: Annotated[
         str | None, typer.Option("--certificate-number", help="Certificate number.")
     ] = None,
-    evidence: Annotated[
-        list[Path] | None, typer.Option("--evidence", help="Evidence file. Repeat.")
-    ] = None,
-    record: Annotated[bool, typer.Option("--record", help=RECORD_HELP)] = False,
-    output: Annotated[Path | None, typer.Option("-o", "--output", help=OUTPUT_HELP)] = None,
-    issued_at: Annotated[str | None, typer.Option("--issued-at", help=ISSUED_AT_HELP)] = None,
+    evidence: EvidenceOption = None,
+    record: RecordOption = False,
+    output: OutputOption = None,
+    issued_at: IssuedAtOption = None,
 ) -> None:
     """Sign a supplier self-declaration (SUPPLIER key) or a certificate (AUDITOR key).
 
@@ -331,8 +330,8 @@ def revoke(
     ctx: typer.Context,
     entry_id: Annotated[str, typer.Argument(help="The entry to withdraw.")],
     reason: Annotated[str, typer.Option("--reason", help="Why it is withdrawn.")],
-    record: Annotated[bool, typer.Option("--record", help=RECORD_HELP)] = False,
-    output: Annotated[Path | None, typer.Option("-o", "--output", help=OUTPUT_HELP)] = None,
+    record: RecordOption = False,
+    output: OutputOption = None,
 ) -> None:
     """Withdraw an entry (signed by its issuer or an admin, with --key).
 

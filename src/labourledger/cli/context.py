@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import typer
 
@@ -28,6 +28,30 @@ if TYPE_CHECKING:
     from labourledger.progress import Progress
 
 PASSPHRASE_ENV = "LABOURLEDGER_PASSPHRASE"
+
+# Options of the commands that sign one entry (see `deliver` and `parse_when`).
+RecordOption = Annotated[
+    bool,
+    typer.Option(
+        "--record",
+        help="Store the entry in this workspace (pending) as well as, or instead of, a file.",
+    ),
+]
+OutputOption = Annotated[
+    Path | None,
+    typer.Option(
+        "-o",
+        "--output",
+        help="Write the signed entry file here (default: KIND-ID.json unless --record).",
+    ),
+]
+IssuedAtOption = Annotated[
+    str | None,
+    typer.Option(
+        "--issued-at",
+        help="When it was signed, if not now: Unix seconds or ISO date (offline work).",
+    ),
+]
 
 
 class _LazyConsole:

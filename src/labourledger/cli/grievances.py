@@ -14,7 +14,15 @@ from typing import Annotated
 
 import typer
 
-from labourledger.cli.context import chain_at, next_step, options_for, out, parse_when, state
+from labourledger.cli.context import (
+    IssuedAtOption,
+    chain_at,
+    next_step,
+    options_for,
+    out,
+    parse_when,
+    state,
+)
 from labourledger.errors import InputError
 from labourledger.vocabulary import (
     CATEGORIES,
@@ -30,8 +38,14 @@ grievance_app = typer.Typer(
 )
 receipt_app = typer.Typer(help="A worker's grievance receipt.", no_args_is_help=True)
 
-OUTPUT_HELP = "Also write the signed entry file here, for a brand to `labourledger import`."
-ISSUED_AT_HELP = "When it was signed, if not now: Unix seconds or ISO date (offline work)."
+EntryFileOption = Annotated[
+    Path | None,
+    typer.Option(
+        "-o",
+        "--output",
+        help="Also write the signed entry file here, for a brand to `labourledger import`.",
+    ),
+]
 
 
 def register(app: typer.Typer) -> None:
@@ -59,8 +73,8 @@ def grievance_record(
             "--report", help="The report; only its salted hash is signed, the file stays here."
         ),
     ],
-    output: Annotated[Path | None, typer.Option("-o", "--output", help=OUTPUT_HELP)] = None,
-    issued_at: Annotated[str | None, typer.Option("--issued-at", help=ISSUED_AT_HELP)] = None,
+    output: EntryFileOption = None,
+    issued_at: IssuedAtOption = None,
 ) -> None:
     """Sign and store a grievance (with --key, default channel) and print the worker's
     receipt code, once: it is stored nowhere.
@@ -129,8 +143,8 @@ def grievance_update(
             "--evidence", help="Evidence file, hashed with a fresh salt; it stays here. Repeat."
         ),
     ] = None,
-    output: Annotated[Path | None, typer.Option("-o", "--output", help=OUTPUT_HELP)] = None,
-    issued_at: Annotated[str | None, typer.Option("--issued-at", help=ISSUED_AT_HELP)] = None,
+    output: EntryFileOption = None,
+    issued_at: IssuedAtOption = None,
 ) -> None:
     """Sign and store a grievance's new status (by its channel, or an AUDITOR who
     investigated it; with --key, default channel).
