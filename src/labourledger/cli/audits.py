@@ -41,7 +41,7 @@ audit_app = typer.Typer(help="Auditors' inspection results.", no_args_is_help=Tr
 finding_app = typer.Typer(help="Follow-up of audit findings.", no_args_is_help=True)
 
 EvidenceOption = Annotated[
-    list[Path] | None, typer.Option("--evidence", help="Evidence file. Repeat.")
+    list[Path] | None, typer.Option("--evidence", metavar="FILE", help="Evidence file. Repeat.")
 ]
 
 
@@ -95,7 +95,9 @@ def audit_sign(
     evidence: Annotated[
         list[str] | None,
         typer.Option(
-            "--evidence", help="Evidence file; FINDING=FILE attaches it to a finding. Repeat."
+            "--evidence",
+            metavar="[FINDING=]FILE",
+            help="Evidence file; FINDING=FILE attaches it to a finding. Repeat.",
         ),
     ] = None,
     record: RecordOption = False,

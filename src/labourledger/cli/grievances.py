@@ -140,7 +140,9 @@ def grievance_update(
     evidence: Annotated[
         list[Path] | None,
         typer.Option(
-            "--evidence", help="Evidence file, hashed with a fresh salt; it stays here. Repeat."
+            "--evidence",
+            metavar="FILE",
+            help="Evidence file, hashed with a fresh salt; it stays here. Repeat.",
         ),
     ] = None,
     output: EntryFileOption = None,

@@ -94,13 +94,19 @@ def batch_add(
 
 def transform(
     ctx: typer.Context,
-    inputs: Annotated[list[str], typer.Option("--input", help="Input batch (id or lot). Repeat.")],
+    inputs: Annotated[
+        list[str], typer.Option("--input", metavar="BATCH", help="Input batch (id or lot). Repeat.")
+    ],
     output: Annotated[str, typer.Option("--output", help="Output batch (id or lot).")],
     facility: Annotated[str, typer.Option("--facility", help="Where it happened (id or OS id).")],
     date: Annotated[str, typer.Option("--date", help="When (YYYY-MM-DD).")],
     documents: Annotated[
         list[str] | None,
-        typer.Option("--document", help="TYPE[:NUMBER]=FILE, e.g. invoice:INV-9=inv.pdf. Repeat."),
+        typer.Option(
+            "--document",
+            metavar="TYPE[:NUMBER]=FILE",
+            help="A document, e.g. invoice:INV-9=inv.pdf. Repeat.",
+        ),
     ] = None,
 ) -> None:
     """Record that input batches became an output batch (an EPCIS TransformationEvent).

@@ -78,7 +78,11 @@ def verify(
     ] = None,
     trust_admin: Annotated[
         list[str] | None,
-        typer.Option("--trust-admin", help="Admin address whose accreditations count. Repeat."),
+        typer.Option(
+            "--trust-admin",
+            metavar="ADDRESS",
+            help="Admin address whose accreditations count. Repeat.",
+        ),
     ] = None,
     all_checks: Annotated[
         bool,
