@@ -121,7 +121,11 @@ def write_audit_template(
     `overwrite`."""
     from labourledger.exchange import write_output
 
-    if output.exists() and not overwrite:
+    try:
+        exists = output.exists()
+    except OSError as exc:  # a name too long for the file system, say
+        raise InputError(f"{output}: cannot write ({exc.strerror})") from None
+    if exists and not overwrite:
         raise TemplateExists(output)
     facility_id = ledger.facility_id(facility)
     known = ledger.mirror.facility(facility_id)

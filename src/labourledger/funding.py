@@ -50,7 +50,10 @@ def ether_to_wei(amount: str) -> int:
         raise InputError(
             f"amount: expected ether above 0 with at most 18 decimals, e.g. 0.25; got {amount!r}"
         )
-    return int(Web3.to_wei(ether, "ether"))
+    try:
+        return int(Web3.to_wei(ether, "ether"))
+    except ValueError:  # more wei than an account can hold (2**256 - 1)
+        raise InputError(f"amount: {amount!r} ether is more than an account can hold") from None
 
 
 def fund_key(ledger: Ledger, name: str, amount: str) -> Funded:

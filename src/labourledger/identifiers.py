@@ -14,6 +14,7 @@ from labourledger.hashing import keccak256
 __all__ = [
     "CROCKFORD",
     "facility_id_from_os_id",
+    "is_hex_id",
     "make_os_id",
     "validate_country",
     "validate_gln",
@@ -25,6 +26,14 @@ __all__ = [
 #: Crockford base32, the alphabet of Open Supply Hub ids.
 CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 OS_ID_LENGTH = 15
+
+
+_HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
+
+
+def is_hex_id(value: str) -> bool:
+    """Whether `value` is a 32-byte id as written: 0x and 64 hex digits, either case."""
+    return len(value) == 66 and value.startswith("0x") and _HEX_DIGITS.issuperset(value[2:])
 
 
 _CROCKFORD_VALUE = {c: n for n, c in enumerate(CROCKFORD)}

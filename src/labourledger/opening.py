@@ -69,7 +69,10 @@ def create(
     )
     if chain != EMBEDDED and not chain.startswith(("http://", "https://")):
         raise InputError(f"chain: expected 'embedded' or an http(s) URL, got {redact_url(chain)!r}")
-    nearest = next(p for p in (root, *root.absolute().parents) if p.exists())
+    try:
+        nearest = next(p for p in (root, *root.absolute().parents) if p.exists())
+    except OSError as exc:  # out of reach, or a name too long for the file system
+        raise InputError(f"workspace: {root}: cannot create ({exc.strerror})") from None
     if not nearest.is_dir():
         raise InputError(f"workspace: {nearest} is a file, not a folder")
     if makes_admin_key(chain, contract):

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from labourledger.errors import InputError
 from labourledger.grievances import counts_of
+from labourledger.identifiers import is_hex_id
 from labourledger.recording import checked, record, record_checked, signer_for
 from labourledger.upstream import upstream_graph
 from labourledger.verify.policy import audit_status_on, production_dates
@@ -143,7 +144,7 @@ def _resolve(ledger: Ledger, ref: str, what: str, registered: bool, field: str |
     one of the columns naming `what` that a single id has."""
     table, key, by = _NAMED_BY[what]
     named = f"{field}: {what} {ref}" if field else f"{what} {ref}"
-    if ref.startswith("0x") and len(ref) == 66:
+    if is_hex_id(ref):
         found = ref.lower()
         # Nothing catches a typo in a 0x id, or another kind's id, before verify would.
         if registered and found not in ledger.mirror.lookup(table, key, [found]):

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import re
-import string
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,7 +18,7 @@ from labourledger import kinds
 from labourledger.damage import as_model
 from labourledger.envelope import to_hex
 from labourledger.errors import InputError, NextStep
-from labourledger.identifiers import facility_id_from_os_id
+from labourledger.identifiers import facility_id_from_os_id, is_hex_id
 from labourledger.models import (
     FacilityRegistration,
     FacilitySummary,
@@ -266,7 +265,7 @@ def facility_id(ledger: Ledger, ref: str, *, registered: bool = False) -> str:
     OS id's check character does, so it may name a facility registered elsewhere)."""
     if not ref.startswith("0x"):
         return to_hex(facility_id_from_os_id(ref))
-    if len(ref) != 66 or not all(c in string.hexdigits for c in ref[2:]):
+    if not is_hex_id(ref):
         raise InputError(f"facility {ref}: expected a 0x id of 64 hex digits or an OS id")
     if registered and ledger.mirror.facility(ref.lower()) is None:
         raise InputError(
@@ -285,6 +284,8 @@ def facilities(
     facility_type: str | None = None,
 ) -> list[FacilitySummary]:
     """Registered facilities, filtered, each with the revocations of its registration."""
+    if tier is not None and not 1 <= tier <= 4:
+        raise InputError(f"tier: expected 1 to 4, got {tier}")
     rows = ledger.mirror.facilities(country=country, tier=tier, facility_type=facility_type)
     revoked = ledger.revoked(r["entry_id"] for r in rows)
     return [

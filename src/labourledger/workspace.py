@@ -227,10 +227,14 @@ class Workspace:
         """Open an existing workspace (InputError telling the user to run `init` if absent)."""
         root = root.resolve()
         path = root / CONFIG_FILE
-        if not path.exists():
-            raise NoWorkspace(str(root))
         try:
-            data = tomllib.loads(path.read_text())
+            text = path.read_text()
+        except (FileNotFoundError, NotADirectoryError):
+            raise NoWorkspace(str(root)) from None
+        except OSError as exc:  # out of reach, or a name too long for the file system
+            raise InputError(f"workspace: {path}: cannot read ({exc.strerror})") from None
+        try:
+            data = tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
             raise InputError(f"{path}: not valid TOML ({exc})") from None
         return cls(root, Config.from_toml(data, path))

@@ -415,6 +415,20 @@ OPTION_CASES += [
     ("supplier-show-ghost", ("supplier", "show", "{ghost_id}"), "--json", None, "not registered"),
     ("trace-unknown", ("trace", "NO-SUCH-LOT"), "--json", None, "not found"),
     ("verify-unknown", ("verify", "NO-SUCH-LOT"), "--json", None, "not found"),
+    # 0x and 64 characters, not all hex: a lot nobody has, not an id.
+    ("verify-id-not-hex", ("verify", "0x" + "g" * 64), "--json", None, "not found"),
+    ("supplier-list-tier", ("supplier", "list"), "--tier", "9" * 23, "--tier: expected 1 to 4"),
+    ("keys-fund-amount-huge", ("keys", "fund", "brand"), "--amount", "1e400", "can hold"),
+]
+
+#: A file name longer than any file system's limit (255 bytes a name on Linux): the
+#: system refuses even to look for it, with an error other than "not found".
+TOO_LONG = "{dir}/" + "n" * 300
+OPTION_CASES += [
+    ("audit-new-output-too-long", ("audit", "new", "{mill}"), "-o", TOO_LONG, "cannot write"),
+    ("contracts-source-too-long", ("contracts", "build"), "--source", TOO_LONG, "cannot read"),
+    ("workspace-too-long", ("status",), "--workspace", TOO_LONG, "cannot read"),
+    ("init-workspace-too-long", ("init",), "--workspace", TOO_LONG, "cannot create"),
 ]
 
 VERIFY = ("verify", "{lot_out}")

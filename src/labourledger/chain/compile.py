@@ -179,8 +179,12 @@ class BuiltArtifact:
 def build_contract(source: Path, output: Path) -> BuiltArtifact:
     """Compile the contract at `source` (in a labourledger checkout, whose tools/node_modules
     holds OpenZeppelin) and write its artifact to `output`, making its folder if need be."""
-    contract = source.resolve()
-    if not contract.is_file():
+    try:
+        contract = source.resolve()
+        found = contract.is_file()
+    except OSError as exc:  # a name too long for the file system, say
+        raise InputError(f"source: {source}: cannot read ({exc.strerror})") from None
+    if not found:
         raise InputError(f"source: {contract} not found; run this in a labourledger checkout")
     artifact = build_artifact(contract, find_node_modules(contract.parent))
     output.parent.mkdir(parents=True, exist_ok=True)

@@ -208,23 +208,24 @@ def list_suppliers(
     Example: labourledger supplier list --format osh-csv -o facilities.csv
     """
     st = state(ctx)
-    if form is ListFormat.OSH_CSV:
-        if output is None:
-            raise InputError("-o: --format osh-csv needs a file to write")
-        from labourledger.suppliers import export_facility_csv
+    with options_for(tier="--tier"):
+        if form is ListFormat.OSH_CSV:
+            if output is None:
+                raise InputError("-o: --format osh-csv needs a file to write")
+            from labourledger.suppliers import export_facility_csv
 
-        written = export_facility_csv(
-            st.ledger,
-            output,
-            country=country,
-            tier=tier,
-            facility_type=facility_type,
-            osh_only=osh_only,
-        )
-        data = {"file": str(output), "format": "osh-csv", "facilities": written}
-        st.emit(data, lambda: out.print(f"wrote {output}: {written} facilities"))
-        return
-    rows = st.ledger.facilities(country=country, tier=tier, facility_type=facility_type)
+            written = export_facility_csv(
+                st.ledger,
+                output,
+                country=country,
+                tier=tier,
+                facility_type=facility_type,
+                osh_only=osh_only,
+            )
+            data = {"file": str(output), "format": "osh-csv", "facilities": written}
+            st.emit(data, lambda: out.print(f"wrote {output}: {_facilities(written)}"))
+            return
+        rows = st.ledger.facilities(country=country, tier=tier, facility_type=facility_type)
 
     def human() -> None:
         from rich.table import Table
@@ -246,7 +247,7 @@ def list_suppliers(
                 r.os_id or "",
             )
         out.print(table)
-        out.print(f"{len(rows)} facilities")
+        out.print(_facilities(len(rows)))
 
     st.emit([r.model_dump(mode="json") for r in rows], human)
 
@@ -339,3 +340,7 @@ def link_add(
     st.emit(data, lambda: out.print(f"link recorded as {data['entry_id']}"))
     role_warning(st, [entry])
     pending_hint(st)
+
+
+def _facilities(count: int) -> str:
+    return f"{count} facility" if count == 1 else f"{count} facilities"

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from labourledger.bundle import Bundle, BundleEntry
 from labourledger.envelope import Domain, SignedEntry, to_hex
 from labourledger.errors import InputError, WrongChain
+from labourledger.identifiers import is_hex_id
 from labourledger.redaction import redact_url
 from labourledger.revocations import RevocationFacts, Revocations, judge_revocations
 from labourledger.upstream import Edge, walk_upstream
@@ -64,7 +65,7 @@ class BundleEvidence:
 
     def batch_id(self, ref: str) -> str:
         """The bundle's batch by 0x id, or by its lot when one batch in it has that lot."""
-        if ref.startswith("0x") and len(ref) == 66:
+        if is_hex_id(ref):
             return ref.lower()
         matches = {
             to_hex(e.subject)
