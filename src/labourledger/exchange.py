@@ -166,6 +166,8 @@ def parse_json(raw: bytes, name: str) -> Any:
         return json.loads(text)
     except json.JSONDecodeError as exc:
         raise InputError(f"{name}: not JSON ({exc.msg} at line {exc.lineno})") from None
+    except ValueError:  # an integer of more digits than Python converts (4,300 by default)
+        raise InputError(f"{name}: a number in it has too many digits, not read") from None
     except RecursionError:  # nesting hidden from json_depth, e.g. by an unbalanced quote
         raise InputError(f"{name}: JSON nested too deeply, not read") from None
 

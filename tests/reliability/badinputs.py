@@ -233,6 +233,7 @@ def raw_json_cases(command: tuple[str, ...], prefix: str) -> Iterator[Case]:
         ("deep-object", b'{"a":' * 100_000 + b"1" + b"}" * 100_000, "nested more than", True),
         ("deep-in-string-ok-then-deep", b'["[[[[",' + b"[" * 5000 + b"]" * 5000 + b"]",
          "nested more than", False),
+        ("huge-integer", b'{"n": ' + b"7" * 5000 + b"}", "too many digits", False),
         ("array-top", b"[]", "", False),
         ("number-top", b"42", "", False),
     ]  # fmt: skip
@@ -465,6 +466,8 @@ def file_reading_cases() -> Iterator[Case]:
                               "audit-sign")  # fmt: skip
     yield from raw_json_cases(("keys", "import", "imported", "FILE"), "keys-import")
     yield from raw_json_cases(("verify", "--bundle", "FILE"), "verify-bundle")
+    yield from raw_json_cases(("import-epcis", "FILE", "--key", "brand"), "import-epcis")
+    yield from raw_json_cases(("verify", "{lot_out}", "--goods-list", "FILE"), "goods-list")
 
 
 def all_cases() -> list[Case]:
