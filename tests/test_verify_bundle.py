@@ -248,3 +248,24 @@ def test_what_a_facility_supplies_beyond_the_trace_is_judged_alike_in_mirror_and
     from_bundle = _verify(ledger, bundle.model_dump(mode="json"), all_checks=True)
     assert "Thread/Yarn from IN is on the DOL forced labour list" in from_mirror
     assert judged(from_bundle.to_dict()["checks"]) == from_mirror
+
+
+def test_the_report_names_the_transaction_the_chain_logged_not_the_bundles_claim(
+    demo: tuple[DemoResult, Ledger],
+) -> None:
+    """A carried anchor's transaction is only what the bundle says: the report's anchors,
+    and the audits' anchors, name the one the chain logged for the root."""
+    _, ledger = demo
+    honest = _honest(demo)
+    forged = json.loads(json.dumps(honest))
+    claimed = "0x" + "5a" * 32
+    for entry in forged["entries"]:
+        if entry.get("anchor"):
+            entry["anchor"]["tx_hash"] = claimed
+    before = _verify(ledger, honest).to_dict()
+    after = _verify(ledger, forged).to_dict()
+    logged = {a["root"]: a["tx_hash"] for a in before["anchors"]}
+    assert logged and claimed not in logged.values() and None not in logged.values()
+    assert {a["root"]: a["tx_hash"] for a in after["anchors"]} == logged
+    assert after["verdict"] == before["verdict"]
+    assert claimed not in json.dumps(after)

@@ -60,6 +60,8 @@ class BundleEvidence:
             embedded=chain.is_embedded,
         )
         self.domain = Domain(chain_id=bundle.chain_id, verifying_contract=bundle.contract)
+        # Read here, before any worker forks: what the workers read of the chain is cached.
+        self._transactions = self._anchoring_transactions()
 
     # -- evidence ------------------------------------------------------------
 
@@ -113,7 +115,7 @@ class BundleEvidence:
                     if anchored
                     else entry.anchor.block_number,
                     "anchor_timestamp": anchored.timestamp if anchored else None,
-                    "tx_hash": entry.anchor.tx_hash,
+                    "tx_hash": self._transactions.get(entry.anchor.root.lower()),
                     "leaf_index": entry.proof.leaf_index,
                 }
                 on_chain.append((row["block_number"] or 0, entry.proof.leaf_index, row))
@@ -173,7 +175,8 @@ class BundleEvidence:
             if entry is None or entry.proof is None or entry.anchor is None:
                 continue
             found[entry.id_hex] = StoredProof(
-                entry.proof.inclusion(entry.anchor.root), entry.anchor.tx_hash
+                entry.proof.inclusion(entry.anchor.root),
+                self._transactions.get(entry.anchor.root.lower()),
             )
         return found
 
@@ -234,10 +237,26 @@ class BundleEvidence:
     # -- the chain -------------------------------------------------------------
 
     @functools.cache  # noqa: B019 - one source serves one verification
-    @functools.cache  # noqa: B019 - one source serves one verification
     def anchored_root(self, root: bytes) -> AnchoredRoot | None:
         """What the contract holds for `root`; read once, as the mirror's source does."""
         return anchored_root_on(self._chain, root)
+
+    def _anchoring_transactions(self) -> dict[str, str | None]:
+        """The transaction that anchored each root the bundle's entries claim, as the chain
+        logs it (None where the chain holds no such root): the transaction a bundle names
+        is its own claim, and a report shows only what the chain says."""
+        roots = {e.anchor.root.lower() for e in self.bundle.entries if e.anchor is not None}
+        found: dict[str, str | None] = dict.fromkeys(roots)
+        blocks: set[int] = set()
+        for root in roots:
+            anchored = self.anchored_root(bytes.fromhex(root[2:]))
+            if anchored is not None:
+                blocks.add(anchored.block_number)
+        for block in sorted(blocks):
+            for event in self._chain.anchored_events(block, block):
+                if to_hex(event.root) in found:
+                    found[to_hex(event.root)] = to_hex(event.tx_hash)
+        return found
 
     def has_role(self, role: str, account: str, block: int) -> bool:
         """Whether `account` held `role` at `block`."""
