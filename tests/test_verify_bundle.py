@@ -215,6 +215,21 @@ def test_a_batch_body_without_a_defaulted_field_fails_verification_without_a_cra
     assert report.verdict.value == "fail"
 
 
+@pytest.mark.parametrize(("field", "value"), [("valid_from", 0), ("valid_to", 86_400 * 30_000)])
+def test_a_supply_link_date_signed_as_a_number_fails_verification_without_a_crash(
+    demo: tuple[DemoResult, Ledger], honest_bundle: dict[str, Any], field: str, value: int
+) -> None:
+    # Found by a fuzz of bundles: a link's date as a number is a date to its kind (Unix
+    # time), so the body validates; the walk must read it as its kind does.
+    _, ledger = demo
+    bundle = json.loads(json.dumps(honest_bundle))
+    link = next(e for e in bundle["entries"] if e["kind"] == "supply_link")
+    link["body"][field] = value
+    report = _verify(ledger, bundle)
+    assert report.verdict.value == "fail"
+    assert any(c.check == "content_hash" and c.entry_id == link["entry_id"] for c in report.checks)
+
+
 def test_what_a_facility_supplies_beyond_the_trace_is_judged_alike_in_mirror_and_bundle(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

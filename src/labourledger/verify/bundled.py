@@ -205,11 +205,14 @@ class BundleEvidence:
         edges: list[Edge] = []
         made: dict[str, list[str]] = {}
         for entry in self.bundle.entries:
-            body = entry.body  # only fields without defaults, which a valid body holds
+            if entry.kind not in ("transformation", "supply_link"):
+                continue
+            # As its kind reads it: a date may be signed as a number (Unix time), say.
+            body = entry.fields()
             if entry.kind == "transformation":
                 made.setdefault(body["output"], []).append(entry.id_hex)
                 edges += [Edge(body["output"], i, "batch", entry.id_hex) for i in body["inputs"]]
-            elif entry.kind == "supply_link":
+            else:
                 edges.append(
                     Edge(
                         body["buyer"],
