@@ -43,7 +43,16 @@ class BundleEntry(SignedEntry):
     def _body_follows_kind(self) -> BundleEntry:
         # A kind changed after signing fails the entry id check later; refusing a body
         # that is not of its kind here keeps it out of every projection.
-        kinds.parse_body(self.kind, self.body)
+        read = kinds.canonical_body(self.kind, self.body)
+        # So is a value its kind reads as another (a date given as a number, Unix time):
+        # checks read bodies as labourledger writes them. A field left out for its default
+        # is no such value: the entry's hash judges it.
+        for field, value in self.body.items():
+            if value is not None and read.get(field) != value:
+                raise ValueError(
+                    f"body.{field}: {_shown(value)} is not as labourledger writes it "
+                    f"({_shown(read.get(field))})"
+                )
         return self
 
     def fields(self) -> dict[str, Any]:
@@ -81,6 +90,11 @@ class Bundle(BaseModel):
         if self.batch.lower() not in batches:
             raise ValueError(f"batch: no batch entry in the bundle has id {self.batch}")
         return self
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def _where(loc: tuple[int | str, ...]) -> str:

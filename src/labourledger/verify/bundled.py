@@ -205,14 +205,11 @@ class BundleEvidence:
         edges: list[Edge] = []
         made: dict[str, list[str]] = {}
         for entry in self.bundle.entries:
-            if entry.kind not in ("transformation", "supply_link"):
-                continue
-            # As its kind reads it: a date may be signed as a number (Unix time), say.
-            body = entry.fields()
+            body = entry.body  # as its kind reads it (`BundleEntry`), but for defaults
             if entry.kind == "transformation":
                 made.setdefault(body["output"], []).append(entry.id_hex)
                 edges += [Edge(body["output"], i, "batch", entry.id_hex) for i in body["inputs"]]
-            else:
+            elif entry.kind == "supply_link":
                 edges.append(
                     Edge(
                         body["buyer"],
