@@ -309,3 +309,22 @@ def test_pending_confirmations_need_attention_and_findings_are_still_judged(
     later.sync()
     settled = later.verify(mine, all_checks=True)
     assert {c["outcome"] for c in settled["checks"] if c["check"] == "anchored"} == {"pass"}
+
+
+def test_an_imported_anchor_keeps_the_transaction_the_chain_logged(
+    electronics: Chain, tmp_path: Path
+) -> None:
+    """Block and time of an anchor met first in an imported file come from the contract;
+    its transaction too, from the chain's log, not from the file."""
+    chain = electronics
+    [audit] = _clean_audits(chain, 4)
+    chain.auditor_ws.anchor(chain.auditor)
+    path = chain.auditor_ws.write_entries(tmp_path / "audit.json", [audit], with_proofs=True)
+    handed = json.loads(path.read_text())
+    anchor = handed["entries"][0]["anchor"]
+    logged = anchor["tx_hash"]
+    anchor["tx_hash"] = "0x" + "5a" * 32
+    path.write_text(json.dumps(handed))
+    chain.brand_ws.import_file(path)
+    stored = chain.brand_ws.mirror.get_anchor(anchor["root"])
+    assert stored is not None and stored["tx_hash"] == logged

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from labourledger.chain.ledger_contract import AnchorReceipt, TransactionNotSent
 from labourledger.envelope import to_hex
-from labourledger.errors import InputError
+from labourledger.errors import ChainError, InputError
 from labourledger.gcpause import gc_paused
 from labourledger.index import INDEXED_KINDS, index_subject
 from labourledger.merkle import merkle_root
@@ -260,10 +260,9 @@ def receipt_of(ledger: Ledger, root: bytes) -> AnchorReceipt:
     chain = ledger.chain
     record = chain.anchor_of(root)
     assert record is not None
-    events = [
-        e for e in chain.anchored_events(record.block_number, record.block_number) if e.root == root
-    ]
-    event = events[0]
+    event = chain.anchored_event(record)
+    if event is None:
+        raise ChainError(f"{chain.label}: the log of root {to_hex(root)} is missing")
     return AnchorReceipt(
         root=root,
         size=record.size,

@@ -25,6 +25,7 @@ from labourledger.envelope import (
     SignedEntry,
     SigningKey,
     sign_entry,
+    to_hex,
 )
 from labourledger.errors import InputError, NextStep
 from labourledger.exchange import write_entry_file
@@ -349,6 +350,8 @@ def add_proofs(ledger: Ledger, session: Any, carried: Sequence[CarriedProof]) ->
             # Block and time come from the contract, not the carrier: the policy dates
             # closures by them. A root the chain lacks keeps the claim and fails verify.
             on_chain = ledger.chain.anchor_of(bytes.fromhex(anchor.root[2:]))
+            # So is the transaction: the carrier's is only its claim.
+            logged = ledger.chain.anchored_event(on_chain) if on_chain else None
             ledger.mirror.record_chain_anchor(
                 session,
                 root=anchor.root,
@@ -356,7 +359,7 @@ def add_proofs(ledger: Ledger, session: Any, carried: Sequence[CarriedProof]) ->
                 status="submitted",
                 chain_id=cfg.chain_id,
                 contract=cfg.contract,
-                tx_hash=anchor.tx_hash,
+                tx_hash=to_hex(logged.tx_hash) if logged else anchor.tx_hash,
                 block_number=on_chain.block_number if on_chain else anchor.block_number,
                 timestamp=on_chain.timestamp if on_chain else None,
             )

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
 from typing import Any, Concatenate, ParamSpec, TypeVar, cast
 
 from eth_account.signers.local import LocalAccount
@@ -40,6 +39,7 @@ from labourledger.chain.events import (
     RoleEvent,
     rpc_message,
 )
+from labourledger.chain.records import AnchorReceipt, AnchorRecord, TxResult
 from labourledger.chain.reverts import RevertDecoder
 from labourledger.chain.roles import ROLES, role_name
 from labourledger.errors import ChainError, InputError
@@ -68,41 +68,6 @@ _R = TypeVar("_R")
 class TransactionNotSent(ChainError):
     """A transaction refused before it was sent (a revert at estimation, the node's refusal):
     nothing of it can be mined later."""
-
-
-@dataclass(frozen=True)
-class TxResult:
-    """A mined, successful transaction."""
-
-    tx_hash: bytes
-    block_number: int
-    block_hash: bytes
-    gas_used: int
-
-
-@dataclass(frozen=True)
-class AnchorReceipt:
-    """A Merkle root anchored by a transaction this process sent and saw mined."""
-
-    root: bytes
-    size: int
-    submitter: str
-    tx_hash: bytes
-    block_number: int
-    block_hash: bytes
-    timestamp: int
-    gas_used: int
-
-
-@dataclass(frozen=True)
-class AnchorRecord:
-    """What the contract stores for an anchored root (`anchorOf`)."""
-
-    root: bytes
-    submitter: str
-    block_number: int
-    timestamp: int
-    size: int
 
 
 def _node_errors(
@@ -252,6 +217,12 @@ class LedgerChain:
         return [
             a for c in self._reader(chunk).logs([ANCHORED], from_block, to_block) for a in c.anchors
         ]
+
+    def anchored_event(self, record: AnchorRecord) -> AnchoredEvent | None:
+        """The `Anchored` log of `record`'s root, in the block the contract records (None
+        only from a node that lost it)."""
+        events = self.anchored_events(record.block_number, record.block_number)
+        return next((e for e in events if e.root == record.root), None)
 
     @_node_errors
     def index_events(
