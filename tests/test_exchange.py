@@ -124,3 +124,11 @@ def test_role_and_revocation_rules(ledger: Ledger, tmp_path: Path) -> None:
         refs=[bytes.fromhex(target[2:])],
     )
     assert "import it first" in _refusal(ledger, tmp_path, revocation)
+
+
+def test_a_json_file_named_as_no_file_can_be_is_refused_in_one_line(tmp_path: Path) -> None:
+    from labourledger.errors import InputError
+    from labourledger.exchange import read_json
+
+    with pytest.raises(InputError, match=r"cannot read \(not a file name\)$"):
+        read_json(tmp_path / "entries\x00.json")

@@ -396,6 +396,14 @@ def test_a_goods_list_of_ones_own_from_config_or_flag(
     assert code == 5 and "Saigon Knit Fabrics" in out
 
 
+def test_a_goods_list_named_as_no_file_can_be_is_refused_in_one_line(demo: DemoResult) -> None:
+    # Found by a fuzz of config.toml: a NUL in the name raised ValueError, not OSError.
+    ledger = Ledger.open(demo.workspace)
+    ledger.config.policy.goods_list = "goods\x00.json"
+    with pytest.raises(InputError, match=r"^goods_list: cannot read .*\(not a file name\)$"):
+        ledger.verify(demo.batch)
+
+
 def test_reasons_say_when_the_goods_list_is_only_part_of_the_dol_list(
     demo: DemoResult,
 ) -> None:

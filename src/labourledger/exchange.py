@@ -148,6 +148,8 @@ def read_json(path: Path) -> Any:
             raw = handle.read(MAX_JSON_BYTES + 1)
     except OSError as exc:
         raise InputError(f"{path}: cannot read ({exc.strerror})") from None
+    except ValueError:  # a NUL in the name, which no file name holds
+        raise InputError(f"{str(path)!r}: cannot read (not a file name)") from None
     return parse_json(raw, str(path))
 
 

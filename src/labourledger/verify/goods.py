@@ -106,6 +106,8 @@ def load_goods_list(path: str | None = None) -> GoodsList:
             raw = Path(path).read_bytes()
         except OSError as exc:
             raise InputError(f"goods_list: cannot read {path} ({exc.strerror})") from None
+        except ValueError:  # a NUL in the name, which no file name holds
+            raise InputError(f"goods_list: cannot read {path!r} (not a file name)") from None
     try:
         return GoodsList.model_validate(parse_json(raw, name))
     except ValidationError as exc:
