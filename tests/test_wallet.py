@@ -153,3 +153,29 @@ def test_external_signing_needs_its_file_and_one_entry(
     cli.ok(*ADD, "--sign-with", "external", "--typed-data-out", str(typed), "--key", "brand")
     [brand] = [k for k in cli.json("keys", "list") if k["name"] == "brand"]
     assert json.loads(typed.read_text())["message"]["issuer"] == brand["address"]
+
+
+@pytest.mark.parametrize(
+    ("where", "value", "reason"),
+    [(("message", "refs"), 7, "refs"), (("domain", "chainId"), 2**256, "chain_id")],
+)
+def test_typed_data_a_wallet_could_not_have_signed_is_refused_in_one_line(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    where: tuple[str, str],
+    value: int,
+    reason: str,
+) -> None:
+    # Found by a fuzz of the typed-data file: refs as a number raised TypeError, and a chain
+    # id beyond uint256 OverflowError, before the draft was looked up.
+    cli = _workspace(tmp_path, capsys, monkeypatch)
+    wallet = Account.create()
+    typed = tmp_path / "facility.typed.json"
+    cli.ok(*ADD, "--sign-with", "external", "--typed-data-out", str(typed), "--key", wallet.address)
+    signature = _wallet_signs(typed, wallet)
+    data = json.loads(typed.read_text())
+    data[where[0]][where[1]] = value
+    typed.write_text(json.dumps(data))
+    code, _, err = cli.run("sign-complete", str(typed), "--signature", "0x" + signature.hex())
+    assert code == 2 and len(err.strip().splitlines()) == 1 and reason in err, err

@@ -139,7 +139,7 @@ class Domain(BaseModel):
 
     model_config = ConfigDict(frozen=True, defer_build=True)
 
-    chain_id: int = Field(ge=1)
+    chain_id: int = Field(ge=1, lt=2**256)  # a uint256 in the domain separator
     verifying_contract: Address
 
     @property
@@ -237,7 +237,7 @@ class Entry(BaseModel):
                 kind=message.get("kind"),
                 schema_version=message.get("schemaVersion"),
                 subject=message.get("subject"),
-                refs=tuple(message.get("refs") or ()),
+                refs=message.get("refs", ()),
                 issued_at=message.get("issuedAt"),
                 content_hash=message.get("contentHash"),
             )
