@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -293,3 +294,19 @@ def test_evidence_reference_with_a_given_salt_is_reproducible(tmp_path: Path) ->
         kinds.evidence_ref(blob, salt=b"short")
     with pytest.raises(InputError, match="cannot read"):
         kinds.evidence_ref(tmp_path / "missing.pdf")
+
+
+_DATES = [
+    (kind, field)
+    for kind, body in sorted(VALID.items())
+    for field, value in body.items()
+    if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value)
+]
+
+
+@pytest.mark.parametrize(("kind", "field"), _DATES)
+def test_a_date_given_as_a_number_is_refused_not_read_as_unix_time(kind: str, field: str) -> None:
+    # Pydantic takes 86,400 for 1970-01-02: a body must write its days as YYYY-MM-DD.
+    expected = f"body.{field}: expected a date as YYYY-MM-DD, not a number"
+    assert _bad(kind, **{field: 86_400}) == expected
+    assert _bad(kind, **{field: 0.0}).endswith("not a number")

@@ -216,29 +216,30 @@ def test_a_batch_body_without_a_defaulted_field_fails_verification_without_a_cra
 
 
 @pytest.mark.parametrize(
-    ("kind", "field", "value", "read"),
+    ("kind", "field", "change", "reason"),
     [
-        ("supply_link", "valid_from", 0, "1970-01-01"),
-        ("attestation", "valid_until", 86_400 * 30_000, "2052-02-20"),
-        ("batch", "produced_at", 86_400, "1970-01-02"),
+        ("supply_link", "valid_from", lambda _: 0, "expected a date as YYYY-MM-DD, not a number"),
+        ("attestation", "valid_until", lambda _: 86_400, "not a number"),
+        ("batch", "produced_at", lambda _: 86_400.0, "not a number"),
+        ("supply_link", "buyer", lambda v: "0x" + v[2:].upper(), "not as labourledger writes"),
     ],
 )
 def test_a_body_value_its_kind_reads_as_another_is_refused_naming_it(
-    honest_bundle: dict[str, Any], tmp_path: Path, kind: str, field: str, value: int, read: str
+    honest_bundle: dict[str, Any], tmp_path: Path, kind: str, field: str, change: Any, reason: str
 ) -> None:
-    # Found by a fuzz of bundles: a date given as a number is a date to pydantic (Unix
+    # Found by a fuzz of bundles: a date given as a number was a date to pydantic (Unix
     # time), so the body validated, and the trace and the audit views then met a number.
+    # Other values its kind would rewrite (an id in upper case) are refused alike.
     bundle = json.loads(json.dumps(honest_bundle))
     at, entry = next((i, e) for i, e in enumerate(bundle["entries"]) if e["kind"] == kind)
-    entry["body"][field] = value
+    entry["body"][field] = change(entry["body"][field])
     file = tmp_path / "altered.json"
     file.write_text(json.dumps(bundle))
     with pytest.raises(InputError) as refused:
         read_bundle(file)
-    assert str(refused.value) == (
-        f"{file}: not a valid bundle: entries[{at}]: body.{field}: {value} is not as "
-        f"labourledger writes it ('{read}')"
-    )
+    message = str(refused.value)
+    assert message.startswith(f"{file}: not a valid bundle: entries[{at}]: body.{field}: ")
+    assert reason in message and len(message.splitlines()) == 1
 
 
 def test_what_a_facility_supplies_beyond_the_trace_is_judged_alike_in_mirror_and_bundle(

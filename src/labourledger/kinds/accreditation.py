@@ -15,7 +15,7 @@ from typing import Literal
 from pydantic import model_validator
 
 from labourledger.hashing import keccak256
-from labourledger.kinds.models import Address, Body, Text
+from labourledger.kinds.models import Address, Body, Day, Text
 
 __all__ = ["Accreditation", "account_subject"]
 
@@ -34,8 +34,8 @@ class Accreditation(Body):
     organisation: Text
     role: AccreditedRole
     accreditation_number: Text | None = None
-    valid_from: dt.date
-    valid_until: dt.date | None = None
+    valid_from: Day
+    valid_until: Day | None = None
 
     @model_validator(mode="after")
     def _ordered(self) -> Accreditation:

@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StrictInt,
@@ -147,6 +148,17 @@ TIER_BY_TYPE: dict[str, int] = {
 }
 
 
+def _a_day(value: Any) -> Any:
+    # Pydantic would take a number for Unix time: 86400 for 1970-01-02.
+    if isinstance(value, int | float):  # a bool too
+        raise ValueError("expected a date as YYYY-MM-DD, not a number")
+    return value
+
+
+#: A calendar day, written YYYY-MM-DD, never a number of seconds.
+Day = Annotated[dt.date, BeforeValidator(_a_day)]
+
+
 class Body(BaseModel):
     """Base of every body: unknown fields are errors, values are immutable."""
 
@@ -235,8 +247,8 @@ class SupplyLink(Body):
     supplier: Hex32
     buyer: Hex32
     material: Text
-    valid_from: dt.date
-    valid_to: dt.date | None = None
+    valid_from: Day
+    valid_to: Day | None = None
 
     @model_validator(mode="after")
     def _valid(self) -> SupplyLink:
@@ -253,8 +265,8 @@ class Attestation(Body):
     claim: Claim
     standard: Text | None = None
     certificate_number: Text | None = None
-    valid_from: dt.date
-    valid_until: dt.date
+    valid_from: Day
+    valid_until: Day
     evidence: list[EvidenceRef] = []
     statement: Text | None = None
 
@@ -275,7 +287,7 @@ class CorrectiveAction(Body):
 
     action: Text
     preventive_action: Text | None = None
-    due_date: dt.date
+    due_date: Day
 
 
 class Finding(Body):
@@ -306,12 +318,12 @@ class Audit(Body):
     standard_other: Text | None = None
     audit_type: AuditType
     notice: Notice
-    start_date: dt.date
-    end_date: dt.date
+    start_date: Day
+    end_date: Day
     workers_interviewed: StrictInt = Field(ge=0, le=MAX_WHOLE)
     grade: Text | None = None
     result: Literal["pass", "conditional", "fail"] | None = None
-    valid_until: dt.date | None = None
+    valid_until: Day | None = None
     evidence: list[EvidenceRef] = []
     findings: list[Finding] = []
 
@@ -334,7 +346,7 @@ class FindingUpdate(Body):
     finding_id: Code64
     status: FindingStatus
     verification_method: VerificationMethod
-    verified_on: dt.date
+    verified_on: Day
     evidence: list[EvidenceRef] = []
     note: Text | None = None
 
@@ -368,7 +380,7 @@ class Batch(Body):
     lot: Text
     quantity: StrictInt = Field(ge=1, le=MAX_WHOLE)
     unit: Code16 = "pcs"
-    produced_at: dt.date
+    produced_at: Day
     facility: Hex32
 
 
@@ -385,7 +397,7 @@ class Transformation(Body):
     inputs: list[Hex32] = Field(min_length=1)
     output: Hex32
     facility: Hex32
-    date: dt.date
+    date: Day
     documents: list[DocumentHash] = []
 
     @model_validator(mode="after")
