@@ -7,6 +7,7 @@ import json
 import os
 import shutil
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -101,6 +102,16 @@ class Cli:
     def json(self, *args: str) -> Any:
         """Run a command with --json and parse its stdout."""
         return json.loads(self.ok(*args, "--json"))
+
+
+def cli_commands(group: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], Any]]:
+    """Every command under a click group (`typer.main.get_command(app)`), by its path."""
+    subcommands = getattr(group, "commands", None)
+    if subcommands is None:
+        yield path, group
+        return
+    for name, command in subcommands.items():
+        yield from cli_commands(command, (*path, name))
 
 
 def console_script() -> list[str]:

@@ -2,28 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import typer
+from clihelp import cli_commands
 
 from labourledger.cli import app, main
 from labourledger.vocabulary import FindingStatus
 
 
-def _commands(group: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], Any]]:
-    subcommands = getattr(group, "commands", None)
-    if subcommands is None:
-        yield path, group
-        return
-    for name, command in subcommands.items():
-        yield from _commands(command, (*path, name))
-
-
 def test_every_command_help_has_an_example() -> None:
     root = typer.main.get_command(app)
-    commands = list(_commands(root))
+    commands = list(cli_commands(root))
     assert len(commands) > 40
     missing = [
         " ".join(path)

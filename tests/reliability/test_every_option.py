@@ -11,11 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 import typer
-from clihelp import PASSPHRASE
+from clihelp import PASSPHRASE, cli_commands
 from harness import run
 from test_bad_inputs import World, world  # noqa: F401 - the fixture, built for this module
 
@@ -33,18 +32,9 @@ FILLER = "0x" + "11" * 32
 SKIP = {("serve",), ("demo",), ("contracts", "build")}
 
 
-def _commands(group: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], Any]]:
-    subcommands = getattr(group, "commands", None)
-    if subcommands is None:
-        yield path, group
-        return
-    for name, command in subcommands.items():
-        yield from _commands(command, (*path, name))
-
-
 def _runs() -> Iterator[list[str]]:
     """Each command once per parameter and bad value: that value in that place."""
-    for path, command in _commands(typer.main.get_command(app)):
+    for path, command in cli_commands(typer.main.get_command(app)):
         if path in SKIP:
             continue
         params = [p for p in command.params if p.name != "help"]
