@@ -260,7 +260,7 @@ def receipt_of(ledger: Ledger, root: bytes) -> AnchorReceipt:
     chain = ledger.chain
     record = chain.anchor_of(root)
     assert record is not None
-    event = chain.anchored_event(record)
+    event = chain.anchored_event(root, record.block_number)
     if event is None:
         raise ChainError(f"{chain.label}: the log of root {to_hex(root)} is missing")
     return AnchorReceipt(

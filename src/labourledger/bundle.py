@@ -44,9 +44,9 @@ class BundleEntry(SignedEntry):
         # A kind changed after signing fails the entry id check later; refusing a body
         # that is not of its kind here keeps it out of every projection.
         read = kinds.canonical_body(self.kind, self.body)
-        # So is a value its kind reads as another (a date given as a number, Unix time):
-        # checks read bodies as labourledger writes them. A field left out for its default
-        # is no such value: the entry's hash judges it.
+        # So is a value its kind would rewrite (an id in upper case, lower-cased when
+        # signed): checks read bodies as labourledger writes them. A field left out for its
+        # default is no such value: the entry's hash judges it.
         for field, value in self.body.items():
             if value is not None and read.get(field) != value:
                 raise ValueError(

@@ -351,7 +351,11 @@ def add_proofs(ledger: Ledger, session: Any, carried: Sequence[CarriedProof]) ->
             # closures by them. A root the chain lacks keeps the claim and fails verify.
             on_chain = ledger.chain.anchor_of(bytes.fromhex(anchor.root[2:]))
             # So is the transaction: the carrier's is only its claim.
-            logged = ledger.chain.anchored_event(on_chain) if on_chain else None
+            logged = (
+                ledger.chain.anchored_event(on_chain.root, on_chain.block_number)
+                if on_chain
+                else None
+            )
             ledger.mirror.record_chain_anchor(
                 session,
                 root=anchor.root,

@@ -218,11 +218,11 @@ class LedgerChain:
             a for c in self._reader(chunk).logs([ANCHORED], from_block, to_block) for a in c.anchors
         ]
 
-    def anchored_event(self, record: AnchorRecord) -> AnchoredEvent | None:
-        """The `Anchored` log of `record`'s root, in the block the contract records (None
-        only from a node that lost it)."""
-        events = self.anchored_events(record.block_number, record.block_number)
-        return next((e for e in events if e.root == record.root), None)
+    def anchored_event(self, root: bytes, block_number: int) -> AnchoredEvent | None:
+        """The `Anchored` log of `root` in `block_number`, the block the contract records for
+        it (None only from a node that lost it)."""
+        events = self.anchored_events(block_number, block_number)
+        return next((e for e in events if e.root == root), None)
 
     @_node_errors
     def index_events(

@@ -245,17 +245,15 @@ class BundleEvidence:
         """The transaction that anchored each root the bundle's entries claim, as the chain
         logs it (None where the chain holds no such root): the transaction a bundle names
         is its own claim, and a report shows only what the chain says."""
-        roots = {e.anchor.root.lower() for e in self.bundle.entries if e.anchor is not None}
-        found: dict[str, str | None] = dict.fromkeys(roots)
-        blocks: set[int] = set()
-        for root in roots:
+        found: dict[str, str | None] = {}
+        for root in {e.anchor.root.lower() for e in self.bundle.entries if e.anchor is not None}:
             anchored = self.anchored_root(bytes.fromhex(root[2:]))
-            if anchored is not None:
-                blocks.add(anchored.block_number)
-        for block in sorted(blocks):
-            for event in self._chain.anchored_events(block, block):
-                if to_hex(event.root) in found:
-                    found[to_hex(event.root)] = to_hex(event.tx_hash)
+            event = (
+                self._chain.anchored_event(anchored.root, anchored.block_number)
+                if anchored
+                else None
+            )
+            found[root] = to_hex(event.tx_hash) if event else None
         return found
 
     def has_role(self, role: str, account: str, block: int) -> bool:
