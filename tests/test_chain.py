@@ -397,6 +397,47 @@ def test_the_embedded_chain_answers_get_logs_as_eth_tester_does(tmp_path: Path) 
     assert len(logs(fast, queries[4])) == 1 and len(logs(fast, queries[0])) > 4
 
 
+def test_the_embedded_chain_answers_receipts_as_eth_tester_does(tmp_path: Path) -> None:
+    # The embedded provider writes receipts itself, in a node's form (eth-tester, then its
+    # middleware, reformatted every log); web3 must read the same receipt from both, for a
+    # deployment, a transfer and anchors with and without Indexed logs.
+    from eth_bloom import BloomFilter
+    from eth_tester import EthereumTester
+    from web3 import Web3
+    from web3.providers.eth_tester import EthereumTesterProvider
+
+    from labourledger.chain import open_embedded
+
+    c = open_embedded(tmp_path / "embedded.sqlite")
+    admin = Account.create()
+    sent = [c.fund(admin.address, 10**20), c.deploy(admin)]
+    brand = Account.create()
+    sent += [c.grant_role(admin, "BRAND", brand.address), c.fund(brand.address, 10**19)]
+    items = [(keccak(text=f"f {i}"), keccak(text=f"a {i}")) for i in range(40)]
+    anchors = [c.anchor(brand, ROOT_A, 1), c.anchor(brand, ROOT_B, 40, items)]
+    plain = Web3(EthereumTesterProvider(EthereumTester(c.w3.provider._backend)))  # type: ignore[attr-defined]
+    log_fields = ("address", "topics", "data", "blockNumber", "blockHash", "transactionHash",
+                  "transactionIndex", "logIndex")  # fmt: skip
+    for tx_hash in [s.tx_hash for s in sent] + [a.tx_hash for a in anchors]:
+        ours, theirs = (dict(w3.eth.get_transaction_receipt(tx_hash)) for w3 in (c.w3, plain))
+        logs = [tuple(log[f] for f in log_fields) for log in ours.pop("logs")]
+        assert logs == [tuple(log[f] for f in log_fields) for log in theirs.pop("logs")]
+        theirs.pop("state_root")  # eth-tester's own field: a node has no such key
+        theirs["to"] = theirs["to"] or None  # a creation's: eth-tester says "", a node null
+        bloom = int.from_bytes(ours.pop("logsBloom"), "big")  # a node's field, not eth-tester's
+        assert ours == theirs, tx_hash.hex()
+        assert (bloom != 0) == bool(logs)
+        filtered = BloomFilter(bloom)
+        for address, topics, *_ in logs:
+            assert all(bytes(x) in filtered for x in (bytes.fromhex(address[2:]), *topics))
+    assert sent[1].contract_address == c.contract_address
+    assert len(c.w3.eth.get_transaction_receipt(anchors[1].tx_hash)["logs"]) == 41
+    assert c.w3.eth.get_transaction_receipt(anchors[1].tx_hash)["gasUsed"] == anchors[1].gas_used
+    assert c.w3.provider.make_request(  # type: ignore[attr-defined]
+        RPCEndpoint("eth_getTransactionReceipt"), ["0x" + "ab" * 32]
+    )["result"] is None  # fmt: skip
+
+
 def test_receipt_logs_reads_what_py_evm_decodes() -> None:
     from eth.rlp.logs import Log
     from eth.rlp.receipts import Receipt
@@ -445,6 +486,16 @@ def test_the_embedded_chain_estimates_gas_from_one_measured_run(
     receipt = c.anchor(admin, ROOT_A, 300, items)
     assert receipt.gas_used > 300 * 2_000 and not searched
     assert len(c.index_events([s for s, _ in items], receipt.block_number)) == 300
+    # The estimate alone, with no margin, is gas enough: sent with just that, it is mined.
+    data = c._calldata("anchorIndexed", [ROOT_B, 300, [s for s, _ in items], [e for _, e in items]])
+    tx: dict[str, Any] = {"from": admin.address, "to": c.contract_address, "data": data}
+    tx["gas"] = c.w3.eth.estimate_gas(tx)  # type: ignore[arg-type]
+    assert tx["gas"] < receipt.gas_used * 101 // 100 and not searched
+    tx |= {"nonce": c.w3.eth.get_transaction_count(admin.address), "chainId": c.chain_id}
+    tx |= dict(c._tx.fees())
+    sent = c.w3.eth.send_raw_transaction(admin.sign_transaction(tx).raw_transaction)
+    assert c.w3.eth.get_transaction_receipt(sent)["status"] == 1
+    assert c.anchor_of(ROOT_B) is not None
     # A transaction that fails at any gas is searched as before, and names its error.
     with pytest.raises(ChainError) as duplicate:
         c.anchor(admin, ROOT_A, 1)

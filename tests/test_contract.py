@@ -175,8 +175,9 @@ def test_runtime_code_check_refuses_another_contract(chain: DeployedLedger) -> N
     genuine = c.contract_address
     assert genuine is not None
     # Init code returning the one-byte runtime 0xfe: some contract that is not LabourLedger.
-    stranger = c._transact(chain.admin, None, "0x6001600c60003960016000f3fe", "deploy")
-    c.attach(stranger["contractAddress"])
+    stranger = c._tx.send(chain.admin, None, "0x6001600c60003960016000f3fe", "deploy")
+    assert stranger.contract_address is not None
+    c.attach(stranger.contract_address)
     assert not c.runtime_code_matches()
     c.attach(genuine)
     assert c.runtime_code_matches()

@@ -10,12 +10,13 @@ __all__ = ["AnchorReceipt", "AnchorRecord", "TxResult"]
 
 @dataclass(frozen=True)
 class TxResult:
-    """A mined, successful transaction."""
+    """A mined, successful transaction (and the contract it created, if it deployed one)."""
 
     tx_hash: bytes
     block_number: int
     block_hash: bytes
     gas_used: int
+    contract_address: str | None = None
 
 
 @dataclass(frozen=True)

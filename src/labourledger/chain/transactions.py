@@ -1,0 +1,155 @@
+"""Sending a transaction: gas estimated (plus a margin), EIP-1559 fees from the node, signed
+locally, sent raw, and waited for until its receipt says it succeeded.
+
+The receipt is read as the node sends it, without web3's formatting: an anchor's receipt
+holds a log per indexed entry, and formatting 2,000 of them into web3's attribute
+dictionaries took longer than the block that mined them. Only the outcome is read.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from typing import Any, cast
+
+from eth_account.signers.local import LocalAccount
+from eth_typing import HexStr
+from web3 import Web3
+from web3.exceptions import ContractLogicError, Web3RPCError
+from web3.types import RPCEndpoint, TxParams, Wei
+
+from labourledger.chain.events import rpc_message
+from labourledger.chain.records import TxResult
+from labourledger.chain.reverts import RevertDecoder
+from labourledger.errors import ChainError, InputError
+
+__all__ = ["GAS_MARGIN_PERCENT", "TransactionNotSent", "Transactions"]
+
+# Gas limit = estimate * (1 + margin): state can change a little between estimate and inclusion.
+GAS_MARGIN_PERCENT = 20
+RECEIPT_TIMEOUT_SECONDS = 180.0
+RECEIPT_POLL_SECONDS = 0.2
+
+
+class TransactionNotSent(ChainError):
+    """A transaction refused before it was sent (a revert at estimation, the node's refusal):
+    nothing of it can be mined later."""
+
+
+class Transactions:
+    """Transactions to one chain, reached through `w3`; `label` names the chain in errors and
+    `reverts` names the contract's custom errors."""
+
+    def __init__(self, w3: Web3, label: str, chain_id: int, reverts: RevertDecoder) -> None:
+        self.w3 = w3
+        self.label = label
+        self.chain_id = chain_id
+        self.reverts = reverts
+
+    def send(self, sender: LocalAccount, to: str | None, data: str, action: str) -> TxResult:
+        """Estimate, sign locally, send raw and wait for a successful receipt."""
+        tx: TxParams = {
+            "from": sender.address,
+            "data": HexStr(data),
+            "value": Wei(0),
+            "chainId": self.chain_id,
+        }
+        if to is not None:
+            tx["to"] = to
+        # An empty account is caught before the estimate, which some nodes refuse for it.
+        balance = int(self.w3.eth.get_balance(sender.address))
+        if balance == 0:
+            raise self._short_of_funds(action, sender.address, balance, "")
+        try:
+            estimate = self.w3.eth.estimate_gas(tx)
+        except ContractLogicError as exc:
+            error = self.reverts.error(action, exc)
+            raise TransactionNotSent(str(error), error_name=error.error_name) from None
+        except Web3RPCError as exc:
+            raise TransactionNotSent(
+                f"{action}: {self.label} rejected the transaction: {rpc_message(exc)}"
+            ) from exc
+        tx.update(self.fees())
+        tx["gas"] = estimate * (100 + GAS_MARGIN_PERCENT) // 100
+        tx["nonce"] = self.w3.eth.get_transaction_count(sender.address, "pending")
+        tx["type"] = 2
+        cost = tx["gas"] * int(tx["maxFeePerGas"])
+        if balance < cost:
+            raise self._short_of_funds(action, sender.address, balance, f" of up to {cost} wei")
+        signed = sender.sign_transaction(cast(dict[str, Any], tx))
+        try:
+            tx_hash = self.w3.eth.send_raw_transaction(signed.raw_transaction)
+        except Web3RPCError as exc:
+            raise TransactionNotSent(
+                f"{action}: {self.label} rejected the transaction: {rpc_message(exc)}"
+            ) from exc
+        return self.wait(bytes(tx_hash), action, tx)
+
+    def fees(self) -> TxParams:
+        """EIP-1559 fees the node suggests: its priority fee, and room for the base fee to
+        double before the transaction is mined."""
+        priority = self.w3.eth.max_priority_fee
+        base = self.w3.eth.get_block("latest").get("baseFeePerGas", Wei(0))
+        return {"maxPriorityFeePerGas": priority, "maxFeePerGas": Wei(2 * base + priority)}
+
+    def wait(self, tx_hash: bytes, action: str, tx: TxParams) -> TxResult:
+        """The outcome of sent transaction `tx_hash` once mined; a revert becomes a ChainError
+        naming why (`tx` is replayed to find out)."""
+        deadline = time.monotonic() + RECEIPT_TIMEOUT_SECONDS
+        while (receipt := self._receipt(tx_hash, action)) is None:
+            if time.monotonic() >= deadline:
+                raise ChainError(
+                    f"{action}: transaction 0x{tx_hash.hex()} was not mined on {self.label} "
+                    f"within {RECEIPT_TIMEOUT_SECONDS:.0f} s; it may still be, check it later"
+                )
+            time.sleep(RECEIPT_POLL_SECONDS)
+        try:
+            created = receipt.get("contractAddress")
+            mined = TxResult(
+                tx_hash=tx_hash,
+                block_number=int(receipt["blockNumber"], 16),
+                block_hash=bytes.fromhex(receipt["blockHash"].removeprefix("0x")),
+                gas_used=int(receipt["gasUsed"], 16),
+                contract_address=Web3.to_checksum_address(created) if created else None,
+            )
+            succeeded = int(receipt["status"], 16) == 1
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise ChainError(
+                f"{action}: {self.label} sent a malformed receipt for 0x{tx_hash.hex()} ({exc})"
+            ) from None
+        if not succeeded:
+            raise self._mined_revert_error(action, mined, tx)
+        return mined
+
+    def _receipt(self, tx_hash: bytes, action: str) -> Mapping[str, Any] | None:
+        """The node's `eth_getTransactionReceipt` answer, or None while it is not mined."""
+        method = RPCEndpoint("eth_getTransactionReceipt")
+        response = self.w3.provider.make_request(method, ["0x" + tx_hash.hex()])
+        error = response.get("error")
+        if error is not None:
+            message = error.get("message", error) if isinstance(error, Mapping) else error
+            raise ChainError(f"{action}: {self.label} answered: {message}")
+        return response.get("result")
+
+    def _short_of_funds(self, action: str, address: str, balance: int, cost: str) -> InputError:
+        return InputError(
+            f"{action}: {address} has {balance} wei on {self.label}, not enough for the "
+            f"transaction's gas{cost}; fund it first"
+        )
+
+    def _mined_revert_error(self, action: str, mined: TxResult, tx: TxParams) -> ChainError:
+        """Why a mined transaction reverted, found by replaying it on the state it left behind.
+
+        This happens when the state changed between the gas estimate and the
+        block (another process anchored the same root first, say).
+        """
+        where = f"in block {mined.block_number} (tx 0x{mined.tx_hash.hex()})"
+        replay = cast(
+            TxParams, {k: v for k, v in tx.items() if k in ("from", "to", "data", "value")}
+        )
+        try:
+            self.w3.eth.call(replay, block_identifier=mined.block_number)
+        except ContractLogicError as exc:
+            error = self.reverts.error(action, exc)
+            return ChainError(f"{error} {where}", error_name=error.error_name)
+        return ChainError(f"{action}: the transaction reverted {where}")
