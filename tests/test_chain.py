@@ -265,6 +265,41 @@ def test_logs_are_asked_again_in_halves_when_a_node_refuses_a_range(
         provider.make_request = send  # type: ignore[method-assign]
 
 
+def test_a_receipt_the_node_withholds_mangles_or_refuses_fails_the_wait(
+    chain: DeployedLedger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The receipt is read as the node sends it: one that never comes ends the wait with
+    the transaction named (it may still be mined), and a malformed one or an error answer
+    fails it in one line naming the node, never a KeyError from deep inside."""
+    from labourledger.chain import transactions
+
+    c = chain.chain
+    provider = c.w3.provider
+    send = provider.make_request
+    answer: dict[str, Any] = {}
+
+    def altered(method: RPCEndpoint, params: Any) -> Any:
+        if method == "eth_getTransactionReceipt" and answer:
+            return {"jsonrpc": "2.0", "id": 1, **answer}
+        return send(method, params)
+
+    monkeypatch.setattr(provider, "make_request", altered)
+    monkeypatch.setattr(transactions, "RECEIPT_TIMEOUT_SECONDS", 0.3)
+    answer["result"] = None
+    with pytest.raises(ChainError, match=r"anchor: transaction 0x[0-9a-f]{64} was not mined"):
+        c.anchor(chain.admin, ROOT_A, 1)
+    assert c.anchor_of(ROOT_A) is not None  # mined all the same: the node withheld it
+    answer["result"] = {"blockNumber": "0x1", "status": "0x1"}
+    with pytest.raises(ChainError, match=r"anchor: .* sent a malformed receipt for 0x"):
+        c.anchor(chain.admin, ROOT_B, 1)
+    answer.clear()
+    answer["error"] = {"code": -32000, "message": "receipts are pruned"}
+    with pytest.raises(ChainError, match=r"anchor: .* answered: receipts are pruned"):
+        c.anchor(chain.admin, ROOT_C, 1)
+    answer.clear()
+    assert c.anchor(chain.admin, keccak(text="batch D"), 1).gas_used > 0
+
+
 def test_blocks_hashes_and_timestamps(chain: DeployedLedger) -> None:
     c = chain.chain
     latest = c.latest_block()
