@@ -1,9 +1,10 @@
 """The LabourLedger contract client: one class over any chain web3 can reach.
 
 Transactions are signed locally with the sender's key and sent raw, with the gas
-estimated (plus a margin) and EIP-1559 fees taken from the node, so the embedded chain and
-a JSON-RPC node go through exactly the same path. A revert becomes a `ChainError` carrying
-the contract's custom error name (`chain.reverts`); logs are read by `chain.events`.
+estimated (plus a margin) and EIP-1559 fees taken from the node (`chain.transactions`), so
+the embedded chain and a JSON-RPC node go through exactly the same path. A revert becomes a
+`ChainError` carrying the contract's custom error name (`chain.reverts`); logs are read by
+`chain.events`.
 """
 
 from __future__ import annotations
