@@ -33,6 +33,7 @@ __all__ = [
     "LogReader",
     "NodeTimedOut",
     "RoleEvent",
+    "node_message",
     "rpc_message",
 ]
 
@@ -280,7 +281,11 @@ def _chain_error(label: str, exc: Exception) -> Exception:
 
 def rpc_message(exc: Web3RPCError) -> str:
     """The node's own error message, without web3's wrapping."""
-    error = (exc.rpc_response or {}).get("error")
+    return node_message((exc.rpc_response or {}).get("error")) or str(exc.message)
+
+
+def node_message(error: object) -> str | None:
+    """The message of a JSON-RPC error object, if it carries one."""
     if isinstance(error, dict) and error.get("message"):
         return str(error["message"])
-    return str(exc.message)
+    return None

@@ -113,7 +113,7 @@ class LedgerChain:
         mined = self._tx.send(admin, None, data, "deploy LabourLedger")
         if mined.contract_address is None:
             raise ChainError(f"deploy LabourLedger: {self.label} returned no contract address")
-        self.contract_address = Web3.to_checksum_address(mined.contract_address)
+        self.contract_address = mined.contract_address  # checksummed as the receipt was read
         return mined
 
     @_node_errors

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from eth_typing import ChecksumAddress
+
 __all__ = ["AnchorReceipt", "AnchorRecord", "TxResult"]
 
 
@@ -16,7 +18,7 @@ class TxResult:
     block_number: int
     block_hash: bytes
     gas_used: int
-    contract_address: str | None = None
+    contract_address: ChecksumAddress | None = None
 
 
 @dataclass(frozen=True)

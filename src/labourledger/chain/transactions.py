@@ -18,7 +18,7 @@ from web3 import Web3
 from web3.exceptions import ContractLogicError, Web3RPCError
 from web3.types import RPCEndpoint, TxParams, Wei
 
-from labourledger.chain.events import rpc_message
+from labourledger.chain.events import node_message, rpc_message
 from labourledger.chain.records import TxResult
 from labourledger.chain.reverts import RevertDecoder
 from labourledger.errors import ChainError, InputError
@@ -127,8 +127,7 @@ class Transactions:
         response = self.w3.provider.make_request(method, ["0x" + tx_hash.hex()])
         error = response.get("error")
         if error is not None:
-            message = error.get("message", error) if isinstance(error, Mapping) else error
-            raise ChainError(f"{action}: {self.label} answered: {message}")
+            raise ChainError(f"{action}: {self.label} answered: {node_message(error) or error}")
         return response.get("result")
 
     def _short_of_funds(self, action: str, address: str, balance: int, cost: str) -> InputError:
