@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from labourledger import merkle, parallel
 from labourledger.merkle import (
     KECCAK,
     SHA256,
@@ -109,6 +111,27 @@ def test_the_root_alone_equals_the_trees(size: int) -> None:
     leaves = _leaves(size)
     assert merkle_root(leaves) == MerkleTree(leaves).root
     assert merkle_root(leaves, SHA256) == MerkleTree(leaves, SHA256).root
+
+
+@pytest.mark.parametrize("size", [5, 8, 9, 12, 13, 31, 32, 33, 100, 1000])
+def test_a_root_hashed_by_subtrees_on_every_core_is_the_trees(
+    size: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Subtrees of 4 leaves: whole ones hashed in workers, a partial last one (or none) here.
+    monkeypatch.setattr(merkle, "POOL_MIN_LEAVES", 0)
+    monkeypatch.setattr(merkle, "SUBTREE_LEAVES", 4)
+    monkeypatch.setattr(merkle, "spare_core", lambda: True)
+    chunked: list[int] = []
+
+    def counted(fn: Any, items: Any, *, chunk: int, min_items: int) -> Any:
+        chunked.append(len(items))
+        return parallel.map_chunks(fn, items, chunk=chunk, min_items=min_items)
+
+    monkeypatch.setattr(merkle, "map_chunks", counted)
+    leaves = _leaves(size)
+    assert merkle_root(leaves) == MerkleTree(leaves).root
+    assert merkle_root(leaves, SHA256) == MerkleTree(leaves, SHA256).root
+    assert chunked == [size - size % 4] * 2  # the whole subtrees went to the workers
 
 
 @pytest.mark.parametrize("size", [*range(1, 71), 127, 128, 129, 1000])

@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from labourledger.hashing import keccak256
+from labourledger.parallel import map_chunks, spare_core
 
 __all__ = [
     "KECCAK",
@@ -110,15 +111,9 @@ class MerkleLevels:
         # The digest called directly, not through hash_leaf and hash_children: at 100,000
         # leaves the two method calls per node are a third of the time.
         digest = hasher.digest
-        level = [digest(LEAF_PREFIX + leaf) for leaf in leaves]
-        self.size = len(level)
-        self.levels = [level]
-        while len(level) > 1:
-            carried = level[-1:] if len(level) % 2 else []
-            pairs = zip(level[::2], level[1::2], strict=False)  # an odd last node has no pair
-            level = [digest(NODE_PREFIX + left + right) for left, right in pairs] + carried
-            self.levels.append(level)
-        self.root = level[0] if level else hasher.empty_root()
+        self.levels = _levels([digest(LEAF_PREFIX + leaf) for leaf in leaves], digest)
+        self.size = len(self.levels[0])
+        self.root = self.levels[-1][0] if self.size else hasher.empty_root()
         self._digest = digest
 
     def includes(self, leaf: bytes, index: int) -> bool:
@@ -139,9 +134,43 @@ class MerkleLevels:
         return path
 
 
+def _levels(level: list[bytes], digest: Callable[[bytes], bytes]) -> list[list[bytes]]:
+    """`level` and the levels above it up to the root, hashed pairwise, a level's odd last
+    node carried up unhashed."""
+    levels = [level]
+    while len(level) > 1:
+        carried = level[-1:] if len(level) % 2 else []
+        pairs = zip(level[::2], level[1::2], strict=False)  # an odd last node has no pair
+        level = [digest(NODE_PREFIX + left + right) for left, right in pairs] + carried
+        levels.append(level)
+    return levels
+
+
+#: Leaves from which `merkle_root` hashes whole subtrees in a worker per core, when a core
+#: is free. Measured on 2 cores (medians of 5): 10,000 leaves gain nothing (forking costs what
+#: the second core saves), 20,000 take 62 ms against 84 serially, 50,000 128 against 200,
+#: 100,000 235 against 315.
+POOL_MIN_LEAVES = 20_000
+#: Leaves in each subtree a worker hashes: a power of two, so every chunk but the last is a
+#: whole subtree of RFC 6962's tree, whose root is a node of the level SUBTREE_LEAVES spans.
+SUBTREE_LEAVES = 1 << 13
+
+
 def merkle_root(leaves: Sequence[bytes], hasher: TreeHasher = KECCAK_BUILD) -> bytes:
-    """The root `MerkleTree(leaves).root` has, in O(n) rather than O(n log n)."""
-    return MerkleLevels(leaves, hasher).root
+    """The root `MerkleTree(leaves).root` has, in O(n) rather than O(n log n); from
+    POOL_MIN_LEAVES on, its subtrees of SUBTREE_LEAVES hashed on every core."""
+    if len(leaves) < POOL_MIN_LEAVES or not spare_core():
+        return MerkleLevels(leaves, hasher).root
+    whole = len(leaves) - len(leaves) % SUBTREE_LEAVES
+    subtrees = map_chunks(
+        lambda chunk: [MerkleLevels(chunk, hasher).root],
+        leaves[:whole],
+        chunk=SUBTREE_LEAVES,
+        min_items=0,
+    )
+    # The partial last subtree is hashed here while the workers hash the others.
+    rest = [MerkleLevels(leaves[whole:], hasher).root] if whole < len(leaves) else []
+    return _levels([*subtrees, *rest], hasher.digest)[-1][0]
 
 
 def verify_inclusion(
