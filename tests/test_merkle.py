@@ -117,7 +117,8 @@ def test_the_root_alone_equals_the_trees(size: int) -> None:
 def test_a_root_hashed_by_subtrees_on_every_core_is_the_trees(
     size: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Subtrees of 4 leaves: whole ones hashed in workers, a partial last one (or none) here.
+    # Subtrees of 4 leaves: whole ones handed to map_chunks (a worker per core from two
+    # subtrees on), a partial last one (or none) hashed here.
     monkeypatch.setattr(merkle, "POOL_MIN_LEAVES", 0)
     monkeypatch.setattr(merkle, "SUBTREE_LEAVES", 4)
     monkeypatch.setattr(merkle, "spare_core", lambda: True)
@@ -131,7 +132,7 @@ def test_a_root_hashed_by_subtrees_on_every_core_is_the_trees(
     leaves = _leaves(size)
     assert merkle_root(leaves) == MerkleTree(leaves).root
     assert merkle_root(leaves, SHA256) == MerkleTree(leaves, SHA256).root
-    assert chunked == [size - size % 4] * 2  # the whole subtrees went to the workers
+    assert chunked == [size - size % 4] * 2  # the whole subtrees, and only they, went out
 
 
 @pytest.mark.parametrize("size", [*range(1, 71), 127, 128, 129, 1000])
