@@ -128,6 +128,27 @@ def test_a_batch_that_would_index_too_much_for_one_block_is_split(
     assert len(indexed) == 5 and len({e.root for e in indexed}) == 3
 
 
+@pytest.mark.parametrize(
+    ("kinds", "sizes"),
+    [
+        ([], []),
+        (["facility"] * 3, [3]),
+        (["audit", "facility", "audit", "facility"], [4]),  # two indexed: one batch
+        (["facility", "audit", "audit", "facility", "audit", "facility"], [4, 2]),
+        (["audit"] * 5, [2, 2, 1]),
+    ],
+)
+def test_batches_are_cut_before_the_indexed_entry_one_too_many(
+    kinds: list[str], sizes: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from labourledger import anchoring
+
+    monkeypatch.setattr(anchoring, "MAX_INDEXED_PER_BATCH", 2)
+    cuts = anchoring.split_for_gas(kinds)
+    assert [len(kinds[cut]) for cut in cuts] == sizes
+    assert [k for cut in cuts for k in kinds[cut]] == kinds  # in order, none lost
+
+
 @pytest.mark.parametrize("db", ["sqlite", "postgresql"])
 def test_an_anchors_derived_proofs_verify_through_every_reader(
     tmp_path: Path, db: str, request: pytest.FixtureRequest

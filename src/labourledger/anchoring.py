@@ -9,12 +9,13 @@ SQLite mirror), and a root some other workspace already anchored is adopted, not
 from __future__ import annotations
 
 import fcntl
+import itertools
 import logging
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from labourledger.chain.ledger_contract import AnchorReceipt, TransactionNotSent
 from labourledger.envelope import to_hex
@@ -31,7 +32,6 @@ if TYPE_CHECKING:
 
     from labourledger.ledger import Ledger
     from labourledger.mirror import Mirror
-    from labourledger.mirror.entries import Pending
 
 __all__ = ["AnchorResult", "anchor", "anchor_lock"]
 
@@ -96,52 +96,69 @@ def anchor(
 ) -> list[AnchorResult]:
     """Anchor every pending entry of `ledger` as Merkle batches (see the module doc): one,
     unless it would index more entries than one transaction can carry."""
+    with anchor_lock(ledger.mirror):
+        return _anchor_pending(ledger, sender, progress)
+
+
+# Each pending entry becomes a few small objects; the collector's walks over them (and
+# whatever else the process holds) would cost more than the anchoring. They are let go as
+# this returns, before the collector is back: held then, its first run walked them all.
+@gc_paused()
+def _anchor_pending(
+    ledger: Ledger, sender: LocalAccount, progress: Progress | None
+) -> list[AnchorResult]:
     mirror = ledger.mirror
-    # Each pending entry becomes a few small objects; the collector's walks over them (and
-    # whatever else the process holds) would cost more than the anchoring.
-    with anchor_lock(mirror), gc_paused():
-        results = [_finish(ledger, sender, a) for a in mirror.unfinished_anchors()]
-        pending = mirror.pending_entries()
-        batches = split_for_gas(pending)
-        # Units of work: each entry hashed into the root, each proof stored, each transaction.
-        total = 2 * len(pending) + len(batches)
-        done = 0
-        for batch in batches:
-            results.append(_anchor_batch(ledger, sender, batch, progress, done, total))
-            done += 2 * len(batch) + 1
-        return results
+    results = [_finish(ledger, sender, a) for a in mirror.unfinished_anchors()]
+    # By column, read by position: a Row's attributes would cost a fifth of the hashing.
+    pending = _Pending(*zip(*mirror.pending_entries(), strict=True))
+    cuts = split_for_gas(pending.kinds)
+    # Units of work: each entry hashed into the root, each proof stored, each transaction.
+    total = 2 * len(pending.seqs) + len(cuts)
+    done = 0
+    for cut in cuts:
+        batch = pending.part(cut)
+        results.append(_anchor_batch(ledger, sender, batch, progress, done, total))
+        done += 2 * len(batch.seqs) + 1
+    return results
 
 
-def split_for_gas(pending: Sequence[Pending]) -> list[list[Pending]]:
-    """Pending entries in batches, in order, each indexing at most MAX_INDEXED_PER_BATCH
-    entries: every Indexed event costs gas, and a block holds only so much."""
-    batches: list[list[Pending]] = [[]] if pending else []
-    indexed = 0
-    for entry in pending:
-        _seq, _entry_id, kind, _subject = entry  # by position: a Row's attribute costs more
-        if kind in INDEXED_KINDS:
-            if indexed == MAX_INDEXED_PER_BATCH:
-                batches.append([])
-                indexed = 0
-            indexed += 1
-        batches[-1].append(entry)
-    return batches
+class _Pending(NamedTuple):
+    """Pending entries by column, in the order they were recorded (all empty for none)."""
+
+    seqs: Sequence[int] = ()
+    entry_ids: Sequence[str] = ()
+    kinds: Sequence[str] = ()
+    subjects: Sequence[str] = ()
+
+    def part(self, cut: slice) -> _Pending:
+        """The entries within `cut`."""
+        return _Pending(self.seqs[cut], self.entry_ids[cut], self.kinds[cut], self.subjects[cut])
+
+
+def split_for_gas(kinds: Sequence[str]) -> list[slice]:
+    """Where to cut pending entries of `kinds` (in order) into batches, each indexing at most
+    MAX_INDEXED_PER_BATCH entries: every Indexed event costs gas, and a block holds only
+    so much. A batch ends just before the indexed entry that would be one too many."""
+    if not kinds:
+        return []
+    indexed = [n for n, kind in enumerate(kinds) if kind in INDEXED_KINDS]
+    cuts = [0, *indexed[MAX_INDEXED_PER_BATCH::MAX_INDEXED_PER_BATCH], len(kinds)]
+    return [slice(start, stop) for start, stop in itertools.pairwise(cuts)]
 
 
 def _anchor_batch(
     ledger: Ledger,
     sender: LocalAccount,
-    pending: Sequence[Pending],
+    pending: _Pending,
     progress: Progress | None,
     done: int,
     total: int,
 ) -> AnchorResult:
     mirror = ledger.mirror
-    # By column, read by position: a Row's attributes would cost a fifth of the hashing.
-    seqs, entry_ids, kinds, subjects = zip(*pending, strict=True)
+    seqs, entry_ids, kinds, subjects = pending
     # The root alone: paths are derived from the stored leaves when read.
     raw_root = merkle_root([bytes.fromhex(i[2:]) for i in entry_ids])
-    root, size = to_hex(raw_root), len(pending)
+    root, size = to_hex(raw_root), len(seqs)
     # Asked before anything is written: an unreachable chain leaves the mirror untouched.
     on_chain = ledger.chain.anchor_of(raw_root)
     if progress:
@@ -169,7 +186,7 @@ def _anchor_batch(
     if anchor_row["status"] in ON_CHAIN:
         result = _adopted(anchor_row)
     else:
-        members = list(zip(entry_ids, kinds, subjects, strict=True))
+        members = zip(entry_ids, kinds, subjects, strict=True)
         result = _finish(ledger, sender, anchor_row, fresh=on_chain is None, members=members)
     if progress:
         progress(done + 2 * size + 1, total)
@@ -194,7 +211,7 @@ def _finish(
     anchor_row: Mapping[str, Any],
     *,
     fresh: bool = False,
-    members: Sequence[tuple[str, str, str]] | None = None,
+    members: Iterable[tuple[str, str, str]] | None = None,
 ) -> AnchorResult:
     """Send a prepared batch, or rebuild its receipt if its root is on chain already.
 
