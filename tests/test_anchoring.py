@@ -105,11 +105,17 @@ def test_concurrent_anchors_serialise(
     assert _written(ledger) == (0, 6, 0)
 
 
+@pytest.mark.parametrize("pooled", [False, True])
 def test_a_batch_that_would_index_too_much_for_one_block_is_split(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, pooled: bool
 ) -> None:
-    from labourledger import anchoring
+    from labourledger import anchoring, merkle
     from labourledger.index import revocation_subject
+
+    if pooled:  # each next batch's root hashed by workers while a batch is sent
+        monkeypatch.setattr(merkle, "POOL_MIN_LEAVES", 0)
+        monkeypatch.setattr(merkle, "SUBTREE_LEAVES", 2)
+        monkeypatch.setattr(merkle, "spare_core", lambda: True)
 
     ledger = brand_workspace(tmp_path / "ws", 5)
     brand = ledger.workspace.keys.unlock("brand", PASSPHRASE)
@@ -122,6 +128,9 @@ def test_a_batch_that_would_index_too_much_for_one_block_is_split(
     # Five facilities ride with the first two revocations; the other three need two more.
     assert [r.size for r in results] == [7, 2, 1]
     assert _written(ledger) == (0, 10, 0)
+    for r in results:  # each batch under the root of its own leaves
+        leaves = [bytes.fromhex(m[0][2:]) for m in ledger.mirror.anchor_members(r.root)]
+        assert len(leaves) == r.size and "0x" + MerkleTree(leaves).root.hex() == r.root
     indexed = ledger.chain.index_events(
         revocation_subject(bytes.fromhex(f[2:])) for f in facilities
     )

@@ -135,6 +135,17 @@ def test_a_root_hashed_by_subtrees_on_every_core_is_the_trees(
     assert chunked == [size - size % 4] * 2  # the whole subtrees, and only they, went out
 
 
+def test_roots_started_together_finish_in_any_order(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Anchoring starts the next batch's workers before it sends the batch before.
+    monkeypatch.setattr(merkle, "POOL_MIN_LEAVES", 0)
+    monkeypatch.setattr(merkle, "SUBTREE_LEAVES", 4)
+    monkeypatch.setattr(merkle, "spare_core", lambda: True)
+    first, second = _leaves(37), _leaves(100)[50:]
+    roots = [merkle.merkle_root_later(first), merkle.merkle_root_later(second)]
+    assert roots[1]() == MerkleTree(second).root
+    assert roots[0]() == MerkleTree(first).root
+
+
 @pytest.mark.parametrize("size", [*range(1, 71), 127, 128, 129, 1000])
 def test_paths_read_from_the_levels_are_the_trees(size: int) -> None:
     leaves = _leaves(size)

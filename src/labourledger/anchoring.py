@@ -22,7 +22,7 @@ from labourledger.envelope import to_hex
 from labourledger.errors import ChainError, InputError
 from labourledger.gcpause import gc_paused
 from labourledger.index import INDEXED_KINDS, index_subject
-from labourledger.merkle import merkle_root
+from labourledger.merkle import merkle_root_later
 from labourledger.mirror.store import ON_CHAIN
 from labourledger.mirror.sync import status_at
 from labourledger.progress import Progress
@@ -115,9 +115,13 @@ def _anchor_pending(
     # Units of work: each entry hashed into the root, each proof stored, each transaction.
     total = 2 * len(pending.seqs) + len(cuts)
     done = 0
-    for cut in cuts:
-        batch = pending.part(cut)
-        results.append(_anchor_batch(ledger, sender, batch, progress, done, total))
+    batches = [pending.part(cut) for cut in cuts]
+    roots = [merkle_root_later(batch.leaves()) for batch in batches[:1]]
+    for n, batch in enumerate(batches):
+        root = roots[n]()
+        if n + 1 < len(batches):  # hashed meanwhile by workers, while this one is sent
+            roots.append(merkle_root_later(batches[n + 1].leaves()))
+        results.append(_anchor_batch(ledger, sender, batch, root, progress, done, total))
         done += 2 * len(batch.seqs) + 1
     return results
 
@@ -133,6 +137,10 @@ class _Pending(NamedTuple):
     def part(self, cut: slice) -> _Pending:
         """The entries within `cut`."""
         return _Pending(self.seqs[cut], self.entry_ids[cut], self.kinds[cut], self.subjects[cut])
+
+    def leaves(self) -> list[bytes]:
+        """The Merkle leaves of the entries: their ids."""
+        return [bytes.fromhex(i[2:]) for i in self.entry_ids]
 
 
 def split_for_gas(kinds: Sequence[str]) -> list[slice]:
@@ -150,14 +158,15 @@ def _anchor_batch(
     ledger: Ledger,
     sender: LocalAccount,
     pending: _Pending,
+    raw_root: bytes,
     progress: Progress | None,
     done: int,
     total: int,
 ) -> AnchorResult:
+    """Anchor `pending` under its Merkle root `raw_root` (the root alone: paths are derived
+    from the stored leaves when read)."""
     mirror = ledger.mirror
     seqs, entry_ids, kinds, subjects = pending
-    # The root alone: paths are derived from the stored leaves when read.
-    raw_root = merkle_root([bytes.fromhex(i[2:]) for i in entry_ids])
     root, size = to_hex(raw_root), len(seqs)
     # Asked before anything is written: an unreachable chain leaves the mirror untouched.
     on_chain = ledger.chain.anchor_of(raw_root)

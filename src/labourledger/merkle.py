@@ -22,6 +22,7 @@ __all__ = [
     "MerkleTree",
     "TreeHasher",
     "merkle_root",
+    "merkle_root_later",
     "verify_inclusion",
 ]
 
@@ -159,8 +160,16 @@ SUBTREE_LEAVES = 1 << 13
 def merkle_root(leaves: Sequence[bytes], hasher: TreeHasher = KECCAK_BUILD) -> bytes:
     """The root `MerkleTree(leaves).root` has, in O(n) rather than O(n log n); from
     POOL_MIN_LEAVES on, its subtrees of SUBTREE_LEAVES hashed on every core."""
+    return merkle_root_later(leaves, hasher)()
+
+
+def merkle_root_later(
+    leaves: Sequence[bytes], hasher: TreeHasher = KECCAK_BUILD
+) -> Callable[[], bytes]:
+    """`merkle_root` of `leaves` as a function, its workers (if any) started now, so the
+    caller may do other work while they hash."""
     if len(leaves) < POOL_MIN_LEAVES or not spare_core():
-        return MerkleLevels(leaves, hasher).root
+        return lambda: MerkleLevels(leaves, hasher).root
     whole = len(leaves) - len(leaves) % SUBTREE_LEAVES
     subtrees = map_chunks(
         lambda chunk: [MerkleLevels(chunk, hasher).root],
@@ -168,9 +177,13 @@ def merkle_root(leaves: Sequence[bytes], hasher: TreeHasher = KECCAK_BUILD) -> b
         chunk=SUBTREE_LEAVES,
         min_items=0,
     )
-    # The partial last subtree is hashed here while the workers hash the others.
-    rest = [MerkleLevels(leaves[whole:], hasher).root] if whole < len(leaves) else []
-    return _levels([*subtrees, *rest], hasher.digest)[-1][0]
+
+    def root() -> bytes:
+        # The partial last subtree is hashed here while the workers hash the others.
+        rest = [MerkleLevels(leaves[whole:], hasher).root] if whole < len(leaves) else []
+        return _levels([*subtrees, *rest], hasher.digest)[-1][0]
+
+    return root
 
 
 def verify_inclusion(
