@@ -22,7 +22,7 @@ from labourledger.envelope import to_hex
 from labourledger.errors import ChainError, InputError
 from labourledger.gcpause import gc_paused
 from labourledger.index import INDEXED_KINDS, index_subject
-from labourledger.merkle import merkle_root_later
+from labourledger.merkle import merkle_roots
 from labourledger.mirror.store import ON_CHAIN
 from labourledger.mirror.sync import status_at
 from labourledger.progress import Progress
@@ -116,11 +116,9 @@ def _anchor_pending(
     total = 2 * len(pending.seqs) + len(cuts)
     done = 0
     batches = [pending.part(cut) for cut in cuts]
-    roots = [merkle_root_later(batch.leaves()) for batch in batches[:1]]
-    for n, batch in enumerate(batches):
-        root = roots[n]()
-        if n + 1 < len(batches):  # hashed meanwhile by workers, while this one is sent
-            roots.append(merkle_root_later(batches[n + 1].leaves()))
+    # The next batches' roots are hashed by workers while a batch is sent.
+    roots = merkle_roots([batch.leaves() for batch in batches])
+    for batch, root in zip(batches, roots, strict=True):
         results.append(_anchor_batch(ledger, sender, batch, root, progress, done, total))
         done += 2 * len(batch.seqs) + 1
     return results

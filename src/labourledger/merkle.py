@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import functools
 import hashlib
-from collections.abc import Callable, Sequence
+import itertools
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 from labourledger.hashing import keccak256
@@ -22,7 +23,7 @@ __all__ = [
     "MerkleTree",
     "TreeHasher",
     "merkle_root",
-    "merkle_root_later",
+    "merkle_roots",
     "verify_inclusion",
 ]
 
@@ -160,30 +161,42 @@ SUBTREE_LEAVES = 1 << 13
 def merkle_root(leaves: Sequence[bytes], hasher: TreeHasher = KECCAK_BUILD) -> bytes:
     """The root `MerkleTree(leaves).root` has, in O(n) rather than O(n log n); from
     POOL_MIN_LEAVES on, its subtrees of SUBTREE_LEAVES hashed on every core."""
-    return merkle_root_later(leaves, hasher)()
+    return next(merkle_roots([leaves], hasher))
 
 
-def merkle_root_later(
-    leaves: Sequence[bytes], hasher: TreeHasher = KECCAK_BUILD
-) -> Callable[[], bytes]:
-    """`merkle_root` of `leaves` as a function, its workers (if any) started now, so the
-    caller may do other work while they hash."""
-    if len(leaves) < POOL_MIN_LEAVES or not spare_core():
-        return lambda: MerkleLevels(leaves, hasher).root
-    whole = len(leaves) - len(leaves) % SUBTREE_LEAVES
+def merkle_roots(
+    trees: Sequence[Sequence[bytes]], hasher: TreeHasher = KECCAK_BUILD
+) -> Iterator[bytes]:
+    """`merkle_root` of each of `trees` (the leaves of each), in order. From POOL_MIN_LEAVES
+    leaves in all, one worker per core, started now, hashes the whole subtrees of every
+    tree in turn, so a caller may use a root while the workers hash the next trees' (forking
+    a large process costs milliseconds: the workers are forked once for all)."""
+    if sum(len(leaves) for leaves in trees) < POOL_MIN_LEAVES or not spare_core():
+        return (MerkleLevels(leaves, hasher).root for leaves in trees)
+    starts = [
+        (tree, start)
+        for tree, leaves in enumerate(trees)
+        for start in range(0, len(leaves) - SUBTREE_LEAVES + 1, SUBTREE_LEAVES)
+    ]
     subtrees = map_chunks(
-        lambda chunk: [MerkleLevels(chunk, hasher).root],
-        leaves[:whole],
-        chunk=SUBTREE_LEAVES,
+        lambda part: [MerkleLevels(trees[t][s : s + SUBTREE_LEAVES], hasher).root for t, s in part],
+        starts,
+        chunk=1,
         min_items=0,
     )
+    return _joined(trees, subtrees, hasher)
 
-    def root() -> bytes:
-        # The partial last subtree is hashed here while the workers hash the others.
+
+def _joined(
+    trees: Sequence[Sequence[bytes]], subtrees: Iterator[bytes], hasher: TreeHasher
+) -> Iterator[bytes]:
+    """The root of each of `trees` from the roots of its whole subtrees, read in turn from
+    `subtrees`, and of its partial last one, hashed here while the workers hash."""
+    for leaves in trees:
+        whole = len(leaves) - len(leaves) % SUBTREE_LEAVES
         rest = [MerkleLevels(leaves[whole:], hasher).root] if whole < len(leaves) else []
-        return _levels([*subtrees, *rest], hasher.digest)[-1][0]
-
-    return root
+        nodes = [*itertools.islice(subtrees, whole // SUBTREE_LEAVES), *rest]
+        yield _levels(nodes, hasher.digest)[-1][0] if nodes else hasher.empty_root()
 
 
 def verify_inclusion(
