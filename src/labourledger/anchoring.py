@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, overload
 
 from labourledger.chain.ledger_contract import AnchorReceipt, TransactionNotSent
 from labourledger.envelope import to_hex
@@ -116,10 +116,13 @@ def _anchor_pending(
     total = 2 * len(pending.seqs) + len(cuts)
     done = 0
     batches = [pending.part(cut) for cut in cuts]
-    # The next batches' roots are hashed by workers while a batch is sent.
-    roots = merkle_roots([batch.leaves() for batch in batches])
-    for batch, root in zip(batches, roots, strict=True):
-        results.append(_anchor_batch(ledger, sender, batch, root, progress, done, total))
+    # Workers hash the roots (from the ids as read) while this process finds what each batch
+    # indexes, and then the next batches' roots while it sends a batch.
+    roots = merkle_roots([_Leaves(batch.entry_ids) for batch in batches])
+    for batch in batches:
+        indexed = index_of(zip(batch.entry_ids, batch.kinds, batch.subjects, strict=True))
+        root = next(roots)
+        results.append(_anchor_batch(ledger, sender, batch, root, indexed, progress, done, total))
         done += 2 * len(batch.seqs) + 1
     return results
 
@@ -136,9 +139,28 @@ class _Pending(NamedTuple):
         """The entries within `cut`."""
         return _Pending(self.seqs[cut], self.entry_ids[cut], self.kinds[cut], self.subjects[cut])
 
-    def leaves(self) -> list[bytes]:
-        """The Merkle leaves of the entries: their ids."""
-        return [bytes.fromhex(i[2:]) for i in self.entry_ids]
+
+class _Leaves(Sequence[bytes]):
+    """The Merkle leaves of entries whose ids are read as hex: each made where it is hashed,
+    most in the workers."""
+
+    def __init__(self, entry_ids: Sequence[str]) -> None:
+        self._ids = entry_ids
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    @overload
+    def __getitem__(self, index: int) -> bytes: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[bytes]: ...
+    def __getitem__(self, index: int | slice) -> bytes | list[bytes]:
+        if isinstance(index, slice):
+            return [bytes.fromhex(i[2:]) for i in self._ids[index]]
+        return bytes.fromhex(self._ids[index][2:])
+
+    def __iter__(self) -> Iterator[bytes]:
+        return (bytes.fromhex(i[2:]) for i in self._ids)
 
 
 def split_for_gas(kinds: Sequence[str]) -> list[slice]:
@@ -157,14 +179,15 @@ def _anchor_batch(
     sender: LocalAccount,
     pending: _Pending,
     raw_root: bytes,
+    indexed: list[tuple[bytes, bytes]],
     progress: Progress | None,
     done: int,
     total: int,
 ) -> AnchorResult:
     """Anchor `pending` under its Merkle root `raw_root` (the root alone: paths are derived
-    from the stored leaves when read)."""
+    from the stored leaves when read), indexing the pairs `indexed` on chain."""
     mirror = ledger.mirror
-    seqs, entry_ids, kinds, subjects = pending
+    seqs = pending.seqs
     root, size = to_hex(raw_root), len(seqs)
     # Asked before anything is written: an unreachable chain leaves the mirror untouched.
     on_chain = ledger.chain.anchor_of(raw_root)
@@ -193,8 +216,7 @@ def _anchor_batch(
     if anchor_row["status"] in ON_CHAIN:
         result = _adopted(anchor_row)
     else:
-        members = zip(entry_ids, kinds, subjects, strict=True)
-        result = _finish(ledger, sender, anchor_row, fresh=on_chain is None, members=members)
+        result = _finish(ledger, sender, anchor_row, fresh=on_chain is None, indexed=indexed)
     if progress:
         progress(done + 2 * size + 1, total)
     return result
@@ -218,25 +240,26 @@ def _finish(
     anchor_row: Mapping[str, Any],
     *,
     fresh: bool = False,
-    members: Iterable[tuple[str, str, str]] | None = None,
+    indexed: list[tuple[bytes, bytes]] | None = None,
 ) -> AnchorResult:
     """Send a prepared batch, or rebuild its receipt if its root is on chain already.
 
-    `fresh`: prepared by this run, so a transaction refused before it was sent (a revert at
-    estimation, a node's refusal, too little gas money) takes the prepared batch back.
-    `members`: the batch's (entry id, kind, subject) in leaf order when the caller has them;
-    otherwise read back from the mirror.
+    `fresh`: prepared by this run, its root not on chain when asked just before (so not asked
+    again), so a transaction refused before it was sent (a revert at estimation, a node's
+    refusal, too little gas money) takes the prepared batch back.
+    `indexed`: the (subject, entry id) pairs the batch indexes, when the caller has them;
+    otherwise found from its members as the mirror holds them.
     """
     chain, mirror = ledger.chain, ledger.mirror
     root = bytes.fromhex(anchor_row["root"][2:])
-    resumed = chain.anchor_of(root) is not None
+    resumed = not fresh and chain.anchor_of(root) is not None
     if resumed:
         receipt = receipt_of(ledger, root)
     else:
         try:
-            if members is None:
-                members = mirror.anchor_members(anchor_row["root"])
-            receipt = chain.anchor(sender, root, anchor_row["size"], index_of(members))
+            if indexed is None:
+                indexed = index_of(mirror.anchor_members(anchor_row["root"]))
+            receipt = chain.anchor(sender, root, anchor_row["size"], indexed)
         except (TransactionNotSent, InputError):
             if fresh:
                 with mirror.transaction() as session:
