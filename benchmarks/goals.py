@@ -8,8 +8,10 @@ machine; each `Goal` says which of the two its goal applies to.
 
 from __future__ import annotations
 
+import itertools
 import multiprocessing
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -324,21 +326,32 @@ def record_goal(path: Path, count: int, runs: int) -> Goal:
 
 
 def anchor_goal(path: Path, entries: Sequence[SignedEntry], runs: int) -> Goal:
-    """`Ledger.anchor` of `entries` stored as pending (SQLite, embedded chain: Merkle tree,
-    proofs stored, one transaction) against building the MerkleTree of their ids alone."""
-    ledger = Ledger.init(path, admin_passphrase=PASS)
-    who = provenance.parties(ledger, ledger.workspace.keys.unlock("admin", PASS))
-    ledger.store(entries)
-    elapsed = timed(lambda: ledger.anchor(who.brand))
+    """`Ledger.anchor` of `entries` stored as pending (SQLite, embedded chain: Merkle roots,
+    the batches stored, a transaction per batch) against building the MerkleTree of their
+    ids alone, in turn (`interleaved`), each anchor in a workspace of its own."""
     leaves = [bytes(e.entry_id) for e in entries]
-    # With the collector paused, as `anchor` runs: its walks over the entries held here made
-    # the tree half as slow again (1.0 s became 1.5-1.9 s), flattering the ratio.
-    with gc_paused():
-        raw = median_time(lambda: MerkleTree(leaves), runs)
+    workspaces = (path / f"run-{n}" for n in itertools.count())
+
+    def anchor_once() -> float:
+        workspace = next(workspaces)
+        ledger = Ledger.init(workspace, admin_passphrase=PASS)
+        who = provenance.parties(ledger, ledger.workspace.keys.unlock("admin", PASS))
+        ledger.store(entries)
+        elapsed = timed(lambda: ledger.anchor(who.brand))
+        shutil.rmtree(workspace)  # 600 MB a run, mirror and its log
+        return elapsed
+
+    def tree_once() -> float:
+        # With the collector paused, as `anchor` runs: its walks over the entries held here
+        # made the tree half as slow again (1.0 s became 1.5-1.9 s), flattering the ratio.
+        with gc_paused():
+            return timed(lambda: MerkleTree(leaves))
+
+    elapsed, raw = interleaved(runs, anchor_once, tree_once)
     rate, reference = len(entries) / elapsed, len(entries) / raw
     return Goal(
         value=rate, reference=reference, ratio=rate / reference, unit="entries/s", goal=0.6,
-        op=">=", detail={"entries": len(entries), "anchor_s": round(elapsed, 2)},
+        op=">=", detail={"entries": len(entries), "anchor_s": round(elapsed, 2), "runs": runs},
     )  # fmt: skip
 
 
