@@ -504,16 +504,16 @@ def test_the_embedded_chain_estimates_gas_from_one_measured_run(
 ) -> None:
     """py-evm's binary search ran a transaction a dozen times per estimate; the embedded
     chain measures it once (and confirms), and keeps the search only for failures."""
-    from labourledger.chain import embedded, open_embedded
+    from labourledger.chain import evm, open_embedded
 
     c = open_embedded(tmp_path / "embedded.sqlite")
     admin = Account.create()
     c.fund(admin.address, 10**20)
     c.deploy(admin)
     searched: list[object] = []
-    search = embedded.binary_gas_search_intrinsic_tolerance
+    search = evm.binary_gas_search_intrinsic_tolerance
     monkeypatch.setattr(
-        embedded,
+        evm,
         "binary_gas_search_intrinsic_tolerance",
         lambda *args: searched.append(args) or search(*args),
     )

@@ -17,8 +17,8 @@ from eth_tester.backends.pyevm.main import (
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from labourledger.chain import embedded
-from labourledger.chain.embedded import log_bloom
+from labourledger.chain import evm
+from labourledger.chain.evm import log_bloom
 
 KEY = keys.PrivateKey(b"\x11" * 32)
 PUSH1, PUSH32, LOG0, LOG2, REVERT, STOP = 0x60, 0x7F, 0xA0, 0xA2, 0xFD, 0x00
@@ -38,9 +38,7 @@ REVERTING = _log2(7, 9) + bytes([PUSH1, 0, PUSH1, 0, REVERT])
 
 
 def _receipts(vm: type[PragueVM]) -> list[Any]:
-    chain_class = MiningChain.configure(
-        vm_configuration=((0, vm),), chain_id=embedded.EMBEDDED_CHAIN_ID
-    )
+    chain_class = MiningChain.configure(vm_configuration=((0, vm),), chain_id=evm.EMBEDDED_CHAIN_ID)
     chain = chain_class.from_genesis(
         AtomicDB(), get_default_genesis_params(), generate_genesis_state_for_keys([KEY])
     )
@@ -55,7 +53,7 @@ def _receipts(vm: type[PragueVM]) -> list[Any]:
 
 
 def test_the_embedded_vm_makes_py_evms_receipts() -> None:
-    ours, reference = _receipts(embedded._EmbeddedVM), _receipts(PragueVM)
+    ours, reference = _receipts(evm.EmbeddedVM), _receipts(PragueVM)
     assert ours == reference
     assert [len(r.logs) for r in ours] == [5, 0, 5]  # a reverted call's logs are dropped
     assert ours[0].bloom != 0 and ours[1].bloom == 0
