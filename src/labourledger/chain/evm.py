@@ -82,7 +82,7 @@ def log_bloom(log_entries: Sequence[tuple[bytes, Sequence[int], bytes]]) -> int:
 
 
 class EmbeddedVM(PragueVM):
-    """Prague, its receipts' blooms made by `log_bloom` (py-evm's took a tenth of anchoring
+    """Prague, its receipts' blooms made by `log_bloom` (py-evm's took a fifteenth of anchoring
     100,000 entries; its own check of every receipt against its logs stays)."""
 
     @classmethod
