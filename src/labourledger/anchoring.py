@@ -122,7 +122,9 @@ def _anchor_pending(
     for batch in batches:
         indexed = index_of(zip(batch.entry_ids, batch.kinds, batch.subjects, strict=True))
         root = next(roots)
-        results.append(_anchor_batch(ledger, sender, batch, root, indexed, progress, done, total))
+        results.append(
+            _anchor_batch(ledger, sender, batch.seqs, root, indexed, progress, done, total)
+        )
         done += 2 * len(batch.seqs) + 1
     return results
 
@@ -177,17 +179,16 @@ def split_for_gas(kinds: Sequence[str]) -> list[slice]:
 def _anchor_batch(
     ledger: Ledger,
     sender: LocalAccount,
-    pending: _Pending,
+    seqs: Sequence[int],
     raw_root: bytes,
     indexed: list[tuple[bytes, bytes]],
     progress: Progress | None,
     done: int,
     total: int,
 ) -> AnchorResult:
-    """Anchor `pending` under its Merkle root `raw_root` (the root alone: paths are derived
-    from the stored leaves when read), indexing the pairs `indexed` on chain."""
+    """Anchor the pending entries `seqs` under their Merkle root `raw_root` (the root alone:
+    paths are derived from the stored leaves when read), indexing the pairs `indexed`."""
     mirror = ledger.mirror
-    seqs = pending.seqs
     root, size = to_hex(raw_root), len(seqs)
     # Asked before anything is written: an unreachable chain leaves the mirror untouched.
     on_chain = ledger.chain.anchor_of(raw_root)

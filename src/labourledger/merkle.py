@@ -191,11 +191,14 @@ def _joined(
     trees: Sequence[Sequence[bytes]], subtrees: Iterator[bytes], hasher: TreeHasher
 ) -> Iterator[bytes]:
     """The root of each of `trees` from the roots of its whole subtrees, read in turn from
-    `subtrees`, and of its partial last one, hashed here while the workers hash."""
-    for leaves in trees:
+    `subtrees`, and of its partial last one, hashed here while the workers hash. The last
+    tree reads `subtrees` to its end, so the workers are waited for, not stopped."""
+    for n, leaves in enumerate(trees):
         whole = len(leaves) - len(leaves) % SUBTREE_LEAVES
         rest = [MerkleLevels(leaves[whole:], hasher).root] if whole < len(leaves) else []
-        nodes = [*itertools.islice(subtrees, whole // SUBTREE_LEAVES), *rest]
+        last = n == len(trees) - 1
+        own = subtrees if last else itertools.islice(subtrees, whole // SUBTREE_LEAVES)
+        nodes = [*own, *rest]
         yield _levels(nodes, hasher.digest)[-1][0] if nodes else hasher.empty_root()
 
 
