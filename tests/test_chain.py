@@ -504,6 +504,8 @@ def test_the_embedded_chain_estimates_gas_from_one_measured_run(
 ) -> None:
     """py-evm's binary search ran a transaction a dozen times per estimate; the embedded
     chain measures it once (and confirms), and keeps the search only for failures."""
+    from web3.exceptions import ContractLogicError
+
     from labourledger.chain import evm, open_embedded
 
     c = open_embedded(tmp_path / "embedded.sqlite")
@@ -519,19 +521,62 @@ def test_the_embedded_chain_estimates_gas_from_one_measured_run(
     )
     items = [(keccak(text=f"f {i}"), keccak(text=f"a {i}")) for i in range(300)]
     receipt = c.anchor(admin, ROOT_A, 300, items)
-    assert receipt.gas_used > 300 * 2_000 and not searched
-    assert len(c.index_events([s for s, _ in items], receipt.block_number)) == 300
+    assert receipt.gas_used > 300 * 2_000
     # The estimate alone, with no margin, is gas enough: sent with just that, it is mined.
     data = c._calldata("anchorIndexed", [ROOT_B, 300, [s for s, _ in items], [e for _, e in items]])
     tx: dict[str, Any] = {"from": admin.address, "to": c.contract_address, "data": data}
     tx["gas"] = c.w3.eth.estimate_gas(tx)  # type: ignore[arg-type]
-    assert tx["gas"] < receipt.gas_used * 101 // 100 and not searched
+    assert receipt.gas_used <= tx["gas"] < receipt.gas_used * 101 // 100 and not searched
     tx |= {"nonce": c.w3.eth.get_transaction_count(admin.address), "chainId": c.chain_id}
     tx |= dict(c._tx.fees())
     sent = c.w3.eth.send_raw_transaction(admin.sign_transaction(tx).raw_transaction)
     assert c.w3.eth.get_transaction_receipt(sent)["status"] == 1
     assert c.anchor_of(ROOT_B) is not None
-    # A transaction that fails at any gas is searched as before, and names its error.
-    with pytest.raises(ChainError) as duplicate:
+    # A transaction that fails at any gas is searched as before, and its revert kept.
+    again = {"from": admin.address, "to": c.contract_address, "data": data}
+    with pytest.raises(ContractLogicError) as duplicate:
+        c.w3.eth.estimate_gas(again)  # type: ignore[arg-type]
+    assert duplicate.value.data and searched
+
+
+def test_the_embedded_chain_runs_a_transaction_once_and_refuses_a_failing_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Sent with the gas its block or balance allows, not estimated first; a transaction whose
+    run fails is refused with its custom error, and nothing of it is mined or paid for."""
+    from labourledger.chain import evm, open_embedded
+    from labourledger.chain.transactions import TransactionNotSent
+
+    c = open_embedded(tmp_path / "embedded.sqlite")
+    admin = Account.create()
+    c.fund(admin.address, 10**20)
+    c.deploy(admin)
+    runs: list[int] = []
+    apply = evm.EmbeddedVM.apply_transaction
+    monkeypatch.setattr(
+        evm.EmbeddedVM,
+        "apply_transaction",
+        lambda vm, header, tx: runs.append(tx.gas) or apply(vm, header, tx),
+    )
+    monkeypatch.setattr(evm.EmbeddedChain, "gas_estimator", staticmethod(pytest.fail))
+    items = [(keccak(text=f"f {i}"), keccak(text=f"a {i}")) for i in range(300)]
+    receipt = c.anchor(admin, ROOT_A, 300, items)
+    block = c.w3.eth.get_block(receipt.block_number)
+    assert runs == [block["gasLimit"]] and receipt.gas_used > 300 * 2_000
+    before = (c.latest_block(), c.balance(admin.address))
+    nonce = c.w3.eth.get_transaction_count(admin.address)
+    with pytest.raises(TransactionNotSent) as duplicate:
         c.anchor(admin, ROOT_A, 1)
-    assert duplicate.value.error_name == "RootAlreadyAnchored" and searched
+    assert duplicate.value.error_name == "RootAlreadyAnchored" and len(runs) == 2
+    assert (c.latest_block(), c.balance(admin.address)) == before
+    assert c.w3.eth.get_transaction_count(admin.address) == nonce
+    assert c.anchor(admin, ROOT_B, 1).block_number == before[0] + 1
+    # A balance that buys too little gas for the run: told to fund the key, nothing mined.
+    poor = Account.create()
+    c.grant_role(admin, "BRAND", poor.address)
+    fee = int(c._tx.fees()["maxFeePerGas"])
+    c.fund(poor.address, 30_000 * fee)
+    head = c.latest_block()
+    with pytest.raises(InputError, match=f"{poor.address} has {30_000 * fee} wei .* fund it"):
+        c.anchor(poor, ROOT_C, 300, items)
+    assert c.latest_block() == head and c.anchor_of(ROOT_C) is None

@@ -30,7 +30,7 @@ from eth.abc import (
     AtomicDatabaseAPI,
     BlockAPI,
 )
-from eth.exceptions import CanonicalHeadNotFound
+from eth.exceptions import CanonicalHeadNotFound, Revert
 from eth.exceptions import TransactionNotFound as EVMTransactionNotFound
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
@@ -70,7 +70,7 @@ _READS = frozenset({
 
 
 class _Reverted(Exception):
-    """A call reverted during gas estimation; carries the raw revert data."""
+    """A call or transaction reverted; carries the raw revert data."""
 
     def __init__(self, data: bytes) -> None:
         super().__init__("execution reverted")
@@ -132,6 +132,19 @@ class _PersistentBackend(PyEVMBackend):  # type: ignore[misc]
         except EVMTransactionNotFound:
             return None
         return self.chain.get_canonical_block_by_number(number), index
+
+    def send_raw_transaction(self, raw_transaction: bytes) -> bytes:
+        """Mine a signed transaction, or refuse it, nothing mined, if its run fails: a revert
+        comes back with its data, as from an estimate. Run once here, a transaction needs no
+        estimate first (see `Transactions`), which ran the whole of it once more."""
+        transaction = self.chain.get_vm().get_transaction_builder().decode(raw_transaction)
+        _, _, computation = self.chain.apply_transaction(transaction)
+        if computation.is_error:
+            self.reload()  # drops the pending block holding it
+            if isinstance(computation.error, Revert):
+                raise _Reverted(computation.output)
+            raise TransactionFailed(f"the transaction would fail: {computation.error!r}")
+        return transaction.hash
 
     def estimate_gas(self, transaction: Any, block_number: Any = "latest") -> Any:
         """eth-tester's estimate, but a revert keeps its raw data (custom errors)."""

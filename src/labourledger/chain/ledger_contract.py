@@ -97,7 +97,9 @@ class LedgerChain:
         artifact = load_artifact()
         self._factory = w3.eth.contract(abi=artifact["abi"], bytecode=artifact["bytecode"])
         self._runtime: str = artifact["deployedBytecode"]
-        self._tx = Transactions(w3, label, self.chain_id, RevertDecoder(artifact["abi"]))
+        self._tx = Transactions(
+            w3, label, self.chain_id, RevertDecoder(artifact["abi"]), runs_before_mining=is_embedded
+        )
         # The contract has no overloaded function: a name is one signature.
         self._functions = {
             f["name"]: (function_abi_to_4byte_selector(f), get_abi_input_types(f))

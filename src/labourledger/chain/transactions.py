@@ -1,5 +1,7 @@
 """Sending a transaction: gas estimated (plus a margin), EIP-1559 fees from the node, signed
-locally, sent raw, and waited for until its receipt says it succeeded.
+locally, sent raw, and waited for until its receipt says it succeeded. The embedded chain
+runs a transaction as it arrives and refuses one that fails, as an estimate would have: there
+it is sent with what gas the block or the sender's balance allows, and run once, not twice.
 
 The receipt is read as the node sends it, without web3's formatting: an anchor's receipt
 holds a log per indexed entry, and formatting 2,000 of them into web3's attribute
@@ -9,14 +11,15 @@ dictionaries took longer than the block that mined them. Only the outcome is rea
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any, cast
 
 from eth_account.signers.local import LocalAccount
 from eth_typing import HexStr
 from web3 import Web3
 from web3.exceptions import ContractLogicError, Web3RPCError
-from web3.types import RPCEndpoint, TxParams, Wei
+from web3.types import BlockData, RPCEndpoint, TxParams, Wei
 
 from labourledger.chain.events import node_message, rpc_message
 from labourledger.chain.records import TxResult
@@ -38,16 +41,28 @@ class TransactionNotSent(ChainError):
 
 class Transactions:
     """Transactions to one chain, reached through `w3`; `label` names the chain in errors and
-    `reverts` names the contract's custom errors."""
+    `reverts` names the contract's custom errors. `runs_before_mining`: the chain (the
+    embedded one) runs a transaction as it arrives and refuses one that fails, so none is
+    estimated first, which would run it twice."""
 
-    def __init__(self, w3: Web3, label: str, chain_id: int, reverts: RevertDecoder) -> None:
+    def __init__(
+        self,
+        w3: Web3,
+        label: str,
+        chain_id: int,
+        reverts: RevertDecoder,
+        *,
+        runs_before_mining: bool = False,
+    ) -> None:
         self.w3 = w3
         self.label = label
         self.chain_id = chain_id
         self.reverts = reverts
+        self.runs_before_mining = runs_before_mining
 
     def send(self, sender: LocalAccount, to: str | None, data: str, action: str) -> TxResult:
-        """Estimate, sign locally, send raw and wait for a successful receipt."""
+        """Estimate (unless the chain runs it first), sign locally, send raw and wait for a
+        successful receipt."""
         tx: TxParams = {
             "from": sender.address,
             "data": HexStr(data),
@@ -60,36 +75,55 @@ class Transactions:
         balance = int(self.w3.eth.get_balance(sender.address))
         if balance == 0:
             raise self._short_of_funds(action, sender.address, balance, "")
-        try:
-            estimate = self.w3.eth.estimate_gas(tx)
-        except ContractLogicError as exc:
-            error = self.reverts.error(action, exc)
-            raise TransactionNotSent(str(error), error_name=error.error_name) from None
-        except Web3RPCError as exc:
-            raise TransactionNotSent(
-                f"{action}: {self.label} rejected the transaction: {rpc_message(exc)}"
-            ) from exc
-        tx.update(self.fees())
-        tx["gas"] = estimate * (100 + GAS_MARGIN_PERCENT) // 100
+        latest = self.w3.eth.get_block("latest")
+        tx.update(self.fees(latest))
+        if self.runs_before_mining:
+            # As much gas as the block or the balance allows: only what is used is paid for.
+            tx["gas"] = min(int(latest["gasLimit"]), balance // max(int(tx["maxFeePerGas"]), 1))
+        else:
+            with self._refusals(action):
+                estimate = self.w3.eth.estimate_gas(tx)
+            tx["gas"] = estimate * (100 + GAS_MARGIN_PERCENT) // 100
         tx["nonce"] = self.w3.eth.get_transaction_count(sender.address, "pending")
         tx["type"] = 2
         cost = tx["gas"] * int(tx["maxFeePerGas"])
         if balance < cost:
             raise self._short_of_funds(action, sender.address, balance, f" of up to {cost} wei")
         signed = sender.sign_transaction(cast(dict[str, Any], tx))
-        try:
+        # Refused for want of gas: what the balance could buy, if that set the limit.
+        unaffordable = None
+        if self.runs_before_mining and tx["gas"] < latest["gasLimit"]:
+            unaffordable = self._short_of_funds(action, sender.address, balance, "")
+        with self._refusals(action, unaffordable):
             tx_hash = self.w3.eth.send_raw_transaction(signed.raw_transaction)
-        except Web3RPCError as exc:
+        return self.wait(bytes(tx_hash), action, tx)
+
+    @contextmanager
+    def _refusals(self, action: str, unaffordable: InputError | None = None) -> Iterator[None]:
+        """A transaction refused before it was mined (a revert in an estimate or a run, a node's
+        refusal) becomes TransactionNotSent naming why; any refusal but a revert becomes
+        `unaffordable`, if given."""
+        try:
+            yield
+        except (ContractLogicError, Web3RPCError) as exc:
+            reverted = exc if isinstance(exc, ContractLogicError) else _reverted(exc)
+            if reverted is not None:
+                error = self.reverts.error(action, reverted)
+                raise TransactionNotSent(str(error), error_name=error.error_name) from None
+            if unaffordable is not None:
+                raise unaffordable from None
+            assert isinstance(exc, Web3RPCError)
             raise TransactionNotSent(
                 f"{action}: {self.label} rejected the transaction: {rpc_message(exc)}"
             ) from exc
-        return self.wait(bytes(tx_hash), action, tx)
 
-    def fees(self) -> TxParams:
-        """EIP-1559 fees the node suggests: its priority fee, and room for the base fee to
-        double before the transaction is mined."""
+    def fees(self, latest: BlockData | None = None) -> TxParams:
+        """EIP-1559 fees the node suggests: its priority fee, and room for the base fee (of
+        block `latest`, read if not given) to double before the transaction is mined."""
         priority = self.w3.eth.max_priority_fee
-        base = self.w3.eth.get_block("latest").get("baseFeePerGas", Wei(0))
+        if latest is None:
+            latest = self.w3.eth.get_block("latest")
+        base = latest.get("baseFeePerGas", Wei(0))
         return {"maxPriorityFeePerGas": priority, "maxFeePerGas": Wei(2 * base + priority)}
 
     def wait(self, tx_hash: bytes, action: str, tx: TxParams) -> TxResult:
@@ -152,3 +186,11 @@ class Transactions:
             error = self.reverts.error(action, exc)
             return ChainError(f"{error} {where}", error_name=error.error_name)
         return ChainError(f"{action}: the transaction reverted {where}")
+
+
+def _reverted(exc: Web3RPCError) -> ContractLogicError | None:
+    """The revert a node's error answer reports (JSON-RPC code 3, with its data), if it does."""
+    error = (exc.rpc_response or {}).get("error")
+    if isinstance(error, dict) and error.get("code") == 3 and isinstance(error.get("data"), str):
+        return ContractLogicError(str(error.get("message") or "execution reverted"), error["data"])
+    return None
