@@ -15,10 +15,11 @@ from typing import Any
 import pytest
 from conftest import DeployedLedger, running_anvil
 from eth_account import Account
+from eth_account.signers.local import LocalAccount
 from eth_utils import keccak
 from web3.types import RPCEndpoint
 
-from labourledger.chain import ROLES, AnchorReceipt, open_rpc, role_name
+from labourledger.chain import ROLES, AnchorReceipt, LedgerChain, open_rpc, role_name
 from labourledger.errors import ChainError, ChainUnavailable, InputError
 from labourledger.merkle import MerkleTree
 
@@ -448,7 +449,7 @@ def test_the_embedded_chain_answers_receipts_as_eth_tester_does(tmp_path: Path) 
     sent = [c.fund(admin.address, 10**20), c.deploy(admin)]
     brand = Account.create()
     sent += [c.grant_role(admin, "BRAND", brand.address), c.fund(brand.address, 10**19)]
-    items = [(keccak(text=f"f {i}"), keccak(text=f"a {i}")) for i in range(40)]
+    items = _index_items(40)
     anchors = [c.anchor(brand, ROOT_A, 1), c.anchor(brand, ROOT_B, 40, items)]
     plain = Web3(EthereumTesterProvider(EthereumTester(c.w3.provider._backend)))  # type: ignore[attr-defined]
     log_fields = ("address", "topics", "data", "blockNumber", "blockHash", "transactionHash",
@@ -499,6 +500,22 @@ def test_receipt_logs_reads_what_py_evm_decodes() -> None:
         receipt_logs(legacy.encode() + b"\x00")
 
 
+def _deployed_embedded(tmp_path: Path) -> tuple[LedgerChain, LocalAccount]:
+    """A fresh embedded chain with LabourLedger deployed by a funded admin key."""
+    from labourledger.chain import open_embedded
+
+    c = open_embedded(tmp_path / "embedded.sqlite")
+    admin: LocalAccount = Account.create()
+    c.fund(admin.address, 10**20)
+    c.deploy(admin)
+    return c, admin
+
+
+def _index_items(count: int) -> list[tuple[bytes, bytes]]:
+    """`count` distinct (subject, entry id) pairs for an anchor to index."""
+    return [(keccak(text=f"f {i}"), keccak(text=f"a {i}")) for i in range(count)]
+
+
 def test_the_embedded_chain_estimates_gas_from_one_measured_run(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -506,12 +523,9 @@ def test_the_embedded_chain_estimates_gas_from_one_measured_run(
     chain measures it once (and confirms), and keeps the search only for failures."""
     from web3.exceptions import ContractLogicError
 
-    from labourledger.chain import evm, open_embedded
+    from labourledger.chain import evm
 
-    c = open_embedded(tmp_path / "embedded.sqlite")
-    admin = Account.create()
-    c.fund(admin.address, 10**20)
-    c.deploy(admin)
+    c, admin = _deployed_embedded(tmp_path)
     searched: list[object] = []
     search = evm.binary_gas_search_intrinsic_tolerance
     monkeypatch.setattr(
@@ -519,7 +533,7 @@ def test_the_embedded_chain_estimates_gas_from_one_measured_run(
         "binary_gas_search_intrinsic_tolerance",
         lambda *args: searched.append(args) or search(*args),
     )
-    items = [(keccak(text=f"f {i}"), keccak(text=f"a {i}")) for i in range(300)]
+    items = _index_items(300)
     receipt = c.anchor(admin, ROOT_A, 300, items)
     assert receipt.gas_used > 300 * 2_000
     # The estimate alone, with no margin, is gas enough: sent with just that, it is mined.
@@ -544,13 +558,10 @@ def test_the_embedded_chain_runs_a_transaction_once_and_refuses_a_failing_one(
 ) -> None:
     """Sent with the gas its block or balance allows, not estimated first; a transaction whose
     run fails is refused with its custom error, and nothing of it is mined or paid for."""
-    from labourledger.chain import evm, open_embedded
+    from labourledger.chain import evm
     from labourledger.chain.transactions import TransactionNotSent
 
-    c = open_embedded(tmp_path / "embedded.sqlite")
-    admin = Account.create()
-    c.fund(admin.address, 10**20)
-    c.deploy(admin)
+    c, admin = _deployed_embedded(tmp_path)
     runs: list[int] = []
     apply = evm.EmbeddedVM.apply_transaction
     monkeypatch.setattr(
@@ -559,7 +570,7 @@ def test_the_embedded_chain_runs_a_transaction_once_and_refuses_a_failing_one(
         lambda vm, header, tx: runs.append(tx.gas) or apply(vm, header, tx),
     )
     monkeypatch.setattr(evm.EmbeddedChain, "gas_estimator", staticmethod(pytest.fail))
-    items = [(keccak(text=f"f {i}"), keccak(text=f"a {i}")) for i in range(300)]
+    items = _index_items(300)
     receipt = c.anchor(admin, ROOT_A, 300, items)
     block = c.w3.eth.get_block(receipt.block_number)
     assert runs == [block["gasLimit"]] and receipt.gas_used > 300 * 2_000

@@ -29,6 +29,7 @@ from typing import Any, NamedTuple, cast
 from eth.abc import (
     AtomicDatabaseAPI,
     BlockAPI,
+    SignedTransactionAPI,
 )
 from eth.exceptions import CanonicalHeadNotFound, Revert
 from eth.exceptions import TransactionNotFound as EVMTransactionNotFound
@@ -137,7 +138,8 @@ class _PersistentBackend(PyEVMBackend):  # type: ignore[misc]
         """Mine a signed transaction, or refuse it, nothing mined, if its run fails: a revert
         comes back with its data, as from an estimate. Run once here, a transaction needs no
         estimate first (see `Transactions`), which ran the whole of it once more."""
-        transaction = self.chain.get_vm().get_transaction_builder().decode(raw_transaction)
+        builder = self.chain.get_transaction_builder()
+        transaction: SignedTransactionAPI = builder.decode(raw_transaction)
         _, _, computation = self.chain.apply_transaction(transaction)
         if computation.is_error:
             self.reload()  # drops the pending block holding it

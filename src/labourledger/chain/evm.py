@@ -42,9 +42,9 @@ def _measured_gas(state: StateAPI, transaction: SignedTransactionAPI) -> int:
     LabourLedger's contract never reads); one that made calls is confirmed by a run given
     just what it used, since a call gets only 63/64 of what is left (EIP-150).
 
-    py-evm's binary search runs a transaction a dozen times, most of anchoring thousands
-    of indexed entries here; it stays the fallback (and names the error of a transaction
-    that fails whatever its gas)."""
+    It answers `eth_estimateGas` (LabourLedger's own transactions are not estimated here:
+    see `Transactions`); py-evm's binary search, which runs a transaction a dozen times,
+    stays the fallback (and names the error of a transaction that fails whatever its gas)."""
     limit = state.gas_limit
     computation = _trial(state, transaction, limit)
     if not computation.is_error:

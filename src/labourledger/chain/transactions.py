@@ -77,9 +77,14 @@ class Transactions:
             raise self._short_of_funds(action, sender.address, balance, "")
         latest = self.w3.eth.get_block("latest")
         tx.update(self.fees(latest))
+        # Refused for want of gas: what the balance could buy, if that set the limit.
+        unaffordable = None
         if self.runs_before_mining:
             # As much gas as the block or the balance allows: only what is used is paid for.
-            tx["gas"] = min(int(latest["gasLimit"]), balance // max(int(tx["maxFeePerGas"]), 1))
+            block_limit = int(latest["gasLimit"])
+            tx["gas"] = min(block_limit, balance // max(int(tx["maxFeePerGas"]), 1))
+            if tx["gas"] < block_limit:
+                unaffordable = self._short_of_funds(action, sender.address, balance, "")
         else:
             with self._refusals(action):
                 estimate = self.w3.eth.estimate_gas(tx)
@@ -90,10 +95,6 @@ class Transactions:
         if balance < cost:
             raise self._short_of_funds(action, sender.address, balance, f" of up to {cost} wei")
         signed = sender.sign_transaction(cast(dict[str, Any], tx))
-        # Refused for want of gas: what the balance could buy, if that set the limit.
-        unaffordable = None
-        if self.runs_before_mining and tx["gas"] < latest["gasLimit"]:
-            unaffordable = self._short_of_funds(action, sender.address, balance, "")
         with self._refusals(action, unaffordable):
             tx_hash = self.w3.eth.send_raw_transaction(signed.raw_transaction)
         return self.wait(bytes(tx_hash), action, tx)
