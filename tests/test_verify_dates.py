@@ -27,7 +27,7 @@ from labourledger.ledger import Ledger
 pytestmark = pytest.mark.integration
 
 FUNDS = 10**18
-TODAY = dt.datetime.now(dt.timezone.utc).date()
+TODAY = dt.datetime.now(dt.UTC).date()
 #: Tier -> (name, country, facility type, what it does).
 SITES = {
     4: ("Kolwezi Artisanal Cobalt Cooperative", "CD", "Raw Material Processing or Production",

@@ -26,7 +26,7 @@ from labourledger.schemas import published
 
 pytestmark = pytest.mark.integration
 
-TODAY = dt.datetime.now(dt.timezone.utc).date()
+TODAY = dt.datetime.now(dt.UTC).date()
 
 
 def _audit(facility: str, ended: dt.date, *findings: dict[str, Any]) -> dict[str, Any]:

@@ -87,7 +87,7 @@ def run_demo(
     `chain` is the embedded chain or the URL of a development node with funded accounts.
     """
     # UTC, as block times are: a closure takes effect on its anchor's UTC date.
-    today = dt.datetime.now(dt.timezone.utc).date()
+    today = dt.datetime.now(dt.UTC).date()
 
     def day(offset: int) -> str:
         return (today + dt.timedelta(days=offset)).isoformat()

@@ -11,7 +11,7 @@ import functools
 import secrets
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal, Protocol
 
 from pydantic import (
@@ -251,7 +251,7 @@ class Entry(BaseModel):
 @functools.lru_cache(maxsize=1024)
 def iso_utc(seconds: int) -> str:
     """Seconds since the epoch as an ISO 8601 UTC timestamp."""
-    return datetime.fromtimestamp(seconds, tz=timezone.utc).isoformat()
+    return datetime.fromtimestamp(seconds, tz=UTC).isoformat()
 
 
 class SignedEntry(Entry):

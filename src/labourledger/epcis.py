@@ -238,7 +238,7 @@ def export_document(ledger: Ledger, batch: str) -> dict[str, Any]:
         return event["eventTime"], listed[0]["epcClass"]
 
     events = sorted(commissioned, key=order) + sorted(transformed, key=order)
-    now = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     return _document([_with_id(e) for e in events], creation_date=now)
 
 

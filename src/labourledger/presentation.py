@@ -180,7 +180,7 @@ def _when(anchor: Mapping[str, Any] | None) -> str:
         return "not anchored"
     moment = ""
     if anchor.get("timestamp"):
-        stamp = dt.datetime.fromtimestamp(anchor["timestamp"], tz=dt.timezone.utc)
+        stamp = dt.datetime.fromtimestamp(anchor["timestamp"], tz=dt.UTC)
         moment = ", " + stamp.strftime("%Y-%m-%d")
     return f"block {anchor.get('block_number')}{moment}"
 

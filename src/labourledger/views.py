@@ -191,5 +191,5 @@ def attestations_of(
     ledger: Ledger, facility_ids: Iterable[str], *, on: dt.date | None = None
 ) -> dict[str, list[AttestationView]]:
     """`attestations` of many facilities in a few queries; those with none are absent."""
-    day = on or dt.datetime.now(dt.timezone.utc).date()
+    day = on or dt.datetime.now(dt.UTC).date()
     return attestation_views(ledger.mirror.timelines, ledger.revoked, facility_ids, day)

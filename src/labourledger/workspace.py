@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-import sys
+import tomllib
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
@@ -13,11 +13,6 @@ import tomli_w
 
 from labourledger.errors import InputError, NoWorkspace, WorkspaceExists
 from labourledger.keys import KeyStore
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - Python 3.10
-    import tomli as tomllib
 
 __all__ = ["EMBEDDED", "ChainConfig", "Config", "PolicyConfig", "Workspace"]
 

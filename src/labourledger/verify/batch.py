@@ -313,7 +313,7 @@ def verify_batch(
     return VerificationReport(
         verdict=tally.verdict,
         all_checks=all_checks,
-        generated_at=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        generated_at=dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         batch=_batch(evidence),
         chain={
             "label": source.chain.label,

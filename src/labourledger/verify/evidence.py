@@ -74,7 +74,7 @@ def trace_of(source: EvidenceSource, batch: str) -> dict[str, Any]:
     """The batch's upstream graph, walked at its production date (today when unknown)."""
     batch_id = source.batch_id(batch)
     root = source.lookup("batch", [batch_id]).get(batch_id)
-    on = root["produced_at"] if root else dt.datetime.now(dt.timezone.utc).date().isoformat()
+    on = root["produced_at"] if root else dt.datetime.now(dt.UTC).date().isoformat()
     rows = source.walk_upstream(batch_id, on=on)
     batches = source.lookup("batch", [r["id"] for r in rows if r["kind"] == "batch"])
     facility_ids = [
@@ -113,7 +113,7 @@ def collect_evidence(source: EvidenceSource, batch: str) -> BatchEvidence:
     evidence.dates = production_dates(signed_nodes, root_date or dt.date.today())
     registrations = source.lookup("facility", list(evidence.dates))
     registered = [f for f in evidence.dates if f in registrations]
-    today = dt.datetime.now(dt.timezone.utc).date()
+    today = dt.datetime.now(dt.UTC).date()
     # A hundred facilities at a time: their timeline rows, bodies parsed, are dropped once
     # their views are built (all 1,000 of a large batch at once peaked 47 MB higher). Many
     # are gathered in forked workers, which send back the views.

@@ -153,7 +153,7 @@ def _effective(step: FindingStep) -> dt.date | None:
     anchor = step.anchor
     if step.state != "anchored" or anchor is None or anchor.timestamp is None:
         return None
-    anchored_on = dt.datetime.fromtimestamp(anchor.timestamp, dt.timezone.utc).date()
+    anchored_on = dt.datetime.fromtimestamp(anchor.timestamp, dt.UTC).date()
     return max(anchored_on, step.verified_on) if step.verified_on else anchored_on
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 from labourledger.errors import NextStep
@@ -12,7 +12,7 @@ from labourledger.errors import NextStep
 __all__ = ["CheckResult", "Outcome", "pass_or_fail", "worst"]
 
 
-class Outcome(str, Enum):
+class Outcome(StrEnum):
     """A check's outcome, ordered from best to worst."""
 
     PASS = "pass"
