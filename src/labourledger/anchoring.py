@@ -1,4 +1,5 @@
-"""Anchoring: a workspace's pending entries become one Merkle batch, sent in one transaction.
+"""Anchoring: a workspace's pending entries become Merkle batches, one transaction each (one
+batch unless it indexes more entries on chain than one block's gas allows: `split_for_gas`).
 
 A batch is stored as `prepared` before its transaction is sent, so a crash can resume it:
 the chain is asked for the root before any resend, so entries are neither lost nor anchored

@@ -216,7 +216,8 @@ class Ledger:
     def anchor(
         self, sender: LocalAccount, *, progress: Progress | None = None
     ) -> list[AnchorResult]:
-        """Anchor every pending entry as one Merkle batch; see `labourledger.anchoring`."""
+        """Anchor every pending entry, in as few Merkle batches as gas allows (usually one); see
+        `labourledger.anchoring`."""
         return anchoring.anchor(self, sender, progress)
 
     # -- queries -----------------------------------------------------------

@@ -129,7 +129,7 @@ class LedgerChain:
     # Roles
 
     def grant_role(self, sender: LocalAccount, role: str, account: str) -> TxResult:
-        """Grant `role` (ADMIN, BRAND, AUDITOR, SUPPLIER) to `account`; `sender` must admin it."""
+        """Grant `role` (a name in `chain.roles.ROLES`) to `account`; `sender` must admin it."""
         return self._role_change("grantRole", sender, role, account)
 
     def revoke_role(self, sender: LocalAccount, role: str, account: str) -> TxResult:

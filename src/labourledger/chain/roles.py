@@ -17,5 +17,5 @@ ROLE_NAMES = {value: name for name, value in ROLES.items()}
 
 
 def role_name(role: bytes) -> str:
-    """The short name (ADMIN, BRAND, AUDITOR, SUPPLIER) of a role id, or its hex if unknown."""
+    """The short name (a key of ROLES) of a role id, or its hex if unknown."""
     return ROLE_NAMES.get(bytes(role), "0x" + bytes(role).hex())

@@ -215,7 +215,8 @@ def _with_hint(message: str, hint: str | None) -> str:
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Entry point of the `labourledger` console script."""
+    """Run the command line `argv` (the process's own by default): the errors turned into
+    one line and an exit code. `labourledger.__main__.main`, the console script, calls it."""
     args, wants_json = _hoist_global_options(list(sys.argv[1:] if argv is None else argv))
     try:
         # Outside standalone mode typer returns an Exit's code (130 for Ctrl-C) instead of raising.

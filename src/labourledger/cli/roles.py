@@ -11,9 +11,7 @@ from labourledger.cli.context import State, next_step, options_for, out, parse_d
 from labourledger.errors import InputError
 from labourledger.vocabulary import Role
 
-roles_app = typer.Typer(
-    help="Contract roles: ADMIN, BRAND, AUDITOR, SUPPLIER.", no_args_is_help=True
-)
+roles_app = typer.Typer(help=f"Contract roles: {', '.join(Role)}.", no_args_is_help=True)
 
 
 def register(app: typer.Typer) -> None:

@@ -1,4 +1,5 @@
-"""Body schema v1: one pydantic model per entry kind (DESIGN.md "Entry kinds")."""
+"""Body schema v1: the pydantic models of the entry kinds but grievances (`kinds.grievances`)
+and accreditations (`kinds.accreditation`); `kinds.KINDS` maps every kind to its model."""
 
 from __future__ import annotations
 
