@@ -30,7 +30,7 @@ Held = Callable[[str], bool]
 
 
 def roles_allowed(kind: str, body: Mapping[str, Any]) -> tuple[str, ...]:
-    """The roles, any one of which lets an issuer issue `kind` (DESIGN.md "The contract").
+    """The roles, any one of which lets an issuer issue `kind`.
 
     Revocations are not here: they need the target's issuer or the admin
     (`revocation_refusal`).

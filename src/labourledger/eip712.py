@@ -1,5 +1,5 @@
 """EIP-712 for LabourLedger entries: the domain, the `Entry` struct and their hashes, as
-DESIGN.md "The envelope" gives them (`labourledger.envelope` builds entries on these)."""
+README's "How it works" states them (`labourledger.envelope` builds entries on these)."""
 
 from __future__ import annotations
 

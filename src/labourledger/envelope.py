@@ -1,6 +1,6 @@
 """The signed entry: canonical JSON, salted content hash, EIP-712 id, signatures.
 
-Everything here follows DESIGN.md "The envelope" to the byte, so an entry
+Everything here follows the envelope README's "How it works" states, to the byte, so an entry
 signed by any EIP-712 wallet for the same domain and types verifies here, and
 one signed here verifies in any Ethereum tool.
 """
@@ -281,8 +281,8 @@ class SignedEntry(Entry):
         return iso_utc(self.issued_at)
 
     def to_json_dict(self, *, with_iso: bool = True) -> dict[str, Any]:
-        """DESIGN.md's field names, hex with 0x, plus (`with_iso`) a readable
-        `issued_at_iso`."""
+        """The field names of an entry file (`labourledger.schemas`), hex with 0x, plus
+        (`with_iso`) a readable `issued_at_iso`."""
         # Written out: pydantic's JSON dump calls back into Python for each hex field and
         # takes twice as long, and the mirror stores one of these per entry.
         data = {

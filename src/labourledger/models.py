@@ -94,7 +94,7 @@ class EntryView(SignedEntry):
 
     @model_serializer(mode="wrap")
     def _in_design_order(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
-        # DESIGN.md's shape: the stored fields, the readable signing time, then what this
+        # An entry file's shape: the stored fields, the readable signing time, then what this
         # workspace knows of the entry.
         data: dict[str, Any] = handler(self)
         view = {name: data.pop(name) for name in SignedEntry.model_fields if name in data}

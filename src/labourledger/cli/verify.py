@@ -13,7 +13,7 @@ from labourledger.cli.context import chain_at, next_step, out, progress_bar, sta
 from labourledger.errors import InputError
 from labourledger.vocabulary import MissingAudit, Notice, Severity
 
-#: Exit codes of `verify` beyond 0 (PASS), as DESIGN.md gives them.
+#: Exit codes of `verify` by verdict, as README's "Buyers verify a batch" gives them.
 EXIT_CODES = {"PASS": 0, "ATTENTION": 4, "FAIL": 5}
 COLOURS = {"PASS": "green", "ATTENTION": "yellow", "FAIL": "red"}
 
