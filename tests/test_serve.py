@@ -140,6 +140,10 @@ def test_api_answers_as_the_page_does_and_the_openapi_document_validates(served:
     assert httpx.get(f"{served.url}/api/v1/audits/{audit_id}").json()["entry_id"] == audit_id
     facility = httpx.get(f"{served.url}/api/v1/facilities/IN0052118SPN02E").json()
     assert facility["facility"]["name"] == "Coimbatore Spinning Mills"
+    # Shown to anyone: no body, and no salt to test guesses of it against its content hash.
+    assert facility["entries"]
+    assert all(e["body"] is None and e["salt"] is None for e in facility["entries"])
+    assert all(e["content_hash"] and e["signature"] for e in facility["entries"])
     document = httpx.get(f"{served.url}/api/v1/openapi.json").json()
     validate(document)
     assert document["info"]["version"] == "v1"

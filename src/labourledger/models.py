@@ -158,7 +158,7 @@ class SupplyLinkView(BaseModel):
 
 class FacilityView(BaseModel):
     """A facility as `facility` shows it: its registration, every entry about it (bodies
-    left out of its JSON), its supply links, audits and attestations."""
+    and salts left out of its JSON), its supply links, audits and attestations."""
 
     model_config = ConfigDict(frozen=True, defer_build=True)
 
@@ -173,5 +173,7 @@ class FacilityView(BaseModel):
     def _without_bodies(
         self, entries: list[EntryView], handler: SerializerFunctionWrapHandler
     ) -> list[dict[str, Any]]:
-        # The web service shows a facility to anyone: bodies (a grievance's, say) stay out.
-        return [{**entry, "body": None} for entry in handler(entries)]
+        # The web service shows a facility to anyone: bodies (a grievance's, say) stay out,
+        # and so do their salts, without which a withheld body cannot be guessed from its
+        # content hash.
+        return [{**entry, "body": None, "salt": None} for entry in handler(entries)]
