@@ -154,6 +154,9 @@ def test_audit_follow_up_and_refusals(parties: dict[str, Cli], tmp_path: Path) -
     assert brand.json("audit", "list", "--severity", "critical", "--status", "open") == []
     assert len(brand.json("audit", "list", "--indicator", "debt_bondage", "--facility", MILL)) == 1
     assert brand.json("audit", "list", "--until", "2026-01-01") == []
+    assert len(brand.json("audit", "list", "--since", "2026-01-01")) == 1
+    code, _, err = brand.run("audit", "list", "--since", "2026-1-1")  # not a match for none
+    assert code == 2 and "since: expected a date such as 2026-03-01, got '2026-1-1'" in err
     assert [a["entry_id"] for a in brand.json("supplier", "show", MILL)["audits"]] == [audit_id]
 
     pending = brand.json("status")["pending"]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -73,6 +74,24 @@ def test_register_facility_checks_the_body_then_asks_for_a_brand(ledger: Ledger)
     assert entry.issuer == asked.account.address
     assert entry.body["processing_types"] == ["Spinning"] and entry.body["operators"] == []
     assert ledger.mirror.facility(to_hex(entry.subject)) is not None  # stored, pending
+
+
+@pytest.mark.parametrize(
+    ("filters", "says"),
+    [
+        ({"since": "2026-3-1"}, "since: expected a date such as 2026-03-01, got '2026-3-1'"),
+        ({"until": "yesterday"}, "until: expected a date"),
+        ({"status": "opne"}, "filter.status: 'opne' is not one of: 'open'"),
+        ({"severity": "huge"}, "filter.severity"),
+        ({"indicator": "debt"}, "filter.indicator"),
+    ],
+)
+def test_audit_filters_are_refused_rather_than_matching_nothing(
+    ledger: Ledger, filters: dict[str, str], says: str
+) -> None:
+    with pytest.raises(InputError, match=re.escape(says)):
+        ledger.audits(**filters)
+    assert ledger.audits(since="2026-03-01", until=dt.date(2026, 12, 31), status="open") == []
 
 
 def test_export_facility_csv_leaves_out_revoked_registrations(

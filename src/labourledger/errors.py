@@ -7,6 +7,7 @@ own terms: the CLI's are in `labourledger.cli.hints`.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import reprlib
 from enum import StrEnum
@@ -156,6 +157,14 @@ class ChainError(LabourLedgerError):
     def __init__(self, message: str, *, error_name: str | None = None) -> None:
         super().__init__(message)
         self.error_name = error_name
+
+
+def parse_date(value: str, field: str) -> dt.date:
+    """A date written YYYY-MM-DD; InputError naming `field` (an option, a filter) otherwise."""
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise InputError(f"{field}: expected a date such as 2026-03-01, got {value!r}") from None
 
 
 def invalid_input(exc: ValidationError, root: str) -> InputError:

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
+
+from pydantic import BaseModel, BeforeValidator, ValidationError
 
 from labourledger.audits import (
     AttestationView,
@@ -17,11 +19,12 @@ from labourledger.audits import (
 )
 from labourledger.damage import as_model, damaged
 from labourledger.envelope import SignedEntry, to_hex
-from labourledger.errors import InputError, NextStep
+from labourledger.errors import InputError, NextStep, invalid_input, parse_date
 from labourledger.mirror.store import proof_status
 from labourledger.mirror.sync import chain_status
 from labourledger.models import Anchor, EntryView, Proof, ProofCheck
 from labourledger.verify.integrity import IncludedInAnchor, InclusionProof
+from labourledger.vocabulary import FindingStatus, IloIndicator, Severity
 
 if TYPE_CHECKING:
     from labourledger.ledger import Ledger
@@ -144,6 +147,24 @@ def audits_of(ledger: Ledger, facility_ids: Iterable[str]) -> dict[str, list[Aud
     return audit_views(ledger.mirror.timelines, ledger.revoked, facility_ids)
 
 
+def _date_named(field: str) -> BeforeValidator:
+    # InputError, not ValueError, so pydantic lets it through naming the filter alone.
+    return BeforeValidator(
+        lambda value: parse_date(value, field) if isinstance(value, str) else value
+    )
+
+
+class _AuditFilter(BaseModel):
+    """`audits`' filters, checked: a value outside its vocabulary, or a date not written
+    YYYY-MM-DD, would otherwise match nothing and look like no audit."""
+
+    status: FindingStatus | None
+    severity: Severity | None
+    indicator: IloIndicator | None
+    since: Annotated[dt.date, _date_named("since")] | None
+    until: Annotated[dt.date, _date_named("until")] | None
+
+
 def audits(
     ledger: Ledger,
     *,
@@ -151,13 +172,24 @@ def audits(
     status: str | None = None,
     severity: str | None = None,
     indicator: str | None = None,
-    since: str | None = None,
-    until: str | None = None,
+    since: dt.date | str | None = None,
+    until: dt.date | str | None = None,
 ) -> list[AuditView]:
     """Audits matching every filter given; status, severity and indicator select audits
-    with at least one finding that has all of them (status = the current status)."""
+    with at least one finding that has all of them (status = the current status); since
+    and until bound the end date (YYYY-MM-DD). InputError naming a filter it cannot use."""
+    try:
+        given = _AuditFilter(
+            status=status, severity=severity, indicator=indicator, since=since, until=until
+        )
+    except ValidationError as exc:
+        raise invalid_input(exc, "filter") from None
     facility_id = ledger.facility_id(facility) if facility else None
-    ids = ledger.mirror.audits(facility=facility_id, since=since, until=until)
+    ids = ledger.mirror.audits(
+        facility=facility_id,
+        since=given.since.isoformat() if given.since else None,
+        until=given.until.isoformat() if given.until else None,
+    )
     of = {r["facility"] for r in ledger.mirror.lookup("audits", "entry_id", ids).values()}
     by_id = {v.entry_id: v for views in audits_of(ledger, of).values() for v in views}
     # An audit row is its entry's body copied: its facility's audits are the entries of

@@ -24,11 +24,11 @@ from labourledger.cli.context import (
     next_step,
     options_for,
     out,
-    parse_date,
     parse_when,
     pending_hint,
     state,
 )
+from labourledger.errors import parse_date
 from labourledger.vocabulary import (
     Claim,
     FindingStatus,

@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, cast
@@ -346,14 +346,6 @@ def chain_at(st: State, url: str | None) -> LedgerChain:
     from labourledger.chain import open_rpc
 
     return open_rpc(url)
-
-
-def parse_date(value: str, option: str) -> date:
-    """A date option, YYYY-MM-DD; InputError naming `option`."""
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise InputError(f"{option}: expected a date such as 2026-03-01, got {value!r}") from None
 
 
 def deliver(st: State, entry: SignedEntry, output: Path | None, record: bool) -> None:

@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from labourledger.cli.context import State, out, parse_date, pending_hint, role_warning, state
-from labourledger.errors import InputError
+from labourledger.cli.context import State, out, pending_hint, role_warning, state
+from labourledger.errors import InputError, parse_date
 
 if TYPE_CHECKING:
     from rich.tree import Tree

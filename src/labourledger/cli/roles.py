@@ -7,8 +7,8 @@ from typing import Annotated
 
 import typer
 
-from labourledger.cli.context import State, next_step, options_for, out, parse_date, state
-from labourledger.errors import InputError
+from labourledger.cli.context import State, next_step, options_for, out, state
+from labourledger.errors import InputError, parse_date
 from labourledger.vocabulary import Role
 
 roles_app = typer.Typer(help=f"Contract roles: {', '.join(Role)}.", no_args_is_help=True)

@@ -11,13 +11,12 @@ import typer
 from labourledger.cli.context import (
     options_for,
     out,
-    parse_date,
     pending_hint,
     progress_bar,
     role_warning,
     state,
 )
-from labourledger.errors import InputError
+from labourledger.errors import InputError, parse_date
 from labourledger.vocabulary import FacilityType
 
 
