@@ -84,6 +84,21 @@ def test_a_signer_without_ether_is_not_told_to_anchor(cli: Cli) -> None:
     assert _hint(err) == "2 entries pending: run `labourledger anchor --key auditor`"
 
 
+def test_a_brand_without_ether_is_told_to_anchor_with_another_key_or_fund_it(cli: Cli) -> None:
+    # `supplier add` writes no entry file: there is nothing to send to a brand.
+    cli.ok("keys", "new", "brand")
+    cli.ok("roles", "grant", "BRAND", "brand", "--key", "admin")
+    args = ("--name", "Mill", "--country", "IN", "--address", "Road 1", "--tier", "3")
+    facility = make_os_id("IN", "2024002", "CTNM1")
+    code, _, err = cli.run("supplier", "add", *args, "--os-id", facility, "--key", "brand")
+    assert code == 0 and _hint(err) == (
+        "1 entries pending here, and key brand holds no ether to anchor them: anchor with a "
+        "key that holds some (`labourledger anchor --key KEY`), or, on a development chain, "
+        "run `labourledger keys fund brand`"
+    )
+    assert "-o FILE" not in err
+
+
 def test_facility_ids_whole_and_with_0x_and_an_entry_id_named_as_such(cli: Cli) -> None:
     cli.ok("keys", "new", "brand")
     cli.ok("keys", "fund", "brand")

@@ -251,20 +251,28 @@ def next_step(message: str) -> None:
     err.print(f"[dim]→ {message}[/dim]", soft_wrap=True)
 
 
-def pending_hint(st: State) -> None:
+def pending_hint(st: State, *, wrote_file: bool = False) -> None:
     """When entries are waiting: anchor them with the key just used if it can pay for the
-    transaction, else send them to a brand (an auditor or supplier often holds no ether)."""
+    transaction; else, for a command that writes signed entry files (`wrote_file`: an
+    auditor or supplier often holds no ether), send the file to a brand; else anchor with a
+    key that holds ether, or fund this one."""
     pending = st.ledger.mirror.counts()["pending"]
     if not pending:
         return
     name = st.signed_with or "brand"
     if st.signed_with is None or _holds_ether(st, name):
         next_step(f"{pending} entries pending: run `labourledger anchor --key {name}`")
+        return
+    short = f"{pending} entries pending here, and key {name} holds no ether to anchor them"
+    if wrote_file:
+        next_step(
+            f"{short}: send the signed entry file (-o FILE) to the brand, who runs "
+            "`labourledger import FILE` and anchors it"
+        )
     else:
         next_step(
-            f"{pending} entries pending here, and key {name} holds no ether to anchor them: "
-            "send the signed entry file (-o FILE) to the brand, who runs "
-            "`labourledger import FILE` and anchors it"
+            f"{short}: anchor with a key that holds some (`labourledger anchor --key KEY`), "
+            f"or, on a development chain, run `labourledger keys fund {name}`"
         )
 
 
@@ -370,4 +378,4 @@ def deliver(st: State, entry: SignedEntry, output: Path | None, record: bool) ->
     if output:
         next_step(f"send {output} to the brand, who runs `labourledger import {output}`")
     if record:
-        pending_hint(st)
+        pending_hint(st, wrote_file=True)
