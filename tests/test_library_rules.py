@@ -254,6 +254,12 @@ def test_role_granters_is_the_contracts_rule(ledger: Ledger) -> None:
         ledger.grant_role(admin, "SUPPLIER", supplier)  # an admin without BRAND may not
     ledger.grant_role(brand, "SUPPLIER", supplier)
     assert ledger.roles_of([supplier])[supplier] == ["SUPPLIER"]
+    # A brand may grant SUPPLIER, but only an admin's accreditation names an organisation:
+    # refused before the grant is sent, rather than signed to count for nothing.
+    other = Account.create().address
+    with pytest.raises(InputError, match=r"naming: issuer .* holds no ADMIN role"):
+        grant_named(ledger, brand, "SUPPLIER", other, Naming("Tiruppur Cotton Mills"))
+    assert ledger.roles_of([other])[other] == []
 
 
 def test_the_last_admin_is_kept(tmp_path: Path) -> None:

@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from labourledger.authority import issue_refusal
 from labourledger.chain.ledger_contract import ROLES, RoleEvent
 from labourledger.envelope import to_hex
 from labourledger.errors import ChainError, InputError
@@ -36,7 +37,9 @@ __all__ = [
 
 
 def grant_role(ledger: Ledger, admin: LocalAccount, role: str, account: str) -> str:
-    """Grant BRAND, AUDITOR, SUPPLIER or ADMIN; returns the tx hash."""
+    """Grant `role` (a name in `chain.roles.ROLES`), sent by `admin`, which must be allowed
+    to grant it (`authority.role_granters`: a BRAND grants SUPPLIER, an ADMIN the others);
+    returns the tx hash."""
     account = checksum_address(account, "account")
     with _sender_may("grant", role, admin):
         return to_hex(ledger.chain.grant_role(admin, _role(role), account).tx_hash)
@@ -87,7 +90,8 @@ def grant_named(
 ) -> NamedGrant:
     """Grant `role` to `account`, then record (pending) the same admin's accreditation naming
     its organisation. The accreditation is checked first, so bad input neither sends the
-    transaction nor asks for `admin` (a callable is called only then)."""
+    transaction nor asks for `admin` (a callable is called only then); a sender who may not
+    issue it (only an ADMIN names an organisation) sends nothing either."""
     body = checked(
         "accreditation",
         {
@@ -100,6 +104,15 @@ def grant_named(
         },
     )
     sender = admin() if callable(admin) else admin
+    refusal = issue_refusal(
+        "accreditation",
+        body,
+        sender.address,
+        lambda held: ledger.chain.has_role(held, sender.address),
+    )
+    if refusal:
+        # Signed anyway, it would never count: verify and `roles list` read an admin's only.
+        raise InputError(f"naming: {refusal}; grant the role without naming its organisation")
     tx_hash = grant_role(ledger, sender, role, account)
     entry = ledger.record("accreditation", body, sender)
     return NamedGrant(_role(role), account, tx_hash, entry)
