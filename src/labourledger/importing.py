@@ -119,7 +119,8 @@ def import_facilities(
 
 def import_file(ledger: Ledger, path: Path) -> ImportResult:
     """Verify every entry of a signed entry file against this workspace's chain, then
-    store them all as pending, or refuse the file (EntriesRefused) storing nothing."""
+    store them all (as anchored, those that carry a proof checked against the chain; the
+    rest as pending), or refuse the file (EntriesRefused) storing nothing."""
     return import_files(ledger, [path])[0]
 
 

@@ -384,8 +384,8 @@ def change_operators(
     add: Iterable[str] = (),
     remove: Iterable[str] = (),
 ) -> SignedEntry:
-    """Register a facility again with operators added or removed: the SUPPLIER keys
-    whose ledger-declarations and transformations count for it. Once anchored, the new
+    """Register a facility again with operators added or removed: the SUPPLIER accounts
+    whose self-declarations and transformations count for it. Once anchored, the new
     registration replaces the signer's earlier list; other brands' lists stay. Refused naming
     `add` or `remove` for an address whose change would leave that list as it is."""
     live = _live_registrations(ledger, facility_id(ledger, ref))

@@ -26,7 +26,8 @@ def register(app: typer.Typer) -> None:
 
 
 def anchor(ctx: typer.Context) -> None:
-    """Anchor every pending entry as one Merkle batch (sent by --key, default brand).
+    """Anchor every pending entry: one Merkle batch and transaction, more only when a block's
+    gas cannot index them all (sent by --key, default brand).
 
     Example: labourledger anchor --key brand
     """

@@ -289,7 +289,7 @@ def receipt_check(
     ] = None,
     chain: Annotated[
         str | None,
-        typer.Option("--chain", help="RPC URL of the chain (default: this workspace's chain)."),
+        typer.Option("--chain", help="RPC URL of the bundle's chain (with --bundle)."),
     ] = None,
 ) -> None:
     """Check a grievance receipt: the month it was received, the block it is anchored in

@@ -39,7 +39,7 @@ def product_add(
     ctx: typer.Context,
     name: Annotated[str, typer.Option("--name", help="Product name.")],
     brand: Annotated[str, typer.Option("--brand", help="Brand name.")],
-    gtin: Annotated[str | None, typer.Option("--gtin", help="GS1 GTIN (8 to 14 digits).")] = None,
+    gtin: Annotated[str | None, typer.Option("--gtin", help="GS1 GTIN-8, -12, -13 or -14.")] = None,
     sku: Annotated[str | None, typer.Option("--sku", help="The brand's SKU.")] = None,
     hs_code: Annotated[
         str | None, typer.Option("--hs-code", help="Customs HS code, 6 to 10 digits.")

@@ -50,8 +50,9 @@ def grant(
         str | None, typer.Option("--valid-until", help="Last day it holds (default open-ended).")
     ] = None,
 ) -> None:
-    """Grant a role (sent by --key, default admin; a BRAND key may grant SUPPLIER); with
-    --name, also sign an accreditation naming the organisation (anchor it to publish it).
+    """Grant a role (sent by --key, default admin; SUPPLIER is granted by a BRAND key, the
+    others by an ADMIN); with --name, the admin also signs an accreditation naming the
+    organisation (anchor it to publish it).
 
     Example: labourledger roles grant AUDITOR 0x12…ab --name "Bureau Veritas" --number BV-IN-0117
     """

@@ -68,7 +68,7 @@ def add(
     parent: Annotated[str | None, typer.Option("--parent", help="Parent company.")] = None,
     operators: Annotated[
         list[str] | None,
-        typer.Option("--operator", help="A SUPPLIER key that speaks for this facility (repeat)."),
+        typer.Option("--operator", help="Address of a SUPPLIER that speaks for it (repeat)."),
     ] = None,
 ) -> None:
     """Register one facility (signed by --key, default brand).
@@ -108,13 +108,13 @@ def set_operators(
     ctx: typer.Context,
     facility: Annotated[str, typer.Argument(help="Facility id or OS id.")],
     add: Annotated[
-        list[str] | None, typer.Option("--add", help="SUPPLIER key to name (repeat).")
+        list[str] | None, typer.Option("--add", help="SUPPLIER address to name (repeat).")
     ] = None,
     remove: Annotated[
-        list[str] | None, typer.Option("--remove", help="SUPPLIER key to drop (repeat).")
+        list[str] | None, typer.Option("--remove", help="SUPPLIER address to drop (repeat).")
     ] = None,
 ) -> None:
-    """Name the SUPPLIER keys that speak for a facility, by registering it again.
+    """Name the SUPPLIER accounts that speak for a facility, by registering it again.
 
     A supplier's self-declarations and transformations count only for facilities whose
     latest registration by a brand names its key. With neither flag, lists them.
