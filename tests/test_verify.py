@@ -27,6 +27,7 @@ from labourledger.schemas import published
 from labourledger.verify import evidence, relied
 from labourledger.verify.goods import load_goods_list
 from labourledger.verify.policy import Policy
+from labourledger.vocabulary import SEVERITIES
 
 pytestmark = pytest.mark.integration
 
@@ -108,6 +109,9 @@ def test_cli_verify_exit_codes_and_policy_flags(
     assert "Thread/Yarn from IN is on the DOL forced labour list" in reason
     code, _, err = cli.run("verify", "TEE-26-0519", "--fail-severity", "unknown")
     assert code == 2 and "--fail-severity" in err
+    # Alone, it would let the open critical finding of TEE-26-0425 pass: refused instead.
+    code, _, err = cli.run("verify", "TEE-26-0425", "--fail-severity", "minor")
+    assert code == 2 and "--fail-severity: minor findings count but worse ones" in err
     tree = cli.ok("trace", "TEE-26-0519")
     assert "tier 4 lot COT-26-014" in tree and "Coimbatore Spinning Mills" in tree
 
@@ -117,6 +121,18 @@ def test_policy_must_not_be_empty() -> None:
         Policy(fail_severities=())
     with pytest.raises(InputError, match="both fail and need attention"):
         Policy(attention_severities=("critical",))
+    # A worse finding never counts for less than a milder one: `--fail-severity minor` alone
+    # would otherwise let an open critical finding pass.
+    with pytest.raises(
+        InputError, match=r"fail_severities: minor .* \(zero_tolerance, critical, major\)"
+    ):
+        Policy(fail_severities=("minor",))
+    with pytest.raises(InputError, match=r"attention_severities: minor .* \(major\)"):
+        Policy(fail_severities=("zero_tolerance", "critical"), attention_severities=("minor",))
+    with pytest.raises(InputError, match=r"fail_severities: critical .* \(zero_tolerance\)"):
+        Policy(fail_severities=("critical", "major"), attention_severities=("zero_tolerance",))
+    assert Policy(fail_severities=SEVERITIES[:4], attention_severities=("observation",))
+    assert Policy(fail_severities=("zero_tolerance",), attention_severities=())
 
 
 def test_bundle_verifies_in_an_empty_workspace_and_tampering_fails(

@@ -9,10 +9,22 @@ from typing import Annotated, Any
 
 import typer
 
-from labourledger.cli.context import chain_at, next_step, out, progress_bar, state
+from labourledger.cli.context import chain_at, next_step, options_for, out, progress_bar, state
 from labourledger.errors import InputError
 from labourledger.vocabulary import MissingAudit, Notice, Severity
 
+#: The option that overrides each policy setting, to name it in a refusal of its value.
+POLICY_OPTIONS = {
+    "audit_validity_months": "--audit-months",
+    "fail_severities": "--fail-severity",
+    "attention_severities": "--attention-severity",
+    "high_risk_notice": "--high-risk-notice",
+    "required_tier": "--required-tier",
+    "missing_audit": "--missing-audit",
+    "goods_list": "--goods-list",
+    "look_ahead_months": "--look-ahead-months",
+    "trusted_admins": "--trust-admin",
+}
 #: Exit codes of `verify` by verdict, as README's "Buyers verify a batch" gives them.
 EXIT_CODES = {"PASS": 0, "ATTENTION": 4, "FAIL": 5}
 COLOURS = {"PASS": "green", "ATTENTION": "yellow", "FAIL": "red"}
@@ -48,11 +60,12 @@ def verify(
         int | None, typer.Option("--audit-months", help="Audit validity.")
     ] = None,
     fail_severity: Annotated[
-        list[Severity] | None, typer.Option("--fail-severity", help="Fails. Repeat.")
+        list[Severity] | None,
+        typer.Option("--fail-severity", help="Fails (repeat; every worse one too)."),
     ] = None,
     attention_severity: Annotated[
         list[Severity] | None,
-        typer.Option("--attention-severity", help="Needs attention. Repeat."),
+        typer.Option("--attention-severity", help="Needs attention (repeat; worse ones too)."),
     ] = None,
     notice: Annotated[
         list[Notice] | None,
@@ -116,6 +129,9 @@ def verify(
     }
     from labourledger.cli.hints import step
 
+    # A refused override is named as the option given; one from config.toml, as its setting.
+    given = {f"policy {k}": POLICY_OPTIONS[k] for k, v in overrides.items() if v is not None}
+
     if bundle is not None and batch is not None:
         raise InputError("BATCH: give a batch or --bundle FILE, not both (a bundle names its own)")
     if bundle is None and chain is not None:
@@ -125,7 +141,7 @@ def verify(
         from labourledger.bundling import verify_bundle
 
         data = read_bundle(bundle)
-        with progress_bar(st, "verifying entries") as progress:
+        with progress_bar(st, "verifying entries") as progress, options_for(**given):
             report = verify_bundle(
                 data,
                 chain_at(st, chain),
@@ -137,10 +153,12 @@ def verify(
     elif batch is None:
         raise InputError("BATCH: name a batch, or pass --bundle FILE")
     else:
+        with options_for(**given):
+            policy = st.ledger.policy(**overrides)
         with progress_bar(st, "verifying entries") as progress:
             report = st.ledger.verify(
                 batch,
-                st.ledger.policy(**overrides),
+                policy,
                 progress=progress,
                 all_checks=all_checks,
                 say=step,

@@ -91,6 +91,7 @@ class Policy:
                 raise InputError(f"policy {name}: unknown severities {sorted(unknown)}")
         if set(self.fail_severities) & set(self.attention_severities):
             raise InputError("policy: a severity cannot both fail and need attention")
+        self._worse_counts_as_much()
         if not self.high_risk_notice or set(self.high_risk_notice) - set(NOTICES):
             raise InputError(f"policy high_risk_notice: choose from {', '.join(NOTICES)}")
         if not 1 <= self.required_tier <= 4:
@@ -98,6 +99,20 @@ class Policy:
         if self.missing_audit not in MISSING_AUDIT:
             raise InputError(f"policy missing_audit: choose from {', '.join(MISSING_AUDIT)}")
         self.goods()  # a bad list is refused before any verdict depends on it
+
+    def _worse_counts_as_much(self) -> None:
+        """Refuse a policy under which a finding would count for less than a milder one (say
+        `--fail-severity minor` alone, which would let a critical finding pass)."""
+        weight = {s: 2 for s in self.fail_severities} | {s: 1 for s in self.attention_severities}
+        for name, level in (("fail_severities", 2), ("attention_severities", 1)):
+            for severity in getattr(self, name):
+                worse = SEVERITIES[: SEVERITIES.index(severity)]  # worst first
+                lighter = [w for w in worse if weight.get(w, 0) < level]
+                if lighter:
+                    raise InputError(
+                        f"policy {name}: {severity} findings count but worse ones "
+                        f"({', '.join(lighter)}) would count for less; list those too"
+                    )
 
     def goods(self) -> GoodsList:
         """The DOL goods list this policy applies."""
