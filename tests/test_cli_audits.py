@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -220,6 +221,8 @@ def test_supplier_declarations_and_revocation(parties: dict[str, Cli], tmp_path:
     assert states["no_recruitment_fees"]["in_force"] is False
     assert states["freedom_of_movement"]["in_force"] is True
     assert brand.json("entry", "show", _entry_id(fees))["revoked_by"] == [_entry_id(revocation)]
+    shown = brand.ok("entry", "show", _entry_id(fees))  # rich cuts ids to the terminal's width
+    assert re.search(rf"revoked by +{_entry_id(revocation)[:40]}", shown)
     assert "revoked" in brand.ok("supplier", "show", MILL)
 
     # A certificate needs an AUDITOR key: the supplier's is refused, the auditor's accepted.

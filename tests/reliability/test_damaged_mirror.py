@@ -203,3 +203,17 @@ def test_postgresql_holds_what_no_row_could_and_is_refused_alike(
     engine.dispose()
     fill = {"arg": arg, "batch": demo_workspace[1], "out": str(tmp_path)}
     _stops_and_doctor_names(workspace, damage, key, fill)
+
+
+def test_a_proof_the_mirror_bends_is_not_verified_and_exits_1(
+    demo_workspace: tuple[Path, str],  # noqa: F811 - the fixture imported above
+    tmp_path: Path,
+) -> None:
+    # A leaf index that is a number still, but not the entry's: the path derived from it
+    # leads nowhere the chain holds.
+    shifted = Damage("leaf_runs", "first_leaf", 1, CASES["leaf-run-first-leaf"].row, None)
+    workspace, _, entry_id = _damaged_copy(demo_workspace, tmp_path, shifted)
+    code, out, err = run(workspace, ["proof", entry_id])
+    assert code == 1 and "NOT verified" in out and "`labourledger doctor`" in err
+    code, out, _ = run(workspace, ["proof", entry_id, "--json"])
+    assert code == 1 and json.loads(out)["verified"] is False

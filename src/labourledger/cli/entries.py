@@ -113,6 +113,8 @@ def _print_entry(view: EntryView) -> None:
         table.add_row(f"[bold]{key}[/bold]", value)
     if view.as_of_block is not None:
         table.add_row("[bold]as of[/bold]", f"block {view.as_of_block} (chain unreachable)")
+    if view.revoked_by:
+        table.add_row("[bold]revoked by[/bold]", ", ".join(view.revoked_by))
     for ref in view.refs:
         table.add_row("[bold]ref[/bold]", to_hex(ref))
     if view.anchor:
@@ -147,7 +149,8 @@ def entry_show(
 def proof(
     ctx: typer.Context, entry_id: Annotated[str, typer.Argument(help="The entry id (0x…).")]
 ) -> None:
-    """The entry's inclusion proof and anchor, checked against the contract.
+    """The entry's inclusion proof and anchor, checked against the contract (exit 1 when it
+    does not check).
 
     Example: labourledger proof 0x3f2a… --json
     """
@@ -155,11 +158,18 @@ def proof(
     data = st.ledger.proof(entry_id)
 
     def human() -> None:
+        from rich.markup import escape
+
         p, a = data.proof, data.anchor
         out.print(f"leaf {p.leaf_index} of {p.tree_size}, root {a.root}")
         for i, h in enumerate(p.path):
             out.print(f"  {i}: {h}")
         verdict = "[green]verified on chain[/green]" if data.verified else "[red]NOT verified[/red]"
         out.print(f"tx {a.tx_hash} block {a.block_number}: {verdict}")
+        if not data.verified:
+            out.print(escape(data.reason))
 
     st.emit(data.model_dump(mode="json"), human)
+    if not data.verified:
+        next_step("run `labourledger doctor`: the mirror may have been altered")
+        raise typer.Exit(1)
