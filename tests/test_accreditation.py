@@ -108,7 +108,6 @@ def test_only_an_admins_word_in_force_names_an_account(demo: DemoResult) -> None
                                     "role": "AUDITOR", "valid_from": "2020-01-01",
                                     "valid_until": "2021-01-01"}, admin)  # fmt: skip
     ledger.chain.fund(admin.address, 10**18)
-    ledger.grant_role(admin, "BRAND", admin.address)
     ledger.anchor(admin)
     assert ledger.mirror.counts()["pending"] == 0  # anchored, and still nobody's name
     assert accredited(ledger, [victim, expired]) == {}

@@ -236,6 +236,9 @@ def test_grant_named_checks_the_accreditation_before_the_transaction(ledger: Led
         "BV-1",
         dt.date.today().isoformat(),
     )
+    # Granted already: named again (a new accreditation), no transaction.
+    again = grant_named(ledger, unlock, "AUDITOR", auditor, Naming("Bureau Veritas", "BV-2"))
+    assert again.tx_hash is None and again.accreditation.body["accreditation_number"] == "BV-2"
     holders = role_holders(ledger)
     # Pending, the accreditation names nobody yet; the admin's key is named by the workspace.
     assert RoleHolder("AUDITOR", auditor, None, None) in holders
@@ -254,6 +257,13 @@ def test_role_granters_is_the_contracts_rule(ledger: Ledger) -> None:
         ledger.grant_role(admin, "SUPPLIER", supplier)  # an admin without BRAND may not
     ledger.grant_role(brand, "SUPPLIER", supplier)
     assert ledger.roles_of([supplier])[supplier] == ["SUPPLIER"]
+    # A grant or revocation that would change nothing is refused before it is sent.
+    sent = ledger.chain.w3.eth.block_number
+    with pytest.raises(InputError, match="holds SUPPLIER already; nothing sent"):
+        ledger.grant_role(brand, "SUPPLIER", supplier)
+    with pytest.raises(InputError, match="does not hold AUDITOR; nothing sent"):
+        ledger.revoke_role(admin, "AUDITOR", supplier)
+    assert ledger.chain.w3.eth.block_number == sent
     # A brand may grant SUPPLIER, but only an admin's accreditation names an organisation:
     # refused before the grant is sent, rather than signed to count for nothing.
     other = Account.create().address

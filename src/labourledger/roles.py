@@ -39,16 +39,21 @@ __all__ = [
 def grant_role(ledger: Ledger, admin: LocalAccount, role: str, account: str) -> str:
     """Grant `role` (a name in `chain.roles.ROLES`), sent by `admin`, which must be allowed
     to grant it (`authority.role_granters`: a BRAND grants SUPPLIER, an ADMIN the others);
-    returns the tx hash."""
+    returns the tx hash. Refused, nothing sent, when `account` holds it already."""
     account = checksum_address(account, "account")
+    if ledger.chain.has_role(_role(role), account):
+        raise InputError(f"role: {account} holds {_role(role)} already; nothing sent")
     with _sender_may("grant", role, admin):
         return to_hex(ledger.chain.grant_role(admin, _role(role), account).tx_hash)
 
 
 def revoke_role(ledger: Ledger, admin: LocalAccount, role: str, account: str) -> str:
     """Revoke a role; returns the tx hash. The last ADMIN is kept: without one, nobody could
-    grant or revoke a role again, nor accredit an organisation."""
+    grant or revoke a role again, nor accredit an organisation. Refused, nothing sent, when
+    `account` does not hold it."""
     account = checksum_address(account, "account")
+    if not ledger.chain.has_role(_role(role), account):
+        raise InputError(f"role: {account} does not hold {_role(role)}; nothing sent")
     # Both checksummed: the account just now, the members as the events are decoded.
     if _role(role) == "ADMIN" and role_members(ledger)["ADMIN"] == [account]:
         raise InputError(
@@ -77,7 +82,8 @@ class NamedGrant:
 
     role: str
     account: str
-    tx_hash: str
+    #: None when the account held the role already: it was only named.
+    tx_hash: str | None
     accreditation: SignedEntry
 
 
@@ -91,7 +97,8 @@ def grant_named(
     """Grant `role` to `account`, then record (pending) the same admin's accreditation naming
     its organisation. The accreditation is checked first, so bad input neither sends the
     transaction nor asks for `admin` (a callable is called only then); a sender who may not
-    issue it (only an ADMIN names an organisation) sends nothing either."""
+    issue it (only an ADMIN names an organisation) sends nothing either. An account holding
+    the role already is only named."""
     body = checked(
         "accreditation",
         {
@@ -113,7 +120,9 @@ def grant_named(
     if refusal:
         # Signed anyway, it would never count: verify and `roles list` read an admin's only.
         raise InputError(f"naming: {refusal}; grant the role without naming its organisation")
-    tx_hash = grant_role(ledger, sender, role, account)
+    # One holding the role already (granted before, unnamed) is only named.
+    held = ledger.chain.has_role(_role(role), account)
+    tx_hash = None if held else grant_role(ledger, sender, role, account)
     entry = ledger.record("accreditation", body, sender)
     return NamedGrant(_role(role), account, tx_hash, entry)
 

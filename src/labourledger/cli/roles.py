@@ -83,13 +83,16 @@ def grant(
     data = {
         "role": granted.role,
         "account": granted.account,
-        "action": "granted",
+        "action": "granted" if granted.tx_hash else "named",
         "tx_hash": granted.tx_hash,
         "accreditation": to_hex(granted.accreditation.entry_id),
     }
 
     def human() -> None:
-        out.print(f"granted {granted.role} for {granted.account} (tx {granted.tx_hash})")
+        if granted.tx_hash:
+            out.print(f"granted {granted.role} for {granted.account} (tx {granted.tx_hash})")
+        else:
+            out.print(f"{granted.account} holds {granted.role} already: named only")
         out.print(f"accreditation {data['accreditation']}: {naming.organisation}")
 
     st.emit(data, human)
