@@ -434,8 +434,20 @@ OPTION_CASES += [
 
 VERIFY = ("verify", "{lot_out}")
 OPTION_CASES += [
-    ("verify-audit-months-huge", VERIFY, "--audit-months", "100000", "audit_validity_months"),
-    ("verify-audit-months-overflow", VERIFY, "--audit-months", "9" * 20, "audit_validity_months"),
+    (
+        "verify-audit-months-huge",
+        VERIFY,
+        "--audit-months",
+        "100000",
+        "--audit-months: must be 1 to 120",
+    ),
+    (
+        "verify-audit-months-overflow",
+        VERIFY,
+        "--audit-months",
+        "9" * 20,
+        "--audit-months: must be 1 to 120",
+    ),
 ]
 
 QR = ("qr", "{lot_out}", "--base-url", "https://verify.example.com", "-o", "{dir}/q.svg")
