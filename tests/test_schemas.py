@@ -41,7 +41,6 @@ def test_published_outputs_match_their_schemas(
     cli.ok("transform", "--input", "Y-1", "--output", "F-1", "--facility", KNITTER,
            "--date", "2026-04-10")  # fmt: skip
     cli.ok("keys", "fund", "brand")
-    cli.ok("roles", "grant", "BRAND", "brand", "--key", "admin")
     cli.ok("anchor", "--key", "brand")
     bundle = tmp_path / "bundle.json"
     cli.ok("export", "F-1", "-o", str(bundle))
