@@ -241,6 +241,12 @@ def test_supplier_declarations_and_revocation(parties: dict[str, Cli], tmp_path:
     brand.ok("revoke", facility_entry, "--reason", "duplicate", "--key", "brand", "--record")
     [listed] = [f for f in brand.json("supplier", "list") if f["os_id"] == MILL]
     assert len(listed["revoked_by"]) == 1
+    # Withdrawing it again, or withdrawing the withdrawal, would change nothing: refused.
+    code, _, err = brand.run("revoke", facility_entry, "--reason", "x", "--key", "brand")
+    assert code == 2 and f"{facility_entry} is revoked already, by 0x" in err
+    [withdrawal] = listed["revoked_by"]
+    code, _, err = brand.run("revoke", withdrawal, "--reason", "x", "--key", "brand")
+    assert code == 2 and "is a revocation, which stands once made" in err
     assert "(revoked)" in brand.ok("supplier", "list", "--tier", "3")
 
     # Only the issuer or an admin may revoke: the brand's own key may not revoke this one.

@@ -94,6 +94,16 @@ def test_audit_filters_are_refused_rather_than_matching_nothing(
     assert ledger.audits(since="2026-03-01", until=dt.date(2026, 12, 31), status="open") == []
 
 
+def test_facility_filters_are_refused_rather_than_matching_nothing(ledger: Ledger) -> None:
+    with pytest.raises(InputError, match="country: 'India' is not an ISO 3166-1"):
+        ledger.facilities(country="India")
+    with pytest.raises(InputError, match="facility_type: 'final product assembly' is not one of"):
+        ledger.facilities(facility_type="final product assembly")
+    assert ledger.facilities(country="in", facility_type="Final Product Assembly") == [
+        f for f in ledger.facilities(country="IN") if f.facility_type == "Final Product Assembly"
+    ]
+
+
 def test_export_facility_csv_leaves_out_revoked_registrations(
     ledger: Ledger, tmp_path: Path
 ) -> None:
@@ -330,6 +340,9 @@ def test_products_batches_and_transformations_are_checked_before_signing(
     for lot in ("Y-LIB-1", "Y-LIB-2"):
         record_batch(ledger, asked, **batch, lot=lot)
     assert asked.roles == ["BRAND"] * 3
+    # The same lot of the same product again would give one batch two productions.
+    _refused(lambda: record_batch(ledger, asked, **batch | {"quantity": 5}, lot="Y-LIB-1"),
+             "lot: batch Y-LIB-1 of this product is registered already", asked)  # fmt: skip
 
     asked.roles.clear()
     move = {"output": "Y-LIB-2", "facility": facility, "date": made}
@@ -370,6 +383,16 @@ def test_a_bundle_is_verified_under_the_default_policy_and_this_runs_overrides(
 def test_a_batch_qr_code_carries_its_digital_link(ledger: Ledger, tmp_path: Path) -> None:
     with pytest.raises(InputError, match="base_url: expected an http"):
         check_base_url("verify.example.com")
+    for bad, says in (
+        ("http://", "expected an http(s) URL with a host"),
+        ("https://verify.example.com/?src=qr", "a query or fragment would end up before"),
+        ("https://verify.example.com#top", "a query or fragment would end up before"),
+        ("https://verify example.com", "a URL has no spaces"),
+    ):
+        with pytest.raises(InputError) as refused:
+            check_base_url(bad)
+        assert str(refused.value).startswith(f"base_url: {says}"), refused.value
+    assert check_base_url("https://verify.example.com/acme") == "https://verify.example.com/acme"
     brand = Account.create()
     mill = to_hex(ledger.register_facility(brand, **MILL).subject)
     record_product(ledger, brand, name="Tee", brand="Acme", gtin="4006381333931")

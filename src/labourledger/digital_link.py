@@ -79,11 +79,20 @@ def write_qr(url: str, path: Path) -> Path:
 
 
 def check_base_url(base_url: str) -> str:
-    """`base_url`, the public address links and QR codes use, if it is an http(s) URL;
-    InputError naming it otherwise."""
-    if not base_url.startswith(("http://", "https://")):
-        raise InputError(f"base_url: expected an http(s) URL, got {base_url!r}")
-    return base_url
+    """`base_url`, the public address links and QR codes use, if it is an http(s) URL of a
+    host (and path) that links can be appended to; InputError naming it otherwise."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(base_url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        problem = "expected an http(s) URL with a host"
+    elif parts.query or parts.fragment or "?" in base_url or "#" in base_url:
+        problem = "a query or fragment would end up before the page's path"
+    elif any(c.isspace() for c in base_url):
+        problem = "a URL has no spaces"
+    else:
+        return base_url
+    raise InputError(f"base_url: {problem}, got {base_url!r}")
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from labourledger import kinds
+from labourledger.envelope import to_hex
 from labourledger.errors import InputError
 from labourledger.grievances import counts_of
 from labourledger.identifiers import is_hex_id
@@ -65,7 +67,8 @@ def record_batch(
     unit: str = "pcs",
 ) -> SignedEntry:
     """Register (pending) a batch of `product` (its id, GTIN or SKU) made at a facility
-    registered here (its id or OS id)."""
+    registered here (its id or OS id). Refused naming `lot` when a registration not revoked
+    holds the same lot of the product already."""
     given = {
         "product": product_id(ledger, product, registered=True),
         "lot": lot,
@@ -74,7 +77,16 @@ def record_batch(
         "produced_at": produced_at,
         "facility": ledger.facility_id(facility, registered=True),
     }
-    return record_checked(ledger, "batch", given, signer)
+    body = checked("batch", given)
+    batch = to_hex(kinds.subject_for("batch", kinds.parse_body("batch", body), issuer=""))
+    held = ledger.mirror.ids_with("batches", "entry_id", ("batch_id",), batch)
+    if live := sorted(held - ledger.revoked(held).keys()):
+        # A second registration would give one batch two productions; trace keeps the first.
+        raise InputError(
+            f"lot: batch {lot} of this product is registered already ({live[0]}); "
+            "revoke that registration first"
+        )
+    return record(ledger, "batch", body, signer_for(signer, "batch", body))
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,8 @@ def sign_revocation(
 ) -> SignedEntry:
     """A revocation of the entry `entry_id` held here, signed by `signer` (or by what the
     callable returns, called once the target is found, so a typo needs no passphrase);
-    nothing is stored. RevocationRefused unless the signer issued the entry or holds ADMIN.
+    nothing is stored. RevocationRefused unless the signer issued the entry or holds ADMIN,
+    and for an entry revoked already or a revocation (withdrawing either changes nothing).
     """
     target = ledger.entry(entry_id)
     target_id = to_hex(target.entry_id)
@@ -34,6 +35,11 @@ def sign_revocation(
     refusal = refusal_now(ledger, signer.address, target_id, target.issuer)
     if refusal:
         raise RevocationRefused(f"revocation: {refusal}")
+    # Signed anyway, these would change nothing: a withdrawal is not itself withdrawn.
+    if target.kind == "revocation":
+        raise RevocationRefused(f"revocation: {target_id} is a revocation, which stands once made")
+    if earlier := ledger.revoked([target_id]).get(target_id):
+        raise RevocationRefused(f"revocation: {target_id} is revoked already, by {earlier[0]}")
     return ledger.sign("revocation", {"target": target_id, "reason": reason}, signer)
 
 

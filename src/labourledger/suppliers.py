@@ -18,7 +18,7 @@ from labourledger import kinds
 from labourledger.damage import as_model
 from labourledger.envelope import to_hex
 from labourledger.errors import InputError, NextStep
-from labourledger.identifiers import facility_id_from_os_id, is_hex_id
+from labourledger.identifiers import facility_id_from_os_id, is_hex_id, validate_country
 from labourledger.models import (
     FacilityRegistration,
     FacilitySummary,
@@ -26,12 +26,12 @@ from labourledger.models import (
     SupplyLinkView,
 )
 from labourledger.recording import record_checked
+from labourledger.vocabulary import FacilityType
 
 if TYPE_CHECKING:
     from labourledger.envelope import HashSigner, SignedEntry
     from labourledger.ledger import Ledger
     from labourledger.recording import Signer
-    from labourledger.vocabulary import FacilityType
 
 __all__ = [
     "LABOURLEDGER_COLUMNS",
@@ -286,6 +286,12 @@ def facilities(
     """Registered facilities, filtered, each with the revocations of its registration."""
     if tier is not None and not 1 <= tier <= 4:
         raise InputError(f"tier: expected 1 to 4, got {tier}")
+    if country is not None:
+        country = validate_country(country)
+    if facility_type is not None and facility_type not in tuple(FacilityType):
+        raise InputError(
+            f"facility_type: {facility_type!r} is not one of: {', '.join(FacilityType)}"
+        )
     rows = ledger.mirror.facilities(country=country, tier=tier, facility_type=facility_type)
     revoked = ledger.revoked(r["entry_id"] for r in rows)
     return [
