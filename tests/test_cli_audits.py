@@ -156,6 +156,9 @@ def test_audit_follow_up_and_refusals(parties: dict[str, Cli], tmp_path: Path) -
     assert len(brand.json("audit", "list", "--indicator", "debt_bondage", "--facility", MILL)) == 1
     assert brand.json("audit", "list", "--until", "2026-01-01") == []
     assert len(brand.json("audit", "list", "--since", "2026-01-01")) == 1
+    # An audit's id where a facility's belongs matched nothing: refused, naming what it is.
+    code, _, err = brand.run("audit", "list", "--facility", audit_id)
+    assert code == 2 and f"facility {audit_id}: the id of an audit entry here" in err
     code, _, err = brand.run("audit", "list", "--since", "2026-1-1")  # not a match for none
     assert code == 2 and "since: expected a date such as 2026-03-01, got '2026-1-1'" in err
     assert [a["entry_id"] for a in brand.json("supplier", "show", MILL)["audits"]] == [audit_id]

@@ -115,7 +115,7 @@ def test_facility_ids_whole_and_with_0x_and_an_entry_id_named_as_such(cli: Cli) 
     listed = cli.ok("supplier", "list")  # rich draws it 80 columns wide, as in a small terminal
     assert all(os_id in listed for os_id in os_ids)
     code, _, err = cli.run("supplier", "show", entry)
-    assert code == 2 and f"{entry}: the id of a facility entry, not of a facility" in err
+    assert code == 2 and f"{entry}: the id of a facility entry here, not of a facility" in err
 
 
 def test_a_non_crockford_letter_in_an_os_id_is_named(cli: Cli) -> None:

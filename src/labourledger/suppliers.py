@@ -260,20 +260,41 @@ def export_facility_csv(
 
 
 def facility_id(ledger: Ledger, ref: str, *, registered: bool = False) -> str:
-    """A facility id from its Open Supply Hub id or its 0x id. With `registered`, a 0x id
-    must be one of a facility registered here, since nothing catches a typo in it (an
-    OS id's check character does, so it may name a facility registered elsewhere)."""
+    """A facility id from its Open Supply Hub id or its 0x id. A 0x id that is another
+    entry's, a batch's or a product's here is refused (it would match nothing, or file a
+    grievance where no facility shows it). With `registered`, a 0x id must be one of a
+    facility registered here, since nothing catches a typo in it (an OS id's check
+    character does, so it may name a facility registered elsewhere)."""
     if not ref.startswith("0x"):
         return to_hex(facility_id_from_os_id(ref))
     if not is_hex_id(ref):
         raise InputError(f"facility {ref}: expected a 0x id of 64 hex digits or an OS id")
-    if registered and ledger.mirror.facility(ref.lower()) is None:
-        raise InputError(
-            f"facility {ref}: no facility with this id is registered here (its OS id names "
-            "it wherever it is registered)",
-            next_step=NextStep.REGISTER_FACILITY,
-        )
-    return ref.lower()
+    found = ref.lower()
+    if ledger.mirror.facility(found) is None:
+        if other := _held_as(ledger, found):
+            raise InputError(f"facility {ref}: the id of {other} here, not of a facility")
+        if registered:
+            raise InputError(
+                f"facility {ref}: no facility with this id is registered here (its OS id "
+                "names it wherever it is registered)",
+                next_step=NextStep.REGISTER_FACILITY,
+            )
+    return found
+
+
+def _held_as(ledger: Ledger, ref: str) -> str | None:
+    """What else `ref` is the id of here (an entry of some kind, a batch, a product)."""
+    entry = ledger.mirror.get_entry(ref)
+    if entry is not None:
+        kind = str(entry["kind"])
+        return f"{'an' if kind[0] in 'aeiou' else 'a'} {kind} entry"
+    for table, key, what in (
+        ("batches", "batch_id", "a batch"),
+        ("products", "product_id", "a product"),
+    ):
+        if ledger.mirror.lookup(table, key, [ref]):
+            return what
+    return None
 
 
 def facilities(
@@ -310,9 +331,6 @@ def facility(ledger: Ledger, ref: str) -> FacilityView:
     fid = facility_id(ledger, ref)
     row = ledger.mirror.facility(fid)
     if row is None:
-        entry = ledger.mirror.get_entry(fid)
-        if entry is not None:
-            raise InputError(f"{ref}: the id of a {entry['kind']} entry, not of a facility")
         raise InputError(
             f"facility {ref}: not registered here", next_step=NextStep.REGISTER_FACILITY
         )
