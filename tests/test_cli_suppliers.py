@@ -21,6 +21,8 @@ from labourledger.merkle import verify_inclusion
 
 pytestmark = pytest.mark.integration
 
+REPO = Path(__file__).resolve().parents[1]
+
 
 def _brand_ready(cli: Cli, *init_args: str) -> None:
     """init, then a funded brand key holding BRAND."""
@@ -165,6 +167,11 @@ def test_a_brand_names_and_drops_the_supplier_keys_of_a_facility(
     code, _, err = cli.run("supplier", "operators", "IN2024009ZZZZZ3", "--add", two)
     assert code == 2 and "IN2024009ZZZZZ3: nothing to amend" in err and "supplier add" in err
     assert cli.json("status")["pending"] == 2
+    # The brand's list imported again (Open Supply Hub's columns: no operators) keeps them.
+    imported = cli.json("supplier", "import", str(REPO / "examples" / "facilities.csv"))
+    assert imported["imported"] == 6
+    assert cli.json("supplier", "operators", "IN2024002CTNM1H") == {"operators": named[1:]}
+    assert cli.json("supplier", "operators", "BD2024001KNTR4D") == {"operators": []}
 
 
 def test_ctrl_c_during_a_large_import_leaves_the_mirror_unchanged(

@@ -23,7 +23,7 @@ from labourledger.models import Anchor, Proof
 from labourledger.progress import Progress
 from labourledger.recording import CarriedProof
 from labourledger.revoking import refusal_now
-from labourledger.suppliers import RowError, read_facility_csv
+from labourledger.suppliers import RowError, keeping_operators, read_facility_csv
 from labourledger.verify.integrity import IncludedInAnchor
 
 if TYPE_CHECKING:
@@ -108,12 +108,16 @@ def import_facilities(
 
     Any invalid row refuses the whole file (RowsInvalid, listing each row)
     unless `skip_invalid`, in which case the valid rows are stored and the
-    invalid ones returned.
+    invalid ones returned. A CSV without an operators column keeps the operators the
+    signer's registrations name already (`suppliers.keeping_operators`).
     """
     rows = read_facility_csv(path)
     if rows.errors and not skip_invalid:
         raise RowsInvalid(path, rows.errors)
-    entries = ledger.record_many("facility", rows.bodies, signer, progress=progress)
+    bodies = rows.bodies
+    if not rows.names_operators and bodies:
+        bodies = keeping_operators(ledger, bodies, signer.address)
+    entries = ledger.record_many("facility", bodies, signer, progress=progress)
     return FacilityImport(entries=entries, errors=rows.errors)
 
 

@@ -45,6 +45,7 @@ __all__ = [
     "facility_body_from_row",
     "facility_id",
     "facility_row",
+    "keeping_operators",
     "operators",
     "read_facility_csv",
     "register_facility",
@@ -91,6 +92,8 @@ class FacilityRows:
     bodies: list[dict[str, Any]] = field(default_factory=list)
     lines: list[int] = field(default_factory=list)
     errors: list[RowError] = field(default_factory=list)
+    #: Whether the CSV has an operators column (Open Supply Hub's own export has none).
+    names_operators: bool = False
 
 
 def _text(row: Mapping[str, str | None], column: str) -> str | None:
@@ -163,6 +166,7 @@ def read_facility_csv(path: Path) -> FacilityRows:
             if twice is not None:
                 raise InputError(f"{path}: column {twice!r} appears more than once in the header")
             columns = set(header)
+            result.names_operators = "operators" in columns
             missing = {"name", "address"} - columns
             if not {"facility_type", "facility_type_processing_type"} & columns:
                 missing.add("facility_type")
@@ -398,6 +402,30 @@ def register_facility(
         },
         signer,
     )
+
+
+def keeping_operators(
+    ledger: Ledger, bodies: Sequence[dict[str, Any]], issuer: str
+) -> list[dict[str, Any]]:
+    """`bodies` of a list that names no operators, each naming the operators `issuer`'s
+    latest registration of its facility here names (not revoked): registered again from
+    such a list, a facility keeps the suppliers that speak for it."""
+    ids = [
+        to_hex(kinds.subject_for("facility", kinds.parse_body("facility", b), issuer=issuer))
+        for b in bodies
+    ]
+    found = ledger.mirror.timelines(ids, "facility")
+    revoked = ledger.revoked(r["entry_id"] for rows in found.values() for r in rows)
+    kept = []
+    for facility, body in zip(ids, bodies, strict=True):
+        own = [
+            r["body"]
+            for r in found.get(facility, [])
+            if r["issuer"] == issuer and r["entry_id"] not in revoked
+        ]
+        named = own[-1].get("operators", []) if own else []
+        kept.append({**body, "operators": named} if named else body)
+    return kept
 
 
 def change_operators(
