@@ -59,3 +59,8 @@ def test_product_batches_transform_and_trace(
     assert "tier ? batch: 0xabab" in tree and "None" not in tree
     code, out, _ = cli.run("verify", unknown)
     assert code == 5 and "batch 0xabababababab..." in out and "None" not in out
+    # A facility's id where a batch's belongs: named as such, not traced as an unknown batch.
+    knitter = cli.json("supplier", "show", KNITTER)["facility_id"]
+    for command in ("trace", "verify"):
+        code, _, err = cli.run(command, knitter)
+        assert code == 2 and f"batch {knitter}: the id of a facility here, not of a batch" in err

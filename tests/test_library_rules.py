@@ -431,9 +431,9 @@ def test_exports_are_written_whole_or_not_at_all(ledger: Ledger, tmp_path: Path)
     report = export_report(ledger, "C-EXP", tmp_path / "report.html")
     assert report["verdict"] in (tmp_path / "report.html").read_text()
     assert not list(tmp_path.glob(".*partial"))
-    # An id nobody registered as a batch (here a facility's) is refused, as a lot would be.
+    # A facility's id where a batch's belongs is refused, named as what it is.
     for write in (write_bundle, write_document):
-        with pytest.raises(InputError, match=f"batch {farm}: not registered here"):
+        with pytest.raises(InputError, match=f"batch {farm}: the id of a facility here"):
             write(ledger, farm, tmp_path / "ghost.json")
     assert not (tmp_path / "ghost.json").exists()
 

@@ -97,11 +97,11 @@ def test_recording_refuses_a_0x_id_not_registered_as_that_kind(ledger: Ledger) -
         record_product(ledger, Account.create(), name="Tee", brand="A", sku="T").subject
     )
     batch = {"quantity": 5, "produced_at": MADE, "facility": facility}
-    for ghost in (GHOST, facility):
+    for ghost, message in ((GHOST, "not registered here"), (facility, "the id of a facility here")):
         _refused(
             record_batch,
             ledger,
-            f"product {ghost}: not registered here",
+            f"product {ghost}: {message}",
             product=ghost,
             lot="L0",
             **batch,
@@ -121,7 +121,7 @@ def test_recording_refuses_a_0x_id_not_registered_as_that_kind(ledger: Ledger) -
     _refused(
         record_transformation,
         ledger,
-        f"output: batch {product}: not registered here",
+        f"output: batch {product}: the id of a product here, not of a batch",
         inputs=[made],
         output=product,
         **move,

@@ -17,6 +17,7 @@ from labourledger.errors import InputError
 from labourledger.grievances import counts_of
 from labourledger.identifiers import is_hex_id
 from labourledger.recording import checked, record, record_checked, signer_for
+from labourledger.suppliers import held_as
 from labourledger.upstream import upstream_graph
 from labourledger.verify.policy import audit_status_on, production_dates
 
@@ -158,11 +159,15 @@ def _resolve(ledger: Ledger, ref: str, what: str, registered: bool, field: str |
     named = f"{field}: {what} {ref}" if field else f"{what} {ref}"
     if is_hex_id(ref):
         found = ref.lower()
-        # Nothing catches a typo in a 0x id, or another kind's id, before verify would.
-        if registered and found not in ledger.mirror.lookup(table, key, [found]):
-            raise InputError(
-                f"{named}: not registered here; give the {', '.join(by)} or 0x id of a {what}"
-            )
+        if found not in ledger.mirror.lookup(table, key, [found]):
+            # Another kind's id would otherwise be traced or verified as an unknown batch.
+            if other := held_as(ledger, found):
+                raise InputError(f"{named}: the id of {other} here, not of a {what}")
+            # Nothing catches a typo in a 0x id before verify would.
+            if registered:
+                raise InputError(
+                    f"{named}: not registered here; give the {', '.join(by)} or 0x id of a {what}"
+                )
         return found
     matches = ledger.mirror.ids_with(table, key, by, ref)
     if len(matches) == 1:

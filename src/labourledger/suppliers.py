@@ -45,6 +45,7 @@ __all__ = [
     "facility_body_from_row",
     "facility_id",
     "facility_row",
+    "held_as",
     "keeping_operators",
     "operators",
     "read_facility_csv",
@@ -275,7 +276,7 @@ def facility_id(ledger: Ledger, ref: str, *, registered: bool = False) -> str:
         raise InputError(f"facility {ref}: expected a 0x id of 64 hex digits or an OS id")
     found = ref.lower()
     if ledger.mirror.facility(found) is None:
-        if other := _held_as(ledger, found):
+        if other := held_as(ledger, found):
             raise InputError(f"facility {ref}: the id of {other} here, not of a facility")
         if registered:
             raise InputError(
@@ -286,13 +287,15 @@ def facility_id(ledger: Ledger, ref: str, *, registered: bool = False) -> str:
     return found
 
 
-def _held_as(ledger: Ledger, ref: str) -> str | None:
-    """What else `ref` is the id of here (an entry of some kind, a batch, a product)."""
+def held_as(ledger: Ledger, ref: str) -> str | None:
+    """What `ref`, a 0x id, is the id of here (an entry of some kind, a facility, a batch,
+    a product), to name it where an id of another kind was expected; None if nothing."""
     entry = ledger.mirror.get_entry(ref)
     if entry is not None:
         kind = str(entry["kind"])
         return f"{'an' if kind[0] in 'aeiou' else 'a'} {kind} entry"
     for table, key, what in (
+        ("facilities", "facility_id", "a facility"),
         ("batches", "batch_id", "a batch"),
         ("products", "product_id", "a product"),
     ):
