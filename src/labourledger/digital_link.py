@@ -86,7 +86,7 @@ def check_base_url(base_url: str) -> str:
     parts = urlsplit(base_url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         problem = "expected an http(s) URL with a host"
-    elif parts.query or parts.fragment or "?" in base_url or "#" in base_url:
+    elif "?" in base_url or "#" in base_url:  # a query or fragment, even an empty one
         problem = "a query or fragment would end up before the page's path"
     elif any(c.isspace() for c in base_url):
         problem = "a URL has no spaces"

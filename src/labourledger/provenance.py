@@ -80,8 +80,7 @@ def record_batch(
     }
     body = checked("batch", given)
     batch = to_hex(kinds.subject_for("batch", kinds.parse_body("batch", body), issuer=""))
-    held = ledger.mirror.ids_with("batches", "entry_id", ("batch_id",), batch)
-    if live := sorted(held - ledger.revoked(held).keys()):
+    if live := sorted(_unrevoked(ledger, "batches", "batch_id", batch)):
         # A second registration would give one batch two productions; trace keeps the first.
         raise InputError(
             f"lot: batch {lot} of this product is registered already ({live[0]}); "
@@ -140,8 +139,14 @@ def record_transformation(
 def made_by_transformation(ledger: Ledger, batch: str) -> bool:
     """Whether a transformation recorded here and not revoked makes `batch` (its id): a
     batch is made once, so a second would give its trace two pasts."""
-    made = ledger.mirror.ids_with("transformations", "entry_id", ("output",), batch)
-    return bool(made - ledger.revoked(made).keys())
+    return bool(_unrevoked(ledger, "transformations", "output", batch))
+
+
+def _unrevoked(ledger: Ledger, table: str, column: str, value: str) -> set[str]:
+    """The entries of a projection table's rows whose `column` is `value`, less those a
+    counted revocation withdrew."""
+    held = ledger.mirror.ids_with(table, "entry_id", (column,), value)
+    return held - ledger.revoked(held).keys()
 
 
 #: Each kind `_resolve` finds: its projection table (named as the kind's plural), id column
