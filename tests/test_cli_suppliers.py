@@ -145,6 +145,34 @@ def test_bad_rows_exit_2_name_both_rows_and_store_nothing(
     assert len(cli.json("supplier", "list")) == 4
 
 
+def test_importing_the_same_list_again_signs_only_what_changed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cli = Cli(tmp_path / "ws", capsys, monkeypatch)
+    _brand_ready(cli)
+    rows = facility_rows(5)
+    first = cli.json("supplier", "import", str(write_csv(tmp_path / "a.csv", rows)))
+    assert first["imported"] == 5 and first["unchanged"] == []
+    again = cli.json("supplier", "import", str(tmp_path / "a.csv"))
+    assert again["imported"] == 0 and again["unchanged"] == [2, 3, 4, 5, 6]
+    assert cli.json("status")["pending"] == 5
+    assert "5 row(s) left as they are" in cli.ok("supplier", "import", str(tmp_path / "a.csv"))
+
+    # A changed row is signed again; a row the file repeats is signed once.
+    rows[2]["number_of_workers"] = "77"
+    changed = write_csv(tmp_path / "b.csv", [*rows, rows[2]])
+    result = cli.json("supplier", "import", str(changed))
+    assert result["imported"] == 1 and result["unchanged"] == [2, 3, 5, 6, 7]
+    shown = cli.json("supplier", "show", rows[2]["os_id"])
+    assert [e["kind"] for e in shown["entries"]] == ["facility", "facility"]
+
+    # A registration withdrawn is not one the brand still says: its row is signed again.
+    withdrawn = cli.json("supplier", "show", rows[0]["os_id"])["entries"][0]["entry_id"]
+    cli.ok("revoke", withdrawn, "--reason", "typo", "--key", "brand", "--record")
+    result = cli.json("supplier", "import", str(changed))
+    assert result["imported"] == 1 and result["unchanged"] == [3, 4, 5, 6, 7]
+
+
 def test_a_brand_names_and_drops_the_supplier_keys_of_a_facility(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -23,7 +23,7 @@ from labourledger.models import Anchor, Proof
 from labourledger.progress import Progress
 from labourledger.recording import CarriedProof
 from labourledger.revoking import refusal_now
-from labourledger.suppliers import RowError, keeping_operators, read_facility_csv
+from labourledger.suppliers import RowError, amendments, read_facility_csv
 from labourledger.verify.integrity import IncludedInAnchor
 
 if TYPE_CHECKING:
@@ -43,10 +43,12 @@ __all__ = [
 
 @dataclass(frozen=True)
 class FacilityImport:
-    """Facilities recorded from a CSV, and the rows skipped as invalid."""
+    """Facilities recorded from a CSV, the rows skipped as invalid, and the lines of the
+    rows not recorded because the signer's registrations say them already."""
 
     entries: list[SignedEntry]
     errors: list[RowError]
+    unchanged: list[int] = field(default_factory=list)
 
 
 class RowsInvalid(InputError):
@@ -108,17 +110,19 @@ def import_facilities(
 
     Any invalid row refuses the whole file (RowsInvalid, listing each row)
     unless `skip_invalid`, in which case the valid rows are stored and the
-    invalid ones returned. A CSV without an operators column keeps the operators the
-    signer's registrations name already (`suppliers.keeping_operators`).
+    invalid ones returned. A row the signer's registrations say already is not signed
+    again, and a CSV without an operators column keeps the operators they name
+    (`suppliers.amendments`).
     """
     rows = read_facility_csv(path)
     if rows.errors and not skip_invalid:
         raise RowsInvalid(path, rows.errors)
-    bodies = rows.bodies
-    if not rows.names_operators and bodies:
-        bodies = keeping_operators(ledger, bodies, signer.address)
-    entries = ledger.record_many("facility", bodies, signer, progress=progress)
-    return FacilityImport(entries=entries, errors=rows.errors)
+    if not rows.bodies:
+        return FacilityImport(entries=[], errors=rows.errors)
+    found = amendments(ledger, rows.bodies, signer.address, keep_operators=not rows.names_operators)
+    entries = ledger.record_many("facility", found.bodies, signer, progress=progress)
+    unchanged = [rows.lines[place] for place in found.unchanged]
+    return FacilityImport(entries=entries, errors=rows.errors, unchanged=unchanged)
 
 
 def import_file(ledger: Ledger, path: Path) -> ImportResult:

@@ -36,8 +36,10 @@ if TYPE_CHECKING:
 __all__ = [
     "LABOURLEDGER_COLUMNS",
     "OSH_UPLOAD_COLUMNS",
+    "Amendments",
     "FacilityRows",
     "RowError",
+    "amendments",
     "change_operators",
     "export_facility_csv",
     "facilities",
@@ -46,7 +48,6 @@ __all__ = [
     "facility_id",
     "facility_row",
     "held_as",
-    "keeping_operators",
     "operators",
     "read_facility_csv",
     "register_facility",
@@ -407,28 +408,46 @@ def register_facility(
     )
 
 
-def keeping_operators(
-    ledger: Ledger, bodies: Sequence[dict[str, Any]], issuer: str
-) -> list[dict[str, Any]]:
-    """`bodies` of a list that names no operators, each naming the operators `issuer`'s
-    latest registration of its facility here names (not revoked): registered again from
-    such a list, a facility keeps the suppliers that speak for it."""
-    ids = [
-        to_hex(kinds.subject_for("facility", kinds.parse_body("facility", b), issuer=issuer))
-        for b in bodies
-    ]
+@dataclass(frozen=True)
+class Amendments:
+    """A facility list measured against what its signer registered already."""
+
+    #: The bodies that change a registration, or register a facility anew.
+    bodies: list[dict[str, Any]]
+    #: The places in the list of the bodies the signer's registrations say already.
+    unchanged: list[int]
+
+
+def amendments(
+    ledger: Ledger, bodies: Sequence[dict[str, Any]], issuer: str, *, keep_operators: bool
+) -> Amendments:
+    """`bodies` less those `issuer`'s latest registration of their facility here (not
+    revoked; pending counts) or an earlier body of the list says already: importing the
+    same list again signs nothing new. With `keep_operators` (a list without an operators
+    column), each keeps the operators that registration names, so a facility registered
+    again from such a list keeps the suppliers that speak for it."""
+    parsed = [kinds.parse_body("facility", b) for b in bodies]
+    ids = [to_hex(kinds.subject_for("facility", p, issuer=issuer)) for p in parsed]
     found = ledger.mirror.timelines(ids, "facility")
     revoked = ledger.revoked(r["entry_id"] for rows in found.values() for r in rows)
-    kept = []
-    for facility, body in zip(ids, bodies, strict=True):
-        own = [
-            r["body"]
-            for r in found.get(facility, [])
-            if r["issuer"] == issuer and r["entry_id"] not in revoked
-        ]
-        named = own[-1].get("operators", []) if own else []
-        kept.append({**body, "operators": named} if named else body)
-    return kept
+    latest = {}
+    for facility, rows in found.items():
+        own = [r["body"] for r in rows if r["issuer"] == issuer and r["entry_id"] not in revoked]
+        if own:
+            latest[facility] = own[-1]
+    changed, unchanged = [], []
+    for place, (facility, body, model) in enumerate(zip(ids, bodies, parsed, strict=True)):
+        last = latest.get(facility)
+        named = last.get("operators", []) if last and keep_operators else []
+        if named:
+            body = {**body, "operators": named}
+            model = kinds.parse_body("facility", body)
+        if last is not None and kinds.parse_body("facility", last) == model:
+            unchanged.append(place)
+            continue
+        changed.append(body)
+        latest[facility] = body
+    return Amendments(changed, unchanged)
 
 
 def change_operators(

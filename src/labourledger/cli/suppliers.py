@@ -155,6 +155,9 @@ def import_csv(
 ) -> None:
     """Register every facility of an Open Supply Hub CSV, all or nothing.
 
+    Rows your registrations already say are left as they are, so importing the same list
+    again signs nothing new.
+
     Example: labourledger supplier import facilities.csv --key brand
     """
     st = state(ctx)
@@ -165,11 +168,17 @@ def import_csv(
         )
     data = {
         "imported": len(result.entries),
+        "unchanged": result.unchanged,
         "skipped": [{"line": e.line, "reason": e.reason} for e in result.errors],
     }
 
     def human() -> None:
         out.print(f"imported {data['imported']} facilities from {file}")
+        if result.unchanged:
+            out.print(
+                f"{len(result.unchanged)} row(s) left as they are: your registrations say "
+                "them already"
+            )
         for e in result.errors:
             out.print(f"[yellow]skipped[/yellow] {e}")
 
