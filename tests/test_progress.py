@@ -71,7 +71,8 @@ def test_verbose_logs_what_the_library_does(workspace: Cli, tmp_path: Path) -> N
     workspace.ok("supplier", "import", str(csv), "--key", "admin")
     code, _, err = workspace.run("anchor", "--key", "admin")
     assert code == 0 and "anchoring" not in err
-    workspace.ok("supplier", "import", str(tmp_path / "facilities.csv"), "--key", "admin")
+    more = write_csv(tmp_path / "more.csv", facility_rows(3, start=3))
+    workspace.ok("supplier", "import", str(more), "--key", "admin")
     code, _, err = workspace.run("anchor", "--key", "admin", "--verbose")
     assert code == 0 and "INFO" in err and "anchoring 3 entries under root" in err
 

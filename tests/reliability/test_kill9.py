@@ -114,7 +114,10 @@ def test_kill_minus_nine_loses_and_doubles_nothing(
     _ok(ws, "anchor", "--key", "brand")
     expected = ROWS
     trials = {"killed before the end": 0, "finished before the kill": 0}
-    for delay in _delays(duration, IMPORT_TRIALS, rng):
+    for trial, delay in enumerate(_delays(duration, IMPORT_TRIALS, rng), start=1):
+        # Each trial imports rows not registered yet (a list imported again signs nothing).
+        rows = facility_rows(ROWS, start=trial * ROWS)
+        imported[2] = str(write_csv(tmp_path / f"facilities-{trial}.csv", rows))
         before = mirror_counts(ws, ("entries",))["entries"]
         killed = _kill_after(ws, delay, *imported)
         trials["killed before the end" if killed else "finished before the kill"] += 1
@@ -128,13 +131,14 @@ def test_kill_minus_nine_loses_and_doubles_nothing(
             _ok(ws, "anchor", "--key", "brand")
 
     _ok(ws, "anchor", "--key", "brand")
-    few = write_csv(tmp_path / "few.csv", facility_rows(ANCHORED_ROWS, start=ROWS))
+    few = write_csv(tmp_path / "few.csv", facility_rows(ANCHORED_ROWS, start=8 * ROWS))
     anchor = ["anchor", "--key", "brand"]
     _ok(ws, "supplier", "import", str(few), "--key", "brand")
     expected += ANCHORED_ROWS
     anchor_duration = _finish(ws, *anchor)
-    for delay in _delays(anchor_duration, ANCHOR_TRIALS, rng):
-        _ok(ws, "supplier", "import", str(few), "--key", "brand")
+    for trial, delay in enumerate(_delays(anchor_duration, ANCHOR_TRIALS, rng), start=1):
+        rows = facility_rows(ANCHORED_ROWS, start=8 * ROWS + trial * ANCHORED_ROWS)
+        _ok(ws, "supplier", "import", str(write_csv(few, rows)), "--key", "brand")
         expected += ANCHORED_ROWS
         killed = _kill_after(ws, delay, *anchor)
         trials["killed before the end" if killed else "finished before the kill"] += 1
