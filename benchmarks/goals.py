@@ -29,10 +29,10 @@ from eth_utils import keccak
 
 from labourledger import parallel
 from labourledger.envelope import SignedEntry
+from labourledger.facility_csv import facility_body_from_row
 from labourledger.gcpause import gc_paused
 from labourledger.ledger import Ledger
 from labourledger.merkle import MerkleTree
-from labourledger.suppliers import facility_body_from_row
 
 PASS = "benchmark passphrase"
 

@@ -24,9 +24,9 @@ sys.path.insert(0, str(REPO / "tests"))
 from clihelp import PROFILES  # noqa: E402
 
 from labourledger.envelope import SignedEntry  # noqa: E402
+from labourledger.facility_csv import facility_body_from_row  # noqa: E402
 from labourledger.identifiers import make_os_id  # noqa: E402
 from labourledger.ledger import Ledger  # noqa: E402
-from labourledger.suppliers import facility_body_from_row  # noqa: E402
 
 TODAY = dt.date.today()
 #: Suppliers per facility at tiers 1, 2 and 3: 1 + 9 + 90 + 900 = 1,000 facilities a tree.

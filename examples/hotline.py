@@ -22,7 +22,7 @@ from pathlib import Path
 
 from eth_account import Account
 
-from labourledger import grievances
+from labourledger import grievances, receipts
 from labourledger.demo import run_demo
 from labourledger.ledger import Ledger
 from labourledger.report import write_report
@@ -86,7 +86,7 @@ print("tracing report:", report)
 
 bundle = ledger.export_bundle(story.batch)
 buyer = Ledger.from_bundle(bundle, ledger.chain)  # in memory: nothing but the bundle
-receipt = grievances.check_receipt(buyer, recorded.receipt)
+receipt = receipts.check_receipt(buyer, recorded.receipt)
 history = " → ".join(f"{h['status']} ({h['month']})" for h in receipt.history)
 print(
     f"receipt check from the bundle: received {receipt.received_month}, anchored in block "

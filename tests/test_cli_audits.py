@@ -133,6 +133,13 @@ def test_audit_follow_up_and_refusals(parties: dict[str, Cli], tmp_path: Path) -
         "--note", "Fees repaid, passports returned", "--key", "auditor", "-o", str(follow_up),
     )  # fmt: skip
     brand.ok("import", str(follow_up))
+    # Said again to a workspace that holds it, with nothing new, it would read as a second
+    # verification: refused.
+    minor = ("finding", "update", audit_id, "F-2", "--status", "closed", "--on", "2026-06-01")
+    auditor.ok(*minor, "--key", "auditor", "--record")
+    code, _, err = auditor.run(*minor, "--key", "auditor", "--record")
+    assert code == 2 and "F-2': update 0x" in err and "says this already" in err
+    auditor.ok(*minor, "--method", "desktop", "--key", "auditor", "--record")
     pending_view = brand.json("audit", "show", audit_id)
     critical = pending_view["findings"][0]
     assert critical["status"] == "open"  # the update is not anchored yet
@@ -239,9 +246,14 @@ def test_supplier_declarations_and_revocation(parties: dict[str, Cli], tmp_path:
     parties["auditor"].ok(*certificate, "--key", "auditor", "-o", str(tmp_path / "cert.json"))
     assert brand.json("import", str(tmp_path / "cert.json"))[0]["new"] == 1
 
-    # The brand withdraws a facility registration of its own; listings show it.
-    facility_entry = brand.json("supplier", "show", MILL)["entries"][0]["entry_id"]
+    # The brand withdraws its facility registrations (the first, and the one that named the
+    # supplier); listings show the facility withdrawn once neither stands.
+    entries = brand.json("supplier", "show", MILL)["entries"]
+    facility_entry, amended = [e["entry_id"] for e in entries if e["kind"] == "facility"]
     brand.ok("revoke", facility_entry, "--reason", "duplicate", "--key", "brand", "--record")
+    [listed] = [f for f in brand.json("supplier", "list") if f["os_id"] == MILL]
+    assert listed["entry_id"] == amended and listed["revoked_by"] == []
+    brand.ok("revoke", amended, "--reason", "closed", "--key", "brand", "--record")
     [listed] = [f for f in brand.json("supplier", "list") if f["os_id"] == MILL]
     assert len(listed["revoked_by"]) == 1
     # Withdrawing it again, or withdrawing the withdrawal, would change nothing: refused.

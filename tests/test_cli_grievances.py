@@ -202,6 +202,15 @@ def test_bad_input_is_one_line_naming_the_field(cli: Cli, tmp_path: Path) -> Non
     assert "only the channel" in refused(
         "grievance", "update", grievance, "--status", "withdrawn", "--key", "stranger"
     )
+    # An update that changes nothing is refused: the status it has, without new evidence.
+    update = ("grievance", "update", grievance, "--key", "channel", "--status")
+    assert "--status: grievance" in refused(*update, "acknowledged")
+    cli.ok(*update, "under_investigation")
+    assert "under_investigation already (since" in refused(*update, "under_investigation")
+    (tmp_path / "visit.txt").write_text("site visit notes")
+    cli.ok(*update, "under_investigation", "--evidence", str(tmp_path / "visit.txt"))
+    cli.ok("revoke", grievance, "--reason", "filed twice", "--key", "channel", "--record")
+    assert "revoked by 0x" in refused(*update, "substantiated")
     assert "--status" in refused("grievance", "list", "--status", "closed")
     wrong = "0000-0000-0000-0000"
     err = refused("receipt", "check", wrong)

@@ -173,6 +173,39 @@ def test_importing_the_same_list_again_signs_only_what_changed(
     assert result["imported"] == 1 and result["unchanged"] == [3, 4, 5, 6, 7]
 
 
+def test_a_facility_shows_and_exports_its_registration_in_force(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cli = Cli(tmp_path / "ws", capsys, monkeypatch)
+    _brand_ready(cli)
+    mill = ("--country", "IN", "--address", "Road 1", "--os-id", "IN2024002CTNM1H")
+    cli.ok("supplier", "add", "--name", "Mill", "--tier", "3", *mill, "--key", "brand")
+    cli.ok("supplier", "add", "--name", "Mill Two", "--tier", "2", *mill, "--key", "brand")
+
+    def listed(*filters: str) -> list[tuple[str, int, int]]:
+        found = cli.json("supplier", "list", *filters)
+        return [(f["name"], f["tier"], len(f["revoked_by"])) for f in found]
+
+    # The later registration amends the first: shown, listed, filtered and exported.
+    assert cli.json("supplier", "show", "IN2024002CTNM1H")["facility"]["name"] == "Mill Two"
+    assert listed() == listed("--tier", "2") == [("Mill Two", 2, 0)]
+    assert listed("--tier", "3") == []
+    cli.ok("supplier", "list", "--format", "osh-csv", "-o", str(tmp_path / "out.csv"))
+    assert "Mill Two" in (tmp_path / "out.csv").read_text()
+
+    # Withdrawing the amendment leaves the first in force; withdrawing both lists it revoked.
+    first, second = [
+        e["entry_id"] for e in cli.json("supplier", "show", "IN2024002CTNM1H")["entries"]
+    ]
+    cli.ok("revoke", second, "--reason", "wrong tier", "--key", "brand", "--record")
+    assert listed() == [("Mill", 3, 0)]
+    assert cli.json("supplier", "show", "IN2024002CTNM1H")["facility"]["name"] == "Mill"
+    cli.ok("revoke", first, "--reason", "closed", "--key", "brand", "--record")
+    assert listed() == [("Mill Two", 2, 1)]  # the latest, as every one is withdrawn
+    cli.ok("supplier", "list", "--format", "osh-csv", "-o", str(tmp_path / "out.csv"))
+    assert "Mill" not in (tmp_path / "out.csv").read_text()
+
+
 def test_a_brand_names_and_drops_the_supplier_keys_of_a_facility(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -13,7 +13,7 @@ from clihelp import Cli
 from eth_account import Account
 from eth_account.signers.local import LocalAccount
 
-from labourledger import grievances
+from labourledger import grievances, receipts
 from labourledger.demo import run_demo
 from labourledger.errors import InputError
 from labourledger.ledger import EntriesRefused, Ledger
@@ -124,7 +124,7 @@ def test_a_hotline_grievance_through_verify_trace_and_a_bundle(
         assert secret not in text and secret not in page
     buyer = Ledger.from_bundle(bundle, ledger.chain)
     assert buyer.verify(batch)["verdict"] == "ATTENTION"
-    checked = grievances.check_receipt(buyer, recorded.receipt)
+    checked = receipts.check_receipt(buyer, recorded.receipt)
     assert checked.proof_verified and checked.received_month == received
     assert [h["status"] for h in checked.history] == ["acknowledged", "substantiated", "remediated"]
 
@@ -274,7 +274,7 @@ def test_grievances_on_sqlite_and_postgresql_mirrors_hold_no_secret(
     ledger.anchor(hotline)
     [counts] = grievances.counts_of(ledger, [facility]).values()
     assert (counts.total, counts.received_from, counts.received_to) == (2, "2026-09", "2026-11")
-    checked = grievances.check_receipt(ledger, recorded[1].receipt)
+    checked = receipts.check_receipt(ledger, recorded[1].receipt)
     assert checked.received_month == "2026-11" and checked.proof_verified
     with ledger.mirror.engine.connect() as conn:
         rows = conn.execute(text("SELECT * FROM entries")).all()

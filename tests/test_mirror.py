@@ -122,8 +122,11 @@ def test_entry_and_projection_stored_together_once(mirror: Mirror) -> None:
     facility = mirror.facility(entry["subject"])
     assert facility is not None
     assert (facility["name"], facility["country"], facility["tier"]) == ("Mill 1", "BD", 2)
-    assert [f["entry_id"] for f in mirror.facilities(country="bd", tier=2)] == [entry["entry_id"]]
-    assert mirror.facilities(tier=1) == []
+    assert [f["entry_id"] for f in mirror.registrations()] == [entry["entry_id"]]
+    assert [f["entry_id"] for f in mirror.registrations([entry["subject"].upper()])] == [
+        entry["entry_id"]
+    ]
+    assert mirror.registrations(["0x" + "00" * 32]) == []
     assert mirror.counts()["pending"] == 1
 
 
@@ -157,7 +160,7 @@ def test_failure_midway_leaves_nothing(mirror: Mirror) -> None:
     with pytest.raises(KeyError), mirror.transaction() as conn:
         mirror.add_entries(conn, [*entries[:3], broken, entries[4]], source="local")
     assert mirror.counts()["entries"] == 0
-    assert mirror.facilities() == []
+    assert mirror.registrations() == []
 
 
 def test_anchor_lifecycle_and_reorg_rewind(mirror: Mirror) -> None:

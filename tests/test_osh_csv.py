@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from clihelp import Cli, brand_with_facilities
 
+from labourledger.facility_csv import OSH_UPLOAD_COLUMNS
 from labourledger.ledger import Ledger
-from labourledger.suppliers import OSH_UPLOAD_COLUMNS
 
 pytestmark = pytest.mark.integration
 

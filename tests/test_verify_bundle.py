@@ -251,7 +251,7 @@ def test_what_a_facility_supplies_beyond_the_trace_is_judged_alike_in_mirror_and
     ledger = Ledger.open(result.workspace)
     admin = ledger.workspace.keys.unlock("admin", PASSPHRASE)
     ledger.grant_role(admin, "BRAND", admin.address)
-    [farm] = [f["facility_id"] for f in ledger.mirror.facilities(tier=4)]
+    [farm] = [f.facility_id for f in ledger.facilities(tier=4)]
     body = {"name": "Other Buyer Mill", "country": "IN", "address": "9 Mill Road", "tier": 3}
     other = "0x" + ledger.record("facility", body, admin).subject.hex()
     # The farm also sells yarn to a mill outside this batch's trace: a listed good from IN.

@@ -231,6 +231,28 @@ def sign_finding_update(
             "note": note,
         },
     )
+    if not evidence:
+        _refuse_restated(ledger, to_hex(audit.entry_id), body)
     return sign_with_evidence(
         ledger, "finding_update", body, signer, evidence=evidence, issued_at=issued_at
     )
+
+
+def _refuse_restated(ledger: Ledger, audit_id: str, body: dict[str, Any]) -> None:
+    """Refuse an update, without new evidence, that says what a standing one (not revoked;
+    pending or anchored) of the same finding says: it would be signed, anchored and read as
+    a second verification that never happened."""
+    from labourledger import kinds
+
+    said = kinds.parse_body("finding_update", body)
+    rows = ledger.mirror.timeline(audit_id, "finding_update")
+    revoked = ledger.revoked(r["entry_id"] for r in rows)
+    for row in rows:
+        if (
+            row["entry_id"] not in revoked
+            and kinds.parse_body("finding_update", row["body"]) == said
+        ):
+            raise InputError(
+                f"finding {body['finding_id']!r}: update {row['entry_id']} says this already "
+                "(status, method, date and note); give evidence, or what changed"
+            )

@@ -150,12 +150,12 @@ class _Importer:
 
     def glns(self) -> dict[str, str]:
         if self._glns is None:
-            rows = self.ledger.mirror.facilities()
-            bodies = self.ledger.entries([r["entry_id"] for r in rows])
+            rows = [f for f in self.ledger.facilities() if not f.revoked_by]
+            bodies = self.ledger.entries([f.entry_id for f in rows])
             self._glns = {
-                bodies[r["entry_id"]].body["gln"]: r["facility_id"]
-                for r in rows
-                if bodies[r["entry_id"]].body.get("gln")
+                bodies[f.entry_id].body["gln"]: f.facility_id
+                for f in rows
+                if bodies[f.entry_id].body.get("gln")
             }
         return self._glns
 

@@ -1,4 +1,5 @@
-"""Worker voice (issue 13): record grievances, update them, count them, check a receipt.
+"""Worker voice (issue 13): record grievances, update them, count them (`receipts` checks
+a worker's receipt).
 
 A grievance starts `acknowledged` (recording it acknowledges it); each
 anchored `grievance_update` then sets its status, in anchor order, which no
@@ -29,7 +30,6 @@ from labourledger.kinds.grievances import (
     GRIEVANCE_STATUSES,
     format_receipt,
     new_receipt,
-    parse_receipt,
     receipt_commitment,
     report_commitment,
 )
@@ -45,16 +45,15 @@ __all__ = [
     "FacilityGrievances",
     "GrievanceListing",
     "GrievanceView",
-    "ReceiptCheck",
     "RecordedGrievance",
     "StatusChange",
     "all_grievances",
-    "check_receipt",
     "count",
     "counts_of",
     "current_status",
     "evidence_commitment",
     "export",
+    "grievance_view",
     "grievance_views",
     "grievances_of",
     "listing",
@@ -204,6 +203,11 @@ def grievance_views(
         facility: [_view(row, updates.get(row["entry_id"], []), revoked) for row in rows]
         for facility, rows in by_facility.items()
     }
+
+
+def grievance_view(ledger: Ledger, entry_id: str, facility: str) -> GrievanceView:
+    """One grievance (`entry_id`, held here) of `facility`, as `grievances_of` shows it."""
+    return next(v for v in grievances_of(ledger, [facility])[facility] if v.entry_id == entry_id)
 
 
 def all_grievances(ledger: Ledger) -> dict[str, list[GrievanceView]]:
@@ -405,6 +409,7 @@ def update(
             f"month: {body['month']} is before the grievance was received "
             f"({grievance.body['received_month']})"
         )
+    _check_changes(ledger, to_hex(grievance.entry_id), grievance.body["facility"], body)
     auditor = functools.partial(ledger.chain.has_role, "AUDITOR", signer.address)
     if not may_update_grievance(signer.address, grievance.issuer, auditor):
         raise InputError(
@@ -412,6 +417,23 @@ def update(
             "may update a grievance"
         )
     return _keep(ledger, ledger.sign("grievance_update", body, signer, issued_at=issued_at), output)
+
+
+def _check_changes(ledger: Ledger, grievance_id: str, facility: str, body: dict[str, Any]) -> None:
+    """Refuse an update that would be signed, anchored and read as a change but changes
+    nothing: of a revoked grievance, or restating its latest status (pending or anchored,
+    not revoked) without new evidence."""
+    view = grievance_view(ledger, grievance_id, facility)
+    if view.state == "revoked":
+        raise InputError(
+            f"grievance {grievance_id}: revoked by {view.revoked_by[0]}, so no status of it counts"
+        )
+    last = [step for step in view.history if step.state != "revoked"][-1]
+    if last.status == body["status"] and not body["evidence"]:
+        raise InputError(
+            f"status: grievance {grievance_id} is {last.status} already (since {last.month}, "
+            f"{last.state}); give another status, or evidence to add"
+        )
 
 
 def _keep(ledger: Ledger, entry: SignedEntry, output: Path | None) -> SignedEntry:
@@ -444,54 +466,3 @@ def export(ledger: Ledger, path: Path, facility_ids: Iterable[str] | None = None
     except OSError as exc:
         raise InputError(f"path: cannot write {path} ({exc.strerror})") from None
     return len(ids)
-
-
-# -- receipts --------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ReceiptCheck:
-    """All a receipt shows its holder: when the grievance was received, where it is
-    anchored (the proof checked against the chain), its status and history."""
-
-    received_month: str
-    anchored: bool
-    block_number: int | None
-    proof_verified: bool
-    status: str
-    history: tuple[dict[str, Any], ...]
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready form."""
-        return asdict(self)
-
-
-def check_receipt(ledger: Ledger, code: str) -> ReceiptCheck:
-    """Find the grievance a receipt code belongs to in `ledger` and check its anchor."""
-    wanted = receipt_commitment(parse_receipt(code))
-    rows = ledger.mirror.timelines(ledger.mirror.subjects_of("grievance"), "grievance")
-    ids = [
-        r["entry_id"]
-        for rs in rows.values()
-        for r in rs
-        if r["body"]["receipt_commitment"] == wanted
-    ]
-    if not ids:
-        raise InputError(
-            "receipt: no grievance with this code here; check the code, or check it against "
-            "a bundle or mirror that holds the grievance"
-        )
-    facility = ledger.entry(ids[0]).body["facility"]
-    view = next(v for v in grievances_of(ledger, [facility])[facility] if v.entry_id == ids[0])
-    verified = view.state != "pending" and ledger.proof(view.entry_id).verified
-    return ReceiptCheck(
-        received_month=view.received_month,
-        anchored=view.state != "pending",
-        block_number=view.block_number,
-        proof_verified=verified,
-        status=view.status,
-        history=tuple(
-            {"status": h.status, "month": h.month, "state": h.state, "block_number": h.block_number}
-            for h in view.history
-        ),
-    )

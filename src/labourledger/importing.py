@@ -19,11 +19,12 @@ from labourledger.authority import (
 from labourledger.envelope import HashSigner, SignedEntry, to_hex
 from labourledger.errors import InputError, NextStep, invalid_input
 from labourledger.exchange import entry_from_file, read_entry_file, shape_problems
+from labourledger.facility_csv import RowError, read_facility_csv
 from labourledger.models import Anchor, Proof
 from labourledger.progress import Progress
 from labourledger.recording import CarriedProof
 from labourledger.revoking import refusal_now
-from labourledger.suppliers import RowError, amendments, read_facility_csv
+from labourledger.suppliers import amendments
 from labourledger.verify.integrity import IncludedInAnchor
 
 if TYPE_CHECKING:

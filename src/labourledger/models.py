@@ -119,7 +119,8 @@ class ProofCheck(BaseModel):
 
 
 class FacilityRegistration(BaseModel):
-    """A facility's first registration, as the mirror's facilities table holds it."""
+    """A facility's registration in force (its latest not revoked), as the mirror's
+    facilities table holds it."""
 
     model_config = ConfigDict(frozen=True, defer_build=True)
 
@@ -137,8 +138,8 @@ class FacilityRegistration(BaseModel):
 
 
 class FacilitySummary(FacilityRegistration):
-    """A facility as `facilities` lists it: its registration and the revocations of it
-    that count."""
+    """A facility as `facilities` lists it: its registration in force and the revocations
+    of it that count (some only when every registration of the facility is revoked)."""
 
     revoked_by: list[str]
 

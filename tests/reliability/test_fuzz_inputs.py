@@ -22,8 +22,8 @@ from hypothesis import strategies as st
 
 from labourledger import keys
 from labourledger.errors import InputError
+from labourledger.facility_csv import read_facility_csv
 from labourledger.ledger import Ledger
-from labourledger.suppliers import read_facility_csv
 
 pytestmark = pytest.mark.integration
 
@@ -96,7 +96,7 @@ def signed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Signed]:
 
 
 def _body(row: dict[str, str]) -> dict[str, Any]:
-    from labourledger.suppliers import facility_body_from_row
+    from labourledger.facility_csv import facility_body_from_row
 
     return facility_body_from_row(row)
 

@@ -159,7 +159,7 @@ def grievance_update(
     st = state(ctx)
     commitments = [grievances.evidence_commitment(path) for path in evidence or []]
     signer = st.signer("channel")
-    with options_for(month="--month", signer="--key", output="--output"):
+    with options_for(status="--status", month="--month", signer="--key", output="--output"):
         entry = grievances.update(
             st.ledger,
             signer,
@@ -298,19 +298,19 @@ def receipt_check(
     Example: labourledger receipt check XXXX-XXXX-XXXX-XXXX --bundle tee.json --chain
     http://127.0.0.1:8545
     """
-    from labourledger import grievances
+    from labourledger.receipts import check_receipt
 
     st = state(ctx)
     if bundle is None:
         if chain is not None:
             raise InputError("--chain: give it with --bundle; a workspace has its own chain")
-        result = grievances.check_receipt(st.ledger, code)
+        result = check_receipt(st.ledger, code)
     else:
         from labourledger.bundle import read_bundle
         from labourledger.ledger import Ledger
 
         ledger = Ledger.from_bundle(read_bundle(bundle), chain_at(st, chain))
-        result = grievances.check_receipt(ledger, code)
+        result = check_receipt(ledger, code)
 
     def human() -> None:
         from rich.table import Table

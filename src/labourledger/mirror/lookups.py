@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 
 from labourledger.mirror import schema
 from labourledger.mirror.checked import check_rows
@@ -21,39 +21,25 @@ __all__ = ["ProjectionQueries"]
 class ProjectionQueries(Connected):
     """Reads of the projection tables the entries' bodies are copied into."""
 
-    def facilities(
-        self,
-        *,
-        country: str | None = None,
-        tier: int | None = None,
-        facility_type: str | None = None,
-    ) -> list[dict[str, Any]]:
-        """Registered facilities (first registration of each), filtered."""
+    def registrations(self, facility_ids: Iterable[str] | None = None) -> list[dict[str, Any]]:
+        """Facility registrations, of every facility or of `facility_ids`, in the order
+        they were recorded here (which is in force is `suppliers.facilities`' to judge:
+        it takes revocations)."""
         f = schema.facilities
-        first = (
-            select(func.min(schema.entries.c.seq))
-            .join(f, f.c.entry_id == schema.entries.c.entry_id)
-            .group_by(f.c.facility_id)
-        )
         query = (
             select(f)
             .join(schema.entries, schema.entries.c.entry_id == f.c.entry_id)
-            .where(schema.entries.c.seq.in_(first))
-            .order_by(f.c.tier, f.c.country, f.c.name)
+            .order_by(schema.entries.c.seq)
         )
-        if country:
-            query = query.where(f.c.country == country.upper())
-        if tier is not None:
-            query = query.where(f.c.tier == tier)
-        if facility_type:
-            query = query.where(f.c.facility_type == facility_type)
+        if facility_ids is not None:
+            query = query.where(f.c.facility_id.in_([i.lower() for i in facility_ids]))
         with self._connect() as conn:
             rows = as_dicts(conn.execute(query))
         check_rows("facilities", rows)
         return rows
 
     def facility(self, facility_id: str) -> dict[str, Any] | None:
-        """The first registration of a facility, or None."""
+        """The first registration of a facility (whether one is registered), or None."""
         f = schema.facilities
         with self._connect() as conn:
             row = conn.execute(

@@ -28,8 +28,8 @@ from labourledger.workspace import Workspace
 
 if TYPE_CHECKING:
     from labourledger.audits import AuditView
-    from labourledger.grievances import ReceiptCheck
     from labourledger.models import FacilityView
+    from labourledger.receipts import ReceiptCheck
 
 __all__ = ["NotFound", "ReadOnlyWorkspace", "Verified", "read_only_url"]
 
@@ -189,8 +189,8 @@ class ReadOnlyWorkspace:
 
     def receipt(self, code: str) -> ReceiptCheck:
         """What a worker's grievance receipt shows: month, anchor, status, history."""
-        from labourledger.grievances import check_receipt
         from labourledger.kinds.grievances import parse_receipt
+        from labourledger.receipts import check_receipt
 
         parse_receipt(code)  # a malformed code stays an InputError
         try:
