@@ -36,6 +36,14 @@ def _brand_ready(cli: Cli, *init_args: str) -> None:
     cli.ok("roles", "grant", "BRAND", "brand", "--key", "admin")
 
 
+@pytest.fixture
+def cli(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> Cli:
+    """A workspace whose funded brand key holds BRAND."""
+    ready = Cli(tmp_path / "ws", capsys, monkeypatch)
+    _brand_ready(ready)
+    return ready
+
+
 def _import_link_and_anchor(cli: Cli, csv_file: Path) -> dict[str, Any]:
     imported = cli.json("supplier", "import", str(csv_file), "--key", "brand")
     assert imported["imported"] == 50
@@ -119,11 +127,7 @@ def cli_url(status: dict[str, Any]) -> str:
     return url
 
 
-def test_bad_rows_exit_2_name_both_rows_and_store_nothing(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    cli = Cli(tmp_path / "ws", capsys, monkeypatch)
-    _brand_ready(cli)
+def test_bad_rows_exit_2_name_both_rows_and_store_nothing(cli: Cli, tmp_path: Path) -> None:
     rows = facility_rows(6)
     rows[1]["country_code"] = "XX"  # line 3 of the file
     rows[4]["os_id"] = rows[4]["os_id"][:-1] + ("A" if rows[4]["os_id"][-1] != "A" else "B")
@@ -145,11 +149,7 @@ def test_bad_rows_exit_2_name_both_rows_and_store_nothing(
     assert len(cli.json("supplier", "list")) == 4
 
 
-def test_importing_the_same_list_again_signs_only_what_changed(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    cli = Cli(tmp_path / "ws", capsys, monkeypatch)
-    _brand_ready(cli)
+def test_importing_the_same_list_again_signs_only_what_changed(cli: Cli, tmp_path: Path) -> None:
     rows = facility_rows(5)
     first = cli.json("supplier", "import", str(write_csv(tmp_path / "a.csv", rows)))
     assert first["imported"] == 5 and first["unchanged"] == []
@@ -173,11 +173,7 @@ def test_importing_the_same_list_again_signs_only_what_changed(
     assert result["imported"] == 1 and result["unchanged"] == [3, 4, 5, 6, 7]
 
 
-def test_a_facility_shows_and_exports_its_registration_in_force(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    cli = Cli(tmp_path / "ws", capsys, monkeypatch)
-    _brand_ready(cli)
+def test_a_facility_shows_and_exports_its_registration_in_force(cli: Cli, tmp_path: Path) -> None:
     mill = ("--country", "IN", "--address", "Road 1", "--os-id", "IN2024002CTNM1H")
     cli.ok("supplier", "add", "--name", "Mill", "--tier", "3", *mill, "--key", "brand")
     cli.ok("supplier", "add", "--name", "Mill Two", "--tier", "2", *mill, "--key", "brand")
@@ -206,11 +202,7 @@ def test_a_facility_shows_and_exports_its_registration_in_force(
     assert "Mill" not in (tmp_path / "out.csv").read_text()
 
 
-def test_a_brand_names_and_drops_the_supplier_keys_of_a_facility(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    cli = Cli(tmp_path / "ws", capsys, monkeypatch)
-    _brand_ready(cli)
+def test_a_brand_names_and_drops_the_supplier_keys_of_a_facility(cli: Cli) -> None:
     one, two = "0x" + "11" * 20, "0x" + "22" * 20
     mill = ("--name", "Mill", "--country", "IN", "--address", "Road 1", "--tier", "3",
             "--os-id", "IN2024002CTNM1H")  # fmt: skip

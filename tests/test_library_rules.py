@@ -25,6 +25,7 @@ from labourledger.digital_link import check_base_url, write_batch_qr
 from labourledger.envelope import HashSigner, to_hex
 from labourledger.epcis import write_document
 from labourledger.errors import InputError
+from labourledger.identifiers import make_os_id
 from labourledger.ledger import Ledger
 from labourledger.links import record_link
 from labourledger.opening import makes_admin_key
@@ -213,6 +214,18 @@ def test_attestation_asks_an_auditor_for_a_certificate_and_a_supplier_otherwise(
         "no_recruitment_fees",
         "2026-12-31",
     )
+
+
+def test_a_facility_s_attestations_are_found_by_its_os_id_too(ledger: Ledger) -> None:
+    os_id = make_os_id("IN", "2024117", "00117")
+    facility = to_hex(ledger.register_facility(Account.create(), **MILL, os_id=os_id).subject)
+    year = {"valid_from": dt.date(2026, 1, 1), "valid_until": dt.date(2026, 12, 31)}
+    ledger.store([sign_attestation(ledger, Asked(Account.create()), facility,
+                                   claim=Claim.FREEDOM_OF_MOVEMENT, **year)])  # fmt: skip
+    [by_id] = ledger.attestations(facility.upper().replace("0X", "0x"))
+    assert ledger.attestations(os_id) == [by_id] and by_id.claim == "freedom_of_movement"
+    with pytest.raises(InputError, match=r"^os_id: "):
+        ledger.attestations(os_id[:-1])
 
 
 def test_grant_named_checks_the_accreditation_before_the_transaction(ledger: Ledger) -> None:

@@ -214,9 +214,10 @@ def audits(
 def attestations(
     ledger: Ledger, facility_id: str, *, on: dt.date | None = None
 ) -> list[AttestationView]:
-    """A facility's attestations; `in_force` when valid on `on` (default today), not
-    revoked, and anchored or pending."""
-    return attestations_of(ledger, [facility_id], on=on).get(facility_id.lower(), [])
+    """A facility's (by 0x id or OS id) attestations; `in_force` when valid on `on`
+    (default today), not revoked, and anchored or pending."""
+    found = ledger.facility_id(facility_id)
+    return attestations_of(ledger, [found], on=on).get(found, [])
 
 
 def attestations_of(
