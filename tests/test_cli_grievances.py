@@ -114,9 +114,11 @@ def test_record_update_list_and_check_a_receipt(cli: Cli, tmp_path: Path) -> Non
         "anchored",
         "block_number",
         "proof_verified",
+        "channel_accredited",
         "status",
         "history",
     }
+    assert checked["channel_accredited"] is False  # this workspace never granted its role
     assert checked["received_month"] == "2026-10" and checked["status"] == "substantiated"
     assert checked["anchored"] and checked["proof_verified"] and checked["block_number"] > 0
     assert [(h["status"], h["month"]) for h in checked["history"]] == [
@@ -168,6 +170,25 @@ def test_codes_and_reports_never_appear_after_record(cli: Cli, tmp_path: Path) -
     assert _files_hold(tmp_path / "out", needles) == []
 
 
+def test_a_key_without_the_channel_role_is_warned_and_told_its_own_name(cli: Cli) -> None:
+    record = ("grievance", "record", "--facility", KNIT_MILL, "--received", "2026-10",
+              "--channel", "hotline", "--category", "wages", "--severity", "major",
+              "--workers", "2-5", "--report", str(cli.workspace.parent / "report.txt"))  # fmt: skip
+    code, out, err = cli.run("--json", *record, "--key", "stranger")
+    err = " ".join(err.split())
+    assert code == 0 and "warning:" in err and "GRIEVANCE_CHANNEL" in err, err
+    assert "roles grant GRIEVANCE_CHANNEL" in err and "anchor --key stranger" in err
+    # Anchored all the same, its receipt tells the worker verify does not accept it.
+    code = json.loads(out)["receipt"]
+    assert cli.json("receipt", "check", code)["channel_accredited"] is None  # not anchored
+    cli.ok("anchor", "--key", "admin")
+    assert cli.json("receipt", "check", code)["channel_accredited"] is False
+    assert "held no GRIEVANCE_CHANNEL role" in " ".join(cli.ok("receipt", "check", code).split())
+    cli.ok("roles", "grant", "GRIEVANCE_CHANNEL", "channel", "--key", "admin")
+    code, _, err = cli.run(*record, "--key", "channel")
+    assert code == 0 and "warning" not in err and "anchor --key channel" in " ".join(err.split())
+
+
 def test_bad_input_is_one_line_naming_the_field(cli: Cli, tmp_path: Path) -> None:
     def refused(*args: str) -> str:
         code, _, err = cli.run(*args)
@@ -178,7 +199,11 @@ def test_bad_input_is_one_line_naming_the_field(cli: Cli, tmp_path: Path) -> Non
     base = ["grievance", "record", "--facility", KNIT_MILL, "--channel", "hotline",
             "--category", "wages", "--severity", "major", "--workers", "2-5",
             "--report", str(tmp_path / "report.txt"), "--key", "channel"]  # fmt: skip
-    assert "received_month" in refused(*base, "--received", "2026-10-14")
+    assert "error: --received: '2026-10-14'" in refused(*base, "--received", "2026-10-14")
+    assert "error: --received: '2026-02-30'" in refused(*base, "--received", "2026-02-30")
+    assert "error: facility NOPE: not an OS id" in refused(
+        *[a if a != KNIT_MILL else "NOPE" for a in base], "--received", "2026-10"
+    )
     assert "after the month" in refused(*base, "--received", "2999-01")
     assert "workers" in refused(*[a if a != "2-5" else "3" for a in base], "--received", "2026-10")
     assert "missing.txt" in refused(
@@ -192,6 +217,10 @@ def test_bad_input_is_one_line_naming_the_field(cli: Cli, tmp_path: Path) -> Non
 
     recorded = _record(cli)
     grievance = recorded["entry_id"]
+    assert "error: --month: " in refused(
+        "grievance", "update", grievance, "--status", "remediated", "--month", "2026-13",
+        "--key", "channel",
+    )  # fmt: skip
     assert "before the grievance" in refused(
         "grievance", "update", grievance, "--status", "remediated", "--month", "2026-09",
         "--key", "channel",

@@ -28,6 +28,17 @@ def test_product_batches_transform_and_trace(
         "batch", "add", "--product", product["id"], "--lot", "F-1", "--quantity", "800",
         "--unit", "kg", "--produced-at", "2026-04-10", "--facility", KNITTER,
     )  # fmt: skip
+    # A transformation the batches' own records contradict is refused, naming the option.
+    transform = ("transform", "--input", "Y-1", "--output", "F-1", "--facility")
+    pending = cli.json("status")["pending"]
+    for where, day, says in (
+        (SPINNER, "2026-04-10", "--facility: batch F-1 was produced at facility 0x"),
+        (KNITTER, "2026-04-11", "--date: 2026-04-11 is after batch F-1 was produced"),
+        (KNITTER, "2026-03-31", "inputs[0]: batch Y-1 was produced on 2026-04-01, after"),
+    ):
+        code, _, err = cli.run(*transform, where, "--date", day)
+        assert code == 2 and err.startswith(f"error: {says}"), err
+    assert cli.json("status")["pending"] == pending  # nothing half-written
     invoice = tmp_path / "invoice.pdf"
     invoice.write_bytes(b"%PDF invoice INV-9")
     made = cli.json(

@@ -188,6 +188,10 @@ def test_a_facility_shows_and_exports_its_registration_in_force(cli: Cli, tmp_pa
     assert listed("--tier", "3") == []
     cli.ok("supplier", "list", "--format", "osh-csv", "-o", str(tmp_path / "out.csv"))
     assert "Mill Two" in (tmp_path / "out.csv").read_text()
+    for lone in (("-o", str(tmp_path / "table.csv")), ("--osh-only",)):
+        code, _, err = cli.run("supplier", "list", *lone)
+        assert code == 2 and err.startswith(f"error: {lone[0]}: only with --format osh-csv"), err
+    assert not (tmp_path / "table.csv").exists()
 
     # Withdrawing the amendment leaves the first in force; withdrawing both lists it revoked.
     first, second = [

@@ -198,6 +198,30 @@ def test_the_standards_examples_are_refused_with_a_reason_per_event(
     )
 
 
+def test_a_quantity_no_batch_can_hold_skips_its_event_naming_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lineage, fresh = _exported_and_fresh(tmp_path, capsys, monkeypatch)
+    document = json.loads(lineage.read_text())
+    events = document["epcisBody"]["eventList"]
+    # Commissioned where a fresh workspace needs no registration (not at a GLN).
+    commissioned = [
+        i
+        for i, e in enumerate(events)
+        if e["type"] == "ObjectEvent" and "/414/" not in e["bizLocation"]["id"]
+    ]
+    odd = dict(zip(commissioned, (-4, 1e40), strict=True))  # 2.5 was skipped already
+    for index, quantity in odd.items():
+        events[index]["quantityList"][0]["quantity"] = quantity
+    changed = tmp_path / "odd.jsonld"
+    changed.write_text(json.dumps(document))
+    result = fresh.json("import-epcis", str(changed))
+    reasons = {s["index"]: s["reason"] for s in result["skipped"]}
+    assert set(odd) <= set(reasons) and all("quantity" in reasons[i] for i in odd), reasons
+    assert all(reasons[i].startswith(events[i]["quantityList"][0]["epcClass"]) for i in odd)
+    assert "body." not in " ".join(reasons.values())
+
+
 def test_an_invalid_document_writes_nothing(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:

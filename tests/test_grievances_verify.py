@@ -126,6 +126,7 @@ def test_a_hotline_grievance_through_verify_trace_and_a_bundle(
     assert buyer.verify(batch)["verdict"] == "ATTENTION"
     checked = receipts.check_receipt(buyer, recorded.receipt)
     assert checked.proof_verified and checked.received_month == received
+    assert checked.channel_accredited is True  # the hotline held GRIEVANCE_CHANNEL then
     assert [h["status"] for h in checked.history] == ["acknowledged", "substantiated", "remediated"]
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import functools
 import json
 import re
 from collections.abc import Callable
@@ -170,6 +171,14 @@ def test_finding_update_names_a_finding_of_an_audit_and_defaults_to_today(
              "not an audit", asked)  # fmt: skip
     _refused(lambda: sign_finding_update(ledger, asked, audit_id, "F-1", status=closed,
                                          note=" "), "note", asked)  # fmt: skip
+    # Verified before the audit ended (2026-03-12), or after the day it is signed: refused.
+    late = dt.date.today() + dt.timedelta(days=2)
+    for day, why in ((dt.date(2026, 3, 11), "before the audit ended"), (late, "after the day")):
+        sign = functools.partial(sign_finding_update, ledger, asked, audit_id, "F-1")
+        _refused(lambda s=sign, d=day: s(status=closed, verified_on=d), f"verified_on: .*{why}",
+                 asked)  # fmt: skip
+    sign_finding_update(ledger, auditor, audit_id, "F-1", status=closed,
+                        verified_on=dt.date(2026, 3, 12))  # fmt: skip
 
     report = tmp_path / "photo.jpg"
     report.write_bytes(b"\xff\xd8 passports returned")
@@ -199,6 +208,10 @@ def test_attestation_asks_an_auditor_for_a_certificate_and_a_supplier_otherwise(
              "standard", asked)  # fmt: skip
     _refused(lambda: sign_attestation(ledger, asked, facility, claim=Claim.OTHER, **year),
              "statement", asked)  # fmt: skip
+    # A self-declaration naming a standard would read as a certificate.
+    _refused(lambda: sign_attestation(ledger, asked, facility, claim=Claim.NO_EXCESSIVE_OVERTIME,
+                                      certificate_number="SA-1", **year),
+             "^certificate_number: only a certificate names one", asked)  # fmt: skip
     backwards = {"valid_from": dt.date(2026, 1, 1), "valid_until": dt.date(2025, 1, 1)}
     _refused(lambda: sign_attestation(ledger, asked, facility, claim=Claim.FREEDOM_OF_MOVEMENT,
                                       **backwards), "valid_until", asked)  # fmt: skip
@@ -224,7 +237,7 @@ def test_a_facility_s_attestations_are_found_by_its_os_id_too(ledger: Ledger) ->
                                    claim=Claim.FREEDOM_OF_MOVEMENT, **year)])  # fmt: skip
     [by_id] = ledger.attestations(facility.upper().replace("0X", "0x"))
     assert ledger.attestations(os_id) == [by_id] and by_id.claim == "freedom_of_movement"
-    with pytest.raises(InputError, match=r"^os_id: "):
+    with pytest.raises(InputError, match=r"^facility IN.*: not an OS id \(.*15 characters"):
         ledger.attestations(os_id[:-1])
 
 

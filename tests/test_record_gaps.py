@@ -81,9 +81,13 @@ def test_the_cli_refuses_each_on_one_line_and_records_nothing(
     cli = Cli(tmp_path / "ws", capsys, monkeypatch)
     brand_with_facilities(cli)
     cli.ok("product", "add", "--sku", "YARN-30S", "--name", "30s yarn", "--brand", "Acme")
-    for lot in ("Y-1", "Y-2", "F-1"):
+    for lot, day, facility in (
+        ("Y-1", "01", SPINNER),
+        ("Y-2", "01", SPINNER),
+        ("F-1", "10", KNITTER),
+    ):
         cli.ok("batch", "add", "--product", "YARN-30S", "--lot", lot, "--quantity", "9",
-               "--produced-at", "2026-04-01", "--facility", SPINNER)  # fmt: skip
+               "--produced-at", f"2026-04-{day}", "--facility", facility)  # fmt: skip
     transform = ("transform", "--output", "F-1", "--facility", KNITTER, "--date", "2026-04-10")
     cli.ok(*transform, "--input", "Y-1")
     csv = tmp_path / "f.csv"
@@ -93,7 +97,7 @@ def test_the_cli_refuses_each_on_one_line_and_records_nothing(
     )
     pending = cli.json("status")["pending"]
     for args, lead in [
-        ((*transform, "--input", "Y-2"), "error: output: batch F-1 is already made"),
+        ((*transform, "--input", "Y-2"), "error: --output: batch F-1 is already made"),
         (("supplier", "operators", KNITTER, "--remove", "0x" + "33" * 20), "error: --remove: "),
         (("supplier", "import", str(csv)), f"error: {csv}: column 'name' appears more than once"),
     ]:

@@ -163,7 +163,7 @@ def test_api_answers_as_the_page_does_and_the_openapi_document_validates(served:
         ("/api/v1/batches/" + "0x" + "00" * 32 + "/bundle", 404, "not registered here"),
         ("/batches/" + "0x" + "00" * 32, 404, "not registered here"),
         ("/api/v1/audits/" + "0x" + "ab" * 32, 404, "not in this workspace"),
-        ("/api/v1/facilities/nowhere", 422, "os_id"),
+        ("/api/v1/facilities/nowhere", 422, "not an OS id"),
         ("/api/v1/facilities/IN0052118SPN03F", 404, "not registered here"),
         ("/static/", 404, "Not Found"),
         ("/keys/", 404, "Not Found"),
@@ -273,7 +273,8 @@ def test_a_worker_checks_a_grievance_receipt_without_putting_it_in_a_url(served:
     assert found.status_code == 200, found.text
     assert found.json() | {"history": None} == {
         "received_month": month, "anchored": True, "block_number": found.json()["block_number"],
-        "proof_verified": True, "status": "acknowledged", "history": None,
+        "proof_verified": True, "channel_accredited": True, "status": "acknowledged",
+        "history": None,
     }  # fmt: skip
     other = format_receipt(bytes(10))
     missing = httpx.post(check, json={"code": other})

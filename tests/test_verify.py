@@ -410,13 +410,19 @@ def test_a_goods_list_of_ones_own_from_config_or_flag(
     flagged = _goods_file(demo.workspace.parent / "flag.json")
     code, out, _ = cli.run("verify", "TEE-26-0519", "--goods-list", str(flagged))
     assert code == 5 and "Saigon Knit Fabrics" in out
+    # A list the CLI cannot use is refused naming the option, then where in the file.
+    empty = demo.workspace.parent / "empty.json"
+    empty.write_text("{}")
+    for given, says in ((demo.workspace.parent, "cannot read"), (empty, "title: Field")):
+        code, _, err = cli.run("verify", "TEE-26-0519", "--goods-list", str(given))
+        assert code == 2 and err.startswith("error: --goods-list: ") and says in err, err
 
 
 def test_a_goods_list_named_as_no_file_can_be_is_refused_in_one_line(demo: DemoResult) -> None:
     # Found by a fuzz of config.toml: a NUL in the name raised ValueError, not OSError.
     ledger = Ledger.open(demo.workspace)
     ledger.config.policy.goods_list = "goods\x00.json"
-    with pytest.raises(InputError, match=r"^goods_list: cannot read .*\(not a file name\)$"):
+    with pytest.raises(InputError, match=r"^policy goods_list: cannot read .*\(not a file name\)$"):
         ledger.verify(demo.batch)
 
 
@@ -467,8 +473,8 @@ def test_a_bad_goods_list_is_refused_naming_the_field(
     path = _goods_file(tmp_path / "goods.json", **changes)
     with pytest.raises(InputError) as raised:
         Policy(goods_list=str(path))
-    assert str(raised.value) == f"{path}.{message}"
-    with pytest.raises(InputError, match="goods_list: cannot read"):
+    assert str(raised.value) == f"policy goods_list: {path}: {message}"
+    with pytest.raises(InputError, match=r"^policy goods_list: cannot read"):
         Policy(goods_list=str(tmp_path / "missing.json"))
 
 

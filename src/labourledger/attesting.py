@@ -9,13 +9,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from labourledger.errors import InputError
 from labourledger.recording import checked, sign_with_evidence
+from labourledger.vocabulary import Claim
 
 if TYPE_CHECKING:
     from labourledger.envelope import SignedEntry
     from labourledger.ledger import Ledger
     from labourledger.recording import Signer
-    from labourledger.vocabulary import Claim
 
 __all__ = ["sign_attestation"]
 
@@ -40,6 +41,10 @@ def sign_attestation(
     certificate its `standard` and `certificate_number`. The body is checked before any
     file is stored or `signer` asked for (for a callable: with AUDITOR for a certificate,
     SUPPLIER for a self-declaration)."""
+    if claim != Claim.CERTIFICATE:  # a self-declaration naming them would read as a certificate
+        for name, value in (("standard", standard), ("certificate_number", certificate_number)):
+            if value is not None:
+                raise InputError(f"{name}: only a certificate names one; this is {claim!s}")
     body = checked(
         "attestation",
         {

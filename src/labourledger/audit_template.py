@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from labourledger.errors import InputError, NextStep
+from labourledger.errors import InputError, NextStep, a_kind
 from labourledger.vocabulary import (
     AuditStandard,
     AuditType,
@@ -217,9 +217,11 @@ def sign_finding_update(
 
     audit = ledger.entry(audit_id)
     if audit.kind != "audit":
-        raise InputError(f"entry {audit_id}: a {audit.kind}, not an audit")
+        raise InputError(f"entry {audit_id}: {a_kind(audit.kind)}, not an audit")
     if finding_id not in {f["id"] for f in audit.body["findings"]}:
         raise InputError(f"finding {finding_id!r}: not in audit {to_hex(audit.entry_id)}")
+    if verified_on is not None:
+        _check_verified_on(verified_on, audit.body["end_date"], issued_at)
     body = checked(
         "finding_update",
         {
@@ -236,6 +238,18 @@ def sign_finding_update(
     return sign_with_evidence(
         ledger, "finding_update", body, signer, evidence=evidence, issued_at=issued_at
     )
+
+
+def _check_verified_on(verified_on: dt.date, audit_end: str, issued_at: int | None) -> None:
+    """A finding is verified after its audit ended and no later than it is signed (a day's
+    grace for time zones: the signing day is UTC's)."""
+    signed = dt.datetime.fromtimestamp(issued_at, dt.UTC) if issued_at else dt.datetime.now(dt.UTC)
+    if verified_on > signed.date() + dt.timedelta(days=1):
+        raise InputError(
+            f"verified_on: {verified_on} is after the day it is signed ({signed:%Y-%m-%d})"
+        )
+    if verified_on.isoformat() < audit_end:
+        raise InputError(f"verified_on: {verified_on} is before the audit ended ({audit_end})")
 
 
 def _refuse_restated(ledger: Ledger, audit_id: str, body: dict[str, Any]) -> None:

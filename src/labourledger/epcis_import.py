@@ -235,17 +235,19 @@ class _Importer:
                 "batches", "batch_id", [batch_id]
             ):
                 raise _Skip(f"{quantity.epc_class}: this batch is already recorded")
-            self.sign(
-                "batch",
-                {
-                    "product": product_id,
-                    "lot": ref.lot,
-                    "quantity": _count(quantity),
-                    "unit": _UNIT_OF.get(quantity.uom or "H87", quantity.uom or "pcs"),
-                    "produced_at": event.event_time.date().isoformat(),
-                    "facility": facility,
-                },
-            )
+            body = {
+                "product": product_id,
+                "lot": ref.lot,
+                "quantity": _count(quantity),
+                "unit": _UNIT_OF.get(quantity.uom or "H87", quantity.uom or "pcs"),
+                "produced_at": event.event_time.date().isoformat(),
+                "facility": facility,
+            }
+            try:  # a quantity or unit labourledger cannot record skips the event, as 2.5 does
+                kinds.parse_body("batch", body)
+            except InputError as exc:
+                raise _Skip(f"{quantity.epc_class}: {str(exc).removeprefix('body.')}") from None
+            self.sign("batch", body)
             self.batches.add(batch_id)
 
     def transform(self, event: _Event, raw: Mapping[str, Any]) -> None:

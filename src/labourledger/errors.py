@@ -142,6 +142,11 @@ class UnreachableError(LabourLedgerError):
 
     exit_code = 3
 
+    def __init__(self, message: str, *, next_step: NextStep | None = None) -> None:
+        # On one line, as every error: a driver's own text may hold newlines and tabs
+        # (psycopg: "Connection refused\n\tIs the server running on that host…").
+        super().__init__(" ".join(message.split()), next_step=next_step)
+
 
 class ChainUnavailable(UnreachableError):
     """The chain's JSON-RPC endpoint (or embedded state) cannot be used."""
@@ -165,6 +170,11 @@ def parse_date(value: str, field: str) -> dt.date:
         return dt.date.fromisoformat(value)
     except ValueError:
         raise InputError(f"{field}: expected a date such as 2026-03-01, got {value!r}") from None
+
+
+def a_kind(kind: str) -> str:
+    """A kind with its article, for a message: "an audit", "a grievance"."""
+    return f"{'an' if kind[:1] in 'aeiou' else 'a'} {kind}"
 
 
 def invalid_input(exc: ValidationError, root: str) -> InputError:

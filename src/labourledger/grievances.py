@@ -24,7 +24,7 @@ from labourledger import kinds
 from labourledger.audits import Revoked, Timelines
 from labourledger.authority import may_update_grievance
 from labourledger.envelope import to_hex
-from labourledger.errors import InputError
+from labourledger.errors import InputError, a_kind
 from labourledger.kinds.grievances import (
     CATEGORIES,
     GRIEVANCE_STATUSES,
@@ -393,7 +393,7 @@ def update(
     it to `output` as a signed entry file)."""
     grievance = ledger.entry(grievance_id)
     if grievance.kind != "grievance":
-        raise InputError(f"entry {grievance_id}: a {grievance.kind}, not a grievance")
+        raise InputError(f"entry {grievance_id}: {a_kind(grievance.kind)}, not a grievance")
     signed_in = _this_month(issued_at)
     body = {
         "grievance": to_hex(grievance.entry_id),

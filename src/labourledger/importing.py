@@ -66,8 +66,8 @@ class RowsInvalid(InputError):
 
 @dataclass(frozen=True)
 class NotOperator:
-    """An entry stored that `verify` will fail until a brand names its issuer as an
-    operator of the facility it concerns (`suppliers.change_operators`)."""
+    """An entry stored that `verify` will not count (ATTENTION) until a brand names its
+    issuer as an operator of the facility it concerns (`suppliers.change_operators`)."""
 
     #: The entry's place in the file, kind and id, as "entry 2 (audit 0x…)".
     entry: str
@@ -77,7 +77,7 @@ class NotOperator:
     def __str__(self) -> str:
         return (
             f"{self.entry}: {self.issuer} is not an operator of facility {self.facility}, "
-            "so verify will fail it"
+            "so verify will not count it (ATTENTION)"
         )
 
 

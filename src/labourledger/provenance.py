@@ -128,12 +128,37 @@ def record_transformation(
         "documents": docs,
     }
     body = checked("transformation", given)
+    _check_in_order(ledger, body, inputs, output)
     if made_by_transformation(ledger, body["output"]):
         raise InputError(
             f"output: batch {output} is already made by a transformation recorded here; "
             "revoke that one first"
         )
     return record(ledger, "transformation", body, signer_for(signer, "transformation", body))
+
+
+def _check_in_order(
+    ledger: Ledger, body: dict[str, Any], inputs: Sequence[str], output: str
+) -> None:
+    """Refuse a transformation its batches' own records contradict: at another facility
+    than the one that produced the lot it makes, after that lot was produced, or before a
+    lot it is made from was."""
+    rows = ledger.mirror.lookup("batches", "batch_id", [*body["inputs"], body["output"]])
+    made, day = rows[body["output"]], str(body["date"])  # a date, as ISO text like the rows
+    produced = made["produced_at"]
+    if made["facility"] != body["facility"]:
+        raise InputError(
+            f"facility: batch {output} was produced at facility {made['facility']}, "
+            "where the transformation that makes it happens"
+        )
+    if day > produced:
+        raise InputError(f"date: {day} is after batch {output} was produced ({produced})")
+    for place, (ref, batch) in enumerate(zip(inputs, body["inputs"], strict=True)):
+        if rows[batch]["produced_at"] > day:
+            raise InputError(
+                f"inputs[{place}]: batch {ref} was produced on {rows[batch]['produced_at']}, "
+                f"after the transformation's date {day}"
+            )
 
 
 def made_by_transformation(ledger: Ledger, batch: str) -> bool:

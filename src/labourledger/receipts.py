@@ -1,12 +1,14 @@
 """A worker's receipt: the code a grievance channel hands the worker who raised it, checked
 against this workspace and its chain, showing the worker only the month received, the
-anchor, the status and its history."""
+anchor, whether the channel held its role, the status and its history."""
 
 from __future__ import annotations
 
+import functools
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
+from labourledger.authority import issue_refusal
 from labourledger.errors import InputError
 from labourledger.grievances import grievance_view
 from labourledger.kinds.grievances import parse_receipt, receipt_commitment
@@ -26,6 +28,9 @@ class ReceiptCheck:
     anchored: bool
     block_number: int | None
     proof_verified: bool
+    #: Whether the channel that recorded it held its role in the block that anchored it,
+    #: without which verify does not accept it; None until anchored on this chain.
+    channel_accredited: bool | None
     status: str
     history: tuple[dict[str, Any], ...]
 
@@ -49,13 +54,20 @@ def check_receipt(ledger: Ledger, code: str) -> ReceiptCheck:
             "receipt: no grievance with this code here; check the code, or check it against "
             "a bundle or mirror that holds the grievance"
         )
-    view = grievance_view(ledger, ids[0], ledger.entry(ids[0]).body["facility"])
+    grievance = ledger.entry(ids[0])
+    view = grievance_view(ledger, ids[0], grievance.body["facility"])
     verified = view.state != "pending" and ledger.proof(view.entry_id).verified
+    block = view.block_number
+    accredited = None
+    if block is not None:
+        held = functools.partial(ledger.chain.has_role, account=grievance.issuer, block=block)
+        accredited = issue_refusal("grievance", grievance.body, grievance.issuer, held) is None
     return ReceiptCheck(
         received_month=view.received_month,
         anchored=view.state != "pending",
-        block_number=view.block_number,
+        block_number=block,
         proof_verified=verified,
+        channel_accredited=accredited,
         status=view.status,
         history=tuple(
             {"status": h.status, "month": h.month, "state": h.state, "block_number": h.block_number}

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from labourledger import kinds
 from labourledger.damage import as_model
 from labourledger.envelope import to_hex
-from labourledger.errors import InputError, NextStep
+from labourledger.errors import InputError, NextStep, a_kind
 from labourledger.facility_csv import facility_row, write_facility_csv
 from labourledger.identifiers import facility_id_from_os_id, is_hex_id, validate_country
 from labourledger.models import (
@@ -79,7 +79,11 @@ def facility_id(ledger: Ledger, ref: str, *, registered: bool = False) -> str:
     facility registered here, since nothing catches a typo in it (an OS id's check
     character does, so it may name a facility registered elsewhere)."""
     if not ref.startswith("0x"):
-        return to_hex(facility_id_from_os_id(ref))
+        try:
+            return to_hex(facility_id_from_os_id(ref))
+        except InputError as exc:  # named as what the user gave: a facility, not an os_id
+            detail = str(exc).removeprefix("os_id: ")
+            raise InputError(f"facility {ref}: not an OS id ({detail}) nor a 0x id") from None
     if not is_hex_id(ref):
         raise InputError(f"facility {ref}: expected a 0x id of 64 hex digits or an OS id")
     found = ref.lower()
@@ -100,8 +104,7 @@ def held_as(ledger: Ledger, ref: str) -> str | None:
     a product), to name it where an id of another kind was expected; None if nothing."""
     entry = ledger.mirror.get_entry(ref)
     if entry is not None:
-        kind = str(entry["kind"])
-        return f"{'an' if kind[0] in 'aeiou' else 'a'} {kind} entry"
+        return f"{a_kind(str(entry['kind']))} entry"
     for table, key, what in (
         ("facilities", "facility_id", "a facility"),
         ("batches", "batch_id", "a batch"),

@@ -19,7 +19,7 @@ from labourledger.audits import (
 )
 from labourledger.damage import as_model, damaged
 from labourledger.envelope import SignedEntry, to_hex
-from labourledger.errors import InputError, NextStep, invalid_input, parse_date
+from labourledger.errors import InputError, NextStep, a_kind, invalid_input, parse_date
 from labourledger.mirror.store import proof_status
 from labourledger.mirror.sync import chain_status
 from labourledger.models import Anchor, EntryView, Proof, ProofCheck
@@ -132,7 +132,7 @@ def audit(ledger: Ledger, audit_id: str) -> AuditView:
     """An audit: its entry, anchor, and each finding with its history and current status."""
     entry = ledger.entry(audit_id)
     if entry.kind != "audit":
-        raise InputError(f"entry {audit_id}: a {entry.kind}, not an audit")
+        raise InputError(f"entry {audit_id}: {a_kind(entry.kind)}, not an audit")
     facility = to_hex(entry.subject)
     return next(
         view

@@ -330,10 +330,13 @@ OPTION_CASES += [
 ]
 
 TRANSFORM = ("transform", "--input", "{lot_in}", "--output", "{lot_out}", "--facility", "{mill}",
-             "--date", "2026-05-02", "--document", "invoice:INV-1={dir}/invoice.txt",
+             "--date", "2026-05-01", "--document", "invoice:INV-1={dir}/invoice.txt",
              "--key", "brand")  # fmt: skip
 OPTION_CASES += [
     ("transform-date", TRANSFORM, "--date", "2026-05-32", "date"),
+    ("transform-after-output", TRANSFORM, "--date", "2026-05-02", "--date: 2026-05-02 is after"),
+    ("transform-before-input", TRANSFORM, "--date", "2026-04-30", "inputs[0]: batch"),
+    ("transform-other-facility", TRANSFORM, "--facility", "{knit_id}", "--facility: batch"),
     ("transform-unknown-input", TRANSFORM, "--input", "NO-SUCH-LOT", "not found"),
     ("transform-unknown-output", TRANSFORM, "--output", "NO-SUCH-LOT", "not found"),
     ("transform-unregistered-facility", TRANSFORM, "--facility", "{ghost_id}", "registered here"),

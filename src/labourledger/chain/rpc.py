@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -33,7 +34,7 @@ class _LedgerHTTPProvider(HTTPProvider):
         except requests.RequestException as exc:
             raise ChainUnavailable(
                 redact_text(
-                    f"chain {url} did not answer {method} ({exc}); "
+                    f"chain {url} did not answer {method} ({_reason(exc)}); "
                     "check that a JSON-RPC node is running at that URL",
                     url,
                 )
@@ -50,3 +51,10 @@ def open_rpc(url: str, *, timeout: float = 10) -> LedgerChain:
         )
     provider = _LedgerHTTPProvider(url, request_kwargs={"timeout": timeout})
     return LedgerChain(Web3(provider), label=redact_url(url), is_embedded=False)
+
+
+def _reason(exc: requests.RequestException) -> str:
+    """What went wrong, without urllib3's wrapping: "[Errno 111] Connection refused" rather
+    than the pool, the retries and the connection object's repr."""
+    found = re.search(r"\[Errno -?\d+\] [^'\")]+", str(exc))
+    return found[0].strip() if found else str(exc)

@@ -259,7 +259,7 @@ def finding_update(
 
     st = state(ctx)
     verified_on = parse_date(on, "--on") if on else None
-    with st.ledger.evidence_staged():
+    with st.ledger.evidence_staged(), options_for(verified_on="--on"):
         entry = sign_finding_update(
             st.ledger,
             st.signer_as,
@@ -311,7 +311,8 @@ def attest(
 
     st = state(ctx)
     start, end = parse_date(valid_from, "--from"), parse_date(valid_until, "--until")
-    with st.ledger.evidence_staged():
+    named = {"standard": "--standard", "certificate_number": "--certificate-number"}
+    with st.ledger.evidence_staged(), options_for(**named, statement="--statement"):
         entry = sign_attestation(
             st.ledger,
             st.signer_as,

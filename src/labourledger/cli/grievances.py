@@ -21,6 +21,7 @@ from labourledger.cli.context import (
     options_for,
     out,
     parse_when,
+    role_warning,
     state,
 )
 from labourledger.errors import InputError
@@ -92,7 +93,8 @@ def grievance_record(
         raise InputError(f"--report {report}: cannot read ({exc.strerror})") from None
     # Its receipt is made for this one signing and shown once, so a wallet cannot sign later.
     signer = st.sender("channel", purpose="record a grievance")
-    with options_for(received_month="--received", output="--output"):
+    received_at = {"received_month": "--received", "body.received_month": "--received"}
+    with options_for(**received_at, output="--output"):
         recorded = grievances.record(
             st.ledger,
             signer,
@@ -123,9 +125,10 @@ def grievance_record(
             out.print(f"wrote {output}")
 
     st.emit(data, human)
+    role_warning(st, [recorded.entry])
     next_step(
         "anchor it yourself, so no one can keep it off the chain: "
-        "`labourledger anchor --key channel`"
+        f"`labourledger anchor --key {st.signed_with}`"
     )
 
 
@@ -159,7 +162,8 @@ def grievance_update(
     st = state(ctx)
     commitments = [grievances.evidence_commitment(path) for path in evidence or []]
     signer = st.signer("channel")
-    with options_for(status="--status", month="--month", signer="--key", output="--output"):
+    month_at = {"month": "--month", "body.month": "--month"}
+    with options_for(status="--status", **month_at, signer="--key", output="--output"):
         entry = grievances.update(
             st.ledger,
             signer,
@@ -186,7 +190,8 @@ def grievance_update(
             out.print(f"evidence {c.file}: hash {c.hash}, salt {c.salt} (keep both)")
 
     st.emit(data, human)
-    next_step("`labourledger anchor --key channel`")
+    role_warning(st, [entry])
+    next_step(f"`labourledger anchor --key {st.signed_with or 'channel'}`")
 
 
 @grievance_app.command("list")
@@ -325,6 +330,11 @@ def receipt_check(
             out.print(f"anchored in block {result.block_number} ({verdict})")
         else:
             out.print("not anchored yet")
+        if result.channel_accredited is False:
+            out.print(
+                "[red]the channel that recorded it held no GRIEVANCE_CHANNEL role when it was "
+                "anchored, so verify does not accept it[/red]"
+            )
         out.print(f"status: [bold]{result.status}[/bold]")
         table = Table("status", "month", "state", "block")
         for h in result.history:

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from labourledger.cli.context import State, out, pending_hint, role_warning, state
+from labourledger.cli.context import State, options_for, out, pending_hint, role_warning, state
 from labourledger.errors import InputError, parse_date
 
 if TYPE_CHECKING:
@@ -124,7 +124,8 @@ def transform(
             raise InputError(f"--document {item}: expected TYPE[:NUMBER]=FILE")
         doc_type, _, number = spec.partition(":")
         docs.append(Document(doc_type, Path(file), number or None))
-    with st.ledger.evidence_staged():
+    named = {"date": "--date", "facility": "--facility", "output": "--output"}
+    with st.ledger.evidence_staged(), options_for(**named):
         entry = record_transformation(
             st.ledger,
             st.signer_as,

@@ -233,6 +233,9 @@ def list_suppliers(
             data = {"file": str(output), "format": "osh-csv", "facilities": written}
             st.emit(data, lambda: out.print(f"wrote {output}: {_facilities(written)}"))
             return
+        if output is not None or osh_only:  # else a table, and no file where one was asked for
+            given = "-o" if output is not None else "--osh-only"
+            raise InputError(f"{given}: only with --format osh-csv (writes the CSV file)")
         rows = st.ledger.facilities(country=country, tier=tier, facility_type=facility_type)
 
     def human() -> None:

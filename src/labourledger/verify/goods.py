@@ -105,10 +105,11 @@ def load_goods_list(path: str | None = None) -> GoodsList:
         try:
             raw = Path(path).read_bytes()
         except OSError as exc:
-            raise InputError(f"goods_list: cannot read {path} ({exc.strerror})") from None
+            raise InputError(f"policy goods_list: cannot read {path} ({exc.strerror})") from None
         except ValueError:  # a NUL in the name, which no file name holds
-            raise InputError(f"goods_list: cannot read {path!r} (not a file name)") from None
+            raise InputError(f"policy goods_list: cannot read {path!r} (not a file name)") from None
     try:
         return GoodsList.model_validate(parse_json(raw, name))
-    except ValidationError as exc:
-        raise invalid_input(exc, name) from None
+    except ValidationError as exc:  # named as the policy's option, then where in the file
+        where = str(invalid_input(exc, "")).removeprefix(".")
+        raise InputError(f"policy goods_list: {name}: {where}") from None

@@ -105,6 +105,7 @@ class ReceiptOut(BaseModel):
     anchored: bool
     block_number: int | None
     proof_verified: bool
+    channel_accredited: bool | None
     status: str
     history: list[dict[str, Any]]
 
