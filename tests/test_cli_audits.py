@@ -218,10 +218,11 @@ def test_supplier_declarations_and_revocation(parties: dict[str, Cli], tmp_path:
     brand.ok("anchor", "--key", "brand")
 
     revocation = tmp_path / "revoke.json"
-    supplier.ok(
+    code, _, err = supplier.run(
         "revoke", _entry_id(fees), "--reason", "declared for the wrong site",
         "--key", "supplier", "-o", str(revocation),
     )  # fmt: skip
+    assert code == 0 and "to the brand, who runs `labourledger import" in " ".join(err.split())
     brand.ok("import", str(revocation))
     brand.ok("anchor", "--key", "brand")
 
@@ -250,6 +251,12 @@ def test_supplier_declarations_and_revocation(parties: dict[str, Cli], tmp_path:
     # supplier); listings show the facility withdrawn once neither stands.
     entries = brand.json("supplier", "show", MILL)["entries"]
     facility_entry, amended = [e["entry_id"] for e in entries if e["kind"] == "facility"]
+    # A brand's own signed file is not sent to a brand: it imports it itself.
+    draft = tmp_path / "draft.json"
+    code, _, err = brand.run("revoke", facility_entry, "--reason", "x", "--key", "brand",
+                             "-o", str(draft))  # fmt: skip
+    assert code == 0 and f"store it here with `labourledger import {draft}`" in err, err
+    assert "to the brand" not in err
     brand.ok("revoke", facility_entry, "--reason", "duplicate", "--key", "brand", "--record")
     [listed] = [f for f in brand.json("supplier", "list") if f["os_id"] == MILL]
     assert listed["entry_id"] == amended and listed["revoked_by"] == []

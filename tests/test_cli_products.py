@@ -56,6 +56,11 @@ def test_product_batches_transform_and_trace(
 
     graph = cli.json("trace", "F-1")
     assert graph["batch"] == fabric["id"]
+    # Where an entry's id belongs, a lot or a batch's id is named for what it is.
+    for given, says in (("F-1", "not an entry id"), (fabric["id"], "the id of a batch here")):
+        for command in (("entry", "show"), ("proof",)):
+            code, _, err = cli.run(*command, given)
+            assert code == 2 and f"error: entry {given}: {says}" in err, err
     assert [(e["kind"], e["via"]) for e in graph["edges"]] == [("transformation", made["entry_id"])]
     [gap] = graph["problems"]  # the spinner (tier 3) has nothing upstream
     assert gap["kind"] == "missing_link" and "Coimbatore Spinning Co" in gap["reason"]

@@ -166,6 +166,13 @@ def test_importing_the_same_list_again_signs_only_what_changed(cli: Cli, tmp_pat
     shown = cli.json("supplier", "show", rows[2]["os_id"])
     assert [e["kind"] for e in shown["entries"]] == ["facility", "facility"]
 
+    # Two rows for one facility that disagree: neither wins silently.
+    clash = write_csv(tmp_path / "c.csv", [rows[1], {**rows[1], "name": "Other name"}])
+    code, _, err = cli.run("supplier", "import", str(clash))
+    assert code == 2 and "line 3: the facility of line 2 again, with other values" in err
+    skipped = cli.json("supplier", "import", str(clash), "--skip-invalid")
+    assert (skipped["imported"], skipped["unchanged"], skipped["skipped"][0]["line"]) == (0, [2], 3)
+
     # A registration withdrawn is not one the brand still says: its row is signed again.
     withdrawn = cli.json("supplier", "show", rows[0]["os_id"])["entries"][0]["entry_id"]
     cli.ok("revoke", withdrawn, "--reason", "typo", "--key", "brand", "--record")

@@ -121,9 +121,19 @@ def import_facilities(
     if not rows.bodies:
         return FacilityImport(entries=[], errors=rows.errors)
     found = amendments(ledger, rows.bodies, signer.address, keep_operators=not rows.names_operators)
+    twice = [
+        RowError(
+            rows.lines[place],
+            f"the facility of line {rows.lines[earlier]} again, with other values: keep one row",
+        )
+        for place, earlier in found.conflicts
+    ]
+    if twice and not skip_invalid:
+        raise RowsInvalid(path, twice)
     entries = ledger.record_many("facility", found.bodies, signer, progress=progress)
     unchanged = [rows.lines[place] for place in found.unchanged]
-    return FacilityImport(entries=entries, errors=rows.errors, unchanged=unchanged)
+    errors = sorted([*rows.errors, *twice], key=lambda e: e.line)
+    return FacilityImport(entries=entries, errors=errors, unchanged=unchanged)
 
 
 def import_file(ledger: Ledger, path: Path) -> ImportResult:

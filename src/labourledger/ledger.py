@@ -31,6 +31,7 @@ from labourledger.chain import LedgerChain
 from labourledger.damage import as_model
 from labourledger.envelope import Domain, SignedEntry, to_hex
 from labourledger.errors import InputError, NextStep, invalid_input
+from labourledger.identifiers import is_hex_id
 from labourledger.importing import EntriesRefused, FacilityImport, ImportResult, RowsInvalid
 from labourledger.kinds import EvidenceRef
 from labourledger.mirror import Mirror
@@ -226,15 +227,23 @@ class Ledger:
         """A stored entry (InputError naming the id when it is unknown)."""
         return self.entries([entry_id])[entry_id.lower()]
 
+    def _unknown_entry(self, entry_id: str) -> InputError:
+        """Why `entry_id` names no entry here: not an id at all, the id of something else
+        (a batch, a facility, a product), or an entry this mirror does not hold yet."""
+        if not is_hex_id(entry_id):
+            return InputError(f"entry {entry_id}: not an entry id (0x and 64 hex digits)")
+        if other := suppliers.held_as(self, entry_id.lower()):
+            return InputError(f"entry {entry_id}: the id of {other} here, not of an entry")
+        return InputError(
+            f"entry {entry_id}: not in this workspace's mirror", next_step=NextStep.IMPORT_ENTRY
+        )
+
     def entries(self, entry_ids: Sequence[str]) -> dict[str, SignedEntry]:
         """Stored entries keyed by lower-case id; InputError naming the first unknown one."""
         rows = self.mirror.get_entries(entry_ids)
         for entry_id in entry_ids:
             if entry_id.lower() not in rows:
-                raise InputError(
-                    f"entry {entry_id}: not in this workspace's mirror",
-                    next_step=NextStep.IMPORT_ENTRY,
-                )
+                raise self._unknown_entry(entry_id)
         try:
             return {i: SignedEntry.model_validate(row) for i, row in rows.items()}
         except ValidationError:

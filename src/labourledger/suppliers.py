@@ -239,16 +239,20 @@ class Amendments:
     bodies: list[dict[str, Any]]
     #: The places in the list of the bodies the signer's registrations say already.
     unchanged: list[int]
+    #: Bodies that register a facility an earlier body of the list registers otherwise:
+    #: (place, the earlier's place). Neither wins silently.
+    conflicts: list[tuple[int, int]]
 
 
 def amendments(
     ledger: Ledger, bodies: Sequence[dict[str, Any]], issuer: str, *, keep_operators: bool
 ) -> Amendments:
     """`bodies` less those `issuer`'s latest registration of their facility here (not
-    revoked; pending counts) or an earlier body of the list says already: importing the
-    same list again signs nothing new. With `keep_operators` (a list without an operators
-    column), each keeps the operators that registration names, so a facility registered
-    again from such a list keeps the suppliers that speak for it."""
+    revoked; pending counts) or an earlier body of the list says already (importing the
+    same list again signs nothing new), and less those an earlier body contradicts. With
+    `keep_operators` (a list without an operators column), each keeps the operators that
+    registration names, so a facility registered again from such a list keeps the
+    suppliers that speak for it."""
     parsed = [kinds.parse_body("facility", b) for b in bodies]
     ids = [to_hex(kinds.subject_for("facility", p, issuer=issuer)) for p in parsed]
     found = ledger.mirror.timelines(ids, "facility")
@@ -258,19 +262,24 @@ def amendments(
         own = [r["body"] for r in rows if r["issuer"] == issuer and r["entry_id"] not in revoked]
         if own:
             latest[facility] = own[-1]
-    changed, unchanged = [], []
+    changed, unchanged, conflicts = [], [], []
+    listed: dict[str, tuple[int, Any]] = {}
     for place, (facility, body, model) in enumerate(zip(ids, bodies, parsed, strict=True)):
         last = latest.get(facility)
         named = last.get("operators", []) if last and keep_operators else []
         if named:
             body = {**body, "operators": named}
             model = kinds.parse_body("facility", body)
+        if facility in listed and listed[facility][1] != model:
+            conflicts.append((place, listed[facility][0]))
+            continue
+        listed.setdefault(facility, (place, model))
         if last is not None and kinds.parse_body("facility", last) == model:
             unchanged.append(place)
             continue
         changed.append(body)
         latest[facility] = body
-    return Amendments(changed, unchanged)
+    return Amendments(changed, unchanged, conflicts)
 
 
 def change_operators(

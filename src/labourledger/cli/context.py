@@ -356,6 +356,18 @@ def chain_at(st: State, url: str | None) -> LedgerChain:
     return open_rpc(url)
 
 
+def _send_or_import(st: State, entry: SignedEntry, output: Path, stored: bool) -> str | None:
+    """Where a signed entry file goes next: to the brand that anchors it, unless its signer
+    is a brand, which imports it here itself (None: `stored` here already)."""
+    try:
+        brand = st.ledger.chain.has_role("BRAND", entry.issuer)
+    except LabourLedgerError:  # offline: the usual case, a supplier or auditor sending it
+        brand = False
+    if brand:
+        return None if stored else f"store it here with `labourledger import {output}`"
+    return f"send {output} to the brand, who runs `labourledger import {output}`"
+
+
 def deliver(st: State, entry: SignedEntry, output: Path | None, record: bool) -> None:
     """Write the signed entry file and/or store the entry, then say what happened."""
     data = entry.to_json_dict()
@@ -375,7 +387,7 @@ def deliver(st: State, entry: SignedEntry, output: Path | None, record: bool) ->
 
     st.emit(data, human)
     role_warning(st, [entry])
-    if output:
-        next_step(f"send {output} to the brand, who runs `labourledger import {output}`")
+    if output and (hint := _send_or_import(st, entry, output, record)):
+        next_step(hint)
     if record:
         pending_hint(st, wrote_file=True)
