@@ -5,8 +5,9 @@ anchor, whether the channel held its role, the status and its history."""
 from __future__ import annotations
 
 import functools
-from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, ConfigDict
 
 from labourledger.authority import issue_refusal
 from labourledger.errors import InputError
@@ -19,10 +20,12 @@ if TYPE_CHECKING:
 __all__ = ["ReceiptCheck", "check_receipt"]
 
 
-@dataclass(frozen=True)
-class ReceiptCheck:
-    """All a receipt shows its holder: when the grievance was received, where it is
-    anchored (the proof checked against the chain), its status and history."""
+class ReceiptCheck(BaseModel):
+    """All a receipt shows its holder, and nothing about anyone else: when the grievance
+    was received, where it is anchored (the proof checked against the chain), whether its
+    channel held its role, its status and history."""
+
+    model_config = ConfigDict(frozen=True)
 
     received_month: str
     anchored: bool
@@ -36,7 +39,7 @@ class ReceiptCheck:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
-        return asdict(self)
+        return self.model_dump(mode="json")
 
 
 def check_receipt(ledger: Ledger, code: str) -> ReceiptCheck:

@@ -23,6 +23,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from labourledger.digital_link import batch_path, qr_svg
 from labourledger.errors import InputError, UnreachableError
 from labourledger.presentation import BatchView
+from labourledger.receipts import ReceiptCheck
 from labourledger.report import render, stylesheet
 from labourledger.web.service import NotFound, ReadOnlyWorkspace, Verified
 
@@ -96,18 +97,6 @@ class ReceiptQuery(BaseModel):
     """A worker's receipt code: sent in the body, so it stays out of URLs and logs."""
 
     code: str = Field(min_length=1, max_length=40)
-
-
-class ReceiptOut(BaseModel):
-    """All a receipt shows its holder, and nothing about anyone else."""
-
-    received_month: str
-    anchored: bool
-    block_number: int | None
-    proof_verified: bool
-    channel_accredited: bool | None
-    status: str
-    history: list[dict[str, Any]]
 
 
 class Problem(BaseModel):
@@ -377,13 +366,13 @@ def create_app(workspace: ReadOnlyWorkspace, *, base_url: str | None = None) -> 
         """A facility by 0x id or OS ID: registration, entries, links, audits, attestations."""
         return workspace.facility(facility).model_dump(mode="json")
 
-    @app.post(f"{api}/receipts/check", response_model=ReceiptOut, responses=problems,
+    @app.post(f"{api}/receipts/check", response_model=ReceiptCheck, responses=problems,
               tags=["grievances"])  # fmt: skip
-    def receipt_check(query: ReceiptQuery) -> ReceiptOut:
+    def receipt_check(query: ReceiptQuery) -> ReceiptCheck:
         """Check a grievance receipt: the month received, the block it is anchored in (its
-        proof checked on chain), its status and history; nothing else."""
-        found = workspace.receipt(query.code)
-        return ReceiptOut(**{**found.to_dict(), "history": list(found.history)})
+        proof checked on chain), whether the channel held its role, its status and history;
+        nothing about anyone else."""
+        return workspace.receipt(query.code)
 
     @app.get(f"{api}/audits/{{audit_id}}", responses=problems, tags=["audits"])
     def audit(audit_id: BatchId) -> dict[str, Any]:
