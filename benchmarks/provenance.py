@@ -127,7 +127,9 @@ def build_trees(
         registrations = sign("facility", bodies, who.brand)
         ids = [_hex(e) for e in registrations]
         parent = _parents(len(ids), fanout)
-        offsets = [-10 - 15 * (4 - int(r["tier"])) for r in rows]
+        # Raw material first: each tier's lot is made 15 days before its buyer's, so every
+        # transformation is in step with its batches (`lineage_in_order`).
+        offsets = [-10 - 15 * (int(r["tier"]) - 1) for r in rows]
         batches = sign(
             "batch",
             [{"product": product_id, "lot": f"T-{t}-{i}", "quantity": 100, "unit": "kg",

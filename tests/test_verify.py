@@ -229,7 +229,10 @@ def test_a_supplier_signs_only_for_facilities_that_name_its_key(
         "valid_from": "2000-01-01",
         "valid_until": "2099-01-01",
     }
-    made = {"inputs": [cotton], "output": demo.batch, "facility": garment, "date": "2026-01-01"}
+    # Dated as the lot it makes was produced, so its lineage is in step with its batches.
+    [finished] = [b for b in stages[1]["batches"] if b["batch_id"] == demo.batch]
+    day = finished["produced_at"]
+    made = {"inputs": [cotton], "output": demo.batch, "facility": garment, "date": day}
     signed = {
         "0x" + ledger.record("attestation", declaration, supplier).entry_id.hex(),
         "0x" + ledger.record("transformation", made, supplier).entry_id.hex(),

@@ -21,6 +21,7 @@ TITLES = {
     "attestations_in_force": "Certificates and declarations in force",
     "high_risk_notice": "Unannounced audit where goods are on the US forced-labour list",
     "trace_complete": "Traced back to raw material",
+    "lineage_in_order": "Each processing step dated and placed as its batches say",
     "worker_grievances": "No substantiated or unresolved worker grievance of forced labour",
     "complete": "Nothing the blockchain's index lists was left out",
     "accredited_by": "Signers accredited by a trusted administrator",
@@ -37,6 +38,7 @@ HEADLINES = {
     "issuer_operates_facility": "a declaration for {where} signed by someone who does not "
     "operate it",
     "trace_complete": "the supply chain is not traced back to raw material",
+    "lineage_in_order": "a processing step its batches' own records contradict",
     "worker_grievances": "a worker grievance of forced labour at {where}",
     "not_revoked": "evidence behind this batch was withdrawn",
     "batch": "this batch is not recorded in this ledger",

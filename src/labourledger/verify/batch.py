@@ -27,6 +27,7 @@ from labourledger.verify.grievances import (
 )
 from labourledger.verify.integrity import check_integrity
 from labourledger.verify.issuers import IssuerOperatesFacility
+from labourledger.verify.lineage import LineageInOrder
 from labourledger.verify.policy import (
     AttestationsInForce,
     FacilityEvidence,
@@ -306,6 +307,8 @@ def verify_batch(
             )
         )
     tally.extend(TraceComplete(policy)(trace))
+    in_order = LineageInOrder(evidence.batches)
+    tally.extend(in_order(t) for t in evidence.transformations)
     tally.extend(chain_checks)
     entry_counts, listed = listing.entry_listing(
         entry_ids, relied, revoked, tally.entries, full=all_checks
