@@ -257,28 +257,31 @@ def amendments(
     ids = [to_hex(kinds.subject_for("facility", p, issuer=issuer)) for p in parsed]
     found = ledger.mirror.timelines(ids, "facility")
     revoked = ledger.revoked(r["entry_id"] for rows in found.values() for r in rows)
-    latest = {}
+    latest = {}  # each facility's latest own body here, and that body parsed
     for facility, rows in found.items():
         own = [r["body"] for r in rows if r["issuer"] == issuer and r["entry_id"] not in revoked]
         if own:
-            latest[facility] = own[-1]
+            latest[facility] = (own[-1], kinds.parse_body("facility", own[-1]))
     changed, unchanged, conflicts = [], [], []
-    listed: dict[str, tuple[int, Any]] = {}
+    listed: dict[str, tuple[int, Any]] = {}  # the first place of each facility in the list
     for place, (facility, body, model) in enumerate(zip(ids, bodies, parsed, strict=True)):
-        last = latest.get(facility)
+        last, said = latest.get(facility, (None, None))
         named = last.get("operators", []) if last and keep_operators else []
         if named:
             body = {**body, "operators": named}
             model = kinds.parse_body("facility", body)
-        if facility in listed and listed[facility][1] != model:
-            conflicts.append((place, listed[facility][0]))
+        if facility in listed:  # the list names it again: the same, or otherwise
+            earlier, first = listed[facility]
+            if first == model:
+                unchanged.append(place)
+            else:
+                conflicts.append((place, earlier))
             continue
-        listed.setdefault(facility, (place, model))
-        if last is not None and kinds.parse_body("facility", last) == model:
+        listed[facility] = (place, model)
+        if said == model:
             unchanged.append(place)
-            continue
-        changed.append(body)
-        latest[facility] = body
+        else:
+            changed.append(body)
     return Amendments(changed, unchanged, conflicts)
 
 
