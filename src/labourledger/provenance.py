@@ -19,6 +19,7 @@ from labourledger.identifiers import is_hex_id
 from labourledger.recording import checked, record, record_checked, signer_for
 from labourledger.suppliers import held_as
 from labourledger.upstream import upstream_graph
+from labourledger.verify.lineage import contradictions
 from labourledger.verify.policy import audit_status_on, production_dates
 
 if TYPE_CHECKING:
@@ -140,25 +141,26 @@ def record_transformation(
 def _check_in_order(
     ledger: Ledger, body: dict[str, Any], inputs: Sequence[str], output: str
 ) -> None:
-    """Refuse a transformation its batches' own records contradict: at another facility
-    than the one that produced the lot it makes, after that lot was produced, or before a
-    lot it is made from was."""
+    """Refuse a transformation its batches' own records contradict (`lineage.contradictions`:
+    the rule verify's `lineage_in_order` applies), naming the first field at fault."""
     rows = ledger.mirror.lookup("batches", "batch_id", [*body["inputs"], body["output"]])
-    made, day = rows[body["output"]], str(body["date"])  # a date, as ISO text like the rows
-    produced = made["produced_at"]
-    if made["facility"] != body["facility"]:
+    found = contradictions(body, rows)
+    if not found:
+        return
+    (field, batch), day = found[0], str(body["date"])  # a date, as ISO text like the rows
+    if field == "facility":
         raise InputError(
-            f"facility: batch {output} was produced at facility {made['facility']}, "
+            f"facility: batch {output} was produced at facility {batch['facility']}, "
             "where the transformation that makes it happens"
         )
-    if day > produced:
+    if field == "date":
+        produced = batch["produced_at"]
         raise InputError(f"date: {day} is after batch {output} was produced ({produced})")
-    for place, (ref, batch) in enumerate(zip(inputs, body["inputs"], strict=True)):
-        if rows[batch]["produced_at"] > day:
-            raise InputError(
-                f"inputs[{place}]: batch {ref} was produced on {rows[batch]['produced_at']}, "
-                f"after the transformation's date {day}"
-            )
+    ref = dict(zip(body["inputs"], inputs, strict=True))[batch["batch_id"]]
+    raise InputError(
+        f"{field}: batch {ref} was produced on {batch['produced_at']}, "
+        f"after the transformation's date {day}"
+    )
 
 
 def made_by_transformation(ledger: Ledger, batch: str) -> bool:

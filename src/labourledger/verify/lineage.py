@@ -11,7 +11,27 @@ from typing import Any
 
 from labourledger.verify.results import CheckResult, Outcome
 
-__all__ = ["LineageInOrder"]
+__all__ = ["LineageInOrder", "contradictions"]
+
+
+def contradictions(
+    transformation: Mapping[str, Any], batches: Mapping[str, Mapping[str, Any]]
+) -> list[tuple[str, Mapping[str, Any]]]:
+    """Where a transformation (its body) and its batches (bodies or mirror rows, by id)
+    disagree, as (its field, the batch): "facility" and "date" against the lot it makes,
+    "inputs[i]" against a lot it is made from. The one rule recording and verify share."""
+    day, found = str(transformation["date"]), []
+    made = batches.get(transformation["output"])
+    if made is not None:
+        if made["facility"] != transformation["facility"]:
+            found.append(("facility", made))
+        if day > made["produced_at"]:
+            found.append(("date", made))
+    for place, source in enumerate(transformation["inputs"]):
+        used = batches.get(source)
+        if used is not None and used["produced_at"] > day:
+            found.append((f"inputs[{place}]", used))
+    return found
 
 
 @dataclass(frozen=True)
@@ -26,19 +46,16 @@ class LineageInOrder:
     def __call__(self, transformation: Mapping[str, Any]) -> CheckResult:
         """Judge one transformation (its signed body, with `entry_id`)."""
         day, problems = str(transformation["date"]), []
-        made = self.batches.get(transformation["output"])
-        if made is not None:
-            if made["facility"] != transformation["facility"]:
+        for field, batch in contradictions(transformation, self.batches):
+            if field == "facility":
                 problems.append(f"it happened at {transformation['facility']}, but lot "
-                                f"{made['lot']} was produced at {made['facility']}")  # fmt: skip
-            if day > made["produced_at"]:
-                problems.append(f"it is dated {day}, after lot {made['lot']} was produced "
-                                f"({made['produced_at']})")  # fmt: skip
-        for source in transformation["inputs"]:
-            used = self.batches.get(source)
-            if used is not None and used["produced_at"] > day:
-                problems.append(f"it is dated {day}, before its input lot {used['lot']} was "
-                                f"produced ({used['produced_at']})")  # fmt: skip
+                                f"{batch['lot']} was produced at {batch['facility']}")  # fmt: skip
+            elif field == "date":
+                problems.append(f"it is dated {day}, after lot {batch['lot']} was produced "
+                                f"({batch['produced_at']})")  # fmt: skip
+            else:
+                problems.append(f"it is dated {day}, before its input lot {batch['lot']} was "
+                                f"produced ({batch['produced_at']})")  # fmt: skip
         if problems:
             reason = "the batches' own records contradict this transformation: " + "; ".join(
                 problems
