@@ -46,25 +46,21 @@ def check_receipt(ledger: Ledger, code: str) -> ReceiptCheck:
     """Find the grievance a receipt code belongs to in `ledger` and check its anchor."""
     wanted = receipt_commitment(parse_receipt(code))
     rows = ledger.mirror.timelines(ledger.mirror.subjects_of("grievance"), "grievance")
-    ids = [
-        r["entry_id"]
-        for rs in rows.values()
-        for r in rs
-        if r["body"]["receipt_commitment"] == wanted
-    ]
-    if not ids:
+    found = [r for rs in rows.values() for r in rs if r["body"]["receipt_commitment"] == wanted]
+    if not found:
         raise InputError(
             "receipt: no grievance with this code here; check the code, or check it against "
             "a bundle or mirror that holds the grievance"
         )
-    grievance = ledger.entry(ids[0])
-    view = grievance_view(ledger, ids[0], grievance.body["facility"])
+    grievance = found[0]  # its timeline row: issuer and signed body, as the entry's
+    view = grievance_view(ledger, grievance["entry_id"], grievance["body"]["facility"])
     verified = view.state != "pending" and ledger.proof(view.entry_id).verified
     block = view.block_number
     accredited = None
     if block is not None:
-        held = functools.partial(ledger.chain.has_role, account=grievance.issuer, block=block)
-        accredited = issue_refusal("grievance", grievance.body, grievance.issuer, held) is None
+        issuer = grievance["issuer"]
+        held = functools.partial(ledger.chain.has_role, account=issuer, block=block)
+        accredited = issue_refusal("grievance", grievance["body"], issuer, held) is None
     return ReceiptCheck(
         received_month=view.received_month,
         anchored=view.state != "pending",
